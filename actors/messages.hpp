@@ -1,0 +1,215 @@
+#pragma once
+
+// The vocabulary between actors and between nodes, in one file: the type-ID
+// block, atoms and message structs with inspect(). Every struct here may
+// cross a node boundary, so each is registered in the block below and has a
+// serialization round-trip test (tests/actors/messages_test.cpp).
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace psp {
+
+/// One payment attempt taken from the payment stream.
+struct payment_job {
+  std::string entry_id;      ///< stream entry id, the ack handle
+  std::string intent_id;
+  std::string attempt_id;    ///< also the card network's idempotency key
+  std::string merchant_id;
+  std::string session_id;    ///< empty for a bare payment intent
+  int64_t amount_minor = 0;
+  std::string currency;
+  int32_t fee_bps = 0;
+  int64_t fee_fixed_minor = 0;
+  std::string sealed_card;   ///< AES-GCM blob; only the card adapter opens it
+  uint32_t delivery_count = 1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payment_job& x) {
+  return f(caf::meta::type_name("payment_job"), x.entry_id, x.intent_id,
+           x.attempt_id, x.merchant_id, x.session_id, x.amount_minor,
+           x.currency, x.fee_bps, x.fee_fixed_minor, x.sealed_card,
+           x.delivery_count);
+}
+
+/// What the card network said. Unknown outcomes (timeouts, 5xx) are
+/// `transient`: never guessed, retried with the same idempotency key.
+enum class charge_outcome : uint8_t { approved, declined, transient };
+
+std::string to_string(charge_outcome x);
+
+struct charge_request {
+  std::string attempt_id;
+  std::string intent_id;
+  std::string merchant_id;
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string sealed_card;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, charge_request& x) {
+  return f(caf::meta::type_name("charge_request"), x.attempt_id, x.intent_id,
+           x.merchant_id, x.amount_minor, x.currency, x.sealed_card);
+}
+
+struct charge_result {
+  charge_outcome outcome = charge_outcome::transient;
+  std::string charge_id;
+  std::string decline_code;  ///< e.g. card_declined, insufficient_funds
+  std::string message;       ///< shopper-safe text; never card data
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, charge_result& x) {
+  return f(caf::meta::type_name("charge_result"), x.outcome, x.charge_id,
+           x.decline_code, x.message);
+}
+
+/// One leg of a double-entry ledger transaction.
+struct ledger_posting {
+  std::string account;
+  int64_t debit_minor = 0;
+  int64_t credit_minor = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ledger_posting& x) {
+  return f(caf::meta::type_name("ledger_posting"), x.account, x.debit_minor,
+           x.credit_minor);
+}
+
+/// An event to append in the same atomic step as the state change.
+struct event_spec {
+  std::string event_id;  ///< derived from the attempt id: stable on redelivery
+  std::string type;      ///< e.g. payment_intent.succeeded
+  std::string object;    ///< "payment_intent" or "checkout.session"
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_spec& x) {
+  return f(caf::meta::type_name("event_spec"), x.event_id, x.type, x.object);
+}
+
+/// Everything the one atomic commit step writes for a final network answer.
+struct payment_commit {
+  payment_job job;
+  charge_result charge;
+  int64_t fee_minor = 0;
+  std::string transaction_id;           ///< empty when nothing is posted
+  std::vector<ledger_posting> postings; ///< balanced, or empty on decline
+  std::vector<event_spec> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payment_commit& x) {
+  return f(caf::meta::type_name("payment_commit"), x.job, x.charge,
+           x.fee_minor, x.transaction_id, x.postings, x.events);
+}
+
+/// Where a payment attempt stands in Redis (read on redelivery).
+enum class attempt_status : uint8_t { pending, final, superseded, unknown };
+
+std::string to_string(attempt_status x);
+
+/// A record for the dead-letter stream.
+struct dead_letter_record {
+  std::string kind;       ///< "payment" or "webhook"
+  std::string ref;        ///< attempt id or delivery id
+  std::string entry_id;   ///< stream entry to ack (payments)
+  std::string reason;
+  std::string payload;    ///< what replay needs (opaque to actors)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dead_letter_record& x) {
+  return f(caf::meta::type_name("dead_letter_record"), x.kind, x.ref,
+           x.entry_id, x.reason, x.payload);
+}
+
+/// A webhook delivery claimed from the due set, with its rendered body.
+struct webhook_delivery {
+  std::string delivery_id;
+  std::string event_id;
+  std::string endpoint_id;
+  std::string url;
+  std::string secret;
+  std::string body;
+  uint32_t attempts_before = 0;  ///< failed attempts so far
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, webhook_delivery& x) {
+  return f(caf::meta::type_name("webhook_delivery"), x.delivery_id,
+           x.event_id, x.endpoint_id, x.url, x.secret, x.body,
+           x.attempts_before);
+}
+
+/// The answer of one HTTP delivery attempt.
+struct delivery_attempt {
+  bool delivered = false;
+  int32_t http_status = 0;  ///< 0 when no answer (timeout, refused)
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_attempt& x) {
+  return f(caf::meta::type_name("delivery_attempt"), x.delivered,
+           x.http_status, x.error);
+}
+
+/// What to record after an attempt: delivered, retry at a time, or dead.
+struct delivery_report {
+  std::string delivery_id;
+  bool delivered = false;
+  int64_t next_attempt_ms = -1;  ///< unix ms; -1 with !delivered = dead letter
+  uint32_t attempts = 0;         ///< including this one
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
+  return f(caf::meta::type_name("delivery_report"), x.delivery_id,
+           x.delivered, x.next_attempt_ms, x.attempts, x.last_error);
+}
+
+} // namespace psp
+
+CAF_BEGIN_TYPE_ID_BLOCK(psp, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(psp, (psp::payment_job))
+  CAF_ADD_TYPE_ID(psp, (std::vector<psp::payment_job>))
+  CAF_ADD_TYPE_ID(psp, (psp::charge_outcome))
+  CAF_ADD_TYPE_ID(psp, (psp::charge_request))
+  CAF_ADD_TYPE_ID(psp, (psp::charge_result))
+  CAF_ADD_TYPE_ID(psp, (psp::ledger_posting))
+  CAF_ADD_TYPE_ID(psp, (psp::event_spec))
+  CAF_ADD_TYPE_ID(psp, (psp::payment_commit))
+  CAF_ADD_TYPE_ID(psp, (psp::attempt_status))
+  CAF_ADD_TYPE_ID(psp, (psp::dead_letter_record))
+  CAF_ADD_TYPE_ID(psp, (psp::webhook_delivery))
+  CAF_ADD_TYPE_ID(psp, (std::vector<psp::webhook_delivery>))
+  CAF_ADD_TYPE_ID(psp, (psp::delivery_attempt))
+  CAF_ADD_TYPE_ID(psp, (psp::delivery_report))
+CAF_END_TYPE_ID_BLOCK(psp)
+
+// Atoms: at most 10 characters each.
+CAF_ADD_ATOM(psp, psp, process_atom, "process")
+CAF_ADD_ATOM(psp, psp, load_atom, "load")
+CAF_ADD_ATOM(psp, psp, commit_atom, "commit")
+CAF_ADD_ATOM(psp, psp, ack_atom, "ack")
+CAF_ADD_ATOM(psp, psp, charge_atom, "charge")
+CAF_ADD_ATOM(psp, psp, retry_atom, "retry")
+CAF_ADD_ATOM(psp, psp, passivate_atom, "passivate")
+CAF_ADD_ATOM(psp, psp, read_atom, "read")
+CAF_ADD_ATOM(psp, psp, claim_atom, "claim")
+CAF_ADD_ATOM(psp, psp, record_atom, "record")
+CAF_ADD_ATOM(psp, psp, send_atom, "send")
+CAF_ADD_ATOM(psp, psp, poll_atom, "poll")
+CAF_ADD_ATOM(psp, psp, dead_atom, "dead")
+CAF_ADD_ATOM(psp, psp, stats_atom, "stats")

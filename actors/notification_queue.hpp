@@ -1,0 +1,31 @@
+#pragma once
+
+// Per node: takes due webhook deliveries from the delivery store (a durable
+// schedule in Redis, written by the payment commit step), hands them to the
+// webhook senders and records each outcome: delivered, retried at the next
+// time of the schedule, or dead-lettered after the last try.
+
+#include "actors/ports.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace psp {
+
+struct notification_limits {
+  uint32_t in_flight_max = 256;
+  uint32_t poll_interval_ms = 250;    ///< also woken by (poll_atom)
+  uint32_t request_timeout_ms = 30'000;
+  std::vector<int64_t> schedule_ms;   ///< delays between tries
+};
+
+/// Answers `(poll_atom)` (check for due deliveries now) and
+/// `(stats_atom) -> uint64_t` (deliveries in flight). `now_ms` supplies wall
+/// clock time (unix ms), replaceable in tests.
+caf::actor spawn_notification_queue(caf::actor_system& sys,
+                                    delivery_store store,
+                                    webhook_sender sender,
+                                    notification_limits limits,
+                                    int64_t (*now_ms)());
+
+} // namespace psp

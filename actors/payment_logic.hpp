@@ -1,0 +1,52 @@
+#pragma once
+
+// Pure decisions of the payment flow, unit-tested without an actor system:
+// what a final network answer commits, how long to back off, when a webhook
+// is tried next.
+
+#include "actors/messages.hpp"
+#include "actors/money.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace psp {
+
+/// Stable event id for an event caused by an attempt: the same attempt always
+/// yields the same id, so a redelivered step cannot mint a second event.
+std::string event_id_for(const std::string& attempt_id, const std::string& tag);
+
+/// Ledger account names (see docs/ledger.md).
+std::string merchant_pending_account(const std::string& merchant_id);
+inline constexpr const char* receivable_account = "psp:card_network_receivable";
+inline constexpr const char* fee_revenue_account = "psp:fee_revenue";
+
+/// The commit for a final (approved or declined) network answer. Approved:
+/// receivable debited with the amount, merchant pending credited with the net,
+/// fee revenue credited with the fee. Declined: no postings, a failure event.
+/// Returns nullopt for a transient answer or arithmetic overflow.
+std::optional<payment_commit> build_commit(const payment_job& job,
+                                           const charge_result& charge);
+
+/// True when the postings balance (debits == credits) and none is negative.
+bool postings_balanced(const std::vector<ledger_posting>& postings);
+
+/// Exponential backoff with full jitter: uniform in [base/2, min(max, base *
+/// 2^retry)], `retry` counting from 0.
+uint32_t backoff_ms(uint32_t retry, uint32_t base_ms, uint32_t max_ms,
+                    std::minstd_rand& rng);
+
+/// When a webhook delivery is tried next after `attempts` failed tries, given
+/// the schedule of delays (ms) between tries; -1 once the schedule is used up
+/// (the delivery goes to the dead-letter stream).
+int64_t next_delivery_ms(int64_t now_ms, uint32_t attempts,
+                         const std::vector<int64_t>& schedule_ms);
+
+/// Standard Webhooks' schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h,
+/// 10 h, 14 h, 20 h, 24 h (delays between consecutive tries).
+std::vector<int64_t> default_webhook_schedule_ms();
+
+} // namespace psp

@@ -1,0 +1,94 @@
+#include "actors/payment_router.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+
+namespace psp {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct router_state {
+  static inline const char* name = "psp.payment_router";
+  payment_ports ports;
+  payment_limits limits;
+  supervisor_limits supervision;
+  std::unordered_map<std::string, caf::actor> actors;
+  std::unordered_map<caf::actor_addr, std::string> intents;
+  std::unordered_map<std::string, std::deque<clock_type::time_point>> crashes;
+};
+
+using self_ptr = caf::stateful_actor<router_state>*;
+
+/// Records a crash; true while the payment is within its restart intensity.
+bool may_restart(router_state& st, const std::string& intent_id) {
+  auto now = clock_type::now();
+  auto window = std::chrono::milliseconds{st.supervision.window_ms};
+  auto& times = st.crashes[intent_id];
+  while (!times.empty() && now - times.front() > window) {
+    times.pop_front();
+  }
+  return times.size() < st.supervision.restarts_max;
+}
+
+caf::behavior payment_router(self_ptr self, payment_ports ports,
+                             payment_limits limits,
+                             supervisor_limits supervision) {
+  self->state.ports = std::move(ports);
+  self->state.limits = limits;
+  self->state.supervision = supervision;
+  self->set_down_handler([=](const caf::down_msg& msg) {
+    auto& st = self->state;
+    auto i = st.intents.find(msg.source);
+    if (i == st.intents.end()) {
+      return;
+    }
+    if (msg.reason && msg.reason != caf::exit_reason::normal) {
+      st.crashes[i->second].push_back(clock_type::now());
+    }
+    st.actors.erase(i->second);
+    st.intents.erase(i);
+  });
+  return {
+    [=](process_atom, payment_job& job) -> caf::result<caf::message> {
+      auto& st = self->state;
+      auto i = st.actors.find(job.intent_id);
+      if (i == st.actors.end()) {
+        if (!may_restart(st, job.intent_id)) {
+          dead_letter_record rec{"payment", job.attempt_id, job.entry_id,
+                                 "payment actor crashed repeatedly",
+                                 job.intent_id};
+          st.crashes.erase(job.intent_id);
+          return self->delegate(st.ports.dead_letter, dead_atom::value,
+                                std::move(rec));
+        }
+        if (st.actors.size() >= st.supervision.actors_max) {
+          return caf::make_error(caf::sec::request_timeout);
+        }
+        auto worker = spawn_payment_actor(self, job.intent_id, st.ports,
+                                          st.limits);
+        self->monitor(worker);
+        st.intents.emplace(worker.address(), job.intent_id);
+        i = st.actors.emplace(job.intent_id, worker).first;
+      }
+      return self->delegate(i->second, process_atom::value, std::move(job));
+    },
+    [=](stats_atom) { return static_cast<uint64_t>(self->state.actors.size()); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_payment_router(caf::actor_system& sys, payment_ports ports,
+                                payment_limits limits,
+                                supervisor_limits supervision) {
+  return sys.spawn(payment_router, std::move(ports), limits, supervision);
+}
+
+} // namespace psp

@@ -1,0 +1,49 @@
+#pragma once
+
+// The typed interfaces (ports) through which actors reach the outside world.
+// Adapters implement them against Redis and HTTP; tests implement them with
+// in-memory fakes. Operational failures come back as caf::error; business
+// outcomes (a decline, an already-final attempt) are values.
+
+#include "actors/messages.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace psp {
+
+/// Durable payment state: the atomic commit step and the payment stream's
+/// acknowledgements.
+using payment_store = caf::typed_actor<
+  // Where does this attempt stand? (intent id, attempt id)
+  caf::replies_to<load_atom, std::string, std::string>::with<attempt_status>,
+  // Status + ledger + events + stream ack, all or nothing. Answers true when
+  // this call wrote it, false when the attempt was already final.
+  caf::replies_to<commit_atom, payment_commit>::with<bool>,
+  // Acknowledge a stream entry whose work is already done.
+  caf::replies_to<ack_atom, std::string>::with<bool>,
+  // Record in the dead-letter stream and acknowledge the entry.
+  caf::replies_to<dead_atom, dead_letter_record>::with<bool>>;
+
+/// The payment stream's consumer-group reader. Answers up to `n` jobs: own
+/// pending entries first after a start, then entries idle too long at other
+/// consumers, then new ones (blocking for a short, bounded time).
+using payment_stream
+  = caf::typed_actor<caf::replies_to<read_atom, uint32_t>::with<
+    std::vector<payment_job>>>;
+
+/// The card network: authorize + capture with the attempt id as the
+/// network's idempotency key.
+using card_network = caf::typed_actor<
+  caf::replies_to<charge_atom, charge_request>::with<charge_result>>;
+
+/// Webhook deliveries that are due, and what became of them.
+using delivery_store = caf::typed_actor<
+  caf::replies_to<claim_atom, uint32_t>::with<std::vector<webhook_delivery>>,
+  caf::replies_to<record_atom, delivery_report>::with<bool>>;
+
+/// Signs and POSTs one webhook delivery.
+using webhook_sender = caf::typed_actor<
+  caf::replies_to<send_atom, webhook_delivery>::with<delivery_attempt>>;
+
+} // namespace psp

@@ -1,0 +1,36 @@
+#pragma once
+
+// The card_network port over HTTP: a pool of detached actors, each with one
+// keep-alive connection to the network, sending the attempt id as the
+// network's Idempotency-Key. The sealed card is opened here, right before
+// the call, and nowhere else.
+
+#include "actors/ports.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <string>
+
+namespace psp::crypto {
+class card_vault;
+}
+
+namespace psp::card {
+
+struct client_settings {
+  std::string base_url = "http://127.0.0.1:4010";
+  uint32_t connect_timeout_ms = 2'000;
+  uint32_t read_timeout_ms = 10'000;
+};
+
+/// Plaintext sealed for an attempt: "pan|exp_month|exp_year" (no CVC: it is
+/// never stored, so it cannot travel through the durable queue).
+std::string card_plaintext(const std::string& pan, int exp_month,
+                           int exp_year);
+
+card_network spawn_card_network_client(caf::actor_system& sys,
+                                       const client_settings& cfg,
+                                       const crypto::card_vault& vault,
+                                       size_t workers);
+
+} // namespace psp::card

@@ -1,0 +1,76 @@
+#pragma once
+
+// Validation of card data typed by a shopper, before it reaches a network.
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace psp::codec {
+
+enum class card_brand {
+  visa,
+  mastercard,
+  amex,
+  discover,
+  diners,
+  jcb,
+  unionpay,
+  unknown
+};
+
+/// "visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay",
+/// "unknown" (the spellings of Stripe's `card.brand`).
+std::string_view to_string(card_brand b);
+
+/// `s` without spaces and dashes; "" if anything else is not a digit.
+std::string digits_only(std::string_view s);
+
+/// Luhn checksum of a non-empty string of digits; false for anything else.
+bool luhn_valid(std::string_view digits);
+
+/// Brand from the issuer prefix of a digit string; unknown if none matches.
+card_brand detect_brand(std::string_view digits);
+
+/// What the shopper typed, unchecked.
+struct card_input {
+  std::string number;
+  /// "MM/YY", "MM / YYYY", "MMYY" (also "M/YY", "MMYYYY").
+  std::string exp;
+  std::string cvc;
+};
+
+/// Checked card data.
+struct card_fields {
+  /// Digits only.
+  std::string pan;
+  int exp_month = 0;
+  /// Four digits.
+  int exp_year = 0;
+  std::string cvc;
+  card_brand brand = card_brand::unknown;
+  std::string last4;
+};
+
+/// One problem with one field.
+struct card_error {
+  /// "number", "exp" or "cvc".
+  std::string field;
+  /// Stripe's code: "invalid_number", "invalid_expiry_month",
+  /// "invalid_expiry_year" or "invalid_cvc".
+  std::string code;
+  /// Text for the shopper; never contains the card number.
+  std::string message;
+};
+
+/// How far ahead an expiry date may be.
+constexpr int card_expiry_years_ahead_max = 20;
+
+/// Validates; `now_year` (four digits) and `now_month` (1-12) are passed in
+/// so tests are deterministic. On failure returns one error per bad field,
+/// all fields at once, in the order number, exp, cvc.
+std::variant<card_fields, std::vector<card_error>>
+check_card(const card_input& in, int now_year, int now_month);
+
+} // namespace psp::codec

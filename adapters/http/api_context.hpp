@@ -1,0 +1,69 @@
+#pragma once
+
+// What every HTTP handler shares: the Redis pool, the card vault, settings,
+// the merchant key cache and counters for /metrics.
+
+#include "adapters/crypto/card_vault.hpp"
+#include "adapters/redis/connection_pool.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace psp::http {
+
+struct api_settings {
+  std::string public_url;            ///< base of hosted page URLs
+  std::string admin_token;           ///< empty: admin API disabled
+  size_t body_bytes_max = 64 * 1024;
+  int64_t session_ttl_s = 24 * 3600; ///< default expires_at distance
+  uint32_t auth_cache_ms = 30'000;
+  int32_t default_fee_bps = 290;
+  int64_t default_fee_fixed_minor = 30;
+};
+
+struct merchant_info {
+  std::string id;
+  std::string name;
+  int32_t fee_bps = 0;
+  int64_t fee_fixed_minor = 0;
+};
+
+struct api_counters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> errors_4xx{0};
+  std::atomic<uint64_t> errors_5xx{0};
+  std::atomic<uint64_t> sessions_created{0};
+  std::atomic<uint64_t> payments_submitted{0};
+};
+
+class api_context {
+public:
+  api_context(redis::connection_pool& pool, crypto::card_vault vault,
+              api_settings settings)
+    : redis(pool), vault(std::move(vault)), settings(std::move(settings)) {
+  }
+
+  redis::connection_pool& redis;
+  const crypto::card_vault vault;
+  const api_settings settings;
+  api_counters counters;
+
+  /// Cached API key -> merchant (keys are looked up by their SHA-256).
+  std::optional<merchant_info> cached_merchant(const std::string& key_hash);
+  void cache_merchant(const std::string& key_hash, merchant_info info);
+
+private:
+  struct cache_entry {
+    merchant_info info;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex cache_mtx_;
+  std::unordered_map<std::string, cache_entry> cache_;
+};
+
+} // namespace psp::http

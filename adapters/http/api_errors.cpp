@@ -1,0 +1,67 @@
+#include "adapters/http/api_errors.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace psp::http {
+
+api_error invalid_param(std::string param, std::string message) {
+  api_error e;
+  e.message = std::move(message);
+  e.param = std::move(param);
+  e.code = "parameter_invalid";
+  return e;
+}
+
+api_error missing_param(const std::string& param) {
+  api_error e;
+  e.message = "Missing required param: " + param + ".";
+  e.param = param;
+  e.code = "parameter_missing";
+  return e;
+}
+
+api_error unknown_param(const std::string& param) {
+  api_error e;
+  e.message = "Received unknown parameter: " + param;
+  e.param = param;
+  e.code = "parameter_unknown";
+  return e;
+}
+
+api_error not_found(const std::string& what, const std::string& id) {
+  api_error e;
+  e.status = 404;
+  e.message = "No such " + what + ": '" + id + "'";
+  e.param = "id";
+  e.code = "resource_missing";
+  return e;
+}
+
+api_error unavailable(const std::string& what) {
+  api_error e;
+  e.status = 503;
+  e.type = "api_error";
+  e.message = what + " is temporarily unavailable; retry with the same "
+                     "Idempotency-Key.";
+  return e;
+}
+
+void write_error(httplib::Response& res, const api_error& err) {
+  nlohmann::json body{{"type", err.type}, {"message", err.message}};
+  if (!err.param.empty()) {
+    body["param"] = err.param;
+  }
+  if (!err.code.empty()) {
+    body["code"] = err.code;
+  }
+  res.status = err.status;
+  res.set_content(nlohmann::json{{"error", body}}.dump(), "application/json");
+}
+
+void write_json(httplib::Response& res, const std::string& body, int status) {
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+} // namespace psp::http

@@ -1,0 +1,36 @@
+#pragma once
+
+// Stripe's error object and status codes, so that official clients raise the
+// matching exception class (invalid_request_error -> 400/404, authentication
+// -> 401, card_error -> 402, idempotency_error -> 400/409, api_error -> 5xx).
+
+#include <string>
+
+namespace httplib {
+struct Response;
+}
+
+namespace psp::http {
+
+struct api_error {
+  int status = 400;
+  std::string type = "invalid_request_error";
+  std::string message;
+  std::string param;   ///< empty: omitted
+  std::string code;    ///< empty: omitted
+};
+
+api_error invalid_param(std::string param, std::string message);
+api_error missing_param(const std::string& param);
+api_error unknown_param(const std::string& param);
+api_error not_found(const std::string& what, const std::string& id);
+api_error unavailable(const std::string& what);
+
+/// Writes the error as `{"error": {...}}` with its status code.
+void write_error(httplib::Response& res, const api_error& err);
+
+/// Writes a JSON body with status 200 (or `status`).
+void write_json(httplib::Response& res, const std::string& body,
+                int status = 200);
+
+} // namespace psp::http

@@ -1,0 +1,105 @@
+#include "adapters/http/api_server.hpp"
+
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/http/api_errors.hpp"
+#include "adapters/http/routes.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+namespace psp::http {
+
+api_server::api_server(api_context& ctx, server_settings cfg)
+  : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<httplib::Server>()) {
+  auto& srv = *srv_;
+  srv.set_tcp_nodelay(true);
+  srv.set_payload_max_length(ctx_.settings.body_bytes_max);
+  srv.set_keep_alive_max_count(10'000);
+  srv.set_keep_alive_timeout(5);
+  srv.set_read_timeout(10, 0);
+  srv.set_write_timeout(10, 0);
+  auto threads = cfg_.threads;
+  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv.set_pre_routing_handler([this](const httplib::Request&,
+                                     httplib::Response& res) {
+    ++ctx_.counters.requests;
+    res.set_header("Request-Id", crypto::new_id("req_"));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  srv.set_error_handler([](const httplib::Request& req,
+                           httplib::Response& res) {
+    if (!res.body.empty()) {
+      return; // a handler already wrote a Stripe-shaped error or a page
+    }
+    api_error e;
+    e.status = res.status;
+    if (res.status == 413) {
+      e.message = "Request body too large.";
+    } else if (res.status == 404) {
+      e.message = "Unrecognized request URL (" + req.method + ": " + req.path
+                  + ").";
+    } else {
+      e.message = "The request could not be handled.";
+      e.type = res.status >= 500 ? "api_error" : "invalid_request_error";
+    }
+    write_error(res, e);
+  });
+  srv.set_exception_handler([](const httplib::Request& req,
+                               httplib::Response& res, std::exception_ptr) {
+    spdlog::error("event=handler_exception method={} path={}", req.method,
+                  req.path);
+    api_error e;
+    e.status = 500;
+    e.type = "api_error";
+    e.message = "An unexpected error occurred.";
+    write_error(res, e);
+  });
+  srv.set_post_routing_handler([this](const httplib::Request&,
+                                      httplib::Response& res) {
+    if (res.status >= 500) {
+      ++ctx_.counters.errors_5xx;
+    } else if (res.status >= 400) {
+      ++ctx_.counters.errors_4xx;
+    }
+  });
+  add_checkout_routes(srv, ctx_);
+  add_payment_intent_routes(srv, ctx_);
+  add_webhook_endpoint_routes(srv, ctx_);
+  add_hosted_page_routes(srv, ctx_);
+  add_operations_routes(srv, ctx_);
+}
+
+api_server::~api_server() {
+  stop();
+}
+
+bool api_server::bind(std::string& err) {
+  if (cfg_.port == 0) {
+    int p = srv_->bind_to_any_port(cfg_.host);
+    if (p <= 0) {
+      err = "cannot bind " + cfg_.host;
+      return false;
+    }
+    port_ = static_cast<uint16_t>(p);
+    return true;
+  }
+  if (!srv_->bind_to_port(cfg_.host, cfg_.port)) {
+    err = "cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port)
+          + " (port in use?)";
+    return false;
+  }
+  port_ = cfg_.port;
+  return true;
+}
+
+void api_server::serve() {
+  srv_->listen_after_bind();
+}
+
+void api_server::stop() {
+  if (srv_) {
+    srv_->stop();
+  }
+}
+
+} // namespace psp::http

@@ -1,0 +1,179 @@
+#include "adapters/http/checkout_request.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/keys.hpp"
+
+#include <httplib.h>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+void create_session(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto now = unix_now_s();
+  auto parsed = parse_checkout_request(std::get<json>(body), now,
+                                       ctx.settings.session_ttl_s);
+  if (auto* err = std::get_if<api_error>(&parsed)) {
+    return write_error(res, *err);
+  }
+  auto& co = std::get<checkout_request>(parsed);
+  auto cs_id = crypto::new_id("cs_test_");
+  auto pi_id = crypto::new_id("pi_");
+  auto url = ctx.settings.public_url + "/pay/" + cs_id;
+  auto now_text = std::to_string(now);
+  auto amount = std::to_string(co.amount_total_minor);
+  // Session and intent are written together (MULTI/EXEC in one round trip):
+  // a reader never sees one without the other.
+  std::vector<std::vector<std::string>> cmds{
+    {"MULTI"},
+    {"HSET", keys::session(cs_id), "id", cs_id, "merchant", merchant.id,
+     "merchant_name", merchant.name, "intent", pi_id, "status", "open",
+     "payment_status", "unpaid", "amount_total", amount, "currency",
+     co.currency, "line_items", co.line_items_json, "success_url",
+     co.success_url, "cancel_url", co.cancel_url, "client_reference_id",
+     co.client_reference_id, "customer_email", co.customer_email, "metadata",
+     co.metadata_json, "expires_at", std::to_string(co.expires_at_s),
+     "created", now_text, "url", url},
+    {"HSET", keys::intent(pi_id), "id", pi_id, "merchant", merchant.id,
+     "session", cs_id, "amount", amount, "currency", co.currency, "status",
+     "requires_payment_method", "created", now_text, "metadata",
+     co.metadata_json, "fee_bps", std::to_string(merchant.fee_bps),
+     "fee_fixed_minor", std::to_string(merchant.fee_fixed_minor)},
+    {"ZADD", keys::merchant_sessions(merchant.id), now_text, cs_id},
+    {"ZADD", keys::merchant_intents(merchant.id), now_text, pi_id},
+    {"EXEC"}};
+  auto conn = ctx.redis.acquire();
+  auto out = conn->pipeline(cmds);
+  if (!out || !out->back().is_array()) {
+    return write_error(res, unavailable("Creating checkout sessions"));
+  }
+  ++ctx.counters.sessions_created;
+  auto fields = conn->run({"HGETALL", keys::session(cs_id)});
+  if (!fields) {
+    return write_error(res, unavailable("Reading checkout sessions"));
+  }
+  write_json(res, render::checkout_session(to_fields(*fields)).dump());
+}
+
+/// Reads a merchant's own session; 404 for anyone else's.
+std::variant<render::fields, api_error>
+load_session(api_context& ctx, const merchant_info& merchant,
+             const std::string& id) {
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->run({"HGETALL", keys::session(id)});
+  if (!reply) {
+    return unavailable("Reading checkout sessions");
+  }
+  auto f = to_fields(*reply);
+  if (f.empty() || f["merchant"] != merchant.id) {
+    return not_found("checkout.session", id);
+  }
+  apply_lazy_expiry(f, unix_now_s());
+  return f;
+}
+
+void retrieve_session(api_context& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto f = load_session(ctx, std::get<merchant_info>(who), req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&f)) {
+    return write_error(res, *err);
+  }
+  write_json(res, render::checkout_session(std::get<render::fields>(f)).dump());
+}
+
+void list_sessions(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  int64_t limit = 10;
+  if (req.has_param("limit")) {
+    auto l = parse_count(req.get_param_value("limit"));
+    if (!l || *l < 1 || *l > 100) {
+      return write_error(res, invalid_param("limit", "limit must be an "
+                                                     "integer from 1 to 100."));
+    }
+    limit = *l;
+  }
+  auto conn = ctx.redis.acquire();
+  // Newest first, as Stripe lists. starting_after: continue after that id.
+  std::string max = "+inf";
+  if (req.has_param("starting_after")) {
+    auto score = conn->run({"ZSCORE", keys::merchant_sessions(merchant.id),
+                            req.get_param_value("starting_after")});
+    if (!score || score->is_nil()) {
+      return write_error(res, invalid_param("starting_after",
+                                            "No such checkout.session."));
+    }
+    max = "(" + score->text();
+  }
+  auto ids = conn->run({"ZREVRANGEBYSCORE", keys::merchant_sessions(merchant.id),
+                        max, "-inf", "LIMIT", "0", std::to_string(limit + 1)});
+  if (!ids) {
+    return write_error(res, unavailable("Listing checkout sessions"));
+  }
+  bool has_more = ids->elements.size() > static_cast<size_t>(limit);
+  std::vector<std::vector<std::string>> reads;
+  for (size_t i = 0; i < ids->elements.size() && i < static_cast<size_t>(limit);
+       ++i) {
+    reads.push_back({"HGETALL", keys::session(ids->elements[i].text())});
+  }
+  auto data = json::array();
+  if (!reads.empty()) {
+    auto rows = conn->pipeline(reads);
+    if (!rows) {
+      return write_error(res, unavailable("Listing checkout sessions"));
+    }
+    auto now = unix_now_s();
+    for (auto& row : *rows) {
+      auto f = to_fields(row);
+      apply_lazy_expiry(f, now);
+      data.push_back(render::checkout_session(f));
+    }
+  }
+  write_json(res, json{{"object", "list"},
+                       {"data", data},
+                       {"has_more", has_more},
+                       {"url", "/v1/checkout/sessions"}}
+                    .dump());
+}
+
+} // namespace
+
+void add_checkout_routes(httplib::Server& srv, api_context& ctx) {
+  srv.Post("/v1/checkout/sessions",
+           [&ctx](const httplib::Request& req, httplib::Response& res) {
+             create_session(ctx, req, res);
+           });
+  srv.Get("/v1/checkout/sessions",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            list_sessions(ctx, req, res);
+          });
+  srv.Get(R"(/v1/checkout/sessions/([A-Za-z0-9_]+))",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_session(ctx, req, res);
+          });
+}
+
+} // namespace psp::http

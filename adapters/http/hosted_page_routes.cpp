@@ -1,0 +1,267 @@
+#include "adapters/http/hosted_page_html.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/card_network/card_network_client.hpp"
+#include "adapters/codec/card_check.hpp"
+#include "adapters/codec/form_decode.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct session_view {
+  render::fields cs;
+  render::fields pi;
+};
+
+/// The session and its intent; nullopt fields mean "not found".
+std::variant<session_view, int> load_view(api_context& ctx,
+                                          const std::string& id) {
+  auto conn = ctx.redis.acquire();
+  auto cs = conn->run({"HGETALL", keys::session(id)});
+  if (!cs) {
+    return 503;
+  }
+  session_view v;
+  v.cs = to_fields(*cs);
+  if (v.cs.empty()) {
+    return 404;
+  }
+  auto pi = conn->run({"HGETALL", keys::intent(v.cs["intent"])});
+  if (!pi) {
+    return 503;
+  }
+  v.pi = to_fields(*pi);
+  apply_lazy_expiry(v.cs, unix_now_s());
+  return v;
+}
+
+void html(httplib::Response& res, const std::string& body, int status = 200) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body, "text/html; charset=utf-8");
+}
+
+void redirect(httplib::Response& res, const std::string& to) {
+  res.status = 303;
+  res.set_header("Location", to);
+}
+
+/// Answers for a session that cannot take a card; false when it can.
+bool answered_closed(const session_view& v, httplib::Response& res) {
+  auto& cs = v.cs;
+  if (cs.at("status") == "complete") {
+    html(res, message_page("Already paid", "This checkout has been paid.",
+                           success_redirect(cs), "Return to the store"));
+    return true;
+  }
+  if (cs.at("status") == "expired") {
+    auto cancel = cs.count("cancel_url") ? cs.at("cancel_url") : "";
+    html(res, message_page("Checkout expired",
+                           "This checkout has expired. Please start again "
+                           "from the store.",
+                           cancel, "Return to the store"),
+         410);
+    return true;
+  }
+  return false;
+}
+
+void error_status_page(httplib::Response& res, int status) {
+  if (status == 404) {
+    html(res, message_page("Checkout not found",
+                           "There is no checkout at this address.", "", ""),
+         404);
+  } else {
+    html(res, message_page("Temporarily unavailable",
+                           "We cannot reach our payment records right now. "
+                           "Please try again in a moment.",
+                           "", ""),
+         503);
+  }
+}
+
+void show_form(api_context& ctx, const httplib::Request& req,
+               httplib::Response& res) {
+  auto loaded = load_view(ctx, req.matches[1]);
+  if (auto* status = std::get_if<int>(&loaded)) {
+    return error_status_page(res, *status);
+  }
+  auto& v = std::get<session_view>(loaded);
+  if (answered_closed(v, res)) {
+    return;
+  }
+  if (v.pi["status"] == "processing") {
+    return redirect(res, "/pay/" + v.cs["id"] + "/status");
+  }
+  std::map<std::string, std::string> errors;
+  if (!v.pi["last_error_message"].empty()) {
+    errors["form"] = "Your last payment attempt failed: "
+                     + v.pi["last_error_message"];
+  }
+  html(res, payment_form_page(v.cs, crypto::random_base62(22), errors, "", ""));
+}
+
+std::pair<int, int> current_year_month() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return {utc.tm_year + 1900, utc.tm_mon + 1};
+}
+
+/// Seals the card, writes the attempt and queues the job in one Lua step.
+void submit_payment(api_context& ctx, session_view& v,
+                    const codec::card_fields& card, const std::string& nonce,
+                    httplib::Response& res) {
+  payment_job job;
+  job.intent_id = v.pi["id"];
+  job.attempt_id = crypto::new_id("pa_");
+  job.merchant_id = v.cs["merchant"];
+  job.session_id = v.cs["id"];
+  job.amount_minor = parse_count(v.pi["amount"]).value_or(0);
+  job.currency = v.pi["currency"];
+  job.fee_bps = static_cast<int32_t>(parse_count(v.pi["fee_bps"]).value_or(0));
+  job.fee_fixed_minor = parse_count(v.pi["fee_fixed_minor"]).value_or(0);
+  job.sealed_card = ctx.vault.seal(
+    card::card_plaintext(card.pan, card.exp_month, card.exp_year),
+    job.attempt_id);
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(
+    *conn, redis::confirm_attempt_script(),
+    {keys::session(job.session_id), keys::intent(job.intent_id),
+     keys::attempt(job.attempt_id), keys::payment_stream},
+    {std::to_string(unix_now_s()), nonce, job.attempt_id,
+     std::string{codec::to_string(card.brand)}, card.last4,
+     redis::encode_job(job)});
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
+    spdlog::error("event=confirm_failed session={} error=\"{}\"",
+                  job.session_id, out ? out->str : conn->last_error());
+    return error_status_page(res, 503);
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "ok") {
+    ++ctx.counters.payments_submitted;
+    spdlog::info("event=payment_submitted session={} intent={} attempt={} "
+                 "brand={} last4={}",
+                 job.session_id, job.intent_id, job.attempt_id,
+                 codec::to_string(card.brand), card.last4);
+  }
+  if (verdict == "expired") {
+    v.cs["status"] = "expired";
+    answered_closed(v, res);
+    return;
+  }
+  // ok, duplicate (same form submitted again), processing (another tab) and
+  // paid all continue on the status page, which shows the one real outcome.
+  redirect(res, "/pay/" + v.cs["id"] + "/status");
+}
+
+void take_payment(api_context& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto loaded = load_view(ctx, req.matches[1]);
+  if (auto* status = std::get_if<int>(&loaded)) {
+    return error_status_page(res, *status);
+  }
+  auto& v = std::get<session_view>(loaded);
+  if (answered_closed(v, res)) {
+    return;
+  }
+  auto form = codec::decode_form(req.body);
+  auto* params = std::get_if<json>(&form);
+  auto field = [&](const char* key) {
+    return params != nullptr && (*params)[key].is_string()
+             ? (*params)[key].get<std::string>()
+             : std::string{};
+  };
+  auto nonce = field("nonce");
+  if (params == nullptr || nonce.empty() || nonce.size() > 64) {
+    return html(res, payment_form_page(v.cs, crypto::random_base62(22),
+                                       {{"form", "The form was incomplete. "
+                                                 "Please try again."}},
+                                       "", ""),
+                400);
+  }
+  auto [year, month] = current_year_month();
+  auto checked = codec::check_card({field("number"), field("exp"),
+                                    field("cvc")},
+                                   year, month);
+  if (auto* errs = std::get_if<std::vector<codec::card_error>>(&checked)) {
+    std::map<std::string, std::string> errors;
+    for (auto& e : *errs) {
+      errors[e.field] = e.message;
+    }
+    // The same nonce: the corrected form is still one submission.
+    return html(res, payment_form_page(v.cs, nonce, errors, field("name"),
+                                       field("exp")),
+                422);
+  }
+  submit_payment(ctx, v, std::get<codec::card_fields>(checked), nonce, res);
+}
+
+void status_json(api_context& ctx, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto loaded = load_view(ctx, req.matches[1]);
+  if (auto* status = std::get_if<int>(&loaded)) {
+    res.status = *status;
+    res.set_content(json{{"error", *status == 404 ? "not found"
+                                                   : "unavailable"}}
+                      .dump(),
+                    "application/json");
+    return;
+  }
+  auto& v = std::get<session_view>(loaded);
+  json out{{"status", v.cs["status"]},
+           {"payment_status", v.cs["payment_status"]},
+           {"intent_status", v.pi["status"]},
+           {"error_message", nullptr},
+           {"redirect_url", nullptr}};
+  if (v.cs["status"] == "complete") {
+    out["redirect_url"] = success_redirect(v.cs);
+  } else if (v.pi["status"] == "requires_payment_method"
+             && !v.pi["last_error_message"].empty()) {
+    out["error_message"] = v.pi["last_error_message"];
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(out.dump(), "application/json");
+}
+
+} // namespace
+
+void add_hosted_page_routes(httplib::Server& srv, api_context& ctx) {
+  const std::string id = "([A-Za-z0-9_]+)";
+  srv.Get("/pay/" + id, [&ctx](const httplib::Request& req,
+                               httplib::Response& res) {
+    show_form(ctx, req, res);
+  });
+  srv.Post("/pay/" + id, [&ctx](const httplib::Request& req,
+                                httplib::Response& res) {
+    take_payment(ctx, req, res);
+  });
+  srv.Get("/pay/" + id + "/status", [&ctx](const httplib::Request& req,
+                                           httplib::Response& res) {
+    auto loaded = load_view(ctx, req.matches[1]);
+    if (auto* status = std::get_if<int>(&loaded)) {
+      return error_status_page(res, *status);
+    }
+    html(res, status_page(std::get<session_view>(loaded).cs));
+  });
+  srv.Get("/pay/" + id + "/status.json",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            status_json(ctx, req, res);
+          });
+}
+
+} // namespace psp::http

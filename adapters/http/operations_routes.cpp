@@ -1,0 +1,160 @@
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/crypto/digest.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+
+#include <httplib.h>
+
+#include <sstream>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool admin_allowed(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto& token = ctx.settings.admin_token;
+  auto header = req.get_header_value("Authorization");
+  const std::string bearer = "Bearer ";
+  if (token.empty() || header.compare(0, bearer.size(), bearer) != 0
+      || !crypto::constant_time_equal(header.substr(bearer.size()), token)) {
+    api_error e;
+    e.status = 401;
+    e.message = token.empty() ? "The admin API is disabled (no admin token "
+                                "configured)."
+                              : "Invalid admin token.";
+    write_error(res, e);
+    return false;
+  }
+  return true;
+}
+
+json entry_json(const redis::value& entry) {
+  json out{{"id", entry.elements[0].text()}};
+  auto& f = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < f.size(); i += 2) {
+    out[f[i].text()] = f[i + 1].text();
+  }
+  return out;
+}
+
+void list_dead_letters(api_context& ctx, const httplib::Request& req,
+                       httplib::Response& res) {
+  if (!admin_allowed(ctx, req, res)) {
+    return;
+  }
+  auto conn = ctx.redis.acquire();
+  auto entries = conn->run({"XRANGE", keys::dead_letter_stream, "-", "+",
+                            "COUNT", "100"});
+  if (!entries) {
+    return write_error(res, unavailable("The dead-letter stream"));
+  }
+  auto data = json::array();
+  for (auto& e : entries->elements) {
+    data.push_back(entry_json(e));
+  }
+  write_json(res, json{{"object", "list"}, {"data", data}}.dump());
+}
+
+void replay_dead_letter(api_context& ctx, const httplib::Request& req,
+                        httplib::Response& res) {
+  if (!admin_allowed(ctx, req, res)) {
+    return;
+  }
+  std::string id = req.matches[1];
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(*conn, redis::replay_dead_letter_script(),
+                         {keys::dead_letter_stream, keys::payment_stream,
+                          keys::deliveries_due},
+                         {id, std::to_string(unix_now_ms()),
+                          std::to_string(unix_now_s())});
+  if (!out || out->is_error() || out->elements.empty()) {
+    return write_error(res, unavailable("The dead-letter stream"));
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "missing") {
+    return write_error(res, not_found("dead letter", id));
+  }
+  json body{{"id", id}, {"result", verdict}};
+  if (out->elements.size() >= 3) {
+    body["kind"] = out->elements[1].text();
+    body["ref"] = out->elements[2].text();
+  }
+  write_json(res, body.dump());
+}
+
+void metrics(api_context& ctx, httplib::Response& res) {
+  auto conn = ctx.redis.acquire();
+  auto q = conn->pipeline({{"XLEN", keys::payment_stream},
+                           {"XPENDING", keys::payment_stream,
+                            keys::payment_group},
+                           {"ZCARD", keys::deliveries_due},
+                           {"XLEN", keys::dead_letter_stream}});
+  std::ostringstream out;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name
+        << " counter\n" << name << ' ' << v << '\n';
+  };
+  auto gauge = [&](const char* name, const char* help, int64_t v) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name
+        << " gauge\n" << name << ' ' << v << '\n';
+  };
+  auto& c = ctx.counters;
+  counter("psp_http_requests_total", "HTTP requests answered.", c.requests);
+  counter("psp_http_client_errors_total", "Answers with a 4xx status.",
+          c.errors_4xx);
+  counter("psp_http_server_errors_total", "Answers with a 5xx status.",
+          c.errors_5xx);
+  counter("psp_checkout_sessions_created_total",
+          "Checkout sessions created by this node.", c.sessions_created);
+  counter("psp_payments_submitted_total",
+          "Card submissions queued by this node.", c.payments_submitted);
+  gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
+  if (q && q->size() == 4) {
+    auto& pending = (*q)[1];
+    gauge("psp_payment_stream_length", "Entries in the payment stream.",
+          (*q)[0].integer);
+    gauge("psp_payment_stream_pending",
+          "Entries delivered to a worker and not yet acknowledged.",
+          pending.is_array() && !pending.elements.empty()
+            ? pending.elements[0].integer
+            : 0);
+    gauge("psp_webhook_deliveries_scheduled",
+          "Webhook deliveries waiting for their next try.", (*q)[2].integer);
+    gauge("psp_dead_letters", "Entries in the dead-letter stream.",
+          (*q)[3].integer);
+  }
+  res.set_content(out.str(), "text/plain; version=0.0.4");
+}
+
+} // namespace
+
+void add_operations_routes(httplib::Server& srv, api_context& ctx) {
+  srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
+    auto conn = ctx.redis.acquire();
+    auto pong = conn->run({"PING"});
+    bool ok = pong && pong->text() == "PONG";
+    write_json(res, json{{"status", ok ? "ok" : "degraded"},
+                         {"redis", ok ? "up" : "down"}}
+                      .dump(),
+               ok ? 200 : 503);
+  });
+  srv.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+    metrics(ctx, res);
+  });
+  srv.Get("/admin/dead_letters",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            list_dead_letters(ctx, req, res);
+          });
+  srv.Post(R"(/admin/dead_letters/([0-9]+-[0-9]+)/replay)",
+           [&ctx](const httplib::Request& req, httplib::Response& res) {
+             replay_dead_letter(ctx, req, res);
+           });
+}
+
+} // namespace psp::http

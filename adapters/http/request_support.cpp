@@ -1,0 +1,180 @@
+#include "adapters/http/request_support.hpp"
+
+#include "adapters/codec/form_decode.hpp"
+#include "adapters/crypto/api_key.hpp"
+#include "adapters/redis/keys.hpp"
+
+#include <httplib.h>
+
+namespace psp::http {
+
+namespace {
+
+api_error auth_error(std::string message) {
+  api_error e;
+  e.status = 401;
+  e.type = "invalid_request_error";
+  e.message = std::move(message);
+  return e;
+}
+
+/// Stripe shows only the last four characters of a rejected key.
+std::string redact_key(const std::string& key) {
+  return key.size() <= 8 ? "****" : key.substr(0, 8) + "****"
+                                      + key.substr(key.size() - 4);
+}
+
+} // namespace
+
+std::variant<merchant_info, api_error>
+authenticate(api_context& ctx, const httplib::Request& req) {
+  auto header = req.get_header_value("Authorization");
+  constexpr std::string_view bearer = "Bearer ";
+  if (header.empty()) {
+    return auth_error("You did not provide an API key. You need to provide "
+                      "your API key in the Authorization header, using "
+                      "Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_"
+                      "KEY').");
+  }
+  if (header.compare(0, bearer.size(), bearer) != 0) {
+    return auth_error("Invalid authorization header: use Bearer auth.");
+  }
+  auto key = header.substr(bearer.size());
+  auto hash = crypto::api_key_hash(key);
+  if (auto hit = ctx.cached_merchant(hash)) {
+    return *hit;
+  }
+  auto conn = ctx.redis.acquire();
+  auto found = conn->run({"GET", keys::api_key(hash)});
+  if (!found) {
+    return unavailable("Authentication");
+  }
+  if (found->is_nil()) {
+    return auth_error("Invalid API Key provided: " + redact_key(key));
+  }
+  auto m = conn->run({"HGETALL", keys::merchant(found->text())});
+  if (!m) {
+    return unavailable("Authentication");
+  }
+  auto f = to_fields(*m);
+  if (f.empty() || !crypto::api_key_matches(key, f["key_hash"])) {
+    return auth_error("Invalid API Key provided: " + redact_key(key));
+  }
+  merchant_info info;
+  info.id = found->text();
+  info.name = f["name"];
+  info.fee_bps = static_cast<int32_t>(parse_count(f["fee_bps"]).value_or(
+    ctx.settings.default_fee_bps));
+  info.fee_fixed_minor = parse_count(f["fee_fixed_minor"])
+                           .value_or(ctx.settings.default_fee_fixed_minor);
+  ctx.cache_merchant(hash, info);
+  return info;
+}
+
+std::variant<nlohmann::json, api_error>
+decode_body(const httplib::Request& req) {
+  auto type = req.get_header_value("Content-Type");
+  if (!req.body.empty()
+      && type.find("application/x-www-form-urlencoded") == std::string::npos) {
+    api_error e;
+    e.message = "Invalid request: bodies must be "
+                "application/x-www-form-urlencoded.";
+    return e;
+  }
+  auto decoded = codec::decode_form(req.body);
+  if (auto* err = std::get_if<codec::form_error>(&decoded)) {
+    api_error e;
+    e.message = "Invalid request body: " + err->message;
+    e.param = err->param;
+    return e;
+  }
+  return std::get<nlohmann::json>(std::move(decoded));
+}
+
+std::optional<api_error>
+reject_unknown(const nlohmann::json& params,
+               std::initializer_list<const char*> allowed) {
+  for (auto& [key, _] : params.items()) {
+    bool known = false;
+    for (auto* a : allowed) {
+      known = known || key == a;
+    }
+    if (!known) {
+      return unknown_param(key);
+    }
+  }
+  return std::nullopt;
+}
+
+std::variant<std::string, api_error>
+string_param(const nlohmann::json& params, const std::string& path,
+             const std::string& key) {
+  if (!params.is_object() || !params.contains(key)) {
+    return std::string{};
+  }
+  auto& v = params[key];
+  if (!v.is_string()) {
+    return invalid_param(path, "Invalid value for " + path
+                                 + ": expected a string.");
+  }
+  return v.get<std::string>();
+}
+
+std::optional<int64_t> parse_count(const std::string& text) {
+  if (text.empty() || text.size() > 18) {
+    return std::nullopt;
+  }
+  int64_t out = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    out = out * 10 + (c - '0');
+  }
+  return out;
+}
+
+render::fields to_fields(const redis::value& reply) {
+  render::fields out;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    out[reply.elements[i].text()] = reply.elements[i + 1].text();
+  }
+  return out;
+}
+
+void apply_lazy_expiry(render::fields& cs, int64_t now_s) {
+  if (cs["status"] == "open") {
+    auto expires = parse_count(cs["expires_at"]);
+    if (expires && *expires <= now_s) {
+      cs["status"] = "expired";
+    }
+  }
+}
+
+std::variant<std::string, api_error>
+metadata_param(const nlohmann::json& params) {
+  if (!params.contains("metadata")) {
+    return std::string{"{}"};
+  }
+  auto& md = params["metadata"];
+  if (md.is_string() && md.get<std::string>().empty()) {
+    return std::string{"{}"}; // metadata= clears it, as in Stripe
+  }
+  if (!md.is_object()) {
+    return invalid_param("metadata", "Invalid metadata: expected a hash "
+                                     "(metadata[key]=value).");
+  }
+  if (md.size() > 50) {
+    return invalid_param("metadata", "Metadata can have at most 50 keys.");
+  }
+  for (auto& [k, v] : md.items()) {
+    if (!v.is_string() || k.size() > 40 || v.get<std::string>().size() > 500) {
+      return invalid_param("metadata[" + k + "]",
+                           "Metadata keys are at most 40 characters and "
+                           "values at most 500 characters.");
+    }
+  }
+  return md.dump();
+}
+
+} // namespace psp::http

@@ -1,0 +1,53 @@
+#pragma once
+
+// Small helpers shared by the route files: authentication, body decoding,
+// parameter checks and Redis hash conversion.
+
+#include "adapters/http/api_context.hpp"
+#include "adapters/http/api_errors.hpp"
+#include "adapters/redis/redis_connection.hpp"
+#include "adapters/render/objects.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace httplib {
+struct Request;
+}
+
+namespace psp::http {
+
+/// The merchant behind `Authorization: Bearer sk_test_...`, or a 401.
+std::variant<merchant_info, api_error>
+authenticate(api_context& ctx, const httplib::Request& req);
+
+/// Decodes a form body (bracket notation) into JSON strings, or a 400.
+std::variant<nlohmann::json, api_error> decode_body(const httplib::Request& req);
+
+/// First top-level parameter not in `allowed`, as an error.
+std::optional<api_error> reject_unknown(const nlohmann::json& params,
+                                        std::initializer_list<const char*> allowed);
+
+/// A string parameter ("" when absent); a non-string value is an error.
+std::variant<std::string, api_error> string_param(const nlohmann::json& params,
+                                                  const std::string& path,
+                                                  const std::string& key);
+
+/// Strict non-negative integer parsing ("12" yes; "1.5", "-1", "" no).
+std::optional<int64_t> parse_count(const std::string& text);
+
+/// A Redis HGETALL reply as fields; empty when the key does not exist.
+render::fields to_fields(const redis::value& reply);
+
+/// Marks a session whose expires_at has passed as expired (Stripe expires
+/// sessions on its own; we apply it when the session is read).
+void apply_lazy_expiry(render::fields& cs, int64_t now_s);
+
+/// Metadata: at most 50 keys, key <= 40 chars, value <= 500 chars.
+std::variant<std::string, api_error> metadata_param(const nlohmann::json& params);
+
+} // namespace psp::http

@@ -1,0 +1,24 @@
+#pragma once
+
+// Route groups of the HTTP adapter; each lives in its own file.
+
+#include "adapters/http/api_context.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace psp::http {
+
+/// /v1/checkout/sessions: create, retrieve, list.
+void add_checkout_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/payment_intents: retrieve.
+void add_payment_intent_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/webhook_endpoints: create, retrieve, list.
+void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx);
+/// /pay/{session}: the hosted payment page and its status page.
+void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
+/// /healthz, /metrics, /admin/dead_letters (list, replay).
+void add_operations_routes(httplib::Server& srv, api_context& ctx);
+
+} // namespace psp::http

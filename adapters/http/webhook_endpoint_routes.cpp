@@ -1,0 +1,172 @@
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/crypto/webhook_signature.hpp"
+#include "adapters/redis/keys.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <array>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Event types this PSP emits; "*" subscribes to all.
+constexpr std::array<const char*, 4> known_events{
+  "*", "checkout.session.completed", "payment_intent.succeeded",
+  "payment_intent.payment_failed"};
+
+std::variant<std::string, api_error> enabled_events(const json& params) {
+  if (!params.contains("enabled_events")) {
+    return missing_param("enabled_events");
+  }
+  auto& ev = params["enabled_events"];
+  if (!ev.is_array() || ev.empty() || ev.size() > 64) {
+    return invalid_param("enabled_events", "enabled_events must be a list "
+                                           "(enabled_events[]=...).");
+  }
+  std::string joined;
+  for (auto& e : ev) {
+    auto name = e.is_string() ? e.get<std::string>() : std::string{};
+    bool known = std::any_of(known_events.begin(), known_events.end(),
+                             [&](const char* k) { return name == k; });
+    if (!known) {
+      return invalid_param("enabled_events",
+                           "Invalid event type: '" + name + "'.");
+    }
+    joined += (joined.empty() ? "" : ",") + name;
+  }
+  return joined;
+}
+
+void create_endpoint(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"url", "enabled_events", "description",
+                                         "metadata", "api_version"})) {
+    return write_error(res, *err);
+  }
+  auto url = params.value("url", "");
+  if (url.empty()) {
+    return write_error(res, missing_param("url"));
+  }
+  if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+      || url.size() > 2048) {
+    return write_error(res, invalid_param("url", "Invalid URL: must be http "
+                                                 "or https."));
+  }
+  auto events = enabled_events(params);
+  if (auto* err = std::get_if<api_error>(&events)) {
+    return write_error(res, *err);
+  }
+  auto md = metadata_param(params);
+  if (auto* err = std::get_if<api_error>(&md)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto id = crypto::new_id("we_");
+  auto secret = crypto::new_webhook_secret();
+  auto conn = ctx.redis.acquire();
+  auto out = conn->pipeline(
+    {{"MULTI"},
+     {"HSET", keys::endpoint(id), "id", id, "merchant", merchant.id, "url", url,
+      "secret", secret, "enabled_events", std::get<std::string>(events),
+      "status", "enabled", "description", params.value("description", ""),
+      "metadata", std::get<std::string>(md), "created",
+      std::to_string(unix_now_s())},
+     {"SADD", keys::merchant_endpoints(merchant.id), id},
+     {"EXEC"},
+     {"HGETALL", keys::endpoint(id)}});
+  if (!out || !(*out)[3].is_array()) {
+    return write_error(res, unavailable("Creating webhook endpoints"));
+  }
+  write_json(res, render::webhook_endpoint(to_fields(out->back()), true).dump());
+}
+
+void list_endpoints(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto conn = ctx.redis.acquire();
+  auto ids = conn->run(
+    {"SMEMBERS", keys::merchant_endpoints(std::get<merchant_info>(who).id)});
+  if (!ids) {
+    return write_error(res, unavailable("Listing webhook endpoints"));
+  }
+  std::vector<std::vector<std::string>> reads;
+  for (auto& id : ids->elements) {
+    reads.push_back({"HGETALL", keys::endpoint(id.text())});
+  }
+  auto data = json::array();
+  if (!reads.empty()) {
+    auto rows = conn->pipeline(reads);
+    if (!rows) {
+      return write_error(res, unavailable("Listing webhook endpoints"));
+    }
+    for (auto& row : *rows) {
+      data.push_back(render::webhook_endpoint(to_fields(row), false));
+    }
+  }
+  std::sort(data.begin(), data.end(), [](const json& a, const json& b) {
+    return a["created"].get<int64_t>() > b["created"].get<int64_t>();
+  });
+  write_json(res, json{{"object", "list"},
+                       {"data", data},
+                       {"has_more", false},
+                       {"url", "/v1/webhook_endpoints"}}
+                    .dump());
+}
+
+void retrieve_endpoint(api_context& ctx, const httplib::Request& req,
+                       httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  std::string id = req.matches[1];
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->run({"HGETALL", keys::endpoint(id)});
+  if (!reply) {
+    return write_error(res, unavailable("Reading webhook endpoints"));
+  }
+  auto f = to_fields(*reply);
+  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
+    return write_error(res, not_found("webhook_endpoint", id));
+  }
+  write_json(res, render::webhook_endpoint(f, false).dump());
+}
+
+} // namespace
+
+void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx) {
+  srv.Post("/v1/webhook_endpoints",
+           [&ctx](const httplib::Request& req, httplib::Response& res) {
+             create_endpoint(ctx, req, res);
+           });
+  srv.Get("/v1/webhook_endpoints",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            list_endpoints(ctx, req, res);
+          });
+  srv.Get(R"(/v1/webhook_endpoints/([A-Za-z0-9_]+))",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_endpoint(ctx, req, res);
+          });
+}
+
+} // namespace psp::http

@@ -1,0 +1,77 @@
+#pragma once
+
+// A blocking hiredis connection with bounded timeouts and reconnect-on-next-
+// use. Only for threads that may block: detached actors and HTTP handler
+// threads, never CAF's cooperative scheduler.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct redisContext;
+
+namespace psp::redis {
+
+/// An owned copy of a Redis reply.
+struct value {
+  enum class kind : uint8_t { nil, integer, string, status, error, array };
+  kind type = kind::nil;
+  int64_t integer = 0;
+  std::string str;
+  std::vector<value> elements;
+
+  bool is_nil() const { return type == kind::nil; }
+  bool is_error() const { return type == kind::error; }
+  bool is_array() const { return type == kind::array; }
+  /// The string of a string/status reply, "" otherwise.
+  const std::string& text() const;
+};
+
+struct endpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+};
+
+/// Parses "host:port" (or "redis://host:port").
+std::optional<endpoint> parse_endpoint(std::string_view text);
+
+class connection {
+public:
+  connection(endpoint ep, uint32_t timeout_ms);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Runs one command. nullopt on an I/O failure (the connection is dropped
+  /// and re-established on the next call); Redis errors are values.
+  std::optional<value> run(const std::vector<std::string>& argv);
+
+  /// Sends all commands in one write and reads all replies: one round trip.
+  std::optional<std::vector<value>>
+  pipeline(const std::vector<std::vector<std::string>>& commands);
+
+  /// Like run(), but with a socket timeout long enough for a BLOCK command.
+  std::optional<value> run_blocking(const std::vector<std::string>& argv,
+                                    uint32_t block_ms);
+
+  const std::string& last_error() const { return last_error_; }
+  bool connected() const { return ctx_ != nullptr; }
+  /// Connects now (also done lazily); false with last_error() on failure.
+  bool ensure_connected();
+
+private:
+  void drop();
+  bool append(const std::vector<std::string>& argv);
+  std::optional<value> read_one();
+  void set_timeout(uint32_t ms);
+
+  endpoint ep_;
+  uint32_t timeout_ms_;
+  redisContext* ctx_ = nullptr;
+  std::string last_error_;
+};
+
+} // namespace psp::redis

@@ -1,0 +1,41 @@
+#pragma once
+
+// The Lua steps that make each state change atomic (a transactional outbox):
+// status, ledger postings, events, webhook deliveries and the stream ack are
+// written together or not at all. Every script validates before its first
+// write, because Redis does not roll back a script that fails half-way.
+
+#include "adapters/redis/redis_connection.hpp"
+
+#include <string>
+#include <vector>
+
+namespace psp::redis {
+
+struct script {
+  const char* name;
+  std::string source;
+  std::string sha1_hex;
+};
+
+/// Hosted page submission: open session + intent awaiting a card -> new
+/// attempt, intent processing, job appended to the payment stream.
+const script& confirm_attempt_script();
+/// Final network answer -> status + ledger + events + deliveries + ack.
+const script& commit_outcome_script();
+/// Payment that exhausted its retries -> dead-letter stream + ack.
+const script& bury_payment_script();
+/// Due webhook deliveries, leased for a while.
+const script& claim_deliveries_script();
+/// Outcome of a delivery attempt: done, rescheduled or dead-lettered.
+const script& record_delivery_script();
+/// Dead-letter entry -> back onto its queue.
+const script& replay_dead_letter_script();
+
+/// EVALSHA, falling back to EVAL when the server does not know the script
+/// (after a restart or on a fresh server).
+std::optional<value> eval(connection& conn, const script& s,
+                          const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args);
+
+} // namespace psp::redis

@@ -1,0 +1,402 @@
+#include "adapters/redis/store_actors.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/errors.hpp"
+#include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+#include "adapters/render/objects.hpp"
+
+#include <caf/actor_pool.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace psp::redis {
+
+namespace {
+
+/// Runs a script; a Redis error or I/O failure becomes a caf::error.
+caf::expected<value> run_script(connection& conn, const script& s,
+                                const std::vector<std::string>& keys,
+                                const std::vector<std::string>& args) {
+  auto out = eval(conn, s, keys, args);
+  if (!out) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  if (out->is_error()) {
+    spdlog::error("event=redis_script_failed script={} error=\"{}\"", s.name,
+                  out->str);
+    return make_error(errc::redis_rejected, out->str);
+  }
+  return std::move(*out);
+}
+
+// -- payment store ----------------------------------------------------------
+
+struct store_state {
+  static inline const char* name = "psp.redis.payment_store";
+  std::unique_ptr<connection> conn;
+};
+
+std::string postings_json(const std::vector<ledger_posting>& postings) {
+  auto arr = nlohmann::json::array();
+  for (auto& p : postings) {
+    arr.push_back({p.account, p.debit_minor, p.credit_minor});
+  }
+  return arr.dump();
+}
+
+std::string events_json(const std::vector<event_spec>& events) {
+  auto arr = nlohmann::json::array();
+  for (auto& e : events) {
+    arr.push_back({e.event_id, e.type, e.object});
+  }
+  return arr.dump();
+}
+
+caf::expected<bool> commit(connection& conn, const payment_commit& c) {
+  auto& j = c.job;
+  bool ok = c.charge.outcome == charge_outcome::approved;
+  std::vector<std::string> keys{
+    keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
+    keys::payment_stream,       keys::event_stream,
+    keys::ledger_stream,        keys::balances,
+    keys::deliveries_due,       keys::session(j.session_id)};
+  std::vector<std::string> args{keys::payment_group,
+                                j.entry_id,
+                                j.attempt_id,
+                                ok ? "succeeded" : "failed",
+                                c.charge.charge_id,
+                                c.charge.decline_code,
+                                c.charge.message,
+                                std::to_string(c.fee_minor),
+                                c.transaction_id,
+                                postings_json(c.postings),
+                                events_json(c.events),
+                                std::to_string(unix_now_s()),
+                                std::to_string(unix_now_ms()),
+                                j.merchant_id};
+  auto res = run_script(conn, commit_outcome_script(), keys, args);
+  if (!res) {
+    return res.error();
+  }
+  return res->integer == 1;
+}
+
+caf::expected<attempt_status> load(connection& conn,
+                                   const std::string& intent_id,
+                                   const std::string& attempt_id) {
+  auto res = conn.pipeline({{"HGET", keys::intent(intent_id), "attempt"},
+                            {"HGET", keys::attempt(attempt_id), "status"}});
+  if (!res) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  auto& current = (*res)[0];
+  auto& status = (*res)[1];
+  if (status.is_nil()) {
+    return attempt_status::unknown;
+  }
+  if (current.text() != attempt_id) {
+    return attempt_status::superseded;
+  }
+  return status.text() == "pending" ? attempt_status::pending
+                                    : attempt_status::final;
+}
+
+caf::expected<bool> ack(connection& conn, const std::string& entry_id) {
+  auto res = conn.pipeline(
+    {{"XACK", keys::payment_stream, keys::payment_group, entry_id},
+     {"XDEL", keys::payment_stream, entry_id}});
+  if (!res) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  return true;
+}
+
+caf::expected<bool> bury(connection& conn, const dead_letter_record& rec) {
+  if (rec.kind != "payment") {
+    return make_error(errc::malformed, "payment store buries payments only");
+  }
+  auto res = run_script(
+    conn, bury_payment_script(),
+    {keys::payment_stream, keys::dead_letter_stream, keys::attempt(rec.ref)},
+    {keys::payment_group, rec.entry_id, rec.ref, rec.reason,
+     std::to_string(unix_now_s()), rec.payload});
+  if (!res) {
+    return res.error();
+  }
+  spdlog::warn("event=payment_dead_lettered attempt={} intent={} reason=\"{}\"",
+               rec.ref, rec.payload, rec.reason);
+  return true;
+}
+
+payment_store::behavior_type
+payment_store_worker(payment_store::stateful_pointer<store_state> self,
+                     store_settings cfg) {
+  self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
+  return {
+    [=](load_atom, const std::string& intent_id,
+        const std::string& attempt_id) -> caf::result<attempt_status> {
+      auto res = load(*self->state.conn, intent_id, attempt_id);
+      if (!res) {
+        return res.error();
+      }
+      return *res;
+    },
+    [=](commit_atom, const payment_commit& c) -> caf::result<bool> {
+      auto res = commit(*self->state.conn, c);
+      if (!res) {
+        return res.error();
+      }
+      return *res;
+    },
+    [=](ack_atom, const std::string& entry_id) -> caf::result<bool> {
+      auto res = ack(*self->state.conn, entry_id);
+      if (!res) {
+        return res.error();
+      }
+      return *res;
+    },
+    [=](dead_atom, const dead_letter_record& rec) -> caf::result<bool> {
+      auto res = bury(*self->state.conn, rec);
+      if (!res) {
+        return res.error();
+      }
+      return *res;
+    },
+  };
+}
+
+// -- payment stream ---------------------------------------------------------
+
+struct stream_state {
+  static inline const char* name = "psp.redis.payment_stream";
+  std::unique_ptr<connection> conn;
+  bool own_pending_done = false;  ///< replayed our PEL after a start?
+  int64_t last_reclaim_ms = 0;
+  std::string reclaim_cursor = "0-0";
+};
+
+/// Appends decodable jobs of an XREADGROUP/XAUTOCLAIM entry list.
+void collect(const value& entries, uint32_t delivery_count,
+             std::vector<payment_job>& out) {
+  for (auto& e : entries.elements) {
+    if (!e.is_array() || e.elements.size() < 2 || !e.elements[1].is_array()) {
+      continue; // deleted entry
+    }
+    auto& fields = e.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].text() != "job") {
+        continue;
+      }
+      if (auto job = decode_job(fields[i + 1].text())) {
+        job->entry_id = e.elements[0].text();
+        job->delivery_count = delivery_count;
+        out.push_back(std::move(*job));
+      } else {
+        spdlog::error("event=undecodable_job entry={}", e.elements[0].text());
+      }
+    }
+  }
+}
+
+caf::expected<std::vector<payment_job>>
+read_jobs(stream_state& st, const store_settings& cfg, uint32_t n) {
+  auto& conn = *st.conn;
+  std::vector<payment_job> out;
+  auto count = std::to_string(n);
+  if (!st.own_pending_done) {
+    // After a (re)start: our own pending entries, from the beginning.
+    auto res = conn.run({"XREADGROUP", "GROUP", keys::payment_group,
+                         cfg.consumer, "COUNT", count, "STREAMS",
+                         keys::payment_stream, "0"});
+    if (!res || res->is_error()) {
+      return make_error(errc::redis_unavailable, conn.last_error());
+    }
+    if (res->is_array() && !res->elements.empty()) {
+      collect(res->elements[0].elements[1], 2, out);
+    }
+    if (out.size() < n) {
+      st.own_pending_done = true;
+    }
+    return out;
+  }
+  auto now = unix_now_ms();
+  if (now - st.last_reclaim_ms >= static_cast<int64_t>(cfg.reclaim_idle_ms) / 4) {
+    st.last_reclaim_ms = now;
+    auto res = conn.run({"XAUTOCLAIM", keys::payment_stream,
+                         keys::payment_group, cfg.consumer,
+                         std::to_string(cfg.reclaim_idle_ms), st.reclaim_cursor,
+                         "COUNT", count});
+    if (!res) {
+      return make_error(errc::redis_unavailable, conn.last_error());
+    }
+    if (res->is_array() && res->elements.size() >= 2) {
+      st.reclaim_cursor = res->elements[0].text();
+      collect(res->elements[1], 2, out);
+      if (!out.empty()) {
+        spdlog::info("event=payments_reclaimed count={}", out.size());
+        return out;
+      }
+    }
+  }
+  auto res = conn.run_blocking({"XREADGROUP", "GROUP", keys::payment_group,
+                                cfg.consumer, "COUNT", count, "BLOCK",
+                                std::to_string(cfg.block_ms), "STREAMS",
+                                keys::payment_stream, ">"},
+                               cfg.block_ms);
+  if (!res) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  if (res->is_error()) {
+    // NOGROUP after a Redis data loss: recreate and read again next time.
+    std::string err;
+    ensure_stream_groups(conn, err);
+    return make_error(errc::redis_rejected, res->str);
+  }
+  if (res->is_array() && !res->elements.empty()) {
+    collect(res->elements[0].elements[1], 1, out);
+  }
+  return out;
+}
+
+payment_stream::behavior_type
+payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
+                      store_settings cfg) {
+  self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
+  return {
+    [=](read_atom, uint32_t n) -> caf::result<std::vector<payment_job>> {
+      auto res = read_jobs(self->state, cfg, n);
+      if (!res) {
+        return res.error();
+      }
+      return std::move(*res);
+    },
+  };
+}
+
+// -- delivery store ---------------------------------------------------------
+
+struct delivery_state {
+  static inline const char* name = "psp.redis.delivery_store";
+  std::unique_ptr<connection> conn;
+};
+
+caf::expected<std::vector<webhook_delivery>>
+claim(connection& conn, const store_settings& cfg, uint32_t n) {
+  auto res = run_script(conn, claim_deliveries_script(), {keys::deliveries_due},
+                        {std::to_string(unix_now_ms()),
+                         std::to_string(cfg.delivery_lease_ms),
+                         std::to_string(n)});
+  if (!res) {
+    return res.error();
+  }
+  std::vector<webhook_delivery> out;
+  for (auto& row : res->elements) {
+    auto& f = row.elements;
+    if (f.size() < 10) {
+      continue;
+    }
+    webhook_delivery d;
+    d.delivery_id = f[0].text();
+    d.event_id = f[1].text();
+    d.endpoint_id = f[2].text();
+    d.attempts_before = static_cast<uint32_t>(std::stoul(f[3].text().empty()
+                                                           ? "0"
+                                                           : f[3].text()));
+    d.url = f[4].text();
+    d.secret = f[5].text();
+    d.body = render::event_body(d.event_id, f[6].text(),
+                                std::stoll(f[7].text()), f[8].text(),
+                                f[9].text());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+caf::expected<bool> record(connection& conn, const delivery_report& rep) {
+  auto res = run_script(
+    conn, record_delivery_script(),
+    {keys::deliveries_due, keys::dead_letter_stream},
+    {rep.delivery_id, rep.delivered ? "1" : "0", std::to_string(rep.attempts),
+     std::to_string(rep.next_attempt_ms), rep.last_error,
+     std::to_string(unix_now_s())});
+  if (!res) {
+    return res.error();
+  }
+  if (!rep.delivered && rep.next_attempt_ms < 0) {
+    spdlog::warn("event=webhook_dead_lettered delivery={} attempts={} "
+                 "error=\"{}\"",
+                 rep.delivery_id, rep.attempts, rep.last_error);
+  }
+  return res->integer == 1;
+}
+
+delivery_store::behavior_type
+delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
+                      store_settings cfg) {
+  self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
+  return {
+    [=](claim_atom, uint32_t n) -> caf::result<std::vector<webhook_delivery>> {
+      auto res = claim(*self->state.conn, cfg, n);
+      if (!res) {
+        return res.error();
+      }
+      return std::move(*res);
+    },
+    [=](record_atom, const delivery_report& rep) -> caf::result<bool> {
+      auto res = record(*self->state.conn, rep);
+      if (!res) {
+        return res.error();
+      }
+      return *res;
+    },
+  };
+}
+
+template <class Handle, class Fun>
+Handle make_pool(caf::actor_system& sys, size_t workers, Fun fun,
+                 const store_settings& cfg) {
+  auto factory = [&sys, fun, cfg] {
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(fun, cfg));
+  };
+  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), workers,
+                                    factory, caf::actor_pool::round_robin());
+  return caf::actor_cast<Handle>(pool);
+}
+
+} // namespace
+
+payment_store spawn_payment_store(caf::actor_system& sys,
+                                  const store_settings& cfg, size_t workers) {
+  return make_pool<payment_store>(sys, workers, payment_store_worker, cfg);
+}
+
+payment_stream spawn_payment_stream(caf::actor_system& sys,
+                                    const store_settings& cfg) {
+  return sys.spawn<caf::detached>(payment_stream_reader, cfg);
+}
+
+delivery_store spawn_delivery_store(caf::actor_system& sys,
+                                    const store_settings& cfg, size_t workers) {
+  return make_pool<delivery_store>(sys, workers, delivery_store_worker, cfg);
+}
+
+bool ensure_stream_groups(connection& conn, std::string& err) {
+  auto res = conn.run({"XGROUP", "CREATE", keys::payment_stream,
+                       keys::payment_group, "0", "MKSTREAM"});
+  if (!res) {
+    err = conn.last_error();
+    return false;
+  }
+  if (res->is_error() && res->str.rfind("BUSYGROUP", 0) != 0) {
+    err = res->str;
+    return false;
+  }
+  return true;
+}
+
+} // namespace psp::redis

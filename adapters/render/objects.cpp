@@ -1,0 +1,178 @@
+#include "adapters/render/objects.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace psp::render {
+
+namespace {
+
+using json = nlohmann::json;
+
+const std::string& get(const fields& f, const std::string& key) {
+  static const std::string empty;
+  auto i = f.find(key);
+  return i == f.end() ? empty : i->second;
+}
+
+/// A string field, or JSON null when absent or empty.
+json str_or_null(const fields& f, const std::string& key) {
+  auto& v = get(f, key);
+  return v.empty() ? json(nullptr) : json(v);
+}
+
+json int_or_null(const fields& f, const std::string& key) {
+  auto& v = get(f, key);
+  if (v.empty()) {
+    return nullptr;
+  }
+  try {
+    return std::stoll(v);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+int64_t int_or_zero(const fields& f, const std::string& key) {
+  auto v = int_or_null(f, key);
+  return v.is_null() ? 0 : v.get<int64_t>();
+}
+
+/// A field holding serialized JSON, or `fallback` when absent or invalid.
+json json_field(const fields& f, const std::string& key, json fallback) {
+  auto& v = get(f, key);
+  if (v.empty()) {
+    return fallback;
+  }
+  auto parsed = json::parse(v, nullptr, false);
+  return parsed.is_discarded() ? fallback : parsed;
+}
+
+} // namespace
+
+json checkout_session(const fields& cs) {
+  auto status = get(cs, "status");
+  return json{
+    {"id", get(cs, "id")},
+    {"object", "checkout.session"},
+    {"amount_subtotal", int_or_zero(cs, "amount_total")},
+    {"amount_total", int_or_zero(cs, "amount_total")},
+    {"cancel_url", str_or_null(cs, "cancel_url")},
+    {"client_reference_id", str_or_null(cs, "client_reference_id")},
+    {"created", int_or_zero(cs, "created")},
+    {"currency", get(cs, "currency")},
+    {"customer_email", str_or_null(cs, "customer_email")},
+    {"expires_at", int_or_zero(cs, "expires_at")},
+    {"livemode", false},
+    {"metadata", json_field(cs, "metadata", json::object())},
+    {"mode", "payment"},
+    {"payment_intent", str_or_null(cs, "intent")},
+    {"payment_method_types", json::array({"card"})},
+    {"payment_status", get(cs, "payment_status")},
+    {"status", status},
+    {"success_url", str_or_null(cs, "success_url")},
+    // Stripe returns the URL only while the session can still be paid.
+    {"url", status == "open" ? str_or_null(cs, "url") : json(nullptr)},
+  };
+}
+
+json payment_intent(const fields& pi) {
+  json last_error = nullptr;
+  if (!get(pi, "last_error_code").empty()) {
+    last_error = json{
+      {"type", "card_error"},
+      {"code", get(pi, "last_error_code")},
+      {"decline_code", str_or_null(pi, "last_error_decline_code")},
+      {"message", get(pi, "last_error_message")},
+    };
+  }
+  json card = nullptr;
+  if (!get(pi, "card_last4").empty()) {
+    card = json{{"brand", get(pi, "card_brand")},
+                {"last4", get(pi, "card_last4")}};
+  }
+  return json{
+    {"id", get(pi, "id")},
+    {"object", "payment_intent"},
+    {"amount", int_or_zero(pi, "amount")},
+    {"amount_capturable", 0},
+    {"amount_received", int_or_zero(pi, "amount_received")},
+    {"capture_method", "automatic"},
+    {"confirmation_method", "automatic"},
+    {"created", int_or_zero(pi, "created")},
+    {"currency", get(pi, "currency")},
+    {"description", str_or_null(pi, "description")},
+    {"last_payment_error", last_error},
+    {"latest_charge", str_or_null(pi, "latest_charge")},
+    {"livemode", false},
+    {"metadata", json_field(pi, "metadata", json::object())},
+    {"payment_method_types", json::array({"card"})},
+    {"payment_method_details", card.is_null()
+                                 ? json(nullptr)
+                                 : json{{"type", "card"}, {"card", card}}},
+    {"status", get(pi, "status")},
+  };
+}
+
+json webhook_endpoint(const fields& we, bool with_secret) {
+  auto events = json::array();
+  std::string list = get(we, "enabled_events");
+  size_t start = 0;
+  while (start <= list.size() && !list.empty()) {
+    auto comma = list.find(',', start);
+    events.push_back(list.substr(start, comma - start));
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  json out{
+    {"id", get(we, "id")},
+    {"object", "webhook_endpoint"},
+    {"api_version", api_version},
+    {"created", int_or_zero(we, "created")},
+    {"description", str_or_null(we, "description")},
+    {"enabled_events", events},
+    {"livemode", false},
+    {"metadata", json_field(we, "metadata", json::object())},
+    {"status", get(we, "status")},
+    {"url", get(we, "url")},
+  };
+  if (with_secret) {
+    out["secret"] = get(we, "secret");
+  }
+  return out;
+}
+
+json event(const std::string& id, const std::string& type, int64_t created_s,
+           const std::string& object_kind, const std::string& snapshot_json) {
+  fields snap;
+  auto arr = json::parse(snapshot_json, nullptr, false);
+  if (arr.is_array()) {
+    for (size_t i = 0; i + 1 < arr.size(); i += 2) {
+      if (arr[i].is_string() && arr[i + 1].is_string()) {
+        snap[arr[i].get<std::string>()] = arr[i + 1].get<std::string>();
+      }
+    }
+  }
+  auto object = object_kind == "checkout.session" ? checkout_session(snap)
+                                                  : payment_intent(snap);
+  return json{
+    {"id", id},
+    {"object", "event"},
+    {"api_version", api_version},
+    {"created", created_s},
+    {"data", {{"object", object}}},
+    {"livemode", false},
+    {"pending_webhooks", 0},
+    {"request", {{"id", nullptr}, {"idempotency_key", nullptr}}},
+    {"type", type},
+  };
+}
+
+std::string event_body(const std::string& id, const std::string& type,
+                       int64_t created_s, const std::string& object_kind,
+                       const std::string& snapshot_json) {
+  return event(id, type, created_s, object_kind, snapshot_json).dump();
+}
+
+} // namespace psp::render

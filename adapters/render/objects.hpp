@@ -1,0 +1,36 @@
+#pragma once
+
+// Stripe-shaped JSON for the objects stored as Redis hashes. The one renderer
+// for API answers, event payloads and webhook bodies, so the three agree
+// byte for byte.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace psp::render {
+
+/// A Redis hash as field -> value.
+using fields = std::unordered_map<std::string, std::string>;
+
+/// The API version string our objects follow.
+inline constexpr const char* api_version = "2024-06-20";
+
+nlohmann::json checkout_session(const fields& cs);
+nlohmann::json payment_intent(const fields& pi);
+nlohmann::json webhook_endpoint(const fields& we, bool with_secret);
+
+/// An event whose object snapshot is a JSON array of alternating hash
+/// fields and values (what the commit step stored).
+nlohmann::json event(const std::string& id, const std::string& type,
+                     int64_t created_s, const std::string& object_kind,
+                     const std::string& snapshot_json);
+
+/// event(...) serialized: the webhook body.
+std::string event_body(const std::string& id, const std::string& type,
+                       int64_t created_s, const std::string& object_kind,
+                       const std::string& snapshot_json);
+
+} // namespace psp::render

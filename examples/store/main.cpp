@@ -1,0 +1,175 @@
+// example-store: a small merchant shop that sells three products through the
+// PSP. It shows the merchant side of a checkout: create a session with an
+// Idempotency-Key, redirect the shopper, verify signed webhooks (Stripe and
+// Standard Webhooks), deduplicate them and mark orders paid.
+//
+// Start-up: bind, register the webhook endpoint at the PSP (retrying while
+// the PSP is unreachable), then print "example-store listening on HOST:PORT".
+#include "psp_client.hpp"
+#include "store_options.hpp"
+#include "store_routes.hpp"
+
+#include <httplib.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Registration retries while the PSP is starting up, then gives up.
+constexpr auto register_retry_interval = 200ms;
+constexpr auto register_deadline = 30s;
+// httplib runs one connection per pool thread; the PSP's webhook workers,
+// browsers and test drivers may all hold keep-alive connections at once.
+constexpr size_t server_threads = 32;
+constexpr size_t payload_bytes_max = 1 << 20;
+constexpr size_t keep_alive_requests_max = 10'000;
+// How long shutdown waits for the accept loop to start before stopping it.
+constexpr auto server_start_wait_max = 5s;
+
+void configure(httplib::Server& server) {
+  server.new_task_queue = [] {
+    return new httplib::ThreadPool(server_threads);
+  };
+  server.set_tcp_nodelay(true);
+  server.set_payload_max_length(payload_bytes_max);
+  server.set_keep_alive_max_count(keep_alive_requests_max);
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content("{\"error\":\"internal error\"}", "application/json");
+      });
+}
+
+// The address the PSP and shoppers use when --public-url is not given.
+std::string default_public_url(const std::string& host, int port) {
+  bool wildcard = host == "0.0.0.0" || host == "::" || host == "[::]";
+  return "http://" + (wildcard ? std::string("127.0.0.1") : host) + ":" +
+         std::to_string(port);
+}
+
+// Registers <public>/webhook; true once the secret is stored. Retries only
+// while the PSP cannot answer (down or 5xx); a 4xx (bad key) is final.
+bool register_webhook(store::store_state& st) {
+  auto deadline = std::chrono::steady_clock::now() + register_deadline;
+  store::psp_error last;
+  while (!st.stopping.load()) {
+    auto r = st.psp.create_webhook_endpoint(st.public_url);
+    if (r.ok()) {
+      st.secret.set(r.value->secret);
+      std::cerr << "example-store: registered webhook endpoint " << r.value->id
+                << " for " << st.public_url << "/webhook" << std::endl;
+      return true;
+    }
+    last = r.error;
+    if (last.status >= 400 && last.status < 500) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() + register_retry_interval > deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(register_retry_interval);
+  }
+  if (!st.stopping.load()) {
+    std::cerr << "example-store: cannot register the webhook endpoint at the "
+                 "PSP"
+              << (last.status == 0 ? " (gave up after 30 s of retries)" : "")
+              << ": " << last.message << std::endl;
+  }
+  return false;
+}
+
+// Stops the accept loop; waits (bounded) for it to have started, because
+// httplib ignores stop() before listen_after_bind has begun.
+void stop_server(httplib::Server& server, const std::atomic<bool>& done) {
+  auto give_up = std::chrono::steady_clock::now() + server_start_wait_max;
+  while (!server.is_running() && !done.load() &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(10ms);
+  }
+  server.stop();
+}
+
+// Blocks the stop signals in every thread (threads inherit the mask); one
+// thread takes them with sigwait, so no code runs in a signal handler.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1); // internal: "shut down now"
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN); // a shopper closing the tab must not kill us
+  return set;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // First thing, so a SIGTERM right after start-up is already ours.
+  auto stop_signals = block_stop_signals();
+  auto parsed = store::parse_options(argc, argv, std::getenv("PSP_API_KEY"));
+  if (parsed.help) {
+    std::cout << store::usage();
+    return 0;
+  }
+  if (!parsed.options) {
+    std::cerr << "example-store: " << parsed.error << "\n" << store::usage();
+    return 2;
+  }
+  const auto& opts = *parsed.options;
+
+  store::http_psp_client psp(opts.psp_url, opts.api_key);
+  store::store_state st(psp);
+  httplib::Server server;
+  configure(server);
+  store::install_routes(server, st);
+  int port = opts.port == 0
+                 ? server.bind_to_any_port(opts.host)
+                 : (server.bind_to_port(opts.host, opts.port) ? opts.port : -1);
+  if (port <= 0) {
+    std::cerr << "example-store: cannot listen on " << opts.host << ":"
+              << opts.port << std::endl;
+    return 1;
+  }
+  st.public_url = opts.public_url.empty() ? default_public_url(opts.host, port)
+                                          : opts.public_url;
+
+  std::atomic<bool> server_done{false};
+  std::atomic<int> exit_code{0};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    st.stopping = true;
+    stop_server(server, server_done);
+  });
+  std::thread server_thread([&] {
+    server.listen_after_bind();
+    server_done = true;
+    if (!st.stopping.load()) {
+      // The accept loop died on its own: nothing left to serve.
+      std::cerr << "example-store: server stopped unexpectedly" << std::endl;
+      exit_code = 1;
+      pthread_kill(signal_thread.native_handle(), SIGUSR1);
+    }
+  });
+
+  if (register_webhook(st)) {
+    std::cout << "example-store listening on " << opts.host << ":" << port
+              << std::endl;
+  } else if (!st.stopping.load()) {
+    exit_code = 1;
+    pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  }
+  signal_thread.join();
+  server_thread.join();
+  return exit_code.load();
+}

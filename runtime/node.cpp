@@ -1,0 +1,156 @@
+#include "runtime/node.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/dead_letter.hpp"
+#include "actors/notification_queue.hpp"
+#include "actors/payment_queue.hpp"
+#include "actors/payment_router.hpp"
+#include "adapters/card_network/card_network_client.hpp"
+#include "adapters/crypto/card_vault.hpp"
+#include "adapters/http/api_server.hpp"
+#include "adapters/redis/connection_pool.hpp"
+#include "adapters/redis/store_actors.hpp"
+#include "adapters/webhook/webhook_sender.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace psp {
+
+namespace {
+
+int64_t wall_clock_ms() {
+  return unix_now_ms();
+}
+
+struct node_actors {
+  std::vector<caf::actor> all;
+  void add(const caf::actor& a) { all.push_back(a); }
+  template <class Handle>
+  void add(const Handle& h) {
+    all.push_back(caf::actor_cast<caf::actor>(h));
+  }
+};
+
+node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
+                         const redis::endpoint& where,
+                         const crypto::card_vault& vault) {
+  node_actors out;
+  redis::store_settings store_cfg;
+  store_cfg.where = where;
+  store_cfg.timeout_ms = cfg.redis_timeout_ms;
+  store_cfg.consumer = cfg.node_id;
+  store_cfg.reclaim_idle_ms = cfg.reclaim_idle_ms;
+  auto store = redis::spawn_payment_store(sys, store_cfg, cfg.store_workers);
+  auto stream = redis::spawn_payment_stream(sys, store_cfg);
+  auto deliveries = redis::spawn_delivery_store(sys, store_cfg, 2);
+  card::client_settings card_cfg;
+  card_cfg.base_url = cfg.card_network_url;
+  card_cfg.read_timeout_ms = cfg.card_network_timeout_ms;
+  auto network = card::spawn_card_network_client(sys, card_cfg, vault,
+                                                 cfg.card_workers);
+  webhook::sender_settings hook_cfg;
+  hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
+  auto sender = webhook::spawn_webhook_sender(sys, hook_cfg,
+                                              cfg.webhook_workers);
+  notification_limits notify_limits;
+  notify_limits.schedule_ms = cfg.webhook_schedule_ms;
+  auto notifier = spawn_notification_queue(sys, deliveries, sender,
+                                           notify_limits, wall_clock_ms);
+  auto dead = spawn_dead_letter(sys, store);
+  payment_limits limits;
+  limits.network_tries_max = cfg.network_tries_max;
+  limits.backoff_base_ms = cfg.backoff_base_ms;
+  limits.backoff_max_ms = cfg.backoff_max_ms;
+  limits.idle_ms = cfg.payment_idle_ms;
+  auto router = spawn_payment_router(sys, {store, network, dead, notifier},
+                                     limits, supervisor_limits{});
+  payment_queue_limits queue_limits;
+  queue_limits.in_flight_max = cfg.in_flight_max;
+  auto queue = spawn_payment_queue(sys, stream, router, queue_limits);
+  // Stop order: intake first, then workers, then the ports.
+  out.add(queue);
+  out.add(notifier);
+  out.add(router);
+  out.add(dead);
+  out.add(stream);
+  out.add(store);
+  out.add(deliveries);
+  out.add(network);
+  out.add(sender);
+  return out;
+}
+
+void configure_logging(const node_config& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  // One line per event: time, level, node, then key=value pairs.
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l node=" + cfg.node_id
+                        + " %v",
+                      spdlog::pattern_time_type::utc);
+}
+
+} // namespace
+
+int run_node(node_config& cfg) {
+  configure_logging(cfg);
+  auto where = *redis::parse_endpoint(cfg.redis);
+  redis::connection probe{where, cfg.redis_timeout_ms};
+  std::string err;
+  if (!probe.ensure_connected() || !redis::ensure_stream_groups(probe, err)) {
+    std::cerr << "psp-node: cannot use Redis at " << cfg.redis << ": "
+              << (err.empty() ? probe.last_error() : err) << '\n';
+    return 3;
+  }
+  auto vault = crypto::card_vault::from_hex_key(cfg.vault_key_hex);
+  redis::connection_pool pool{where, cfg.redis_timeout_ms, cfg.http_threads};
+  http::api_settings api_cfg;
+  api_cfg.public_url = cfg.public_url;
+  api_cfg.admin_token = cfg.admin_token;
+  http::api_context ctx{pool, *vault, api_cfg};
+  http::server_settings srv_cfg{cfg.http_host, cfg.http_port, cfg.http_threads};
+  http::api_server server{ctx, srv_cfg};
+  if (!server.bind(err)) {
+    std::cerr << "psp-node: " << err << '\n';
+    return 4;
+  }
+  if (cfg.public_url.empty()) {
+    // Known only now when the port was chosen by the OS.
+    const_cast<std::string&>(ctx.settings.public_url)
+      = "http://" + cfg.http_host + ":" + std::to_string(server.port());
+  }
+  // Block the stop signals before CAF starts its threads, so only sigwait
+  // below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  int exit_code = 0;
+  {
+    caf::actor_system sys{cfg};
+    auto actors = start_actors(sys, cfg, where, *vault);
+    std::thread http_thread{[&] { server.serve(); }};
+    spdlog::info("event=node_started http={}:{} redis={} card_network={}",
+                 cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
+    std::cout << "psp-node " << cfg.node_id << " listening on " << cfg.http_host
+              << ":" << server.port() << std::endl;
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("event=node_stopping signal={}", sig);
+    server.stop();
+    http_thread.join();
+    for (auto& a : actors.all) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  }
+  spdlog::info("event=node_stopped");
+  return exit_code;
+}
+
+} // namespace psp

@@ -1,0 +1,156 @@
+#include "runtime/node_config.hpp"
+
+#include "actors/messages.hpp"
+#include "adapters/crypto/encoding.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/redis_connection.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace psp {
+
+node_config::node_config() {
+  add_message_types<caf::id_block::psp>();
+  opt_group{custom_options_, "psp"}
+    .add(http_host, "http-host", "address the HTTP adapter listens on")
+    .add(http_port, "http-port", "HTTP port (0: any free port)")
+    .add(http_threads, "http-threads", "HTTP handler threads")
+    .add(public_url, "public-url", "base URL of hosted pages")
+    .add(redis, "redis", "Redis address host:port")
+    .add(redis_timeout_ms, "redis-timeout-ms", "Redis connect/read timeout")
+    .add(card_network_url, "card-network-url", "card network base URL")
+    .add(card_network_timeout_ms, "card-network-timeout-ms",
+         "card network read timeout")
+    .add(data_dir, "data-dir", "folder for the vault key file")
+    .add(node_id, "node-id", "this node's name (consumer name in Redis)")
+    .add(vault_key_hex, "vault-key", "AES-256 key, 64 hex chars")
+    .add(admin_token, "admin-token", "bearer token of the admin API")
+    .add(webhook_schedule, "webhook-schedule",
+         "delays between webhook tries, e.g. 0s,5s,5m,30m")
+    .add(webhook_timeout_ms, "webhook-timeout-ms", "webhook read timeout")
+    .add(log_level, "log-level", "trace|debug|info|warn|error")
+    .add(card_workers, "card-workers", "card network connections")
+    .add(store_workers, "store-workers", "Redis connections for commits")
+    .add(webhook_workers, "webhook-workers", "webhook sender connections")
+    .add(network_tries_max, "network-tries-max",
+         "card network tries before the dead-letter stream")
+    .add(backoff_base_ms, "backoff-base-ms", "first retry delay")
+    .add(backoff_max_ms, "backoff-max-ms", "largest retry delay")
+    .add(reclaim_idle_ms, "reclaim-idle-ms",
+         "stream entries idle this long at a consumer are taken over")
+    .add(payment_idle_ms, "payment-idle-ms",
+         "idle payment actors passivate after this long")
+    .add(in_flight_max, "in-flight-max", "payments in flight per node");
+}
+
+bool parse_schedule(const std::string& text, std::vector<int64_t>& out) {
+  out.clear();
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    auto item = text.substr(start, comma == std::string::npos
+                                     ? std::string::npos
+                                     : comma - start);
+    size_t digits = 0;
+    while (digits < item.size() && isdigit(static_cast<unsigned char>(item[digits]))) {
+      ++digits;
+    }
+    if (digits == 0 || digits > 9) {
+      return false;
+    }
+    int64_t n = std::stoll(item.substr(0, digits));
+    auto unit = item.substr(digits);
+    int64_t ms_per = unit == "ms"  ? 1
+                     : unit == "s" ? 1000
+                     : unit == "m" ? 60'000
+                     : unit == "h" ? 3'600'000
+                                   : -1;
+    if (ms_per < 0) {
+      return false;
+    }
+    out.push_back(n * ms_per);
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return !out.empty() && out.size() <= 32;
+}
+
+namespace {
+
+/// The vault key: flag, else env PSP_VAULT_KEY, else <data-dir>/vault.key
+/// (created on first start, mode 0600).
+bool resolve_vault_key(node_config& cfg, std::string& err) {
+  if (cfg.vault_key_hex.empty()) {
+    if (const char* env = std::getenv("PSP_VAULT_KEY")) {
+      cfg.vault_key_hex = env;
+    }
+  }
+  if (cfg.vault_key_hex.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    auto path = std::filesystem::path{cfg.data_dir} / "vault.key";
+    std::ifstream in{path};
+    if (!(in >> cfg.vault_key_hex)) {
+      cfg.vault_key_hex = crypto::to_hex(crypto::random_bytes(32));
+      std::ofstream out{path};
+      out << cfg.vault_key_hex << '\n';
+      if (!out) {
+        err = "cannot write " + path.string();
+        return false;
+      }
+      std::filesystem::permissions(path, std::filesystem::perms::owner_read
+                                           | std::filesystem::perms::owner_write,
+                                   ec);
+    }
+  }
+  auto raw = crypto::from_hex(cfg.vault_key_hex);
+  if (!raw || raw->size() != 32) {
+    err = "psp.vault-key must be 64 hex characters (32 bytes)";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool node_config::finish(std::string& err) {
+  if (!redis::parse_endpoint(redis)) {
+    err = "psp.redis must be host:port, got '" + redis + "'";
+    return false;
+  }
+  if (card_network_url.rfind("http://", 0) != 0
+      && card_network_url.rfind("https://", 0) != 0) {
+    err = "psp.card-network-url must start with http:// or https://";
+    return false;
+  }
+  if (!parse_schedule(webhook_schedule, webhook_schedule_ms)) {
+    err = "psp.webhook-schedule must be a list like 0s,5s,5m,2h (max 32)";
+    return false;
+  }
+  if (http_threads < 2 || http_threads > 1024 || card_workers == 0
+      || store_workers == 0 || webhook_workers == 0 || in_flight_max == 0) {
+    err = "thread and worker counts must be positive (http-threads 2..1024)";
+    return false;
+  }
+  if (log_level != "trace" && log_level != "debug" && log_level != "info"
+      && log_level != "warn" && log_level != "error") {
+    err = "psp.log-level must be trace, debug, info, warn or error";
+    return false;
+  }
+  if (node_id.empty()) {
+    node_id = "node-" + std::to_string(::getpid());
+  }
+  if (admin_token.empty()) {
+    if (const char* env = std::getenv("PSP_ADMIN_TOKEN")) {
+      admin_token = env;
+    }
+  }
+  return resolve_vault_key(*this, err);
+}
+
+} // namespace psp

@@ -1,0 +1,54 @@
+#pragma once
+
+// The node's configuration in one place: every option with a default, a unit
+// in its name and a help text, from caf-application.ini or --psp.* flags,
+// validated once at start-up.
+
+#include <caf/actor_system_config.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace psp {
+
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 8080;
+  size_t http_threads = 32;
+  std::string public_url;          ///< default: http://<http-host>:<port>
+  std::string redis = "127.0.0.1:6379";
+  uint32_t redis_timeout_ms = 2'000;
+  std::string card_network_url = "http://127.0.0.1:4010";
+  uint32_t card_network_timeout_ms = 10'000;
+  std::string data_dir = "run/data";
+  std::string node_id;             ///< default: node-<pid>
+  std::string vault_key_hex;       ///< default: env PSP_VAULT_KEY or a file
+  std::string admin_token;         ///< default: env PSP_ADMIN_TOKEN
+  std::string webhook_schedule = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h";
+  uint32_t webhook_timeout_ms = 10'000;
+  std::string log_level = "info";
+  size_t card_workers = 16;
+  size_t store_workers = 8;
+  size_t webhook_workers = 8;
+  uint32_t network_tries_max = 8;
+  uint32_t backoff_base_ms = 200;
+  uint32_t backoff_max_ms = 5'000;
+  uint32_t reclaim_idle_ms = 30'000;
+  uint32_t payment_idle_ms = 30'000;
+  uint32_t in_flight_max = 512;
+
+  /// Checks values and fills defaults; false with a message on error.
+  bool finish(std::string& err);
+
+  /// The parsed webhook schedule (delays in ms between tries).
+  std::vector<int64_t> webhook_schedule_ms;
+};
+
+/// Parses "0s,5s,5m,2h,250ms" into milliseconds; false on a bad item.
+bool parse_schedule(const std::string& text, std::vector<int64_t>& out);
+
+} // namespace psp

@@ -1,0 +1,211 @@
+// Checks the order book: order creation, marking paid from events, event
+// deduplication, failure messages and the limits on orders and event ids.
+#include "order_book.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace store;
+
+namespace {
+
+constexpr int64_t now_s = 1'700'000'000;
+
+const product& tshirt() {
+  return *find_product("tshirt");
+}
+
+webhook_event completed(const std::string& event_id,
+                        const std::string& order_id) {
+  webhook_event ev;
+  ev.id = event_id;
+  ev.type = "checkout.session.completed";
+  ev.object_type = "checkout.session";
+  ev.object_id = "cs_test_1";
+  ev.order_id = order_id;
+  ev.payment_intent = "pi_1";
+  ev.payment_status = "paid";
+  return ev;
+}
+
+webhook_event failed(const std::string& event_id, const std::string& pi,
+                     const std::string& message) {
+  webhook_event ev;
+  ev.id = event_id;
+  ev.type = "payment_intent.payment_failed";
+  ev.object_type = "payment_intent";
+  ev.object_id = pi;
+  ev.payment_intent = pi;
+  ev.failure_message = message;
+  return ev;
+}
+
+} // namespace
+
+TEST(order_book, creates_pending_orders_with_sequential_ids) {
+  order_book book;
+  auto a = book.create(tshirt(), 2, now_s);
+  auto b = book.create(*find_product("mug"), 1, now_s);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->id, "ord_1");
+  EXPECT_EQ(b->id, "ord_2");
+  EXPECT_EQ(a->status, order_status::pending);
+  EXPECT_EQ(a->amount_minor, 4000);
+  EXPECT_EQ(a->currency, "usd");
+  EXPECT_EQ(book.order_count(), 2u);
+  ASSERT_TRUE(book.find("ord_2"));
+  EXPECT_EQ(book.find("ord_2")->product_id, "mug");
+  EXPECT_FALSE(book.find("ord_3"));
+  EXPECT_FALSE(book.find("ord_0"));
+  EXPECT_FALSE(book.find("ord_01"));
+  EXPECT_FALSE(book.find("order_1"));
+  EXPECT_FALSE(book.find(""));
+}
+
+TEST(order_book, attaches_the_checkout_session) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  EXPECT_TRUE(book.attach_session("ord_1", "cs_test_1", "pi_1",
+                                  "http://psp/pay/cs_test_1"));
+  EXPECT_FALSE(book.attach_session("ord_9", "cs_test_9", "", ""));
+  auto o = book.find_by_session("cs_test_1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->id, "ord_1");
+  EXPECT_EQ(o->payment_intent, "pi_1");
+  EXPECT_EQ(o->checkout_url, "http://psp/pay/cs_test_1");
+  EXPECT_FALSE(book.find_by_session("cs_other"));
+}
+
+TEST(order_book, checkout_completed_marks_the_order_paid) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_1"), now_s + 5),
+            apply_outcome::applied);
+  auto o = book.find("ord_1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->status, order_status::paid);
+  EXPECT_EQ(o->session_id, "cs_test_1");
+  EXPECT_EQ(o->payment_intent, "pi_1");
+  ASSERT_EQ(o->events.size(), 1u);
+  EXPECT_EQ(o->events[0].id, "evt_1");
+  EXPECT_EQ(o->events[0].type, "checkout.session.completed");
+  EXPECT_EQ(o->events[0].received_unix_s, now_s + 5);
+}
+
+TEST(order_book, completed_but_unpaid_session_stays_pending) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  auto ev = completed("evt_1", "ord_1");
+  ev.payment_status = "unpaid";
+  EXPECT_EQ(book.apply(ev, now_s), apply_outcome::applied);
+  EXPECT_EQ(book.find("ord_1")->status, order_status::pending);
+}
+
+TEST(order_book, redelivered_event_is_a_duplicate_and_not_reapplied) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_1"), now_s),
+            apply_outcome::applied);
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_1"), now_s),
+            apply_outcome::duplicate);
+  EXPECT_EQ(book.find("ord_1")->events.size(), 1u);
+  EXPECT_EQ(book.events().size(), 1u);
+}
+
+TEST(order_book, concurrent_redeliveries_apply_once) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (book.apply(completed("evt_1", "ord_1"), now_s) ==
+          apply_outcome::applied) {
+        ++applied;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(applied.load(), 1);
+  EXPECT_EQ(book.find("ord_1")->events.size(), 1u);
+}
+
+TEST(order_book, payment_failure_records_message_and_stays_pending) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  book.attach_session("ord_1", "cs_test_1", "pi_1", "http://psp/pay");
+  // Found through the payment intent: the event carries no order id.
+  EXPECT_EQ(
+      book.apply(failed("evt_1", "pi_1", "Your card was declined."), now_s),
+      apply_outcome::applied);
+  auto o = book.find("ord_1");
+  EXPECT_EQ(o->status, order_status::pending);
+  EXPECT_EQ(o->last_failure_message, "Your card was declined.");
+  EXPECT_EQ(book.apply(failed("evt_2", "pi_1", "Insufficient funds."), now_s),
+            apply_outcome::applied);
+  EXPECT_EQ(book.find("ord_1")->last_failure_message, "Insufficient funds.");
+  // A later success still marks it paid.
+  book.apply(completed("evt_3", "ord_1"), now_s);
+  o = book.find("ord_1");
+  EXPECT_EQ(o->status, order_status::paid);
+  EXPECT_EQ(o->events.size(), 3u);
+}
+
+TEST(order_book, events_for_unknown_orders_are_kept_globally) {
+  order_book book;
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_42"), now_s),
+            apply_outcome::unknown_order);
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_42"), now_s),
+            apply_outcome::duplicate);
+  auto events = book.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, "evt_1");
+  EXPECT_EQ(events[0].order_id, "");
+}
+
+TEST(order_book, refuses_orders_beyond_the_limit) {
+  order_limits limits;
+  limits.orders_max = 3;
+  order_book book(limits);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(book.create(tshirt(), 1, now_s));
+  }
+  EXPECT_FALSE(book.create(tshirt(), 1, now_s));
+  EXPECT_EQ(book.order_count(), 3u);
+}
+
+TEST(order_book, forgets_the_oldest_event_ids_beyond_the_limit) {
+  order_limits limits;
+  limits.event_ids_max = 3;
+  order_book book(limits);
+  for (int i = 1; i <= 4; ++i) {
+    book.apply(completed("evt_" + std::to_string(i), "ord_x"), now_s);
+  }
+  EXPECT_EQ(book.event_ids_remembered(), 3u);
+  auto events = book.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events.front().id, "evt_2");
+  EXPECT_EQ(book.apply(completed("evt_4", "ord_x"), now_s),
+            apply_outcome::duplicate);
+  // evt_1 was forgotten, so it counts as new again.
+  EXPECT_EQ(book.apply(completed("evt_1", "ord_x"), now_s),
+            apply_outcome::unknown_order);
+}
+
+TEST(order_book, caps_events_listed_per_order) {
+  order_limits limits;
+  limits.events_per_order_max = 2;
+  order_book book(limits);
+  book.create(tshirt(), 1, now_s);
+  for (int i = 1; i <= 5; ++i) {
+    book.apply(completed("evt_" + std::to_string(i), "ord_1"), now_s);
+  }
+  auto o = book.find("ord_1");
+  EXPECT_EQ(o->events.size(), 2u);
+  EXPECT_EQ(o->events_dropped, 3u);
+}
