@@ -2,6 +2,7 @@
 
 #include "actors/payment_logic.hpp"
 
+#include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -228,10 +229,10 @@ caf::behavior payment_actor(self_ptr self, std::string intent_id,
 
 } // namespace
 
-caf::actor spawn_payment_actor(caf::local_actor* parent, std::string intent_id,
+caf::actor spawn_payment_actor(caf::actor_system& sys, std::string intent_id,
                                payment_ports ports, payment_limits limits) {
-  return parent->spawn(payment_actor, std::move(intent_id), std::move(ports),
-                       limits);
+  return sys.spawn(payment_actor, std::move(intent_id), std::move(ports),
+                   limits);
 }
 
 } // namespace psp

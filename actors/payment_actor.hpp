@@ -37,7 +37,7 @@ struct payment_ports {
 /// Spawns a payment actor for `intent_id`. It answers
 /// `(process_atom, payment_job) -> bool` once the job's stream entry was
 /// acknowledged (true) or left pending for a later redelivery (false).
-caf::actor spawn_payment_actor(caf::local_actor* parent, std::string intent_id,
+caf::actor spawn_payment_actor(caf::actor_system& sys, std::string intent_id,
                                payment_ports ports, payment_limits limits);
 
 } // namespace psp

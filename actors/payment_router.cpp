@@ -43,6 +43,14 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
   self->state.ports = std::move(ports);
   self->state.limits = limits;
   self->state.supervision = supervision;
+  // Shutdown: payment actors are not linked (one crashing must not take the
+  // router down), so the router stops them itself before it quits.
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    for (auto& [intent, worker] : self->state.actors) {
+      self->send_exit(worker, msg.reason);
+    }
+    self->quit(msg.reason);
+  });
   self->set_down_handler([=](const caf::down_msg& msg) {
     auto& st = self->state;
     auto i = st.intents.find(msg.source);
@@ -71,7 +79,7 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
         if (st.actors.size() >= st.supervision.actors_max) {
           return caf::make_error(caf::sec::request_timeout);
         }
-        auto worker = spawn_payment_actor(self, job.intent_id, st.ports,
+        auto worker = spawn_payment_actor(self->system(), job.intent_id, st.ports,
                                           st.limits);
         self->monitor(worker);
         st.intents.emplace(worker.address(), job.intent_id);

@@ -1,0 +1,209 @@
+// Goal: the payment actor's state machine, run deterministically: one charge
+// per attempt, retries with backoff on unknown outcomes, a decline is final,
+// redeliveries of finished steps do nothing, exhausted retries are buried.
+
+#include "actors/dead_letter.hpp"
+#include "actors/payment_actor.hpp"
+#include "actors/payment_logic.hpp"
+#include "tests/actors/fakes.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+namespace psp::test {
+namespace {
+
+class payment_actor_test : public actor_fixture {
+public:
+  payment_actor_test() : world(std::make_shared<fake_world>()) {
+    store = keep(spawn_fake_store(sys, world));
+    network = keep(spawn_fake_network(sys, world));
+    dead = keep(spawn_dead_letter(sys, store));
+    limits.network_tries_max = 4;
+    limits.commit_tries_max = 3;
+    limits.backoff_base_ms = 100;
+    limits.backoff_max_ms = 1'000;
+    limits.idle_ms = 60'000;
+    limits.rng_seed = 7;
+  }
+
+  caf::actor spawn_payment() {
+    return keep(spawn_payment_actor(sys, "pi_P1",
+                                    {store, network, dead, caf::actor{}},
+                                    limits));
+  }
+
+  world_ptr world;
+  payment_store store;
+  card_network network;
+  caf::actor dead;
+  payment_limits limits;
+};
+
+TEST_F(payment_actor_test, approved_charge_commits_balanced_postings_once) {
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  ASSERT_TRUE(reply->has_value() && **reply);
+  EXPECT_TRUE(***reply);
+  ASSERT_EQ(world->charges.size(), 1u);
+  EXPECT_EQ(world->charges[0].attempt_id, "pa_A1");
+  ASSERT_EQ(world->commits.size(), 1u);
+  auto& c = world->commits[0];
+  EXPECT_EQ(c.charge.outcome, charge_outcome::approved);
+  EXPECT_EQ(c.fee_minor, 88); // 2.9 % of 2000 = 58, + 30
+  EXPECT_TRUE(postings_balanced(c.postings));
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[0].type, "payment_intent.succeeded");
+  EXPECT_EQ(c.events[1].type, "checkout.session.completed");
+  EXPECT_TRUE(world->loads.empty()) << "a first delivery needs no reload";
+}
+
+TEST_F(payment_actor_test, decline_is_final_and_not_retried) {
+  world->network_script = {declined("insufficient_funds")};
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  advance_ms(10'000);
+  ASSERT_TRUE(reply->has_value());
+  EXPECT_EQ(world->charges.size(), 1u);
+  ASSERT_EQ(world->commits.size(), 1u);
+  EXPECT_EQ(world->commits[0].charge.decline_code, "insufficient_funds");
+  EXPECT_TRUE(world->commits[0].postings.empty());
+  ASSERT_EQ(world->commits[0].events.size(), 1u);
+  EXPECT_EQ(world->commits[0].events[0].type,
+            "payment_intent.payment_failed");
+}
+
+TEST_F(payment_actor_test, unknown_outcomes_are_retried_with_the_same_key) {
+  world->network_script = {unknown_outcome(), unknown_outcome()};
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  EXPECT_EQ(world->charges.size(), 1u);
+  EXPECT_FALSE(reply->has_value()) << "no answer while retrying";
+  advance_ms(1'000); // past the first backoff (at most 100 ms)
+  EXPECT_EQ(world->charges.size(), 2u);
+  advance_ms(1'000); // past the second (at most 200 ms)
+  ASSERT_EQ(world->charges.size(), 3u);
+  for (auto& c : world->charges) {
+    EXPECT_EQ(c.attempt_id, "pa_A1") << "every retry reuses the attempt id";
+  }
+  EXPECT_EQ(world->commits.size(), 1u);
+  ASSERT_TRUE(reply->has_value());
+  EXPECT_TRUE(***reply);
+}
+
+TEST_F(payment_actor_test, exhausted_retries_go_to_the_dead_letter_stream) {
+  for (int i = 0; i < 10; ++i) {
+    world->network_script.push_back(unknown_outcome());
+  }
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  for (int i = 0; i < 10; ++i) {
+    advance_ms(1'000);
+  }
+  EXPECT_EQ(world->charges.size(), limits.network_tries_max);
+  EXPECT_TRUE(world->commits.empty());
+  ASSERT_EQ(world->buried.size(), 1u);
+  EXPECT_EQ(world->buried[0].kind, "payment");
+  EXPECT_EQ(world->buried[0].ref, "pa_A1");
+  EXPECT_EQ(world->buried[0].entry_id, "1-0");
+  ASSERT_TRUE(reply->has_value());
+  EXPECT_TRUE(***reply);
+}
+
+TEST_F(payment_actor_test, redelivered_finished_step_is_only_acknowledged) {
+  world->load_answer = attempt_status::final;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job("pa_A1", 2));
+  run();
+  EXPECT_EQ(world->loads.size(), 1u);
+  EXPECT_TRUE(world->charges.empty());
+  EXPECT_TRUE(world->commits.empty());
+  ASSERT_EQ(world->acks.size(), 1u);
+  EXPECT_EQ(world->acks[0], "1-0");
+  ASSERT_TRUE(reply->has_value());
+}
+
+TEST_F(payment_actor_test, redelivered_pending_step_is_charged_again) {
+  world->load_answer = attempt_status::pending;
+  auto payment = spawn_payment();
+  request<bool>(payment, process_atom::value, sample_job("pa_A1", 3));
+  run();
+  EXPECT_EQ(world->charges.size(), 1u);
+  EXPECT_EQ(world->commits.size(), 1u);
+}
+
+TEST_F(payment_actor_test, duplicate_job_in_flight_shares_one_charge) {
+  world->network_script = {unknown_outcome()};
+  auto payment = spawn_payment();
+  auto first = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  auto second = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  advance_ms(1'000);
+  EXPECT_EQ(world->charges.size(), 2u); // first try + one retry, no extra
+  EXPECT_EQ(world->commits.size(), 1u);
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE(second->has_value());
+}
+
+TEST_F(payment_actor_test, failed_commit_is_retried_without_charging_again) {
+  world->commit_failures_left = 2;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  advance_ms(1'000);
+  advance_ms(1'000);
+  EXPECT_EQ(world->charges.size(), 1u);
+  EXPECT_EQ(world->commits.size(), 1u);
+  ASSERT_TRUE(reply->has_value());
+  EXPECT_TRUE(***reply);
+}
+
+TEST_F(payment_actor_test, commit_that_keeps_failing_leaves_entry_pending) {
+  world->commit_failures_left = 100;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, sample_job());
+  run();
+  for (int i = 0; i < 5; ++i) {
+    advance_ms(1'000);
+  }
+  EXPECT_TRUE(world->acks.empty());
+  EXPECT_TRUE(world->buried.empty());
+  ASSERT_TRUE(reply->has_value());
+  EXPECT_FALSE(***reply) << "false: not acknowledged, will be redelivered";
+}
+
+TEST_F(payment_actor_test, a_second_attempt_waits_for_the_first) {
+  world->network_script = {declined("card_declined")};
+  auto payment = spawn_payment();
+  auto first = request<bool>(payment, process_atom::value, sample_job("pa_A1"));
+  auto second = request<bool>(payment, process_atom::value,
+                              sample_job("pa_A2"));
+  run();
+  ASSERT_EQ(world->commits.size(), 2u);
+  EXPECT_EQ(world->commits[0].job.attempt_id, "pa_A1");
+  EXPECT_EQ(world->commits[1].job.attempt_id, "pa_A2");
+  EXPECT_EQ(world->commits[1].charge.outcome, charge_outcome::approved);
+}
+
+TEST_F(payment_actor_test, idle_actor_passivates) {
+  limits.idle_ms = 5'000;
+  auto payment = spawn_payment();
+  request<bool>(payment, process_atom::value, sample_job());
+  run();
+  auto down = std::make_shared<bool>(false);
+  keep(sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(payment);
+    self->set_down_handler([=](const caf::down_msg&) { *down = true; });
+    return {[](caf::ok_atom) {}};
+  }));
+  run();
+  EXPECT_FALSE(*down);
+  advance_ms(6'000);
+  EXPECT_TRUE(*down);
+}
+
+} // namespace
+} // namespace psp::test
