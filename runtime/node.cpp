@@ -112,6 +112,8 @@ int run_node(node_config& cfg) {
   http::api_settings api_cfg;
   api_cfg.public_url = cfg.public_url;
   api_cfg.admin_token = cfg.admin_token;
+  api_cfg.idempotency_lease_ms = cfg.idempotency_lease_ms;
+  api_cfg.idempotency_ttl_s = cfg.idempotency_ttl_s;
   http::api_context ctx{pool, *vault, api_cfg};
   http::server_settings srv_cfg{cfg.http_host, cfg.http_port, cfg.http_threads};
   http::api_server server{ctx, srv_cfg};

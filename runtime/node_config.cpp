@@ -43,7 +43,11 @@ node_config::node_config() {
          "stream entries idle this long at a consumer are taken over")
     .add(payment_idle_ms, "payment-idle-ms",
          "idle payment actors passivate after this long")
-    .add(in_flight_max, "in-flight-max", "payments in flight per node");
+    .add(in_flight_max, "in-flight-max", "payments in flight per node")
+    .add(idempotency_lease_ms, "idempotency-lease-ms",
+         "an Idempotency-Key claim left by a crash frees after this long")
+    .add(idempotency_ttl_s, "idempotency-ttl-s",
+         "stored idempotent answers are replayed for this long");
 }
 
 bool parse_schedule(const std::string& text, std::vector<int64_t>& out) {
@@ -140,6 +144,11 @@ bool node_config::finish(std::string& err) {
   if (log_level != "trace" && log_level != "debug" && log_level != "info"
       && log_level != "warn" && log_level != "error") {
     err = "psp.log-level must be trace, debug, info, warn or error";
+    return false;
+  }
+  if (idempotency_lease_ms < 1'000 || idempotency_ttl_s < 60) {
+    err = "psp.idempotency-lease-ms must be >= 1000 and "
+          "psp.idempotency-ttl-s >= 60";
     return false;
   }
   if (node_id.empty()) {

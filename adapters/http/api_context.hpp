@@ -24,6 +24,8 @@ struct api_settings {
   uint32_t auth_cache_ms = 30'000;
   int32_t default_fee_bps = 290;
   int64_t default_fee_fixed_minor = 30;
+  uint32_t idempotency_lease_ms = 60'000; ///< a crashed claim frees after this
+  int64_t idempotency_ttl_s = 24 * 3600;  ///< stored answers kept this long
 };
 
 struct merchant_info {

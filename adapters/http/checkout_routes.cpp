@@ -1,4 +1,5 @@
 #include "adapters/http/checkout_request.hpp"
+#include "adapters/http/idempotency.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -56,18 +57,15 @@ void create_session(api_context& ctx, const httplib::Request& req,
      "fee_fixed_minor", std::to_string(merchant.fee_fixed_minor)},
     {"ZADD", keys::merchant_sessions(merchant.id), now_text, cs_id},
     {"ZADD", keys::merchant_intents(merchant.id), now_text, pi_id},
-    {"EXEC"}};
+    {"EXEC"},
+    {"HGETALL", keys::session(cs_id)}};
   auto conn = ctx.redis.acquire();
   auto out = conn->pipeline(cmds);
-  if (!out || !out->back().is_array()) {
+  if (!out || !(*out)[cmds.size() - 2].is_array()) {
     return write_error(res, unavailable("Creating checkout sessions"));
   }
   ++ctx.counters.sessions_created;
-  auto fields = conn->run({"HGETALL", keys::session(cs_id)});
-  if (!fields) {
-    return write_error(res, unavailable("Reading checkout sessions"));
-  }
-  write_json(res, render::checkout_session(to_fields(*fields)).dump());
+  write_json(res, render::checkout_session(to_fields(out->back())).dump());
 }
 
 /// Reads a merchant's own session; 404 for anyone else's.
@@ -162,10 +160,10 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
 } // namespace
 
 void add_checkout_routes(httplib::Server& srv, api_context& ctx) {
-  srv.Post("/v1/checkout/sessions",
-           [&ctx](const httplib::Request& req, httplib::Response& res) {
-             create_session(ctx, req, res);
-           });
+  post_idempotent(srv, ctx, "/v1/checkout/sessions",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    create_session(ctx, req, res);
+                  });
   srv.Get("/v1/checkout/sessions",
           [&ctx](const httplib::Request& req, httplib::Response& res) {
             list_sessions(ctx, req, res);

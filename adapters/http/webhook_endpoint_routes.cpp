@@ -1,3 +1,4 @@
+#include "adapters/http/idempotency.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -44,6 +45,10 @@ std::variant<std::string, api_error> enabled_events(const json& params) {
   }
   return joined;
 }
+
+std::variant<render::fields, api_error>
+owned_endpoint(redis::connection& conn, const merchant_info& merchant,
+               const std::string& id);
 
 void create_endpoint(api_context& ctx, const httplib::Request& req,
                      httplib::Response& res) {
@@ -139,30 +144,142 @@ void retrieve_endpoint(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&who)) {
     return write_error(res, *err);
   }
-  std::string id = req.matches[1];
   auto conn = ctx.redis.acquire();
-  auto reply = conn->run({"HGETALL", keys::endpoint(id)});
+  auto found = owned_endpoint(*conn, std::get<merchant_info>(who),
+                              req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&found)) {
+    return write_error(res, *err);
+  }
+  write_json(res,
+             render::webhook_endpoint(std::get<render::fields>(found), false)
+               .dump());
+}
+
+/// The endpoint if it exists and belongs to the merchant, else the error.
+std::variant<render::fields, api_error>
+owned_endpoint(redis::connection& conn, const merchant_info& merchant,
+               const std::string& id) {
+  auto reply = conn.run({"HGETALL", keys::endpoint(id)});
   if (!reply) {
-    return write_error(res, unavailable("Reading webhook endpoints"));
+    return unavailable("Webhook endpoints");
   }
   auto f = to_fields(*reply);
-  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
-    return write_error(res, not_found("webhook_endpoint", id));
+  if (f.empty() || f["merchant"] != merchant.id) {
+    return not_found("webhook_endpoint", id);
   }
-  write_json(res, render::webhook_endpoint(f, false).dump());
+  return f;
+}
+
+void update_endpoint(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"url", "enabled_events", "description",
+                                         "metadata", "disabled"})) {
+    return write_error(res, *err);
+  }
+  std::vector<std::string> hset{"HSET", keys::endpoint(req.matches[1])};
+  if (params.contains("url")) {
+    auto url = params.value("url", "");
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return write_error(res, invalid_param("url", "Invalid URL: must be "
+                                                   "http or https."));
+    }
+    hset.insert(hset.end(), {"url", url});
+  }
+  if (params.contains("enabled_events")) {
+    auto events = enabled_events(params);
+    if (auto* err = std::get_if<api_error>(&events)) {
+      return write_error(res, *err);
+    }
+    hset.insert(hset.end(), {"enabled_events", std::get<std::string>(events)});
+  }
+  if (params.contains("disabled")) {
+    auto d = params.value("disabled", "");
+    if (d != "true" && d != "false") {
+      return write_error(res, invalid_param("disabled", "disabled must be "
+                                                        "true or false."));
+    }
+    hset.insert(hset.end(), {"status", d == "true" ? "disabled" : "enabled"});
+  }
+  if (params.contains("description")) {
+    hset.insert(hset.end(), {"description", params.value("description", "")});
+  }
+  if (params.contains("metadata")) {
+    auto md = metadata_param(params);
+    if (auto* err = std::get_if<api_error>(&md)) {
+      return write_error(res, *err);
+    }
+    hset.insert(hset.end(), {"metadata", std::get<std::string>(md)});
+  }
+  auto conn = ctx.redis.acquire();
+  auto found = owned_endpoint(*conn, std::get<merchant_info>(who),
+                              req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&found)) {
+    return write_error(res, *err);
+  }
+  if (hset.size() > 2 && !conn->run(hset)) {
+    return write_error(res, unavailable("Webhook endpoints"));
+  }
+  auto after = conn->run({"HGETALL", keys::endpoint(req.matches[1])});
+  if (!after) {
+    return write_error(res, unavailable("Webhook endpoints"));
+  }
+  write_json(res, render::webhook_endpoint(to_fields(*after), false).dump());
+}
+
+void delete_endpoint(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  std::string id = req.matches[1];
+  auto& merchant = std::get<merchant_info>(who);
+  auto conn = ctx.redis.acquire();
+  auto found = owned_endpoint(*conn, merchant, id);
+  if (auto* err = std::get_if<api_error>(&found)) {
+    return write_error(res, *err);
+  }
+  // Deliveries still scheduled for it are dropped when they come due.
+  auto out = conn->pipeline({{"MULTI"},
+                             {"DEL", keys::endpoint(id)},
+                             {"SREM", keys::merchant_endpoints(merchant.id), id},
+                             {"EXEC"}});
+  if (!out || !out->back().is_array()) {
+    return write_error(res, unavailable("Webhook endpoints"));
+  }
+  write_json(res, json{{"id", id}, {"object", "webhook_endpoint"},
+                       {"deleted", true}}
+                    .dump());
 }
 
 } // namespace
 
 void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx) {
-  srv.Post("/v1/webhook_endpoints",
-           [&ctx](const httplib::Request& req, httplib::Response& res) {
-             create_endpoint(ctx, req, res);
-           });
+  post_idempotent(srv, ctx, "/v1/webhook_endpoints",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    create_endpoint(ctx, req, res);
+                  });
   srv.Get("/v1/webhook_endpoints",
           [&ctx](const httplib::Request& req, httplib::Response& res) {
             list_endpoints(ctx, req, res);
           });
+  post_idempotent(srv, ctx, R"(/v1/webhook_endpoints/([A-Za-z0-9_]+))",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    update_endpoint(ctx, req, res);
+                  });
+  srv.Delete(R"(/v1/webhook_endpoints/([A-Za-z0-9_]+))",
+             [&ctx](const httplib::Request& req, httplib::Response& res) {
+               delete_endpoint(ctx, req, res);
+             });
   srv.Get(R"(/v1/webhook_endpoints/([A-Za-z0-9_]+))",
           [&ctx](const httplib::Request& req, httplib::Response& res) {
             retrieve_endpoint(ctx, req, res);

@@ -210,7 +210,57 @@ redis.call('XADD', KEYS[1] .. ':replayed', '*', 'kind', rec.kind, 'ref',
 return {'replayed', rec.kind, rec.ref}
 )lua";
 
+// KEYS: idempotency key. ARGV: fingerprint, lease ms.
+const char* idempotency_claim_lua = R"lua(
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'status',
+  'body', 'content_type')
+if not cur[1] then
+  redis.call('HSET', KEYS[1], 'state', 'running', 'fingerprint', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'claimed'}
+end
+if cur[2] ~= ARGV[1] then return {'mismatch'} end
+if cur[1] == 'running' then return {'in_use'} end
+return {'replay', cur[3], cur[4], cur[5]}
+)lua";
+
+// KEYS: idempotency key. ARGV: fingerprint, status, body, content type,
+// ttl s. Only the claim's owner (same fingerprint, still running) stores.
+const char* idempotency_finish_lua = R"lua(
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
+if cur[2] and cur[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'fingerprint', ARGV[1],
+  'status', ARGV[2], 'body', ARGV[3], 'content_type', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+)lua";
+
+// KEYS: idempotency key. ARGV: fingerprint.
+const char* idempotency_release_lua = R"lua(
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
+if cur[1] == 'running' and cur[2] == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+)lua";
+
 } // namespace
+
+const script& idempotency_claim_script() {
+  static const script s = make("idempotency_claim", idempotency_claim_lua);
+  return s;
+}
+
+const script& idempotency_finish_script() {
+  static const script s = make("idempotency_finish", idempotency_finish_lua);
+  return s;
+}
+
+const script& idempotency_release_script() {
+  static const script s = make("idempotency_release", idempotency_release_lua);
+  return s;
+}
 
 const script& confirm_attempt_script() {
   static const script s = make("confirm_attempt", confirm_attempt_lua);

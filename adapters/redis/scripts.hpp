@@ -32,6 +32,12 @@ const script& record_delivery_script();
 /// Dead-letter entry -> back onto its queue.
 const script& replay_dead_letter_script();
 
+/// Idempotency-Key: claim (or replay, or refuse) / store the answer /
+/// release the claim of a request whose answer is not stored.
+const script& idempotency_claim_script();
+const script& idempotency_finish_script();
+const script& idempotency_release_script();
+
 /// EVALSHA, falling back to EVAL when the server does not know the script
 /// (after a restart or on a fresh server).
 std::optional<value> eval(connection& conn, const script& s,

@@ -62,6 +62,7 @@ bool register_webhook(store::store_state& st) {
   auto deadline = std::chrono::steady_clock::now() + register_deadline;
   store::psp_error last;
   while (!st.stopping.load()) {
+    st.psp.remove_stale_webhook_endpoints(st.public_url);
     auto r = st.psp.create_webhook_endpoint(st.public_url);
     if (r.ok()) {
       st.secret.set(r.value->secret);

@@ -1,10 +1,30 @@
 #include "psp_client.hpp"
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+
+#include <cstdio>
 
 namespace store {
 
 namespace {
+
+/// `n` random bytes as hex (OpenSSL's CSPRNG; aborts if it fails).
+std::string random_hex(size_t n) {
+  std::string bytes(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()),
+                 static_cast<int>(n)) != 1) {
+    std::abort();
+  }
+  std::string out;
+  char buf[3];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof(buf), "%02x", c);
+    out += buf;
+  }
+  return out;
+}
 
 constexpr const char* form_type = "application/x-www-form-urlencoded";
 
@@ -35,7 +55,9 @@ psp_result<T> to_result(int status, const std::string& body, Parse parse,
 } // namespace
 
 http_psp_client::http_psp_client(std::string base_url, std::string api_key)
-    : base_url_(std::move(base_url)), api_key_(std::move(api_key)) {
+    : base_url_(std::move(base_url)),
+      api_key_(std::move(api_key)),
+      key_prefix_(random_hex(8) + "-") {
   // nothing else: connections are opened lazily
 }
 
@@ -52,9 +74,31 @@ http_psp_client::create_webhook_endpoint(const std::string& public_url) {
 psp_result<checkout_session>
 http_psp_client::create_checkout_session(const checkout_request& req) {
   auto reply = send(true, "/v1/checkout/sessions",
-                    encode_form(checkout_form(req)), req.order_id);
+                    encode_form(checkout_form(req)), key_prefix_ + req.order_id);
   return to_result<checkout_session>(
       reply.status, reply.body, parse_checkout_session, "checkout session");
+}
+
+int http_psp_client::remove_stale_webhook_endpoints(
+    const std::string& public_url) {
+  auto listed = send(false, "/v1/webhook_endpoints", "", "");
+  auto doc = nlohmann::json::parse(listed.body, nullptr, false);
+  if (listed.status != 200 || !doc.is_object() || !doc["data"].is_array()) {
+    return 0;
+  }
+  int removed = 0;
+  for (auto& ep : doc["data"]) {
+    if (ep.value("url", "") != public_url + "/webhook") {
+      continue;
+    }
+    auto cli = std::make_unique<httplib::Client>(base_url_);
+    cli->set_connection_timeout(psp_timeout_s);
+    cli->set_read_timeout(psp_timeout_s);
+    auto res = cli->Delete(("/v1/webhook_endpoints/" + ep.value("id", "")).c_str(),
+                           {{"Authorization", "Bearer " + api_key_}});
+    removed += (res && res->status == 200) ? 1 : 0;
+  }
+  return removed;
 }
 
 psp_result<checkout_session>

@@ -41,6 +41,12 @@ public:
   /// GET /v1/checkout/sessions/<id>.
   virtual psp_result<checkout_session>
   retrieve_checkout_session(const std::string& session_id) = 0;
+
+  /// Deletes endpoints left at `<public_url>/webhook` by an earlier run of
+  /// this store (their secrets died with it). Returns how many; best effort.
+  virtual int remove_stale_webhook_endpoints(const std::string& public_url) {
+    return 0;
+  }
 };
 
 /// Connect and read timeouts towards the PSP.
@@ -63,6 +69,8 @@ public:
   psp_result<checkout_session>
   retrieve_checkout_session(const std::string& session_id) override;
 
+  int remove_stale_webhook_endpoints(const std::string& public_url) override;
+
 private:
   struct http_reply {
     int status = 0;   ///< 0: no HTTP answer
@@ -76,6 +84,9 @@ private:
 
   const std::string base_url_;
   const std::string api_key_;
+  /// Random per process: order ids restart at ord_1 on every start, and an
+  /// Idempotency-Key must never repeat across runs against the same PSP.
+  const std::string key_prefix_;
   std::mutex mtx_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;
 };

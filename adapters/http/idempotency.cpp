@@ -1,0 +1,137 @@
+#include "adapters/http/idempotency.hpp"
+
+#include "adapters/codec/form_decode.hpp"
+#include "adapters/crypto/digest.hpp"
+#include "adapters/crypto/encoding.hpp"
+#include "adapters/http/api_errors.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/redis/scripts.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+namespace psp::http {
+
+namespace {
+
+constexpr size_t key_length_max = 255;
+
+std::string idempotency_key(const std::string& merchant_id,
+                            const std::string& key) {
+  return "idem:" + merchant_id + ":" + key;
+}
+
+api_error idempotency_error(int status, std::string code, std::string msg) {
+  api_error e;
+  e.status = status;
+  e.type = status == 400 ? "idempotency_error" : "invalid_request_error";
+  e.code = std::move(code);
+  e.message = std::move(msg);
+  return e;
+}
+
+/// Runs the handler and stores or releases the claim.
+void run_claimed(api_context& ctx, const route_handler& handler,
+                 const std::string& redis_key, const std::string& fingerprint,
+                 const httplib::Request& req, httplib::Response& res) {
+  handler(req, res);
+  auto conn = ctx.redis.acquire();
+  std::optional<redis::value> out;
+  if (stores_answer(res.status)) {
+    out = redis::eval(*conn, redis::idempotency_finish_script(), {redis_key},
+                      {fingerprint, std::to_string(res.status), res.body,
+                       res.get_header_value("Content-Type"),
+                       std::to_string(ctx.settings.idempotency_ttl_s)});
+  } else {
+    out = redis::eval(*conn, redis::idempotency_release_script(), {redis_key},
+                      {fingerprint});
+  }
+  if (!out || out->is_error()) {
+    // The claim expires with its lease; a retry then runs again.
+    spdlog::warn("event=idempotency_record_failed key={} status={}",
+                 redis_key, res.status);
+  }
+}
+
+void handle(api_context& ctx, const route_handler& handler,
+            const httplib::Request& req, httplib::Response& res) {
+  auto key = req.get_header_value("Idempotency-Key");
+  if (key.empty()) {
+    return handler(req, res);
+  }
+  if (key.size() > key_length_max) {
+    return write_error(res, invalid_param("Idempotency-Key",
+                                          "Idempotency-Key is longer than "
+                                          "255 characters."));
+  }
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto redis_key = idempotency_key(std::get<merchant_info>(who).id, key);
+  auto fingerprint = request_fingerprint(req.method, req.path, req.body);
+  std::optional<redis::value> claim;
+  {
+    auto conn = ctx.redis.acquire();
+    claim = redis::eval(*conn, redis::idempotency_claim_script(), {redis_key},
+                        {fingerprint,
+                         std::to_string(ctx.settings.idempotency_lease_ms)});
+  }
+  if (!claim || claim->is_error() || claim->elements.empty()) {
+    return write_error(res, unavailable("Idempotent requests"));
+  }
+  auto verdict = claim->elements[0].text();
+  if (verdict == "mismatch") {
+    return write_error(res, idempotency_error(
+                              400, "idempotency_key_reused",
+                              "Keys for idempotent requests can only be used "
+                              "with the same parameters they were first used "
+                              "with. Try using a key other than '" + key
+                                + "' if you meant to execute a different "
+                                  "request."));
+  }
+  if (verdict == "in_use") {
+    return write_error(res, idempotency_error(
+                              409, "idempotency_key_in_use",
+                              "There is currently another in-progress request "
+                              "using this Idempotency Key. Retry after it "
+                              "completes."));
+  }
+  if (verdict == "replay" && claim->elements.size() >= 4) {
+    res.status = std::stoi(claim->elements[1].text());
+    res.set_header("Idempotent-Replayed", "true");
+    res.set_content(claim->elements[2].text(), claim->elements[3].text());
+    return;
+  }
+  run_claimed(ctx, handler, redis_key, fingerprint, req, res);
+}
+
+} // namespace
+
+bool stores_answer(int status) {
+  // Stripe stores what an endpoint produced once it started executing:
+  // successes, card errors and server errors. Validation, authentication
+  // and conflict errors are not stored, so a corrected retry can run.
+  return (status >= 200 && status < 300) || status == 402 || status >= 500;
+}
+
+std::string request_fingerprint(const std::string& method,
+                                const std::string& path,
+                                const std::string& body) {
+  auto decoded = codec::decode_form(body);
+  std::string canonical
+    = std::holds_alternative<nlohmann::json>(decoded)
+        ? std::get<nlohmann::json>(decoded).dump() // keys sorted
+        : body;
+  return crypto::to_hex(crypto::sha256(method + " " + path + "\n" + canonical));
+}
+
+void post_idempotent(httplib::Server& srv, api_context& ctx,
+                     const std::string& pattern, route_handler handler) {
+  srv.Post(pattern, [&ctx, handler](const httplib::Request& req,
+                                    httplib::Response& res) {
+    handle(ctx, handler, req, res);
+  });
+}
+
+} // namespace psp::http

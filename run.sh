@@ -1,0 +1,546 @@
+#!/usr/bin/env bash
+# Starts a local PSP cluster, shows a payment round trip, and leaves it up.
+#
+#   ./run.sh [--nodes N] [--checkouts N] [--run-dir DIR] [--redis HOST:PORT]
+#   ./run.sh status [--run-dir DIR]
+#   ./run.sh stop   [--run-dir DIR]
+#
+# Start: installs missing packages (deps.sh), builds into build/, then starts
+# redis-server (unless --redis is given), the card network simulator, N PSP
+# nodes sharing that Redis, and the example store (talking to node-1). Then
+# checkout-demo pays a few orders through the hosted page (served by the last
+# node, to show that any node serves any session) and checks the store got
+# the webhooks. Everything binds to 127.0.0.1.
+#
+# Layout of the run directory (default ./run):
+#   data/             redis AOF, vault.key (created by the first node)
+#   logs/NAME.log     one per process (the previous run's as NAME.prev.log)
+#   pids/NAME.pid     pid files; pids/NAME.url the process's URL
+#   admin_token       bearer token of the nodes' /admin API (mode 600)
+#   merchant.json     the demo merchant and its secret key (mode 600),
+#                     reused while the Redis data still knows the key
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+repo_root=$(pwd)
+
+# ---- limits and defaults (every wait is bounded) -------------------------
+nodes=3                # --nodes, 1..nodes_max
+nodes_max=16
+checkouts=6            # --checkouts, 1..1000
+run_dir=run            # --run-dir
+redis_addr=""          # --redis HOST:PORT: use that Redis, start none
+port_base=${PSP_PORT_BASE:-17000} # first HTTP port tried
+redis_port_base=${PSP_REDIS_PORT_BASE:-16379}
+port_tries_max=200     # ports probed before giving up
+ready_wait_s=30        # per process: start-up line must appear by then
+stop_wait_s=5          # SIGTERM, then SIGKILL after this long
+demo_timeout_s=30      # checkout-demo --timeout-s
+webhook_schedule="0s,2s,10s,1m,5m" # compressed for the demo
+
+build_dir="$repo_root/build"
+targets=(psp-node psp-admin card-network-sim example-store checkout-demo)
+
+die() {
+  echo "run.sh: $*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '4,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+# ---- arguments ------------------------------------------------------------
+command=start
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    status|stop) command=$1; shift ;;
+    --nodes) nodes=${2:-}; shift 2 || usage ;;
+    --checkouts) checkouts=${2:-}; shift 2 || usage ;;
+    --run-dir) run_dir=${2:-}; shift 2 || usage ;;
+    --redis) redis_addr=${2:-}; shift 2 || usage ;;
+    --nodes=*) nodes=${1#*=}; shift ;;
+    --checkouts=*) checkouts=${1#*=}; shift ;;
+    --run-dir=*) run_dir=${1#*=}; shift ;;
+    --redis=*) redis_addr=${1#*=}; shift ;;
+    -h|--help) usage ;;
+    *) echo "run.sh: unknown argument '$1'" >&2; usage ;;
+  esac
+done
+# in_range VALUE MIN MAX: a decimal number within the bounds.
+in_range() {
+  [[ "$1" =~ ^[0-9]{1,6}$ ]] && ((10#$1 >= $2 && 10#$1 <= $3))
+}
+in_range "$nodes" 1 "$nodes_max" ||
+  die "--nodes must be a number from 1 to $nodes_max"
+in_range "$checkouts" 1 1000 || die "--checkouts must be a number from 1 to 1000"
+nodes=$((10#$nodes))
+checkouts=$((10#$checkouts))
+[[ -z "$redis_addr" || "$redis_addr" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] ||
+  die "--redis must be HOST:PORT"
+[[ -n "$run_dir" ]] || die "--run-dir must not be empty"
+if [[ "$command" != start && ! -d "$run_dir" ]]; then
+  echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
+  [[ "$command" == stop ]] && exit 0
+  exit 1
+fi
+mkdir -p "$run_dir"
+run_dir=$(cd "$run_dir" && pwd)
+data_dir=$run_dir/data
+log_dir=$run_dir/logs
+pid_dir=$run_dir/pids
+
+# ---- processes and pid files ---------------------------------------------
+# The binary each process name runs: a pid is only ours if its command line
+# still names that binary (pids get reused after a reboot or crash).
+binary_of() {
+  case "$1" in
+    redis) echo redis-server ;;
+    card-network) echo card-network-sim ;;
+    node-*) echo psp-node ;;
+    store) echo example-store ;;
+    *) echo "?" ;;
+  esac
+}
+
+pid_of() {
+  local file=$pid_dir/$1.pid
+  [[ -f "$file" ]] && tr -dc '0-9' <"$file"
+}
+
+# True when NAME's pid file points at a live process running its binary.
+is_up() {
+  local pid cmdline
+  pid=$(pid_of "$1") || return 1
+  [[ -n "$pid" ]] || return 1
+  # A zombie's command line is empty, so an exited process counts as down.
+  cmdline=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || return 1
+  [[ "$cmdline" == *"$(binary_of "$1")"* ]]
+}
+
+# Every process with a pid file, in start order.
+known_names() {
+  local n names=()
+  [[ -d "$pid_dir" ]] || return 0
+  for n in redis card-network; do
+    [[ -f "$pid_dir/$n.pid" ]] && names+=("$n")
+  done
+  while read -r n; do
+    [[ -n "$n" ]] && names+=("$n")
+  done < <(cd "$pid_dir" && ls node-*.pid 2>/dev/null | sed 's/\.pid$//' |
+           sort -V)
+  [[ -f "$pid_dir/store.pid" ]] && names+=(store)
+  echo "${names[@]:-}"
+}
+
+any_up() {
+  local n
+  for n in $(known_names); do
+    is_up "$n" && return 0
+  done
+  return 1
+}
+
+url_of() {
+  cat "$pid_dir/$1.url" 2>/dev/null || true
+}
+
+# ---- stop -----------------------------------------------------------------
+# SIGTERM to NAMES, wait up to stop_wait_s for them to go, then SIGKILL.
+stop_group() {
+  local n pid waited=0 alive
+  for n in "$@"; do
+    is_up "$n" && kill -TERM "$(pid_of "$n")" 2>/dev/null || true
+  done
+  while ((waited < stop_wait_s * 10)); do
+    alive=0
+    for n in "$@"; do
+      is_up "$n" && alive=1
+    done
+    ((alive)) || break
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  for n in "$@"; do
+    if is_up "$n"; then
+      pid=$(pid_of "$n")
+      echo "  $n (pid $pid) ignored SIGTERM for ${stop_wait_s}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for n in "$@"; do
+    rm -f "$pid_dir/$n.pid" "$pid_dir/$n.url"
+  done
+}
+
+# Clients first, Redis last, so nodes finish their work against a live Redis.
+stop_all() {
+  local names n front=()
+  names=$(known_names)
+  for n in $names; do
+    [[ "$n" != redis ]] && front+=("$n")
+  done
+  ((${#front[@]} == 0)) || stop_group "${front[@]}"
+  [[ " $names " == *" redis "* ]] && stop_group redis
+  return 0
+}
+
+cmd_stop() {
+  local names
+  names=$(known_names)
+  if [[ -z "$names" ]]; then
+    echo "run.sh: nothing to stop in $run_dir"
+    return 0
+  fi
+  echo "stopping: $names"
+  stop_all
+  echo "stopped"
+}
+
+# ---- status ---------------------------------------------------------------
+metric() { # metric TEXT NAME → value or "?"
+  local v
+  v=$(awk -v m="$2" '$1 == m { print $2; exit }' <<<"$1")
+  echo "${v:-?}"
+}
+
+node_health() {
+  local url=$1 health metrics
+  health=$(curl -s -m 2 "$url/healthz" || true)
+  metrics=$(curl -s -m 2 "$url/metrics" || true)
+  printf 'healthz %s  sessions %s  payments %s' \
+    "$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$health" |
+       grep . || echo unreachable)" \
+    "$(metric "$metrics" psp_checkout_sessions_created_total)" \
+    "$(metric "$metrics" psp_payments_submitted_total)"
+}
+
+print_queues() {
+  local url=$1 metrics
+  metrics=$(curl -s -m 2 "$url/metrics" || true)
+  [[ -n "$metrics" ]] || return 0
+  echo "queues (Redis, via $url/metrics):"
+  echo "  payment stream: $(metric "$metrics" psp_payment_stream_length)" \
+       "entries, $(metric "$metrics" psp_payment_stream_pending) pending"
+  echo "  webhook deliveries scheduled:" \
+       "$(metric "$metrics" psp_webhook_deliveries_scheduled)"
+  echo "  dead letters: $(metric "$metrics" psp_dead_letters)"
+}
+
+cmd_status() {
+  local n names all_up=1 first_node="" extra
+  names=$(known_names)
+  if [[ -z "$names" ]]; then
+    echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
+    return 1
+  fi
+  echo "cluster in $run_dir"
+  if [[ -f "$run_dir/redis_addr" && ! -f "$pid_dir/redis.pid" ]]; then
+    printf '  %-13s %-5s %-10s %s\n' redis external "" \
+      "redis://$(cat "$run_dir/redis_addr")"
+  fi
+  for n in $names; do
+    extra=""
+    if is_up "$n"; then
+      if [[ "$n" == node-* ]]; then
+        extra="  $(node_health "$(url_of "$n")")"
+        [[ -n "$first_node" ]] || first_node=$(url_of "$n")
+      fi
+      printf '  %-13s %-5s %-10s %s%s\n' "$n" up "pid $(pid_of "$n")" \
+        "$(url_of "$n")" "$extra"
+    else
+      all_up=0
+      printf '  %-13s %-5s %-10s %s\n' "$n" down "" \
+        "(log: $log_dir/$n.log)"
+    fi
+  done
+  [[ -z "$first_node" ]] || print_queues "$first_node"
+  ((all_up))
+}
+
+# ---- start helpers --------------------------------------------------------
+started=() # names this invocation started; stopped again if start-up fails
+
+on_abort() {
+  local status=$?
+  trap - EXIT INT TERM
+  if ((${#started[@]} > 0)); then
+    echo "run.sh: start-up failed; stopping what was started:" \
+         "${started[*]}" >&2
+    stop_all >&2
+  fi
+  exit $((status == 0 ? 1 : status))
+}
+
+assigned_ports=" "
+free_port_found=""
+# Sets free_port_found to the first port from $1 up that nothing listens on
+# and this run has not taken yet. (A global, not stdout: a $(...) subshell
+# would forget the port was taken.)
+free_port() {
+  local port=$1 tries=0
+  while ((tries < port_tries_max)); do
+    if [[ "$assigned_ports" != *" $port "* ]] &&
+       ! (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      assigned_ports+="$port "
+      free_port_found=$port
+      return 0
+    fi
+    port=$((port + 1))
+    tries=$((tries + 1))
+  done
+  echo "run.sh: no free port in $1..$port" >&2
+  return 1
+}
+
+# spawn NAME URL ENV... -- COMMAND...: a detached process in its own session
+# (so closing the terminal does not stop it), logging to logs/NAME.log.
+spawn() {
+  local name=$1 url=$2 log=$log_dir/$1.log
+  shift 2
+  local envs=()
+  while [[ "$1" != -- ]]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  [[ -f "$log" ]] && mv -f "$log" "$log_dir/$name.prev.log"
+  env "${envs[@]}" setsid "$@" </dev/null >"$log" 2>&1 &
+  echo $! >"$pid_dir/$name.pid"
+  echo "$url" >"$pid_dir/$name.url"
+  started+=("$name")
+}
+
+# What an exit status of a process means, where the binary documents it.
+exit_reason() {
+  case "$1:$2" in
+    node-*:2) echo "bad configuration" ;;
+    node-*:3) echo "Redis unreachable" ;;
+    node-*:4) echo "port in use" ;;
+    *) echo "exit status $2" ;;
+  esac
+}
+
+# Waits (bounded) until NAME's log contains PATTERN; fails with the log tail
+# when the process exits or the time is up.
+await_line() {
+  local name=$1 pattern=$2 log=$log_dir/$1.log pid status i
+  pid=$(pid_of "$name")
+  for ((i = 0; i < ready_wait_s * 10; i++)); do
+    grep -q -- "$pattern" "$log" 2>/dev/null && return 0
+    if ! kill -0 "$pid" 2>/dev/null || ! is_up "$name"; then
+      status=0
+      wait "$pid" 2>/dev/null || status=$?
+      echo "run.sh: $name exited during start-up ($(exit_reason "$name" \
+        "$status")); last lines of $log:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "run.sh: $name printed no '$pattern' within ${ready_wait_s}s;" \
+       "last lines of $log:" >&2
+  tail -n 20 "$log" >&2
+  return 1
+}
+
+# ---- start steps ----------------------------------------------------------
+build() {
+  local log=$log_dir/build.log
+  echo "building into build/ (log: $log)"
+  if ! { cmake -S "$repo_root" -B "$build_dir" \
+           -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+         cmake --build "$build_dir" -j2 --target "${targets[@]}"; } \
+       >"$log" 2>&1; then
+    echo "run.sh: build failed; last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+    return 1
+  fi
+}
+
+start_redis() {
+  local port
+  if [[ -n "$redis_addr" ]]; then
+    echo "$redis_addr" >"$run_dir/redis_addr"
+    echo "using Redis at $redis_addr (not started by run.sh)"
+    return 0
+  fi
+  free_port "$redis_port_base"
+  port=$free_port_found
+  redis_addr=127.0.0.1:$port
+  echo "$redis_addr" >"$run_dir/redis_addr"
+  spawn redis "redis://$redis_addr" -- redis-server --bind 127.0.0.1 \
+    --port "$port" --dir "$data_dir" --appendonly yes \
+    --appendfsync always --save "" --daemonize no --protected-mode yes
+  await_line redis "Ready to accept connections"
+}
+
+start_card_network() {
+  local port
+  free_port "$port_base"
+  port=$free_port_found
+  card_url=http://127.0.0.1:$port
+  spawn card-network "$card_url" -- \
+    "$build_dir/examples/card_network_sim/card-network-sim" \
+    --host 127.0.0.1 --port "$port"
+  await_line card-network "card-network-sim listening on"
+}
+
+spawn_node() {
+  local name=node-$1 port url
+  free_port "$port_base"
+  port=$free_port_found
+  url=http://127.0.0.1:$port
+  spawn "$name" "$url" "PSP_ADMIN_TOKEN=$admin_token" -- \
+    "$build_dir/runtime/psp-node" --psp.node-id="$name" \
+    --psp.http-host=127.0.0.1 --psp.http-port="$port" \
+    --psp.public-url="$url" --psp.redis="$redis_addr" \
+    --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
+    --psp.webhook-schedule="$webhook_schedule" --psp.log-level=info
+}
+
+# node-1 first: it creates data/vault.key, which all nodes must share.
+start_nodes() {
+  local i
+  spawn_node 1
+  await_line node-1 "psp-node node-1 listening on"
+  for ((i = 2; i <= nodes; i++)); do
+    spawn_node "$i"
+  done
+  for ((i = 2; i <= nodes; i++)); do
+    await_line "node-$i" "psp-node node-$i listening on"
+  done
+}
+
+ensure_admin_token() {
+  local file=$run_dir/admin_token
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  admin_token=$(cat "$file")
+}
+
+secret_key_in() {
+  sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' "$1" 2>/dev/null
+}
+
+# Reuses merchant.json while the PSP still accepts its key (same Redis
+# data); otherwise creates a new merchant with psp-admin.
+ensure_merchant() {
+  local file=$run_dir/merchant.json key code
+  key=$(secret_key_in "$file" || true)
+  if [[ -n "$key" ]]; then
+    code=$(printf 'Authorization: Bearer %s\n' "$key" |
+           curl -s -m 10 -o /dev/null -w '%{http_code}' -H @- \
+             "$(url_of node-1)/v1/checkout/sessions?limit=1" || true)
+    if [[ "$code" == 200 ]]; then
+      secret_key=$key
+      echo "merchant: reusing $(sed -n 's/.*"merchant": *"\([^"]*\)".*/\1/p' \
+        "$file") from $file"
+      return 0
+    fi
+    echo "merchant: the key in $file is not accepted (HTTP $code);" \
+         "creating a new merchant"
+  fi
+  (umask 077 && "$build_dir/runtime/psp-admin" --redis "$redis_addr" \
+     create-merchant --name "Demo Store" >"$file.tmp") || return 1
+  mv -f "$file.tmp" "$file"
+  secret_key=$(secret_key_in "$file")
+  [[ -n "$secret_key" ]] || { echo "run.sh: psp-admin printed no key" >&2;
+                              return 1; }
+  echo "merchant: created $(sed -n \
+    's/.*"merchant": *"\([^"]*\)".*/\1/p' "$file") (saved in $file)"
+}
+
+start_store() {
+  local port
+  free_port "$port_base"
+  port=$free_port_found
+  store_url=http://127.0.0.1:$port
+  spawn store "$store_url" "PSP_API_KEY=$secret_key" -- \
+    "$build_dir/examples/store/example-store" --host 127.0.0.1 \
+    --port "$port" --psp-url "$(url_of node-1)"
+  await_line store "example-store listening on"
+}
+
+# Runs the demo against the store and the last node; returns its status.
+run_demo() {
+  local psp_url status=0
+  psp_url=$(url_of "node-$nodes")
+  echo
+  echo "== checkout demo: store -> node-1, hosted pages on node-$nodes =="
+  "$build_dir/examples/demo/checkout-demo" --store "$store_url" \
+    --psp "$psp_url" --checkouts "$checkouts" --timeout-s "$demo_timeout_s" \
+    2>&1 | tee "$log_dir/demo.log" || status=$?
+  return "$status"
+}
+
+fresh_checkout_url() {
+  local url
+  url=$(sed -n 's/^fresh checkout URL (open in a browser): //p' \
+          "$log_dir/demo.log" | tail -n 1)
+  if [[ -z "$url" ]]; then
+    url=$(curl -s -m 10 -o /dev/null -w '%{redirect_url}' -X POST \
+            -d product=tshirt -d quantity=1 "$store_url/buy" || true)
+  fi
+  echo "${url:-"(could not create one; POST $store_url/buy)"}"
+}
+
+print_summary() {
+  local n
+  echo
+  echo "== cluster running (run dir: $run_dir) =="
+  for n in $(known_names); do
+    printf '  %-13s pid %-8s %s\n' "$n" "$(pid_of "$n")" "$(url_of "$n")"
+  done
+  [[ -f "$pid_dir/redis.pid" ]] ||
+    printf '  %-13s %-12s %s\n' redis external "redis://$redis_addr"
+  echo "  logs:         $log_dir/"
+  echo "  admin token:  $run_dir/admin_token  (e.g. curl -H \"Authorization:" \
+       "Bearer \$(cat $run_dir/admin_token)\" $(url_of node-1)/admin/dead_letters)"
+  echo
+  echo "store:          $store_url/"
+  echo "open to pay:    $(fresh_checkout_url)"
+  echo "  (test cards: 4242424242424242 ok, 4000000000000002 declined;" \
+       "any future expiry, any CVC)"
+  local dir_flag=""
+  [[ "$run_dir" == "$repo_root/run" ]] || dir_flag=" --run-dir $run_dir"
+  echo "status:         ./run.sh status$dir_flag"
+  echo "stop:           ./run.sh stop$dir_flag"
+}
+
+cmd_start() {
+  if any_up; then
+    echo "run.sh: a cluster is already running in $run_dir:"
+    cmd_status || true
+    echo "(stop it first with ./run.sh stop)"
+    return 0
+  fi
+  stop_all >/dev/null # forget stale pid files of a cluster that died
+  mkdir -p "$data_dir" "$log_dir" "$pid_dir"
+  "$repo_root/deps.sh"
+  build
+  trap on_abort EXIT
+  trap 'exit 130' INT TERM
+  ensure_admin_token
+  start_redis
+  start_card_network
+  start_nodes
+  ensure_merchant
+  start_store
+  trap - EXIT INT TERM # from here on the cluster stays up, come what may
+  local demo_status=0
+  run_demo || demo_status=$?
+  print_summary
+  if ((demo_status != 0)); then
+    echo "run.sh: the demo failed (status $demo_status); the cluster is" \
+         "left running for inspection" >&2
+    return 1
+  fi
+}
+
+case "$command" in
+  start) cmd_start ;;
+  status) cmd_status ;;
+  stop) cmd_stop ;;
+esac
