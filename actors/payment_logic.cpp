@@ -84,6 +84,16 @@ std::optional<payment_commit> build_commit(const payment_job& job,
   return out;
 }
 
+std::string decline_error_code(const std::string& decline_code) {
+  for (auto* own : {"expired_card", "incorrect_cvc", "incorrect_number",
+                    "processing_error"}) {
+    if (decline_code == own) {
+      return decline_code;
+    }
+  }
+  return "card_declined";
+}
+
 bool postings_balanced(const std::vector<ledger_posting>& postings) {
   int64_t debits = 0;
   int64_t credits = 0;

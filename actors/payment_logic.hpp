@@ -31,6 +31,11 @@ inline constexpr const char* fee_revenue_account = "psp:fee_revenue";
 std::optional<payment_commit> build_commit(const payment_job& job,
                                            const charge_result& charge);
 
+/// Stripe's error `code` for a network decline: the specific code for
+/// expired_card, incorrect_cvc, incorrect_number and processing_error,
+/// otherwise card_declined (with the reason in decline_code).
+std::string decline_error_code(const std::string& decline_code);
+
 /// True when the postings balance (debits == credits) and none is negative.
 bool postings_balanced(const std::vector<ledger_posting>& postings);
 

@@ -47,6 +47,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   store_cfg.timeout_ms = cfg.redis_timeout_ms;
   store_cfg.consumer = cfg.node_id;
   store_cfg.reclaim_idle_ms = cfg.reclaim_idle_ms;
+  store_cfg.delivery_lease_ms = cfg.webhook_lease_ms;
   auto store = redis::spawn_payment_store(sys, store_cfg, cfg.store_workers);
   auto stream = redis::spawn_payment_stream(sys, store_cfg);
   auto deliveries = redis::spawn_delivery_store(sys, store_cfg, 2);

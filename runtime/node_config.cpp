@@ -44,6 +44,8 @@ node_config::node_config() {
     .add(payment_idle_ms, "payment-idle-ms",
          "idle payment actors passivate after this long")
     .add(in_flight_max, "in-flight-max", "payments in flight per node")
+    .add(webhook_lease_ms, "webhook-lease-ms",
+         "a claimed webhook delivery is retried if not recorded within this")
     .add(idempotency_lease_ms, "idempotency-lease-ms",
          "an Idempotency-Key claim left by a crash frees after this long")
     .add(idempotency_ttl_s, "idempotency-ttl-s",
@@ -144,6 +146,12 @@ bool node_config::finish(std::string& err) {
   if (log_level != "trace" && log_level != "debug" && log_level != "info"
       && log_level != "warn" && log_level != "error") {
     err = "psp.log-level must be trace, debug, info, warn or error";
+    return false;
+  }
+  if (webhook_lease_ms <= webhook_timeout_ms) {
+    // A claim must outlive the HTTP attempt it covers, or another claimer
+    // sends the same delivery while the first is still waiting.
+    err = "psp.webhook-lease-ms must be larger than psp.webhook-timeout-ms";
     return false;
   }
   if (idempotency_lease_ms < 1'000 || idempotency_ttl_s < 60) {

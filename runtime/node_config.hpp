@@ -41,6 +41,7 @@ public:
   uint32_t payment_idle_ms = 30'000;
   uint32_t in_flight_max = 512;
   uint32_t idempotency_lease_ms = 60'000;
+  uint32_t webhook_lease_ms = 60'000;
   int64_t idempotency_ttl_s = 24 * 3600;
 
   /// Checks values and fills defaults; false with a message on error.

@@ -1,5 +1,6 @@
 #include "adapters/card_network/card_network_client.hpp"
 
+#include "adapters/crash_point.hpp"
 #include "adapters/crypto/card_vault.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -99,6 +100,7 @@ client_worker(card_network::stateful_pointer<client_state> self,
       httplib::Headers headers{{"Idempotency-Key", req.attempt_id}};
       auto res = s.http->Post("/v1/charges", headers, body.dump(),
                               "application/json");
+      crash_point("after_network_answer");
       return interpret(res);
     },
   };

@@ -5,17 +5,30 @@
 #include "adapters/http/routes.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 namespace psp::http {
 
+/// cpp-httplib 0.11 listens with a backlog of 5, so a burst of new
+/// connections is refused; listen() again on the bound socket widens it.
+class tuned_server : public httplib::Server {
+public:
+  bool widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
+
+namespace {
+constexpr int listen_backlog = 1024;
+}
+
 api_server::api_server(api_context& ctx, server_settings cfg)
-  : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<httplib::Server>()) {
+  : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<tuned_server>()) {
   auto& srv = *srv_;
   srv.set_tcp_nodelay(true);
   srv.set_payload_max_length(ctx_.settings.body_bytes_max);
   srv.set_keep_alive_max_count(10'000);
-  srv.set_keep_alive_timeout(5);
+  // Short, so a stop is not held up by idle keep-alive connections.
+  srv.set_keep_alive_timeout(2);
   srv.set_read_timeout(10, 0);
   srv.set_write_timeout(10, 0);
   auto threads = cfg_.threads;
@@ -65,6 +78,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   add_checkout_routes(srv, ctx_);
   add_payment_intent_routes(srv, ctx_);
   add_webhook_endpoint_routes(srv, ctx_);
+  add_event_routes(srv, ctx_);
   add_hosted_page_routes(srv, ctx_);
   add_operations_routes(srv, ctx_);
 }
@@ -81,6 +95,7 @@ bool api_server::bind(std::string& err) {
       return false;
     }
     port_ = static_cast<uint16_t>(p);
+    srv_->widen_backlog(listen_backlog);
     return true;
   }
   if (!srv_->bind_to_port(cfg_.host, cfg_.port)) {
@@ -89,6 +104,7 @@ bool api_server::bind(std::string& err) {
     return false;
   }
   port_ = cfg_.port;
+  srv_->widen_backlog(listen_backlog);
   return true;
 }
 

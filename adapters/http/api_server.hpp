@@ -16,6 +16,8 @@ class Server;
 
 namespace psp::http {
 
+class tuned_server;
+
 struct server_settings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -37,7 +39,7 @@ public:
 private:
   api_context& ctx_;
   server_settings cfg_;
-  std::unique_ptr<httplib::Server> srv_;
+  std::unique_ptr<tuned_server> srv_;
   uint16_t port_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "adapters/http/checkout_request.hpp"
 #include "adapters/http/idempotency.hpp"
+#include "adapters/http/list_pagination.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -37,6 +38,7 @@ void create_session(api_context& ctx, const httplib::Request& req,
   auto pi_id = crypto::new_id("pi_");
   auto url = ctx.settings.public_url + "/pay/" + cs_id;
   auto now_text = std::to_string(now);
+  auto now_ms = std::to_string(unix_now_ms());
   auto amount = std::to_string(co.amount_total_minor);
   // Session and intent are written together (MULTI/EXEC in one round trip):
   // a reader never sees one without the other.
@@ -55,8 +57,10 @@ void create_session(api_context& ctx, const httplib::Request& req,
      "requires_payment_method", "created", now_text, "metadata",
      co.metadata_json, "fee_bps", std::to_string(merchant.fee_bps),
      "fee_fixed_minor", std::to_string(merchant.fee_fixed_minor)},
-    {"ZADD", keys::merchant_sessions(merchant.id), now_text, cs_id},
-    {"ZADD", keys::merchant_intents(merchant.id), now_text, pi_id},
+    // Lists are ordered by these scores: milliseconds, so that sessions
+    // created one after the other keep their order.
+    {"ZADD", keys::merchant_sessions(merchant.id), now_ms, cs_id},
+    {"ZADD", keys::merchant_intents(merchant.id), now_ms, pi_id},
     {"EXEC"},
     {"HGETALL", keys::session(cs_id)}};
   auto conn = ctx.redis.acquire();
@@ -105,37 +109,22 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& merchant = std::get<merchant_info>(who);
-  int64_t limit = 10;
-  if (req.has_param("limit")) {
-    auto l = parse_count(req.get_param_value("limit"));
-    if (!l || *l < 1 || *l > 100) {
-      return write_error(res, invalid_param("limit", "limit must be an "
-                                                     "integer from 1 to 100."));
-    }
-    limit = *l;
+  auto query = parse_list_query(req, {});
+  if (auto* err = std::get_if<api_error>(&query)) {
+    return write_error(res, *err);
   }
   auto conn = ctx.redis.acquire();
-  // Newest first, as Stripe lists. starting_after: continue after that id.
-  std::string max = "+inf";
-  if (req.has_param("starting_after")) {
-    auto score = conn->run({"ZSCORE", keys::merchant_sessions(merchant.id),
-                            req.get_param_value("starting_after")});
-    if (!score || score->is_nil()) {
-      return write_error(res, invalid_param("starting_after",
-                                            "No such checkout.session."));
-    }
-    max = "(" + score->text();
+  // Scored in ms when created (created_s * 1000 + ms): exact, no slack.
+  list_source src{keys::merchant_sessions(merchant.id), "checkout.session",
+                  1000, 0};
+  auto page = collect_page(*conn, src, std::get<list_query>(query));
+  if (auto* err = std::get_if<api_error>(&page)) {
+    return write_error(res, *err);
   }
-  auto ids = conn->run({"ZREVRANGEBYSCORE", keys::merchant_sessions(merchant.id),
-                        max, "-inf", "LIMIT", "0", std::to_string(limit + 1)});
-  if (!ids) {
-    return write_error(res, unavailable("Listing checkout sessions"));
-  }
-  bool has_more = ids->elements.size() > static_cast<size_t>(limit);
+  auto& p = std::get<list_page>(page);
   std::vector<std::vector<std::string>> reads;
-  for (size_t i = 0; i < ids->elements.size() && i < static_cast<size_t>(limit);
-       ++i) {
-    reads.push_back({"HGETALL", keys::session(ids->elements[i].text())});
+  for (auto& id : p.ids) {
+    reads.push_back({"HGETALL", keys::session(id)});
   }
   auto data = json::array();
   if (!reads.empty()) {
@@ -150,10 +139,8 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
       data.push_back(render::checkout_session(f));
     }
   }
-  write_json(res, json{{"object", "list"},
-                       {"data", data},
-                       {"has_more", has_more},
-                       {"url", "/v1/checkout/sessions"}}
+  write_json(res, list_body(std::move(data), p.has_more,
+                            "/v1/checkout/sessions")
                     .dump());
 }
 

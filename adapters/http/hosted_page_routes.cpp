@@ -5,6 +5,7 @@
 #include "actors/clock.hpp"
 #include "adapters/card_network/card_network_client.hpp"
 #include "adapters/codec/card_check.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/job_codec.hpp"
@@ -151,6 +152,7 @@ void submit_payment(api_context& ctx, session_view& v,
                   job.session_id, out ? out->str : conn->last_error());
     return error_status_page(res, 503);
   }
+  crash_point("after_confirm");
   auto verdict = out->elements[0].text();
   if (verdict == "ok") {
     ++ctx.counters.payments_submitted;

@@ -1,6 +1,7 @@
 #include "adapters/http/idempotency.hpp"
 
 #include "adapters/codec/form_decode.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/http/api_errors.hpp"
@@ -103,6 +104,7 @@ void handle(api_context& ctx, const route_handler& handler,
     res.set_content(claim->elements[2].text(), claim->elements[3].text());
     return;
   }
+  crash_point("after_key_claim");
   run_claimed(ctx, handler, redis_key, fingerprint, req, res);
 }
 

@@ -2,6 +2,7 @@
 
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/api_key.hpp"
+#include "adapters/crypto/encoding.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -36,10 +37,19 @@ authenticate(api_context& ctx, const httplib::Request& req) {
                       "Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_"
                       "KEY').");
   }
-  if (header.compare(0, bearer.size(), bearer) != 0) {
-    return auth_error("Invalid authorization header: use Bearer auth.");
+  std::string key;
+  constexpr std::string_view basic = "Basic ";
+  if (header.compare(0, bearer.size(), bearer) == 0) {
+    key = header.substr(bearer.size());
+  } else if (header.compare(0, basic.size(), basic) == 0) {
+    // curl -u sk_test_...: sends the key as the user name, no password.
+    auto decoded = crypto::base64_decode(header.substr(basic.size()));
+    key = decoded ? decoded->substr(0, decoded->find(':')) : std::string{};
   }
-  auto key = header.substr(bearer.size());
+  if (key.empty()) {
+    return auth_error("Invalid authorization header: use Bearer auth "
+                      "(Authorization: Bearer sk_test_...).");
+  }
   auto hash = crypto::api_key_hash(key);
   if (auto hit = ctx.cached_merchant(hash)) {
     return *hit;

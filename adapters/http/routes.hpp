@@ -16,6 +16,8 @@ void add_checkout_routes(httplib::Server& srv, api_context& ctx);
 void add_payment_intent_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/webhook_endpoints: create, retrieve, list.
 void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/events: retrieve, list (type, created and delivery_success filters).
+void add_event_routes(httplib::Server& srv, api_context& ctx);
 /// /pay/{session}: the hosted payment page and its status page.
 void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
 /// /healthz, /metrics, /admin/dead_letters (list, replay).

@@ -188,7 +188,8 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
   std::vector<std::string> hset{"HSET", keys::endpoint(req.matches[1])};
   if (params.contains("url")) {
     auto url = params.value("url", "");
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        || url.size() > 2048) {
       return write_error(res, invalid_param("url", "Invalid URL: must be "
                                                    "http or https."));
     }

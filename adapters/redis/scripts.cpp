@@ -49,7 +49,7 @@ return {'ok', ARGV[3]}
 // deliveries due, cs (may be "cs:" when there is no session).
 // ARGV: group, entry id, attempt id, outcome (succeeded|failed), charge id,
 // decline code, decline message, fee, transaction id, postings json,
-// events json, now_s, now_ms, merchant id.
+// events json, now_s, now_ms, merchant id, error code (Stripe's `code`).
 const char* commit_outcome_lua = R"lua(
 local function ack()
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
@@ -86,7 +86,7 @@ else
   redis.call('HSET', KEYS[2], 'status', 'failed', 'decline_code', ARGV[6],
     'finished', now_s)
   redis.call('HSET', KEYS[1], 'status', 'requires_payment_method',
-    'last_error_code', 'card_declined', 'last_error_decline_code', ARGV[6],
+    'last_error_code', ARGV[15], 'last_error_decline_code', ARGV[6],
     'last_error_message', ARGV[7], 'updated', now_s)
 end
 redis.call('HDEL', KEYS[2], 'job')

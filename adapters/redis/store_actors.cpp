@@ -2,6 +2,8 @@
 
 #include "actors/clock.hpp"
 #include "actors/errors.hpp"
+#include "actors/payment_logic.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
@@ -60,6 +62,7 @@ std::string events_json(const std::vector<event_spec>& events) {
 caf::expected<bool> commit(connection& conn, const payment_commit& c) {
   auto& j = c.job;
   bool ok = c.charge.outcome == charge_outcome::approved;
+  auto now_ms = unix_now_ms(); // one clock reading: created and scores agree
   std::vector<std::string> keys{
     keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
     keys::payment_stream,       keys::event_stream,
@@ -76,13 +79,15 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
                                 c.transaction_id,
                                 postings_json(c.postings),
                                 events_json(c.events),
-                                std::to_string(unix_now_s()),
-                                std::to_string(unix_now_ms()),
-                                j.merchant_id};
+                                std::to_string(now_ms / 1000),
+                                std::to_string(now_ms),
+                                j.merchant_id,
+                                decline_error_code(c.charge.decline_code)};
   auto res = run_script(conn, commit_outcome_script(), keys, args);
   if (!res) {
     return res.error();
   }
+  crash_point("after_commit");
   return res->integer == 1;
 }
 

@@ -81,7 +81,10 @@ json payment_intent(const fields& pi) {
     last_error = json{
       {"type", "card_error"},
       {"code", get(pi, "last_error_code")},
-      {"decline_code", str_or_null(pi, "last_error_decline_code")},
+      // Stripe sets decline_code only on generic card_declined errors.
+      {"decline_code", get(pi, "last_error_code") == "card_declined"
+                         ? str_or_null(pi, "last_error_decline_code")
+                         : json(nullptr)},
       {"message", get(pi, "last_error_message")},
     };
   }

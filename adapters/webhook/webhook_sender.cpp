@@ -1,6 +1,7 @@
 #include "adapters/webhook/webhook_sender.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/crypto/webhook_signature.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -89,6 +90,9 @@ sender_worker(webhook_sender::stateful_pointer<sender_state> self,
         return {false, 0, httplib::to_string(res.error())};
       }
       bool ok = res->status >= 200 && res->status < 300;
+      if (ok) {
+        crash_point("after_webhook_sent");
+      }
       return {ok, res->status, ok ? "" : "HTTP " + std::to_string(res->status)};
     },
   };

@@ -58,6 +58,14 @@ TEST(payment_logic, bare_intent_has_no_session_event) {
   ASSERT_EQ(c->events.size(), 1u);
 }
 
+TEST(payment_logic, decline_codes_map_to_stripe_error_codes) {
+  EXPECT_EQ(decline_error_code("insufficient_funds"), "card_declined");
+  EXPECT_EQ(decline_error_code("card_declined"), "card_declined");
+  EXPECT_EQ(decline_error_code("expired_card"), "expired_card");
+  EXPECT_EQ(decline_error_code("incorrect_cvc"), "incorrect_cvc");
+  EXPECT_EQ(decline_error_code("processing_error"), "processing_error");
+}
+
 TEST(payment_logic, transient_outcome_commits_nothing) {
   EXPECT_FALSE(build_commit(sample_job(), unknown_outcome()));
 }

@@ -1,0 +1,394 @@
+// Goal: every malformed, unauthenticated or foreign request to a real node
+// gets the right status and a clear (Stripe-shaped or inline) error, and
+// leaves nothing half-written in Redis.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+namespace psp::test {
+namespace {
+
+/// One stack for the whole suite: every test here only adds its own objects.
+class bad_input : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    try {
+      stack_ = new psp_stack{};
+    } catch (const std::exception& e) {
+      start_error_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(stack_, nullptr) << "the stack did not start: " << start_error_;
+  }
+  void TearDown() override {
+    if (HasFailure() && stack_ != nullptr) {
+      std::cerr << stack_->log_tails(30);
+    }
+  }
+
+  psp_stack& stack() { return *stack_; }
+
+  /// A valid create body; tests drop or change single fields.
+  static form_fields valid_session() {
+    return {{"mode", "payment"},
+            {"success_url", "https://shop.example/ok"},
+            {"line_items[0][price_data][currency]", "usd"},
+            {"line_items[0][price_data][unit_amount]", "2000"},
+            {"line_items[0][price_data][product_data][name]", "Mug"},
+            {"line_items[0][quantity]", "1"}};
+  }
+
+  static form_fields without(form_fields f, const std::string& key) {
+    f.erase(std::remove_if(f.begin(), f.end(),
+                           [&](auto& kv) { return kv.first == key; }),
+            f.end());
+    return f;
+  }
+
+  static form_fields with(form_fields f, const std::string& key,
+                          const std::string& value) {
+    f = without(std::move(f), key);
+    f.emplace_back(key, value);
+    return f;
+  }
+
+  /// Every key a create would write.
+  std::set<std::string> written_keys() {
+    std::set<std::string> out;
+    for (auto pattern : {"cs:*", "pi:*", "pa:*"}) {
+      for (auto& k : stack().redis_keys(pattern)) {
+        out.insert(k);
+      }
+    }
+    auto sessions = stack().redis_cmd(
+        {"ZCARD", "merchant:" + stack().merchant().id + ":sessions"});
+    out.insert("#sessions=" + std::to_string(sessions ? sessions->number : -1));
+    return out;
+  }
+
+  /// Sends a create request and checks it is rejected with a Stripe error
+  /// that names `param` (when given) and writes nothing.
+  json expect_rejected_create(const http_request& req, int status,
+                              const std::string& param,
+                              const std::string& code = {}) {
+    auto before = written_keys();
+    auto res = http_call(stack().node_url(), req);
+    EXPECT_EQ(res.status, status)
+        << req.body.substr(0, 200) << " -> " << res.body << res.error;
+    auto doc = res.body_json();
+    EXPECT_TRUE(doc.is_object() && doc["error"].is_object()) << res.body;
+    if (!doc.is_object() || !doc["error"].is_object()) {
+      return nullptr;
+    }
+    auto& err = doc["error"];
+    EXPECT_EQ(err.value("type", ""), "invalid_request_error") << res.body;
+    EXPECT_FALSE(err.value("message", "").empty()) << res.body;
+    if (!param.empty()) {
+      EXPECT_EQ(err.value("param", ""), param) << res.body;
+    }
+    if (!code.empty()) {
+      EXPECT_EQ(err.value("code", ""), code) << res.body;
+    }
+    EXPECT_EQ(res.header("Content-Type").rfind("application/json", 0), 0u);
+    EXPECT_EQ(written_keys(), before) << "a rejected create wrote to Redis";
+    return doc;
+  }
+
+  json expect_rejected_create(const form_fields& fields, int status,
+                              const std::string& param,
+                              const std::string& code = {}) {
+    http_request req;
+    req.method = "POST";
+    req.path = "/v1/checkout/sessions";
+    req.body = form_encode(fields);
+    req.content_type = "application/x-www-form-urlencoded";
+    req.bearer = stack().secret_key();
+    return expect_rejected_create(req, status, param, code);
+  }
+
+  static psp_stack* stack_;
+  static std::string start_error_;
+};
+
+psp_stack* bad_input::stack_ = nullptr;
+std::string bad_input::start_error_;
+
+const std::string amount_param = "line_items[0][price_data][unit_amount]";
+
+TEST_F(bad_input, valid_create_is_accepted_as_a_baseline) {
+  auto res = stack().api_post("/v1/checkout/sessions", valid_session());
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto id = res.body_json().value("id", "");
+  EXPECT_EQ(stack().redis_hash("cs:" + id)["status"], "open");
+}
+
+TEST_F(bad_input, malformed_form_body) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = "a[b=1";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack().secret_key();
+  expect_rejected_create(req, 400, "");
+}
+
+TEST_F(bad_input, body_that_is_not_a_form) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = R"({"mode":"payment"})";
+  req.content_type = "application/json";
+  req.bearer = stack().secret_key();
+  expect_rejected_create(req, 400, "");
+}
+
+TEST_F(bad_input, missing_required_params) {
+  expect_rejected_create(without(valid_session(), "mode"), 400, "mode",
+                         "parameter_missing");
+  expect_rejected_create(without(valid_session(), "success_url"), 400,
+                         "success_url", "parameter_missing");
+  auto no_items = valid_session();
+  no_items.erase(std::remove_if(no_items.begin(), no_items.end(),
+                                [](auto& kv) {
+                                  return kv.first.rfind("line_items", 0) == 0;
+                                }),
+                 no_items.end());
+  expect_rejected_create(no_items, 400, "line_items", "parameter_missing");
+  expect_rejected_create(without(valid_session(), "line_items[0][quantity]"),
+                         400, "line_items[0][quantity]", "parameter_missing");
+}
+
+TEST_F(bad_input, unknown_param) {
+  expect_rejected_create(with(valid_session(), "colour", "red"), 400, "colour",
+                         "parameter_unknown");
+  expect_rejected_create(
+      with(valid_session(), "line_items[0][price_data][tax]", "1"), 400,
+      "line_items[0][price_data][tax]", "parameter_unknown");
+}
+
+TEST_F(bad_input, bad_amounts) {
+  for (auto bad : {"12.5", "-5", "100000000", "1e3", "", "abc"}) {
+    SCOPED_TRACE(bad);
+    expect_rejected_create(with(valid_session(), amount_param, bad), 400,
+                           amount_param, "parameter_invalid");
+  }
+  // Each item fits, the total does not.
+  auto big = with(valid_session(), amount_param, "99999999");
+  expect_rejected_create(with(big, "line_items[0][quantity]", "2"), 400,
+                         "line_items", "parameter_invalid");
+  // Below the minimum charge.
+  expect_rejected_create(with(valid_session(), amount_param, "10"), 400,
+                         "line_items", "parameter_invalid");
+  expect_rejected_create(with(valid_session(), "line_items[0][quantity]", "0"),
+                         400, "line_items[0][quantity]", "parameter_invalid");
+}
+
+TEST_F(bad_input, bad_currency) {
+  const std::string param = "line_items[0][price_data][currency]";
+  for (auto bad : {"USD", "dollars", "u$d", ""}) {
+    SCOPED_TRACE(bad);
+    expect_rejected_create(with(valid_session(), param, bad), 400, param,
+                           "parameter_invalid");
+  }
+}
+
+TEST_F(bad_input, bad_urls_and_mode) {
+  expect_rejected_create(with(valid_session(), "mode", "subscription"), 400,
+                         "mode", "parameter_invalid");
+  expect_rejected_create(with(valid_session(), "success_url", "ftp://x/y"), 400,
+                         "success_url", "parameter_invalid");
+}
+
+TEST_F(bad_input, missing_or_wrong_api_key_is_401) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(valid_session());
+  req.content_type = "application/x-www-form-urlencoded";
+  auto doc = expect_rejected_create(req, 401, "");
+  EXPECT_NE(doc["error"].value("message", "").find("API key"),
+            std::string::npos);
+
+  req.bearer = "sk_test_definitelyNotARealKey123";
+  doc = expect_rejected_create(req, 401, "");
+  auto message = doc["error"].value("message", "");
+  EXPECT_NE(message.find("Invalid API Key"), std::string::npos);
+  EXPECT_EQ(message.find("definitelyNotARealKey"), std::string::npos)
+      << "the rejected key must not be echoed in full";
+
+  req.bearer.clear();
+  req.headers.emplace_back("Authorization", "Basic dXNlcjpwYXNz");
+  expect_rejected_create(req, 401, "");
+
+  EXPECT_EQ(http_get(stack().node_url(), "/v1/checkout/sessions").status, 401);
+  EXPECT_EQ(
+      http_get(stack().node_url(), "/v1/checkout/sessions", "sk_test_x").status,
+      401);
+}
+
+TEST_F(bad_input, body_over_64_kib_is_413) {
+  auto fields = valid_session();
+  fields.emplace_back("metadata[note]", std::string(70 * 1024, 'x'));
+  expect_rejected_create(fields, 413, "");
+}
+
+TEST_F(bad_input, unknown_ids_are_404) {
+  auto res = stack().api_get("/v1/checkout/sessions/cs_test_doesnotexist");
+  EXPECT_EQ(res.status, 404) << res.body;
+  auto err = res.body_json()["error"];
+  EXPECT_EQ(err.value("type", ""), "invalid_request_error") << res.body;
+  EXPECT_EQ(err.value("code", ""), "resource_missing") << res.body;
+  EXPECT_EQ(err.value("param", ""), "id") << res.body;
+  EXPECT_NE(err.value("message", "").find("cs_test_doesnotexist"),
+            std::string::npos);
+
+  res = stack().api_get("/v1/payment_intents/pi_doesnotexist");
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("code", ""), "resource_missing");
+
+  res = stack().api_get("/v1/no_such_resource");
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_TRUE(res.body_json()["error"].is_object()) << res.body;
+}
+
+TEST_F(bad_input, another_merchants_objects_are_404) {
+  auto other = stack().create_merchant("Other Shop");
+  auto created = stack().api_post("/v1/checkout/sessions", valid_session(), 0,
+                                  other.secret_key);
+  ASSERT_EQ(created.status, 200) << created.body;
+  auto cs = created.body_json().value("id", "");
+  auto pi = created.body_json().value("payment_intent", "");
+
+  EXPECT_EQ(stack()
+                .api_get("/v1/checkout/sessions/" + cs, 0, other.secret_key)
+                .status,
+            200);
+  auto res = stack().api_get("/v1/checkout/sessions/" + cs);
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("code", ""), "resource_missing");
+  res = stack().api_get("/v1/payment_intents/" + pi);
+  EXPECT_EQ(res.status, 404) << res.body;
+
+  // The list shows only the caller's own sessions.
+  auto list = stack().api_get("/v1/checkout/sessions?limit=100").body_json();
+  ASSERT_TRUE(list["data"].is_array()) << list.dump();
+  for (auto& s : list["data"]) {
+    EXPECT_NE(s.value("id", ""), cs);
+  }
+}
+
+TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
+  auto session = stack().create_session(1200);
+  auto cs = session["id"].get<std::string>();
+  auto pi = session["payment_intent"].get<std::string>();
+  auto nonce = stack().page_nonce(cs);
+  ASSERT_FALSE(nonce.empty());
+  auto stream_before = stack().redis_len("stream:payments");
+  auto attempts_before = stack().redis_keys("pa:*").size();
+
+  struct bad_card {
+    card_input card;
+    std::string field;
+    std::string text;
+  };
+  std::vector<bad_card> cases;
+  cases.push_back({{}, "number", "Your card number is invalid."});
+  cases.back().card.number = "4242424242424241"; // fails Luhn
+  cases.push_back({{}, "number", "Your card number is invalid."});
+  cases.back().card.number = "4242";
+  cases.push_back({{}, "exp", "expiration date is in the past"});
+  cases.back().card.exp = "01/20";
+  cases.push_back({{}, "exp", "expiration month is invalid"});
+  cases.back().card.exp = "13/30";
+  cases.push_back({{}, "cvc", "security code is invalid"});
+  cases.back().card.cvc = "12";
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.card.number + " " + c.card.exp + " " + c.card.cvc);
+    auto res = stack().pay(cs, c.card, 0, nonce);
+    EXPECT_EQ(res.status, 422) << res.body;
+    EXPECT_NE(res.header("Content-Type").find("text/html"), std::string::npos);
+    EXPECT_NE(res.body.find("id=\"error-" + c.field + "\""), std::string::npos)
+        << res.body;
+    EXPECT_NE(res.body.find(c.text), std::string::npos) << res.body;
+    // The form comes back with the same nonce: still one submission.
+    EXPECT_NE(res.body.find("value=\"" + nonce + "\""), std::string::npos);
+    EXPECT_EQ(stack().redis_keys("pa:*").size(), attempts_before);
+    EXPECT_EQ(stack().redis_len("stream:payments"), stream_before);
+    EXPECT_EQ(stack().redis_hash("pi:" + pi)["status"],
+              "requires_payment_method");
+  }
+  // The card number never reaches Redis or the page.
+  auto res = stack().pay(cs, cases[0].card, 0, nonce);
+  EXPECT_EQ(res.body.find("4242424242424241"), std::string::npos);
+
+  // A form without a nonce is refused too.
+  auto no_nonce = http_post_form(
+      stack().node_url(), "/pay/" + cs,
+      {{"number", "4242424242424242"}, {"exp", "12/34"}, {"cvc", "123"}});
+  EXPECT_EQ(no_nonce.status, 400) << no_nonce.body;
+  EXPECT_EQ(stack().redis_keys("pa:*").size(), attempts_before);
+}
+
+TEST_F(bad_input, hosted_page_for_unknown_and_paid_sessions) {
+  auto unknown = http_get(stack().node_url(), "/pay/cs_test_nosuchsession");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("Checkout not found"), std::string::npos);
+  EXPECT_EQ(unknown.body.find("name=\"nonce\""), std::string::npos);
+  auto post_unknown =
+      http_post_form(stack().node_url(), "/pay/cs_test_nosuchsession",
+                     {{"nonce", "n"},
+                      {"number", "4242424242424242"},
+                      {"exp", "12/34"},
+                      {"cvc", "123"}});
+  EXPECT_EQ(post_unknown.status, 404);
+  EXPECT_EQ(
+      http_get(stack().node_url(), "/pay/cs_test_nosuchsession/status.json")
+          .status,
+      404);
+
+  auto session = stack().create_session(800);
+  auto cs = session["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(cs, "4242424242424242").status, 303);
+  auto outcome = stack().wait_for_outcome(cs);
+  ASSERT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  auto page = http_get(stack().node_url(), "/pay/" + cs);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Already paid"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("<form"), std::string::npos) << page.body;
+  // The link back goes to the merchant's success URL, placeholder filled in.
+  EXPECT_NE(page.body.find("http://127.0.0.1:9/ok?cs=" + cs), std::string::npos)
+      << page.body;
+}
+
+TEST_F(bad_input, health_and_metrics) {
+  auto health = http_get(stack().node_url(), "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body_json().value("status", ""), "ok") << health.body;
+  auto metrics = http_get(stack().node_url(), "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("psp_payment_stream_length "), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("psp_redis_up 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("# TYPE psp_http_requests_total counter"),
+            std::string::npos);
+  // The admin API wants its token.
+  EXPECT_EQ(http_get(stack().node_url(), "/admin/dead_letters").status, 401);
+  EXPECT_EQ(http_get(stack().node_url(), "/admin/dead_letters", "wrong").status,
+            401);
+  EXPECT_EQ(
+      http_get(stack().node_url(), "/admin/dead_letters", stack().admin_token())
+          .status,
+      200);
+}
+
+} // namespace
+} // namespace psp::test

@@ -1,0 +1,189 @@
+// Goal: a node killed (SIGKILL) at each named crash point of the payment
+// path and restarted completes the payment with exactly one charge at the
+// card network, one ledger transaction and one set of events; webhooks may
+// be delivered twice, always with the same event id.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace psp::test {
+namespace {
+
+class crash_points_test : public ::testing::Test {
+public:
+  /// Runs node 0 by hand with PSP_TEST_CRASH_AT=`point` (plus `extra`).
+  void start_armed(psp_stack& stack, const std::string& point,
+                   const std::vector<std::string>& extra = {}) {
+    if (stack.node_running(0)) {
+      stack.stop_node(0);
+    }
+    auto argv = stack.node_command(0);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    armed_ = std::make_unique<child_process>(
+        argv, stack.node_log(0),
+        std::vector<std::string>{"PSP_TEST_CRASH_AT=" + point});
+    ASSERT_TRUE(wait_for_port(stack.node_port(0), std::chrono::seconds{20}));
+  }
+
+  /// Waits until the armed node has killed itself.
+  bool armed_died() {
+    return wait_until([&] { return !armed_->running(); }, 20s);
+  }
+
+  /// Exactly-once effects of a succeeded payment of session `cs`.
+  void expect_exactly_once(psp_stack& stack, const std::string& cs) {
+    auto session = stack.redis_hash("cs:" + cs);
+    auto intent = session["intent"];
+    ASSERT_FALSE(intent.empty());
+    EXPECT_EQ(stack.redis_hash("pi:" + intent)["status"], "succeeded");
+    EXPECT_EQ(session["status"], "complete");
+    EXPECT_EQ(stack.sim_charge_count(intent), 1) << "charged twice or never";
+    auto txns = stack.redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
+    ASSERT_TRUE(txns);
+    int for_intent = 0;
+    for (auto& t : txns->elements) {
+      auto& f = t.elements[1].elements;
+      for (size_t i = 0; i + 1 < f.size(); i += 2) {
+        for_intent += f[i].str == "intent" && f[i + 1].str == intent;
+      }
+    }
+    EXPECT_EQ(for_intent, 1) << "one ledger transaction per payment";
+    EXPECT_TRUE(stack.ledger_balanced());
+    auto events = stack.redis_cmd(
+        {"ZRANGE", "merchant:" + stack.merchant().id + ":events", "0", "-1"});
+    ASSERT_TRUE(events);
+    EXPECT_EQ(events->elements.size(), 2u)
+        << "payment_intent.succeeded + checkout.session.completed, once each";
+    auto stream = stack.redis_len("stream:payments");
+    EXPECT_EQ(stream, 0) << "every payment stream entry acknowledged";
+  }
+
+  std::unique_ptr<child_process> armed_;
+};
+
+TEST_F(crash_points_test, after_confirm_before_answer) {
+  psp_stack stack;
+  start_armed(stack, "after_confirm");
+  auto cs = stack.create_session()["id"].get<std::string>();
+  auto answer = stack.pay(cs);
+  EXPECT_EQ(answer.status, 0) << "the shopper saw no answer";
+  ASSERT_TRUE(armed_died());
+  stack.start_node(0);
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome["status"], "complete");
+  expect_exactly_once(stack, cs);
+}
+
+TEST_F(crash_points_test, after_network_answer_before_commit) {
+  psp_stack stack;
+  start_armed(stack, "after_network_answer");
+  auto cs = stack.create_session()["id"].get<std::string>();
+  stack.pay(cs);
+  ASSERT_TRUE(armed_died());
+  auto intent = stack.redis_hash("cs:" + cs)["intent"];
+  EXPECT_EQ(stack.sim_charge_count(intent), 1) << "the network did charge";
+  EXPECT_EQ(stack.redis_hash("pi:" + intent)["status"], "processing");
+  stack.start_node(0); // same node id: re-reads its pending entries
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome["status"], "complete");
+  expect_exactly_once(stack, cs);
+}
+
+TEST_F(crash_points_test, after_commit_before_reply) {
+  psp_stack stack;
+  start_armed(stack, "after_commit");
+  auto cs = stack.create_session()["id"].get<std::string>();
+  stack.pay(cs);
+  ASSERT_TRUE(armed_died());
+  // The commit step acknowledged the stream entry itself (XACK in the same
+  // Lua script): there is no window between commit and ack to lose.
+  stack.start_node(0);
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome["status"], "complete");
+  expect_exactly_once(stack, cs);
+}
+
+TEST_F(crash_points_test, after_webhook_sent_before_recorded) {
+  stack_options opts;
+  opts.store = true;
+  psp_stack stack{opts};
+  std::vector<std::string> lease{"--psp.webhook-lease-ms=1500",
+                                 "--psp.webhook-timeout-ms=1000"};
+  start_armed(stack, "after_webhook_sent", lease);
+  auto url = stack.store_buy();
+  auto cs = url.substr(url.rfind('/') + 1);
+  stack.pay(cs);
+  ASSERT_TRUE(armed_died());
+  stack.start_node(0, lease);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto orders = stack.store_orders()["orders"];
+        return !orders.empty() && orders[0]["status"] == "paid" &&
+               orders[0]["events"].size() >= 2;
+      },
+      20s));
+  // Every delivery ends recorded as delivered; the store saw the resent
+  // one as a duplicate of the same event id.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (auto& key : stack.redis_keys("wh:*")) {
+          if (stack.redis_hash(key)["status"] != "delivered") {
+            return false;
+          }
+        }
+        return true;
+      },
+      20s));
+  auto stats = stack.store_stats();
+  EXPECT_GE(stats["duplicates"].get<int>(), 1) << "the crash lost the record";
+  EXPECT_EQ(stats["webhooks_rejected"].get<int>(), 0);
+  std::set<std::string> ids;
+  auto orders = stack.store_orders(); // keep the document alive for the loop
+  for (auto& e : orders["orders"][0]["events"]) {
+    ids.insert(e["id"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), 2u);
+  expect_exactly_once(stack, cs);
+}
+
+TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
+  psp_stack stack;
+  std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
+  start_armed(stack, "after_key_claim", lease);
+  form_fields body{{"mode", "payment"},
+                   {"success_url", "https://shop.example/ok"},
+                   {"line_items[0][price_data][currency]", "usd"},
+                   {"line_items[0][price_data][unit_amount]", "1500"},
+                   {"line_items[0][price_data][product_data][name]", "Mug"},
+                   {"line_items[0][quantity]", "1"}};
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(body);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", "order-crash-1"}};
+  EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
+  ASSERT_TRUE(armed_died());
+  stack.start_node(0, lease);
+  http_reply created;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        created = http_call(stack.node_url(), req);
+        EXPECT_TRUE(created.status == 200 || created.status == 409)
+            << created.status << " " << created.body;
+        return created.status == 200;
+      },
+      10s, 100ms));
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+  auto again = http_call(stack.node_url(), req);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.body, created.body);
+}
+
+} // namespace
+} // namespace psp::test

@@ -1,0 +1,158 @@
+// Goal: Stripe's Idempotency-Key semantics under concurrency: one object per
+// key, byte-identical replays, mismatches refused, validation failures safe
+// to retry, keys scoped per merchant; and one attempt per hosted-page
+// submission however many times or tabs it is sent from.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+namespace psp::test {
+namespace {
+
+form_fields session_form(const std::string& amount = "2500") {
+  return {{"mode", "payment"},
+          {"success_url", "https://shop.example/ok"},
+          {"line_items[0][price_data][currency]", "usd"},
+          {"line_items[0][price_data][unit_amount]", amount},
+          {"line_items[0][price_data][product_data][name]", "Lamp"},
+          {"line_items[0][quantity]", "1"}};
+}
+
+http_request create_request(const psp_stack& stack, const std::string& key,
+                            const form_fields& fields) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(fields);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", key}};
+  return req;
+}
+
+TEST(idempotency, hundred_concurrent_requests_create_one_session) {
+  psp_stack stack;
+  for (int round = 0; round < 5; ++round) {
+    auto key = "burst-" + std::to_string(round);
+    auto req = create_request(stack, key, session_form());
+    std::vector<http_reply> replies(100);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < replies.size(); ++i) {
+      threads.emplace_back(
+          [&, i] { replies[i] = http_call(stack.node_url(), req); });
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+    std::set<std::string> ids;
+    int created_or_replayed = 0;
+    for (auto& r : replies) {
+      ASSERT_TRUE(r.status == 200 || r.status == 409) << r.status << r.body;
+      if (r.status == 200) {
+        ++created_or_replayed;
+        ids.insert(r.body_json()["id"].get<std::string>());
+      } else {
+        EXPECT_EQ(r.body_json()["error"]["code"], "idempotency_key_in_use");
+      }
+    }
+    EXPECT_GE(created_or_replayed, 1);
+    EXPECT_EQ(ids.size(), 1u) << "round " << round;
+  }
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 5u);
+}
+
+TEST(idempotency, replay_is_byte_identical_and_marked) {
+  psp_stack stack;
+  auto req = create_request(stack, "order-7", session_form());
+  auto first = http_call(stack.node_url(), req);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("Idempotent-Replayed"), "");
+  // The same parameters in another order are the same request.
+  auto fields = session_form();
+  std::reverse(fields.begin(), fields.end());
+  auto reordered = create_request(stack, "order-7", fields);
+  auto second = http_call(stack.node_url(), reordered);
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(second.body, first.body);
+}
+
+TEST(idempotency, different_parameters_under_one_key_are_refused) {
+  psp_stack stack;
+  ASSERT_EQ(http_call(stack.node_url(),
+                      create_request(stack, "k", session_form("2500")))
+                .status,
+            200);
+  auto other = http_call(stack.node_url(),
+                         create_request(stack, "k", session_form("9900")));
+  EXPECT_EQ(other.status, 400);
+  EXPECT_EQ(other.body_json()["error"]["type"], "idempotency_error");
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+}
+
+TEST(idempotency, validation_failure_is_not_stored) {
+  psp_stack stack;
+  auto bad = session_form();
+  bad.erase(bad.begin()); // no mode
+  auto refused =
+      http_call(stack.node_url(), create_request(stack, "fix-me", bad));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body_json()["error"]["param"], "mode");
+  auto fixed = http_call(stack.node_url(),
+                         create_request(stack, "fix-me", session_form()));
+  EXPECT_EQ(fixed.status, 200) << fixed.body;
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+}
+
+TEST(idempotency, keys_are_scoped_per_merchant_and_bounded) {
+  psp_stack stack;
+  auto other = stack.create_merchant("Second Shop");
+  auto mine = http_call(stack.node_url(),
+                        create_request(stack, "shared", session_form()));
+  auto req = create_request(stack, "shared", session_form());
+  req.bearer = other.secret_key;
+  auto theirs = http_call(stack.node_url(), req);
+  ASSERT_EQ(mine.status, 200);
+  ASSERT_EQ(theirs.status, 200);
+  EXPECT_NE(mine.body_json()["id"], theirs.body_json()["id"]);
+  auto too_long =
+      http_call(stack.node_url(),
+                create_request(stack, std::string(256, 'k'), session_form()));
+  EXPECT_EQ(too_long.status, 400);
+}
+
+TEST(idempotency, two_tabs_paying_one_session_make_one_attempt) {
+  psp_stack stack;
+  stack.sim_faults({{"latency_ms", 300}}); // keep the first one in flight
+  auto cs = stack.create_session()["id"].get<std::string>();
+  auto tab_a = stack.page_nonce(cs);
+  auto tab_b = stack.page_nonce(cs);
+  ASSERT_NE(tab_a, tab_b);
+  std::vector<http_reply> replies(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    // Two tabs, each double-clicking.
+    threads.emplace_back([&, i] {
+      replies[i] = stack.pay(cs, card_input{}, 0, i % 2 == 0 ? tab_a : tab_b);
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (auto& r : replies) {
+    EXPECT_EQ(r.status, 303) << r.body;
+  }
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome["status"], "complete");
+  EXPECT_EQ(stack.redis_keys("pa:*").size(), 1u) << "one attempt";
+  auto intent = stack.redis_hash("cs:" + cs)["intent"];
+  EXPECT_EQ(stack.sim_charge_count(intent), 1);
+}
+
+} // namespace
+} // namespace psp::test

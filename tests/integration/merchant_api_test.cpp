@@ -1,0 +1,137 @@
+// Goal: the merchant API's list endpoint pages through a merchant's checkout
+// sessions newest first, each exactly once, as Stripe's cursor pagination
+// (limit, starting_after, has_more) promises.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace psp::test {
+namespace {
+
+/// Follows starting_after until has_more is false; returns the ids in the
+/// order served. Stops after `pages_max` pages.
+std::vector<std::string> page_through(psp_stack& stack, int limit,
+                                      int pages_max = 50) {
+  std::vector<std::string> ids;
+  std::string cursor;
+  for (int page = 0; page < pages_max; ++page) {
+    auto path = "/v1/checkout/sessions?limit=" + std::to_string(limit);
+    if (!cursor.empty()) {
+      path += "&starting_after=" + cursor;
+    }
+    auto res = stack.api_get(path);
+    EXPECT_EQ(res.status, 200) << path << " -> " << res.body;
+    auto doc = res.body_json();
+    if (res.status != 200 || !doc.is_object() || !doc["data"].is_array()) {
+      break;
+    }
+    EXPECT_EQ(doc.value("object", ""), "list");
+    EXPECT_LE(doc["data"].size(), static_cast<size_t>(limit));
+    for (auto& s : doc["data"]) {
+      ids.push_back(s.value("id", ""));
+    }
+    if (!doc.value("has_more", false) || doc["data"].empty()) {
+      break;
+    }
+    cursor = ids.back();
+  }
+  return ids;
+}
+
+class merchant_api : public ::testing::Test {
+protected:
+  void SetUp() override {
+    // Created back to back: most share their creation second, which is
+    // what pagination has to cope with.
+    for (int i = 0; i < 5; ++i) {
+      created_.push_back(
+          stack_.create_session(1000 + i)["id"].get<std::string>());
+    }
+  }
+
+  /// Newest first.
+  std::vector<std::string> expected() const {
+    return {created_.rbegin(), created_.rend()};
+  }
+
+  psp_stack stack_;
+  std::vector<std::string> created_;
+};
+
+TEST_F(merchant_api, one_page_lists_every_session_newest_first) {
+  auto ids = page_through(stack_, 100);
+  EXPECT_EQ(ids, expected());
+}
+
+// Sessions created within one second share their sorted-set score (seconds);
+// the cursor must still neither skip nor repeat them, nor reorder them.
+TEST_F(merchant_api, pages_of_one_list_every_session_once) {
+  auto ids = page_through(stack_, 1);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size())
+      << "a session was listed twice";
+  EXPECT_EQ(ids.size(), created_.size()) << "sessions were skipped";
+  EXPECT_EQ(ids, expected());
+}
+
+TEST_F(merchant_api, pages_of_two_list_every_session_once) {
+  auto ids = page_through(stack_, 2);
+  EXPECT_EQ(ids.size(), created_.size()) << "sessions were skipped";
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()),
+            std::set<std::string>(created_.begin(), created_.end()));
+}
+
+TEST_F(merchant_api, has_more_is_exact) {
+  auto doc = stack_.api_get("/v1/checkout/sessions?limit=5").body_json();
+  EXPECT_EQ(doc["data"].size(), 5u);
+  EXPECT_FALSE(doc.value("has_more", true)) << doc.dump();
+  doc = stack_.api_get("/v1/checkout/sessions?limit=4").body_json();
+  EXPECT_EQ(doc["data"].size(), 4u);
+  EXPECT_TRUE(doc.value("has_more", false)) << doc.dump();
+}
+
+TEST_F(merchant_api, bad_list_params_are_400) {
+  for (auto bad : {"0", "101", "abc", "-1"}) {
+    SCOPED_TRACE(bad);
+    auto res =
+        stack_.api_get(std::string{"/v1/checkout/sessions?limit="} + bad);
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_EQ(res.body_json()["error"].value("param", ""), "limit");
+  }
+  auto res = stack_.api_get("/v1/checkout/sessions?starting_after=cs_test_no");
+  EXPECT_EQ(res.status, 400) << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("param", ""), "starting_after");
+}
+
+} // namespace
+} // namespace psp::test
+
+namespace psp::test {
+namespace {
+
+// curl -u sk_test_...: works like the Bearer header, as with Stripe.
+TEST(merchant_api_auth, basic_auth_with_the_key_as_user_name) {
+  psp_stack stack;
+  http_request req;
+  req.path = "/v1/checkout/sessions";
+  auto user_colon = stack.secret_key() + ":";
+  static const char* alphabet
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (size_t i = 0; i < user_colon.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(user_colon[i]) << 16;
+    n |= i + 1 < user_colon.size() ? static_cast<uint8_t>(user_colon[i + 1]) << 8 : 0;
+    n |= i + 2 < user_colon.size() ? static_cast<uint8_t>(user_colon[i + 2]) : 0;
+    b64 += alphabet[(n >> 18) & 63];
+    b64 += alphabet[(n >> 12) & 63];
+    b64 += i + 1 < user_colon.size() ? alphabet[(n >> 6) & 63] : '=';
+    b64 += i + 2 < user_colon.size() ? alphabet[n & 63] : '=';
+  }
+  req.headers = {{"Authorization", "Basic " + b64}};
+  EXPECT_EQ(http_call(stack.node_url(), req).status, 200);
+}
+
+} // namespace
+} // namespace psp::test

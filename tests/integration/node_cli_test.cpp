@@ -1,0 +1,138 @@
+// Goal: psp-node refuses to start with a clear message and a distinct exit
+// code for each start-up failure (2 bad config, 3 Redis unreachable, 4 port
+// in use), and stops cleanly on SIGTERM.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace psp::test {
+namespace {
+
+/// A node command line that is valid apart from what a test overrides
+/// (later flags win).
+std::vector<std::string> node_argv(const temp_dir& dir, uint16_t redis_port,
+                                   uint16_t http_port,
+                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{psp_node_binary(),
+                                "--psp.http-port=" + std::to_string(http_port),
+                                "--psp.redis=127.0.0.1:" +
+                                    std::to_string(redis_port),
+                                "--psp.card-network-url=http://127.0.0.1:9",
+                                "--psp.data-dir=" + dir.path() + "/data",
+                                "--psp.node-id=cli-test",
+                                "--psp.admin-token=t"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+/// Holds a listening socket on 127.0.0.1 for the test's lifetime.
+class port_holder {
+public:
+  port_holder() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (fd_ < 0 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(fd_, 4) != 0) {
+      throw std::runtime_error("cannot hold a port");
+    }
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~port_holder() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST(node_cli, unreachable_redis_exits_3) {
+  temp_dir dir;
+  auto closed = free_port();
+  auto res = run_to_exit(node_argv(dir, closed, free_port()));
+  EXPECT_FALSE(res.timed_out);
+  EXPECT_EQ(res.exit_code, 3) << res.err;
+  EXPECT_NE(
+      res.err.find("cannot use Redis at 127.0.0.1:" + std::to_string(closed)),
+      std::string::npos)
+      << res.err;
+  EXPECT_EQ(res.out.find("listening on"), std::string::npos);
+}
+
+TEST(node_cli, http_port_in_use_exits_4) {
+  redis_server redis;
+  temp_dir dir;
+  port_holder taken;
+  auto res = run_to_exit(node_argv(dir, redis.port(), taken.port()));
+  EXPECT_FALSE(res.timed_out);
+  EXPECT_EQ(res.exit_code, 4) << res.err;
+  EXPECT_NE(res.err.find("127.0.0.1:" + std::to_string(taken.port())),
+            std::string::npos)
+      << res.err;
+  EXPECT_NE(res.err.find("in use"), std::string::npos) << res.err;
+}
+
+TEST(node_cli, bad_configuration_exits_2) {
+  temp_dir dir;
+  auto redis_port = free_port(); // never reached: config is checked first
+  struct bad_flag {
+    std::string flag;
+    std::string mentions;
+  };
+  for (auto& c : std::vector<bad_flag>{
+           {"--psp.webhook-schedule=garbage", "webhook-schedule"},
+           {"--psp.webhook-schedule=5s,,1m", "webhook-schedule"},
+           {"--psp.redis=nonsense", "psp.redis"},
+           {"--psp.card-network-url=ftp://x", "card-network-url"},
+           {"--psp.log-level=loud", "log-level"},
+           {"--psp.vault-key=abc", "vault-key"},
+           {"--psp.http-threads=1", "http-threads"}}) {
+    SCOPED_TRACE(c.flag);
+    auto res = run_to_exit(node_argv(dir, redis_port, free_port(), {c.flag}));
+    EXPECT_FALSE(res.timed_out);
+    EXPECT_EQ(res.exit_code, 2) << res.err;
+    EXPECT_NE(res.err.find("bad configuration"), std::string::npos) << res.err;
+    EXPECT_NE(res.err.find(c.mentions), std::string::npos) << res.err;
+  }
+}
+
+TEST(node_cli, sigterm_stops_a_running_node_cleanly) {
+  redis_server redis;
+  temp_dir dir;
+  auto port = free_port();
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), port), log};
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return tail_file(log, 50).find("psp-node cli-test listening on") !=
+               std::string::npos;
+      },
+      20s))
+      << tail_file(log, 50);
+  EXPECT_EQ(
+      http_get("http://127.0.0.1:" + std::to_string(port), "/healthz").status,
+      200);
+  int status = node.stop(std::chrono::milliseconds{10'000});
+  EXPECT_TRUE(WIFEXITED(status)) << "killed, not stopped: " << status << "\n"
+                                 << tail_file(log, 50);
+  if (WIFEXITED(status)) {
+    EXPECT_EQ(WEXITSTATUS(status), 0) << tail_file(log, 50);
+  }
+  EXPECT_FALSE(wait_for_port(port, std::chrono::milliseconds{100}));
+}
+
+} // namespace
+} // namespace psp::test

@@ -1,0 +1,196 @@
+// Goal: a checkout goes end to end through real processes (store → PSP →
+// card network → ledger → signed webhook → store), declines and retries work,
+// and a doubly submitted card form charges once.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace psp::test {
+namespace {
+
+/// The session id at the end of a hosted page URL ".../pay/cs_test_…".
+std::string session_of(const std::string& page_url) {
+  return page_url.substr(page_url.rfind('/') + 1);
+}
+
+/// The store's order for a session, or null.
+json order_for(const json& orders, const std::string& session_id) {
+  if (orders.is_object() && orders["orders"].is_array()) {
+    for (auto& o : orders["orders"]) {
+      if (o.value("session_id", "") == session_id) {
+        return o;
+      }
+    }
+  }
+  return nullptr;
+}
+
+bool has_event(const json& order, const std::string& type) {
+  if (!order.is_object() || !order["events"].is_array()) {
+    return false;
+  }
+  for (auto& e : order["events"]) {
+    if (e.value("type", "") == type) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(pipeline, store_checkout_is_paid_once_with_a_balanced_ledger) {
+  stack_options opts;
+  opts.store = true;
+  psp_stack stack{opts};
+  auto page = stack.store_buy("tshirt", 1);
+  ASSERT_EQ(page.rfind(stack.node_url() + "/pay/cs_", 0), 0u) << page;
+  auto cs = session_of(page);
+
+  auto submitted = stack.pay(cs, "4242424242424242");
+  ASSERT_EQ(submitted.status, 303) << submitted.body;
+  EXPECT_EQ(submitted.header("Location"), "/pay/" + cs + "/status");
+  auto outcome = stack.wait_for_outcome(cs);
+  ASSERT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(outcome.value("payment_status", ""), "paid");
+  EXPECT_EQ(outcome.value("intent_status", ""), "succeeded");
+
+  auto session = stack.api_get("/v1/checkout/sessions/" + cs).body_json();
+  ASSERT_TRUE(session.is_object()) << session;
+  EXPECT_EQ(session.value("status", ""), "complete");
+  EXPECT_EQ(session.value("payment_status", ""), "paid");
+  EXPECT_EQ(session.value("amount_total", 0), 2000);
+  auto pi_id = session.value("payment_intent", "");
+  ASSERT_FALSE(pi_id.empty()) << session.dump();
+  auto intent = stack.api_get("/v1/payment_intents/" + pi_id).body_json();
+  EXPECT_EQ(intent.value("status", ""), "succeeded") << intent.dump();
+  EXPECT_EQ(intent.value("amount_received", 0), 2000) << intent.dump();
+
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  EXPECT_TRUE(stack.ledger_balanced());
+  EXPECT_EQ(stack.redis_len("ledger:transactions"), 1);
+
+  // The store learns it from a verified checkout.session.completed webhook.
+  json order;
+  bool paid = wait_until(
+      [&] {
+        order = order_for(stack.store_orders(), cs);
+        return order.is_object() && order.value("status", "") == "paid" &&
+               has_event(order, "checkout.session.completed");
+      },
+      10s, 50ms);
+  EXPECT_TRUE(paid) << order.dump();
+  EXPECT_EQ(order.value("payment_intent", ""), pi_id);
+  auto stats = stack.store_stats();
+  EXPECT_EQ(stats.value("webhooks_rejected", -1), 0) << stats.dump();
+  EXPECT_GE(stats.value("webhooks_verified", 0), 1) << stats.dump();
+}
+
+TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
+  psp_stack stack;
+  auto session = stack.create_session(1500);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+
+  auto declined = stack.pay(cs, "4000000000000002");
+  ASSERT_EQ(declined.status, 303) << declined.body;
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome.value("status", ""), "open") << outcome.dump();
+  EXPECT_EQ(outcome.value("intent_status", ""), "requires_payment_method");
+  ASSERT_TRUE(outcome["error_message"].is_string()) << outcome.dump();
+  EXPECT_EQ(outcome["error_message"].get<std::string>(),
+            "Your card was declined.");
+
+  auto intent = stack.api_get("/v1/payment_intents/" + pi_id).body_json();
+  EXPECT_EQ(intent.value("status", ""), "requires_payment_method")
+      << intent.dump();
+  ASSERT_TRUE(intent["last_payment_error"].is_object()) << intent.dump();
+  EXPECT_EQ(intent["last_payment_error"].value("decline_code", ""),
+            "card_declined")
+      << intent.dump();
+  EXPECT_EQ(intent["last_payment_error"].value("type", ""), "card_error");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 0);
+  EXPECT_EQ(stack.redis_len("ledger:transactions"), 0);
+
+  // The page offers the form again, mentioning the failure.
+  auto page = http_get(stack.node_url(), "/pay/" + cs);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Your last payment attempt failed"),
+            std::string::npos);
+
+  auto retried = stack.pay(cs, "4242424242424242");
+  ASSERT_EQ(retried.status, 303) << retried.body;
+  outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(outcome.value("intent_status", ""), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  intent = stack.api_get("/v1/payment_intents/" + pi_id).body_json();
+  EXPECT_EQ(intent.value("status", ""), "succeeded") << intent.dump();
+  EXPECT_TRUE(stack.ledger_balanced());
+  EXPECT_EQ(stack.redis_len("ledger:transactions"), 1);
+  EXPECT_EQ(stack.redis_keys("pa:*").size(), 2u);
+}
+
+TEST(pipeline, a_form_submitted_twice_at_once_is_one_attempt) {
+  psp_stack stack;
+  auto session = stack.create_session(3000);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+  auto nonce = stack.page_nonce(cs);
+  ASSERT_FALSE(nonce.empty());
+
+  constexpr int submissions = 2;
+  http_reply replies[submissions];
+  std::vector<std::thread> shoppers;
+  for (int i = 0; i < submissions; ++i) {
+    shoppers.emplace_back(
+        [&, i] { replies[i] = stack.pay(cs, card_input{}, 0, nonce); });
+  }
+  for (auto& t : shoppers) {
+    t.join();
+  }
+  for (auto& r : replies) {
+    EXPECT_EQ(r.status, 303) << r.body << r.error;
+    EXPECT_EQ(r.header("Location"), "/pay/" + cs + "/status");
+  }
+  auto outcome = stack.wait_for_outcome(cs);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(stack.redis_keys("pa:*").size(), 1u);
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  auto stats = stack.sim_stats();
+  EXPECT_EQ(stats.value("charges", -1), 1) << stats.dump();
+  EXPECT_TRUE(stack.ledger_balanced());
+
+  // A third, late submission of the same form changes nothing either.
+  auto late = stack.pay(cs, card_input{}, 0, nonce);
+  EXPECT_EQ(late.status, 200) << "a paid session answers with a page";
+  EXPECT_NE(late.body.find("Already paid"), std::string::npos);
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+}
+
+TEST(pipeline, nodes_share_one_state_through_redis) {
+  stack_options opts;
+  opts.nodes = 2;
+  psp_stack stack{opts};
+  auto session = stack.create_session(2100, 1, {}, 0);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+  // Created on node 0, read and paid on node 1; whichever node's worker
+  // takes the job can open the sealed card.
+  EXPECT_EQ(stack.api_get("/v1/checkout/sessions/" + cs, 1).status, 200);
+  ASSERT_EQ(stack.pay(cs, card_input{}, 1).status, 303);
+  auto outcome = stack.wait_for_outcome(cs, 20s, 1);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(stack.payment_status(cs, 0).value("status", ""), "complete");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  EXPECT_TRUE(stack.ledger_balanced());
+
+  // A node restarted on its port serves the same state.
+  stack.restart_node(1);
+  auto after = stack.api_get("/v1/checkout/sessions/" + cs, 1).body_json();
+  EXPECT_EQ(after.value("payment_status", ""), "paid") << after.dump();
+}
+
+} // namespace
+} // namespace psp::test

@@ -1,0 +1,235 @@
+// Goal: no payment or webhook is lost and none is charged twice when the card
+// network or the merchant's endpoint fails: retries with the idempotency key
+// recover, exhausted work lands in the dead-letter stream and replays.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::test {
+namespace {
+
+std::string session_of(const std::string& page_url) {
+  return page_url.substr(page_url.rfind('/') + 1);
+}
+
+json order_for(const json& orders, const std::string& session_id) {
+  if (orders.is_object() && orders["orders"].is_array()) {
+    for (auto& o : orders["orders"]) {
+      if (o.value("session_id", "") == session_id) {
+        return o;
+      }
+    }
+  }
+  return nullptr;
+}
+
+bool has_event(const json& order, const std::string& type) {
+  if (!order.is_object() || !order["events"].is_array()) {
+    return false;
+  }
+  for (auto& e : order["events"]) {
+    if (e.value("type", "") == type) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string intent_status(psp_stack& stack, const std::string& pi_id) {
+  return stack.api_get("/v1/payment_intents/" + pi_id)
+      .body_json()
+      .value("status", "");
+}
+
+TEST(recovery, payment_waits_for_a_card_network_that_comes_back) {
+  stack_options opts;
+  // Enough retry budget (~15 s expected, jittered) to outlast a short outage.
+  opts.network_tries_max = 30;
+  opts.backoff_base_ms = 100;
+  opts.backoff_max_ms = 1000;
+  psp_stack stack{opts};
+  auto session = stack.create_session(2500);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+
+  stack.stop_sim();
+  auto submitted = stack.pay(cs, "4242424242424242");
+  ASSERT_EQ(submitted.status, 303) << submitted.body;
+  // While the network is unreachable the payment neither succeeds nor fails.
+  bool left_processing = wait_until(
+      [&] {
+        return stack.payment_status(cs).value("intent_status", "") !=
+               "processing";
+      },
+      1500ms, 50ms);
+  EXPECT_FALSE(left_processing) << stack.payment_status(cs).dump();
+  EXPECT_EQ(intent_status(stack, pi_id), "processing");
+  EXPECT_EQ(stack.payment_status(cs).value("status", ""), "open");
+
+  stack.start_sim();
+  auto outcome = stack.wait_for_outcome(cs, 20s);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(intent_status(stack, pi_id), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  EXPECT_TRUE(stack.dead_letters_of("payment").empty());
+  EXPECT_TRUE(stack.ledger_balanced());
+}
+
+TEST(recovery, lost_answer_after_a_charge_is_retried_without_a_second_charge) {
+  psp_stack stack;
+  auto session = stack.create_session(4200);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+
+  // The network charges, records the answer, then answers 500.
+  auto set = stack.sim_faults({{"error_after_charge_rate", 1.0}});
+  ASSERT_EQ(set.status, 200) << set.body;
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  bool injected = wait_until(
+      [&] { return stack.sim_stats().value("injected_errors", 0) >= 1; }, 10s);
+  ASSERT_TRUE(injected) << stack.sim_stats().dump();
+  ASSERT_EQ(stack.sim_faults({{"error_after_charge_rate", 0.0}}).status, 200);
+
+  auto outcome = stack.wait_for_outcome(cs, 20s);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(intent_status(stack, pi_id), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  auto stats = stack.sim_stats();
+  EXPECT_EQ(stats.value("charges", -1), 1) << stats.dump();
+  // The retry carried the same idempotency key and got the stored answer.
+  EXPECT_GE(stats.value("replays", 0), 1) << stats.dump();
+  EXPECT_TRUE(stack.ledger_balanced());
+  EXPECT_EQ(stack.redis_len("ledger:transactions"), 1);
+}
+
+TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,200ms,500ms";
+  psp_stack stack{opts};
+  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
+
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  auto outcome = stack.wait_for_outcome(cs);
+  ASSERT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+
+  // Every delivery of the payment's events runs out of tries.
+  std::vector<json> dead;
+  bool all_dead = wait_until(
+      [&] {
+        dead = stack.dead_letters_of("webhook");
+        auto deliveries = stack.redis_keys("wh:*");
+        return !deliveries.empty() && dead.size() == deliveries.size();
+      },
+      15s, 50ms);
+  ASSERT_TRUE(all_dead) << stack.dead_letters().dump();
+  for (auto& d : dead) {
+    auto delivery = stack.redis_hash("wh:" + d.value("ref", ""));
+    EXPECT_EQ(delivery["status"], "dead") << d.dump();
+    EXPECT_EQ(delivery["attempts"], "3") << d.dump();
+    EXPECT_FALSE(d.value("reason", "").empty()) << d.dump();
+  }
+  auto stats = stack.store_stats();
+  EXPECT_EQ(stats.value("webhooks_faulted", int64_t{0}),
+            static_cast<int64_t>(3 * dead.size()))
+      << stats.dump();
+  EXPECT_EQ(order_for(stack.store_orders(), cs).value("status", ""), "pending");
+
+  ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
+  for (auto& d : dead) {
+    auto replay = stack.replay_dead_letter(d.value("id", ""));
+    EXPECT_EQ(replay.status, 200) << replay.body;
+    EXPECT_EQ(replay.body_json().value("result", ""), "replayed")
+        << replay.body;
+  }
+  json order;
+  bool paid = wait_until(
+      [&] {
+        order = order_for(stack.store_orders(), cs);
+        return order.value("status", "") == "paid" &&
+               has_event(order, "checkout.session.completed");
+      },
+      10s, 50ms);
+  EXPECT_TRUE(paid) << order.dump();
+  EXPECT_TRUE(stack.dead_letters_of("webhook").empty());
+  EXPECT_EQ(stack.store_stats().value("webhooks_rejected", -1), 0);
+  // A replayed entry is gone: replaying it again is a 404.
+  EXPECT_EQ(stack.replay_dead_letter(dead.front().value("id", "")).status, 404);
+}
+
+TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {
+  stack_options opts;
+  opts.network_tries_max = 2;
+  opts.backoff_base_ms = 50;
+  psp_stack stack{opts};
+  auto session = stack.create_session(999);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+
+  stack.stop_sim();
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  std::vector<json> dead;
+  bool buried = wait_until(
+      [&] {
+        dead = stack.dead_letters_of("payment");
+        return !dead.empty();
+      },
+      15s, 50ms);
+  ASSERT_TRUE(buried) << stack.dead_letters().dump();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value("intent", ""), pi_id) << dead[0].dump();
+  // Not charged, not failed: the outcome is unknown, so it stays processing.
+  EXPECT_EQ(intent_status(stack, pi_id), "processing");
+  EXPECT_EQ(stack.payment_status(cs).value("status", ""), "open");
+  EXPECT_EQ(stack.redis_len("ledger:transactions"), 0);
+
+  stack.start_sim();
+  auto replay = stack.replay_dead_letter(dead[0].value("id", ""));
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.body_json().value("kind", ""), "payment") << replay.body;
+  auto outcome = stack.wait_for_outcome(cs, 20s);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(intent_status(stack, pi_id), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  EXPECT_TRUE(stack.dead_letters_of("payment").empty());
+  EXPECT_TRUE(stack.ledger_balanced());
+}
+
+TEST(recovery, payment_survives_a_node_crash_while_processing) {
+  stack_options opts;
+  opts.network_tries_max = 30;
+  opts.backoff_base_ms = 100;
+  opts.backoff_max_ms = 1000;
+  psp_stack stack{opts};
+  auto session = stack.create_session(1800);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+
+  stack.stop_sim();
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  ASSERT_EQ(intent_status(stack, pi_id), "processing");
+  // The job was read by the node and is pending at its consumer.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto pending =
+            stack.redis_cmd({"XPENDING", "stream:payments", "payment-workers"});
+        return pending && !pending->elements.empty() &&
+               pending->elements[0].number == 1;
+      },
+      5s))
+      << "the job never reached the node";
+  stack.kill_node(0);
+  stack.start_sim();
+  // Same node id and port: it takes its own pending entry up again.
+  stack.start_node(0);
+  auto outcome = stack.wait_for_outcome(cs, 20s);
+  EXPECT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  EXPECT_EQ(intent_status(stack, pi_id), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
+  EXPECT_TRUE(stack.ledger_balanced());
+}
+
+} // namespace
+} // namespace psp::test
