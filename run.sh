@@ -31,6 +31,7 @@ run_dir=run            # --run-dir
 redis_addr=""          # --redis HOST:PORT: use that Redis, start none
 port_base=${PSP_PORT_BASE:-17000} # first HTTP port tried
 redis_port_base=${PSP_REDIS_PORT_BASE:-16379}
+cluster_port_base=${PSP_CLUSTER_PORT_BASE:-17500} # CAF cluster endpoints
 port_tries_max=200     # ports probed before giving up
 ready_wait_s=30        # per process: start-up line must appear by then
 stop_wait_s=5          # SIGTERM, then SIGKILL after this long
@@ -382,21 +383,24 @@ start_card_network() {
   card_url=http://127.0.0.1:$port
   spawn card-network "$card_url" -- \
     "$build_dir/examples/card_network_sim/card-network-sim" \
-    --host 127.0.0.1 --port "$port"
+    --host 127.0.0.1 --port "$port" --threads $((16 * nodes + 32))
   await_line card-network "card-network-sim listening on"
 }
 
 spawn_node() {
-  local name=node-$1 port url
+  local name=node-$1 port url cluster_port
   free_port "$port_base"
   port=$free_port_found
+  free_port "$cluster_port_base"
+  cluster_port=$free_port_found
   url=http://127.0.0.1:$port
   spawn "$name" "$url" "PSP_ADMIN_TOKEN=$admin_token" -- \
     "$build_dir/runtime/psp-node" --psp.node-id="$name" \
     --psp.http-host=127.0.0.1 --psp.http-port="$port" \
     --psp.public-url="$url" --psp.redis="$redis_addr" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
-    --psp.webhook-schedule="$webhook_schedule" --psp.log-level=info
+    --psp.webhook-schedule="$webhook_schedule" --psp.log-level=info \
+    --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port"
 }
 
 # node-1 first: it creates data/vault.key, which all nodes must share.

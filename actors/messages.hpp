@@ -7,6 +7,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/actor.hpp>
 #include <caf/type_id.hpp>
 
 #include <cstdint>
@@ -28,6 +29,11 @@ struct payment_job {
   int64_t fee_fixed_minor = 0;
   std::string sealed_card;   ///< AES-GCM blob; only the card adapter opens it
   uint32_t delivery_count = 1;
+  /// Fencing: the processing node and its registration value, stamped by
+  /// that node's router. The commit step refuses a job whose node no longer
+  /// holds this registration (it was declared dead meanwhile).
+  std::string fence_node;
+  std::string fence_token;
 };
 
 template <class Inspector>
@@ -35,7 +41,7 @@ typename Inspector::result_type inspect(Inspector& f, payment_job& x) {
   return f(caf::meta::type_name("payment_job"), x.entry_id, x.intent_id,
            x.attempt_id, x.merchant_id, x.session_id, x.amount_minor,
            x.currency, x.fee_bps, x.fee_fixed_minor, x.sealed_card,
-           x.delivery_count);
+           x.delivery_count, x.fence_node, x.fence_token);
 }
 
 /// What the card network said. Unknown outcomes (timeouts, 5xx) are
@@ -179,6 +185,30 @@ typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
            x.delivered, x.next_attempt_ms, x.attempts, x.last_error);
 }
 
+/// A live cluster member as registered in Redis.
+struct member_info {
+  std::string node_id;
+  std::string cluster_address;  ///< host:port of its published router
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_info& x) {
+  return f(caf::meta::type_name("member_info"), x.node_id, x.cluster_address);
+}
+
+/// Who is alive and where their payment routers are (node-local message).
+struct cluster_view {
+  std::string self_id;
+  std::vector<std::string> node_ids;   ///< sorted, includes self
+  std::vector<caf::actor> routers;     ///< same order; self's is local
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
+  return f(caf::meta::type_name("cluster_view"), x.self_id, x.node_ids,
+           x.routers);
+}
+
 } // namespace psp
 
 CAF_BEGIN_TYPE_ID_BLOCK(psp, caf::first_custom_type_id)
@@ -196,6 +226,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(psp, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(psp, (std::vector<psp::webhook_delivery>))
   CAF_ADD_TYPE_ID(psp, (psp::delivery_attempt))
   CAF_ADD_TYPE_ID(psp, (psp::delivery_report))
+  CAF_ADD_TYPE_ID(psp, (psp::member_info))
+  CAF_ADD_TYPE_ID(psp, (std::vector<psp::member_info>))
+  CAF_ADD_TYPE_ID(psp, (psp::cluster_view))
 CAF_END_TYPE_ID_BLOCK(psp)
 
 // Atoms: at most 10 characters each.
@@ -213,3 +246,9 @@ CAF_ADD_ATOM(psp, psp, send_atom, "send")
 CAF_ADD_ATOM(psp, psp, poll_atom, "poll")
 CAF_ADD_ATOM(psp, psp, dead_atom, "dead")
 CAF_ADD_ATOM(psp, psp, stats_atom, "stats")
+CAF_ADD_ATOM(psp, psp, join_atom, "join")
+CAF_ADD_ATOM(psp, psp, beat_atom, "beat")
+CAF_ADD_ATOM(psp, psp, members_atom, "members")
+CAF_ADD_ATOM(psp, psp, view_atom, "view")
+CAF_ADD_ATOM(psp, psp, fence_atom, "fence")
+CAF_ADD_ATOM(psp, psp, linked_atom, "linked")

@@ -43,8 +43,17 @@ std::string event_id_for(const std::string& attempt_id,
   return "evt_" + id_suffix(attempt_id) + tag;
 }
 
-std::string merchant_pending_account(const std::string& merchant_id) {
-  return "merchant:" + merchant_id + ":pending";
+std::string merchant_pending_account(const std::string& merchant_id,
+                                     const std::string& currency) {
+  return "merchant:" + merchant_id + ":pending:" + currency;
+}
+
+std::string receivable_account(const std::string& currency) {
+  return "psp:card_network_receivable:" + currency;
+}
+
+std::string fee_revenue_account(const std::string& currency) {
+  return "psp:fee_revenue:" + currency;
 }
 
 std::optional<payment_commit> build_commit(const payment_job& job,
@@ -69,9 +78,10 @@ std::optional<payment_commit> build_commit(const payment_job& job,
   out.fee_minor = *fee;
   out.transaction_id = "txn_" + id_suffix(job.attempt_id);
   out.postings = {
-    {receivable_account, job.amount_minor, 0},
-    {merchant_pending_account(job.merchant_id), 0, job.amount_minor - *fee},
-    {fee_revenue_account, 0, *fee},
+    {receivable_account(job.currency), job.amount_minor, 0},
+    {merchant_pending_account(job.merchant_id, job.currency), 0,
+     job.amount_minor - *fee},
+    {fee_revenue_account(job.currency), 0, *fee},
   };
   out.events.push_back(event_spec{event_id_for(job.attempt_id, "S"),
                                   "payment_intent.succeeded",

@@ -19,10 +19,12 @@ namespace psp {
 /// yields the same id, so a redelivered step cannot mint a second event.
 std::string event_id_for(const std::string& attempt_id, const std::string& tag);
 
-/// Ledger account names (see docs/ledger.md).
-std::string merchant_pending_account(const std::string& merchant_id);
-inline constexpr const char* receivable_account = "psp:card_network_receivable";
-inline constexpr const char* fee_revenue_account = "psp:fee_revenue";
+/// Ledger account names: one account per currency, never mixed
+/// (docs/architecture.md lists them).
+std::string merchant_pending_account(const std::string& merchant_id,
+                                     const std::string& currency);
+std::string receivable_account(const std::string& currency);
+std::string fee_revenue_account(const std::string& currency);
 
 /// The commit for a final (approved or declined) network answer. Approved:
 /// receivable debited with the amount, merchant pending credited with the net,

@@ -4,6 +4,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/ownership.hpp"
+
+#include <algorithm>
+#include <map>
 #include <chrono>
 
 namespace psp {
@@ -13,7 +17,12 @@ namespace {
 struct queue_state {
   static inline const char* name = "psp.payment_queue";
   payment_stream stream;
-  caf::actor router;
+  caf::actor router;      ///< this node's
+  cluster_view view;      ///< empty: single node, everything local
+  /// Jobs forwarded to another node, by node id and attempt id: when that
+  /// node leaves the view they are dispatched again at once instead of
+  /// waiting for an answer that will never come.
+  std::map<std::string, std::map<std::string, payment_job>> forwarded;
   payment_queue_limits limits;
   uint32_t in_flight = 0;
   bool reading = false;
@@ -29,22 +38,101 @@ void pause_then_read(self_ptr self) {
                      read_atom::value);
 }
 
+/// The router of the payment's owner: rendezvous hashing over the view.
+caf::actor owner_router(queue_state& st, const std::string& intent_id) {
+  auto i = owner_index(intent_id, st.view.node_ids);
+  if (i < 0 || !st.view.routers[i]) {
+    return st.router;
+  }
+  return st.view.routers[i];
+}
+
+void dispatch(self_ptr self, payment_job& job);
+void dispatch_local(self_ptr self, payment_job& job);
+
+void done_one(self_ptr self) {
+  --self->state.in_flight;
+  read_more(self);
+}
+
+// Whatever the answer, the entry is either acknowledged by now or stays
+// pending in Redis and comes back through the reclaim path: no loss.
 void dispatch(self_ptr self, payment_job& job) {
   auto& st = self->state;
+  auto target = owner_router(st, job.intent_id);
+  if (target == st.router) {
+    dispatch_local(self, job);
+    return;
+  }
   ++st.in_flight;
   auto job_timeout = std::chrono::milliseconds{st.limits.job_timeout_ms};
-  // Whatever the answer, the entry is either acknowledged by now or stays
-  // pending in Redis and comes back through the reclaim path: no loss.
-  self->request(st.router, job_timeout, process_atom::value, std::move(job))
+  // The owner is another node: forward over CAF. If it fails or leaves,
+  // dispatch again (to the next owner, or here); every step is idempotent,
+  // so the worst case is a redundant network call answered from the
+  // network's idempotency store.
+  auto owner = st.view.node_ids[owner_index(job.intent_id, st.view.node_ids)];
+  auto attempt = job.attempt_id;
+  st.forwarded[owner][attempt] = job;
+  auto settle = [=](bool redispatch) {
+    auto& fw = self->state.forwarded[owner];
+    auto i = fw.find(attempt);
+    if (i == fw.end()) {
+      return; // already dispatched again after the owner left
+    }
+    auto again = std::move(i->second);
+    fw.erase(i);
+    --self->state.in_flight;
+    if (redispatch) {
+      dispatch_local(self, again);
+    } else {
+      read_more(self);
+    }
+  };
+  self->request(target, job_timeout, process_atom::value, std::move(job))
+    .then([=](bool) { settle(false); }, [=](caf::error&) { settle(true); });
+}
+
+void dispatch_local(self_ptr self, payment_job& job) {
+  auto& st = self->state;
+  ++st.in_flight;
+  self
+    ->request(st.router, std::chrono::milliseconds{st.limits.job_timeout_ms},
+              process_atom::value, std::move(job))
+    .then([=](bool) { done_one(self); },
+          [=](caf::error&) { done_one(self); });
+}
+
+/// A member left: its forwarded jobs go to their new owners now.
+void redispatch_forwarded(self_ptr self, const std::string& node_id) {
+  auto& st = self->state;
+  auto i = st.forwarded.find(node_id);
+  if (i == st.forwarded.end()) {
+    return;
+  }
+  auto jobs = std::move(i->second);
+  st.forwarded.erase(i);
+  for (auto& [attempt, job] : jobs) {
+    --st.in_flight;
+    dispatch(self, job);
+  }
+}
+
+/// Claims the entries a departed member left pending, batch by batch.
+void take_over(self_ptr self, const std::string& consumer) {
+  auto& st = self->state;
+  self
+    ->request(st.stream, std::chrono::milliseconds{st.limits.read_timeout_ms},
+              claim_atom::value, consumer, st.limits.batch_max)
     .then(
-      [=](bool) {
-        --self->state.in_flight;
-        read_more(self);
+      [=](std::vector<payment_job>& jobs) {
+        for (auto& job : jobs) {
+          dispatch(self, job);
+        }
+        if (jobs.size() == self->state.limits.batch_max) {
+          take_over(self, consumer);
+        }
       },
-      [=](caf::error&) {
-        --self->state.in_flight;
-        read_more(self);
-      });
+      [=](caf::error&) {}); // the idle-time reclaim is the safety net
 }
 
 void read_more(self_ptr self) {
@@ -83,6 +171,24 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
   self->send(self, read_atom::value);
   return {
     [=](read_atom) { read_more(self); },
+    [=](view_atom, cluster_view& view) {
+      auto& st = self->state;
+      for (auto& id : st.view.node_ids) {
+        bool gone = std::find(view.node_ids.begin(), view.node_ids.end(), id)
+                    == view.node_ids.end();
+        if (gone && id != view.self_id) {
+          take_over(self, id);
+        }
+      }
+      auto old_ids = st.view.node_ids;
+      st.view = std::move(view);
+      for (auto& id : old_ids) {
+        if (std::find(st.view.node_ids.begin(), st.view.node_ids.end(), id)
+            == st.view.node_ids.end()) {
+          redispatch_forwarded(self, id);
+        }
+      }
+    },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.in_flight); },
   };
 }

@@ -18,7 +18,8 @@ struct payment_queue_limits {
 };
 
 /// Starts reading at once. Answers `(stats_atom) -> uint64_t` (jobs in
-/// flight) and stops reading on exit.
+/// flight); `(view_atom, cluster_view)` sets the live members: each job then
+/// goes to its owner's router (rendezvous hashing), its own when alone.
 caf::actor spawn_payment_queue(caf::actor_system& sys, payment_stream stream,
                                caf::actor router, payment_queue_limits limits);
 

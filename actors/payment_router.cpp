@@ -22,6 +22,8 @@ struct router_state {
   std::unordered_map<std::string, caf::actor> actors;
   std::unordered_map<caf::actor_addr, std::string> intents;
   std::unordered_map<std::string, std::deque<clock_type::time_point>> crashes;
+  std::string fence_node;   ///< this node's registration, stamped on jobs
+  std::string fence_token;
 };
 
 using self_ptr = caf::stateful_actor<router_state>*;
@@ -85,7 +87,13 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
         st.intents.emplace(worker.address(), job.intent_id);
         i = st.actors.emplace(job.intent_id, worker).first;
       }
+      job.fence_node = st.fence_node;
+      job.fence_token = st.fence_token;
       return self->delegate(i->second, process_atom::value, std::move(job));
+    },
+    [=](fence_atom, std::string& node, std::string& token) {
+      self->state.fence_node = std::move(node);
+      self->state.fence_token = std::move(token);
     },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.actors.size()); },
   };

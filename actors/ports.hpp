@@ -28,8 +28,11 @@ using payment_store = caf::typed_actor<
 /// The payment stream's consumer-group reader. Answers up to `n` jobs: own
 /// pending entries first after a start, then entries idle too long at other
 /// consumers, then new ones (blocking for a short, bounded time).
-using payment_stream
-  = caf::typed_actor<caf::replies_to<read_atom, uint32_t>::with<
+/// `(claim_atom, consumer, n)` takes over up to `n` entries pending at a
+/// consumer that left the cluster (failover without waiting for idleness).
+using payment_stream = caf::typed_actor<
+  caf::replies_to<read_atom, uint32_t>::with<std::vector<payment_job>>,
+  caf::replies_to<claim_atom, std::string, uint32_t>::with<
     std::vector<payment_job>>>;
 
 /// The card network: authorize + capture with the attempt id as the
@@ -41,6 +44,15 @@ using card_network = caf::typed_actor<
 using delivery_store = caf::typed_actor<
   caf::replies_to<claim_atom, uint32_t>::with<std::vector<webhook_delivery>>,
   caf::replies_to<record_atom, delivery_report>::with<bool>>;
+
+/// Cluster membership in Redis: register with a heartbeat TTL (answers the
+/// registration value, which doubles as the fencing token), keep it alive
+/// (false: it expired, the node was declared dead and must join again), and
+/// list the live members.
+using cluster_registry = caf::typed_actor<
+  caf::replies_to<join_atom, std::string, std::string>::with<std::string>,
+  caf::replies_to<beat_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<members_atom>::with<std::vector<member_info>>>;
 
 /// Signs and POSTs one webhook delivery.
 using webhook_sender = caf::typed_actor<

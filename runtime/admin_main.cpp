@@ -3,23 +3,45 @@
 //             [--fee-bps 290] [--fee-fixed-minor 30]
 // prints {"merchant": "acct_...", "secret_key": "sk_test_..."}; the key is
 // shown once and stored only as its SHA-256.
+//   psp-admin --redis HOST:PORT verify-ledger
+// checks that every ledger transaction balances, that no transaction id
+// appears twice and that ledger:balances equals the balances recomputed from
+// ledger:transactions; prints a short report.
+// Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
+// 3 Redis unreachable or not answering.
 
 #include "actors/clock.hpp"
 #include "adapters/crypto/api_key.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/redis_connection.hpp"
+#include "runtime/ledger_check.hpp"
 
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
+using psp::redis::value;
+
+constexpr int exit_inconsistent = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_unreachable = 3;
+
+/// Socket timeout of every Redis command.
+constexpr uint32_t redis_timeout_ms = 2'000;
+
+/// Stream entries read per XRANGE.
+constexpr size_t ledger_batch_max = 1'000;
+
 int usage() {
   std::cerr << "usage: psp-admin --redis HOST:PORT create-merchant --name NAME"
-               " [--fee-bps N] [--fee-fixed-minor N]\n";
-  return 2;
+               " [--fee-bps N] [--fee-fixed-minor N]\n"
+               "       psp-admin --redis HOST:PORT verify-ledger\n";
+  return exit_usage;
 }
 
 bool all_digits(const std::string& s) {
@@ -27,12 +49,164 @@ bool all_digits(const std::string& s) {
          && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+int create_merchant(psp::redis::connection& conn,
+                    std::map<std::string, std::string>& opts) {
+  if (opts["--name"].empty() || !all_digits(opts["--fee-bps"])
+      || !all_digits(opts["--fee-fixed-minor"])) {
+    return usage();
+  }
+  auto id = psp::crypto::new_id("acct_");
+  auto key = psp::crypto::new_secret_key();
+  auto hash = psp::crypto::api_key_hash(key);
+  auto res = conn.pipeline(
+    {{"MULTI"},
+     {"HSET", psp::keys::merchant(id), "id", id, "name", opts["--name"],
+      "fee_bps", opts["--fee-bps"], "fee_fixed_minor",
+      opts["--fee-fixed-minor"], "key_hash", hash, "created",
+      std::to_string(psp::unix_now_s())},
+     {"SET", psp::keys::api_key(hash), id},
+     {"EXEC"}});
+  if (!res || !res->back().is_array()) {
+    std::cerr << "psp-admin: cannot write to Redis at " << opts["--redis"]
+              << ": " << conn.last_error() << '\n';
+    return exit_unreachable;
+  }
+  std::cout << "{\"merchant\": \"" << id << "\", \"secret_key\": \"" << key
+            << "\"}" << std::endl;
+  return 0;
+}
+
+// -- verify-ledger ------------------------------------------------------------
+
+/// Why reading the ledger stopped: the exit code and a message.
+struct read_failure {
+  int exit_code = exit_unreachable;
+  std::string message;
+};
+
+/// An error reply: a key of the wrong type is a broken ledger, anything else
+/// (LOADING, NOAUTH, ...) means Redis cannot answer now.
+read_failure reply_failure(const value& reply, const std::string& what) {
+  bool wrong_type = reply.str.rfind("WRONGTYPE", 0) == 0;
+  return {wrong_type ? exit_inconsistent : exit_unreachable,
+          what + ": " + reply.str};
+}
+
+/// A stream entry `[id, [field, value, ...]]` as a transaction.
+psp::ledger::ledger_transaction to_transaction(const value& entry) {
+  if (!entry.is_array() || entry.elements.size() != 2
+      || !entry.elements[1].is_array()) {
+    psp::ledger::ledger_transaction t;
+    t.entry_id = entry.elements.empty() ? "?" : entry.elements[0].text();
+    t.malformed = "not a stream entry";
+    return t;
+  }
+  std::map<std::string, std::string> fields;
+  auto& kv = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    fields[kv[i].text()] = kv[i + 1].text();
+  }
+  return psp::ledger::parse_transaction(entry.elements[0].text(), fields);
+}
+
+/// One consistent snapshot: ledger:balances and the id of the last ledger
+/// entry, read in one MULTI. A payment commit writes its entry and its
+/// balance changes in one Lua script, so the balances match exactly the
+/// entries up to that id, even while payments keep committing.
+std::variant<std::pair<psp::ledger::stored_balances, std::string>, read_failure>
+read_snapshot(psp::redis::connection& conn) {
+  auto res = conn.pipeline({{"MULTI"},
+                            {"HGETALL", psp::keys::balances},
+                            {"XREVRANGE", psp::keys::ledger_stream, "+", "-",
+                             "COUNT", "1"},
+                            {"EXEC"}});
+  if (!res) {
+    return read_failure{exit_unreachable, conn.last_error()};
+  }
+  auto& exec = res->back();
+  if (!exec.is_array() || exec.elements.size() != 2) {
+    return reply_failure(exec, "MULTI/EXEC");
+  }
+  auto& hash = exec.elements[0];
+  auto& last = exec.elements[1];
+  if (hash.is_error()) {
+    return reply_failure(hash, psp::keys::balances);
+  }
+  if (last.is_error()) {
+    return reply_failure(last, psp::keys::ledger_stream);
+  }
+  psp::ledger::stored_balances balances;
+  for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
+    balances[hash.elements[i].text()]
+      = psp::ledger::parse_balance(hash.elements[i + 1].text());
+  }
+  std::string last_id;
+  if (!last.elements.empty() && !last.elements[0].elements.empty()) {
+    last_id = last.elements[0].elements[0].text();
+  }
+  return std::make_pair(std::move(balances), std::move(last_id));
+}
+
+/// Every ledger entry up to `last_id`, in batches of ledger_batch_max.
+std::variant<std::vector<psp::ledger::ledger_transaction>, read_failure>
+read_transactions(psp::redis::connection& conn, const std::string& last_id) {
+  std::vector<psp::ledger::ledger_transaction> out;
+  std::string start = "-";
+  while (!last_id.empty()) {
+    auto batch = conn.run({"XRANGE", psp::keys::ledger_stream, start, last_id,
+                           "COUNT", std::to_string(ledger_batch_max)});
+    if (!batch) {
+      return read_failure{exit_unreachable, conn.last_error()};
+    }
+    if (batch->is_error()) {
+      return reply_failure(*batch, psp::keys::ledger_stream);
+    }
+    for (auto& entry : batch->elements) {
+      out.push_back(to_transaction(entry));
+    }
+    if (batch->elements.size() < ledger_batch_max) {
+      break;
+    }
+    auto& tail = batch->elements.back();
+    auto read_id = tail.elements.empty() ? std::string{}
+                                         : tail.elements[0].text();
+    if (read_id == last_id) {
+      break;
+    }
+    auto next = psp::ledger::next_stream_id(read_id);
+    if (!next) {
+      return read_failure{exit_inconsistent,
+                          "unexpected stream entry id '" + read_id + "'"};
+    }
+    start = *next;
+  }
+  return out;
+}
+
+int verify_ledger(psp::redis::connection& conn, const std::string& where) {
+  auto fail = [&](const read_failure& f) {
+    std::cerr << "psp-admin: cannot read the ledger at " << where << ": "
+              << f.message << '\n';
+    return f.exit_code;
+  };
+  auto snapshot = read_snapshot(conn);
+  if (auto* f = std::get_if<read_failure>(&snapshot)) {
+    return fail(*f);
+  }
+  auto& [balances, last_id] = std::get<0>(snapshot);
+  auto transactions = read_transactions(conn, last_id);
+  if (auto* f = std::get_if<read_failure>(&transactions)) {
+    return fail(*f);
+  }
+  auto report = psp::ledger::check_ledger(std::get<0>(transactions), balances);
+  std::cout << psp::ledger::format_report(report) << std::flush;
+  return report.consistent() ? 0 : exit_inconsistent;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> opts{{"--redis", "127.0.0.1:6379"},
-                                          {"--fee-bps", "290"},
-                                          {"--fee-fixed-minor", "30"}};
+  std::map<std::string, std::string> given;
   std::string command;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -40,40 +214,35 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) {
         return usage();
       }
-      opts[arg] = argv[++i];
+      given[arg] = argv[++i];
     } else if (command.empty()) {
       command = arg;
     } else {
       return usage();
     }
   }
-  if (command != "create-merchant" || opts["--name"].empty()
-      || !all_digits(opts["--fee-bps"]) || !all_digits(opts["--fee-fixed-minor"])
-      || opts.size() != 4) {
+  std::map<std::string, std::string> opts{{"--redis", "127.0.0.1:6379"}};
+  std::set<std::string> allowed{"--redis"};
+  if (command == "create-merchant") {
+    opts.insert({{"--fee-bps", "290"}, {"--fee-fixed-minor", "30"}});
+    allowed.insert({"--name", "--fee-bps", "--fee-fixed-minor"});
+  } else if (command != "verify-ledger") {
     return usage();
+  }
+  for (auto& [key, val] : given) {
+    if (allowed.count(key) == 0) {
+      return usage();
+    }
+    opts[key] = val;
   }
   auto where = psp::redis::parse_endpoint(opts["--redis"]);
   if (!where) {
     std::cerr << "psp-admin: --redis must be host:port\n";
-    return 2;
+    return exit_usage;
   }
-  psp::redis::connection conn{*where, 2000};
-  auto id = psp::crypto::new_id("acct_");
-  auto key = psp::crypto::new_secret_key();
-  auto hash = psp::crypto::api_key_hash(key);
-  auto res = conn.pipeline(
-    {{"MULTI"},
-     {"HSET", psp::keys::merchant(id), "id", id, "name", opts["--name"],
-      "fee_bps", opts["--fee-bps"], "fee_fixed_minor", opts["--fee-fixed-minor"],
-      "key_hash", hash, "created", std::to_string(psp::unix_now_s())},
-     {"SET", psp::keys::api_key(hash), id},
-     {"EXEC"}});
-  if (!res || !res->back().is_array()) {
-    std::cerr << "psp-admin: cannot write to Redis at " << opts["--redis"]
-              << ": " << conn.last_error() << '\n';
-    return 3;
+  psp::redis::connection conn{*where, redis_timeout_ms};
+  if (command == "create-merchant") {
+    return create_merchant(conn, opts);
   }
-  std::cout << "{\"merchant\": \"" << id << "\", \"secret_key\": \"" << key
-            << "\"}" << std::endl;
-  return 0;
+  return verify_ledger(conn, opts["--redis"]);
 }

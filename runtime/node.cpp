@@ -1,5 +1,7 @@
 #include "runtime/node.hpp"
 
+#include "runtime/cluster_start.hpp"
+
 #include "actors/clock.hpp"
 #include "actors/dead_letter.hpp"
 #include "actors/notification_queue.hpp"
@@ -7,12 +9,15 @@
 #include "actors/payment_router.hpp"
 #include "adapters/card_network/card_network_client.hpp"
 #include "adapters/crypto/card_vault.hpp"
+#include "adapters/crypto/digest.hpp"
+#include "adapters/crypto/encoding.hpp"
 #include "adapters/http/api_server.hpp"
 #include "adapters/redis/connection_pool.hpp"
 #include "adapters/redis/store_actors.hpp"
 #include "adapters/webhook/webhook_sender.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
 #include <spdlog/spdlog.h>
@@ -31,6 +36,8 @@ int64_t wall_clock_ms() {
 
 struct node_actors {
   std::vector<caf::actor> all;
+  caf::actor router;
+  caf::actor queue;
   void add(const caf::actor& a) { all.push_back(a); }
   template <class Handle>
   void add(const Handle& h) {
@@ -75,6 +82,8 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   payment_queue_limits queue_limits;
   queue_limits.in_flight_max = cfg.in_flight_max;
   auto queue = spawn_payment_queue(sys, stream, router, queue_limits);
+  out.router = router;
+  out.queue = queue;
   // Stop order: intake first, then workers, then the ports.
   out.add(queue);
   out.add(notifier);
@@ -113,6 +122,10 @@ int run_node(node_config& cfg) {
   http::api_settings api_cfg;
   api_cfg.public_url = cfg.public_url;
   api_cfg.admin_token = cfg.admin_token;
+  // Shared by every node (like the vault key it derives from), so a request
+  // re-run on another node names the same objects.
+  api_cfg.id_secret = crypto::hmac_sha256(*crypto::from_hex(cfg.vault_key_hex),
+                                          "psp object ids");
   api_cfg.idempotency_lease_ms = cfg.idempotency_lease_ms;
   api_cfg.idempotency_ttl_s = cfg.idempotency_ttl_s;
   http::api_context ctx{pool, *vault, api_cfg};
@@ -138,14 +151,34 @@ int run_node(node_config& cfg) {
   {
     caf::actor_system sys{cfg};
     auto actors = start_actors(sys, cfg, where, *vault);
+    cluster_handles cluster;
+    if (cfg.cluster_port != 0) {
+      if (auto code = start_cluster(sys, cfg, actors.router, actors.queue,
+                                    cluster, err)) {
+        std::cerr << "psp-node: " << err << '\n';
+        for (auto& a : actors.all) {
+          caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+        }
+        return code;
+      }
+      actors.all.insert(actors.all.begin(), {cluster.membership,
+                                             cluster.registry});
+    }
     std::thread http_thread{[&] { server.serve(); }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
+    if (cfg.cluster_port != 0) {
+      std::cout << "psp-node " << cfg.node_id << " cluster endpoint "
+                << cfg.cluster_host << ":" << cfg.cluster_port << std::endl;
+    }
     std::cout << "psp-node " << cfg.node_id << " listening on " << cfg.http_host
               << ":" << server.port() << std::endl;
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("event=node_stopping signal={}", sig);
+    if (cfg.cluster_port != 0) {
+      leave_cluster(cfg);
+    }
     server.stop();
     http_thread.join();
     for (auto& a : actors.all) {

@@ -1,6 +1,9 @@
 #include "runtime/node_config.hpp"
 
 #include "actors/messages.hpp"
+
+#include <caf/io/middleman.hpp>
+
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/redis_connection.hpp"
@@ -14,6 +17,7 @@ namespace psp {
 
 node_config::node_config() {
   add_message_types<caf::id_block::psp>();
+  load<caf::io::middleman>();
   opt_group{custom_options_, "psp"}
     .add(http_host, "http-host", "address the HTTP adapter listens on")
     .add(http_port, "http-port", "HTTP port (0: any free port)")
@@ -44,6 +48,14 @@ node_config::node_config() {
     .add(payment_idle_ms, "payment-idle-ms",
          "idle payment actors passivate after this long")
     .add(in_flight_max, "in-flight-max", "payments in flight per node")
+    .add(cluster_host, "cluster-host", "address the cluster endpoint binds")
+    .add(cluster_port, "cluster-port",
+         "CAF cluster port (0: run alone, no membership)")
+    .add(seeds, "seeds", "cluster endpoints host:port,... to check at start")
+    .add(heartbeat_interval_ms, "heartbeat-interval-ms",
+         "how often this node renews its registration")
+    .add(heartbeat_ttl_ms, "heartbeat-ttl-ms",
+         "a node that missed beats this long is declared dead")
     .add(webhook_lease_ms, "webhook-lease-ms",
          "a claimed webhook delivery is retried if not recorded within this")
     .add(idempotency_lease_ms, "idempotency-lease-ms",
@@ -146,6 +158,12 @@ bool node_config::finish(std::string& err) {
   if (log_level != "trace" && log_level != "debug" && log_level != "info"
       && log_level != "warn" && log_level != "error") {
     err = "psp.log-level must be trace, debug, info, warn or error";
+    return false;
+  }
+  if (heartbeat_ttl_ms < 2 * heartbeat_interval_ms
+      || heartbeat_interval_ms < 50) {
+    err = "psp.heartbeat-ttl-ms must be at least twice "
+          "psp.heartbeat-interval-ms (>= 50)";
     return false;
   }
   if (webhook_lease_ms <= webhook_timeout_ms) {

@@ -42,6 +42,11 @@ public:
   uint32_t in_flight_max = 512;
   uint32_t idempotency_lease_ms = 60'000;
   uint32_t webhook_lease_ms = 60'000;
+  std::string cluster_host = "127.0.0.1";
+  uint16_t cluster_port = 0;       ///< 0: no cluster (single node)
+  std::string seeds;               ///< host:port,... checked at start-up
+  uint32_t heartbeat_interval_ms = 500;
+  uint32_t heartbeat_ttl_ms = 2'500;
   int64_t idempotency_ttl_s = 24 * 3600;
 
   /// Checks values and fills defaults; false with a message on error.

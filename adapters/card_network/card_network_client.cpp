@@ -2,6 +2,9 @@
 
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/card_vault.hpp"
+#include "adapters/crypto/random_id.hpp"
+
+#include <cstdlib>
 
 #include <caf/actor_pool.hpp>
 #include <caf/actor_system.hpp>
@@ -22,6 +25,14 @@ struct client_state {
   std::unique_ptr<httplib::Client> http;
   std::unique_ptr<crypto::card_vault> vault;
 };
+
+bool break_network_idempotency() {
+  static const bool broken = [] {
+    const char* v = std::getenv("PSP_TEST_BREAK");
+    return v != nullptr && std::string{v} == "network_idempotency";
+  }();
+  return broken;
+}
 
 charge_result transient(std::string why) {
   charge_result out;
@@ -97,7 +108,12 @@ client_worker(card_network::stateful_pointer<client_state> self,
                 {"card_number", pan},          {"exp_month", month},
                 {"exp_year", year},            {"merchant", req.merchant_id},
                 {"reference", req.intent_id}};
-      httplib::Headers headers{{"Idempotency-Key", req.attempt_id}};
+      // PSP_TEST_BREAK=network_idempotency sends a fresh key per try: a
+      // deliberately broken guarantee that the fault checker must catch.
+      httplib::Headers headers{
+        {"Idempotency-Key", break_network_idempotency()
+                              ? req.attempt_id + "-" + crypto::random_base62(8)
+                              : req.attempt_id}};
       auto res = s.http->Post("/v1/charges", headers, body.dump(),
                               "application/json");
       crash_point("after_network_answer");

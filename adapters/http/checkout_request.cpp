@@ -1,5 +1,6 @@
 #include "adapters/http/checkout_request.hpp"
 
+#include "actors/currency.hpp"
 #include "actors/money.hpp"
 #include "adapters/http/request_support.hpp"
 
@@ -11,21 +12,54 @@ namespace {
 
 using json = nlohmann::json;
 
+/// Longest currency value echoed back in an error message, in bytes.
+constexpr size_t echoed_currency_max = 16;
+
+/// Bounds of expires_at relative to now (Stripe's: 30 minutes to 24 hours).
+constexpr int64_t expires_in_s_min = 1800;
+constexpr int64_t expires_in_s_max = 24 * 3600;
+
+/// Largest quantity of one line item (Stripe's limit).
+constexpr int64_t quantity_max = 999'999;
+
 bool is_url(const std::string& s) {
   return (s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0)
          && s.size() <= 2048;
 }
 
-bool is_currency(const std::string& s) {
-  if (s.size() != 3) {
-    return false;
+/// `text` cut to at most `max` bytes without splitting a UTF-8 sequence, so
+/// the error message still serialises as JSON.
+std::string shorten(const std::string& text, size_t max) {
+  if (text.size() <= max) {
+    return text;
   }
-  for (char c : s) {
-    if (c < 'a' || c > 'z') {
-      return false;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end) + "...";
+}
+
+/// Stripe's wording, with our (shorter) list: usd first, then the others in
+/// alphabetical order, as Stripe prints it.
+std::string invalid_currency_message(const std::string& code) {
+  std::string list = "usd";
+  for (auto c : supported_currencies()) {
+    if (c != "usd") {
+      list += ", ";
+      list += c;
     }
   }
-  return true;
+  return "Invalid currency: " + shorten(code, echoed_currency_max)
+         + ". This PSP currently supports these currencies: " + list + ".";
+}
+
+api_error nested(api_error err, const std::string& prefix) {
+  err.param = prefix + "[" + err.param + "]";
+  if (err.code == "parameter_unknown") {
+    err.message = "Received unknown parameter: " + err.param;
+  }
+  return err;
 }
 
 struct line_item {
@@ -34,6 +68,58 @@ struct line_item {
   int64_t quantity = 0;
   std::string currency;
 };
+
+/// Checks `line_items[i][price_data]` into `out` (currency, amount, name).
+std::optional<api_error> parse_price_data(const json& pd,
+                                          const std::string& at,
+                                          line_item& out) {
+  if (auto err = reject_unknown(pd, {"currency", "unit_amount",
+                                     "product_data"})) {
+    return nested(*err, at);
+  }
+  if (!pd.contains("currency")) {
+    return missing_param(at + "[currency]");
+  }
+  auto currency = string_param(pd, at + "[currency]", "currency");
+  if (auto* err = std::get_if<api_error>(&currency)) {
+    return *err;
+  }
+  out.currency = std::get<std::string>(currency);
+  if (!is_supported_currency(out.currency)) {
+    return invalid_param(at + "[currency]",
+                         invalid_currency_message(out.currency));
+  }
+  if (!pd.contains("unit_amount")) {
+    return missing_param(at + "[unit_amount]");
+  }
+  auto unit_text = string_param(pd, at + "[unit_amount]", "unit_amount");
+  auto unit = std::holds_alternative<std::string>(unit_text)
+                ? parse_count(std::get<std::string>(unit_text))
+                : std::nullopt;
+  if (!unit || *unit > amount_minor_max) {
+    return invalid_param(at + "[unit_amount]",
+                         "Invalid integer: unit_amount must be an integer "
+                         "from 0 to 99999999 in the currency's minor unit.");
+  }
+  out.unit_amount = *unit;
+  const std::string name_param = at + "[product_data][name]";
+  if (!pd.contains("product_data") || !pd["product_data"].is_object()) {
+    return missing_param(name_param);
+  }
+  auto name = string_param(pd["product_data"], name_param, "name");
+  if (auto* err = std::get_if<api_error>(&name)) {
+    return *err;
+  }
+  out.name = std::get<std::string>(name);
+  if (out.name.empty()) {
+    return missing_param(name_param);
+  }
+  if (out.name.size() > 250) {
+    return invalid_param(name_param,
+                         "Product names are at most 250 characters.");
+  }
+  return std::nullopt;
+}
 
 std::variant<line_item, api_error> parse_line_item(const json& item,
                                                    size_t index) {
@@ -46,48 +132,28 @@ std::variant<line_item, api_error> parse_line_item(const json& item,
                                          "price_data.");
   }
   if (auto err = reject_unknown(item, {"price_data", "quantity"})) {
-    err->param = at + "[" + err->param + "]";
-    err->message = "Received unknown parameter: " + err->param;
-    return *err;
+    return nested(*err, at);
   }
-  if (!item.contains("price_data") || !item["price_data"].is_object()) {
+  if (!item.contains("price_data")) {
     return missing_param(at + "[price_data]");
   }
-  auto& pd = item["price_data"];
-  if (auto err = reject_unknown(pd, {"currency", "unit_amount",
-                                     "product_data"})) {
-    err->param = at + "[price_data][" + err->param + "]";
-    err->message = "Received unknown parameter: " + err->param;
-    return *err;
+  if (!item["price_data"].is_object()) {
+    return invalid_param(at + "[price_data]",
+                         "Invalid price_data: expected a hash.");
   }
   line_item out;
-  out.currency = pd.value("currency", "");
-  if (!is_currency(out.currency)) {
-    return invalid_param(at + "[price_data][currency]",
-                         "Invalid currency: use a three-letter ISO code in "
-                         "lower case.");
-  }
-  auto unit = parse_count(pd.value("unit_amount", ""));
-  if (!unit || *unit > amount_minor_max) {
-    return invalid_param(at + "[price_data][unit_amount]",
-                         "Invalid integer: unit_amount must be a "
-                         "non-negative integer in the currency's minor unit.");
-  }
-  out.unit_amount = *unit;
-  if (!pd.contains("product_data") || !pd["product_data"].is_object()
-      || pd["product_data"].value("name", "").empty()) {
-    return missing_param(at + "[price_data][product_data][name]");
-  }
-  out.name = pd["product_data"].value("name", "");
-  if (out.name.size() > 250) {
-    return invalid_param(at + "[price_data][product_data][name]",
-                         "Product names are at most 250 characters.");
+  if (auto err = parse_price_data(item["price_data"], at + "[price_data]",
+                                  out)) {
+    return *err;
   }
   if (!item.contains("quantity")) {
     return missing_param(at + "[quantity]");
   }
-  auto qty = parse_count(item.value("quantity", ""));
-  if (!qty || *qty < 1 || *qty > 999'999) {
+  auto qty_text = string_param(item, at + "[quantity]", "quantity");
+  auto qty = std::holds_alternative<std::string>(qty_text)
+               ? parse_count(std::get<std::string>(qty_text))
+               : std::nullopt;
+  if (!qty || *qty < 1 || *qty > quantity_max) {
     return invalid_param(at + "[quantity]",
                          "Quantity must be a positive integer.");
   }
@@ -95,36 +161,9 @@ std::variant<line_item, api_error> parse_line_item(const json& item,
   return out;
 }
 
-} // namespace
-
-std::variant<checkout_request, api_error>
-parse_checkout_request(const json& params, int64_t now_s,
-                       int64_t default_ttl_s) {
-  if (auto err = reject_unknown(
-        params, {"mode", "line_items", "success_url", "cancel_url",
-                 "metadata", "client_reference_id", "customer_email",
-                 "expires_at", "payment_method_types", "expand"})) {
-    return *err;
-  }
-  checkout_request out;
-  auto mode = params.value("mode", "");
-  if (mode.empty()) {
-    return missing_param("mode");
-  }
-  if (mode != "payment") {
-    return invalid_param("mode", "Only mode=payment is supported.");
-  }
-  out.success_url = params.value("success_url", "");
-  if (out.success_url.empty()) {
-    return missing_param("success_url");
-  }
-  if (!is_url(out.success_url)) {
-    return invalid_param("success_url", "Not a valid URL.");
-  }
-  out.cancel_url = params.value("cancel_url", "");
-  if (!out.cancel_url.empty() && !is_url(out.cancel_url)) {
-    return invalid_param("cancel_url", "Not a valid URL.");
-  }
+/// line_items: one currency, a total within [minimum, maximum].
+std::optional<api_error> parse_line_items(const json& params,
+                                          checkout_request& out) {
   if (!params.contains("line_items")) {
     return missing_param("line_items");
   }
@@ -147,9 +186,11 @@ parse_checkout_request(const json& params, int64_t now_s,
                              + "][price_data][currency]",
                            "All line items must use the same currency.");
     }
+    // Both factors are bounded (8 and 6 digits): the product fits.
     int64_t amount = li.unit_amount * li.quantity;
     out.amount_total_minor += amount;
-    if (amount > amount_minor_max || out.amount_total_minor > amount_minor_max) {
+    if (amount > amount_minor_max
+        || out.amount_total_minor > amount_minor_max) {
       return invalid_param("line_items", "The total amount is above the "
                                          "maximum of 99999999.");
     }
@@ -158,11 +199,60 @@ parse_checkout_request(const json& params, int64_t now_s,
                         {"quantity", li.quantity},
                         {"amount_total", amount}});
   }
-  if (out.amount_total_minor < 50) {
+  // One minimum for every currency: see charge_amount_minor_min.
+  if (out.amount_total_minor < charge_amount_minor_min) {
     return invalid_param("line_items", "The total amount must be at least 50 "
                                        "minor units.");
   }
   out.line_items_json = rendered.dump();
+  return std::nullopt;
+}
+
+/// An optional URL parameter ("" when absent).
+std::variant<std::string, api_error> url_param(const json& params,
+                                               const char* key) {
+  auto url = string_param(params, key, key);
+  if (auto* text = std::get_if<std::string>(&url)) {
+    if (!text->empty() && !is_url(*text)) {
+      return invalid_param(key, "Not a valid URL.");
+    }
+  }
+  return url;
+}
+
+/// mode, success_url and cancel_url.
+std::optional<api_error> parse_mode_and_urls(const json& params,
+                                             checkout_request& out) {
+  auto mode = string_param(params, "mode", "mode");
+  if (auto* err = std::get_if<api_error>(&mode)) {
+    return *err;
+  }
+  if (std::get<std::string>(mode).empty()) {
+    return missing_param("mode");
+  }
+  if (std::get<std::string>(mode) != "payment") {
+    return invalid_param("mode", "Only mode=payment is supported.");
+  }
+  auto success = url_param(params, "success_url");
+  if (auto* err = std::get_if<api_error>(&success)) {
+    return *err;
+  }
+  out.success_url = std::get<std::string>(success);
+  if (out.success_url.empty()) {
+    return missing_param("success_url");
+  }
+  auto cancel = url_param(params, "cancel_url");
+  if (auto* err = std::get_if<api_error>(&cancel)) {
+    return *err;
+  }
+  out.cancel_url = std::get<std::string>(cancel);
+  return std::nullopt;
+}
+
+/// client_reference_id, customer_email, metadata and expires_at.
+std::optional<api_error> parse_extras(const json& params, int64_t now_s,
+                                      int64_t default_ttl_s,
+                                      checkout_request& out) {
   for (auto key : {"client_reference_id", "customer_email"}) {
     if (params.contains(key) && !params[key].is_string()) {
       return invalid_param(key, std::string{"Invalid "} + key + ".");
@@ -174,7 +264,8 @@ parse_checkout_request(const json& params, int64_t now_s,
   }
   out.customer_email = params.value("customer_email", "");
   if (!out.customer_email.empty()
-      && out.customer_email.find('@') == std::string::npos) {
+      && (out.customer_email.find('@') == std::string::npos
+          || out.customer_email.size() > 512)) {
     return invalid_param("customer_email", "Invalid email address.");
   }
   auto md = metadata_param(params);
@@ -184,12 +275,43 @@ parse_checkout_request(const json& params, int64_t now_s,
   out.metadata_json = std::get<std::string>(md);
   out.expires_at_s = now_s + default_ttl_s;
   if (params.contains("expires_at")) {
-    auto at = parse_count(params.value("expires_at", ""));
-    if (!at || *at < now_s + 1800 || *at > now_s + 24 * 3600) {
+    auto text = string_param(params, "expires_at", "expires_at");
+    auto at = std::holds_alternative<std::string>(text)
+                ? parse_count(std::get<std::string>(text))
+                : std::nullopt;
+    if (!at || *at < now_s + expires_in_s_min
+        || *at > now_s + expires_in_s_max) {
       return invalid_param("expires_at", "expires_at must be between 30 "
                                          "minutes and 24 hours from now.");
     }
     out.expires_at_s = *at;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::variant<checkout_request, api_error>
+parse_checkout_request(const json& params, int64_t now_s,
+                       int64_t default_ttl_s) {
+  if (!params.is_object()) {
+    return invalid_param("", "Invalid request: expected parameters.");
+  }
+  if (auto err = reject_unknown(
+        params, {"mode", "line_items", "success_url", "cancel_url",
+                 "metadata", "client_reference_id", "customer_email",
+                 "expires_at", "payment_method_types", "expand"})) {
+    return *err;
+  }
+  checkout_request out;
+  if (auto err = parse_mode_and_urls(params, out)) {
+    return *err;
+  }
+  if (auto err = parse_line_items(params, out)) {
+    return *err;
+  }
+  if (auto err = parse_extras(params, now_s, default_ttl_s, out)) {
+    return *err;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "adapters/http/checkout_request.hpp"
 #include "adapters/http/idempotency.hpp"
 #include "adapters/http/list_pagination.hpp"
+#include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -34,8 +35,21 @@ void create_session(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& co = std::get<checkout_request>(parsed);
-  auto cs_id = crypto::new_id("cs_test_");
-  auto pi_id = crypto::new_id("pi_");
+  auto cs_id = object_id("cs_test_");
+  auto pi_id = object_id("pi_");
+  auto conn = ctx.redis.acquire();
+  if (ids_are_derived()) {
+    // A re-run of an Idempotency-Key request whose answer was lost: the
+    // session exists already; answer with it rather than make another.
+    auto existing = conn->query({"HGETALL", keys::session(cs_id)});
+    if (!existing) {
+      return write_error(res, unavailable("Creating checkout sessions"));
+    }
+    if (!existing->elements.empty()) {
+      return write_json(res,
+                        render::checkout_session(to_fields(*existing)).dump());
+    }
+  }
   auto url = ctx.settings.public_url + "/pay/" + cs_id;
   auto now_text = std::to_string(now);
   auto now_ms = std::to_string(unix_now_ms());
@@ -63,8 +77,7 @@ void create_session(api_context& ctx, const httplib::Request& req,
     {"ZADD", keys::merchant_intents(merchant.id), now_ms, pi_id},
     {"EXEC"},
     {"HGETALL", keys::session(cs_id)}};
-  auto conn = ctx.redis.acquire();
-  auto out = conn->pipeline(cmds);
+  auto out = conn->query_all(cmds);
   if (!out || !(*out)[cmds.size() - 2].is_array()) {
     return write_error(res, unavailable("Creating checkout sessions"));
   }
@@ -77,7 +90,7 @@ std::variant<render::fields, api_error>
 load_session(api_context& ctx, const merchant_info& merchant,
              const std::string& id) {
   auto conn = ctx.redis.acquire();
-  auto reply = conn->run({"HGETALL", keys::session(id)});
+  auto reply = conn->query({"HGETALL", keys::session(id)});
   if (!reply) {
     return unavailable("Reading checkout sessions");
   }
@@ -128,7 +141,7 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
   }
   auto data = json::array();
   if (!reads.empty()) {
-    auto rows = conn->pipeline(reads);
+    auto rows = conn->query_all(reads);
     if (!rows) {
       return write_error(res, unavailable("Listing checkout sessions"));
     }

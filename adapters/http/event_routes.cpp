@@ -164,7 +164,7 @@ id_filter event_filter(const event_filters& ef, const list_query& q,
         cmds.push_back({"HGET", delivery_key(id, ep), "status"});
       }
     }
-    auto replies = conn.pipeline(cmds);
+    auto replies = conn.query_all(cmds);
     if (!replies || replies->size() != cmds.size()) {
       return std::nullopt;
     }
@@ -186,7 +186,7 @@ void retrieve_event(api_context& ctx, const httplib::Request& req,
   }
   std::string id = req.matches[1];
   auto conn = ctx.redis.acquire();
-  auto reply = conn->run({"HGETALL", keys::event(id)});
+  auto reply = conn->query({"HGETALL", keys::event(id)});
   if (!reply) {
     return write_error(res, unavailable("Reading events"));
   }
@@ -219,7 +219,7 @@ void list_events(api_context& ctx, const httplib::Request& req,
   if (!ef.type_patterns.empty() || ef.delivery_success || q.filters_created()) {
     std::vector<std::string> endpoints;
     if (ef.delivery_success) {
-      auto members = conn->run({"SMEMBERS",
+      auto members = conn->query({"SMEMBERS",
                                 keys::merchant_endpoints(merchant.id)});
       if (!members) {
         return write_error(res, unavailable("Listing events"));
@@ -244,7 +244,7 @@ void list_events(api_context& ctx, const httplib::Request& req,
     for (auto& id : p.ids) {
       reads.push_back({"HGETALL", keys::event(id)});
     }
-    auto rows = conn->pipeline(reads);
+    auto rows = conn->query_all(reads);
     if (!rows || rows->size() != reads.size()) {
       return write_error(res, unavailable("Listing events"));
     }

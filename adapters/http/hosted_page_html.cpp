@@ -1,5 +1,7 @@
 #include "adapters/http/hosted_page_html.hpp"
 
+#include "actors/currency.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace psp::http {
@@ -12,16 +14,10 @@ const std::string& get(const render::fields& f, const std::string& key) {
   return i == f.end() ? empty : i->second;
 }
 
+/// The amount with the currency's own number of decimals ("20.00 USD",
+/// "1200 JPY"), escaped because the code comes from stored data.
 std::string money(int64_t minor, const std::string& currency) {
-  std::string cents = std::to_string(minor % 100);
-  if (cents.size() < 2) {
-    cents = "0" + cents;
-  }
-  std::string upper;
-  for (char c : currency) {
-    upper += static_cast<char>(c - 'a' + 'A');
-  }
-  return std::to_string(minor / 100) + "." + cents + " " + upper;
+  return html_escape(format_amount(minor, currency));
 }
 
 int64_t to_int(const std::string& s) {

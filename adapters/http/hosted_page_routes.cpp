@@ -32,7 +32,7 @@ struct session_view {
 std::variant<session_view, int> load_view(api_context& ctx,
                                           const std::string& id) {
   auto conn = ctx.redis.acquire();
-  auto cs = conn->run({"HGETALL", keys::session(id)});
+  auto cs = conn->query({"HGETALL", keys::session(id)});
   if (!cs) {
     return 503;
   }
@@ -41,7 +41,7 @@ std::variant<session_view, int> load_view(api_context& ctx,
   if (v.cs.empty()) {
     return 404;
   }
-  auto pi = conn->run({"HGETALL", keys::intent(v.cs["intent"])});
+  auto pi = conn->query({"HGETALL", keys::intent(v.cs["intent"])});
   if (!pi) {
     return 503;
   }

@@ -1,10 +1,13 @@
 #include "adapters/http/idempotency.hpp"
 
+#include "actors/clock.hpp"
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -34,18 +37,23 @@ api_error idempotency_error(int status, std::string code, std::string msg) {
 /// Runs the handler and stores or releases the claim.
 void run_claimed(api_context& ctx, const route_handler& handler,
                  const std::string& redis_key, const std::string& fingerprint,
+                 const std::string& owner, const std::string& seed,
                  const httplib::Request& req, httplib::Response& res) {
-  handler(req, res);
+  {
+    derived_ids_scope ids{ctx.settings.id_secret, redis_key + "\n" + seed};
+    handler(req, res);
+  }
+  crash_point("after_handler");
   auto conn = ctx.redis.acquire();
   std::optional<redis::value> out;
   if (stores_answer(res.status)) {
     out = redis::eval(*conn, redis::idempotency_finish_script(), {redis_key},
                       {fingerprint, std::to_string(res.status), res.body,
                        res.get_header_value("Content-Type"),
-                       std::to_string(ctx.settings.idempotency_ttl_s)});
+                       std::to_string(ctx.settings.idempotency_ttl_s), owner});
   } else {
     out = redis::eval(*conn, redis::idempotency_release_script(), {redis_key},
-                      {fingerprint});
+                      {fingerprint, owner});
   }
   if (!out || out->is_error()) {
     // The claim expires with its lease; a retry then runs again.
@@ -71,12 +79,16 @@ void handle(api_context& ctx, const route_handler& handler,
   }
   auto redis_key = idempotency_key(std::get<merchant_info>(who).id, key);
   auto fingerprint = request_fingerprint(req.method, req.path, req.body);
+  auto owner = crypto::random_base62(16); // this run of the request
   std::optional<redis::value> claim;
   {
     auto conn = ctx.redis.acquire();
     claim = redis::eval(*conn, redis::idempotency_claim_script(), {redis_key},
                         {fingerprint,
-                         std::to_string(ctx.settings.idempotency_lease_ms)});
+                         std::to_string(ctx.settings.idempotency_lease_ms),
+                         owner, std::to_string(unix_now_ms()),
+                         crypto::random_base62(22),
+                         std::to_string(ctx.settings.idempotency_ttl_s)});
   }
   if (!claim || claim->is_error() || claim->elements.empty()) {
     return write_error(res, unavailable("Idempotent requests"));
@@ -105,7 +117,8 @@ void handle(api_context& ctx, const route_handler& handler,
     return;
   }
   crash_point("after_key_claim");
-  run_claimed(ctx, handler, redis_key, fingerprint, req, res);
+  auto seed = claim->elements.size() >= 2 ? claim->elements[1].text() : owner;
+  run_claimed(ctx, handler, redis_key, fingerprint, owner, seed, req, res);
 }
 
 } // namespace

@@ -89,7 +89,7 @@ find_window(redis::connection& conn, const list_source& src,
     cmds.push_back({"ZRANK", src.zset_key, cursor});
   }
   cmds.push_back({"EXEC"});
-  auto out = conn.pipeline(cmds);
+  auto out = conn.query_all(cmds);
   if (!out || !out->back().is_array()
       || out->back().elements.size() != cmds.size() - 2) {
     return unavailable("Listing " + src.object_name + " objects");
@@ -112,7 +112,7 @@ find_window(redis::connection& conn, const list_source& src,
 std::optional<std::vector<std::string>>
 range(redis::connection& conn, const std::string& key, int64_t from,
       int64_t to) {
-  auto reply = conn.run({"ZRANGE", key, std::to_string(from),
+  auto reply = conn.query({"ZRANGE", key, std::to_string(from),
                          std::to_string(to)});
   if (!reply || !reply->is_array()) {
     return std::nullopt;

@@ -49,7 +49,7 @@ void list_dead_letters(api_context& ctx, const httplib::Request& req,
     return;
   }
   auto conn = ctx.redis.acquire();
-  auto entries = conn->run({"XRANGE", keys::dead_letter_stream, "-", "+",
+  auto entries = conn->query({"XRANGE", keys::dead_letter_stream, "-", "+",
                             "COUNT", "100"});
   if (!entries) {
     return write_error(res, unavailable("The dead-letter stream"));
@@ -90,7 +90,7 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
 
 void metrics(api_context& ctx, httplib::Response& res) {
   auto conn = ctx.redis.acquire();
-  auto q = conn->pipeline({{"XLEN", keys::payment_stream},
+  auto q = conn->query_all({{"XLEN", keys::payment_stream},
                            {"XPENDING", keys::payment_stream,
                             keys::payment_group},
                            {"ZCARD", keys::deliveries_due},
@@ -137,7 +137,7 @@ void metrics(api_context& ctx, httplib::Response& res) {
 void add_operations_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto conn = ctx.redis.acquire();
-    auto pong = conn->run({"PING"});
+    auto pong = conn->query({"PING"});
     bool ok = pong && pong->text() == "PONG";
     write_json(res, json{{"status", ok ? "ok" : "degraded"},
                          {"redis", ok ? "up" : "down"}}

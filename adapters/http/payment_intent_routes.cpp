@@ -16,7 +16,7 @@ void add_payment_intent_routes(httplib::Server& srv, api_context& ctx) {
             }
             std::string id = req.matches[1];
             auto conn = ctx.redis.acquire();
-            auto reply = conn->run({"HGETALL", keys::intent(id)});
+            auto reply = conn->query({"HGETALL", keys::intent(id)});
             if (!reply) {
               return write_error(res, unavailable("Reading payment intents"));
             }

@@ -55,14 +55,14 @@ authenticate(api_context& ctx, const httplib::Request& req) {
     return *hit;
   }
   auto conn = ctx.redis.acquire();
-  auto found = conn->run({"GET", keys::api_key(hash)});
+  auto found = conn->query({"GET", keys::api_key(hash)});
   if (!found) {
     return unavailable("Authentication");
   }
   if (found->is_nil()) {
     return auth_error("Invalid API Key provided: " + redact_key(key));
   }
-  auto m = conn->run({"HGETALL", keys::merchant(found->text())});
+  auto m = conn->query({"HGETALL", keys::merchant(found->text())});
   if (!m) {
     return unavailable("Authentication");
   }

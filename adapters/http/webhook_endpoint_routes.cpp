@@ -1,4 +1,5 @@
 #include "adapters/http/idempotency.hpp"
+#include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -83,10 +84,21 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& merchant = std::get<merchant_info>(who);
-  auto id = crypto::new_id("we_");
+  auto id = object_id("we_");
   auto secret = crypto::new_webhook_secret();
   auto conn = ctx.redis.acquire();
-  auto out = conn->pipeline(
+  if (ids_are_derived()) {
+    // Re-run after a lost answer: the endpoint (and its secret) exist.
+    auto existing = conn->query({"HGETALL", keys::endpoint(id)});
+    if (!existing) {
+      return write_error(res, unavailable("Creating webhook endpoints"));
+    }
+    if (!existing->elements.empty()) {
+      return write_json(
+        res, render::webhook_endpoint(to_fields(*existing), true).dump());
+    }
+  }
+  auto out = conn->query_all(
     {{"MULTI"},
      {"HSET", keys::endpoint(id), "id", id, "merchant", merchant.id, "url", url,
       "secret", secret, "enabled_events", std::get<std::string>(events),
@@ -109,7 +121,7 @@ void list_endpoints(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto conn = ctx.redis.acquire();
-  auto ids = conn->run(
+  auto ids = conn->query(
     {"SMEMBERS", keys::merchant_endpoints(std::get<merchant_info>(who).id)});
   if (!ids) {
     return write_error(res, unavailable("Listing webhook endpoints"));
@@ -120,7 +132,7 @@ void list_endpoints(api_context& ctx, const httplib::Request& req,
   }
   auto data = json::array();
   if (!reads.empty()) {
-    auto rows = conn->pipeline(reads);
+    auto rows = conn->query_all(reads);
     if (!rows) {
       return write_error(res, unavailable("Listing webhook endpoints"));
     }
@@ -159,7 +171,7 @@ void retrieve_endpoint(api_context& ctx, const httplib::Request& req,
 std::variant<render::fields, api_error>
 owned_endpoint(redis::connection& conn, const merchant_info& merchant,
                const std::string& id) {
-  auto reply = conn.run({"HGETALL", keys::endpoint(id)});
+  auto reply = conn.query({"HGETALL", keys::endpoint(id)});
   if (!reply) {
     return unavailable("Webhook endpoints");
   }
@@ -226,10 +238,10 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&found)) {
     return write_error(res, *err);
   }
-  if (hset.size() > 2 && !conn->run(hset)) {
+  if (hset.size() > 2 && !conn->query(hset)) {
     return write_error(res, unavailable("Webhook endpoints"));
   }
-  auto after = conn->run({"HGETALL", keys::endpoint(req.matches[1])});
+  auto after = conn->query({"HGETALL", keys::endpoint(req.matches[1])});
   if (!after) {
     return write_error(res, unavailable("Webhook endpoints"));
   }
@@ -250,7 +262,7 @@ void delete_endpoint(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   // Deliveries still scheduled for it are dropped when they come due.
-  auto out = conn->pipeline({{"MULTI"},
+  auto out = conn->query_all({{"MULTI"},
                              {"DEL", keys::endpoint(id)},
                              {"SREM", keys::merchant_endpoints(merchant.id), id},
                              {"EXEC"}});

@@ -153,6 +153,30 @@ std::optional<value> connection::run(const std::vector<std::string>& argv) {
   return read_one();
 }
 
+std::optional<value> connection::query(const std::vector<std::string>& argv) {
+  auto out = run(argv);
+  if (out && out->is_error()) {
+    last_error_ = out->str;
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::vector<value>>
+connection::query_all(const std::vector<std::vector<std::string>>& commands) {
+  auto out = pipeline(commands);
+  if (!out) {
+    return out;
+  }
+  for (auto& v : *out) {
+    if (v.is_error()) {
+      last_error_ = v.str;
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 std::optional<value>
 connection::run_blocking(const std::vector<std::string>& argv,
                          uint32_t block_ms) {

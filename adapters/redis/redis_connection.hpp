@@ -53,6 +53,15 @@ public:
   std::optional<std::vector<value>>
   pipeline(const std::vector<std::vector<std::string>>& commands);
 
+  /// Like run(), but an error reply is a failure too: for reads that must
+  /// not mistake, say, `-LOADING` (Redis replaying its AOF after a restart)
+  /// for "no such key".
+  std::optional<value> query(const std::vector<std::string>& argv);
+
+  /// Like pipeline(), failing when any reply is an error.
+  std::optional<std::vector<value>>
+  query_all(const std::vector<std::vector<std::string>>& commands);
+
   /// Like run(), but with a socket timeout long enough for a BLOCK command.
   std::optional<value> run_blocking(const std::vector<std::string>& argv,
                                     uint32_t block_ms);

@@ -16,10 +16,6 @@ std::string sha1_hex(const std::string& text) {
     std::string_view{reinterpret_cast<const char*>(digest), sizeof(digest)});
 }
 
-script make(const char* name, std::string source) {
-  auto sha = sha1_hex(source);
-  return script{name, std::move(source), std::move(sha)};
-}
 
 // KEYS: cs, pi, pa, payment stream. ARGV: now_s, nonce, attempt id, brand,
 // last4, job bytes.
@@ -49,8 +45,13 @@ return {'ok', ARGV[3]}
 // deliveries due, cs (may be "cs:" when there is no session).
 // ARGV: group, entry id, attempt id, outcome (succeeded|failed), charge id,
 // decline code, decline message, fee, transaction id, postings json,
-// events json, now_s, now_ms, merchant id, error code (Stripe's `code`).
+// events json, now_s, now_ms, merchant id, error code (Stripe's `code`),
+// fence token, processing node. KEYS[9]: the processing node's registration
+// ("cluster:node:" when unfenced).
 const char* commit_outcome_lua = R"lua(
+if ARGV[16] ~= '' and redis.call('GET', KEYS[9]) ~= ARGV[16] then
+  return redis.error_reply('FENCED this node lost its registration')
+end
 local function ack()
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[3], ARGV[2])
@@ -77,7 +78,8 @@ if ARGV[4] == 'succeeded' then
   redis.call('HSET', KEYS[2], 'status', 'succeeded', 'charge', ARGV[5],
     'finished', now_s)
   redis.call('HSET', KEYS[1], 'status', 'succeeded', 'latest_charge',
-    ARGV[5], 'amount_received', amount, 'fee', ARGV[8], 'updated', now_s)
+    ARGV[5], 'amount_received', amount, 'fee', ARGV[8], 'updated', now_s,
+    'processed_by', ARGV[17])
   if KEYS[8] ~= 'cs:' then
     redis.call('HSET', KEYS[8], 'status', 'complete', 'payment_status',
       'paid', 'completed', now_s)
@@ -210,35 +212,45 @@ redis.call('XADD', KEYS[1] .. ':replayed', '*', 'kind', rec.kind, 'ref',
 return {'replayed', rec.kind, rec.ref}
 )lua";
 
-// KEYS: idempotency key. ARGV: fingerprint, lease ms.
+// KEYS: idempotency key. ARGV: fingerprint, lease ms, owner (this run),
+// now ms, a fresh seed, ttl s. The key lives for the ttl; the claim is a
+// lease inside it. A run whose lease expired (a crash) is taken over under
+// the same seed, so the retry derives the same object ids.
 const char* idempotency_claim_lua = R"lua(
 local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'status',
-  'body', 'content_type')
+  'body', 'content_type', 'lease_until', 'seed')
+local lease_until = tonumber(ARGV[4]) + tonumber(ARGV[2])
 if not cur[1] then
-  redis.call('HSET', KEYS[1], 'state', 'running', 'fingerprint', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {'claimed'}
+  redis.call('HSET', KEYS[1], 'state', 'running', 'fingerprint', ARGV[1],
+    'owner', ARGV[3], 'lease_until', lease_until, 'seed', ARGV[5])
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  return {'claimed', ARGV[5]}
 end
 if cur[2] ~= ARGV[1] then return {'mismatch'} end
-if cur[1] == 'running' then return {'in_use'} end
+if cur[1] == 'running' then
+  if tonumber(cur[6]) > tonumber(ARGV[4]) then return {'in_use'} end
+  redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'lease_until', lease_until)
+  return {'claimed', cur[7]}
+end
 return {'replay', cur[3], cur[4], cur[5]}
 )lua";
 
 // KEYS: idempotency key. ARGV: fingerprint, status, body, content type,
-// ttl s. Only the claim's owner (same fingerprint, still running) stores.
+// ttl s, owner. Only the claim's owner stores; after its lease expired it
+// still may, unless another run claimed the key meanwhile.
 const char* idempotency_finish_lua = R"lua(
-local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
-if cur[2] and cur[2] ~= ARGV[1] then return 0 end
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner')
+if cur[1] and (cur[2] ~= ARGV[1] or cur[3] ~= ARGV[6]) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'fingerprint', ARGV[1],
   'status', ARGV[2], 'body', ARGV[3], 'content_type', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 )lua";
 
-// KEYS: idempotency key. ARGV: fingerprint.
+// KEYS: idempotency key. ARGV: fingerprint, owner.
 const char* idempotency_release_lua = R"lua(
-local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
-if cur[1] == 'running' and cur[2] == ARGV[1] then
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner')
+if cur[1] == 'running' and cur[2] == ARGV[1] and cur[3] == ARGV[2] then
   redis.call('DEL', KEYS[1])
   return 1
 end
@@ -247,48 +259,53 @@ return 0
 
 } // namespace
 
+script make_script(const char* name, std::string source) {
+  auto sha = sha1_hex(source);
+  return script{name, std::move(source), std::move(sha)};
+}
+
 const script& idempotency_claim_script() {
-  static const script s = make("idempotency_claim", idempotency_claim_lua);
+  static const script s = make_script("idempotency_claim", idempotency_claim_lua);
   return s;
 }
 
 const script& idempotency_finish_script() {
-  static const script s = make("idempotency_finish", idempotency_finish_lua);
+  static const script s = make_script("idempotency_finish", idempotency_finish_lua);
   return s;
 }
 
 const script& idempotency_release_script() {
-  static const script s = make("idempotency_release", idempotency_release_lua);
+  static const script s = make_script("idempotency_release", idempotency_release_lua);
   return s;
 }
 
 const script& confirm_attempt_script() {
-  static const script s = make("confirm_attempt", confirm_attempt_lua);
+  static const script s = make_script("confirm_attempt", confirm_attempt_lua);
   return s;
 }
 
 const script& commit_outcome_script() {
-  static const script s = make("commit_outcome", commit_outcome_lua);
+  static const script s = make_script("commit_outcome", commit_outcome_lua);
   return s;
 }
 
 const script& bury_payment_script() {
-  static const script s = make("bury_payment", bury_payment_lua);
+  static const script s = make_script("bury_payment", bury_payment_lua);
   return s;
 }
 
 const script& claim_deliveries_script() {
-  static const script s = make("claim_deliveries", claim_deliveries_lua);
+  static const script s = make_script("claim_deliveries", claim_deliveries_lua);
   return s;
 }
 
 const script& record_delivery_script() {
-  static const script s = make("record_delivery", record_delivery_lua);
+  static const script s = make_script("record_delivery", record_delivery_lua);
   return s;
 }
 
 const script& replay_dead_letter_script() {
-  static const script s = make("replay_dead_letter", replay_dead_letter_lua);
+  static const script s = make_script("replay_dead_letter", replay_dead_letter_lua);
   return s;
 }
 

@@ -18,6 +18,9 @@ struct script {
   std::string sha1_hex;
 };
 
+/// A script with its SHA-1 computed once (for EVALSHA).
+script make_script(const char* name, std::string source);
+
 /// Hosted page submission: open session + intent awaiting a card -> new
 /// attempt, intent processing, job appended to the payment stream.
 const script& confirm_attempt_script();

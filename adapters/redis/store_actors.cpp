@@ -4,6 +4,7 @@
 #include "actors/errors.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/crash_point.hpp"
+#include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
@@ -67,7 +68,8 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
     keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
     keys::payment_stream,       keys::event_stream,
     keys::ledger_stream,        keys::balances,
-    keys::deliveries_due,       keys::session(j.session_id)};
+    keys::deliveries_due,       keys::session(j.session_id),
+    node_registration_key(j.fence_node)};
   std::vector<std::string> args{keys::payment_group,
                                 j.entry_id,
                                 j.attempt_id,
@@ -82,7 +84,9 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
                                 std::to_string(now_ms / 1000),
                                 std::to_string(now_ms),
                                 j.merchant_id,
-                                decline_error_code(c.charge.decline_code)};
+                                decline_error_code(c.charge.decline_code),
+                                j.fence_token,
+                                j.fence_node};
   auto res = run_script(conn, commit_outcome_script(), keys, args);
   if (!res) {
     return res.error();
@@ -268,6 +272,38 @@ read_jobs(stream_state& st, const store_settings& cfg, uint32_t n) {
   return out;
 }
 
+/// Entries pending at `consumer` (a node that left), claimed for us. The
+/// small min-idle keeps two survivors from stealing the same entry back and
+/// forth: the first claim resets its idle time.
+caf::expected<std::vector<payment_job>>
+claim_from(stream_state& st, const store_settings& cfg,
+           const std::string& consumer, uint32_t n) {
+  auto& conn = *st.conn;
+  auto pending = conn.run({"XPENDING", keys::payment_stream,
+                           keys::payment_group, "-", "+", std::to_string(n),
+                           consumer});
+  if (!pending || !pending->is_array()) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  std::vector<payment_job> out;
+  if (pending->elements.empty()) {
+    return out;
+  }
+  std::vector<std::string> claim{"XCLAIM", keys::payment_stream,
+                                 keys::payment_group, cfg.consumer, "500"};
+  for (auto& p : pending->elements) {
+    claim.push_back(p.elements[0].text());
+  }
+  auto claimed = conn.run(claim);
+  if (!claimed || !claimed->is_array()) {
+    return make_error(errc::redis_unavailable, conn.last_error());
+  }
+  collect(*claimed, 2, out);
+  spdlog::info("event=payments_taken_over from={} count={}", consumer,
+               out.size());
+  return out;
+}
+
 payment_stream::behavior_type
 payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
                       store_settings cfg) {
@@ -275,6 +311,14 @@ payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
   return {
     [=](read_atom, uint32_t n) -> caf::result<std::vector<payment_job>> {
       auto res = read_jobs(self->state, cfg, n);
+      if (!res) {
+        return res.error();
+      }
+      return std::move(*res);
+    },
+    [=](claim_atom, const std::string& consumer,
+        uint32_t n) -> caf::result<std::vector<payment_job>> {
+      auto res = claim_from(self->state, cfg, consumer, n);
       if (!res) {
         return res.error();
       }

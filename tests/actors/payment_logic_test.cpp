@@ -32,9 +32,10 @@ TEST(payment_logic, approved_commit_balances_and_names_accounts) {
   ASSERT_TRUE(c);
   EXPECT_TRUE(postings_balanced(c->postings));
   ASSERT_EQ(c->postings.size(), 3u);
-  EXPECT_EQ(c->postings[0].account, receivable_account);
+  EXPECT_EQ(c->postings[0].account, "psp:card_network_receivable:usd");
   EXPECT_EQ(c->postings[0].debit_minor, 2000);
-  EXPECT_EQ(c->postings[1].account, "merchant:acct_M1:pending");
+  EXPECT_EQ(c->postings[1].account, "merchant:acct_M1:pending:usd");
+  EXPECT_EQ(c->postings[2].account, "psp:fee_revenue:usd");
   EXPECT_EQ(c->postings[1].credit_minor, 1912);
   EXPECT_EQ(c->postings[2].credit_minor, 88);
   EXPECT_EQ(c->transaction_id, "txn_A1");

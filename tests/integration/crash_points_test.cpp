@@ -185,5 +185,41 @@ TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
   EXPECT_EQ(again.body, created.body);
 }
 
+TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
+  psp_stack stack;
+  std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
+  start_armed(stack, "after_handler", lease);
+  form_fields body{{"mode", "payment"},
+                   {"success_url", "https://shop.example/ok"},
+                   {"line_items[0][price_data][currency]", "usd"},
+                   {"line_items[0][price_data][unit_amount]", "1500"},
+                   {"line_items[0][price_data][product_data][name]", "Mug"},
+                   {"line_items[0][quantity]", "1"}};
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(body);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", "order-crash-2"}};
+  EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
+  ASSERT_TRUE(armed_died());
+  ASSERT_EQ(stack.redis_keys("cs:*").size(), 1u) << "the session was written";
+  auto written = stack.redis_keys("cs:*")[0].substr(3);
+  stack.start_node(0, lease);
+  http_reply retried;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      retried = http_call(stack.node_url(), req);
+      return retried.status == 200;
+    },
+    10s, 100ms));
+  // The retry re-ran the request (its answer was never stored) and found
+  // the session its first run wrote, instead of creating a second one.
+  EXPECT_EQ(retried.body_json()["id"], written);
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+}
+
 } // namespace
 } // namespace psp::test

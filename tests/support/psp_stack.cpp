@@ -350,6 +350,7 @@ psp_stack::psp_stack(stack_options opts) : opts_(std::move(opts)) {
       auto& n = nodes_[i];
       n.id = "node-" + std::to_string(i);
       n.port = free_port();
+      n.cluster_port = opts_.cluster ? free_port() : 0;
       n.data_dir = dir_.path() + "/" + n.id;
       n.log = log_path(n.id);
     }
@@ -490,6 +491,29 @@ void psp_stack::restart_node(size_t i) {
   start_node(i);
 }
 
+bool psp_stack::wait_for_view(size_t i, const std::vector<std::string>& ids,
+                              std::chrono::milliseconds timeout) const {
+  std::string wanted = "members=";
+  for (size_t k = 0; k < ids.size(); ++k) {
+    wanted += (k == 0 ? "" : ",") + ids[k];
+  }
+  return wait_until(
+    [&] {
+      std::ifstream in{nodes_.at(i).log};
+      std::string line;
+      std::string last;
+      while (std::getline(in, line)) {
+        if (line.find("event=cluster_view") != std::string::npos) {
+          last = line;
+        }
+      }
+      auto pos = last.find(wanted);
+      return pos != std::string::npos
+             && pos + wanted.size() == last.size();
+    },
+    timeout, 50ms);
+}
+
 std::vector<std::string> psp_stack::node_command(size_t i) const {
   auto& n = nodes_.at(i);
   std::vector<std::string> argv{
@@ -507,6 +531,13 @@ std::vector<std::string> psp_stack::node_command(size_t i) const {
       "--psp.backoff-max-ms=" + std::to_string(opts_.backoff_max_ms),
       "--psp.reclaim-idle-ms=" + std::to_string(opts_.reclaim_idle_ms),
       "--psp.log-level=" + opts_.log_level};
+  if (n.cluster_port != 0) {
+    argv.push_back("--psp.cluster-port=" + std::to_string(n.cluster_port));
+    argv.push_back("--psp.heartbeat-interval-ms="
+                   + std::to_string(opts_.heartbeat_interval_ms));
+    argv.push_back("--psp.heartbeat-ttl-ms="
+                   + std::to_string(opts_.heartbeat_ttl_ms));
+  }
   argv.insert(argv.end(), opts_.node_args.begin(), opts_.node_args.end());
   return argv;
 }

@@ -144,6 +144,10 @@ struct stack_options {
   uint32_t backoff_max_ms = 500;
   uint32_t reclaim_idle_ms = 30'000;
   std::string log_level = "info";
+  /// Run the nodes as a CAF cluster (each gets its own cluster port).
+  bool cluster = false;
+  uint32_t heartbeat_interval_ms = 250;
+  uint32_t heartbeat_ttl_ms = 1'500;
   /// Appended to every node's command line (later flags win).
   std::vector<std::string> node_args;
   /// Extra simulator flags (e.g. "--latency-ms=5").
@@ -179,6 +183,9 @@ public:
   std::string node_url(size_t i = 0) const;
   const std::string& node_id(size_t i = 0) const { return nodes_.at(i).id; }
   std::string node_log(size_t i = 0) const { return nodes_.at(i).log; }
+  /// Waits until node `i`'s log shows a cluster view with exactly `ids`.
+  bool wait_for_view(size_t i, const std::vector<std::string>& ids,
+                     std::chrono::milliseconds timeout = 10s) const;
   uint16_t store_port() const { return store_port_; }
   std::string store_url() const;
   const merchant_account& merchant() const { return merchant_; }
@@ -293,6 +300,7 @@ private:
   struct node_slot {
     std::string id;
     uint16_t port = 0;
+    uint16_t cluster_port = 0;
     std::string data_dir;
     std::string log;
     std::unique_ptr<child_process> proc;

@@ -1,0 +1,27 @@
+#pragma once
+
+// The cluster_registry port on Redis: `cluster:node:<id>` holds
+// "<token>|<epoch>|<address>" with a TTL refreshed by heartbeats; the
+// epoch comes from one counter, so every (re)registration is a new fencing
+// token. A registration held by another live process is refused.
+
+#include "actors/ports.hpp"
+#include "adapters/redis/redis_connection.hpp"
+
+#include <caf/fwd.hpp>
+
+namespace psp::redis {
+
+struct registry_settings {
+  endpoint where;
+  uint32_t timeout_ms = 2'000;
+  uint32_t ttl_ms = 2'500;  ///< a node missing beats this long is dead
+};
+
+cluster_registry spawn_cluster_registry(caf::actor_system& sys,
+                                        const registry_settings& cfg);
+
+/// The Redis key of a node's registration (the commit step checks it).
+std::string node_registration_key(const std::string& node_id);
+
+} // namespace psp::redis

@@ -1,0 +1,212 @@
+#include "cluster/membership.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/blocking_actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <set>
+
+namespace psp {
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("mtick")>;
+using clock_type = std::chrono::steady_clock;
+
+struct membership_state {
+  static inline const char* name = "psp.membership";
+  membership_settings cfg;
+  cluster_registry registry;
+  caf::actor router;
+  caf::actor queue;
+  std::string registration;
+  std::set<std::string> live;                    ///< registered in Redis
+  std::map<std::string, caf::actor> routers;     ///< connected peers
+  std::set<std::string> connecting;
+  std::map<std::string, clock_type::time_point> retry_after;
+  std::vector<std::string> last_view;
+};
+
+using self_ptr = caf::stateful_actor<membership_state>*;
+
+std::chrono::milliseconds timeout(self_ptr self) {
+  return std::chrono::milliseconds{self->state.cfg.request_timeout_ms};
+}
+
+void log_event(const std::string& what) {
+  // Membership changes are rare and operators need them: plain stderr lines
+  // in the node's key=value style.
+  std::cerr << "event=" << what << std::endl;
+}
+
+/// Members that are both registered and reachable, plus ourselves.
+void push_view(self_ptr self) {
+  auto& st = self->state;
+  cluster_view view;
+  view.self_id = st.cfg.node_id;
+  std::vector<std::string> ids{st.cfg.node_id};
+  for (auto& [id, hdl] : st.routers) {
+    if (st.live.count(id) > 0) {
+      ids.push_back(id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  for (auto& id : ids) {
+    view.node_ids.push_back(id);
+    view.routers.push_back(id == st.cfg.node_id ? st.router : st.routers[id]);
+  }
+  if (ids != st.last_view) {
+    std::string joined;
+    for (auto& id : ids) {
+      joined += (joined.empty() ? "" : ",") + id;
+    }
+    log_event("cluster_view node=" + st.cfg.node_id + " members=" + joined);
+    st.last_view = ids;
+  }
+  self->send(st.queue, view_atom::value, std::move(view));
+}
+
+void connect(self_ptr self, const std::string& id, const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return;
+  }
+  auto host = address.substr(0, colon);
+  auto port = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
+  self->state.connecting.insert(id);
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  // remote_actor blocks until the BASP handshake ends, so it runs on a
+  // throwaway detached actor, never on the scheduler or in this actor.
+  self->system().spawn<caf::detached>(
+    [me, id, host, port](caf::blocking_actor* b) {
+      auto res = b->system().middleman().remote_actor(host, port);
+      b->send(me, linked_atom::value, id, res ? *res : caf::actor{});
+    });
+}
+
+void update(self_ptr self, const std::vector<member_info>& members) {
+  auto& st = self->state;
+  st.live.clear();
+  auto now = clock_type::now();
+  for (auto& m : members) {
+    st.live.insert(m.node_id);
+    if (m.node_id == st.cfg.node_id || st.routers.count(m.node_id) > 0
+        || st.connecting.count(m.node_id) > 0) {
+      continue;
+    }
+    auto wait = st.retry_after.find(m.node_id);
+    if (wait != st.retry_after.end() && wait->second > now) {
+      continue;
+    }
+    connect(self, m.node_id, m.cluster_address);
+  }
+  for (auto i = st.routers.begin(); i != st.routers.end();) {
+    if (st.live.count(i->first) == 0) {
+      log_event("member_expired node=" + st.cfg.node_id + " peer=" + i->first);
+      i = st.routers.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  push_view(self);
+}
+
+void rejoin(self_ptr self) {
+  auto& st = self->state;
+  self
+    ->request(st.registry, timeout(self), join_atom::value, st.cfg.node_id,
+              st.cfg.cluster_address)
+    .then(
+      [=](std::string& registration) {
+        auto& s = self->state;
+        s.registration = std::move(registration);
+        self->send(s.router, fence_atom::value, s.cfg.node_id, s.registration);
+        log_event("rejoined node=" + s.cfg.node_id
+                  + " (earlier work is fenced)");
+      },
+      [=](caf::error&) {}); // next tick tries again
+}
+
+void tick(self_ptr self) {
+  auto& st = self->state;
+  self
+    ->request(st.registry, timeout(self), beat_atom::value, st.cfg.node_id,
+              st.registration)
+    .then(
+      [=](bool alive) {
+        if (!alive) {
+          log_event("registration_lost node=" + self->state.cfg.node_id);
+          rejoin(self);
+        }
+      },
+      [=](caf::error&) {});
+  self->request(st.registry, timeout(self), members_atom::value)
+    .then([=](std::vector<member_info>& ms) { update(self, ms); },
+          [=](caf::error&) {});
+  self->delayed_send(self,
+                     std::chrono::milliseconds{st.cfg.heartbeat_interval_ms},
+                     tick_atom::value);
+}
+
+caf::behavior membership(self_ptr self, membership_settings cfg,
+                         cluster_registry registry, caf::actor router,
+                         caf::actor queue, std::string registration) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.registry = std::move(registry);
+  st.router = std::move(router);
+  st.queue = std::move(queue);
+  st.registration = std::move(registration);
+  self->send(st.router, fence_atom::value, st.cfg.node_id, st.registration);
+  self->set_down_handler([=](const caf::down_msg& msg) {
+    auto& s = self->state;
+    for (auto i = s.routers.begin(); i != s.routers.end(); ++i) {
+      if (i->second.address() == msg.source) {
+        // A killed peer: its connection dropped. Faster than the TTL.
+        log_event("member_down node=" + s.cfg.node_id + " peer=" + i->first);
+        s.retry_after[i->first] = clock_type::now()
+                                  + std::chrono::milliseconds{
+                                    s.cfg.reconnect_delay_ms};
+        s.routers.erase(i);
+        push_view(self);
+        return;
+      }
+    }
+  });
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) { tick(self); },
+    [=](linked_atom, const std::string& id, caf::actor& peer) {
+      auto& s = self->state;
+      s.connecting.erase(id);
+      if (!peer) {
+        s.retry_after[id] = clock_type::now()
+                            + std::chrono::milliseconds{s.cfg.reconnect_delay_ms};
+        return;
+      }
+      self->monitor(peer);
+      s.routers[id] = std::move(peer);
+      log_event("member_connected node=" + s.cfg.node_id + " peer=" + id);
+      push_view(self);
+    },
+    [=](members_atom) { return self->state.last_view; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_membership(caf::actor_system& sys, membership_settings cfg,
+                            cluster_registry registry, caf::actor router,
+                            caf::actor queue, std::string registration) {
+  return sys.spawn(membership, std::move(cfg), std::move(registry),
+                   std::move(router), std::move(queue),
+                   std::move(registration));
+}
+
+} // namespace psp

@@ -1,0 +1,34 @@
+#pragma once
+
+// Per node: keeps this node registered in Redis (heartbeats with a TTL),
+// learns the live members from there, connects to their published payment
+// routers through CAF's middleman (BASP), and tells the payment queue the
+// view. A member leaves the view when its registration expires (a paused or
+// hung node, within the TTL) or at once when its connection drops (a killed
+// node). A node whose own registration expired joins again under a new
+// epoch and fences everything it started before (see the commit step).
+
+#include "actors/ports.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace psp {
+
+struct membership_settings {
+  std::string node_id;
+  std::string cluster_address;          ///< host:port of our published router
+  uint32_t heartbeat_interval_ms = 500;
+  uint32_t request_timeout_ms = 2'000;
+  uint32_t reconnect_delay_ms = 1'000;  ///< after a failed connection
+};
+
+/// `registration` is the value of our first join. Answers
+/// `(members_atom) -> std::vector<std::string>` (the current view's ids).
+caf::actor spawn_membership(caf::actor_system& sys, membership_settings cfg,
+                            cluster_registry registry, caf::actor router,
+                            caf::actor queue, std::string registration);
+
+} // namespace psp

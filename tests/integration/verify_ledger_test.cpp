@@ -1,0 +1,138 @@
+// Goal: `psp-admin verify-ledger` finds the ledger a real node writes
+// consistent (exit 0), and names the account when Redis is corrupted on
+// purpose (exit 1); an unreachable Redis is exit 3.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::test {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Runs a Redis command that must succeed.
+::testing::AssertionResult redis_ok(psp_stack& stack,
+                                    const std::vector<std::string>& argv) {
+  auto reply = stack.redis_cmd(argv);
+  if (!reply || !reply->ok()) {
+    return ::testing::AssertionFailure()
+           << argv[0] << " failed: " << (reply ? reply->str : "no answer");
+  }
+  return ::testing::AssertionSuccess();
+}
+
+process_result verify_ledger(const std::string& redis_address) {
+  return run_to_exit(
+      {psp_admin_binary(), "--redis", redis_address, "verify-ledger"}, 20s);
+}
+
+/// Pays `session_id` with `card` and waits for the outcome.
+json pay_and_wait(psp_stack& stack, const std::string& session_id,
+                  const std::string& card) {
+  auto submitted = stack.pay(session_id, card);
+  EXPECT_EQ(submitted.status, 303) << submitted.body;
+  return stack.wait_for_outcome(session_id);
+}
+
+/// The fee revenue account, whatever its exact name (it may carry a
+/// currency suffix); else the first account.
+std::string fee_account(psp_stack& stack) {
+  auto balances = stack.redis_hash("ledger:balances");
+  for (auto& [account, _] : balances) {
+    if (account.rfind("psp:fee_revenue", 0) == 0) {
+      return account;
+    }
+  }
+  return balances.empty() ? std::string{} : balances.begin()->first;
+}
+
+TEST(verify_ledger, real_ledger_passes_and_corruptions_are_named) {
+  psp_stack stack;
+  std::vector<std::string> sessions;
+  for (int64_t amount : {2000, 1500, 990}) {
+    sessions.push_back(stack.create_session(amount)["id"].get<std::string>());
+  }
+  // The second one is declined first, then paid with a good card.
+  auto declined = pay_and_wait(stack, sessions[1], "4000000000000002");
+  EXPECT_EQ(declined.value("intent_status", ""), "requires_payment_method")
+      << declined.dump();
+  for (auto& cs : sessions) {
+    auto paid = pay_and_wait(stack, cs, "4242424242424242");
+    ASSERT_EQ(paid.value("status", ""), "complete") << paid.dump();
+  }
+  ASSERT_EQ(stack.redis_len("ledger:transactions"), 3);
+  ASSERT_TRUE(stack.ledger_balanced());
+
+  auto ok = verify_ledger(stack.redis_address());
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(contains(ok.out, "3 transactions")) << ok.out;
+  EXPECT_TRUE(contains(ok.out, "result: consistent")) << ok.out;
+
+  // 1. One stored balance moved by one minor unit.
+  auto account = fee_account(stack);
+  ASSERT_FALSE(account.empty());
+  ASSERT_TRUE(redis_ok(stack, {"HINCRBY", "ledger:balances", account, "1"}));
+  auto moved = verify_ledger(stack.redis_address());
+  EXPECT_EQ(moved.exit_code, 1) << moved.out << moved.err;
+  EXPECT_TRUE(contains(moved.out, "account " + account + ":")) << moved.out;
+  EXPECT_TRUE(contains(moved.out, "(difference 1)")) << moved.out;
+  EXPECT_TRUE(contains(moved.out, "sums to 1 (expected 0)")) << moved.out;
+  ASSERT_TRUE(redis_ok(stack, {"HINCRBY", "ledger:balances", account, "-1"}));
+  auto restored = verify_ledger(stack.redis_address());
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+
+  // 2. An unbalanced transaction appended behind the payment actors' back.
+  ASSERT_TRUE(redis_ok(
+      stack,
+      {"XADD", "ledger:transactions", "*", "txn", "txn_corrupt", "intent",
+       "pi_corrupt", "merchant", stack.merchant().id, "postings",
+       R"([["verify_test:debit_side",100,0],["verify_test:credit_side",0,99]])",
+       "created", "1700000000"}));
+  auto unbalanced = verify_ledger(stack.redis_address());
+  EXPECT_EQ(unbalanced.exit_code, 1) << unbalanced.out << unbalanced.err;
+  EXPECT_TRUE(contains(unbalanced.out, "4 transactions")) << unbalanced.out;
+  EXPECT_TRUE(contains(unbalanced.out, "(txn_corrupt): unbalanced"))
+      << unbalanced.out;
+  EXPECT_TRUE(contains(unbalanced.out, "account verify_test:debit_side:"))
+      << unbalanced.out;
+  EXPECT_TRUE(contains(unbalanced.out, "account verify_test:credit_side:"))
+      << unbalanced.out;
+}
+
+TEST(verify_ledger, duplicate_transaction_id_is_reported) {
+  psp_stack stack;
+  auto cs = stack.create_session(2000)["id"].get<std::string>();
+  ASSERT_EQ(pay_and_wait(stack, cs, "4242424242424242").value("status", ""),
+            "complete");
+  auto entries = stack.redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
+  ASSERT_TRUE(entries && entries->elements.size() == 1);
+  // Append a copy of the one entry, fields unchanged.
+  std::vector<std::string> xadd{"XADD", "ledger:transactions", "*"};
+  for (auto& field : entries->elements[0].elements[1].elements) {
+    xadd.push_back(field.str);
+  }
+  ASSERT_TRUE(redis_ok(stack, xadd));
+  auto res = verify_ledger(stack.redis_address());
+  EXPECT_EQ(res.exit_code, 1) << res.out << res.err;
+  EXPECT_TRUE(contains(res.out, "duplicate transaction id")) << res.out;
+}
+
+TEST(verify_ledger, unreachable_redis_exits_3_and_bad_usage_2) {
+  auto port = free_port();
+  auto res = verify_ledger("127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(res.exit_code, 3) << res.out << res.err;
+  EXPECT_TRUE(contains(res.err, "cannot read the ledger")) << res.err;
+  auto usage = run_to_exit({psp_admin_binary(), "--redis", "127.0.0.1:6379",
+                            "verify-ledger", "--name", "x"},
+                           20s);
+  EXPECT_EQ(usage.exit_code, 2) << usage.out << usage.err;
+  auto extra = run_to_exit(
+      {psp_admin_binary(), "verify-ledger", "create-merchant"}, 20s);
+  EXPECT_EQ(extra.exit_code, 2) << extra.out << extra.err;
+}
+
+} // namespace
+} // namespace psp::test
