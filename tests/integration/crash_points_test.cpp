@@ -12,6 +12,24 @@
 namespace psp::test {
 namespace {
 
+/// POST /v1/checkout/sessions under an Idempotency-Key.
+http_request create_with_key(const psp_stack& stack, const std::string& key) {
+  form_fields body{{"mode", "payment"},
+                   {"success_url", "https://shop.example/ok"},
+                   {"line_items[0][price_data][currency]", "usd"},
+                   {"line_items[0][price_data][unit_amount]", "1500"},
+                   {"line_items[0][price_data][product_data][name]", "Mug"},
+                   {"line_items[0][quantity]", "1"}};
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(body);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", key}};
+  return req;
+}
+
 class crash_points_test : public ::testing::Test {
 public:
   /// Runs node 0 by hand with PSP_TEST_CRASH_AT=`point` (plus `extra`).
@@ -153,19 +171,7 @@ TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
   psp_stack stack;
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
   start_armed(stack, "after_key_claim", lease);
-  form_fields body{{"mode", "payment"},
-                   {"success_url", "https://shop.example/ok"},
-                   {"line_items[0][price_data][currency]", "usd"},
-                   {"line_items[0][price_data][unit_amount]", "1500"},
-                   {"line_items[0][price_data][product_data][name]", "Mug"},
-                   {"line_items[0][quantity]", "1"}};
-  http_request req;
-  req.method = "POST";
-  req.path = "/v1/checkout/sessions";
-  req.body = form_encode(body);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.bearer = stack.secret_key();
-  req.headers = {{"Idempotency-Key", "order-crash-1"}};
+  auto req = create_with_key(stack, "order-crash-1");
   EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
   ASSERT_TRUE(armed_died());
   stack.start_node(0, lease);
@@ -189,19 +195,7 @@ TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
   psp_stack stack;
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
   start_armed(stack, "after_handler", lease);
-  form_fields body{{"mode", "payment"},
-                   {"success_url", "https://shop.example/ok"},
-                   {"line_items[0][price_data][currency]", "usd"},
-                   {"line_items[0][price_data][unit_amount]", "1500"},
-                   {"line_items[0][price_data][product_data][name]", "Mug"},
-                   {"line_items[0][quantity]", "1"}};
-  http_request req;
-  req.method = "POST";
-  req.path = "/v1/checkout/sessions";
-  req.body = form_encode(body);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.bearer = stack.secret_key();
-  req.headers = {{"Idempotency-Key", "order-crash-2"}};
+  auto req = create_with_key(stack, "order-crash-2");
   EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
   ASSERT_TRUE(armed_died());
   ASSERT_EQ(stack.redis_keys("cs:*").size(), 1u) << "the session was written";
