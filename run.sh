@@ -216,6 +216,17 @@ node_health() {
     "$(metric "$metrics" psp_payments_submitted_total)"
 }
 
+# The node's cluster endpoint and the members it currently routes payments
+# to (its last logged view; ownership is rendezvous hashing over them).
+cluster_line() {
+  local log=$log_dir/$1.log endpoint view
+  endpoint=$(sed -n 's/^psp-node [^ ]* cluster endpoint \(.*\)$/\1/p' "$log" |
+             tail -n 1)
+  view=$(grep -o 'event=cluster_view .*members=[^ ]*' "$log" | tail -n 1 |
+         sed 's/.*members=//')
+  printf 'cluster %s  owners %s' "${endpoint:-?}" "${view:-?}"
+}
+
 print_queues() {
   local url=$1 metrics
   metrics=$(curl -s -m 2 "$url/metrics" || true)
@@ -244,7 +255,7 @@ cmd_status() {
     extra=""
     if is_up "$n"; then
       if [[ "$n" == node-* ]]; then
-        extra="  $(node_health "$(url_of "$n")")"
+        extra="  $(node_health "$(url_of "$n")")  $(cluster_line "$n")"
         [[ -n "$first_node" ]] || first_node=$(url_of "$n")
       fi
       printf '  %-13s %-5s %-10s %s%s\n' "$n" up "pid $(pid_of "$n")" \
