@@ -1,0 +1,320 @@
+#include "report_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+namespace bench {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// 12345.6 -> "12,346"
+std::string grouped(double v) {
+  auto n = static_cast<long long>(std::llround(v));
+  auto digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+std::string fixed(double v, int decimals) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(decimals) << v;
+  return s.str();
+}
+
+std::string ms(double v) {
+  return fixed(v, v < 10 ? 2 : 1) + " ms";
+}
+
+std::string ratio_text(double r) {
+  return fixed(r, 2) + "×";
+}
+
+double num(const json& j, std::initializer_list<const char*> path) {
+  const json* at = &j;
+  for (auto* key : path) {
+    if (!at->is_object() || !at->contains(key)) {
+      return 0;
+    }
+    at = &(*at)[key];
+  }
+  return at->is_number() ? at->get<double>() : 0;
+}
+
+struct row_sink {
+  std::vector<report_row>& rows;
+  bool smoke;
+  void info(std::string m, std::string v, std::string f = "",
+            std::string r = "") {
+    rows.push_back({std::move(m), std::move(v), std::move(f), std::move(r),
+                    "", std::nullopt});
+  }
+  void judged(std::string m, std::string v, std::string f, std::string r,
+              std::string target, bool met) {
+    std::optional<bool> verdict;
+    if (!smoke) {
+      verdict = met;
+    }
+    rows.push_back({std::move(m), std::move(v), std::move(f), std::move(r),
+                    std::move(target), verdict});
+  }
+};
+
+void floor_rows(const report_data& d, row_sink& out) {
+  if (d.hello) {
+    out.info("HTTP floor: cpp-httplib hello world (wrk)",
+             grouped(d.hello->per_s) + " req/s, p50 " + ms(d.hello->p50_ms)
+               + ", p99 " + ms(d.hello->p99_ms));
+  }
+  if (d.redis_set) {
+    out.info("Redis floor: SET, AOF always, 50 clients",
+             grouped(d.redis_set->per_s) + " ops/s, p50 "
+               + ms(d.redis_set->p50_ms) + ", p99 " + ms(d.redis_set->p99_ms));
+  }
+  if (d.redis_set_pipelined) {
+    out.info("Redis SET, AOF always, 50 clients, pipelined 16",
+             grouped(d.redis_set_pipelined->per_s) + " ops/s");
+  }
+}
+
+void checkout_rows(const report_data& d, row_sink& out, json& derived) {
+  if (!d.checkout) {
+    return;
+  }
+  auto& c = *d.checkout;
+  auto floor = d.hello ? d.hello->per_s : 0;
+  auto r = floor > 0 ? c.per_s / floor : 0;
+  out.judged("create-checkout (1 node, Idempotency-Key each, durable)",
+             grouped(c.per_s) + " req/s", grouped(floor) + " req/s",
+             ratio_text(r), "≥ 0.6× floor", r >= 0.6);
+  out.judged("create-checkout latency p99 (p50)",
+             ms(c.p99_ms) + " (" + ms(c.p50_ms) + ")",
+             d.hello ? ms(d.hello->p99_ms) : "", "", "≤ 10 ms",
+             c.p99_ms <= 10);
+  derived["create_checkout"] = {{"per_s", c.per_s},
+                                {"ratio_to_http_floor", r},
+                                {"p50_ms", c.p50_ms},
+                                {"p99_ms", c.p99_ms},
+                                {"errors", c.errors}};
+  if (d.checkout_before && d.checkout_after && c.requests > 0) {
+    auto delta = diff(*d.checkout_before, *d.checkout_after);
+    auto n = static_cast<double>(c.requests);
+    // Background polling of the node, as payment-bench measured it idle.
+    double idle_reads = 0;
+    double idle_cmds = 0;
+    if (d.e2e_one) {
+      idle_reads = num(*d.e2e_one, {"redis", "idle_reads_per_s"}) * c.duration_s;
+      idle_cmds = num(*d.e2e_one, {"redis", "idle_commands_per_s"})
+                  * c.duration_s;
+    }
+    auto rt = std::max(0.0, delta.reads - idle_reads) / n;
+    auto cmds = std::max(0.0, delta.commands - idle_cmds) / n;
+    std::string split;
+    if (d.monitor_create && d.monitor_run) {
+      auto m = std::max(1.0, num(*d.monitor_run, {"create", "created"}));
+      split = " (MONITOR: " + fixed(d.monitor_create->top_level / m, 1)
+              + " top-level + " + fixed(d.monitor_create->in_lua / m, 1)
+              + " in Lua)";
+    }
+    out.info("Redis per create-checkout: round trips / commands incl. Lua",
+             fixed(rt, 2) + " / " + fixed(cmds, 1) + split);
+    derived["create_checkout"]["redis_round_trips"] = rt;
+    derived["create_checkout"]["redis_commands"] = cmds;
+  }
+}
+
+std::string latency_text(const json& e) {
+  return ms(num(e, {"pay", "confirm_to_webhook", "p99_ms"})) + " ("
+         + ms(num(e, {"pay", "confirm_to_webhook", "p50_ms"})) + ")";
+}
+
+/// Round trips, commands (split by MONITOR) and memory per payment.
+void redis_rows(const report_data& d, const json& e, row_sink& out,
+                json& derived) {
+  auto rt = num(e, {"redis", "pay", "round_trips_per_item"});
+  out.judged("Redis round trips per payment (confirm → webhook)",
+             fixed(rt, 2), "", "", "≤ 3", rt <= 3.0);
+  auto cmds = num(e, {"redis", "pay", "commands_per_item"});
+  std::string cmd_text = fixed(cmds, 1) + " incl. Lua";
+  if (d.monitor_pay && d.monitor_run) {
+    auto n = std::max(1.0, num(*d.monitor_run, {"pay", "completed"}));
+    cmd_text += " (MONITOR: " + fixed(d.monitor_pay->top_level / n, 1)
+                + " top-level + " + fixed(d.monitor_pay->in_lua / n, 1)
+                + " in Lua)";
+    derived["monitor_per_payment"]
+      = {{"top_level", d.monitor_pay->top_level / n},
+         {"in_lua", d.monitor_pay->in_lua / n}};
+  }
+  out.info("Redis commands per payment", cmd_text);
+  auto mem_session = num(e, {"redis", "create", "memory_bytes_per_item"});
+  auto mem_pay = num(e, {"redis", "pay", "memory_bytes_per_item"});
+  auto mem = mem_session + mem_pay;
+  out.judged("Redis memory per completed payment (session + payment)",
+             grouped(mem) + " B (" + grouped(mem_session) + " + "
+               + grouped(mem_pay) + ")",
+             "", "", "≤ 2 KiB", mem <= 2048);
+  derived["redis_round_trips_per_payment"] = rt;
+  derived["redis_commands_per_payment"] = cmds;
+  derived["memory_bytes_per_payment"] = mem;
+  derived["memory_bytes_per_session"] = mem_session;
+}
+
+/// CPU per item by process, and the ceiling that puts on the rate.
+void cpu_row(const report_data& d, const json& e, const char* phase,
+             const char* what, double per_s, row_sink& out, json& into) {
+  if (!e.contains("cpu_ms_per_item")) {
+    return;
+  }
+  auto& c = e["cpu_ms_per_item"][phase];
+  auto total = num(c, {"total"});
+  auto cores = std::max(1.0, d.cores);
+  auto ceiling = total > 0 ? cores * 1000 / total : 0;
+  out.info(std::string{"CPU per "} + what
+             + ": node + Redis + card sim + bench driver",
+           fixed(num(c, {"nodes"}), 2) + " (user "
+             + fixed(num(c, {"nodes_user"}), 2) + ", kernel "
+             + fixed(num(c, {"nodes_system"}), 2) + ") + "
+             + fixed(num(c, {"redis"}), 2) + " + "
+             + fixed(num(c, {"card_network"}), 2) + " + "
+             + fixed(num(c, {"driver"}), 2) + " = " + fixed(total, 2) + " ms",
+           ceiling > 0 ? grouped(ceiling) + " /s (" + fixed(cores, 0)
+                           + " cores ÷ CPU)"
+                       : "",
+           ceiling > 0 ? ratio_text(per_s / ceiling) : "");
+  into = c;
+}
+
+void cpu_rows(const report_data& d, const json& e, row_sink& out,
+              json& derived) {
+  if (e.contains("cpu_ms_per_item")) {
+    auto& pay = e["cpu_ms_per_item"]["pay"];
+    out.info("machine CPU during the pay phase: busy / used by other "
+             "processes",
+             fixed(num(pay, {"machine_busy_fraction"}) * 100, 0) + " % / "
+               + fixed(num(pay, {"others_fraction"}) * 100, 0) + " %");
+  }
+  cpu_row(d, e, "pay", "payment (confirm → webhook)", num(e, {"pay", "per_s"}),
+          out, derived["cpu_ms_per_payment"]);
+  cpu_row(d, e, "create", "checkout session (payment-bench)",
+          num(e, {"create", "per_s"}), out, derived["cpu_ms_per_session"]);
+}
+
+void e2e_rows(const report_data& d, row_sink& out, json& derived) {
+  if (!d.e2e_one) {
+    return;
+  }
+  auto& e = *d.e2e_one;
+  auto& mine = derived["e2e_one_node"];
+  auto rate = num(e, {"pay", "per_s"});
+  auto rt = num(e, {"redis", "pay", "round_trips_per_item"});
+  auto redis_ceiling = d.redis_set && rt > 0 ? d.redis_set->per_s / rt : 0;
+  out.judged("end-to-end payments/s (1 node, confirm → signed webhook)",
+             grouped(rate) + " /s",
+             redis_ceiling > 0 ? grouped(redis_ceiling) + " /s (Redis floor "
+                                                          "÷ round trips)"
+                               : "",
+             redis_ceiling > 0 ? ratio_text(rate / redis_ceiling) : "",
+             "≥ 2,000 /s", rate >= 2000);
+  auto p99 = num(e, {"pay", "confirm_to_webhook", "p99_ms"});
+  out.judged("confirm → webhook latency p99 (p50), 1 node", latency_text(e),
+             "", "", "≤ 250 ms", p99 <= 250);
+  if (d.e2e_light) {
+    out.info("confirm → webhook latency p99 (p50), light load: 2 in flight",
+             latency_text(*d.e2e_light));
+    derived["e2e_light"] = (*d.e2e_light)["pay"]["confirm_to_webhook"];
+  }
+  redis_rows(d, e, out, mine);
+  cpu_rows(d, e, out, mine);
+  mine["per_s"] = rate;
+  mine["p50_ms"] = num(e, {"pay", "confirm_to_webhook", "p50_ms"});
+  mine["p99_ms"] = p99;
+  mine["redis_ceiling_per_s"] = redis_ceiling;
+}
+
+std::string rss_text(const json& e, const char* which) {
+  std::string out;
+  if (!e.contains("rss_kib") || !e["rss_kib"][which].is_array()) {
+    return out;
+  }
+  for (auto& v : e["rss_kib"][which]) {
+    out += (out.empty() ? "" : " / ")
+           + fixed(v.get<double>() / 1024.0, 1);
+  }
+  return out + " MiB";
+}
+
+void scale_rows(const report_data& d, row_sink& out, json& derived) {
+  if (d.e2e_one) {
+    out.info("node RSS at rest / peak under load (1 node)",
+             rss_text(*d.e2e_one, "rest") + " → "
+               + rss_text(*d.e2e_one, "load_peak"));
+  }
+  if (!d.e2e_three || !d.e2e_one) {
+    return;
+  }
+  auto one = num(*d.e2e_one, {"pay", "per_s"});
+  auto three = num(*d.e2e_three, {"pay", "per_s"});
+  auto r = one > 0 ? three / one : 0;
+  out.judged("3 nodes, one Redis: end-to-end payments/s",
+             grouped(three) + " /s", grouped(one) + " /s (1 node)",
+             ratio_text(r), "≥ 0.8× one node", r >= 0.8);
+  auto p99 = num(*d.e2e_three, {"pay", "confirm_to_webhook", "p99_ms"});
+  auto p50 = num(*d.e2e_three, {"pay", "confirm_to_webhook", "p50_ms"});
+  out.info("confirm → webhook latency p99 (p50), 3 nodes",
+           ms(p99) + " (" + ms(p50) + ")");
+  out.info("node RSS at rest / peak under load (3 nodes, each)",
+           rss_text(*d.e2e_three, "rest") + " → "
+             + rss_text(*d.e2e_three, "load_peak"));
+  derived["e2e_three_nodes"] = {{"per_s", three},
+                                {"ratio_to_one_node", r},
+                                {"p50_ms", p50},
+                                {"p99_ms", p99}};
+}
+
+} // namespace
+
+std::vector<report_row> build_rows(const report_data& d, json& derived) {
+  std::vector<report_row> rows;
+  row_sink out{rows, d.smoke};
+  floor_rows(d, out);
+  checkout_rows(d, out, derived);
+  e2e_rows(d, out, derived);
+  scale_rows(d, out, derived);
+  return rows;
+}
+
+void print_table(std::ostream& out, const std::vector<report_row>& rows) {
+  out << "| measure | value | floor | ratio | target |\n"
+      << "| --- | --- | --- | --- | --- |\n";
+  for (auto& r : rows) {
+    std::string target = r.target;
+    if (!target.empty()) {
+      target += !r.met ? " (not judged)" : *r.met ? " ✅ met" : " ❌ missed";
+    }
+    out << "| " << r.measure << " | " << r.value << " | " << r.floor << " | "
+        << r.ratio << " | " << target << " |\n";
+  }
+}
+
+json rows_json(const std::vector<report_row>& rows) {
+  auto out = json::array();
+  for (auto& r : rows) {
+    json row{{"measure", r.measure}, {"value", r.value}, {"floor", r.floor},
+             {"ratio", r.ratio},     {"target", r.target}};
+    row["met"] = r.met ? json(*r.met) : json(nullptr);
+    out.push_back(row);
+  }
+  return out;
+}
+
+} // namespace bench
