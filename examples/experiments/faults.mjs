@@ -215,26 +215,26 @@ export class FaultInjector {
   /** Undoes whatever is still broken; returns the heal records. */
   async healAll() {
     const s = this.stack;
-    const todo = [];
+    const heal_steps = [];
     for (let i = 1; i <= s.nodeCount; i++) {
       if (s.nodeState(i) === 'paused') {
-        todo.push({ kind: 'resume_node', node: i });
+        heal_steps.push({ kind: 'resume_node', node: i });
       }
     }
     if (s.redisState() !== 'up') {
-      todo.push({ kind: 'restart_redis' });
+      heal_steps.push({ kind: 'restart_redis' });
     }
     for (let i = 1; i <= s.nodeCount; i++) {
       if (s.nodeState(i) !== 'up' && s.nodeState(i) !== 'paused') {
-        todo.push({ kind: 'restart_node', node: i });
+        heal_steps.push({ kind: 'restart_node', node: i });
       }
     }
-    todo.push({ kind: 'card_network_reset' });
+    heal_steps.push({ kind: 'card_network_reset' });
     if (this.receiver.mode !== 'ok') {
-      todo.push({ kind: 'webhook', mode: 'ok' });
+      heal_steps.push({ kind: 'webhook', mode: 'ok' });
     }
     const out = [];
-    for (const e of todo) {
+    for (const e of heal_steps) {
       out.push(await this.apply(e, { phase: 'heal' }));
     }
     // A Redis pause ends by itself; lift it early if one is running.

@@ -343,11 +343,11 @@ export class Load {
    * with the others, so invariant 5 compares it with the first one.
    */
   async replayEveryKey(limit = 16) {
-    const todo = this.payments.filter((p) => p.session && p.createBody);
+    const unpaid = this.payments.filter((p) => p.session && p.createBody);
     let next = 0;
     const worker = async () => {
-      while (next < todo.length) {
-        const p = todo[next++];
+      while (next < unpaid.length) {
+        const p = unpaid[next++];
         const replies = this.apiReplies.get(p.key);
         const options = { method: 'POST', body: p.createBody, headers: this.#apiHeaders(p.key) };
         try {
@@ -362,7 +362,7 @@ export class Load {
       }
     };
     await Promise.all(Array.from({ length: limit }, worker));
-    return todo.length;
+    return unpaid.length;
   }
 
   /** status.json of one payment from any live node (null without answer). */
