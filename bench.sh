@@ -236,7 +236,7 @@ start_redis() {
   redis_port=$free_port_found
   spawn "$name" redis-server --bind 127.0.0.1 --port "$redis_port" \
     --dir "$dir" --appendonly yes --appendfsync always --save "" \
-    --daemonize no --protected-mode yes
+    --daemonize no --protected-mode yes --hash-max-listpack-value 1024
   await "$name" "Ready to accept connections"
 }
 

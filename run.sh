@@ -2,6 +2,7 @@
 # Starts a local PSP cluster, shows a payment round trip, and leaves it up.
 #
 #   ./run.sh [--nodes N] [--checkouts N] [--run-dir DIR] [--redis HOST:PORT]
+#            [--no-node-store]
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
 #
@@ -10,7 +11,10 @@
 # nodes sharing that Redis, and the example store (talking to node-1). Then
 # checkout-demo pays a few orders through the hosted page (served by the last
 # node, to show that any node serves any session) and checks the store got
-# the webhooks. Everything binds to 127.0.0.1.
+# the webhooks. Beside the C++ store, when Node >= 20 is installed (unless
+# --no-node-store), the Node store examples/node_store (the official `stripe`
+# package; npm ci on first use) runs as store-node, and its demo pays two
+# orders through it. Everything binds to 127.0.0.1.
 #
 # Layout of the run directory (default ./run):
 #   data/             redis AOF, vault.key (created by the first node)
@@ -37,6 +41,10 @@ ready_wait_s=30        # per process: start-up line must appear by then
 stop_wait_s=5          # SIGTERM, then SIGKILL after this long
 demo_timeout_s=30      # checkout-demo --timeout-s
 webhook_schedule="0s,2s,10s,1m,5m" # compressed for the demo
+node_store=1           # --no-node-store: 0
+node_major_min=20      # the Node store needs this Node or newer
+npm_ci_wait_s=300      # npm ci of the Node store's node_modules
+node_store_checkouts=2 # paid through the Node store by its demo
 
 build_dir="$repo_root/build"
 targets=(psp-node psp-admin card-network-sim example-store checkout-demo)
@@ -47,7 +55,7 @@ die() {
 }
 
 usage() {
-  sed -n '4,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -60,6 +68,7 @@ while [[ $# -gt 0 ]]; do
     --checkouts) checkouts=${2:-}; shift 2 || usage ;;
     --run-dir) run_dir=${2:-}; shift 2 || usage ;;
     --redis) redis_addr=${2:-}; shift 2 || usage ;;
+    --no-node-store) node_store=0; shift ;;
     --nodes=*) nodes=${1#*=}; shift ;;
     --checkouts=*) checkouts=${1#*=}; shift ;;
     --run-dir=*) run_dir=${1#*=}; shift ;;
@@ -100,6 +109,7 @@ binary_of() {
     card-network) echo card-network-sim ;;
     node-*) echo psp-node ;;
     store) echo example-store ;;
+    store-node) echo node_store/store.mjs ;;
     *) echo "?" ;;
   esac
 }
@@ -131,6 +141,7 @@ known_names() {
   done < <(cd "$pid_dir" && ls node-*.pid 2>/dev/null | sed 's/\.pid$//' |
            sort -V)
   [[ -f "$pid_dir/store.pid" ]] && names+=(store)
+  [[ -f "$pid_dir/store-node.pid" ]] && names+=(store-node)
   echo "${names[@]:-}"
 }
 
@@ -175,11 +186,14 @@ stop_group() {
 }
 
 # Clients first, Redis last, so nodes finish their work against a live Redis.
+# The Node store goes first: it deletes its webhook endpoint on the way
+# out and needs a live node for that.
 stop_all() {
   local names n front=()
   names=$(known_names)
+  [[ " $names " == *" store-node "* ]] && stop_group store-node
   for n in $names; do
-    [[ "$n" != redis ]] && front+=("$n")
+    [[ "$n" != redis && "$n" != store-node ]] && front+=("$n")
   done
   ((${#front[@]} == 0)) || stop_group "${front[@]}"
   [[ " $names " == *" redis "* ]] && stop_group redis
@@ -383,7 +397,8 @@ start_redis() {
   echo "$redis_addr" >"$run_dir/redis_addr"
   spawn redis "redis://$redis_addr" -- redis-server --bind 127.0.0.1 \
     --port "$port" --dir "$data_dir" --appendonly yes \
-    --appendfsync always --save "" --daemonize no --protected-mode yes
+    --appendfsync always --save "" --daemonize no --protected-mode yes \
+    --hash-max-listpack-value 1024
   await_line redis "Ready to accept connections"
 }
 
@@ -478,6 +493,43 @@ start_store() {
   await_line store "example-store listening on"
 }
 
+# The Node store (examples/node_store) beside the C++ one, when Node >=
+# node_major_min is here. Without Node, npm or its node_modules it is
+# skipped with a note, not an error: the C++ store still shows everything.
+node_store_url=""
+start_node_store() {
+  local port major dir=$repo_root/examples/node_store
+  local npm_log=$log_dir/store-node-npm.log
+  ((node_store)) || return 0
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)
+  if ! [[ "$major" =~ ^[0-9]+$ ]] || ((major < node_major_min)); then
+    echo "node store: skipped (needs Node $node_major_min or newer:" \
+         "$(node --version 2>/dev/null || echo 'no node on PATH'))"
+    return 0
+  fi
+  if [[ ! -d "$dir/node_modules/stripe" ]]; then
+    echo "node store: npm ci in $dir (log: $npm_log)"
+    if ! (cd "$dir" && timeout "$npm_ci_wait_s" npm ci --no-audit --no-fund) \
+         >"$npm_log" 2>&1; then
+      echo "node store: skipped (npm ci failed; last lines of $npm_log:)"
+      tail -n 5 "$npm_log"
+      return 0
+    fi
+  fi
+  # Port 0: the kernel picks one Node can bind. free_port's connect probe
+  # misses a port an earlier httplib server left in TIME_WAIT (it sets
+  # SO_REUSEPORT, not SO_REUSEADDR), which Node then fails to bind.
+  spawn store-node "" "PSP_API_KEY=$secret_key" -- \
+    node "$dir/store.mjs" --port 0 --psp-url "$(url_of node-1)"
+  await_line store-node "node-store listening on" || return 1
+  port=$(sed -n 's/^node-store listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+           "$log_dir/store-node.log" | head -n 1)
+  [[ -n "$port" ]] || { echo "run.sh: store-node printed no port" >&2;
+                        return 1; }
+  node_store_url=http://127.0.0.1:$port
+  echo "$node_store_url" >"$pid_dir/store-node.url"
+}
+
 # Runs the demo against the store and the last node; returns its status.
 run_demo() {
   local psp_url status=0
@@ -487,6 +539,15 @@ run_demo() {
   "$build_dir/examples/demo/checkout-demo" --store "$store_url" \
     --psp "$psp_url" --checkouts "$checkouts" --timeout-s "$demo_timeout_s" \
     2>&1 | tee "$log_dir/demo.log" || status=$?
+  if [[ -n "$node_store_url" ]]; then
+    echo
+    echo "== Node store demo: store-node (stripe package) -> node-1," \
+         "hosted pages on node-$nodes =="
+    node "$repo_root/examples/node_store/demo.mjs" --store "$node_store_url" \
+      --pay-at "$psp_url" --checkouts "$node_store_checkouts" \
+      --timeout-s "$demo_timeout_s" 2>&1 |
+      tee "$log_dir/store-node-demo.log" || status=$?
+  fi
   return "$status"
 }
 
@@ -515,6 +576,9 @@ print_summary() {
        "Bearer \$(cat $run_dir/admin_token)\" $(url_of node-1)/admin/dead_letters)"
   echo
   echo "store:          $store_url/"
+  [[ -z "$node_store_url" ]] ||
+    echo "node store:     $node_store_url/" \
+         "(orders: $node_store_url/orders.json)"
   echo "open to pay:    $(fresh_checkout_url)"
   echo "  (test cards: 4242424242424242 ok, 4000000000000002 declined;" \
        "any future expiry, any CVC)"
@@ -543,6 +607,7 @@ cmd_start() {
   start_nodes
   ensure_merchant
   start_store
+  start_node_store
   trap - EXIT INT TERM # from here on the cluster stays up, come what may
   local demo_status=0
   run_demo || demo_status=$?

@@ -16,11 +16,18 @@
 
 namespace psp {
 
-/// One payment attempt taken from the payment stream.
+/// What a job asks of the card network. A charge authorises and captures in
+/// one call; manual capture splits it into authorize, then capture or void.
+enum class payment_op : uint8_t { charge, authorize, capture, void_auth, refund };
+
+std::string to_string(payment_op x);
+
+/// One step of a payment taken from the payment stream: a charge or
+/// authorisation attempt, or a capture, void or refund of an earlier one.
 struct payment_job {
   std::string entry_id;      ///< stream entry id, the ack handle
   std::string intent_id;
-  std::string attempt_id;    ///< also the card network's idempotency key
+  std::string attempt_id;    ///< op id; also the network's idempotency key
   std::string merchant_id;
   std::string session_id;    ///< empty for a bare payment intent
   int64_t amount_minor = 0;
@@ -28,6 +35,9 @@ struct payment_job {
   int32_t fee_bps = 0;
   int64_t fee_fixed_minor = 0;
   std::string sealed_card;   ///< AES-GCM blob; only the card adapter opens it
+  payment_op op = payment_op::charge;
+  std::string network_ref;   ///< the network's charge id (capture/void/refund)
+  int64_t held_minor = 0;    ///< capture/void: the authorised amount released
   uint32_t delivery_count = 1;
   /// Fencing: the processing node and its registration value, stamped by
   /// that node's router. The commit step refuses a job whose node no longer
@@ -40,8 +50,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_job& x) {
   return f(caf::meta::type_name("payment_job"), x.entry_id, x.intent_id,
            x.attempt_id, x.merchant_id, x.session_id, x.amount_minor,
-           x.currency, x.fee_bps, x.fee_fixed_minor, x.sealed_card,
-           x.delivery_count, x.fence_node, x.fence_token);
+           x.currency, x.fee_bps, x.fee_fixed_minor, x.sealed_card, x.op,
+           x.network_ref, x.held_minor, x.delivery_count, x.fence_node, x.fence_token);
 }
 
 /// What the card network said. Unknown outcomes (timeouts, 5xx) are
@@ -56,13 +66,16 @@ struct charge_request {
   std::string merchant_id;
   int64_t amount_minor = 0;
   std::string currency;
-  std::string sealed_card;
+  std::string sealed_card;  ///< charge and authorize only
+  payment_op op = payment_op::charge;
+  std::string network_ref;  ///< capture, void and refund: the network charge
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, charge_request& x) {
   return f(caf::meta::type_name("charge_request"), x.attempt_id, x.intent_id,
-           x.merchant_id, x.amount_minor, x.currency, x.sealed_card);
+           x.merchant_id, x.amount_minor, x.currency, x.sealed_card, x.op,
+           x.network_ref);
 }
 
 struct charge_result {
@@ -103,6 +116,46 @@ typename Inspector::result_type inspect(Inspector& f, event_spec& x) {
   return f(caf::meta::type_name("event_spec"), x.event_id, x.type, x.object);
 }
 
+/// A field the commit step sets on one of the records it touches. `record`
+/// is "intent", "op" (the attempt/operation record), "session" or "refund".
+struct record_update {
+  std::string record;
+  std::string field;
+  std::string value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_update& x) {
+  return f(caf::meta::type_name("record_update"), x.record, x.field, x.value);
+}
+
+/// An integer field of the intent moved by `delta_minor` (amount_refunded,
+/// refund_pending): increments, so concurrent refunds cannot lose one.
+struct intent_increment {
+  std::string field;
+  int64_t delta_minor = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, intent_increment& x) {
+  return f(caf::meta::type_name("intent_increment"), x.field, x.delta_minor);
+}
+
+/// The merchant-facing balance transaction of a money movement (Stripe's
+/// balance_transaction): type charge or refund; empty type when none.
+struct balance_entry {
+  std::string type;
+  std::string source;       ///< charge id or refund id
+  int64_t amount_minor = 0; ///< signed: a refund is negative
+  int64_t fee_minor = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, balance_entry& x) {
+  return f(caf::meta::type_name("balance_entry"), x.type, x.source,
+           x.amount_minor, x.fee_minor);
+}
+
 /// Everything the one atomic commit step writes for a final network answer.
 struct payment_commit {
   payment_job job;
@@ -111,12 +164,16 @@ struct payment_commit {
   std::string transaction_id;           ///< empty when nothing is posted
   std::vector<ledger_posting> postings; ///< balanced, or empty on decline
   std::vector<event_spec> events;
+  std::vector<record_update> updates;
+  std::vector<intent_increment> increments;
+  balance_entry balance;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_commit& x) {
   return f(caf::meta::type_name("payment_commit"), x.job, x.charge,
-           x.fee_minor, x.transaction_id, x.postings, x.events);
+           x.fee_minor, x.transaction_id, x.postings, x.events, x.updates,
+           x.increments, x.balance);
 }
 
 /// Where a payment attempt stands in Redis (read on redelivery).
@@ -229,6 +286,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(psp, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(psp, (psp::member_info))
   CAF_ADD_TYPE_ID(psp, (std::vector<psp::member_info>))
   CAF_ADD_TYPE_ID(psp, (psp::cluster_view))
+  CAF_ADD_TYPE_ID(psp, (psp::payment_op))
+  CAF_ADD_TYPE_ID(psp, (psp::record_update))
+  CAF_ADD_TYPE_ID(psp, (psp::intent_increment))
+  CAF_ADD_TYPE_ID(psp, (psp::balance_entry))
+  CAF_ADD_TYPE_ID(psp, (std::vector<psp::delivery_report>))
 CAF_END_TYPE_ID_BLOCK(psp)
 
 // Atoms: at most 10 characters each.

@@ -23,6 +23,10 @@ struct notification_state {
   uint32_t in_flight = 0;
   bool claiming = false;
   bool poll_again = false;
+  /// Outcomes waiting to be recorded while a record call is in flight: under
+  /// load they go to Redis together, at low load each goes at once.
+  std::vector<delivery_report> unrecorded;
+  bool recording = false;
 };
 
 using self_ptr = caf::stateful_actor<notification_state>*;
@@ -32,6 +36,34 @@ std::chrono::milliseconds timeout(self_ptr self) {
 }
 
 void poll(self_ptr self);
+
+void flush_records(self_ptr self) {
+  auto& st = self->state;
+  if (st.recording || st.unrecorded.empty()) {
+    return;
+  }
+  st.recording = true;
+  auto batch = std::move(st.unrecorded);
+  st.unrecorded.clear();
+  auto n = static_cast<uint32_t>(batch.size());
+  // A failed record leaves the claims to expire: the deliveries are tried
+  // again (at least once; receivers dedupe by event id).
+  self->request(st.store, timeout(self), record_atom::value, std::move(batch))
+    .then(
+      [=](bool) {
+        auto& s = self->state;
+        s.in_flight -= n;
+        s.recording = false;
+        flush_records(self);
+        poll(self);
+      },
+      [=](caf::error&) {
+        auto& s = self->state;
+        s.in_flight -= n;
+        s.recording = false;
+        flush_records(self);
+      });
+}
 
 void record(self_ptr self, const webhook_delivery& d,
             const delivery_attempt& res) {
@@ -47,11 +79,8 @@ void record(self_ptr self, const webhook_delivery& d,
     rep.next_attempt_ms = next_delivery_ms(st.now_ms(), rep.attempts,
                                            st.limits.schedule_ms);
   }
-  // A failed record leaves the claim to expire: the delivery is tried again
-  // (at least once; receivers dedupe by event id).
-  self->request(st.store, timeout(self), record_atom::value, rep)
-    .then([=](bool) { --self->state.in_flight; poll(self); },
-          [=](caf::error&) { --self->state.in_flight; });
+  st.unrecorded.push_back(std::move(rep));
+  flush_records(self);
 }
 
 void deliver(self_ptr self, webhook_delivery& d) {

@@ -107,8 +107,9 @@ void charge(self_ptr self) {
   auto& st = self->state;
   st.current_stage = stage::charging;
   auto& j = *st.job;
-  charge_request req{j.attempt_id, j.intent_id,  j.merchant_id,
-                     j.amount_minor, j.currency, j.sealed_card};
+  charge_request req{j.attempt_id,   j.intent_id, j.merchant_id,
+                     j.amount_minor, j.currency,  j.sealed_card,
+                     j.op,           j.network_ref};
   self->request(st.ports.network, timeout(self), charge_atom::value, req)
     .then(
       [=](const charge_result& res) {

@@ -15,6 +15,21 @@ std::string to_string(charge_outcome x) {
   }
 }
 
+std::string to_string(payment_op x) {
+  switch (x) {
+    case payment_op::charge:
+      return "charge";
+    case payment_op::authorize:
+      return "authorize";
+    case payment_op::capture:
+      return "capture";
+    case payment_op::void_auth:
+      return "void";
+    default:
+      return "refund";
+  }
+}
+
 std::string to_string(attempt_status x) {
   switch (x) {
     case attempt_status::pending:
@@ -56,6 +71,176 @@ std::string fee_revenue_account(const std::string& currency) {
   return "psp:fee_revenue:" + currency;
 }
 
+std::string network_holds_account(const std::string& currency) {
+  return "psp:card_network_holds:" + currency;
+}
+
+std::string merchant_held_account(const std::string& merchant_id,
+                                  const std::string& currency) {
+  return "merchant:" + merchant_id + ":held:" + currency;
+}
+
+namespace {
+
+/// Fields the commit step fills in with its own clock reading.
+const std::string now_marker = "$now";
+
+void set(payment_commit& c, const char* record, const char* field,
+         std::string value) {
+  c.updates.push_back(record_update{record, field, std::move(value)});
+}
+
+void add_event(payment_commit& c, const char* tag, const char* type,
+               const char* object) {
+  c.events.push_back(
+    event_spec{event_id_for(c.job.attempt_id, tag), type, object});
+}
+
+/// The sale: receivable debited with the amount, merchant pending credited
+/// with the net, fee revenue with the fee.
+bool post_sale(payment_commit& c, int64_t amount_minor,
+               const std::string& charge_id) {
+  auto& job = c.job;
+  auto fee = fee_minor(amount_minor,
+                       fee_schedule{job.fee_bps, job.fee_fixed_minor});
+  if (!fee) {
+    return false;
+  }
+  c.fee_minor = *fee;
+  c.postings.push_back({receivable_account(job.currency), amount_minor, 0});
+  c.postings.push_back({merchant_pending_account(job.merchant_id, job.currency),
+                        0, amount_minor - *fee});
+  c.postings.push_back({fee_revenue_account(job.currency), 0, *fee});
+  c.balance = balance_entry{"charge", charge_id, amount_minor, *fee};
+  return true;
+}
+
+/// An authorisation hold as memo accounts, so holds show in the ledger and
+/// every release can be checked against its hold.
+void post_hold(payment_commit& c, int64_t amount_minor, bool release) {
+  auto& job = c.job;
+  ledger_posting network{network_holds_account(job.currency), amount_minor, 0};
+  ledger_posting merchant{merchant_held_account(job.merchant_id, job.currency),
+                          0, amount_minor};
+  if (release) {
+    std::swap(network.debit_minor, network.credit_minor);
+    std::swap(merchant.debit_minor, merchant.credit_minor);
+  }
+  c.postings.push_back(std::move(network));
+  c.postings.push_back(std::move(merchant));
+}
+
+void commit_declined_attempt(payment_commit& c) {
+  auto& res = c.charge;
+  set(c, "op", "status", "failed");
+  set(c, "op", "decline_code", res.decline_code);
+  set(c, "intent", "status", "requires_payment_method");
+  set(c, "intent", "last_error_code", decline_error_code(res.decline_code));
+  set(c, "intent", "last_error_decline_code", res.decline_code);
+  set(c, "intent", "last_error_message", res.message);
+  add_event(c, "F", "payment_intent.payment_failed", "payment_intent");
+}
+
+bool commit_charge(payment_commit& c) {
+  auto& job = c.job;
+  if (!post_sale(c, job.amount_minor, c.charge.charge_id)) {
+    return false;
+  }
+  set(c, "op", "status", "succeeded");
+  set(c, "op", "charge", c.charge.charge_id);
+  set(c, "intent", "status", "succeeded");
+  set(c, "intent", "latest_charge", c.charge.charge_id);
+  set(c, "intent", "amount_received", std::to_string(job.amount_minor));
+  set(c, "intent", "fee", std::to_string(c.fee_minor));
+  add_event(c, "S", "payment_intent.succeeded", "payment_intent");
+  if (!job.session_id.empty()) {
+    set(c, "session", "status", "complete");
+    set(c, "session", "payment_status", "paid");
+    set(c, "session", "completed", now_marker);
+    add_event(c, "C", "checkout.session.completed", "checkout.session");
+  }
+  return true;
+}
+
+void commit_authorization(payment_commit& c) {
+  auto& job = c.job;
+  post_hold(c, job.amount_minor, false);
+  set(c, "op", "status", "succeeded");
+  set(c, "op", "charge", c.charge.charge_id);
+  set(c, "intent", "status", "requires_capture");
+  set(c, "intent", "latest_charge", c.charge.charge_id);
+  set(c, "intent", "amount_capturable", std::to_string(job.amount_minor));
+  add_event(c, "A", "payment_intent.amount_capturable_updated",
+            "payment_intent");
+  if (!job.session_id.empty()) {
+    // Stripe completes a manual-capture session unpaid: funds are held only.
+    set(c, "session", "status", "complete");
+    set(c, "session", "payment_status", "unpaid");
+    set(c, "session", "completed", now_marker);
+    add_event(c, "C", "checkout.session.completed", "checkout.session");
+  }
+}
+
+bool commit_capture(payment_commit& c) {
+  auto& job = c.job;
+  post_hold(c, job.held_minor, true);
+  if (!post_sale(c, job.amount_minor, job.network_ref)) {
+    return false;
+  }
+  set(c, "op", "status", "succeeded");
+  set(c, "intent", "status", "succeeded");
+  set(c, "intent", "amount_received", std::to_string(job.amount_minor));
+  set(c, "intent", "amount_capturable", "0");
+  set(c, "intent", "fee", std::to_string(c.fee_minor));
+  set(c, "intent", "pending_op", "");
+  add_event(c, "S", "payment_intent.succeeded", "payment_intent");
+  return true;
+}
+
+void commit_void(payment_commit& c) {
+  post_hold(c, c.job.held_minor, true);
+  set(c, "op", "status", "succeeded");
+  set(c, "intent", "status", "canceled");
+  set(c, "intent", "canceled_at", now_marker);
+  set(c, "intent", "amount_capturable", "0");
+  set(c, "intent", "pending_op", "");
+  add_event(c, "X", "payment_intent.canceled", "payment_intent");
+}
+
+void commit_refund(payment_commit& c) {
+  auto& job = c.job;
+  c.postings = {
+    {merchant_pending_account(job.merchant_id, job.currency),
+     job.amount_minor, 0},
+    {receivable_account(job.currency), 0, job.amount_minor},
+  };
+  c.balance = balance_entry{"refund", job.attempt_id, -job.amount_minor, 0};
+  set(c, "op", "status", "succeeded");
+  set(c, "refund", "status", "succeeded");
+  set(c, "refund", "network_refund", c.charge.charge_id);
+  c.increments = {{"amount_refunded", job.amount_minor},
+                  {"refund_pending", -job.amount_minor}};
+  add_event(c, "R", "charge.refunded", "charge");
+  add_event(c, "U", "refund.updated", "refund");
+}
+
+/// A capture, void or refund the network refused: nothing moves.
+void commit_refused_op(payment_commit& c) {
+  set(c, "op", "status", "failed");
+  set(c, "op", "decline_code", c.charge.decline_code);
+  set(c, "op", "error_message", c.charge.message);
+  if (c.job.op == payment_op::refund) {
+    set(c, "refund", "status", "failed");
+    set(c, "refund", "failure_reason", c.charge.decline_code);
+    c.increments = {{"refund_pending", -c.job.amount_minor}};
+    add_event(c, "U", "refund.failed", "refund");
+  } else {
+    set(c, "intent", "pending_op", "");
+  }
+}
+
+} // namespace
+
 std::optional<payment_commit> build_commit(const payment_job& job,
                                            const charge_result& charge) {
   if (charge.outcome == charge_outcome::transient) {
@@ -64,32 +249,43 @@ std::optional<payment_commit> build_commit(const payment_job& job,
   payment_commit out;
   out.job = job;
   out.charge = charge;
-  if (charge.outcome == charge_outcome::declined) {
-    out.events.push_back(event_spec{event_id_for(job.attempt_id, "F"),
-                                    "payment_intent.payment_failed",
-                                    "payment_intent"});
-    return out;
+  bool approved = charge.outcome == charge_outcome::approved;
+  bool attempt = job.op == payment_op::charge
+                 || job.op == payment_op::authorize;
+  if (!approved) {
+    if (attempt) {
+      commit_declined_attempt(out);
+    } else {
+      commit_refused_op(out);
+    }
+  } else {
+    switch (job.op) {
+      case payment_op::charge:
+        if (!commit_charge(out)) {
+          return std::nullopt;
+        }
+        break;
+      case payment_op::authorize:
+        commit_authorization(out);
+        break;
+      case payment_op::capture:
+        if (!commit_capture(out)) {
+          return std::nullopt;
+        }
+        break;
+      case payment_op::void_auth:
+        commit_void(out);
+        break;
+      case payment_op::refund:
+        commit_refund(out);
+        break;
+    }
   }
-  auto fee = fee_minor(job.amount_minor,
-                       fee_schedule{job.fee_bps, job.fee_fixed_minor});
-  if (!fee) {
-    return std::nullopt;
+  if (!job.fence_node.empty() && attempt) {
+    set(out, "intent", "processed_by", job.fence_node);
   }
-  out.fee_minor = *fee;
-  out.transaction_id = "txn_" + id_suffix(job.attempt_id);
-  out.postings = {
-    {receivable_account(job.currency), job.amount_minor, 0},
-    {merchant_pending_account(job.merchant_id, job.currency), 0,
-     job.amount_minor - *fee},
-    {fee_revenue_account(job.currency), 0, *fee},
-  };
-  out.events.push_back(event_spec{event_id_for(job.attempt_id, "S"),
-                                  "payment_intent.succeeded",
-                                  "payment_intent"});
-  if (!job.session_id.empty()) {
-    out.events.push_back(event_spec{event_id_for(job.attempt_id, "C"),
-                                    "checkout.session.completed",
-                                    "checkout.session"});
+  if (!out.postings.empty()) {
+    out.transaction_id = "txn_" + id_suffix(job.attempt_id);
   }
   return out;
 }

@@ -25,11 +25,17 @@ std::string merchant_pending_account(const std::string& merchant_id,
                                      const std::string& currency);
 std::string receivable_account(const std::string& currency);
 std::string fee_revenue_account(const std::string& currency);
+/// Authorisation holds (memo accounts: a hold is not money moved yet).
+std::string network_holds_account(const std::string& currency);
+std::string merchant_held_account(const std::string& merchant_id,
+                                  const std::string& currency);
 
-/// The commit for a final (approved or declined) network answer. Approved:
-/// receivable debited with the amount, merchant pending credited with the net,
-/// fee revenue credited with the fee. Declined: no postings, a failure event.
-/// Returns nullopt for a transient answer or arithmetic overflow.
+/// The commit for a final (approved or declined) network answer to any
+/// payment op: the record fields to set, the balanced postings, the balance
+/// transaction and the events (docs/ledger.md has the postings of each flow).
+/// A declined charge posts nothing; a refused capture, void or refund posts
+/// nothing and leaves the intent as it was. Returns nullopt for a transient
+/// answer or arithmetic overflow.
 std::optional<payment_commit> build_commit(const payment_job& job,
                                            const charge_result& charge);
 

@@ -26,6 +26,9 @@ struct queue_state {
   payment_queue_limits limits;
   uint32_t in_flight = 0;
   bool reading = false;
+  /// False while this node is in a minority (a partition): no reads, no
+  /// take-overs. The majority claims the stream entries meanwhile.
+  bool has_quorum = true;
 };
 
 using self_ptr = caf::stateful_actor<queue_state>*;
@@ -120,6 +123,9 @@ void redispatch_forwarded(self_ptr self, const std::string& node_id) {
 /// Claims the entries a departed member left pending, batch by batch.
 void take_over(self_ptr self, const std::string& consumer) {
   auto& st = self->state;
+  if (!st.has_quorum) {
+    return; // the majority side takes over; we are cut off from it
+  }
   self
     ->request(st.stream, std::chrono::milliseconds{st.limits.read_timeout_ms},
               claim_atom::value, consumer, st.limits.batch_max)
@@ -128,7 +134,8 @@ void take_over(self_ptr self, const std::string& consumer) {
         for (auto& job : jobs) {
           dispatch(self, job);
         }
-        if (jobs.size() == self->state.limits.batch_max) {
+        if (jobs.size() == self->state.limits.batch_max
+            && self->state.has_quorum) {
           take_over(self, consumer);
         }
       },
@@ -137,8 +144,8 @@ void take_over(self_ptr self, const std::string& consumer) {
 
 void read_more(self_ptr self) {
   auto& st = self->state;
-  if (st.reading) {
-    return;
+  if (st.reading || !st.has_quorum) {
+    return; // a read in progress, or a minority: quorum_atom resumes
   }
   auto room = st.limits.in_flight_max - st.in_flight;
   if (room == 0) {
@@ -171,13 +178,21 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
   self->send(self, read_atom::value);
   return {
     [=](read_atom) { read_more(self); },
+    [=](quorum_atom, bool has_quorum) {
+      // Jobs already in flight finish where they are (every step is
+      // idempotent and fenced); only new work stops.
+      self->state.has_quorum = has_quorum;
+      read_more(self);
+    },
     [=](view_atom, cluster_view& view) {
       auto& st = self->state;
       for (auto& id : st.view.node_ids) {
         bool gone = std::find(view.node_ids.begin(), view.node_ids.end(), id)
                     == view.node_ids.end();
         if (gone && id != view.self_id) {
-          take_over(self, id);
+          self->delayed_send(
+            self, std::chrono::milliseconds{st.limits.take_over_delay_ms},
+            claim_atom::value, id);
         }
       }
       auto old_ids = st.view.node_ids;
@@ -187,6 +202,12 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
             == st.view.node_ids.end()) {
           redispatch_forwarded(self, id);
         }
+      }
+    },
+    [=](claim_atom, const std::string& departed) {
+      auto& ids = self->state.view.node_ids;
+      if (std::find(ids.begin(), ids.end(), departed) == ids.end()) {
+        take_over(self, departed); // does nothing without the quorum
       }
     },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.in_flight); },

@@ -43,7 +43,9 @@ using card_network = caf::typed_actor<
 /// Webhook deliveries that are due, and what became of them.
 using delivery_store = caf::typed_actor<
   caf::replies_to<claim_atom, uint32_t>::with<std::vector<webhook_delivery>>,
-  caf::replies_to<record_atom, delivery_report>::with<bool>>;
+  // Outcomes recorded in one round trip (a batch gathered while the
+  // previous batch was being written).
+  caf::replies_to<record_atom, std::vector<delivery_report>>::with<bool>>;
 
 /// Cluster membership in Redis: register with a heartbeat TTL (answers the
 /// registration value, which doubles as the fencing token), keep it alive

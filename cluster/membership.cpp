@@ -1,14 +1,19 @@
 #include "cluster/membership.hpp"
 
+#include "actors/payment_queue.hpp"
+#include "cluster/quorum.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
-#include <iostream>
+#include <exception>
 #include <map>
 #include <set>
 
@@ -31,6 +36,9 @@ struct membership_state {
   std::set<std::string> connecting;
   std::map<std::string, clock_type::time_point> retry_after;
   std::vector<std::string> last_view;
+  /// Unknown until the first members list: the queue holds until then.
+  enum class side { unknown, majority, minority } quorum = side::unknown;
+  bool had_quorum = false;  ///< ever, since this process started
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
@@ -40,9 +48,33 @@ std::chrono::milliseconds timeout(self_ptr self) {
 }
 
 void log_event(const std::string& what) {
-  // Membership changes are rare and operators need them: plain stderr lines
-  // in the node's key=value style.
-  std::cerr << "event=" << what << std::endl;
+  // Membership changes are rare and operators need them: one line each in
+  // the node's key=value style, with the time (to line them up with faults).
+  spdlog::info("event={}", what);
+}
+
+/// Applies the quorum rule to the view `ids` and tells the queue when our
+/// side changes. Sent before the view so a minority never takes over the
+/// entries of the members it just lost.
+void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
+  auto& st = self->state;
+  std::vector<std::string> registered{st.live.begin(), st.live.end()};
+  auto d = decide_quorum(st.cfg.node_id, registered, ids);
+  auto now = d.has_quorum ? membership_state::side::majority
+                          : membership_state::side::minority;
+  if (now == st.quorum) {
+    return;
+  }
+  const char* what = d.has_quorum
+                       ? (st.had_quorum ? "quorum_regained" : "quorum_reached")
+                       : (st.had_quorum ? "quorum_lost" : "quorum_waiting");
+  log_event(std::string{what} + " node=" + st.cfg.node_id + " reachable="
+            + std::to_string(d.reachable) + " registered="
+            + std::to_string(d.registered)
+            + (d.has_quorum ? " payments=on" : " payments=off"));
+  st.quorum = now;
+  st.had_quorum = st.had_quorum || d.has_quorum;
+  self->send(st.queue, quorum_atom::value, d.has_quorum);
 }
 
 /// Members that are both registered and reachable, plus ourselves.
@@ -57,6 +89,7 @@ void push_view(self_ptr self) {
     }
   }
   std::sort(ids.begin(), ids.end());
+  update_quorum(self, ids);
   for (auto& id : ids) {
     view.node_ids.push_back(id);
     view.routers.push_back(id == st.cfg.node_id ? st.router : st.routers[id]);
@@ -78,7 +111,16 @@ void connect(self_ptr self, const std::string& id, const std::string& address) {
     return;
   }
   auto host = address.substr(0, colon);
-  auto port = static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
+  int port_number = 0;
+  try {
+    port_number = std::stoi(address.substr(colon + 1));
+  } catch (const std::exception&) {
+    return; // a malformed registration; nothing to dial
+  }
+  if (port_number < 1 || port_number > 65535) {
+    return;
+  }
+  auto port = static_cast<uint16_t>(port_number);
   self->state.connecting.insert(id);
   caf::actor me = caf::actor_cast<caf::actor>(self);
   // remote_actor blocks until the BASP handshake ends, so it runs on a
@@ -104,7 +146,8 @@ void update(self_ptr self, const std::vector<member_info>& members) {
     if (wait != st.retry_after.end() && wait->second > now) {
       continue;
     }
-    connect(self, m.node_id, m.cluster_address);
+    connect(self, m.node_id,
+            dial_address(st.cfg.routes, m.node_id, m.cluster_address));
   }
   for (auto i = st.routers.begin(); i != st.routers.end();) {
     if (st.live.count(i->first) == 0) {
@@ -164,6 +207,9 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
   st.queue = std::move(queue);
   st.registration = std::move(registration);
   self->send(st.router, fence_atom::value, st.cfg.node_id, st.registration);
+  // No payment work before we know our side: a node (re)starting into a
+  // cluster must first reach a majority of the registered members.
+  self->send(st.queue, quorum_atom::value, false);
   self->set_down_handler([=](const caf::down_msg& msg) {
     auto& s = self->state;
     for (auto i = s.routers.begin(); i != s.routers.end(); ++i) {

@@ -7,8 +7,12 @@
 // hung node, within the TTL) or at once when its connection drops (a killed
 // node). A node whose own registration expired joins again under a new
 // epoch and fences everything it started before (see the commit step).
+// A node that reaches at most half of the registered members (a partition
+// that left it in the minority, see quorum.hpp) tells the payment queue to
+// stop taking work until it is back in a majority.
 
 #include "actors/ports.hpp"
+#include "cluster/peer_routes.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -23,6 +27,8 @@ struct membership_settings {
   uint32_t heartbeat_interval_ms = 500;
   uint32_t request_timeout_ms = 2'000;
   uint32_t reconnect_delay_ms = 1'000;  ///< after a failed connection
+  /// Peer id -> address to dial instead of the registered one (a proxy).
+  peer_routes routes;
 };
 
 /// `registration` is the value of our first join. Answers

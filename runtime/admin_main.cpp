@@ -7,6 +7,14 @@
 // checks that every ledger transaction balances, that no transaction id
 // appears twice and that ledger:balances equals the balances recomputed from
 // ledger:transactions; prints a short report.
+// It also checks that each merchant:<id>:balances hash equals that
+// merchant's accounts recomputed from the stream.
+//   psp-admin --redis HOST:PORT reconcile --card-network-url URL
+//             [--from S --to S] [--grace-s 300]
+//   psp-admin --redis HOST:PORT statement --merchant ID --from S --to S
+//             [--format json|csv|html]
+// (runtime/admin_reports.hpp: reconciliation report / merchant statement;
+// reconcile exits 1 when it finds differences.)
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -15,7 +23,9 @@
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/redis_connection.hpp"
+#include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
+#include "runtime/merchant_balance_check.hpp"
 
 #include <iostream>
 #include <map>
@@ -40,7 +50,11 @@ constexpr size_t ledger_batch_max = 1'000;
 int usage() {
   std::cerr << "usage: psp-admin --redis HOST:PORT create-merchant --name NAME"
                " [--fee-bps N] [--fee-fixed-minor N]\n"
-               "       psp-admin --redis HOST:PORT verify-ledger\n";
+               "       psp-admin --redis HOST:PORT verify-ledger\n"
+               "       psp-admin --redis HOST:PORT reconcile"
+               " --card-network-url URL [--from S --to S] [--grace-s N]\n"
+               "       psp-admin --redis HOST:PORT statement --merchant ID"
+               " --from S --to S [--format json|csv|html]\n";
   return exit_usage;
 }
 
@@ -65,6 +79,7 @@ int create_merchant(psp::redis::connection& conn,
       opts["--fee-fixed-minor"], "key_hash", hash, "created",
       std::to_string(psp::unix_now_s())},
      {"SET", psp::keys::api_key(hash), id},
+     {"SADD", psp::keys::merchants, id},
      {"EXEC"}});
   if (!res || !res->back().is_array()) {
     std::cerr << "psp-admin: cannot write to Redis at " << opts["--redis"]
@@ -113,19 +128,38 @@ psp::ledger::ledger_transaction to_transaction(const value& entry) {
 /// entry, read in one MULTI. A payment commit writes its entry and its
 /// balance changes in one Lua script, so the balances match exactly the
 /// entries up to that id, even while payments keep committing.
+/// The same MULTI reads the mirror hash of each of `merchants` into
+/// `merchant_hashes`.
 std::variant<std::pair<psp::ledger::stored_balances, std::string>, read_failure>
-read_snapshot(psp::redis::connection& conn) {
-  auto res = conn.pipeline({{"MULTI"},
-                            {"HGETALL", psp::keys::balances},
-                            {"XREVRANGE", psp::keys::ledger_stream, "+", "-",
-                             "COUNT", "1"},
-                            {"EXEC"}});
+read_snapshot(psp::redis::connection& conn,
+              const std::vector<std::string>& merchants,
+              psp::ledger::merchant_balance_hashes& merchant_hashes) {
+  std::vector<std::vector<std::string>> commands{
+    {"MULTI"},
+    {"HGETALL", psp::keys::balances},
+    {"XREVRANGE", psp::keys::ledger_stream, "+", "-", "COUNT", "1"}};
+  for (auto& m : merchants) {
+    commands.push_back({"HGETALL", psp::keys::merchant_balances(m)});
+  }
+  commands.push_back({"EXEC"});
+  auto res = conn.pipeline(commands);
   if (!res) {
     return read_failure{exit_unreachable, conn.last_error()};
   }
   auto& exec = res->back();
-  if (!exec.is_array() || exec.elements.size() != 2) {
+  if (!exec.is_array() || exec.elements.size() != 2 + merchants.size()) {
     return reply_failure(exec, "MULTI/EXEC");
+  }
+  for (size_t i = 0; i < merchants.size(); ++i) {
+    auto& mirror = exec.elements[2 + i];
+    if (mirror.is_error()) {
+      return reply_failure(mirror, psp::keys::merchant_balances(merchants[i]));
+    }
+    auto& stored = merchant_hashes[merchants[i]];
+    for (size_t k = 0; k + 1 < mirror.elements.size(); k += 2) {
+      stored[mirror.elements[k].text()]
+        = psp::ledger::parse_balance(mirror.elements[k + 1].text());
+    }
   }
   auto& hash = exec.elements[0];
   auto& last = exec.elements[1];
@@ -183,13 +217,46 @@ read_transactions(psp::redis::connection& conn, const std::string& last_id) {
   return out;
 }
 
+/// Merchants whose mirror hash is checked: the index set and every merchant
+/// that has an account in ledger:balances (also those created before the
+/// index existed).
+std::variant<std::vector<std::string>, read_failure>
+known_merchants(psp::redis::connection& conn) {
+  auto res = conn.pipeline({{"SMEMBERS", psp::keys::merchants},
+                            {"HKEYS", psp::keys::balances}});
+  if (!res) {
+    return read_failure{exit_unreachable, conn.last_error()};
+  }
+  auto& index = (*res)[0];
+  auto& accounts = (*res)[1];
+  if (index.is_error() || accounts.is_error()) {
+    return reply_failure(index.is_error() ? index : accounts,
+                         "the merchant list");
+  }
+  std::set<std::string> ids;
+  for (auto& e : index.elements) {
+    ids.insert(e.text());
+  }
+  for (auto& e : accounts.elements) {
+    if (auto id = psp::ledger::merchant_of_account(e.text())) {
+      ids.insert(*id);
+    }
+  }
+  return std::vector<std::string>{ids.begin(), ids.end()};
+}
+
 int verify_ledger(psp::redis::connection& conn, const std::string& where) {
   auto fail = [&](const read_failure& f) {
     std::cerr << "psp-admin: cannot read the ledger at " << where << ": "
               << f.message << '\n';
     return f.exit_code;
   };
-  auto snapshot = read_snapshot(conn);
+  auto merchants = known_merchants(conn);
+  if (auto* f = std::get_if<read_failure>(&merchants)) {
+    return fail(*f);
+  }
+  psp::ledger::merchant_balance_hashes merchant_hashes;
+  auto snapshot = read_snapshot(conn, std::get<0>(merchants), merchant_hashes);
   if (auto* f = std::get_if<read_failure>(&snapshot)) {
     return fail(*f);
   }
@@ -199,8 +266,24 @@ int verify_ledger(psp::redis::connection& conn, const std::string& where) {
     return fail(*f);
   }
   auto report = psp::ledger::check_ledger(std::get<0>(transactions), balances);
-  std::cout << psp::ledger::format_report(report) << std::flush;
-  return report.consistent() ? 0 : exit_inconsistent;
+  auto mirrors = psp::ledger::check_merchant_balances(std::get<0>(transactions),
+                                                      merchant_hashes);
+  // One verdict for both checks: the ledger report without its own result
+  // line, the merchant mirrors, then the overall result.
+  auto text = psp::ledger::format_report(report);
+  text.erase(text.rfind("result: "));
+  bool consistent = report.consistent() && mirrors.consistent();
+  std::cout << text << psp::ledger::format_merchant_report(mirrors)
+            << (consistent ? std::string{"result: consistent\n"}
+                           : "result: INCONSISTENT ("
+                               + std::to_string(report.problems.size())
+                               + " transaction problems, "
+                               + std::to_string(report.differences.size())
+                               + " balance differences, "
+                               + std::to_string(mirrors.differences.size())
+                               + " merchant balance differences)\n")
+            << std::flush;
+  return consistent ? 0 : exit_inconsistent;
 }
 
 } // namespace
@@ -226,6 +309,10 @@ int main(int argc, char** argv) {
   if (command == "create-merchant") {
     opts.insert({{"--fee-bps", "290"}, {"--fee-fixed-minor", "30"}});
     allowed.insert({"--name", "--fee-bps", "--fee-fixed-minor"});
+  } else if (command == "reconcile") {
+    allowed.insert({"--card-network-url", "--from", "--to", "--grace-s"});
+  } else if (command == "statement") {
+    allowed.insert({"--merchant", "--from", "--to", "--format"});
   } else if (command != "verify-ledger") {
     return usage();
   }
@@ -243,6 +330,12 @@ int main(int argc, char** argv) {
   psp::redis::connection conn{*where, redis_timeout_ms};
   if (command == "create-merchant") {
     return create_merchant(conn, opts);
+  }
+  if (command == "reconcile") {
+    return psp::admin::reconcile_command(conn, opts);
+  }
+  if (command == "statement") {
+    return psp::admin::statement_command(conn, opts);
   }
   return verify_ledger(conn, opts["--redis"]);
 }

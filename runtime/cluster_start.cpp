@@ -131,6 +131,7 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
   m.node_id = cfg.node_id;
   m.cluster_address = address;
   m.heartbeat_interval_ms = cfg.heartbeat_interval_ms;
+  m.routes = cfg.cluster_peer_route_map;
   out.membership = spawn_membership(sys, m, registry, router, queue,
                                     registration);
   return 0;

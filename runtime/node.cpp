@@ -1,6 +1,8 @@
 #include "runtime/node.hpp"
 
 #include "runtime/cluster_start.hpp"
+#include "runtime/report_service.hpp"
+#include "runtime/report_wiring.hpp"
 
 #include "actors/clock.hpp"
 #include "actors/dead_letter.hpp"
@@ -22,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -128,7 +131,14 @@ int run_node(node_config& cfg) {
                                           "psp object ids");
   api_cfg.idempotency_lease_ms = cfg.idempotency_lease_ms;
   api_cfg.idempotency_ttl_s = cfg.idempotency_ttl_s;
+  // A waiting request should answer while it still holds its key's lease.
+  api_cfg.rate_limit_per_s = cfg.rate_limit_per_s;
+  api_cfg.rate_limit_burst = cfg.rate_limit_burst;
+  api_cfg.confirm_wait_ms = std::min(cfg.confirm_wait_ms,
+                                     cfg.idempotency_lease_ms / 2);
   http::api_context ctx{pool, *vault, api_cfg};
+  report_service reports{pool, report_settings(cfg, "admin_api")};
+  ctx.reports = &reports;
   http::server_settings srv_cfg{cfg.http_host, cfg.http_port, cfg.http_threads};
   http::api_server server{ctx, srv_cfg};
   if (!server.bind(err)) {
@@ -164,6 +174,9 @@ int run_node(node_config& cfg) {
       actors.all.insert(actors.all.begin(), {cluster.membership,
                                              cluster.registry});
     }
+    // Its own thread and Redis connection: blocking reads stay off CAF.
+    recon_scheduler scheduler{scheduler_settings_of(cfg, where)};
+    scheduler.start();
     std::thread http_thread{[&] { server.serve(); }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
@@ -181,6 +194,7 @@ int run_node(node_config& cfg) {
     }
     server.stop();
     http_thread.join();
+    scheduler.stop();
     for (auto& a : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

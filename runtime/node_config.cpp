@@ -8,9 +8,12 @@
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/redis_connection.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 namespace psp {
@@ -18,6 +21,14 @@ namespace psp {
 node_config::node_config() {
   add_message_types<caf::id_block::psp>();
   load<caf::io::middleman>();
+  // CAF 0.17 defaults to max(4, cores) workers that poll every 50 us after
+  // each job; on small machines that is pure overhead (measured in
+  // docs/performance.md: -20..35 % CPU per payment). One worker per core,
+  // and idle workers back off to 1 ms. Both stay overridable (ini, CLI).
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  set("scheduler.max-threads", static_cast<size_t>(cores));
+  set("work-stealing.moderate-sleep-duration",
+      caf::timespan{std::chrono::milliseconds{1}});
   opt_group{custom_options_, "psp"}
     .add(http_host, "http-host", "address the HTTP adapter listens on")
     .add(http_port, "http-port", "HTTP port (0: any free port)")
@@ -52,6 +63,8 @@ node_config::node_config() {
     .add(cluster_port, "cluster-port",
          "CAF cluster port (0: run alone, no membership)")
     .add(seeds, "seeds", "cluster endpoints host:port,... to check at start")
+    .add(cluster_peer_routes, "cluster-peer-routes",
+         "peer id=host:port,... dialed instead of the registered address")
     .add(heartbeat_interval_ms, "heartbeat-interval-ms",
          "how often this node renews its registration")
     .add(heartbeat_ttl_ms, "heartbeat-ttl-ms",
@@ -61,7 +74,18 @@ node_config::node_config() {
     .add(idempotency_lease_ms, "idempotency-lease-ms",
          "an Idempotency-Key claim left by a crash frees after this long")
     .add(idempotency_ttl_s, "idempotency-ttl-s",
-         "stored idempotent answers are replayed for this long");
+         "stored idempotent answers are replayed for this long")
+    .add(confirm_wait_ms, "confirm-wait-ms",
+         "confirm/capture/cancel/refund wait this long for the outcome")
+    .add(reconcile_interval_s, "reconcile-interval-s",
+         "reconcile and write statements for each period this long "
+         "(0: never)")
+    .add(reconcile_grace_s, "reconcile-grace-s",
+         "counterparts this far outside a period still match")
+    .add(rate_limit_per_s, "rate-limit-per-s",
+         "API requests per second per merchant on this node (0: no limit)")
+    .add(rate_limit_burst, "rate-limit-burst",
+         "requests allowed at once above the rate (0: one second's worth)");
 }
 
 bool parse_schedule(const std::string& text, std::vector<int64_t>& out) {
@@ -175,6 +199,25 @@ bool node_config::finish(std::string& err) {
   if (idempotency_lease_ms < 1'000 || idempotency_ttl_s < 60) {
     err = "psp.idempotency-lease-ms must be >= 1000 and "
           "psp.idempotency-ttl-s >= 60";
+    return false;
+  }
+  if (reconcile_interval_s < 0 || reconcile_interval_s > 31 * 86'400
+      || reconcile_grace_s < 0 || reconcile_grace_s > 86'400) {
+    err = "psp.reconcile-interval-s must be 0..2678400 and "
+          "psp.reconcile-grace-s 0..86400";
+    return false;
+  }
+  std::string routes_err;
+  if (!parse_peer_routes(cluster_peer_routes, cluster_peer_route_map,
+                         routes_err)) {
+    err = "psp.cluster-peer-routes must be id=host:port,...: " + routes_err;
+    return false;
+  }
+  if (!cluster_peer_route_map.empty()
+      && caf::get_or(*this, "middleman.enable-automatic-connections", false)) {
+    // CAF would open direct connections around the routes (a proxy).
+    err = "psp.cluster-peer-routes needs "
+          "middleman.enable-automatic-connections=false";
     return false;
   }
   if (node_id.empty()) {

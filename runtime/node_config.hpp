@@ -4,6 +4,8 @@
 // in its name and a help text, from caf-application.ini or --psp.* flags,
 // validated once at start-up.
 
+#include "cluster/peer_routes.hpp"
+
 #include <caf/actor_system_config.hpp>
 
 #include <cstdint>
@@ -38,22 +40,36 @@ public:
   uint32_t backoff_base_ms = 200;
   uint32_t backoff_max_ms = 5'000;
   uint32_t reclaim_idle_ms = 30'000;
-  uint32_t payment_idle_ms = 30'000;
+  uint32_t payment_idle_ms = 2'000;
   uint32_t in_flight_max = 512;
   uint32_t idempotency_lease_ms = 60'000;
   uint32_t webhook_lease_ms = 60'000;
   std::string cluster_host = "127.0.0.1";
   uint16_t cluster_port = 0;       ///< 0: no cluster (single node)
   std::string seeds;               ///< host:port,... checked at start-up
+  /// "id=host:port,...": dial these peers there instead of their registered
+  /// address (a fault-injecting proxy); empty: no overrides.
+  std::string cluster_peer_routes;
   uint32_t heartbeat_interval_ms = 500;
   uint32_t heartbeat_ttl_ms = 2'500;
   int64_t idempotency_ttl_s = 24 * 3600;
+  uint32_t confirm_wait_ms = 3'000;
+  /// Scheduled reconciliation and statements: period length (0: off).
+  int64_t reconcile_interval_s = 3'600;
+  /// How far outside a period a counterpart still matches; a period is
+  /// reconciled only once this long has passed after its end.
+  int64_t reconcile_grace_s = 300;
+  uint32_t rate_limit_per_s = 0;
+  uint32_t rate_limit_burst = 0;
 
   /// Checks values and fills defaults; false with a message on error.
   bool finish(std::string& err);
 
   /// The parsed webhook schedule (delays in ms between tries).
   std::vector<int64_t> webhook_schedule_ms;
+
+  /// The parsed cluster-peer-routes.
+  peer_routes cluster_peer_route_map;
 };
 
 /// Parses "0s,5s,5m,2h,250ms" into milliseconds; false on a bad item.

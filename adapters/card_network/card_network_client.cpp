@@ -59,11 +59,23 @@ bool split_card(const std::string& plain, std::string& pan, int& month,
   return true;
 }
 
-charge_result interpret(const httplib::Result& res) {
+charge_result interpret(const httplib::Result& res, payment_op op) {
   if (!res) {
     return transient("card network: " + httplib::to_string(res.error()));
   }
   auto body = json::parse(res->body, nullptr, false);
+  bool follow_up = op == payment_op::capture || op == payment_op::void_auth
+                   || op == payment_op::refund;
+  if (follow_up && (res->status == 400 || res->status == 404)
+      && body.is_object() && body["error"].is_object()) {
+    // A capture, void or refund the network refuses for good (already
+    // captured, voided, over the refundable amount): a final answer.
+    charge_result out;
+    out.outcome = charge_outcome::declined;
+    out.decline_code = body["error"].value("code", "network_refused");
+    out.message = body["error"].value("message", "The card network refused.");
+    return out;
+  }
   if (res->status == 200 && body.is_object()) {
     charge_result out;
     out.outcome = charge_outcome::approved;
@@ -82,6 +94,30 @@ charge_result interpret(const httplib::Result& res) {
   return transient("card network answered HTTP " + std::to_string(res->status));
 }
 
+/// Capture, void or refund of an earlier charge at the network.
+charge_result follow_up(httplib::Client& http, const httplib::Headers& headers,
+                        const charge_request& req) {
+  std::string path;
+  json body = json::object();
+  switch (req.op) {
+    case payment_op::capture:
+      path = "/v1/charges/" + req.network_ref + "/capture";
+      body["amount"] = req.amount_minor;
+      break;
+    case payment_op::void_auth:
+      path = "/v1/charges/" + req.network_ref + "/void";
+      break;
+    default:
+      path = "/v1/refunds";
+      body["charge"] = req.network_ref;
+      body["amount"] = req.amount_minor;
+      break;
+  }
+  auto res = http.Post(path, headers, body.dump(), "application/json");
+  crash_point("after_network_answer");
+  return interpret(res, req.op);
+}
+
 card_network::behavior_type
 client_worker(card_network::stateful_pointer<client_state> self,
               client_settings cfg, crypto::card_vault vault) {
@@ -96,6 +132,16 @@ client_worker(card_network::stateful_pointer<client_state> self,
   return {
     [=](charge_atom, const charge_request& req) -> charge_result {
       auto& s = self->state;
+      // PSP_TEST_BREAK=network_idempotency sends a fresh key per try: a
+      // deliberately broken guarantee that the fault checker must catch.
+      httplib::Headers headers{
+        {"Idempotency-Key", break_network_idempotency()
+                              ? req.attempt_id + "-" + crypto::random_base62(8)
+                              : req.attempt_id}};
+      if (req.op == payment_op::capture || req.op == payment_op::void_auth
+          || req.op == payment_op::refund) {
+        return follow_up(*s.http, headers, req);
+      }
       auto plain = s.vault->open(req.sealed_card, req.attempt_id);
       std::string pan;
       int month = 0;
@@ -107,17 +153,12 @@ client_worker(card_network::stateful_pointer<client_state> self,
       json body{{"amount", req.amount_minor}, {"currency", req.currency},
                 {"card_number", pan},          {"exp_month", month},
                 {"exp_year", year},            {"merchant", req.merchant_id},
-                {"reference", req.intent_id}};
-      // PSP_TEST_BREAK=network_idempotency sends a fresh key per try: a
-      // deliberately broken guarantee that the fault checker must catch.
-      httplib::Headers headers{
-        {"Idempotency-Key", break_network_idempotency()
-                              ? req.attempt_id + "-" + crypto::random_base62(8)
-                              : req.attempt_id}};
+                {"reference", req.intent_id},
+                {"capture", req.op != payment_op::authorize}};
       auto res = s.http->Post("/v1/charges", headers, body.dump(),
                               "application/json");
       crash_point("after_network_answer");
-      return interpret(res);
+      return interpret(res, req.op);
     },
   };
 }

@@ -4,6 +4,7 @@
 // the merchant key cache and counters for /metrics.
 
 #include "adapters/crypto/card_vault.hpp"
+#include "adapters/http/rate_limiter.hpp"
 #include "adapters/redis/connection_pool.hpp"
 
 #include <atomic>
@@ -16,6 +17,8 @@
 
 namespace psp::http {
 
+class operator_reports;
+
 struct api_settings {
   std::string public_url;            ///< base of hosted page URLs
   std::string admin_token;           ///< empty: admin API disabled
@@ -27,6 +30,13 @@ struct api_settings {
   int64_t default_fee_fixed_minor = 30;
   uint32_t idempotency_lease_ms = 60'000; ///< a crashed claim frees after this
   int64_t idempotency_ttl_s = 24 * 3600;  ///< stored answers kept this long
+  /// How long confirm, capture, cancel and refund wait for the network's
+  /// outcome before answering with the object as it stands (processing).
+  uint32_t confirm_wait_ms = 3'000;
+  /// API requests per second and merchant on this node (0: unlimited), and
+  /// the burst allowed above it.
+  uint32_t rate_limit_per_s = 0;
+  uint32_t rate_limit_burst = 0;
 };
 
 struct merchant_info {
@@ -48,13 +58,19 @@ class api_context {
 public:
   api_context(redis::connection_pool& pool, crypto::card_vault vault,
               api_settings settings)
-    : redis(pool), vault(std::move(vault)), settings(std::move(settings)) {
+    : redis(pool), vault(std::move(vault)), settings(std::move(settings)),
+      limiter(this->settings.rate_limit_per_s,
+              this->settings.rate_limit_burst) {
   }
 
   redis::connection_pool& redis;
   const crypto::card_vault vault;
   const api_settings settings;
   api_counters counters;
+  /// Reconciliation and statements (admin API); set by the node before the
+  /// server starts, null when not wired.
+  operator_reports* reports = nullptr;
+  rate_limiter limiter;
 
   /// Cached API key -> merchant (keys are looked up by their SHA-256).
   std::optional<merchant_info> cached_merchant(const std::string& key_hash);

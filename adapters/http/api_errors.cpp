@@ -38,6 +38,15 @@ api_error not_found(const std::string& what, const std::string& id) {
   return e;
 }
 
+api_error unexpected_state(const std::string& what,
+                           const std::string& status) {
+  api_error e;
+  e.message = "You cannot " + what + " this PaymentIntent because it has a "
+              "status of " + status + ".";
+  e.code = "payment_intent_unexpected_state";
+  return e;
+}
+
 api_error unavailable(const std::string& what) {
   api_error e;
   e.status = 503;
@@ -54,6 +63,15 @@ void write_error(httplib::Response& res, const api_error& err) {
   }
   if (!err.code.empty()) {
     body["code"] = err.code;
+  }
+  if (!err.decline_code.empty()) {
+    body["decline_code"] = err.decline_code;
+  }
+  if (!err.payment_intent_json.empty()) {
+    auto pi = nlohmann::json::parse(err.payment_intent_json, nullptr, false);
+    if (!pi.is_discarded()) {
+      body["payment_intent"] = std::move(pi);
+    }
   }
   res.status = err.status;
   res.set_content(nlohmann::json{{"error", body}}.dump(), "application/json");

@@ -18,7 +18,12 @@ struct api_error {
   std::string message;
   std::string param;   ///< empty: omitted
   std::string code;    ///< empty: omitted
+  std::string decline_code;         ///< card errors; empty: omitted
+  std::string payment_intent_json;  ///< the intent, serialized; empty: omitted
 };
+
+/// 400 payment_intent_unexpected_state for an op the status does not allow.
+api_error unexpected_state(const std::string& what, const std::string& status);
 
 api_error invalid_param(std::string param, std::string message);
 api_error missing_param(const std::string& param);

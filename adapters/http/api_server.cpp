@@ -77,10 +77,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   });
   add_checkout_routes(srv, ctx_);
   add_payment_intent_routes(srv, ctx_);
+  add_refund_routes(srv, ctx_);
+  add_balance_routes(srv, ctx_);
   add_webhook_endpoint_routes(srv, ctx_);
   add_event_routes(srv, ctx_);
   add_hosted_page_routes(srv, ctx_);
   add_operations_routes(srv, ctx_);
+  add_report_routes(srv, ctx_);
 }
 
 api_server::~api_server() {

@@ -300,7 +300,8 @@ parse_checkout_request(const json& params, int64_t now_s,
   if (auto err = reject_unknown(
         params, {"mode", "line_items", "success_url", "cancel_url",
                  "metadata", "client_reference_id", "customer_email",
-                 "expires_at", "payment_method_types", "expand"})) {
+                 "expires_at", "payment_method_types", "expand",
+                 "payment_intent_data"})) {
     return *err;
   }
   checkout_request out;
@@ -312,6 +313,32 @@ parse_checkout_request(const json& params, int64_t now_s,
   }
   if (auto err = parse_extras(params, now_s, default_ttl_s, out)) {
     return *err;
+  }
+  if (params.contains("payment_intent_data")) {
+    auto& pid = params["payment_intent_data"];
+    if (!pid.is_object()) {
+      return invalid_param("payment_intent_data",
+                           "Invalid object: payment_intent_data.");
+    }
+    if (auto err = reject_unknown(pid, {"capture_method"})) {
+      err->param = "payment_intent_data[" + err->param + "]";
+      err->message = "Received unknown parameter: " + err->param;
+      return *err;
+    }
+    auto cm = string_param(pid, "payment_intent_data[capture_method]",
+                           "capture_method");
+    if (auto* err = std::get_if<api_error>(&cm)) {
+      return *err;
+    }
+    auto& method = std::get<std::string>(cm);
+    if (method == "manual") {
+      out.capture_method = "manual";
+    } else if (!method.empty() && method != "automatic"
+               && method != "automatic_async") {
+      return invalid_param("payment_intent_data[capture_method]",
+                           "Invalid capture_method: must be one of "
+                           "automatic, automatic_async or manual.");
+    }
   }
   return out;
 }

@@ -23,6 +23,7 @@ struct checkout_request {
   std::string customer_email;
   std::string metadata_json;
   int64_t expires_at_s = 0;
+  std::string capture_method = "automatic"; ///< payment_intent_data[...]
 };
 
 /// Checks every parameter as Stripe does (mode=payment only; line_items with

@@ -6,6 +6,8 @@
 #include "adapters/http/routes.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/payment_logic.hpp"
+#include "adapters/redis/scripts.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 
@@ -37,52 +39,62 @@ void create_session(api_context& ctx, const httplib::Request& req,
   auto& co = std::get<checkout_request>(parsed);
   auto cs_id = object_id("cs_test_");
   auto pi_id = object_id("pi_");
-  auto conn = ctx.redis.acquire();
-  if (ids_are_derived()) {
-    // A re-run of an Idempotency-Key request whose answer was lost: the
-    // session exists already; answer with it rather than make another.
-    auto existing = conn->query({"HGETALL", keys::session(cs_id)});
-    if (!existing) {
-      return write_error(res, unavailable("Creating checkout sessions"));
-    }
-    if (!existing->elements.empty()) {
-      return write_json(res,
-                        render::checkout_session(to_fields(*existing)).dump());
-    }
-  }
   auto url = ctx.settings.public_url + "/pay/" + cs_id;
   auto now_text = std::to_string(now);
-  auto now_ms = std::to_string(unix_now_ms());
   auto amount = std::to_string(co.amount_total_minor);
-  // Session and intent are written together (MULTI/EXEC in one round trip):
-  // a reader never sees one without the other.
-  std::vector<std::vector<std::string>> cmds{
-    {"MULTI"},
-    {"HSET", keys::session(cs_id), "id", cs_id, "merchant", merchant.id,
-     "merchant_name", merchant.name, "intent", pi_id, "status", "open",
-     "payment_status", "unpaid", "amount_total", amount, "currency",
-     co.currency, "line_items", co.line_items_json, "success_url",
-     co.success_url, "cancel_url", co.cancel_url, "client_reference_id",
-     co.client_reference_id, "customer_email", co.customer_email, "metadata",
-     co.metadata_json, "expires_at", std::to_string(co.expires_at_s),
-     "created", now_text, "url", url},
-    {"HSET", keys::intent(pi_id), "id", pi_id, "merchant", merchant.id,
-     "session", cs_id, "amount", amount, "currency", co.currency, "status",
-     "requires_payment_method", "created", now_text, "metadata",
-     co.metadata_json, "fee_bps", std::to_string(merchant.fee_bps),
-     "fee_fixed_minor", std::to_string(merchant.fee_fixed_minor)},
-    // Lists are ordered by these scores: milliseconds, so that sessions
-    // created one after the other keep their order.
-    {"ZADD", keys::merchant_sessions(merchant.id), now_ms, cs_id},
-    {"ZADD", keys::merchant_intents(merchant.id), now_ms, pi_id},
-    {"EXEC"},
-    {"HGETALL", keys::session(cs_id)}};
-  auto out = conn->query_all(cmds);
-  if (!out || !(*out)[cmds.size() - 2].is_array()) {
+  std::vector<std::string> cs_fields{
+    "id", cs_id, "merchant", merchant.id, "merchant_name", merchant.name,
+    "intent", pi_id, "status", "open", "payment_status", "unpaid",
+    "amount_total", amount, "currency", co.currency, "line_items",
+    co.line_items_json, "success_url", co.success_url, "expires_at",
+    std::to_string(co.expires_at_s), "created", now_text, "url", url};
+  // Optional fields only when given: small hashes stay compact in Redis.
+  for (auto& [field, value] :
+       {std::pair{"cancel_url", &co.cancel_url},
+        std::pair{"client_reference_id", &co.client_reference_id},
+        std::pair{"customer_email", &co.customer_email}}) {
+    if (!value->empty()) {
+      cs_fields.insert(cs_fields.end(), {field, *value});
+    }
+  }
+  if (co.metadata_json != "{}") {
+    cs_fields.insert(cs_fields.end(), {"metadata", co.metadata_json});
+  }
+  std::vector<std::string> args{std::to_string(unix_now_ms()),
+                                std::to_string(cs_fields.size())};
+  args.insert(args.end(), cs_fields.begin(), cs_fields.end());
+  args.insert(args.end(),
+              {"id", pi_id, "merchant", merchant.id, "session", cs_id,
+               "amount", amount, "currency", co.currency, "status",
+               "requires_payment_method", "created", now_text,
+               "capture_method", co.capture_method, "fee_bps",
+               std::to_string(merchant.fee_bps), "fee_fixed_minor",
+               std::to_string(merchant.fee_fixed_minor)});
+  if (co.metadata_json != "{}") {
+    args.insert(args.end(), {"metadata", co.metadata_json});
+  }
+  // Session and intent are written together in one step: a reader never
+  // sees one without the other. Lists are ordered by the ms score.
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(*conn, redis::create_session_script(),
+                         {keys::session(cs_id), keys::intent(pi_id),
+                          keys::merchant_sessions(merchant.id),
+                          keys::merchant_intents(merchant.id)},
+                         args);
+  conn.reset();
+  if (!out || out->is_error() || !out->is_array()
+      || out->elements.size() != 2) {
     return write_error(res, unavailable("Creating checkout sessions"));
   }
+  if (out->elements[0].text() == "exists") {
+    // A re-run of an Idempotency-Key request whose answer was lost: answer
+    // with the session the first run made.
+    return write_json(
+      res, render::checkout_session(to_fields(out->elements[1])).dump());
+  }
   ++ctx.counters.sessions_created;
-  write_json(res, render::checkout_session(to_fields(out->back())).dump());
+  write_json(res,
+             render::checkout_session(to_fields(out->elements[1])).dump());
 }
 
 /// Reads a merchant's own session; 404 for anyone else's.
@@ -157,12 +169,64 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
                     .dump());
 }
 
+void expire_session(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  if (auto err = reject_unknown(std::get<json>(body), {})) {
+    return write_error(res, *err);
+  }
+  auto f = load_session(ctx, merchant, req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&f)) {
+    return write_error(res, *err);
+  }
+  auto& cs = std::get<render::fields>(f);
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(
+    *conn, redis::expire_session_script(),
+    {keys::session(cs["id"]), keys::intent(cs["intent"]), keys::event_stream,
+     keys::deliveries_due},
+    {std::to_string(unix_now_s()), std::to_string(unix_now_ms()),
+     event_id_for(cs["id"], "E"), merchant.id});
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
+    return write_error(res, unavailable("Expiring checkout sessions"));
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "state" || verdict == "busy") {
+    api_error e;
+    e.message = verdict == "busy"
+                  ? "This Checkout Session has a payment in progress and "
+                    "cannot be expired now."
+                  : "Only Checkout Sessions with a status of open can be "
+                    "expired; this one is "
+                      + out->elements[1].text() + ".";
+    e.code = "checkout_session_unexpected_state";
+    return write_error(res, e);
+  }
+  auto now = conn->query({"HGETALL", keys::session(cs["id"])});
+  if (!now) {
+    return write_error(res, unavailable("Reading checkout sessions"));
+  }
+  write_json(res, render::checkout_session(to_fields(*now)).dump());
+}
+
 } // namespace
 
 void add_checkout_routes(httplib::Server& srv, api_context& ctx) {
   post_idempotent(srv, ctx, "/v1/checkout/sessions",
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     create_session(ctx, req, res);
+                  });
+  post_idempotent(srv, ctx, R"(/v1/checkout/sessions/([A-Za-z0-9_]+)/expire)",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    expire_session(ctx, req, res);
                   });
   srv.Get("/v1/checkout/sessions",
           [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -32,20 +32,18 @@ struct session_view {
 std::variant<session_view, int> load_view(api_context& ctx,
                                           const std::string& id) {
   auto conn = ctx.redis.acquire();
-  auto cs = conn->query({"HGETALL", keys::session(id)});
-  if (!cs) {
+  auto out = redis::eval(*conn, redis::load_session_view_script(),
+                         {keys::session(id)}, {});
+  if (!out || out->is_error() || !out->is_array()
+      || out->elements.size() != 2) {
     return 503;
   }
   session_view v;
-  v.cs = to_fields(*cs);
+  v.cs = to_fields(out->elements[0]);
   if (v.cs.empty()) {
     return 404;
   }
-  auto pi = conn->query({"HGETALL", keys::intent(v.cs["intent"])});
-  if (!pi) {
-    return 503;
-  }
-  v.pi = to_fields(*pi);
+  v.pi = to_fields(out->elements[1]);
   apply_lazy_expiry(v.cs, unix_now_s());
   return v;
 }
@@ -136,6 +134,8 @@ void submit_payment(api_context& ctx, session_view& v,
   job.currency = v.pi["currency"];
   job.fee_bps = static_cast<int32_t>(parse_count(v.pi["fee_bps"]).value_or(0));
   job.fee_fixed_minor = parse_count(v.pi["fee_fixed_minor"]).value_or(0);
+  job.op = v.pi["capture_method"] == "manual" ? payment_op::authorize
+                                              : payment_op::charge;
   job.sealed_card = ctx.vault.seal(
     card::card_plaintext(card.pan, card.exp_month, card.exp_year),
     job.attempt_id);
@@ -146,7 +146,7 @@ void submit_payment(api_context& ctx, session_view& v,
      keys::attempt(job.attempt_id), keys::payment_stream},
     {std::to_string(unix_now_s()), nonce, job.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
-     redis::encode_job(job)});
+     redis::encode_job(job), to_string(job.op)});
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
     spdlog::error("event=confirm_failed session={} error=\"{}\"",
                   job.session_id, out ? out->str : conn->last_error());

@@ -1,3 +1,4 @@
+#include "adapters/http/admin_auth.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -15,24 +16,6 @@ namespace psp::http {
 namespace {
 
 using json = nlohmann::json;
-
-bool admin_allowed(api_context& ctx, const httplib::Request& req,
-                   httplib::Response& res) {
-  auto& token = ctx.settings.admin_token;
-  auto header = req.get_header_value("Authorization");
-  const std::string bearer = "Bearer ";
-  if (token.empty() || header.compare(0, bearer.size(), bearer) != 0
-      || !crypto::constant_time_equal(header.substr(bearer.size()), token)) {
-    api_error e;
-    e.status = 401;
-    e.message = token.empty() ? "The admin API is disabled (no admin token "
-                                "configured)."
-                              : "Invalid admin token.";
-    write_error(res, e);
-    return false;
-  }
-  return true;
-}
 
 json entry_json(const redis::value& entry) {
   json out{{"id", entry.elements[0].text()}};

@@ -1,30 +1,444 @@
+#include "adapters/http/idempotency.hpp"
+#include "adapters/http/list_pagination.hpp"
+#include "adapters/http/object_ids.hpp"
+#include "adapters/http/payment_submission.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
+#include "actors/clock.hpp"
+#include "actors/payment_logic.hpp"
+#include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
 
 #include <httplib.h>
 
 namespace psp::http {
 
+namespace {
+
+using json = nlohmann::json;
+
+std::string field(const render::fields& f, const std::string& key) {
+  auto i = f.find(key);
+  return i == f.end() ? std::string{} : i->second;
+}
+
+/// The merchant's own intent, or the error to answer with.
+std::variant<render::fields, api_error>
+owned_intent(api_context& ctx, const merchant_info& merchant,
+             const std::string& id) {
+  auto pi = read_intent(ctx, id);
+  if (!pi) {
+    return unavailable("Reading payment intents");
+  }
+  if (pi->empty() || field(*pi, "merchant") != merchant.id) {
+    return not_found("payment_intent", id);
+  }
+  return std::move(*pi);
+}
+
+void create_intent(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto [year, month] = utc_year_month();
+  auto parsed = parse_payment_intent_request(std::get<json>(body), year, month,
+                                             object_id("pm_"));
+  if (auto* err = std::get_if<api_error>(&parsed)) {
+    return write_error(res, *err);
+  }
+  auto& in = std::get<payment_intent_request>(parsed);
+  auto pi_id = object_id("pi_");
+  auto conn = ctx.redis.acquire();
+  auto existing = conn->query({"EXISTS", keys::intent(pi_id)});
+  if (!existing) {
+    return write_error(res, unavailable("Creating payment intents"));
+  }
+  // exists already: a re-run of an Idempotency-Key request whose answer was
+  // lost; continue with the intent the first run wrote.
+  if (existing->integer == 0) {
+    auto now = std::to_string(unix_now_s());
+    bool chosen = in.payment_method.has_value();
+    std::vector<std::vector<std::string>> cmds{
+      {"MULTI"},
+      {"HSET", keys::intent(pi_id), "id", pi_id, "merchant", merchant.id,
+       "amount", std::to_string(in.amount_minor), "currency", in.currency,
+       "status", chosen ? "requires_confirmation" : "requires_payment_method",
+       "capture_method", in.capture_method, "created", now, "metadata",
+       in.metadata_json, "description", in.description, "receipt_email",
+       in.receipt_email, "payment_method",
+       chosen ? in.payment_method->payment_method_id : "", "fee_bps",
+       std::to_string(merchant.fee_bps), "fee_fixed_minor",
+       std::to_string(merchant.fee_fixed_minor)},
+      {"ZADD", keys::merchant_intents(merchant.id),
+       std::to_string(unix_now_ms()), pi_id},
+      {"EXEC"}};
+    auto out = conn->query_all(cmds);
+    if (!out || !out->back().is_array()) {
+      return write_error(res, unavailable("Creating payment intents"));
+    }
+  }
+  conn.reset();
+  if (!in.confirm) {
+    auto pi = read_intent(ctx, pi_id);
+    if (!pi) {
+      return write_error(res, unavailable("Reading payment intents"));
+    }
+    return write_json(res, render::payment_intent(*pi).dump());
+  }
+  auto pi = read_intent(ctx, pi_id);
+  if (!pi || pi->empty()) {
+    return write_error(res, unavailable("Reading payment intents"));
+  }
+  auto attempt = submit_attempt(ctx, *pi, *in.payment_method);
+  if (auto* err = std::get_if<api_error>(&attempt)) {
+    return write_error(res, *err);
+  }
+  auto& attempt_id = std::get<std::string>(attempt);
+  await_op(ctx, attempt_id, ctx.settings.confirm_wait_ms);
+  answer_confirmed(ctx, pi_id, attempt_id, res);
+}
+
+void confirm_intent(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"payment_method",
+                                         "payment_method_data", "return_url",
+                                         "receipt_email"})) {
+    return write_error(res, *err);
+  }
+  auto owned = owned_intent(ctx, std::get<merchant_info>(who), req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&owned)) {
+    return write_error(res, *err);
+  }
+  auto& pi = std::get<render::fields>(owned);
+  auto [year, month] = utc_year_month();
+  auto pm = parse_payment_method(params, year, month, object_id("pm_"));
+  if (auto* err = std::get_if<api_error>(&pm)) {
+    return write_error(res, *err);
+  }
+  auto& choice = std::get<0>(pm);
+  if (!choice) {
+    // Confirming with the payment method given at creation.
+    if (auto card = test_payment_method(field(pi, "payment_method"), year)) {
+      choice = payment_method_choice{field(pi, "payment_method"), *card};
+    } else {
+      auto e = unexpected_state("confirm", field(pi, "status"));
+      e.message = "You cannot confirm this PaymentIntent because it's "
+                  "missing a payment method.";
+      e.param = "payment_method";
+      return write_error(res, e);
+    }
+  }
+  auto attempt = submit_attempt(ctx, pi, *choice);
+  if (auto* err = std::get_if<api_error>(&attempt)) {
+    return write_error(res, *err);
+  }
+  auto& attempt_id = std::get<std::string>(attempt);
+  await_op(ctx, attempt_id, ctx.settings.confirm_wait_ms);
+  answer_confirmed(ctx, req.matches[1], attempt_id, res);
+}
+
+/// Queues a capture, void or refund through the request_op step.
+struct op_request {
+  payment_op op = payment_op::capture;
+  int64_t amount_minor = 0;
+  std::string cancellation_reason;
+};
+
+void capture_or_void(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res, const merchant_info& merchant,
+                     render::fields& pi, const op_request& want) {
+  payment_job job;
+  job.intent_id = field(pi, "id");
+  job.attempt_id = object_id(want.op == payment_op::capture ? "cap_" : "void_");
+  job.merchant_id = merchant.id;
+  job.amount_minor = want.amount_minor;
+  job.currency = field(pi, "currency");
+  job.fee_bps = static_cast<int32_t>(parse_count(field(pi, "fee_bps"))
+                                       .value_or(0));
+  job.fee_fixed_minor = parse_count(field(pi, "fee_fixed_minor")).value_or(0);
+  job.op = want.op;
+  job.network_ref = field(pi, "latest_charge");
+  job.held_minor = parse_count(field(pi, "amount_capturable")).value_or(0);
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(
+    *conn, redis::request_op_script(),
+    {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
+     keys::payment_stream, keys::refund(""), keys::event_stream,
+     keys::deliveries_due},
+    {to_string(job.op), job.attempt_id, std::to_string(job.amount_minor),
+     redis::encode_job(job), std::to_string(unix_now_s()),
+     std::to_string(unix_now_ms()), merchant.id, "", "{}", "",
+     want.cancellation_reason});
+  conn.reset();
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
+    return write_error(res, unavailable("Updating payment intents"));
+  }
+  auto verdict = out->elements[0].text();
+  auto detail = out->elements.size() > 1 ? out->elements[1].text() : "";
+  bool rerun = false;
+  if (verdict != "ok" && ids_are_derived()) {
+    auto conn2 = ctx.redis.acquire();
+    auto mine = conn2->query({"EXISTS", keys::attempt(job.attempt_id)});
+    rerun = mine && mine->integer == 1;
+  }
+  if (verdict != "ok" && !rerun) {
+    auto what = want.op == payment_op::capture ? "capture" : "cancel";
+    if (verdict == "state") {
+      return write_error(res, unexpected_state(what, detail));
+    }
+    if (verdict == "busy") {
+      auto e = unexpected_state(what, "requires_capture");
+      e.status = 409;
+      e.code = "lock_timeout";
+      e.message = "Another capture or cancel of this PaymentIntent is in "
+                  "progress; retry shortly.";
+      return write_error(res, e);
+    }
+    if (verdict == "too_large") {
+      return write_error(res, invalid_param("amount_to_capture",
+                                            "amount_to_capture is greater "
+                                            "than the amount capturable ("
+                                              + detail + ")."));
+    }
+    return write_error(res, not_found("payment_intent", job.intent_id));
+  }
+  if (!await_op(ctx, job.attempt_id, ctx.settings.confirm_wait_ms)) {
+    auto now = read_intent(ctx, job.intent_id);
+    return write_json(res, render::payment_intent(now ? *now : pi).dump());
+  }
+  auto conn3 = ctx.redis.acquire();
+  auto op = conn3->query({"HGETALL", keys::attempt(job.attempt_id)});
+  conn3.reset();
+  auto rec = op ? to_fields(*op) : render::fields{};
+  if (field(rec, "status") == "failed") {
+    api_error e;
+    e.status = 402;
+    e.type = "card_error";
+    e.code = field(rec, "decline_code");
+    e.message = "The card network refused the "
+                + std::string{want.op == payment_op::capture ? "capture"
+                                                             : "cancel"}
+                + ": " + field(rec, "error_message");
+    auto now = read_intent(ctx, job.intent_id);
+    e.payment_intent_json = render::payment_intent(now ? *now : pi).dump();
+    return write_error(res, e);
+  }
+  auto now = read_intent(ctx, job.intent_id);
+  if (!now) {
+    return write_error(res, unavailable("Reading payment intents"));
+  }
+  write_json(res, render::payment_intent(*now).dump());
+}
+
+void capture_intent(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"amount_to_capture", "metadata"})) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto owned = owned_intent(ctx, merchant, req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&owned)) {
+    return write_error(res, *err);
+  }
+  auto& pi = std::get<render::fields>(owned);
+  op_request want;
+  want.amount_minor = parse_count(field(pi, "amount_capturable")).value_or(0);
+  if (params.contains("amount_to_capture")) {
+    auto text = string_param(params, "amount_to_capture", "amount_to_capture");
+    if (auto* err = std::get_if<api_error>(&text)) {
+      return write_error(res, *err);
+    }
+    auto amount = parse_count(std::get<std::string>(text));
+    if (!amount || *amount == 0) {
+      return write_error(res, invalid_param("amount_to_capture",
+                                            "Invalid integer: "
+                                            "amount_to_capture must be a "
+                                            "positive integer."));
+    }
+    want.amount_minor = *amount;
+  }
+  if (field(pi, "status") != "requires_capture") {
+    return write_error(res, unexpected_state("capture", field(pi, "status")));
+  }
+  capture_or_void(ctx, req, res, merchant, pi, want);
+}
+
+void cancel_intent(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"cancellation_reason"})) {
+    return write_error(res, *err);
+  }
+  auto reason = string_param(params, "cancellation_reason",
+                             "cancellation_reason");
+  if (auto* err = std::get_if<api_error>(&reason)) {
+    return write_error(res, *err);
+  }
+  auto& why = std::get<std::string>(reason);
+  if (!why.empty() && why != "duplicate" && why != "fraudulent"
+      && why != "requested_by_customer" && why != "abandoned") {
+    return write_error(res, invalid_param("cancellation_reason",
+                                          "Invalid cancellation_reason: must "
+                                          "be one of duplicate, fraudulent, "
+                                          "requested_by_customer or "
+                                          "abandoned."));
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto owned = owned_intent(ctx, merchant, req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&owned)) {
+    return write_error(res, *err);
+  }
+  auto& pi = std::get<render::fields>(owned);
+  if (field(pi, "status") == "requires_capture") {
+    // Funds are held at the network: releasing them is a network step.
+    op_request want;
+    want.op = payment_op::void_auth;
+    want.cancellation_reason = why;
+    return capture_or_void(ctx, req, res, merchant, pi, want);
+  }
+  auto id = field(pi, "id");
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(
+    *conn, redis::cancel_intent_script(),
+    {keys::intent(id), keys::event_stream, keys::deliveries_due},
+    {std::to_string(unix_now_s()), std::to_string(unix_now_ms()), why,
+     event_id_for(id, "X"), merchant.id});
+  conn.reset();
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
+    return write_error(res, unavailable("Canceling payment intents"));
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "session") {
+    return write_error(res, invalid_param("intent",
+                                          "This PaymentIntent belongs to a "
+                                          "Checkout Session; expire the "
+                                          "session instead."));
+  }
+  if (verdict == "state") {
+    return write_error(res, unexpected_state("cancel",
+                                             out->elements[1].text()));
+  }
+  auto now = read_intent(ctx, id);
+  if (!now) {
+    return write_error(res, unavailable("Reading payment intents"));
+  }
+  write_json(res, render::payment_intent(*now).dump());
+}
+
+void retrieve_intent(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto owned = owned_intent(ctx, std::get<merchant_info>(who), req.matches[1]);
+  if (auto* err = std::get_if<api_error>(&owned)) {
+    return write_error(res, *err);
+  }
+  write_json(res,
+             render::payment_intent(std::get<render::fields>(owned)).dump());
+}
+
+void list_intents(api_context& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto query = parse_list_query(req, {});
+  if (auto* err = std::get_if<api_error>(&query)) {
+    return write_error(res, *err);
+  }
+  auto conn = ctx.redis.acquire();
+  list_source src{keys::merchant_intents(merchant.id), "payment_intent", 1000,
+                  0};
+  auto page = collect_page(*conn, src, std::get<list_query>(query));
+  if (auto* err = std::get_if<api_error>(&page)) {
+    return write_error(res, *err);
+  }
+  auto& p = std::get<list_page>(page);
+  auto data = json::array();
+  if (!p.ids.empty()) {
+    std::vector<std::vector<std::string>> reads;
+    for (auto& id : p.ids) {
+      reads.push_back({"HGETALL", keys::intent(id)});
+    }
+    auto rows = conn->query_all(reads);
+    if (!rows) {
+      return write_error(res, unavailable("Listing payment intents"));
+    }
+    for (auto& row : *rows) {
+      data.push_back(render::payment_intent(to_fields(row)));
+    }
+  }
+  write_json(res,
+             list_body(std::move(data), p.has_more, "/v1/payment_intents")
+               .dump());
+}
+
+} // namespace
+
 void add_payment_intent_routes(httplib::Server& srv, api_context& ctx) {
-  srv.Get(R"(/v1/payment_intents/([A-Za-z0-9_]+))",
+  const std::string id = "([A-Za-z0-9_]+)";
+  post_idempotent(srv, ctx, "/v1/payment_intents",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    create_intent(ctx, req, res);
+                  });
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/confirm",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    confirm_intent(ctx, req, res);
+                  });
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/capture",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    capture_intent(ctx, req, res);
+                  });
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/cancel",
+                  [&ctx](const httplib::Request& req, httplib::Response& res) {
+                    cancel_intent(ctx, req, res);
+                  });
+  srv.Get("/v1/payment_intents",
           [&ctx](const httplib::Request& req, httplib::Response& res) {
-            auto who = authenticate(ctx, req);
-            if (auto* err = std::get_if<api_error>(&who)) {
-              return write_error(res, *err);
-            }
-            std::string id = req.matches[1];
-            auto conn = ctx.redis.acquire();
-            auto reply = conn->query({"HGETALL", keys::intent(id)});
-            if (!reply) {
-              return write_error(res, unavailable("Reading payment intents"));
-            }
-            auto f = to_fields(*reply);
-            if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
-              return write_error(res, not_found("payment_intent", id));
-            }
-            write_json(res, render::payment_intent(f).dump());
+            list_intents(ctx, req, res);
+          });
+  srv.Get("/v1/payment_intents/" + id,
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_intent(ctx, req, res);
           });
 }
 

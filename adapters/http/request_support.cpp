@@ -25,10 +25,35 @@ std::string redact_key(const std::string& key) {
                                       + key.substr(key.size() - 4);
 }
 
+api_error rate_limited() {
+  api_error e;
+  e.status = 429;
+  e.code = "rate_limit";
+  e.message = "Too many requests hit the API too quickly. Slow down and "
+              "retry with exponential backoff.";
+  return e;
+}
+
+std::variant<merchant_info, api_error>
+lookup_merchant(api_context& ctx, const httplib::Request& req);
+
 } // namespace
 
 std::variant<merchant_info, api_error>
 authenticate(api_context& ctx, const httplib::Request& req) {
+  auto who = lookup_merchant(ctx, req);
+  if (auto* m = std::get_if<merchant_info>(&who)) {
+    if (!ctx.limiter.admit(m->id)) {
+      return rate_limited();
+    }
+  }
+  return who;
+}
+
+namespace {
+
+std::variant<merchant_info, api_error>
+lookup_merchant(api_context& ctx, const httplib::Request& req) {
   auto header = req.get_header_value("Authorization");
   constexpr std::string_view bearer = "Bearer ";
   if (header.empty()) {
@@ -80,6 +105,8 @@ authenticate(api_context& ctx, const httplib::Request& req) {
   ctx.cache_merchant(hash, info);
   return info;
 }
+
+} // namespace
 
 std::variant<nlohmann::json, api_error>
 decode_body(const httplib::Request& req) {

@@ -10,10 +10,14 @@ class Server;
 
 namespace psp::http {
 
-/// /v1/checkout/sessions: create, retrieve, list.
+/// /v1/checkout/sessions: create, retrieve, list, expire.
 void add_checkout_routes(httplib::Server& srv, api_context& ctx);
-/// /v1/payment_intents: retrieve.
+/// /v1/payment_intents: create, confirm, capture, cancel, retrieve, list.
 void add_payment_intent_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/refunds: create, retrieve, list.
+void add_refund_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/balance, /v1/balance_transactions (retrieve, list), /v1/charges/{id}.
+void add_balance_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/webhook_endpoints: create, retrieve, list.
 void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/events: retrieve, list (type, created and delivery_success filters).
@@ -22,5 +26,7 @@ void add_event_routes(httplib::Server& srv, api_context& ctx);
 void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
 /// /healthz, /metrics, /admin/dead_letters (list, replay).
 void add_operations_routes(httplib::Server& srv, api_context& ctx);
+/// /admin/reconciliations (run, list, retrieve), /admin/statements.
+void add_report_routes(httplib::Server& srv, api_context& ctx);
 
 } // namespace psp::http

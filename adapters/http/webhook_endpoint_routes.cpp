@@ -20,9 +20,18 @@ namespace {
 using json = nlohmann::json;
 
 /// Event types this PSP emits; "*" subscribes to all.
-constexpr std::array<const char*, 4> known_events{
-  "*", "checkout.session.completed", "payment_intent.succeeded",
-  "payment_intent.payment_failed"};
+constexpr std::array<const char*, 11> known_events{
+  "*",
+  "checkout.session.completed",
+  "checkout.session.expired",
+  "payment_intent.succeeded",
+  "payment_intent.payment_failed",
+  "payment_intent.amount_capturable_updated",
+  "payment_intent.canceled",
+  "charge.refunded",
+  "refund.created",
+  "refund.updated",
+  "refund.failed"};
 
 std::variant<std::string, api_error> enabled_events(const json& params) {
   if (!params.contains("enabled_events")) {

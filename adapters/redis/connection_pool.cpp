@@ -15,6 +15,12 @@ connection_pool::lease::~lease() {
   }
 }
 
+void connection_pool::lease::reset() {
+  if (conn_) {
+    pool_->give_back(std::move(conn_));
+  }
+}
+
 connection_pool::lease connection_pool::acquire() {
   std::unique_lock<std::mutex> guard{mtx_};
   auto deadline = std::chrono::steady_clock::now()

@@ -25,6 +25,9 @@ public:
     ~lease();
     connection* operator->() { return conn_.get(); }
     connection& operator*() { return *conn_; }
+    /// Gives the connection back early. A thread must never hold two
+    /// leases: with every connection leased, it would wait on itself.
+    void reset();
 
   private:
     connection_pool* pool_;

@@ -2,6 +2,7 @@
 
 // The Redis key schema in one place (docs/architecture.md explains it).
 
+#include <cstdint>
 #include <string>
 
 namespace psp::keys {
@@ -22,6 +23,10 @@ inline std::string session(const std::string& id) { return "cs:" + id; }
 inline std::string intent(const std::string& id) { return "pi:" + id; }
 inline std::string attempt(const std::string& id) { return "pa:" + id; }
 inline std::string event(const std::string& id) { return "evt:" + id; }
+inline std::string refund(const std::string& id) { return "re:" + id; }
+inline std::string balance_transaction(const std::string& id) {
+  return "txn:" + id;
+}
 inline std::string endpoint(const std::string& id) { return "we:" + id; }
 inline std::string merchant_endpoints(const std::string& merchant_id) {
   return "merchant:" + merchant_id + ":endpoints";
@@ -34,6 +39,46 @@ inline std::string merchant_intents(const std::string& merchant_id) {
 }
 inline std::string merchant_events(const std::string& merchant_id) {
   return "merchant:" + merchant_id + ":events";
+}
+inline std::string merchant_refunds(const std::string& merchant_id) {
+  return "merchant:" + merchant_id + ":refunds";
+}
+inline std::string merchant_balance_transactions(
+  const std::string& merchant_id) {
+  return "merchant:" + merchant_id + ":balance_transactions";
+}
+/// Per-merchant mirror of its ledger accounts' balances (debit - credit).
+inline std::string merchant_balances(const std::string& merchant_id) {
+  return "merchant:" + merchant_id + ":balances";
+}
+
+/// Every merchant id (set), written by psp-admin create-merchant.
+inline const std::string merchants = "merchants";
+
+// Reconciliation and statements (docs/ledger.md).
+/// Run ids scored by start time (ms).
+inline const std::string recon_runs = "recon:runs";
+/// The scheduler's lease: one node at a time (owner token, PX).
+inline const std::string recon_lease = "recon:lease";
+/// The first period the schedule considered (its `from`, Unix s).
+inline const std::string recon_schedule_since = "recon:schedule:since";
+/// Operator events (reconciliation.differences_found) scored by ms.
+inline const std::string operator_events = "events:operator";
+inline std::string recon_run(const std::string& id) {
+  return "recon:run:" + id;
+}
+/// Set once a scheduled period is reconciled (value: the run id).
+inline std::string recon_period_done(int64_t from_s, int64_t to_s) {
+  return "recon:period:" + std::to_string(from_s) + ":"
+         + std::to_string(to_s);
+}
+/// A stored statement (JSON) of one merchant and period start.
+inline std::string statement(const std::string& merchant_id, int64_t from_s) {
+  return "statement:" + merchant_id + ":" + std::to_string(from_s);
+}
+/// Stored statements of a merchant: period start -> scored by it.
+inline std::string merchant_statements(const std::string& merchant_id) {
+  return "merchant:" + merchant_id + ":statements";
 }
 
 } // namespace psp::keys

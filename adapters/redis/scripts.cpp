@@ -1,6 +1,7 @@
 #include "adapters/redis/scripts.hpp"
 
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/redis/lua_events.hpp"
 
 #include <openssl/sha.h>
 
@@ -18,7 +19,7 @@ std::string sha1_hex(const std::string& text) {
 
 
 // KEYS: cs, pi, pa, payment stream. ARGV: now_s, nonce, attempt id, brand,
-// last4, job bytes.
+// last4, job bytes, op (charge|authorize).
 const char* confirm_attempt_lua = R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then return {'missing'} end
@@ -30,7 +31,7 @@ if pi[1] == 'processing' then return {'processing', pi[2]} end
 if pi[1] == 'succeeded' then return {'paid'} end
 if pi[1] ~= 'requires_payment_method' then return {'not_open', pi[1]} end
 redis.call('HSET', KEYS[3], 'intent', string.sub(KEYS[2], 4),
-  'status', 'pending', 'brand', ARGV[4], 'last4', ARGV[5],
+  'status', 'pending', 'kind', ARGV[7], 'brand', ARGV[4], 'last4', ARGV[5],
   'created', ARGV[1], 'job', ARGV[6])
 redis.call('HSET', KEYS[2], 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
@@ -41,29 +42,34 @@ redis.call('XADD', KEYS[4], '*', 'job', ARGV[6])
 return {'ok', ARGV[3]}
 )lua";
 
-// KEYS: pi, pa, payment stream, event stream, ledger stream, balances,
-// deliveries due, cs (may be "cs:" when there is no session).
-// ARGV: group, entry id, attempt id, outcome (succeeded|failed), charge id,
-// decline code, decline message, fee, transaction id, postings json,
-// events json, now_s, now_ms, merchant id, error code (Stripe's `code`),
-// fence token, processing node. KEYS[9]: the processing node's registration
-// ("cluster:node:" when unfenced).
-const char* commit_outcome_lua = R"lua(
-if ARGV[16] ~= '' and redis.call('GET', KEYS[9]) ~= ARGV[16] then
+// KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 event stream, 5 ledger
+// stream, 6 balances, 7 deliveries due, 8 cs ("cs:" when there is no
+// session), 9 the processing node's registration ("cluster:node:" when
+// unfenced), 10 refund ("re:" when the op is not a refund).
+// ARGV: 1 group, 2 entry id, 3 attempt/op id, 4 op, 5 updates json
+// [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
+// id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
+// 13 fence token, 14 balance type ("" when none), 15 balance source,
+// 16 amount, 17 fee, 18 currency.
+// Which fields change is decided by build_commit (C++, unit-tested); this
+// step only guards, applies and appends, all or nothing.
+const std::string commit_outcome_lua = std::string{emit_events_lua} + R"lua(
+if ARGV[13] ~= '' and redis.call('GET', KEYS[9]) ~= ARGV[13] then
   return redis.error_reply('FENCED this node lost its registration')
 end
 local function ack()
   redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[3], ARGV[2])
 end
-local pa_status = redis.call('HGET', KEYS[2], 'status')
-if pa_status ~= 'pending' then ack() return 0 end
-if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then
+if redis.call('HGET', KEYS[2], 'status') ~= 'pending' then ack() return 0 end
+local op = ARGV[4]
+if (op == 'charge' or op == 'authorize')
+    and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then
   redis.call('HSET', KEYS[2], 'status', 'superseded')
   ack()
   return 0
 end
-local postings = cjson.decode(ARGV[10])
+local postings = cjson.decode(ARGV[8])
 local debits, credits = 0, 0
 for _, p in ipairs(postings) do
   if p[2] < 0 or p[3] < 0 then return redis.error_reply('NEGATIVE_POSTING') end
@@ -71,58 +77,53 @@ for _, p in ipairs(postings) do
   credits = credits + p[3]
 end
 if debits ~= credits then return redis.error_reply('UNBALANCED') end
-local events = cjson.decode(ARGV[11])
-local now_s, now_ms, merchant = ARGV[12], ARGV[13], ARGV[14]
-if ARGV[4] == 'succeeded' then
-  local amount = redis.call('HGET', KEYS[1], 'amount')
-  redis.call('HSET', KEYS[2], 'status', 'succeeded', 'charge', ARGV[5],
-    'finished', now_s)
-  redis.call('HSET', KEYS[1], 'status', 'succeeded', 'latest_charge',
-    ARGV[5], 'amount_received', amount, 'fee', ARGV[8], 'updated', now_s,
-    'processed_by', ARGV[17])
-  if KEYS[8] ~= 'cs:' then
-    redis.call('HSET', KEYS[8], 'status', 'complete', 'payment_status',
-      'paid', 'completed', now_s)
+local now_s, now_ms, merchant = ARGV[10], ARGV[11], ARGV[12]
+local intent_id = string.sub(KEYS[1], 4)
+local records = {intent = KEYS[1], op = KEYS[2]}
+if KEYS[8] ~= 'cs:' then records.session = KEYS[8] end
+if KEYS[10] ~= 're:' then records.refund = KEYS[10] end
+local writes = {[KEYS[1]] = {'updated', now_s}, [KEYS[2]] = {'finished', now_s}}
+for _, u in ipairs(cjson.decode(ARGV[5])) do
+  local key = records[u[1]]
+  if key then
+    local v = u[3]
+    if v == '$now' then v = now_s end
+    if u[1] == 'intent' and u[2] == 'latest_charge' then
+      redis.call('HSET', 'charge:' .. v, 'intent', intent_id)
+    end
+    writes[key] = writes[key] or {}
+    table.insert(writes[key], u[2])
+    table.insert(writes[key], v)
   end
-else
-  redis.call('HSET', KEYS[2], 'status', 'failed', 'decline_code', ARGV[6],
-    'finished', now_s)
-  redis.call('HSET', KEYS[1], 'status', 'requires_payment_method',
-    'last_error_code', ARGV[15], 'last_error_decline_code', ARGV[6],
-    'last_error_message', ARGV[7], 'updated', now_s)
+end
+for key, fv in pairs(writes) do redis.call('HSET', key, unpack(fv)) end
+for _, inc in ipairs(cjson.decode(ARGV[6])) do
+  redis.call('HINCRBY', KEYS[1], inc[1], inc[2])
 end
 redis.call('HDEL', KEYS[2], 'job')
 if #postings > 0 then
-  redis.call('XADD', KEYS[5], '*', 'txn', ARGV[9], 'intent',
-    string.sub(KEYS[1], 4), 'merchant', merchant, 'postings', ARGV[10],
-    'created', now_s)
+  redis.call('XADD', KEYS[5], '*', 'txn', ARGV[7], 'intent', intent_id,
+    'merchant', merchant, 'op', op, 'postings', ARGV[8], 'created', now_s)
+  local own = 'merchant:' .. merchant .. ':'
   for _, p in ipairs(postings) do
     redis.call('HINCRBY', KEYS[6], p[1], p[2] - p[3])
-  end
-end
-local endpoints = redis.call('SMEMBERS', 'merchant:' .. merchant .. ':endpoints')
-for _, e in ipairs(events) do
-  local id, etype, object = e[1], e[2], e[3]
-  local source = KEYS[1]
-  if object == 'checkout.session' then source = KEYS[8] end
-  local snapshot = redis.call('HGETALL', source)
-  redis.call('HSET', 'evt:' .. id, 'type', etype, 'created', now_s,
-    'merchant', merchant, 'object', object, 'snapshot', cjson.encode(snapshot))
-  redis.call('ZADD', 'merchant:' .. merchant .. ':events', now_ms, id)
-  redis.call('XADD', KEYS[4], '*', 'event', id, 'type', etype,
-    'merchant', merchant)
-  for _, ep in ipairs(endpoints) do
-    local cfg = redis.call('HMGET', 'we:' .. ep, 'status', 'enabled_events')
-    local wanted = ',' .. (cfg[2] or '') .. ','
-    if cfg[1] == 'enabled' and (string.find(wanted, ',*,', 1, true)
-        or string.find(wanted, ',' .. etype .. ',', 1, true)) then
-      local did = id .. ':' .. ep
-      redis.call('HSET', 'wh:' .. did, 'event', id, 'endpoint', ep,
-        'attempts', 0, 'status', 'pending', 'created', now_s)
-      redis.call('ZADD', KEYS[7], now_ms, did)
+    if string.sub(p[1], 1, #own) == own then
+      redis.call('HINCRBY', own .. 'balances', p[1], p[2] - p[3])
     end
   end
 end
+if ARGV[14] ~= '' then
+  redis.call('HSET', 'txn:' .. ARGV[7], 'id', ARGV[7], 'type', ARGV[14],
+    'source', ARGV[15], 'amount', ARGV[16], 'fee', ARGV[17],
+    'net', tostring(tonumber(ARGV[16]) - tonumber(ARGV[17])),
+    'currency', ARGV[18], 'created', now_s, 'merchant', merchant,
+    'intent', intent_id)
+  redis.call('ZADD', 'merchant:' .. merchant .. ':balance_transactions',
+    now_ms, ARGV[7])
+end
+emit_events(cjson.decode(ARGV[9]), merchant, now_s, now_ms,
+  {payment_intent = KEYS[1], ['checkout.session'] = KEYS[8],
+   refund = KEYS[10], charge = KEYS[1]}, KEYS[4], KEYS[7])
 ack()
 return 1
 )lua";
@@ -164,27 +165,36 @@ end
 return out
 )lua";
 
-// KEYS: deliveries due, dead-letter stream. ARGV: delivery id, delivered
-// (1|0), attempts, next attempt ms (-1: dead), last error, now_s.
-const char* record_delivery_lua = R"lua(
-local key = 'wh:' .. ARGV[1]
-local status = redis.call('HGET', key, 'status')
-if status ~= 'pending' then return 0 end
-if ARGV[2] == '1' then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HSET', key, 'status', 'delivered', 'attempts', ARGV[3],
-    'delivered_at', ARGV[6])
-elseif tonumber(ARGV[4]) >= 0 then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
-  redis.call('HSET', key, 'attempts', ARGV[3], 'last_error', ARGV[5])
-else
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HSET', key, 'status', 'dead', 'attempts', ARGV[3],
-    'last_error', ARGV[5])
-  redis.call('XADD', KEYS[2], '*', 'kind', 'webhook', 'ref', ARGV[1],
-    'reason', ARGV[5], 'created', ARGV[6])
+// KEYS: deliveries due, dead-letter stream. ARGV: now_s, then per outcome
+// five values: delivery id, delivered (1|0), attempts, next attempt ms (-1:
+// dead), last error. Answers how many were recorded (a delivery no longer
+// pending is skipped).
+const char* record_deliveries_lua = R"lua(
+local recorded = 0
+local now_s = ARGV[1]
+for i = 2, #ARGV, 5 do
+  local id, delivered, attempts, next_ms, err = ARGV[i], ARGV[i + 1],
+    ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key = 'wh:' .. id
+  if redis.call('HGET', key, 'status') == 'pending' then
+    recorded = recorded + 1
+    if delivered == '1' then
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('HSET', key, 'status', 'delivered', 'attempts', attempts,
+        'delivered_at', now_s)
+    elseif tonumber(next_ms) >= 0 then
+      redis.call('ZADD', KEYS[1], next_ms, id)
+      redis.call('HSET', key, 'attempts', attempts, 'last_error', err)
+    else
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('HSET', key, 'status', 'dead', 'attempts', attempts,
+        'last_error', err)
+      redis.call('XADD', KEYS[2], '*', 'kind', 'webhook', 'ref', id,
+        'reason', err, 'created', now_s)
+    end
+  end
 end
-return 1
+return recorded
 )lua";
 
 // KEYS: dead-letter stream, payment stream, deliveries due. ARGV: dead-letter
@@ -299,8 +309,9 @@ const script& claim_deliveries_script() {
   return s;
 }
 
-const script& record_delivery_script() {
-  static const script s = make_script("record_delivery", record_delivery_lua);
+const script& record_deliveries_script() {
+  static const script s = make_script("record_deliveries",
+                                      record_deliveries_lua);
   return s;
 }
 

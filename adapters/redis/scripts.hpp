@@ -24,14 +24,29 @@ script make_script(const char* name, std::string source);
 /// Hosted page submission: open session + intent awaiting a card -> new
 /// attempt, intent processing, job appended to the payment stream.
 const script& confirm_attempt_script();
+/// A new checkout session and its intent, written together (or the existing
+/// session under a derived id), in one round trip.
+const script& create_session_script();
+/// A session and its intent in one round trip (the hosted page's reads).
+const script& load_session_view_script();
+/// API confirm of a bare payment intent -> new attempt, job queued.
+const script& confirm_intent_script();
+/// Capture, void or refund request -> validated, recorded, job queued (a
+/// refund also reserves its amount and emits refund.created).
+const script& request_op_script();
+/// Cancel of an intent that holds no funds -> canceled + event.
+const script& cancel_intent_script();
+/// Expire an open session -> expired, its intent canceled, event.
+const script& expire_session_script();
 /// Final network answer -> status + ledger + events + deliveries + ack.
 const script& commit_outcome_script();
 /// Payment that exhausted its retries -> dead-letter stream + ack.
 const script& bury_payment_script();
 /// Due webhook deliveries, leased for a while.
 const script& claim_deliveries_script();
-/// Outcome of a delivery attempt: done, rescheduled or dead-lettered.
-const script& record_delivery_script();
+/// Outcomes of delivery attempts, in one call: each done, rescheduled or
+/// dead-lettered.
+const script& record_deliveries_script();
 /// Dead-letter entry -> back onto its queue.
 const script& replay_dead_letter_script();
 

@@ -60,33 +60,50 @@ std::string events_json(const std::vector<event_spec>& events) {
   return arr.dump();
 }
 
+std::string updates_json(const std::vector<record_update>& updates) {
+  auto arr = nlohmann::json::array();
+  for (auto& u : updates) {
+    arr.push_back({u.record, u.field, u.value});
+  }
+  return arr.dump();
+}
+
+std::string increments_json(const std::vector<intent_increment>& incs) {
+  auto arr = nlohmann::json::array();
+  for (auto& i : incs) {
+    arr.push_back({i.field, i.delta_minor});
+  }
+  return arr.dump();
+}
+
 caf::expected<bool> commit(connection& conn, const payment_commit& c) {
   auto& j = c.job;
-  bool ok = c.charge.outcome == charge_outcome::approved;
   auto now_ms = unix_now_ms(); // one clock reading: created and scores agree
   std::vector<std::string> keys{
     keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
     keys::payment_stream,       keys::event_stream,
     keys::ledger_stream,        keys::balances,
     keys::deliveries_due,       keys::session(j.session_id),
-    node_registration_key(j.fence_node)};
+    node_registration_key(j.fence_node),
+    keys::refund(j.op == payment_op::refund ? j.attempt_id : "")};
   std::vector<std::string> args{keys::payment_group,
                                 j.entry_id,
                                 j.attempt_id,
-                                ok ? "succeeded" : "failed",
-                                c.charge.charge_id,
-                                c.charge.decline_code,
-                                c.charge.message,
-                                std::to_string(c.fee_minor),
+                                to_string(j.op),
+                                updates_json(c.updates),
+                                increments_json(c.increments),
                                 c.transaction_id,
                                 postings_json(c.postings),
                                 events_json(c.events),
                                 std::to_string(now_ms / 1000),
                                 std::to_string(now_ms),
                                 j.merchant_id,
-                                decline_error_code(c.charge.decline_code),
                                 j.fence_token,
-                                j.fence_node};
+                                c.balance.type,
+                                c.balance.source,
+                                std::to_string(c.balance.amount_minor),
+                                std::to_string(c.balance.fee_minor),
+                                j.currency};
   auto res = run_script(conn, commit_outcome_script(), keys, args);
   if (!res) {
     return res.error();
@@ -99,20 +116,27 @@ caf::expected<attempt_status> load(connection& conn,
                                    const std::string& intent_id,
                                    const std::string& attempt_id) {
   auto res = conn.pipeline({{"HGET", keys::intent(intent_id), "attempt"},
-                            {"HGET", keys::attempt(attempt_id), "status"}});
+                            {"HMGET", keys::attempt(attempt_id), "status",
+                             "kind"}});
   if (!res) {
     return make_error(errc::redis_unavailable, conn.last_error());
   }
   auto& current = (*res)[0];
-  auto& status = (*res)[1];
-  if (status.is_nil()) {
+  auto& record = (*res)[1];
+  if (!record.is_array() || record.elements.size() < 2
+      || record.elements[0].is_nil()) {
     return attempt_status::unknown;
   }
-  if (current.text() != attempt_id) {
+  auto status = record.elements[0].text();
+  auto kind = record.elements[1].is_nil() ? std::string{"charge"}
+                                          : record.elements[1].text();
+  // Only a charge or authorisation attempt can be replaced by a newer one;
+  // captures, voids and refunds stand on their own.
+  bool attempt = kind == "charge" || kind == "authorize";
+  if (attempt && current.text() != attempt_id) {
     return attempt_status::superseded;
   }
-  return status.text() == "pending" ? attempt_status::pending
-                                    : attempt_status::final;
+  return status == "pending" ? attempt_status::pending : attempt_status::final;
 }
 
 caf::expected<bool> ack(connection& conn, const std::string& entry_id) {
@@ -366,22 +390,30 @@ claim(connection& conn, const store_settings& cfg, uint32_t n) {
   return out;
 }
 
-caf::expected<bool> record(connection& conn, const delivery_report& rep) {
-  auto res = run_script(
-    conn, record_delivery_script(),
-    {keys::deliveries_due, keys::dead_letter_stream},
-    {rep.delivery_id, rep.delivered ? "1" : "0", std::to_string(rep.attempts),
-     std::to_string(rep.next_attempt_ms), rep.last_error,
-     std::to_string(unix_now_s())});
+caf::expected<bool> record(connection& conn,
+                           const std::vector<delivery_report>& reps) {
+  std::vector<std::string> args{std::to_string(unix_now_s())};
+  args.reserve(1 + reps.size() * 5);
+  for (auto& rep : reps) {
+    args.insert(args.end(),
+                {rep.delivery_id, rep.delivered ? "1" : "0",
+                 std::to_string(rep.attempts),
+                 std::to_string(rep.next_attempt_ms), rep.last_error});
+  }
+  auto res = run_script(conn, record_deliveries_script(),
+                        {keys::deliveries_due, keys::dead_letter_stream},
+                        args);
   if (!res) {
     return res.error();
   }
-  if (!rep.delivered && rep.next_attempt_ms < 0) {
-    spdlog::warn("event=webhook_dead_lettered delivery={} attempts={} "
-                 "error=\"{}\"",
-                 rep.delivery_id, rep.attempts, rep.last_error);
+  for (auto& rep : reps) {
+    if (!rep.delivered && rep.next_attempt_ms < 0) {
+      spdlog::warn("event=webhook_dead_lettered delivery={} attempts={} "
+                   "error=\"{}\"",
+                   rep.delivery_id, rep.attempts, rep.last_error);
+    }
   }
-  return res->integer == 1;
+  return true;
 }
 
 delivery_store::behavior_type
@@ -396,8 +428,9 @@ delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
       }
       return std::move(*res);
     },
-    [=](record_atom, const delivery_report& rep) -> caf::result<bool> {
-      auto res = record(*self->state.conn, rep);
+    [=](record_atom,
+        const std::vector<delivery_report>& reps) -> caf::result<bool> {
+      auto res = record(*self->state.conn, reps);
       if (!res) {
         return res.error();
       }

@@ -93,13 +93,17 @@ json payment_intent(const fields& pi) {
     card = json{{"brand", get(pi, "card_brand")},
                 {"last4", get(pi, "card_last4")}};
   }
+  auto capture_method = get(pi, "capture_method");
   return json{
     {"id", get(pi, "id")},
     {"object", "payment_intent"},
     {"amount", int_or_zero(pi, "amount")},
-    {"amount_capturable", 0},
+    {"amount_capturable", int_or_zero(pi, "amount_capturable")},
     {"amount_received", int_or_zero(pi, "amount_received")},
-    {"capture_method", "automatic"},
+    {"canceled_at", int_or_null(pi, "canceled_at")},
+    {"cancellation_reason", str_or_null(pi, "cancellation_reason")},
+    {"capture_method",
+     capture_method.empty() ? std::string{"automatic"} : capture_method},
     {"confirmation_method", "automatic"},
     {"created", int_or_zero(pi, "created")},
     {"currency", get(pi, "currency")},
@@ -108,11 +112,96 @@ json payment_intent(const fields& pi) {
     {"latest_charge", str_or_null(pi, "latest_charge")},
     {"livemode", false},
     {"metadata", json_field(pi, "metadata", json::object())},
+    {"payment_method", str_or_null(pi, "payment_method")},
     {"payment_method_types", json::array({"card"})},
     {"payment_method_details", card.is_null()
                                  ? json(nullptr)
                                  : json{{"type", "card"}, {"card", card}}},
     {"status", get(pi, "status")},
+  };
+}
+
+json charge(const fields& pi) {
+  auto captured = int_or_zero(pi, "amount_received");
+  auto refunded = int_or_zero(pi, "amount_refunded");
+  auto status = get(pi, "status");
+  json card = nullptr;
+  if (!get(pi, "card_last4").empty()) {
+    card = json{{"brand", get(pi, "card_brand")},
+                {"last4", get(pi, "card_last4")}};
+  }
+  return json{
+    {"id", get(pi, "latest_charge")},
+    {"object", "charge"},
+    {"amount", int_or_zero(pi, "amount")},
+    {"amount_captured", captured},
+    {"amount_refunded", refunded},
+    {"captured", status == "succeeded"},
+    {"created", int_or_zero(pi, "created")},
+    {"currency", get(pi, "currency")},
+    {"livemode", false},
+    {"metadata", json_field(pi, "metadata", json::object())},
+    {"paid", status == "succeeded" || status == "requires_capture"},
+    {"payment_intent", get(pi, "id")},
+    {"payment_method_details", card.is_null()
+                                 ? json(nullptr)
+                                 : json{{"type", "card"}, {"card", card}}},
+    {"refunded", captured > 0 && refunded >= captured},
+    {"status", "succeeded"},
+  };
+}
+
+json refund(const fields& re) {
+  auto status = get(re, "status");
+  auto id = get(re, "id");
+  json out{
+    {"id", id},
+    {"object", "refund"},
+    {"amount", int_or_zero(re, "amount")},
+    {"balance_transaction",
+     status == "succeeded" ? json("txn_" + id.substr(id.rfind('_') + 1))
+                           : json(nullptr)},
+    {"charge", str_or_null(re, "charge")},
+    {"created", int_or_zero(re, "created")},
+    {"currency", get(re, "currency")},
+    {"metadata", json_field(re, "metadata", json::object())},
+    {"payment_intent", str_or_null(re, "payment_intent")},
+    {"reason", str_or_null(re, "reason")},
+    {"status", status},
+  };
+  if (status == "failed") {
+    out["failure_reason"] = str_or_null(re, "failure_reason");
+  }
+  return out;
+}
+
+json balance_transaction(const fields& txn) {
+  auto fee = int_or_zero(txn, "fee");
+  auto currency = get(txn, "currency");
+  auto fee_details = json::array();
+  if (fee != 0) {
+    fee_details.push_back({{"amount", fee},
+                           {"application", nullptr},
+                           {"currency", currency},
+                           {"description", "PSP processing fees"},
+                           {"type", "stripe_fee"}});
+  }
+  return json{
+    {"id", get(txn, "id")},
+    {"object", "balance_transaction"},
+    {"amount", int_or_zero(txn, "amount")},
+    // No payouts: funds are never moved to an available balance here.
+    {"available_on", int_or_zero(txn, "created")},
+    {"created", int_or_zero(txn, "created")},
+    {"currency", currency},
+    {"description", nullptr},
+    {"fee", fee},
+    {"fee_details", fee_details},
+    {"net", int_or_zero(txn, "net")},
+    {"reporting_category", get(txn, "type")},
+    {"source", get(txn, "source")},
+    {"status", "pending"},
+    {"type", get(txn, "type")},
   };
 }
 
@@ -157,8 +246,16 @@ json event(const std::string& id, const std::string& type, int64_t created_s,
       }
     }
   }
-  auto object = object_kind == "checkout.session" ? checkout_session(snap)
-                                                  : payment_intent(snap);
+  json object;
+  if (object_kind == "checkout.session") {
+    object = checkout_session(snap);
+  } else if (object_kind == "refund") {
+    object = refund(snap);
+  } else if (object_kind == "charge") {
+    object = charge(snap);
+  } else {
+    object = payment_intent(snap);
+  }
   return json{
     {"id", id},
     {"object", "event"},

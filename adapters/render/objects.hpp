@@ -20,6 +20,11 @@ inline constexpr const char* api_version = "2024-06-20";
 
 nlohmann::json checkout_session(const fields& cs);
 nlohmann::json payment_intent(const fields& pi);
+/// The intent's charge (we keep no separate charge records: one charge per
+/// intent, its fields live on the intent).
+nlohmann::json charge(const fields& pi);
+nlohmann::json refund(const fields& re);
+nlohmann::json balance_transaction(const fields& txn);
 nlohmann::json webhook_endpoint(const fields& we, bool with_secret);
 
 /// An event whose object snapshot is a JSON array of alternating hash

@@ -2,10 +2,9 @@
 
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
+#include "settlement_faults.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <tuple>
 
 namespace psp::sim {
 
@@ -13,35 +12,34 @@ namespace {
 
 using json = nlohmann::json;
 
-bool parse_seconds(const std::string& text, int64_t& out) {
+bool parse_seconds(const std::string& text, std::optional<int64_t>& out) {
+  if (text.empty()) {
+    return true;
+  }
+  int64_t value = 0;
   auto first = text.data();
   auto last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(first, last, out);
-  return ec == std::errc{} && ptr == last;
+  auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc{} || ptr != last) {
+    return false;
+  }
+  out = value;
+  return true;
 }
 
-struct settlement_line {
-  int64_t created_s;
-  std::string id;
-  json row;
-};
-
-json capture_row(const charge_record& c) {
-  return {{"type", "capture"},        {"id", c.id},
-          {"charge", c.id},           {"reference", c.reference},
-          {"amount", c.amount_minor}, {"currency", c.currency},
-          {"created", c.created_s}};
+json bound_or_null(const std::optional<int64_t>& bound_s) {
+  return bound_s ? json(*bound_s) : json(nullptr);
 }
 
-json refund_row(const refund_record& r) {
-  return {{"type", "refund"},         {"id", r.id},
-          {"charge", r.charge_id},    {"reference", r.reference},
-          {"amount", r.amount_minor}, {"currency", r.currency},
-          {"created", r.created_s}};
-}
-
-bool inside(const settlement_window& w, int64_t created_s) {
-  return created_s >= w.from_s && created_s < w.to_s;
+json settlement_row(const settlement_entry& e, int64_t amount_minor) {
+  return {{"type", e.kind == settlement_kind::capture ? "capture" : "refund"},
+          {"id", e.id},
+          {"charge", e.charge_id},
+          {"reference", e.reference},
+          {"merchant", e.merchant.empty() ? json(nullptr) : json(e.merchant)},
+          {"amount", amount_minor},
+          {"currency", e.currency},
+          {"created", e.created_s}};
 }
 
 } // namespace
@@ -49,10 +47,7 @@ bool inside(const settlement_window& w, int64_t created_s) {
 std::optional<settlement_window>
 parse_settlement_window(const std::string& from, const std::string& to) {
   settlement_window w;
-  if (!from.empty() && !parse_seconds(from, w.from_s)) {
-    return std::nullopt;
-  }
-  if (!to.empty() && !parse_seconds(to, w.to_s)) {
+  if (!parse_seconds(from, w.from_s) || !parse_seconds(to, w.to_s)) {
     return std::nullopt;
   }
   return w;
@@ -74,28 +69,27 @@ json charges_view(const ledger_book& ledger) {
   return {{"charges", std::move(rows)}};
 }
 
-json settlement_view(const std::vector<charge_record>& charges,
-                     const std::vector<refund_record>& refunds,
-                     const settlement_window& window) {
-  std::vector<settlement_line> lines;
-  for (const auto& c : charges) {
-    if (c.succeeded() && inside(window, c.created_s)) {
-      lines.push_back({c.created_s, c.id, capture_row(c)});
-    }
-  }
-  for (const auto& r : refunds) {
-    if (inside(window, r.created_s)) {
-      lines.push_back({r.created_s, r.id, refund_row(r)});
-    }
-  }
-  std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.created_s, a.id) < std::tie(b.created_s, b.id);
-  });
+json settlement_view(const std::vector<settlement_entry>& journal,
+                     const settlement_window& window,
+                     const settlement_fault_set& faults) {
   json rows = json::array();
-  for (auto& line : lines) {
-    rows.push_back(std::move(line.row));
+  for (const auto& entry : journal) {
+    if (!window.contains(entry.created_s) || faults.drop.count(entry.id)) {
+      continue;
+    }
+    auto amount = entry.amount_minor;
+    if (auto it = faults.amount_minor.find(entry.id);
+        it != faults.amount_minor.end()) {
+      amount = it->second;
+    }
+    rows.push_back(settlement_row(entry, amount));
+    if (faults.duplicate.count(entry.id)) {
+      rows.push_back(rows.back());
+    }
   }
-  return {{"lines", std::move(rows)}};
+  return {{"from", bound_or_null(window.from_s)},
+          {"to", bound_or_null(window.to_s)},
+          {"lines", std::move(rows)}};
 }
 
 } // namespace psp::sim

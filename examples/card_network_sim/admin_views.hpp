@@ -1,8 +1,9 @@
 #pragma once
 
 // Read-only reconciliation views over the ledger: per-reference capture
-// counts, the charge list and settlement lines for a time window.
+// counts, the charge list and the settlement report for a time window.
 
+#include "settlement_faults.hpp"
 #include "types.hpp"
 
 #include <cstdint>
@@ -16,10 +17,15 @@ namespace psp::sim {
 
 class ledger_book;
 
-/// A half-open window [from_s, to_s) of Unix seconds.
+/// A half-open window [from_s, to_s) of Unix seconds; an absent bound is
+/// unbounded.
 struct settlement_window {
-  int64_t from_s = 0;
-  int64_t to_s = INT64_MAX;
+  std::optional<int64_t> from_s;
+  std::optional<int64_t> to_s;
+
+  bool contains(int64_t created_s) const {
+    return (!from_s || created_s >= *from_s) && (!to_s || created_s < *to_s);
+  }
 };
 
 /// Parses the optional `from` / `to` query values (empty = unbounded).
@@ -32,10 +38,11 @@ nlohmann::json charge_counts_view(const ledger_book& ledger);
 /// `{"charges":[...]}` without any card data.
 nlohmann::json charges_view(const ledger_book& ledger);
 
-/// `{"lines":[...]}`: succeeded captures and refunds created inside
-/// `window`, sorted by creation time, then id.
-nlohmann::json settlement_view(const std::vector<charge_record>& charges,
-                               const std::vector<refund_record>& refunds,
-                               const settlement_window& window);
+/// `{"from":..,"to":..,"lines":[...]}` (an absent bound is null): the
+/// journal's captures and refunds created inside `window`, in recording
+/// order, as altered by `faults`.
+nlohmann::json settlement_view(const std::vector<settlement_entry>& journal,
+                               const settlement_window& window,
+                               const settlement_fault_set& faults);
 
 } // namespace psp::sim

@@ -1,11 +1,11 @@
 #include "http_routes.hpp"
 
-#include "admin_views.hpp"
+#include "admin_routes.hpp"
+#include "authorization_service.hpp"
 #include "connection_drop.hpp"
 #include "faults.hpp"
-#include "idempotency_table.hpp"
+#include "http_reply.hpp"
 #include "json_codec.hpp"
-#include "ledger_book.hpp"
 #include "payment_service.hpp"
 #include "sim_stats.hpp"
 
@@ -17,23 +17,12 @@ namespace psp::sim {
 
 namespace {
 
-using json = nlohmann::json;
 using flow_fn = std::function<api_response(const httplib::Request&)>;
 
-constexpr const char* json_type = "application/json";
-
-void send(httplib::Response& res, const api_response& out) {
-  res.status = out.status;
-  if (out.replayed) {
-    res.set_header("Idempotent-Replayed", "true");
-  }
-  res.set_content(out.body, json_type);
-}
-
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(dump_json(body), json_type);
-}
+// The charge id segment of /v1/charges/{id}/capture and /void; httplib
+// matches the whole path against these and puts the id in matches[1].
+constexpr const char* capture_route = R"(/v1/charges/([^/]+)/capture)";
+constexpr const char* void_route = R"(/v1/charges/([^/]+)/void)";
 
 // Holds the request while the black hole is on, then closes the connection
 // without an answer. Falls back to a 503 if the socket cannot be found.
@@ -74,75 +63,31 @@ void handle_payment(sim_components& sim, const httplib::Request& req,
   send(res, out);
 }
 
+std::string idempotency_key(const httplib::Request& req) {
+  return req.get_header_value("Idempotency-Key");
+}
+
 void install_payment_routes(httplib::Server& server, sim_components& sim) {
   server.Post("/v1/charges", [&sim](const auto& req, auto& res) {
     handle_payment(sim, req, res, [&sim](const httplib::Request& r) {
-      return sim.payments.charge(r.get_header_value("Idempotency-Key"), r.body);
+      return sim.payments.charge(idempotency_key(r), r.body);
     });
   });
   server.Post("/v1/refunds", [&sim](const auto& req, auto& res) {
     handle_payment(sim, req, res, [&sim](const httplib::Request& r) {
-      return sim.payments.refund(r.get_header_value("Idempotency-Key"), r.body);
+      return sim.payments.refund(idempotency_key(r), r.body);
     });
   });
-}
-
-void post_faults(sim_components& sim, const httplib::Request& req,
-                 httplib::Response& res) {
-  auto patch = json::parse(req.body, nullptr, false);
-  if (patch.is_discarded()) {
-    send(res, error_response(400, "invalid_request", "body must be JSON"));
-    return;
-  }
-  if (auto err = sim.faults.patch(patch)) {
-    send(res, error_response(400, "invalid_request", *err));
-    return;
-  }
-  send_json(res, 200, to_json(sim.faults.knobs()));
-}
-
-void get_settlement(sim_components& sim, const httplib::Request& req,
-                    httplib::Response& res) {
-  auto window = parse_settlement_window(req.get_param_value("from"),
-                                        req.get_param_value("to"));
-  if (!window) {
-    send(res, error_response(400, "invalid_request",
-                             "from and to must be integer Unix seconds"));
-    return;
-  }
-  auto charges = sim.ledger.charges();
-  auto refunds = sim.ledger.refunds();
-  send_json(res, 200, settlement_view(charges, refunds, *window));
-}
-
-void install_admin_routes(httplib::Server& server, sim_components& sim) {
-  server.Get("/healthz", [](const auto&, auto& res) {
-    send_json(res, 200, {{"status", "ok"}});
+  server.Post(capture_route, [&sim](const auto& req, auto& res) {
+    handle_payment(sim, req, res, [&sim](const httplib::Request& r) {
+      return sim.authorizations.capture(idempotency_key(r), r.matches[1],
+                                        r.body);
+    });
   });
-  server.Get("/admin/faults", [&sim](const auto&, auto& res) {
-    send_json(res, 200, to_json(sim.faults.knobs()));
-  });
-  server.Post("/admin/faults", [&sim](const auto& req, auto& res) {
-    post_faults(sim, req, res);
-  });
-  server.Get("/admin/charge_counts", [&sim](const auto&, auto& res) {
-    send_json(res, 200, charge_counts_view(sim.ledger));
-  });
-  server.Get("/admin/charges", [&sim](const auto&, auto& res) {
-    send_json(res, 200, charges_view(sim.ledger));
-  });
-  server.Get("/admin/settlement", [&sim](const auto& req, auto& res) {
-    get_settlement(sim, req, res);
-  });
-  server.Get("/admin/stats", [&sim](const auto&, auto& res) {
-    send_json(res, 200, sim.stats.to_json());
-  });
-  server.Post("/admin/reset", [&sim](const auto&, auto& res) {
-    sim.keys.clear();
-    sim.ledger.clear();
-    sim.stats.clear();
-    sim.faults.reset();
-    send_json(res, 200, {{"status", "reset"}});
+  server.Post(void_route, [&sim](const auto& req, auto& res) {
+    handle_payment(sim, req, res, [&sim](const httplib::Request& r) {
+      return sim.authorizations.void_charge(idempotency_key(r), r.matches[1]);
+    });
   });
 }
 

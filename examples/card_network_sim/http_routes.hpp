@@ -1,7 +1,8 @@
 #pragma once
 
 // Binds the simulator's components to cpp-httplib routes: thin handlers that
-// apply fault injection around the payment flows and serve admin reads.
+// apply fault injection around the payment flows (here) and serve the admin
+// reads and knobs (admin_routes).
 
 namespace httplib {
 class Server;
@@ -9,10 +10,12 @@ class Server;
 
 namespace psp::sim {
 
+class authorization_service;
 class fault_injector;
 class idempotency_table;
 class ledger_book;
 class payment_service;
+class settlement_fault_table;
 struct sim_stats;
 
 /// The components the routes talk to; all outlive the server.
@@ -20,7 +23,9 @@ struct sim_components {
   ledger_book& ledger;
   idempotency_table& keys;
   payment_service& payments;
+  authorization_service& authorizations;
   fault_injector& faults;
+  settlement_fault_table& settlement_faults;
   sim_stats& stats;
 };
 

@@ -16,17 +16,22 @@ namespace psp::sim {
 
 /// What must match for a repeated key to count as the same request.
 struct request_fingerprint {
-  /// "charge" or "refund": a key used on one endpoint is not valid on the
-  /// other.
+  /// "charge", "refund", "capture" or "void": a key used on one endpoint is
+  /// not valid on another.
   std::string endpoint;
-  /// The charge's reference, or the refunded charge id.
+  /// The charge's reference, or the refunded, captured or voided charge id.
   std::string target;
+  /// 0 for "not given" (a capture without an amount, a void).
   int64_t amount_minor = 0;
   std::string currency;
+  /// A charge's `capture` flag: authorising and charging are different
+  /// requests even with the same amount.
+  bool capture = true;
 
   bool operator==(const request_fingerprint& other) const {
     return endpoint == other.endpoint && target == other.target &&
-           amount_minor == other.amount_minor && currency == other.currency;
+           amount_minor == other.amount_minor && currency == other.currency &&
+           capture == other.capture;
   }
 };
 

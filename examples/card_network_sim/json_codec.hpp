@@ -18,7 +18,14 @@ std::string dump_json(const nlohmann::json& value);
 api_response error_response(int status, const std::string& code,
                             const std::string& message);
 
-/// The body of a charge answer (200 or 402).
+/// The charge as capture and void answer it: id, status, captured, amount
+/// (authorised), amount_captured, currency, reference, merchant (null when
+/// none), brand, last4, created.
+nlohmann::json charge_object(const charge_record& charge);
+
+/// The body of a POST /v1/charges answer: the charge object plus the
+/// idempotency key for a 200; for a 402 the decline body as it always was
+/// (status "declined", decline_code and message, no capture fields).
 nlohmann::json charge_body(const charge_record& charge,
                            const std::string& decline_message);
 

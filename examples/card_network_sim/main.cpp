@@ -1,13 +1,15 @@
 // card-network-sim: a stand-in card network for the PSP's payment workers.
-// It charges and refunds Stripe-style test cards over HTTP with idempotency
-// keys, injects faults on demand and exposes reconciliation reads; see
-// README.md for the API.
+// It charges (or only authorises, then captures or voids) and refunds
+// Stripe-style test cards over HTTP with idempotency keys, injects faults on
+// demand and exposes reconciliation reads; see README.md for the API.
 
+#include "authorization_service.hpp"
 #include "faults.hpp"
 #include "http_routes.hpp"
 #include "idempotency_table.hpp"
 #include "ledger_book.hpp"
 #include "payment_service.hpp"
+#include "settlement_faults.hpp"
 #include "sim_options.hpp"
 #include "sim_server.hpp"
 #include "sim_stats.hpp"
@@ -82,8 +84,11 @@ int run(const sim_options& options) {
   idempotency_table keys{records_max, same_key_wait_max};
   sim_stats stats;
   payment_service payments{ledger, keys, stats};
+  authorization_service authorizations{ledger, keys, stats};
   fault_injector faults{initial_knobs(options), options.seed};
-  sim_components sim{ledger, keys, payments, faults, stats};
+  settlement_fault_table settlement_faults;
+  sim_components sim{
+      ledger, keys, payments, authorizations, faults, settlement_faults, stats};
   sim_http_server server;
   configure_server(server, options);
   install_routes(server, sim);

@@ -5,74 +5,17 @@
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
 #include "request_parsing.hpp"
+#include "sim_clock.hpp"
 #include "sim_stats.hpp"
 #include "test_cards.hpp"
 
-#include <ctime>
 #include <utility>
 
 namespace psp::sim {
 
-namespace {
-
-int64_t now_s() {
-  return static_cast<int64_t>(std::time(nullptr));
-}
-
-// Marks an answer as the executed, stored outcome of its key.
-api_response executed(api_response out) {
-  out.processed = true;
-  return out;
-}
-
-// Releases a claimed key unless the owner stored an answer, so an exception
-// or a capacity failure never leaves the key stuck "in flight".
-class key_owner {
-public:
-  key_owner(idempotency_table& keys, const std::string& key, uint64_t ticket)
-      : keys_(keys), key_(key), ticket_(ticket) {
-    // nop
-  }
-  ~key_owner() {
-    if (!completed_) {
-      keys_.release(key_, ticket_);
-    }
-  }
-  void complete(const api_response& out) {
-    keys_.complete(key_, ticket_, {out.status, out.body});
-    completed_ = true;
-  }
-
-private:
-  idempotency_table& keys_;
-  const std::string& key_;
-  uint64_t ticket_;
-  bool completed_ = false;
-};
-
-} // namespace
-
-api_response check_idempotency_key(const std::string& key) {
-  if (key.empty()) {
-    return error_response(400, "missing_idempotency_key",
-                          "An Idempotency-Key header is required.");
-  }
-  if (!valid_idempotency_key(key)) {
-    return error_response(400, "invalid_request",
-                          "Idempotency-Key must be 1 to 255 printable "
-                          "characters without spaces.");
-  }
-  return {};
-}
-
-api_response capacity_response() {
-  return error_response(503, "capacity",
-                        "The simulator stores no more keys or charges.");
-}
-
 payment_service::payment_service(ledger_book& ledger, idempotency_table& keys,
                                  sim_stats& stats)
-    : ledger_(ledger), keys_(keys), stats_(stats) {
+    : ledger_(ledger), runner_(keys, stats), stats_(stats) {
   // nop
 }
 
@@ -85,9 +28,10 @@ api_response payment_service::charge(const std::string& key,
   if (!req.value) {
     return error_response(400, "invalid_request", req.error);
   }
-  request_fingerprint fp{"charge", req.value->reference,
-                         req.value->amount_minor, req.value->currency};
-  return run_once(key, fp, [&] { return execute_charge(key, *req.value); });
+  const auto& r = *req.value;
+  request_fingerprint fp{"charge", r.reference, r.amount_minor, r.currency,
+                         r.capture};
+  return runner_.run_once(key, fp, [&] { return execute_charge(key, r); });
 }
 
 api_response payment_service::refund(const std::string& key,
@@ -101,42 +45,15 @@ api_response payment_service::refund(const std::string& key,
   }
   const auto& r = *req.value;
   request_fingerprint fp{"refund", r.charge_id, r.amount_minor, ""};
-  return run_once(key, fp, [&] {
+  return runner_.run_once(key, fp, [&] {
     return execute_refund(key, r.charge_id, r.amount_minor);
   });
 }
 
-api_response payment_service::run_once(const std::string& key,
-                                       const request_fingerprint& fp,
-                                       const execute_fn& execute) {
-  auto claim = keys_.claim(key, fp);
-  switch (claim.kind) {
-  case claim_kind::replay:
-    ++stats_.replays;
-    return {claim.response.status, std::move(claim.response.body), true, false};
-  case claim_kind::conflict:
-    return error_response(409, "idempotency_key_reused",
-                          "This Idempotency-Key was used with different "
-                          "parameters.");
-  case claim_kind::capacity:
-    return capacity_response();
-  case claim_kind::busy:
-    return error_response(409, "idempotency_key_in_use",
-                          "A request with this Idempotency-Key is still "
-                          "being processed.");
-  case claim_kind::owner:
-    break;
-  }
-  key_owner owner{keys_, key, claim.ticket};
-  auto out = execute();
-  if (out.processed) {
-    owner.complete(out);
-  }
-  return out;
-}
-
 api_response payment_service::execute_charge(const std::string& key,
                                              const charge_request& req) {
+  // The card number and CVC end here: only the verdict, brand and last four
+  // digits go into the record.
   auto verdict = classify_card(req.card_number);
   charge_record charge;
   charge.id = random_id("ch_");
@@ -149,12 +66,18 @@ api_response payment_service::execute_charge(const std::string& key,
   charge.decline_code = verdict.decline_code;
   charge.amount_minor = req.amount_minor;
   charge.created_s = now_s();
-  auto body = dump_json(charge_body(charge, verdict.message));
-  if (!ledger_.record_charge(std::move(charge))) {
+  charge.auto_capture = req.capture;
+  auto recorded = ledger_.record_charge(std::move(charge));
+  if (!recorded) {
     return capacity_response();
   }
-  ++(verdict.approved() ? stats_.charges : stats_.declines);
-  return executed({verdict.approved() ? 200 : 402, std::move(body)});
+  auto body = dump_json(charge_body(*recorded, verdict.message));
+  if (!verdict.approved()) {
+    ++stats_.declines;
+    return executed({402, std::move(body)});
+  }
+  ++(req.capture ? stats_.charges : stats_.authorizations);
+  return executed({200, std::move(body)});
 }
 
 api_response payment_service::execute_refund(const std::string& key,

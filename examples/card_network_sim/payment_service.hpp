@@ -4,9 +4,9 @@
 // claim the idempotency key, execute once, store the answer. Knows nothing
 // about HTTP or fault injection.
 
+#include "idempotent_runner.hpp"
 #include "types.hpp"
 
-#include <functional>
 #include <string>
 
 namespace psp::sim {
@@ -14,10 +14,10 @@ namespace psp::sim {
 class idempotency_table;
 class ledger_book;
 struct charge_request;
-struct request_fingerprint;
 struct sim_stats;
 
-/// Executes charges and refunds against a ledger, at most once per key.
+/// Executes charges (captured at once or only authorised) and refunds
+/// against a ledger, at most once per key.
 class payment_service {
 public:
   payment_service(ledger_book& ledger, idempotency_table& keys,
@@ -30,10 +30,6 @@ public:
   api_response refund(const std::string& key, const std::string& body);
 
 private:
-  using execute_fn = std::function<api_response()>;
-
-  api_response run_once(const std::string& key, const request_fingerprint& fp,
-                        const execute_fn& execute);
   api_response execute_charge(const std::string& key,
                               const charge_request& req);
   api_response execute_refund(const std::string& key,
@@ -41,14 +37,8 @@ private:
                               int64_t amount_minor);
 
   ledger_book& ledger_;
-  idempotency_table& keys_;
+  idempotent_runner runner_;
   sim_stats& stats_;
 };
-
-/// 400 for a missing or malformed Idempotency-Key; empty body when valid.
-api_response check_idempotency_key(const std::string& key);
-
-/// 503 `capacity`.
-api_response capacity_response();
 
 } // namespace psp::sim

@@ -100,12 +100,17 @@ std::string check_charge(const json& doc, charge_request& req) {
       !read_text(doc, "merchant", text_field_length_max, req.merchant)) {
     return "merchant must be a string of 1 to 255 characters";
   }
+  if (auto it = doc.find("capture"); it != doc.end()) {
+    if (!it->is_boolean()) {
+      return "capture must be true or false";
+    }
+    req.capture = it->get<bool>();
+  }
   return check_card(doc, req);
 }
 
-} // namespace
-
-bool valid_idempotency_key(std::string_view key) {
+// Ids and keys share one shape: what fits in a header or a path segment.
+bool printable_token(std::string_view key) {
   if (key.empty() || key.size() > text_field_length_max) {
     return false;
   }
@@ -115,6 +120,16 @@ bool valid_idempotency_key(std::string_view key) {
     }
   }
   return true;
+}
+
+} // namespace
+
+bool valid_idempotency_key(std::string_view key) {
+  return printable_token(key);
+}
+
+bool valid_charge_id(std::string_view id) {
+  return printable_token(id);
 }
 
 parsed<charge_request> parse_charge_request(const std::string& body) {
@@ -144,6 +159,27 @@ parsed<refund_request> parse_refund_request(const std::string& body) {
             "amount must be a positive integer of minor units (max 99999999)"};
   }
   return {std::move(req), {}};
+}
+
+parsed<capture_request> parse_capture_request(const std::string& body) {
+  capture_request req;
+  // Stripe's capture takes no required parameter, so no body is fine.
+  if (body.empty()) {
+    return {req, {}};
+  }
+  auto doc = parse_object(body);
+  if (!doc) {
+    return {std::nullopt, "body must be empty or a JSON object"};
+  }
+  if (doc->contains("amount")) {
+    int64_t amount = 0;
+    if (!read_int(*doc, "amount", 1, amount_minor_max, amount)) {
+      return {std::nullopt, "amount must be a positive integer of minor "
+                            "units (max 99999999)"};
+    }
+    req.amount_minor = amount;
+  }
+  return {req, {}};
 }
 
 } // namespace psp::sim

@@ -27,12 +27,20 @@ struct charge_request {
   std::string cvc;
   std::string merchant;
   std::string reference;
+  /// False asks for an authorisation only (capture later or void).
+  bool capture = true;
 };
 
 /// A validated POST /v1/refunds body.
 struct refund_request {
   std::string charge_id;
   int64_t amount_minor = 0;
+};
+
+/// A validated POST /v1/charges/{id}/capture body.
+struct capture_request {
+  /// Absent: capture the full authorised amount.
+  std::optional<int64_t> amount_minor;
 };
 
 /// Either a parsed value or the reason it was rejected.
@@ -50,5 +58,12 @@ parsed<charge_request> parse_charge_request(const std::string& body);
 
 /// Parses and validates a refund body.
 parsed<refund_request> parse_refund_request(const std::string& body);
+
+/// True for a charge id of 1..255 printable characters without spaces (the
+/// path segment of capture and void).
+bool valid_charge_id(std::string_view id);
+
+/// Parses a capture body; an empty body or `{}` captures everything.
+parsed<capture_request> parse_capture_request(const std::string& body);
 
 } // namespace psp::sim

@@ -11,6 +11,7 @@ export const INVARIANTS = ['no_double_charge', 'no_lost_payment', 'ledger_balanc
 const DEFAULTS = {
   description: '',
   nodes: 3,
+  cluster: true,            // one CAF cluster, connections through the partition proxy
   payments: 200,
   concurrency: 8,
   rate_per_s: 0,            // 0: as fast as the concurrency allows
@@ -85,6 +86,9 @@ export function validateExperiment(doc, fallbackName) {
   if (cfg.amount_min > cfg.amount_max) {
     throw new ConfigError('amount_min must not exceed amount_max');
   }
+  if (typeof cfg.cluster !== 'boolean') {
+    throw new ConfigError('cluster must be true or false');
+  }
   if (!Array.isArray(cfg.node_args) || cfg.node_args.some((a) => typeof a !== 'string'
       || !a.startsWith('--'))) {
     throw new ConfigError('node_args must be a list of "--flag=value" strings');
@@ -108,6 +112,9 @@ export function validateExperiment(doc, fallbackName) {
     cfg.schedule = expandSchedule(cfg.faults, cfg.nodes);
   } catch (err) {
     throw new ConfigError(err.message);
+  }
+  if (!cfg.cluster && cfg.schedule.some((e) => e.kind === 'partition')) {
+    throw new ConfigError('a partition needs "cluster": true (the nodes must form a cluster)');
   }
   const last = cfg.schedule.length ? cfg.schedule[cfg.schedule.length - 1].at : 0;
   if (last > cfg.max_duration_s) {

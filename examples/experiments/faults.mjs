@@ -4,15 +4,16 @@
 
 export const FAULT_KINDS = ['kill_node', 'restart_node', 'pause_node', 'resume_node',
   'kill_redis', 'restart_redis', 'pause_redis', 'card_network', 'card_network_reset',
-  'webhook', 'partition_node'];
+  'webhook', 'partition', 'heal_partition'];
 
 // kind -> kind of the entry that undoes it (for "duration").
 const UNDO = {
   kill_node: 'restart_node', pause_node: 'resume_node', kill_redis: 'restart_redis',
-  card_network: 'card_network_reset', webhook: 'webhook',
+  card_network: 'card_network_reset', webhook: 'webhook', partition: 'heal_partition',
 };
 
-const NODE_KINDS = new Set(['kill_node', 'restart_node', 'pause_node', 'resume_node']);
+const NODE_KINDS = new Set(['kill_node', 'restart_node', 'pause_node', 'resume_node',
+  'partition', 'heal_partition']);
 
 const KNOBS = {
   latency_ms: 'ms', latency_jitter_ms: 'ms', timeout_ms: 'ms',
@@ -68,9 +69,8 @@ export function expandSchedule(faults, nodes) {
       }
     }
     if (f.kind === 'partition_node') {
-      fail(i, 'partition_node is not supported yet: node-to-node partitions need the CAF '
-        + 'cluster (issue 5; nftables rules on the cluster ports). Today nodes only share '
-        + 'Redis, so isolate a node with pause_node or kill_node instead.');
+      fail(i, 'partition_node is now "partition" (with "node" and "duration", or a later '
+        + '"heal_partition" entry)');
     }
     if (!FAULT_KINDS.includes(f.kind)) {
       fail(i, `unknown kind "${f.kind}" (kinds: ${FAULT_KINDS.join(', ')})`);
@@ -153,6 +153,8 @@ export function faultLabel(e) {
     case 'card_network': return `card network ${Object.entries(e.set)
       .map(([k, v]) => `${k}=${v}`).join(' ')}`;
     case 'card_network_reset': return 'card network healed';
+    case 'partition': return `partition node-${e.node} (cut from its peers)`;
+    case 'heal_partition': return `heal partition of node-${e.node}`;
     case 'webhook': return e.mode === 'ok' ? 'webhook receiver healed'
       : `webhook receiver ${e.mode}${e.status ? ` ${e.status}` : ''}`
         + `${e.delay_ms ? ` ${e.delay_ms} ms` : ''}`;
@@ -162,7 +164,8 @@ export function faultLabel(e) {
 
 /** Whether the entry injects (true) or heals (false) something. */
 export function isInjection(e) {
-  return ['kill_node', 'pause_node', 'kill_redis', 'pause_redis', 'card_network'].includes(e.kind)
+  return ['kill_node', 'pause_node', 'kill_redis', 'pause_redis', 'card_network', 'partition']
+    .includes(e.kind)
     || (e.kind === 'webhook' && e.mode !== 'ok');
 }
 
@@ -185,7 +188,10 @@ export class FaultInjector {
       label: faultLabel(e), injection: isInjection(e), phase, ok: true, error: null,
       pause_ms: e.kind === 'pause_redis' ? e.ms : null };
     try {
-      await this.#run(e);
+      const detail = await this.#run(e);
+      if (typeof detail === 'string') {
+        record.detail = detail;
+      }
     } catch (err) {
       record.ok = false;
       record.error = err.message;
@@ -207,6 +213,8 @@ export class FaultInjector {
       case 'pause_redis': return s.pauseRedis(e.ms);
       case 'card_network': return s.cardNetworkFaults(e.set);
       case 'card_network_reset': return s.cardNetworkFaults(CARD_NETWORK_HEALED);
+      case 'partition': return s.partitionNode(e.node);
+      case 'heal_partition': return s.healPartition(e.node);
       case 'webhook': return this.receiver.setMode(e.mode, e);
       default: throw new Error(`unknown fault kind ${e.kind}`);
     }
@@ -219,6 +227,9 @@ export class FaultInjector {
     for (let i = 1; i <= s.nodeCount; i++) {
       if (s.nodeState(i) === 'paused') {
         heal_steps.push({ kind: 'resume_node', node: i });
+      }
+      if (s.isPartitioned(i)) {
+        heal_steps.push({ kind: 'heal_partition', node: i });
       }
     }
     if (s.redisState() !== 'up') {

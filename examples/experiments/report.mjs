@@ -235,6 +235,7 @@ function faultMarks(timeline, end) {
     switch (r.kind) {
       case 'kill_node': case 'restart_node': return `node-${r.node}-down`;
       case 'pause_node': case 'resume_node': return `node-${r.node}-paused`;
+      case 'partition': case 'heal_partition': return `node-${r.node}-partitioned`;
       case 'kill_redis': case 'restart_redis': return 'redis-down';
       case 'card_network': case 'card_network_reset': return 'card';
       case 'webhook': return 'webhook';
@@ -242,7 +243,8 @@ function faultMarks(timeline, end) {
     }
   };
   const colorOf = (r) => (r.kind.includes('redis') ? '#b45309'
-    : r.kind.includes('card') ? '#7c3aed' : r.kind === 'webhook' ? '#0e7490' : '#dc2626');
+    : r.kind.includes('card') ? '#7c3aed' : r.kind === 'webhook' ? '#0e7490'
+      : r.kind.includes('partition') ? '#db2777' : '#dc2626');
   timeline.forEach((r, i) => {
     if (!r.ok && r.phase !== 'heal') {
       marks.push({ t: r.t, n: i + 1, color: '#6b7280', dash: true });
@@ -379,8 +381,17 @@ export function renderHtml(res) {
   const faults = res.faults.map((r, i) => `<tr><td class="num">${i + 1}</td>`
     + `<td class="num">${r.at === null ? '–' : `${r.at}s`}</td><td class="num">${r.t.toFixed(2)}s</td>`
     + `<td>${esc(r.label)}${r.phase === 'heal' ? ' <i>(final heal)</i>' : ''}</td>`
-    + `<td class="${r.ok ? 'ok' : 'bad'}">${r.ok ? 'ok' : esc(`failed: ${r.error}`)}</td>`
+    + `<td class="${r.ok ? 'ok' : 'bad'}">${r.ok ? `ok${r.detail ? ` (${esc(r.detail)})` : ''}`
+      : esc(`failed: ${r.error}`)}</td>`
     + `<td class="num">${r.ms} ms</td></tr>`).join('');
+  const quorumRows = (res.cluster_events ?? []).map((x) => `<tr><td class="num">`
+    + `${x.t.toFixed(1)}s</td><td>${esc(x.node)}</td><td>${esc(x.event)}</td>`
+    + `<td class="num">${x.reachable} of ${x.registered}</td></tr>`).join('');
+  const quorum = quorumRows ? `<h2>Quorum changes</h2><p class="sub">From the node logs: a
+node that reaches at most half of the registered members (ties: the half with the smallest
+id wins) stops taking payment work until it is back in a majority. Negative times are
+before the load started.</p><table><tr><th>t</th><th>node</th><th>event</th>
+<th>reachable</th></tr>${quorumRows}</table>` : '';
   const incidents = res.incidents.length ? `<h2>Unexpected process exits</h2><table>`
     + `<tr><th>t</th><th>process</th><th>what</th></tr>${res.incidents.map((x) => `<tr>`
       + `<td class="num">${x.t.toFixed(2)}s</td><td>${esc(x.process)}</td><td>${esc(x.what)}`
@@ -402,13 +413,15 @@ run folder <code>${esc(res.run_dir)}</code>${res.expect_violation
 <h2>Over time</h2>
 <p class="sub">Numbered vertical lines are the faults in the table below (solid: injected,
 dashed: healed); shaded bands show how long each fault lasted. Colours:
-<span style="color:#dc2626">nodes</span>, <span style="color:#b45309">Redis</span>,
+<span style="color:#dc2626">nodes</span>, <span style="color:#db2777">partitions</span>,
+<span style="color:#b45309">Redis</span>,
 <span style="color:#7c3aed">card network</span>,
 <span style="color:#0e7490">webhook receiver</span>; grey: a fault that failed to apply.</p>
 ${charts.map((c) => `<div class="card">${c}</div>`).join('\n')}
 <h2>Faults</h2>
 <table><tr><th>#</th><th>planned</th><th>applied</th><th>fault</th><th>result</th><th>took</th></tr>
 ${faults}</table>
+${quorum}
 <h2>Load</h2>${stats}
 ${incidents}
 <h2>Configuration</h2>
@@ -442,6 +455,12 @@ export function terminalSummary(res) {
   lines.push(`webhooks: ${res.webhooks.distinct_events} events, ${res.webhooks.deliveries} `
     + `deliveries (${res.webhooks.duplicate_deliveries} duplicates), `
     + `${res.dead_letters.replayed.length} dead letters replayed`);
+  const quorum = (res.cluster_events ?? []).filter((x) => x.t > 0); // not the start-up
+  if (quorum.length) {
+    lines.push(`quorum: ${quorum.slice(0, 12).map((x) => `${x.node} ${x.event.replace('quorum_', '')} `
+      + `${x.t.toFixed(1)}s (${x.reachable}/${x.registered})`).join(', ')}`
+      + `${quorum.length > 12 ? `, … ${quorum.length - 12} more in result.json` : ''}`);
+  }
   for (const x of res.settle) {
     lines.push(`settle (${x.phase}): ${x.ok ? 'ok' : 'NOT settled'} after ${x.seconds}s`
       + `${x.ok ? '' : ` — ${x.last}`}`);

@@ -187,7 +187,7 @@ async function main() {
   }
   const startedAt = new Date();
   const stack = new Stack({ dir, binaries, nodes: cfg.nodes, nodeArgs: cfg.node_args,
-    nodeEnv: cfg.node_env, portBase: cfg.port_base, clock });
+    nodeEnv: cfg.node_env, portBase: cfg.port_base, cluster: cfg.cluster, clock });
   const receiver = new Receiver({ clock });
   const load = new Load({ cfg, stack, clock, runId: `${runId}_${process.pid}` });
   const injector = new FaultInjector({ stack, receiver, clock });
@@ -198,6 +198,7 @@ async function main() {
   let fatal = null;
   let stopping = false;
   let loadEnd = null;
+  let clusterEvents = [];
 
   const cleanup = async () => {
     stopping = true;
@@ -299,6 +300,11 @@ async function main() {
   } finally {
     sampling = false;
     await sampler;
+    try {
+      clusterEvents = stack.clusterEvents(); // before the shutdown adds its own
+    } catch {
+      // the logs are evidence, not a verdict
+    }
     await cleanup();
   }
 
@@ -339,6 +345,8 @@ async function main() {
     expect_violation: cfg.expect_violation,
     error: fatal ? fatal.message : null,
     processes: stack.describe(),
+    partition_proxy: stack.proxy ? stack.proxy.stats() : null,
+    cluster_events: clusterEvents,
     load: figures,
     webhooks: { distinct_events: receiver.events.size, deliveries: receiver.deliveries,
       duplicate_deliveries: receiver.duplicates, refused: receiver.refused,

@@ -3,7 +3,9 @@
 // processes sharing that Redis. Ports come from a scan upwards from a base.
 // Every process has a log (logs/NAME.log, appended across restarts) and a
 // pid file (pids/NAME.pid, which experiment.sh's trap uses as a last resort).
-// Every wait is bounded.
+// The nodes form a CAF cluster whose connections all run through a
+// PartitionProxy (one listener per ordered pair of nodes), so a node can be
+// cut off from its peers while it still reaches Redis. Every wait is bounded.
 
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fst
 import net from 'node:net';
 import path from 'node:path';
 import { dropAgent, requestJson, sleep } from './http.mjs';
+import { PartitionProxy } from './partition_proxy.mjs';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -32,6 +35,7 @@ function flagName(flag) {
   return eq < 0 ? flag : flag.slice(0, eq);
 }
 const STOP_GRACE_MS = 5_000;
+const START_PORT_TRIES_MAX = 20;
 const PORT_SCAN_MAX = 2_000;
 
 function run(file, args, { timeoutMs = 20_000, maxBuffer = 512 * 1024 * 1024 } = {}) {
@@ -239,10 +243,12 @@ class Proc {
 export class Stack {
   /**
    * dir: the run folder; binaries: {node, admin, sim}; nodes: count;
-   * nodeArgs/nodeEnv: extra flags / environment for psp-node.
+   * nodeArgs/nodeEnv: extra flags / environment for psp-node; cluster: the
+   * nodes join one CAF cluster through the partition proxy (false: they only
+   * share Redis).
    */
   constructor({ dir, binaries, nodes, nodeArgs = [], nodeEnv = {}, portBase = 19000,
-    clock = () => 0 }) {
+    cluster = true, clock = () => 0 }) {
     this.dir = dir;
     this.binaries = binaries;
     this.nodeCount = nodes;
@@ -256,6 +262,9 @@ export class Stack {
     this.takenPorts = new Set();
     this.incidents = []; // unexpected exits
     this.nodes = [];     // index i-1 -> Proc
+    this.cluster = cluster;
+    this.clusterPorts = []; // index i-1 -> the node's real cluster port
+    this.proxy = cluster ? new PartitionProxy() : null;
     this.adminToken = `adm_${randomBytes(18).toString('hex')}`;
     this.vaultKey = randomBytes(32).toString('hex');
   }
@@ -273,19 +282,33 @@ export class Stack {
     throw new Error(`no free port in ${this.portBase}..${port}`);
   }
 
-  /** Starts a process on a fresh port; retries with the next port if taken. */
+  /**
+   * Starts a process on a fresh port; retries with the next port if taken.
+   * A port with connections in TIME_WAIT from a previous run (CAF's cluster
+   * ports, the nodes' HTTP ports) passes the scan, which binds with
+   * SO_REUSEADDR like libuv always does, but not a bind without it (the
+   * simulator's "cannot listen", the node's exit 4): such a start fails at
+   * once, so a few more tries cost little.
+   */
   async #startOnPort(makeProc) {
     let lastErr;
-    for (let i = 0; i < 3; i++) {
-      const proc = makeProc(await this.takePort());
+    for (let i = 0; i < START_PORT_TRIES_MAX; i++) {
+      const proc = await makeProc(await this.takePort(), i);
+      const incidents = this.incidents.length;
       try {
         await proc.start();
         return proc;
       } catch (err) {
         lastErr = err;
-        if (!/in use|Address already|exit.*"code":4/i.test(err.message)) {
+        if (!/in use|Address already|cannot listen|exit.*"code":4/i.test(err.message)) {
           throw err;
         }
+        // A port taken is not an incident of the run: try the next one.
+        this.incidents.splice(incidents).forEach((x) => {
+          if (x.process !== proc.name) {
+            this.incidents.push(x);
+          }
+        });
       }
     }
     throw lastErr;
@@ -319,14 +342,89 @@ export class Stack {
       throw new Error(`psp-admin printed no merchant: ${out}`);
     }
     this.merchant = { id: doc.merchant, secretKey: doc.secret_key };
+    if (this.cluster) {
+      await this.#startProxy();
+    }
     writeFileSync(path.join(this.dir, 'merchant.json'), `${out.trim()}\n`, { mode: 0o600 });
     writeFileSync(path.join(this.dir, 'admin_token'), this.adminToken, { mode: 0o600 });
     const starts = [];
     for (let i = 1; i <= this.nodeCount; i++) {
-      starts.push(this.#startOnPort((port) => this.#nodeProc(i, port))
+      starts.push(this.#startOnPort(async (port, attempt) => {
+        if (attempt > 0 && this.cluster) {
+          // Exit 4 may have been the cluster port: move it (the routes point
+          // at the proxy, which follows).
+          this.clusterPorts[i - 1] = await this.takePort();
+          this.proxy.setTarget(`node-${i}`, this.clusterPorts[i - 1]);
+        }
+        return this.#nodeProc(i, port);
+      })
         .then((proc) => { this.nodes[i - 1] = proc; }));
     }
     await Promise.all(starts);
+    if (this.cluster) {
+      await this.#awaitFullViews();
+    }
+  }
+
+  /**
+   * Waits until every node's last logged view holds every node, so the load
+   * starts on a formed cluster (a node that started first saw itself alone
+   * and would otherwise log a short quorum_lost when the others register).
+   */
+  async #awaitFullViews() {
+    const all = Array.from({ length: this.nodeCount }, (_, k) => `node-${k + 1}`).join(',');
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const behind = this.nodes.filter((p) => {
+        const views = readFrom(p.log, 0, 64 << 20).match(/event=cluster_view .*members=\S+/g);
+        return !views || !views[views.length - 1].endsWith(`members=${all}`);
+      });
+      if (!behind.length) {
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the cluster did not form within ${READY_TIMEOUT_MS} ms: `
+          + `${behind.map((p) => p.name).join(', ')} do not see ${all}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** A cluster port per node and a proxy listener per ordered pair of nodes. */
+  async #startProxy() {
+    for (let i = 1; i <= this.nodeCount; i++) {
+      this.clusterPorts[i - 1] = await this.takePort();
+      this.proxy.setTarget(`node-${i}`, this.clusterPorts[i - 1]);
+    }
+    for (let from = 1; from <= this.nodeCount; from++) {
+      for (let to = 1; to <= this.nodeCount; to++) {
+        if (from === to) {
+          continue;
+        }
+        let lastErr;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await this.proxy.listen(`node-${from}`, `node-${to}`, await this.takePort());
+            lastErr = null;
+            break;
+          } catch (err) {
+            lastErr = err; // taken meanwhile: the next free port
+          }
+        }
+        if (lastErr) {
+          throw new Error(`partition proxy node-${from}>node-${to}: ${lastErr.message}`);
+        }
+      }
+    }
+  }
+
+  #clusterFlags(i) {
+    if (!this.cluster) {
+      return [];
+    }
+    const routes = this.proxy.routesFor(`node-${i}`);
+    return ['--psp.cluster-host=127.0.0.1', `--psp.cluster-port=${this.clusterPorts[i - 1]}`,
+      ...(routes ? [`--psp.cluster-peer-routes=${routes}`] : [])];
   }
 
   #nodeProc(i, port) {
@@ -341,6 +439,7 @@ export class Stack {
         `--psp.card-network-url=${this.simUrl}`,
         `--psp.data-dir=${this.dataDir}`, `--psp.node-id=node-${i}`,
         `--psp.admin-token=${this.adminToken}`, `--psp.vault-key=${this.vaultKey}`,
+        ...this.#clusterFlags(i),
         ...NODE_FLAGS.filter((f) => !this.nodeArgs.some((a) => flagName(a) === flagName(f))),
         ...this.nodeArgs],
     });
@@ -387,6 +486,25 @@ export class Stack {
     this.nodes[i - 1].resume();
   }
 
+  /** Cuts node i off from its peers (not from Redis): see partition_proxy.mjs. */
+  partitionNode(i) {
+    if (!this.proxy) {
+      throw new Error('the nodes run without a cluster: nothing to partition');
+    }
+    return `${this.proxy.cut(`node-${i}`)} connection(s) closed`;
+  }
+
+  healPartition(i) {
+    if (!this.proxy) {
+      throw new Error('the nodes run without a cluster: nothing to heal');
+    }
+    this.proxy.heal(`node-${i}`);
+  }
+
+  isPartitioned(i) {
+    return this.proxy?.isCut(`node-${i}`) ?? false;
+  }
+
   async killRedis() {
     await this.redis.kill();
   }
@@ -427,6 +545,26 @@ export class Stack {
     return res.json;
   }
 
+  /**
+   * The quorum changes the nodes logged (event=quorum_lost, _regained, …)
+   * with times on the run's clock (negative: before the load started).
+   */
+  clusterEvents() {
+    const out = [];
+    const zeroMs = Date.now() - this.clock() * 1000;
+    const re = /^(\S+Z) .*event=(quorum_\w+) node=(\S+) reachable=(\d+) registered=(\d+)/;
+    for (const p of this.nodes.filter(Boolean)) {
+      for (const line of readFrom(p.log, 0, 64 << 20).split('\n')) {
+        const m = re.exec(line);
+        if (m) {
+          out.push({ t: Math.round((Date.parse(m[1]) - zeroMs) / 100) / 10, node: m[3],
+            event: m[2], reachable: Number(m[4]), registered: Number(m[5]) });
+        }
+      }
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
   /** Every process with its state, port and pid (for result.json). */
   describe() {
     const all = [this.redis, this.sim, ...this.nodes].filter(Boolean);
@@ -434,9 +572,12 @@ export class Stack {
       pid: p.child?.pid ?? null, log: path.relative(this.dir, p.log) }));
   }
 
-  /** Stops everything: nodes first, then the simulator, Redis last. */
+  /** Stops everything: nodes first, then the proxy and the simulator, Redis last. */
   async stop() {
     await Promise.all(this.nodes.filter(Boolean).map((p) => p.stop()));
+    if (this.proxy) {
+      await this.proxy.close();
+    }
     if (this.sim) {
       await this.sim.stop();
     }

@@ -99,8 +99,8 @@ inline delivery_store spawn_fake_deliveries(caf::actor_system& sys,
         w->due_script.pop_front();
         return due;
       },
-      [w](record_atom, const delivery_report& rep) {
-        w->reports.push_back(rep);
+      [w](record_atom, const std::vector<delivery_report>& reps) {
+        w->reports.insert(w->reports.end(), reps.begin(), reps.end());
         return true;
       },
     };

@@ -13,7 +13,9 @@ void redis_server::start() {
   proc_ = child_process({"redis-server", "--port", std::to_string(port_),
                          "--bind", "127.0.0.1", "--dir", dir_.path(),
                          "--appendonly", "yes", "--appendfsync", "always",
-                         "--save", "", "--daemonize", "no"},
+                         "--save", "", "--daemonize", "no",
+                         // as run.sh: small hashes stay compact listpacks
+                         "--hash-max-listpack-value", "1024"},
                         dir_.path() + "/redis.log");
   if (!wait_for_port(port_, std::chrono::seconds{10})) {
     throw std::runtime_error("redis-server did not start on port "

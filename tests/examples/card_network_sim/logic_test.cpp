@@ -1,6 +1,7 @@
 // Goal: check the simulator's pure logic (card table, validation,
 // idempotency table, ledger bounds, fault knobs, settlement view, flags)
-// without a process, including every rejection path.
+// without a process, including every rejection path. Captures, voids and
+// settlement faults have their own files next to this one.
 
 #include "admin_views.hpp"
 #include "faults.hpp"
@@ -97,6 +98,38 @@ TEST(RequestParsing, RejectsBadCharges) {
   EXPECT_EQ(err.find("4242x"), std::string::npos);
 }
 
+TEST(RequestParsing, CaptureFlagDefaultsToTrueAndMustBeABoolean) {
+  EXPECT_TRUE(parse_charge_request(good_charge().dump()).value->capture);
+  auto body = good_charge();
+  body["capture"] = false;
+  auto parsed = parse_charge_request(body.dump());
+  ASSERT_TRUE(parsed.value) << parsed.error;
+  EXPECT_FALSE(parsed.value->capture);
+  EXPECT_FALSE(charge_error("capture", "false").empty());
+  EXPECT_FALSE(charge_error("capture", 0).empty());
+}
+
+TEST(RequestParsing, CaptureBodiesAndChargeIds) {
+  auto none = parse_capture_request("");
+  ASSERT_TRUE(none.value) << none.error;
+  EXPECT_FALSE(none.value->amount_minor);
+  auto empty = parse_capture_request("{}");
+  ASSERT_TRUE(empty.value) << empty.error;
+  EXPECT_FALSE(empty.value->amount_minor);
+  auto some = parse_capture_request(R"({"amount":1500})");
+  ASSERT_TRUE(some.value) << some.error;
+  EXPECT_EQ(some.value->amount_minor, 1500);
+  EXPECT_FALSE(parse_capture_request(R"({"amount":0})").value);
+  EXPECT_FALSE(parse_capture_request(R"({"amount":"5"})").value);
+  EXPECT_FALSE(parse_capture_request(R"({"amount":100000000})").value);
+  EXPECT_FALSE(parse_capture_request("not json").value);
+  EXPECT_FALSE(parse_capture_request("[]").value);
+  EXPECT_TRUE(valid_charge_id("ch_0123abcd"));
+  EXPECT_FALSE(valid_charge_id(""));
+  EXPECT_FALSE(valid_charge_id("ch 1"));
+  EXPECT_FALSE(valid_charge_id(std::string(256, 'c')));
+}
+
 TEST(RequestParsing, RefundsAndKeys) {
   EXPECT_TRUE(parse_refund_request(R"({"charge":"ch_1","amount":5})").value);
   EXPECT_FALSE(parse_refund_request(R"({"charge":"ch_1"})").value);
@@ -125,6 +158,19 @@ TEST(IdempotencyTable, OwnerReplayConflictRelease) {
   ASSERT_EQ(other.kind, claim_kind::owner);
   keys.release("other", other.ticket);
   EXPECT_EQ(keys.claim("other", fp(1)).kind, claim_kind::owner);
+}
+
+TEST(IdempotencyTable, CaptureFlagAndEndpointArePartOfTheFingerprint) {
+  idempotency_table keys{10, 1s};
+  auto first = keys.claim("k", fp(1));
+  ASSERT_EQ(first.kind, claim_kind::owner);
+  keys.complete("k", first.ticket, {200, "body"});
+  auto authorise_only = fp(1);
+  authorise_only.capture = false;
+  EXPECT_EQ(keys.claim("k", authorise_only).kind, claim_kind::conflict);
+  EXPECT_EQ(keys.claim("k", {"capture", "pi_1", 1, "usd"}).kind,
+            claim_kind::conflict);
+  EXPECT_EQ(keys.claim("k", fp(1)).kind, claim_kind::replay);
 }
 
 TEST(IdempotencyTable, CapacityAndBusy) {
@@ -193,27 +239,38 @@ TEST(LedgerBook, RefundsAreBoundedAndCapacityHolds) {
   EXPECT_EQ(counts["pi_ch_a"], 1u);
 }
 
-TEST(AdminViews, SettlementSortsAndFilters) {
-  std::vector<charge_record> charges{make_charge("ch_b", 10),
-                                     make_charge("ch_a", 20),
-                                     make_charge("ch_d", 30, "card_declined")};
-  charges[0].created_s = 200;
+// The report used to be sorted by (created, id); it now keeps recording
+// order, so a line recorded later is never listed before an earlier one even
+// when the clock steps back.
+TEST(AdminViews, SettlementKeepsRecordingOrderAndFilters) {
+  ledger_book ledger{10};
+  auto late = make_charge("ch_b", 10);
+  late.created_s = 200;
+  ASSERT_TRUE(ledger.record_charge(late));
+  ASSERT_TRUE(ledger.record_charge(make_charge("ch_a", 20)));
+  ASSERT_TRUE(ledger.record_charge(make_charge("ch_d", 30, "card_declined")));
   refund_record r;
   r.id = "re_a";
   r.charge_id = "ch_a";
   r.amount_minor = 5;
   r.created_s = 100;
-  auto all = settlement_view(charges, {r}, {});
+  ASSERT_EQ(ledger.record_refund(r), refund_outcome::recorded);
+  auto all = settlement_view(ledger.settlement(), {}, {});
   ASSERT_EQ(all["lines"].size(), 3u);
-  EXPECT_EQ(all["lines"][0]["id"], "ch_a");
-  EXPECT_EQ(all["lines"][1]["id"], "re_a");
-  EXPECT_EQ(all["lines"][2]["id"], "ch_b");
+  EXPECT_EQ(all["lines"][0]["id"], "ch_b");
+  EXPECT_EQ(all["lines"][1]["id"], "ch_a");
+  EXPECT_EQ(all["lines"][2]["id"], "re_a");
+  EXPECT_EQ(all["from"], nullptr);
+  EXPECT_EQ(all["to"], nullptr);
   auto window = parse_settlement_window("150", "201");
   ASSERT_TRUE(window);
-  auto some = settlement_view(charges, {r}, *window);
+  auto some = settlement_view(ledger.settlement(), *window, {});
   ASSERT_EQ(some["lines"].size(), 1u);
   EXPECT_EQ(some["lines"][0]["type"], "capture");
+  EXPECT_EQ(some["from"], 150);
+  EXPECT_EQ(some["to"], 201);
   EXPECT_FALSE(parse_settlement_window("1x", ""));
+  EXPECT_FALSE(parse_settlement_window("", "2.5"));
 }
 
 TEST(Faults, PatchValidatesAtomically) {

@@ -3,165 +3,19 @@
 // twice (even concurrently or across injected faults), and starts and stops
 // like a well-behaved process.
 
-#include "tests/support/process.hpp"
-
-#include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
+#include "sim_fixture.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
-#include <fstream>
-#include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
-#include <string>
 #include <sys/wait.h>
-#include <thread>
-#include <vector>
 
 namespace {
 
-using json = nlohmann::json;
+using namespace psp::sim_test;
 using namespace std::chrono_literals;
-
-constexpr const char* listening_prefix = "card-network-sim listening on ";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A simulator process on a port it picked itself (--port 0), found by
-// reading the one line it prints once listening.
-struct sim_process {
-  psp::test::temp_dir dir;
-  std::string log_path = dir.path() + "/sim.log";
-  psp::test::child_process child;
-  int port = 0;
-
-  explicit sim_process(std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> argv{SIM_BINARY, "--port", "0"};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    child = psp::test::child_process(argv, log_path);
-    port = wait_for_listening_line();
-  }
-
-  int wait_for_listening_line() {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto log = read_file(log_path);
-      auto pos = log.find(std::string{listening_prefix} + "127.0.0.1:");
-      if (pos != std::string::npos &&
-          log.find('\n', pos) != std::string::npos) {
-        return std::atoi(log.c_str() + log.find(':', pos) + 1);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return 0;
-  }
-};
-
-struct http_result {
-  int status = 0;
-  json body;
-  std::string raw;
-  bool replayed = false;
-  std::string content_type;
-};
-
-std::unique_ptr<httplib::Client> make_client(int port) {
-  auto cli = std::make_unique<httplib::Client>("127.0.0.1", port);
-  cli->set_connection_timeout(5, 0);
-  cli->set_read_timeout(10, 0);
-  cli->set_write_timeout(5, 0);
-  return cli;
-}
-
-http_result convert(const httplib::Result& res) {
-  http_result out;
-  if (!res) {
-    return out;
-  }
-  out.status = res->status;
-  out.raw = res->body;
-  out.body = json::parse(res->body, nullptr, false);
-  out.replayed = res->get_header_value("Idempotent-Replayed") == "true";
-  out.content_type = res->get_header_value("Content-Type");
-  return out;
-}
-
-http_result post(int port, const std::string& path, const std::string& body,
-                 const std::string& key = {}) {
-  httplib::Headers headers;
-  if (!key.empty()) {
-    headers.emplace("Idempotency-Key", key);
-  }
-  return convert(
-      make_client(port)->Post(path.c_str(), headers, body, "application/json"));
-}
-
-http_result get(int port, const std::string& path) {
-  return convert(make_client(port)->Get(path.c_str()));
-}
-
-json charge_body(const std::string& card, int64_t amount = 2000,
-                 const std::string& reference = "pi_1") {
-  return {{"amount", amount},        {"currency", "usd"},
-          {"card_number", card},     {"exp_month", 12},
-          {"exp_year", 2030},        {"cvc", "123"},
-          {"merchant", "acct_test"}, {"reference", reference}};
-}
-
-// One simulator for the whole suite; every test starts from a reset.
-class SimTest : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    sim_ = new sim_process();
-    ASSERT_GT(sim_->port, 0) << read_file(sim_->log_path);
-  }
-
-  static void TearDownTestSuite() {
-    delete sim_;
-    sim_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(sim_, nullptr);
-    ASSERT_EQ(post(port(), "/admin/reset", "").status, 200);
-  }
-
-  static int port() { return sim_->port; }
-
-  http_result charge(const std::string& key, const json& body) {
-    return post(port(), "/v1/charges", body.dump(), key);
-  }
-
-  http_result refund(const std::string& key, const std::string& charge_id,
-                     int64_t amount) {
-    json body{{"charge", charge_id}, {"amount", amount}};
-    return post(port(), "/v1/refunds", body.dump(), key);
-  }
-
-  void set_faults(const json& knobs) {
-    ASSERT_EQ(post(port(), "/admin/faults", knobs.dump()).status, 200);
-  }
-
-  json counts() { return get(port(), "/admin/charge_counts").body; }
-
-  size_t recorded_charges() {
-    return get(port(), "/admin/charges").body["charges"].size();
-  }
-
-  static sim_process* sim_;
-};
-
-sim_process* SimTest::sim_ = nullptr;
 
 TEST_F(SimTest, SuccessfulChargeAnswersWithBrandAndLast4Only) {
   auto res = charge("k-success", charge_body("4242424242424242"));
@@ -175,6 +29,9 @@ TEST_F(SimTest, SuccessfulChargeAnswersWithBrandAndLast4Only) {
   EXPECT_EQ(res.body["idempotency_key"], "k-success");
   EXPECT_EQ(res.body["brand"], "visa");
   EXPECT_EQ(res.body["last4"], "4242");
+  EXPECT_EQ(res.body["captured"], true);
+  EXPECT_EQ(res.body["amount_captured"], 2000);
+  EXPECT_EQ(res.body["merchant"], "acct_test");
   EXPECT_GT(res.body["created"].get<int64_t>(), 1'600'000'000);
   EXPECT_FALSE(res.replayed);
   EXPECT_EQ(res.raw.find("4242424242424242"), std::string::npos);

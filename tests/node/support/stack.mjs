@@ -105,7 +105,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 class Stack {
-  constructor() {
+  /** `nodeArgs`: extra psp-node flags, e.g. a low rate limit. */
+  constructor({ nodeArgs = [] } = {}) {
+    this.nodeArgs = nodeArgs;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'psp-node-suite-'));
     this.children = []; // [{name, child, log}] in start order
   }
@@ -160,7 +162,7 @@ class Stack {
       `--psp.admin-token=${this.adminToken}`,
       `--psp.vault-key=${randomBytes(32).toString('hex')}`,
       '--psp.webhook-schedule=0s,200ms,500ms',
-      '--psp.log-level=info'], this.port);
+      '--psp.log-level=info', ...this.nodeArgs], this.port);
     return this;
   }
 
@@ -215,11 +217,11 @@ class Stack {
  * and `teardown` (optional, async) run right after the start and before the
  * stop, in the same hooks, so they always see a started stack.
  */
-export function useStack({ setup, teardown } = {}) {
+export function useStack({ setup, teardown, nodeArgs } = {}) {
   const holder = { stack: null };
   before(async () => {
     // Held before start() so a half-started stack is still stopped.
-    holder.stack = new Stack();
+    holder.stack = new Stack({ nodeArgs });
     await holder.stack.start();
     if (setup) {
       await setup(holder.stack);

@@ -1,0 +1,205 @@
+#include "adapters/http/list_pagination.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "adapters/redis/keys.hpp"
+
+#include <httplib.h>
+
+#include <map>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Stripe's balance from the ledger: per currency, the merchant's pending
+/// account (credit-normal, so the stored debit-minus-credit is negated).
+/// Nothing is ever paid out or made available here, so `available` is 0.
+void retrieve_balance(api_context& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->query({"HGETALL", keys::merchant_balances(merchant.id)});
+  if (!reply) {
+    return write_error(res, unavailable("Reading the balance"));
+  }
+  auto prefix = "merchant:" + merchant.id + ":pending:";
+  std::map<std::string, int64_t> pending;
+  for (auto& [account, value] : to_fields(*reply)) {
+    if (account.rfind(prefix, 0) == 0) {
+      pending[account.substr(prefix.size())] = -std::stoll(value);
+    }
+  }
+  auto available = json::array();
+  auto pending_out = json::array();
+  for (auto& [currency, amount] : pending) {
+    available.push_back({{"amount", 0},
+                         {"currency", currency},
+                         {"source_types", {{"card", 0}}}});
+    pending_out.push_back({{"amount", amount},
+                           {"currency", currency},
+                           {"source_types", {{"card", amount}}}});
+  }
+  write_json(res, json{{"object", "balance"},
+                       {"available", available},
+                       {"livemode", false},
+                       {"pending", pending_out}}
+                    .dump());
+}
+
+void retrieve_balance_transaction(api_context& ctx,
+                                  const httplib::Request& req,
+                                  httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  std::string id = req.matches[1];
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->query({"HGETALL", keys::balance_transaction(id)});
+  if (!reply) {
+    return write_error(res, unavailable("Reading balance transactions"));
+  }
+  auto f = to_fields(*reply);
+  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
+    return write_error(res, not_found("balance_transaction", id));
+  }
+  write_json(res, render::balance_transaction(f).dump());
+}
+
+void list_balance_transactions(api_context& ctx, const httplib::Request& req,
+                               httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  auto& merchant = std::get<merchant_info>(who);
+  auto query = parse_list_query(req, {"type", "source", "currency"});
+  if (auto* err = std::get_if<api_error>(&query)) {
+    return write_error(res, *err);
+  }
+  auto& q = std::get<list_query>(query);
+  std::map<std::string, std::string> wanted;
+  for (auto* key : {"type", "source", "currency"}) {
+    if (req.has_param(key)) {
+      wanted[key] = req.get_param_value(key);
+    }
+  }
+  id_filter filter;
+  if (!wanted.empty() || q.filters_created()) {
+    filter = [wanted, q](redis::connection& c,
+                         const std::vector<std::string>& ids)
+      -> std::optional<std::vector<bool>> {
+      std::vector<std::vector<std::string>> reads;
+      for (auto& id : ids) {
+        reads.push_back({"HMGET", keys::balance_transaction(id), "type",
+                         "source", "currency", "created"});
+      }
+      auto rows = c.query_all(reads);
+      if (!rows) {
+        return std::nullopt;
+      }
+      std::vector<bool> keep;
+      for (auto& row : *rows) {
+        if (!row.is_array() || row.elements.size() != 4) {
+          keep.push_back(false);
+          continue;
+        }
+        bool ok = true;
+        int i = 0;
+        for (auto* key : {"type", "source", "currency"}) {
+          auto w = wanted.find(key);
+          ok = ok && (w == wanted.end() || row.elements[i].text() == w->second);
+          ++i;
+        }
+        auto created = parse_count(row.elements[3].text()).value_or(0);
+        ok = ok && created >= q.created_min_s && created <= q.created_max_s;
+        keep.push_back(ok);
+      }
+      return keep;
+    };
+  }
+  auto conn = ctx.redis.acquire();
+  // Scored by the commit's ms clock, read apart from its `created` second.
+  list_source src{keys::merchant_balance_transactions(merchant.id),
+                  "balance_transaction", 1000, 1000};
+  auto page = collect_page(*conn, src, q, filter);
+  if (auto* err = std::get_if<api_error>(&page)) {
+    return write_error(res, *err);
+  }
+  auto& p = std::get<list_page>(page);
+  auto data = json::array();
+  if (!p.ids.empty()) {
+    std::vector<std::vector<std::string>> reads;
+    for (auto& id : p.ids) {
+      reads.push_back({"HGETALL", keys::balance_transaction(id)});
+    }
+    auto rows = conn->query_all(reads);
+    if (!rows) {
+      return write_error(res, unavailable("Listing balance transactions"));
+    }
+    for (auto& row : *rows) {
+      data.push_back(render::balance_transaction(to_fields(row)));
+    }
+  }
+  write_json(res, list_body(std::move(data), p.has_more,
+                            "/v1/balance_transactions")
+                    .dump());
+}
+
+/// A charge is rendered from its intent (one charge per intent here).
+void retrieve_charge(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  std::string id = req.matches[1];
+  auto conn = ctx.redis.acquire();
+  auto intent = conn->query({"HGET", "charge:" + id, "intent"});
+  if (!intent) {
+    return write_error(res, unavailable("Reading charges"));
+  }
+  if (intent->is_nil()) {
+    return write_error(res, not_found("charge", id));
+  }
+  auto reply = conn->query({"HGETALL", keys::intent(intent->text())});
+  if (!reply) {
+    return write_error(res, unavailable("Reading charges"));
+  }
+  auto f = to_fields(*reply);
+  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id
+      || f["latest_charge"] != id) {
+    return write_error(res, not_found("charge", id));
+  }
+  write_json(res, render::charge(f).dump());
+}
+
+} // namespace
+
+void add_balance_routes(httplib::Server& srv, api_context& ctx) {
+  srv.Get("/v1/balance",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_balance(ctx, req, res);
+          });
+  srv.Get("/v1/balance_transactions",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            list_balance_transactions(ctx, req, res);
+          });
+  srv.Get(R"(/v1/balance_transactions/([A-Za-z0-9_]+))",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_balance_transaction(ctx, req, res);
+          });
+  srv.Get(R"(/v1/charges/([A-Za-z0-9_]+))",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_charge(ctx, req, res);
+          });
+}
+
+} // namespace psp::http

@@ -1,0 +1,291 @@
+#include "adapters/http/payment_intent_request.hpp"
+
+#include "actors/currency.hpp"
+#include "adapters/http/request_support.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t amount_minor_max = 99'999'999;
+
+/// Stripe's test payment methods and the test card each stands for.
+const std::map<std::string, std::string>& test_methods() {
+  static const std::map<std::string, std::string> table{
+    {"pm_card_visa", "4242424242424242"},
+    {"pm_card_visa_debit", "4000056655665556"},
+    {"pm_card_mastercard", "5555555555554444"},
+    {"pm_card_amex", "378282246310005"},
+    {"pm_card_discover", "6011111111111117"},
+    {"pm_card_chargeDeclined", "4000000000000002"},
+    {"pm_card_chargeDeclinedInsufficientFunds", "4000000000009995"},
+    {"pm_card_chargeDeclinedExpiredCard", "4000000000000069"},
+    {"pm_card_chargeDeclinedIncorrectCvc", "4000000000000127"},
+    {"pm_card_chargeDeclinedProcessingError", "4000000000000119"},
+  };
+  return table;
+}
+
+/// A card error as Stripe raises it for bad card details (402 card_error).
+api_error card_param_error(const codec::card_error& e) {
+  api_error out;
+  out.status = 402;
+  out.type = "card_error";
+  out.code = e.code;
+  out.message = e.message;
+  out.param = "payment_method_data[card]["
+              + std::string{e.field == "exp" ? "exp_month" : e.field} + "]";
+  return out;
+}
+
+std::variant<std::optional<payment_method_choice>, api_error>
+card_from_data(const json& pmd, int now_year, int now_month,
+               const std::string& fresh_pm_id) {
+  if (!pmd.is_object()) {
+    return invalid_param("payment_method_data",
+                         "Invalid object: payment_method_data must be a "
+                         "hash with type=card.");
+  }
+  if (auto err = reject_unknown(pmd, {"type", "card", "billing_details"})) {
+    err->param = "payment_method_data[" + err->param + "]";
+    err->message = "Received unknown parameter: " + err->param;
+    return *err;
+  }
+  if (!pmd.contains("type")) {
+    return missing_param("payment_method_data[type]");
+  }
+  if (!pmd["type"].is_string() || pmd["type"].get<std::string>() != "card") {
+    return invalid_param("payment_method_data[type]",
+                         "Only payment_method_data[type]=card is supported.");
+  }
+  if (!pmd.contains("card") || !pmd["card"].is_object()) {
+    return missing_param("payment_method_data[card]");
+  }
+  auto& card = pmd["card"];
+  if (auto err = reject_unknown(card, {"number", "exp_month", "exp_year",
+                                       "cvc"})) {
+    err->param = "payment_method_data[card][" + err->param + "]";
+    err->message = "Received unknown parameter: " + err->param;
+    return *err;
+  }
+  auto text = [&](const char* key) {
+    return card.contains(key) && card[key].is_string()
+             ? card[key].get<std::string>()
+             : std::string{};
+  };
+  for (auto* key : {"number", "exp_month", "exp_year"}) {
+    if (text(key).empty()) {
+      return missing_param(std::string{"payment_method_data[card]["} + key
+                           + "]");
+    }
+  }
+  auto checked = codec::check_card(
+    {text("number"), text("exp_month") + "/" + text("exp_year"), text("cvc")},
+    now_year, now_month);
+  if (auto* errs = std::get_if<std::vector<codec::card_error>>(&checked)) {
+    // An absent CVC is allowed through the API, as at Stripe.
+    for (auto& e : *errs) {
+      if (e.field != "cvc" || !text("cvc").empty()) {
+        return card_param_error(e);
+      }
+    }
+    auto retry = codec::check_card({text("number"),
+                                    text("exp_month") + "/" + text("exp_year"),
+                                    "000"},
+                                   now_year, now_month);
+    if (auto* fields = std::get_if<codec::card_fields>(&retry)) {
+      fields->cvc.clear();
+      return std::optional<payment_method_choice>{
+        payment_method_choice{fresh_pm_id, *fields}};
+    }
+    return card_param_error(std::get<std::vector<codec::card_error>>(retry)[0]);
+  }
+  return std::optional<payment_method_choice>{
+    payment_method_choice{fresh_pm_id, std::get<codec::card_fields>(checked)}};
+}
+
+} // namespace
+
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true") {
+    return true;
+  }
+  if (text == "false") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<codec::card_fields> test_payment_method(const std::string& id,
+                                                      int now_year) {
+  auto i = test_methods().find(id);
+  if (i == test_methods().end()) {
+    return std::nullopt;
+  }
+  codec::card_fields card;
+  card.pan = i->second;
+  card.exp_month = 12;
+  card.exp_year = now_year + 3;
+  card.brand = codec::detect_brand(card.pan);
+  card.last4 = card.pan.substr(card.pan.size() - 4);
+  return card;
+}
+
+std::variant<std::optional<payment_method_choice>, api_error>
+parse_payment_method(const json& params, int now_year, int now_month,
+                     const std::string& fresh_pm_id) {
+  bool has_pm = params.contains("payment_method");
+  bool has_data = params.contains("payment_method_data");
+  if (has_pm && has_data) {
+    return invalid_param("payment_method_data",
+                         "You cannot provide both payment_method and "
+                         "payment_method_data.");
+  }
+  if (has_data) {
+    return card_from_data(params["payment_method_data"], now_year, now_month,
+                          fresh_pm_id);
+  }
+  if (!has_pm) {
+    return std::optional<payment_method_choice>{};
+  }
+  auto id = string_param(params, "payment_method", "payment_method");
+  if (auto* err = std::get_if<api_error>(&id)) {
+    return *err;
+  }
+  auto& pm = std::get<std::string>(id);
+  auto card = test_payment_method(pm, now_year);
+  if (!card) {
+    auto e = not_found("PaymentMethod", pm.substr(0, 64));
+    e.status = 400;
+    e.param = "payment_method";
+    return e;
+  }
+  return std::optional<payment_method_choice>{payment_method_choice{pm, *card}};
+}
+
+std::variant<payment_intent_request, api_error>
+parse_payment_intent_request(const json& params, int now_year, int now_month,
+                             const std::string& fresh_pm_id) {
+  if (auto err = reject_unknown(
+        params, {"amount", "currency", "capture_method", "confirm",
+                 "description", "metadata", "payment_method",
+                 "payment_method_data", "payment_method_types",
+                 "receipt_email", "return_url"})) {
+    return *err;
+  }
+  payment_intent_request out;
+  if (!params.contains("amount")) {
+    return missing_param("amount");
+  }
+  auto amount_text = string_param(params, "amount", "amount");
+  if (auto* err = std::get_if<api_error>(&amount_text)) {
+    return *err;
+  }
+  auto amount = parse_count(std::get<std::string>(amount_text));
+  if (!amount || *amount > amount_minor_max) {
+    return invalid_param("amount", "Invalid integer: amount must be an "
+                                   "integer from 50 to 99999999 in the "
+                                   "currency's minor unit.");
+  }
+  if (*amount < charge_amount_minor_min) {
+    auto e = invalid_param("amount", "Amount must be at least 50 in the "
+                                     "currency's minor unit.");
+    e.code = "amount_too_small";
+    return e;
+  }
+  out.amount_minor = *amount;
+  if (!params.contains("currency")) {
+    return missing_param("currency");
+  }
+  auto currency = string_param(params, "currency", "currency");
+  if (auto* err = std::get_if<api_error>(&currency)) {
+    return *err;
+  }
+  out.currency = std::get<std::string>(currency);
+  if (!is_supported_currency(out.currency)) {
+    return invalid_param("currency", "Invalid currency: "
+                                       + out.currency.substr(0, 16)
+                                       + ". Use a supported lowercase ISO "
+                                         "4217 code.");
+  }
+  auto capture = string_param(params, "capture_method", "capture_method");
+  if (auto* err = std::get_if<api_error>(&capture)) {
+    return *err;
+  }
+  auto& cm = std::get<std::string>(capture);
+  if (cm == "manual") {
+    out.capture_method = "manual";
+  } else if (!cm.empty() && cm != "automatic" && cm != "automatic_async") {
+    return invalid_param("capture_method", "Invalid capture_method: must be "
+                                           "one of automatic, "
+                                           "automatic_async or manual.");
+  }
+  if (params.contains("confirm")) {
+    auto text = string_param(params, "confirm", "confirm");
+    if (auto* err = std::get_if<api_error>(&text)) {
+      return *err;
+    }
+    auto b = parse_bool(std::get<std::string>(text));
+    if (!b) {
+      return invalid_param("confirm", "Invalid boolean: confirm must be true "
+                                      "or false.");
+    }
+    out.confirm = *b;
+  }
+  if (params.contains("payment_method_types")) {
+    auto& types = params["payment_method_types"];
+    if (!types.is_array() || types.empty()) {
+      return invalid_param("payment_method_types",
+                           "Invalid array: payment_method_types.");
+    }
+    for (auto& t : types) {
+      if (!t.is_string() || t.get<std::string>() != "card") {
+        return invalid_param("payment_method_types",
+                             "Only the card payment method type is "
+                             "supported.");
+      }
+    }
+  }
+  for (auto [key, field] : {std::pair{"description", &out.description},
+                            std::pair{"receipt_email", &out.receipt_email}}) {
+    auto v = string_param(params, key, key);
+    if (auto* err = std::get_if<api_error>(&v)) {
+      return *err;
+    }
+    *field = std::get<std::string>(v).substr(0, 1000);
+  }
+  auto md = metadata_param(params);
+  if (auto* err = std::get_if<api_error>(&md)) {
+    return *err;
+  }
+  out.metadata_json = std::get<std::string>(md);
+  auto pm = parse_payment_method(params, now_year, now_month, fresh_pm_id);
+  if (auto* err = std::get_if<api_error>(&pm)) {
+    return *err;
+  }
+  out.payment_method = std::move(std::get<0>(pm));
+  if (out.payment_method && params.contains("payment_method_data")
+      && !out.confirm) {
+    // A typed card is never stored; it goes straight into a sealed attempt.
+    return invalid_param("payment_method_data",
+                         "payment_method_data needs confirm=true: card "
+                         "details are not stored on an unconfirmed intent.");
+  }
+  if (out.confirm && !out.payment_method) {
+    auto e = unexpected_state("confirm", "requires_payment_method");
+    e.message = "You cannot confirm this PaymentIntent because it's missing "
+                "a payment method. Pass payment_method or "
+                "payment_method_data.";
+    e.param = "payment_method";
+    return e;
+  }
+  return out;
+}
+
+} // namespace psp::http

@@ -1,0 +1,57 @@
+#pragma once
+
+// Validation of payment intent parameters (create and confirm), separate
+// from the handlers so it is tested without a server. Card numbers given in
+// payment_method_data are checked here and leave only as a sealed blob; an
+// error never echoes them.
+
+#include "adapters/codec/card_check.hpp"
+#include "adapters/http/api_errors.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace psp::http {
+
+/// A usable card and the payment method id shown on the intent.
+struct payment_method_choice {
+  std::string payment_method_id; ///< pm_card_visa, or a fresh pm_... id
+  codec::card_fields card;
+};
+
+/// `payment_method` (a test id such as pm_card_visa or
+/// pm_card_chargeDeclined) or `payment_method_data[type]=card` with
+/// `[card][number|exp_month|exp_year|cvc]`; nullopt when neither is given.
+/// `fresh_pm_id` names a card given as payment_method_data.
+std::variant<std::optional<payment_method_choice>, api_error>
+parse_payment_method(const nlohmann::json& params, int now_year,
+                     int now_month, const std::string& fresh_pm_id);
+
+/// The card behind a test payment method id; nullopt when unknown.
+std::optional<codec::card_fields> test_payment_method(const std::string& id,
+                                                      int now_year);
+
+struct payment_intent_request {
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::string capture_method = "automatic"; ///< automatic | manual
+  bool confirm = false;
+  std::string description;
+  std::string receipt_email;
+  std::string metadata_json = "{}";
+  std::optional<payment_method_choice> payment_method;
+};
+
+/// POST /v1/payment_intents parameters, checked as Stripe does.
+std::variant<payment_intent_request, api_error>
+parse_payment_intent_request(const nlohmann::json& params, int now_year,
+                             int now_month, const std::string& fresh_pm_id);
+
+/// A Stripe boolean form value ("true"/"false"); nullopt when malformed.
+std::optional<bool> parse_bool(const std::string& text);
+
+} // namespace psp::http

@@ -1,0 +1,153 @@
+#include "adapters/http/payment_submission.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/card_network/card_network_client.hpp"
+#include "adapters/http/object_ids.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+namespace psp::http {
+
+namespace {
+
+std::string field(const render::fields& f, const std::string& key) {
+  auto i = f.find(key);
+  return i == f.end() ? std::string{} : i->second;
+}
+
+} // namespace
+
+std::pair<int, int> utc_year_month() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return {utc.tm_year + 1900, utc.tm_mon + 1};
+}
+
+std::optional<render::fields> read_intent(api_context& ctx,
+                                          const std::string& id) {
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->query({"HGETALL", keys::intent(id)});
+  if (!reply) {
+    return std::nullopt;
+  }
+  return to_fields(*reply);
+}
+
+std::variant<std::string, api_error>
+submit_attempt(api_context& ctx, const render::fields& pi,
+               const payment_method_choice& pm) {
+  payment_job job;
+  job.intent_id = field(pi, "id");
+  job.attempt_id = object_id("pa_");
+  job.merchant_id = field(pi, "merchant");
+  job.amount_minor = parse_count(field(pi, "amount")).value_or(0);
+  job.currency = field(pi, "currency");
+  job.fee_bps = static_cast<int32_t>(parse_count(field(pi, "fee_bps"))
+                                       .value_or(0));
+  job.fee_fixed_minor = parse_count(field(pi, "fee_fixed_minor")).value_or(0);
+  job.op = field(pi, "capture_method") == "manual" ? payment_op::authorize
+                                                   : payment_op::charge;
+  job.sealed_card = ctx.vault.seal(card::card_plaintext(pm.card.pan,
+                                                        pm.card.exp_month,
+                                                        pm.card.exp_year),
+                                   job.attempt_id);
+  auto brand = std::string{codec::to_string(pm.card.brand)};
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(
+    *conn, redis::confirm_intent_script(),
+    {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
+     keys::payment_stream},
+    {std::to_string(unix_now_s()), job.attempt_id, brand, pm.card.last4,
+     redis::encode_job(job), to_string(job.op), pm.payment_method_id});
+  auto last_error = conn->last_error();
+  conn.reset();
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
+    spdlog::error("event=confirm_failed intent={} error=\"{}\"", job.intent_id,
+                  out ? out->str : last_error);
+    return unavailable("Confirming payment intents");
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "ok") {
+    ++ctx.counters.payments_submitted;
+    spdlog::info("event=payment_submitted intent={} attempt={} op={} brand={} "
+                 "last4={}",
+                 job.intent_id, job.attempt_id, to_string(job.op), brand,
+                 pm.card.last4);
+    return job.attempt_id;
+  }
+  if (verdict == "session") {
+    return invalid_param("intent", "This PaymentIntent belongs to a Checkout "
+                                   "Session; the shopper pays it on the "
+                                   "hosted page.");
+  }
+  if (verdict == "state") {
+    auto status = out->elements.size() > 1 ? out->elements[1].text() : "";
+    // A re-run of a confirm whose answer was lost: the same derived attempt
+    // is already under way; wait for it instead of refusing.
+    if (ids_are_derived() && status != "canceled") {
+      auto now = read_intent(ctx, job.intent_id);
+      if (now && field(*now, "attempt") == job.attempt_id) {
+        return job.attempt_id;
+      }
+    }
+    return unexpected_state("confirm", status);
+  }
+  return not_found("payment_intent", job.intent_id);
+}
+
+bool await_op(api_context& ctx, const std::string& op_id, uint32_t wait_ms) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds{wait_ms};
+  auto pause = std::chrono::milliseconds{2};
+  for (;;) {
+    {
+      auto conn = ctx.redis.acquire();
+      auto status = conn->query({"HGET", keys::attempt(op_id), "status"});
+      if (status && !status->is_nil() && status->text() != "pending") {
+        return true;
+      }
+    }
+    if (clock::now() + pause > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{50});
+  }
+}
+
+void answer_confirmed(api_context& ctx, const std::string& intent_id,
+                      const std::string& attempt_id, httplib::Response& res) {
+  auto pi = read_intent(ctx, intent_id);
+  if (!pi || pi->empty()) {
+    return write_error(res, unavailable("Reading payment intents"));
+  }
+  auto& f = *pi;
+  auto body = render::payment_intent(f);
+  if (field(f, "attempt") == attempt_id
+      && field(f, "status") == "requires_payment_method"
+      && !field(f, "last_error_code").empty()) {
+    api_error e;
+    e.status = 402;
+    e.type = "card_error";
+    e.code = field(f, "last_error_code");
+    if (e.code == "card_declined") {
+      e.decline_code = field(f, "last_error_decline_code");
+    }
+    e.message = field(f, "last_error_message");
+    e.payment_intent_json = body.dump();
+    return write_error(res, e);
+  }
+  write_json(res, body.dump());
+}
+
+} // namespace psp::http

@@ -1,0 +1,159 @@
+// Admin API for reconciliation and statements (admin token, like
+// /admin/dead_letters): parameter parsing and answers only; the work is
+// behind the operator_reports port (runtime/report_service).
+
+#include "adapters/http/admin_auth.hpp"
+#include "adapters/http/operator_reports.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include <httplib.h>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// A required Unix-seconds parameter from the query string or form body.
+std::variant<int64_t, api_error> seconds_param(const httplib::Request& req,
+                                               const char* name) {
+  if (!req.has_param(name)) {
+    return missing_param(name);
+  }
+  auto value = parse_count(req.get_param_value(name));
+  if (!value) {
+    return invalid_param(name, std::string{name}
+                                 + " must be a Unix time in seconds.");
+  }
+  return *value;
+}
+
+/// The port, or a 503 when the node was started without it.
+operator_reports* reports_or_error(api_context& ctx, httplib::Response& res) {
+  if (ctx.reports == nullptr) {
+    api_error e;
+    e.status = 503;
+    e.type = "api_error";
+    e.message = "Reconciliation and statements are not available here.";
+    write_error(res, e);
+  }
+  return ctx.reports;
+}
+
+template <class T>
+void answer(httplib::Response& res, std::variant<T, api_error> out) {
+  if (auto* err = std::get_if<api_error>(&out)) {
+    return write_error(res, *err);
+  }
+  if constexpr (std::is_same_v<T, json>) {
+    write_json(res, std::get<json>(out).dump());
+  } else {
+    auto& doc = std::get<report_document>(out);
+    res.set_content(doc.body, doc.content_type.c_str());
+  }
+}
+
+std::string format_param(const httplib::Request& req) {
+  return req.has_param("format") ? req.get_param_value("format") : "json";
+}
+
+void create_run(api_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  auto from = seconds_param(req, "from");
+  auto to = seconds_param(req, "to");
+  for (auto* v : {&from, &to}) {
+    if (auto* err = std::get_if<api_error>(v)) {
+      return write_error(res, *err);
+    }
+  }
+  answer(res, port->reconcile(std::get<int64_t>(from), std::get<int64_t>(to)));
+}
+
+void list_runs(api_context& ctx, const httplib::Request& req,
+               httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  size_t limit = 10;
+  if (req.has_param("limit")) {
+    auto n = parse_count(req.get_param_value("limit"));
+    if (!n || *n < 1 || *n > 100) {
+      return write_error(res, invalid_param("limit", "limit must be 1..100."));
+    }
+    limit = static_cast<size_t>(*n);
+  }
+  answer(res, port->list_reconciliations(limit));
+}
+
+void statement(api_context& ctx, const httplib::Request& req,
+               httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  auto from = seconds_param(req, "from");
+  auto to = seconds_param(req, "to");
+  for (auto* v : {&from, &to}) {
+    if (auto* err = std::get_if<api_error>(v)) {
+      return write_error(res, *err);
+    }
+  }
+  answer(res, port->statement(req.matches[1], std::get<int64_t>(from),
+                              std::get<int64_t>(to), format_param(req)));
+}
+
+void stored_statement(api_context& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  auto from = parse_count(req.matches[2]);
+  if (!from) {
+    return write_error(res, not_found("statement", req.matches[2]));
+  }
+  answer(res, port->stored_statement(req.matches[1], *from, format_param(req)));
+}
+
+/// Registers `handler` behind the admin token.
+template <class Handler>
+auto guarded(api_context& ctx, Handler handler) {
+  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+    if (admin_allowed(ctx, req, res)) {
+      handler(ctx, req, res);
+    }
+  };
+}
+
+} // namespace
+
+void add_report_routes(httplib::Server& srv, api_context& ctx) {
+  const std::string id = "([A-Za-z0-9_]+)";
+  srv.Post("/admin/reconciliations", guarded(ctx, create_run));
+  srv.Get("/admin/reconciliations", guarded(ctx, list_runs));
+  srv.Get("/admin/reconciliations/" + id,
+          guarded(ctx, [](api_context& c, const httplib::Request& req,
+                          httplib::Response& res) {
+            if (auto* port = reports_or_error(c, res)) {
+              answer(res, port->reconciliation(req.matches[1]));
+            }
+          }));
+  srv.Get("/admin/statements/" + id, guarded(ctx, statement));
+  srv.Get("/admin/statements/" + id + "/stored",
+          guarded(ctx, [](api_context& c, const httplib::Request& req,
+                          httplib::Response& res) {
+            if (auto* port = reports_or_error(c, res)) {
+              answer(res, port->stored_statements(req.matches[1]));
+            }
+          }));
+  srv.Get("/admin/statements/" + id + "/stored/([0-9]+)",
+          guarded(ctx, stored_statement));
+}
+
+} // namespace psp::http

@@ -1,0 +1,178 @@
+#include "adapters/redis/lua_events.hpp"
+#include "adapters/redis/scripts.hpp"
+
+// The API's state changes on payment intents, refunds and sessions. Each
+// validates the current state before its first write and, when the change
+// needs the card network, queues the job in the same step.
+
+namespace psp::redis {
+
+namespace {
+
+// KEYS: pi, pa, payment stream. ARGV: now_s, attempt id, brand, last4, job
+// bytes, op (charge|authorize), payment method id.
+const char* confirm_intent_lua = R"lua(
+local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
+if not pi[1] then return {'missing'} end
+if pi[2] and pi[2] ~= '' then return {'session'} end
+if pi[1] ~= 'requires_payment_method' and pi[1] ~= 'requires_confirmation' then
+  return {'state', pi[1]}
+end
+redis.call('HSET', KEYS[2], 'intent', string.sub(KEYS[1], 4),
+  'status', 'pending', 'kind', ARGV[6], 'brand', ARGV[3], 'last4', ARGV[4],
+  'created', ARGV[1], 'job', ARGV[5])
+redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2],
+  'card_brand', ARGV[3], 'card_last4', ARGV[4], 'payment_method', ARGV[7],
+  'updated', ARGV[1])
+redis.call('HDEL', KEYS[1], 'last_error_code', 'last_error_decline_code',
+  'last_error_message')
+redis.call('XADD', KEYS[3], '*', 'job', ARGV[5])
+return {'ok'}
+)lua";
+
+// KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 refund ("re:" unless a
+// refund), 5 event stream, 6 deliveries due.
+// ARGV: 1 op (capture|void|refund), 2 op id, 3 amount, 4 job bytes, 5 now_s,
+// 6 now_ms, 7 merchant, 8 refund reason, 9 refund metadata json, 10 event id
+// of refund.created, 11 cancellation reason.
+const std::string request_op_lua = std::string{emit_events_lua} + R"lua(
+local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
+  'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
+  'latest_charge', 'currency')
+if not pi[1] then return {'missing'} end
+local op, amount = ARGV[1], tonumber(ARGV[3])
+local now_s, now_ms, merchant = ARGV[5], ARGV[6], ARGV[7]
+if op == 'refund' then
+  if pi[1] ~= 'succeeded' then return {'state', pi[1]} end
+  local left = tonumber(pi[4] or '0') - tonumber(pi[5] or '0')
+    - tonumber(pi[6] or '0')
+  if left <= 0 then return {'refunded'} end
+  if amount > left then return {'too_large', tostring(left)} end
+  local id = string.sub(KEYS[4], 4)
+  redis.call('HSET', KEYS[4], 'id', id, 'merchant', merchant,
+    'amount', ARGV[3], 'currency', pi[8], 'payment_intent',
+    string.sub(KEYS[1], 4), 'charge', pi[7] or '', 'status', 'pending',
+    'reason', ARGV[8], 'metadata', ARGV[9], 'created', now_s)
+  redis.call('HINCRBY', KEYS[1], 'refund_pending', amount)
+  redis.call('ZADD', 'merchant:' .. merchant .. ':refunds', now_ms, id)
+  emit_events({{ARGV[10], 'refund.created', 'refund'}}, merchant, now_s,
+    now_ms, {refund = KEYS[4]}, KEYS[5], KEYS[6])
+else
+  if pi[1] ~= 'requires_capture' then return {'state', pi[1]} end
+  if pi[2] and pi[2] ~= ''
+      and redis.call('HGET', 'pa:' .. pi[2], 'status') == 'pending' then
+    return {'busy', pi[2]}
+  end
+  if op == 'capture' and amount > tonumber(pi[3] or '0') then
+    return {'too_large', pi[3] or '0'}
+  end
+  redis.call('HSET', KEYS[1], 'pending_op', ARGV[2], 'updated', now_s)
+  if op == 'void' and ARGV[11] ~= '' then
+    redis.call('HSET', KEYS[1], 'cancellation_reason', ARGV[11])
+  end
+end
+redis.call('HSET', KEYS[2], 'intent', string.sub(KEYS[1], 4),
+  'status', 'pending', 'kind', op, 'amount', ARGV[3], 'created', now_s,
+  'job', ARGV[4])
+redis.call('XADD', KEYS[3], '*', 'job', ARGV[4])
+return {'ok'}
+)lua";
+
+// KEYS: pi, event stream, deliveries due. ARGV: now_s, now_ms, cancellation
+// reason, event id, merchant.
+const std::string cancel_intent_lua = std::string{emit_events_lua} + R"lua(
+local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
+if not pi[1] then return {'missing'} end
+if pi[2] and pi[2] ~= '' then return {'session'} end
+if pi[1] ~= 'requires_payment_method' and pi[1] ~= 'requires_confirmation' then
+  return {'state', pi[1]}
+end
+redis.call('HSET', KEYS[1], 'status', 'canceled', 'canceled_at', ARGV[1],
+  'cancellation_reason', ARGV[3], 'updated', ARGV[1])
+emit_events({{ARGV[4], 'payment_intent.canceled', 'payment_intent'}},
+  ARGV[5], ARGV[1], ARGV[2], {payment_intent = KEYS[1]}, KEYS[2], KEYS[3])
+return {'ok'}
+)lua";
+
+// KEYS: cs, pi, event stream, deliveries due. ARGV: now_s, now_ms, event id,
+// merchant.
+const std::string expire_session_lua = std::string{emit_events_lua} + R"lua(
+local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
+if not cs[1] then return {'missing'} end
+if cs[1] ~= 'open' then return {'state', cs[1]} end
+local pi_status = redis.call('HGET', KEYS[2], 'status')
+if pi_status == 'processing' then return {'busy'} end
+if tonumber(cs[2]) > tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
+end
+redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1])
+redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
+  'cancellation_reason', 'abandoned', 'updated', ARGV[1])
+emit_events({{ARGV[3], 'checkout.session.expired', 'checkout.session'}},
+  ARGV[4], ARGV[1], ARGV[2], {['checkout.session'] = KEYS[1]}, KEYS[3],
+  KEYS[4])
+return {'ok'}
+)lua";
+
+// KEYS: cs. Answers {session fields, intent fields} (flat HGETALL lists;
+// empty when missing): the hosted page's view in one round trip, since the
+// intent's id is only known from the session.
+const char* load_session_view_lua = R"lua(
+local cs = redis.call('HGETALL', KEYS[1])
+if #cs == 0 then return {cs, {}} end
+local intent = redis.call('HGET', KEYS[1], 'intent')
+if not intent then return {cs, {}} end
+return {cs, redis.call('HGETALL', 'pi:' .. intent)}
+)lua";
+
+// KEYS: cs, pi, merchant sessions, merchant intents. ARGV: score (ms),
+// number of session values n, n session field/value items, then the intent's
+// field/value items. Writes both hashes and both index entries unless the
+// session exists already (a re-run under the same Idempotency-Key derives
+// the same ids); answers the session's HGETALL either way.
+const char* create_session_lua = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {'exists', redis.call('HGETALL', KEYS[1])}
+end
+local n = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + n))
+redis.call('HSET', KEYS[2], unpack(ARGV, 3 + n, #ARGV))
+redis.call('ZADD', KEYS[3], ARGV[1], string.sub(KEYS[1], 4))
+redis.call('ZADD', KEYS[4], ARGV[1], string.sub(KEYS[2], 4))
+return {'created', redis.call('HGETALL', KEYS[1])}
+)lua";
+
+} // namespace
+
+const script& create_session_script() {
+  static const script s = make_script("create_session", create_session_lua);
+  return s;
+}
+
+const script& load_session_view_script() {
+  static const script s = make_script("load_session_view",
+                                      load_session_view_lua);
+  return s;
+}
+
+const script& confirm_intent_script() {
+  static const script s = make_script("confirm_intent", confirm_intent_lua);
+  return s;
+}
+
+const script& request_op_script() {
+  static const script s = make_script("request_op", request_op_lua);
+  return s;
+}
+
+const script& cancel_intent_script() {
+  static const script s = make_script("cancel_intent", cancel_intent_lua);
+  return s;
+}
+
+const script& expire_session_script() {
+  static const script s = make_script("expire_session", expire_session_lua);
+  return s;
+}
+
+} // namespace psp::redis

@@ -1,0 +1,211 @@
+// The store's orders in memory, and how a verified webhook event changes
+// them. No I/O here: the routes call it, the unit tests drive it directly.
+//
+// Rules: an event id is applied at most once (the PSP retries deliveries);
+// an order's status only moves forward (pending -> paid -> partially
+// refunded -> refunded), because events are not ordered across types; a
+// declined card is counted but leaves the order pending, since the shopper
+// may try another card on the same Checkout Session.
+
+import { randomBytes } from 'node:crypto';
+import { findProduct } from './catalog.mjs';
+
+const rank = { pending: 0, checkout_failed: 0, paid: 1,
+  partially_refunded: 2, refunded: 3 };
+
+/** Limits: every map here is bounded. */
+export const limitsDefault = {
+  ordersMax: 10_000,        // then POST /buy answers 503
+  eventIdsMax: 100_000,     // remembered for deduplication, oldest forgotten
+  eventsPerOrderMax: 50,    // events_seen kept per order, oldest dropped
+  quantityMax: 10,
+};
+
+/** Order ids that cannot collide with the C++ store's ord_N ids. */
+export const newOrderId = () => `nso_${randomBytes(6).toString('hex')}`;
+
+function idOf(ref) {
+  if (typeof ref === 'string') {
+    return ref;
+  }
+  return ref && typeof ref.id === 'string' ? ref.id : '';
+}
+
+export class OrderBook {
+  constructor(limits = {}, makeId = newOrderId) {
+    this.limits = { ...limitsDefault, ...limits };
+    this.makeId = makeId;
+    this.orders = new Map();   // id -> order, in creation order
+    this.bySession = new Map();
+    this.byIntent = new Map();
+    this.seenEvents = new Set(); // insertion order: oldest first
+  }
+
+  /** {order} or {error, status} for a bad product, quantity or a full book. */
+  create(productId, quantityText, nowMs = Date.now()) {
+    const product = findProduct(productId);
+    if (!product) {
+      return { error: 'unknown product', status: 400 };
+    }
+    const quantity = Number(quantityText);
+    if (!/^\d{1,3}$/.test(String(quantityText)) || quantity < 1
+        || quantity > this.limits.quantityMax) {
+      return { error: `quantity must be 1 to ${this.limits.quantityMax}`,
+        status: 400 };
+    }
+    if (this.orders.size >= this.limits.ordersMax) {
+      return { error: 'the order book is full', status: 503 };
+    }
+    const order = {
+      id: this.makeId(), status: 'pending', product: product.id,
+      name: product.name, quantity, unit_amount: product.unitAmount,
+      amount: product.unitAmount * quantity, currency: product.currency,
+      session_id: null, session_url: null, payment_intent: null,
+      failed_attempts: 0, last_failure: null, amount_refunded: 0,
+      checkout_error: null, events_seen: [], created_ms: nowMs,
+      paid_ms: null,
+    };
+    this.orders.set(order.id, order);
+    return { order };
+  }
+
+  /** Records the Checkout Session created for an order. */
+  attachSession(orderId, session) {
+    const order = this.orders.get(orderId);
+    order.session_id = session.id;
+    order.session_url = session.url;
+    order.payment_intent = idOf(session.payment_intent) || null;
+    this.bySession.set(session.id, order);
+    if (order.payment_intent) {
+      this.byIntent.set(order.payment_intent, order);
+    }
+  }
+
+  /** The PSP refused or did not answer the session create. */
+  checkoutFailed(orderId, message) {
+    const order = this.orders.get(orderId);
+    order.status = 'checkout_failed';
+    order.checkout_error = message;
+  }
+
+  get(id) {
+    return this.orders.get(id) ?? null;
+  }
+
+  /** Newest first. */
+  list() {
+    return [...this.orders.values()].reverse();
+  }
+
+  /**
+   * Applies a verified event: {outcome, order}. outcome is 'duplicate',
+   * 'unknown_order' (another shop of the same merchant, or a forgotten
+   * order), 'ignored' (a type this store does not act on) or 'applied'.
+   */
+  apply(event, nowMs = Date.now()) {
+    if (this.seenEvents.has(event.id)) {
+      return { outcome: 'duplicate', order: null };
+    }
+    this.remember(event.id);
+    const object = event.data?.object ?? {};
+    const order = this.orderFor(event.type, object);
+    if (!order) {
+      return { outcome: 'unknown_order', order: null };
+    }
+    order.events_seen.push({ id: event.id, type: event.type });
+    if (order.events_seen.length > this.limits.eventsPerOrderMax) {
+      order.events_seen.shift();
+    }
+    const changed = transition(order, event.type, object, nowMs);
+    return { outcome: changed ? 'applied' : 'ignored', order };
+  }
+
+  remember(eventId) {
+    this.seenEvents.add(eventId);
+    if (this.seenEvents.size > this.limits.eventIdsMax) {
+      this.seenEvents.delete(this.seenEvents.values().next().value);
+    }
+  }
+
+  orderFor(type, object) {
+    if (type.startsWith('checkout.session.')) {
+      const order = this.orders.get(object.client_reference_id);
+      // Our id on a session we did not create is not our order.
+      if (order && order.session_id === object.id) {
+        return order;
+      }
+      return this.bySession.get(object.id) ?? null;
+    }
+    if (type.startsWith('payment_intent.')) {
+      return this.byIntent.get(object.id) ?? null;
+    }
+    if (type.startsWith('charge.')) {
+      return this.byIntent.get(idOf(object.payment_intent)) ?? null;
+    }
+    return null;
+  }
+}
+
+function raise(order, status) {
+  if (rank[status] > rank[order.status]) {
+    order.status = status;
+    return true;
+  }
+  return false;
+}
+
+/** Changes the order for one event; true when something changed. */
+export function transition(order, type, object, nowMs) {
+  switch (type) {
+    case 'checkout.session.completed': {
+      // A completed session can still be unpaid (delayed methods).
+      if (object.payment_status !== 'paid') {
+        return false;
+      }
+      order.payment_intent ??= idOf(object.payment_intent) || null;
+      const changed = raise(order, 'paid');
+      order.paid_ms ??= nowMs;
+      return changed;
+    }
+    case 'payment_intent.payment_failed':
+      order.failed_attempts += 1;
+      order.last_failure = object.last_payment_error?.message
+        ?? 'payment failed';
+      return true;
+    case 'charge.refunded': {
+      const refunded = Number.isSafeInteger(object.amount_refunded)
+        ? object.amount_refunded : 0;
+      order.amount_refunded = Math.max(order.amount_refunded, refunded);
+      const full = object.refunded === true
+        || order.amount_refunded >= order.amount;
+      if (!full && order.amount_refunded === 0) {
+        return false;
+      }
+      return raise(order, full ? 'refunded' : 'partially_refunded');
+    }
+    default:
+      return false;
+  }
+}
+
+/** The public JSON shape of an order (GET /orders.json). */
+export function orderJson(order) {
+  return {
+    id: order.id,
+    status: order.status,
+    product: order.product,
+    quantity: order.quantity,
+    amount: order.amount,
+    currency: order.currency,
+    session_id: order.session_id,
+    payment_intent: order.payment_intent,
+    failed_attempts: order.failed_attempts,
+    last_failure: order.last_failure,
+    amount_refunded: order.amount_refunded,
+    checkout_error: order.checkout_error,
+    events_seen: order.events_seen.map((e) => ({ ...e })),
+    created: new Date(order.created_ms).toISOString(),
+    paid_at: order.paid_ms === null ? null : new Date(order.paid_ms)
+      .toISOString(),
+  };
+}

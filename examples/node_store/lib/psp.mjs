@@ -1,0 +1,108 @@
+// Every call the store makes to the PSP, through the unmodified official
+// `stripe` client: only host, port and protocol differ from talking to
+// Stripe itself.
+
+import Stripe from 'stripe';
+import { stripeConnection } from './options.mjs';
+
+/** The events the store's endpoint subscribes to. */
+export const enabledEvents = ['checkout.session.completed',
+  'payment_intent.payment_failed', 'charge.refunded'];
+
+const requestTimeoutMs = 10_000;
+const networkRetriesMax = 2;        // the client's own retries per call
+const registerDeadlineMs = 30_000;  // while the PSP is still starting
+const registerRetryMs = 250;
+const staleEndpointsMax = 1_000;    // endpoints listed when cleaning up
+
+export function makeClient(secretKey, pspUrl) {
+  return new Stripe(secretKey, {
+    ...stripeConnection(pspUrl),
+    timeout: requestTimeoutMs,
+    maxNetworkRetries: networkRetriesMax,
+    telemetry: false,
+    appInfo: { name: 'psp-node-store', version: '0.1.0' },
+  });
+}
+
+/**
+ * Creates the order's Checkout Session. The Idempotency-Key is derived from
+ * the order id, so the client's retries after a lost answer get the same
+ * session back instead of a second one.
+ */
+export function createCheckout(stripe, order, publicUrl) {
+  const page = `${publicUrl}/orders/${order.id}`;
+  return stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{
+      price_data: {
+        currency: order.currency,
+        unit_amount: order.unit_amount,
+        product_data: { name: order.name },
+      },
+      quantity: order.quantity,
+    }],
+    success_url: `${page}?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `${page}?checkout=cancelled`,
+    client_reference_id: order.id,
+    metadata: { order_id: order.id, shop: 'node-store' },
+  }, { idempotencyKey: `node-store-checkout-${order.id}` });
+}
+
+/** Refunds what is left of the order's payment (merchant action). */
+export function refundOrder(stripe, order) {
+  return stripe.refunds.create({
+    payment_intent: order.payment_intent,
+    metadata: { order_id: order.id },
+  }, { idempotencyKey: `node-store-refund-${order.id}` });
+}
+
+/** True for failures worth retrying: no answer, or a 5xx. */
+function transient(err) {
+  return err instanceof Stripe.errors.StripeConnectionError
+    || (err.statusCode ?? 0) >= 500;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Deletes the endpoints a previous run of this store registered for the same
+ * URL: their secrets are lost, so every delivery to them would fail.
+ */
+async function removeStaleEndpoints(stripe, url, log) {
+  const all = await stripe.webhookEndpoints.list({ limit: 100 })
+    .autoPagingToArray({ limit: staleEndpointsMax });
+  for (const we of all.filter((e) => e.url === url)) {
+    await stripe.webhookEndpoints.del(we.id);
+    log(`removed stale webhook endpoint ${we.id} for ${url}`);
+  }
+}
+
+/**
+ * Registers `url` for enabledEvents and returns the endpoint (with its
+ * secret). Retries while the PSP cannot answer, up to registerDeadlineMs;
+ * a 4xx (bad key, bad URL) fails at once.
+ */
+export async function registerWebhook(stripe, url, { log, stopping }) {
+  const deadline = Date.now() + registerDeadlineMs;
+  for (;;) {
+    try {
+      await removeStaleEndpoints(stripe, url, log);
+      return await stripe.webhookEndpoints.create({
+        url, enabled_events: enabledEvents,
+        description: 'psp example Node store',
+      });
+    } catch (err) {
+      if (!transient(err) || stopping() || Date.now() > deadline) {
+        throw err;
+      }
+      await sleep(registerRetryMs);
+    }
+  }
+}
+
+/** Best effort at shutdown; bounded by the client's timeout. */
+export async function deleteWebhook(stripe, id) {
+  await stripe.webhookEndpoints.del(id, {}, { maxNetworkRetries: 0,
+    timeout: 2_000 });
+}

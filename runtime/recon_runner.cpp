@@ -1,0 +1,47 @@
+#include "runtime/recon_runner.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "runtime/recon_source.hpp"
+#include "runtime/recon_store.hpp"
+
+namespace psp::recon {
+
+std::variant<recon_run, report_failure>
+run_reconciliation(redis::connection& conn, const run_settings& cfg,
+                   const period& p, const reports::redis_lease* lease) {
+  recon_run run;
+  run.id = crypto::new_id("recon_");
+  run.trigger = cfg.trigger;
+  run.node = cfg.node;
+  run.started_s = unix_now_s();
+  auto window = widened(p, cfg.grace_s);
+  auto psp = read_psp_entries(conn, window);
+  if (auto* f = std::get_if<report_failure>(&psp)) {
+    return *f;
+  }
+  auto network = fetch_settlement(cfg.network, window);
+  if (auto* f = std::get_if<report_failure>(&network)) {
+    return *f;
+  }
+  run.result = reconcile(p, cfg.grace_s, std::get<0>(psp),
+                         std::get<0>(network));
+  run.finished_s = unix_now_s();
+  if (!run.result.clean()) {
+    run.event = crypto::new_id("evt_");
+  }
+  switch (store_run(conn, run, lease)) {
+    case store_outcome::stored:
+      return run;
+    case store_outcome::failed:
+      return report_failure{report_failure::kind::redis,
+                            "cannot store the run: " + conn.last_error()};
+    case store_outcome::already_done:
+    case store_outcome::lease_lost:
+      break;
+  }
+  return report_failure{report_failure::kind::lease_lost,
+                        "the period was reconciled by another node"};
+}
+
+} // namespace psp::recon

@@ -1,0 +1,64 @@
+#pragma once
+
+// The scheduled reconciliation and statements: a plain thread owned by the
+// node (blocking Redis and HTTP calls must stay off CAF's scheduler) that
+// wakes every few seconds, works out which periods are due (every
+// `interval_s`, aligned on the epoch, once `grace_s` has passed after the
+// end), and for each period not yet marked done takes the cluster-wide lease
+// (`recon:lease`, SET NX PX with this node's owner token, renewed between
+// steps, released after), stores every merchant's statement and then the
+// run, whose store step checks the lease and sets the period's marker
+// atomically. So two nodes never run together and a period is stored once.
+
+#include "adapters/redis/redis_connection.hpp"
+#include "runtime/recon_period.hpp"
+#include "runtime/recon_runner.hpp"
+#include "runtime/redis_lease.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace psp {
+
+struct scheduler_settings {
+  int64_t interval_s = 3'600;       ///< period length; 0 disables
+  recon::run_settings recon;        ///< grace, network, node id
+  redis::endpoint where;
+  uint32_t redis_timeout_ms = 2'000;
+  /// Lease lifetime; renewed before each step, so it must outlast the
+  /// slowest step (a settlement read is bounded by its read timeout).
+  uint32_t lease_ms = 60'000;
+  /// Periods caught up per wake-up after a pause (all nodes were down).
+  size_t catch_up_max = 24;
+};
+
+class recon_scheduler {
+public:
+  explicit recon_scheduler(scheduler_settings cfg);
+  ~recon_scheduler();
+  recon_scheduler(const recon_scheduler&) = delete;
+  recon_scheduler& operator=(const recon_scheduler&) = delete;
+
+  /// Starts the thread (nothing when interval_s is 0).
+  void start();
+  /// Wakes the thread, lets its current step finish and joins it.
+  void stop();
+
+private:
+  void loop();
+  void tick(redis::connection& conn);
+  /// Statements then the run of one period, under the lease; false when
+  /// the lease is gone or a step failed (the period stays due).
+  bool run_period(redis::connection& conn, reports::redis_lease& lease,
+                  const recon::period& p);
+  bool stopping();
+
+  const scheduler_settings cfg_;
+  std::mutex mtx_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+} // namespace psp

@@ -1,0 +1,123 @@
+#include "runtime/recon_store.hpp"
+
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+#include "runtime/balance_reader.hpp"
+
+namespace psp::recon {
+
+namespace {
+
+using json = nlohmann::json;
+
+// KEYS: 1 run hash, 2 runs index, 3 event stream, 4 event hash, 5 operator
+// event index, 6 lease, 7 period marker. ARGV: 1 lease owner ("": manual
+// run, no lease), 2 run id, 3 started ms, 4 now s, 5 event id ("": none),
+// 6 event type, 7 event snapshot, 8... run hash field/value pairs.
+const char* store_run_lua = R"lua(
+if ARGV[1] ~= '' then
+  if redis.call('GET', KEYS[6]) ~= ARGV[1] then return 'lease_lost' end
+  if redis.call('EXISTS', KEYS[7]) == 1 then return 'already_done' end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[4], 'type', ARGV[6], 'created', ARGV[4],
+    'merchant', '', 'audience', 'operator', 'object', 'reconciliation_run',
+    'snapshot', ARGV[7])
+  redis.call('XADD', KEYS[3], '*', 'event', ARGV[5], 'type', ARGV[6],
+    'merchant', '', 'audience', 'operator', 'run', ARGV[2])
+  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[5])
+end
+if ARGV[1] ~= '' then redis.call('SET', KEYS[7], ARGV[2]) end
+return 'stored'
+)lua";
+
+const redis::script& store_run_script() {
+  static const auto s = redis::make_script("store_recon_run", store_run_lua);
+  return s;
+}
+
+} // namespace
+
+store_outcome store_run(redis::connection& conn, const recon_run& run,
+                        const reports::redis_lease* lease) {
+  auto& p = run.result.checked;
+  std::vector<std::string> args{
+    lease ? lease->owner() : "", run.id, std::to_string(run.started_s * 1000),
+    std::to_string(run.finished_s), run.event, differences_event_type,
+    run.event.empty() ? "" : event_snapshot(run).dump()};
+  for (auto& [field, value] : to_fields(run)) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+  auto out = redis::eval(
+    conn, store_run_script(),
+    {keys::recon_run(run.id), keys::recon_runs, keys::event_stream,
+     keys::event(run.event), keys::operator_events,
+     lease ? lease->key() : keys::recon_lease,
+     keys::recon_period_done(p.from_s, p.to_s)},
+    args);
+  if (!out || out->is_error()) {
+    return store_outcome::failed;
+  }
+  auto verdict = out->text();
+  if (verdict == "stored") {
+    return store_outcome::stored;
+  }
+  return verdict == "already_done" ? store_outcome::already_done
+                                   : store_outcome::lease_lost;
+}
+
+std::optional<bool> period_done(redis::connection& conn, const period& p) {
+  auto out = conn.query({"EXISTS", keys::recon_period_done(p.from_s, p.to_s)});
+  if (!out) {
+    return std::nullopt;
+  }
+  return out->integer == 1;
+}
+
+std::variant<json, report_failure> load_run(redis::connection& conn,
+                                            const std::string& id) {
+  auto rows = reports::read_hashes(conn, {keys::recon_run(id)});
+  if (auto* f = std::get_if<report_failure>(&rows)) {
+    return *f;
+  }
+  auto& fields = std::get<std::vector<reports::hash_fields>>(rows)[0];
+  auto report = report_from_fields(fields);
+  if (fields.empty() || report.is_discarded()) {
+    return report_failure{report_failure::kind::not_found,
+                          "No such reconciliation run: '" + id + "'"};
+  }
+  return report;
+}
+
+std::variant<json, report_failure> list_runs(redis::connection& conn,
+                                             size_t limit) {
+  auto ids = conn.query({"ZREVRANGE", keys::recon_runs, "0",
+                         std::to_string(limit - 1)});
+  if (!ids) {
+    return reports::redis_failure(conn, keys::recon_runs);
+  }
+  std::vector<std::string> run_keys;
+  for (auto& id : ids->elements) {
+    run_keys.push_back(keys::recon_run(id.text()));
+  }
+  auto rows = reports::read_hashes(conn, run_keys);
+  if (auto* f = std::get_if<report_failure>(&rows)) {
+    return *f;
+  }
+  auto data = json::array();
+  for (auto& fields : std::get<std::vector<reports::hash_fields>>(rows)) {
+    auto report = report_from_fields(fields);
+    if (!report.is_discarded()) {
+      report.erase("differences");
+      data.push_back(std::move(report));
+    }
+  }
+  return json{{"object", "list"},
+              {"data", std::move(data)},
+              {"url", "/admin/reconciliations"}};
+}
+
+} // namespace psp::recon

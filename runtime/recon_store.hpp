@@ -1,0 +1,51 @@
+#pragma once
+
+// Reconciliation runs in Redis: `recon:run:<id>` (hash, see to_fields in
+// recon_json.hpp) indexed by `recon:runs` (scored by start, ms); the
+// operator event of a run with differences; the marker of a scheduled
+// period. A run and its event and marker are written in one script, which
+// for a scheduled run first checks that the caller still holds the lease
+// and that the period is not done: so a period is stored once even if the
+// lease moved to another node during the run.
+
+#include "adapters/redis/redis_connection.hpp"
+#include "runtime/recon_json.hpp"
+#include "runtime/redis_lease.hpp"
+#include "runtime/report_failure.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace psp::recon {
+
+/// The event type of a run that found differences. An operator event: it is
+/// appended to `stream:events` and kept in `evt:<id>` with an empty
+/// merchant and `audience: operator`, never indexed under a merchant and
+/// never delivered to a merchant's webhook endpoints.
+inline constexpr const char* differences_event_type
+  = "reconciliation.differences_found";
+
+enum class store_outcome { stored, lease_lost, already_done, failed };
+
+/// Stores `run` (and its event when run.event is set). With `lease`, only
+/// while it is held, and sets the marker of the run's period unless it was
+/// set before.
+store_outcome store_run(redis::connection& conn, const recon_run& run,
+                        const reports::redis_lease* lease = nullptr);
+
+/// True when a scheduled run of `p` is stored; nullopt when Redis failed.
+std::optional<bool> period_done(redis::connection& conn, const period& p);
+
+/// The report of run `id` (recon_json's to_json shape).
+std::variant<nlohmann::json, report_failure>
+load_run(redis::connection& conn, const std::string& id);
+
+/// The newest `limit` runs (1..100), newest first, without their
+/// differences (counts only), as {"object":"list","data":[...]}.
+std::variant<nlohmann::json, report_failure>
+list_runs(redis::connection& conn, size_t limit);
+
+} // namespace psp::recon

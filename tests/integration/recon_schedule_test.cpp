@@ -1,0 +1,150 @@
+// Goal: the scheduled reconciliation runs on one node at a time: with two
+// psp-node processes sharing Redis and 2-second periods, every period is
+// reconciled exactly once, the periods follow each other without gaps, each
+// has its statements stored, and a lease held elsewhere stops every node
+// until it expires (then the missed periods are caught up).
+
+#include "tests/support/payment_flows.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+namespace psp::test {
+namespace {
+
+constexpr int64_t interval_s = 2;
+
+stack_options scheduled(size_t nodes) {
+  stack_options o;
+  o.nodes = nodes;
+  o.node_args = {"--psp.reconcile-interval-s=" + std::to_string(interval_s),
+                 "--psp.reconcile-grace-s=2"};
+  return o;
+}
+
+struct stored_run {
+  std::string id;
+  int64_t from_s = 0;
+  int64_t to_s = 0;
+  std::map<std::string, std::string> fields;
+};
+
+/// Every stored run, oldest period first.
+std::vector<stored_run> runs(psp_stack& stack) {
+  std::vector<stored_run> out;
+  auto ids = stack.redis_cmd({"ZRANGE", "recon:runs", "0", "-1"});
+  if (!ids) {
+    return out;
+  }
+  for (auto& id : ids->elements) {
+    auto f = stack.redis_hash("recon:run:" + id.str);
+    out.push_back({id.str, std::stoll(f["from"]), std::stoll(f["to"]), f});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a.from_s < b.from_s;
+  });
+  return out;
+}
+
+/// Waits until a stored run covers `t_s`.
+bool wait_for_period_of(psp_stack& stack, int64_t t_s,
+                        std::chrono::milliseconds timeout) {
+  return wait_until(
+    [&] {
+      auto all = runs(stack);
+      return !all.empty() && all.back().to_s > t_s;
+    },
+    timeout, 200ms);
+}
+
+/// One run per period, back to back from the schedule's start, each with
+/// its marker and the merchant's statement.
+void expect_one_run_per_period(psp_stack& stack) {
+  auto all = runs(stack);
+  ASSERT_GE(all.size(), 3u);
+  auto since = std::stoll(stack.redis_hash("recon:run:" + all[0].id)["from"]);
+  auto stored_since = stack.redis_cmd({"GET", "recon:schedule:since"});
+  ASSERT_TRUE(stored_since && stored_since->kind == redis_reply::string);
+  EXPECT_EQ(since, std::stoll(stored_since->str));
+  std::map<std::string, int> per_node;
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto& r = all[i];
+    SCOPED_TRACE("run " + r.id + " [" + std::to_string(r.from_s) + ", "
+                 + std::to_string(r.to_s) + ")");
+    EXPECT_EQ(r.fields["trigger"], "schedule");
+    EXPECT_EQ(r.to_s - r.from_s, interval_s);
+    if (i > 0) {
+      EXPECT_EQ(r.from_s, all[i - 1].to_s) << "a gap or a repeated period";
+    }
+    EXPECT_EQ(r.fields["status"], "clean") << r.fields["differences"];
+    auto marker = stack.redis_cmd({"GET", "recon:period:"
+                                            + std::to_string(r.from_s) + ":"
+                                            + std::to_string(r.to_s)});
+    ASSERT_TRUE(marker && marker->kind == redis_reply::string);
+    EXPECT_EQ(marker->str, r.id);
+    auto st = stack.redis_cmd({"GET", "statement:" + stack.merchant().id
+                                        + ":" + std::to_string(r.from_s)});
+    ASSERT_TRUE(st && st->kind == redis_reply::string) << "no statement";
+    auto doc = json::parse(st->str, nullptr, false);
+    EXPECT_TRUE(doc.value("consistent", false)) << st->str;
+    for (auto& t : doc["totals"]) {
+      EXPECT_EQ(t["closing_minor"].get<int64_t>(),
+                t["opening_minor"].get<int64_t>()
+                  + t["net_minor"].get<int64_t>());
+    }
+    ++per_node[r.fields["node"]];
+  }
+  for (auto& [node, n] : per_node) {
+    std::cout << "[ info ] " << node << " stored " << n << " runs\n";
+  }
+}
+
+TEST(recon_schedule, two_nodes_store_exactly_one_run_per_period) {
+  psp_stack stack{scheduled(2)};
+  // Payments in several periods, through both nodes.
+  auto end = std::chrono::steady_clock::now() + 7s;
+  int64_t last_paid_s = 0;
+  for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
+    auto res = stack.api_post("/v1/payment_intents",
+                              {{"amount", std::to_string(1000 + i)},
+                               {"currency", "usd"},
+                               {"payment_method", "pm_card_visa"},
+                               {"confirm", "true"}},
+                              i % 2);
+    ASSERT_EQ(res.status, 200) << res.body;
+    wait_intent(stack, res.body_json().value("id", ""));
+    last_paid_s = now_s();
+    std::this_thread::sleep_for(300ms);
+  }
+  ASSERT_TRUE(wait_for_period_of(stack, last_paid_s, 20s));
+  // Freeze the picture, then look at it.
+  stack.stop_node(0);
+  stack.stop_node(1);
+  expect_one_run_per_period(stack);
+  auto txns = balance_transactions(stack);
+  int64_t reconciled = 0;
+  for (auto& r : runs(stack)) {
+    reconciled += json::parse(r.fields["counts"])["matched"].get<int64_t>();
+  }
+  EXPECT_EQ(reconciled, static_cast<int64_t>(txns.size()))
+    << "every payment reconciled in exactly one period";
+}
+
+TEST(recon_schedule, a_lease_held_elsewhere_stops_every_node_until_it_expires) {
+  psp_stack stack{scheduled(2)};
+  auto taken = stack.redis_cmd(
+    {"SET", "recon:lease", "someone-else", "PX", "6000"});
+  ASSERT_TRUE(taken && taken->ok());
+  auto held_until = now_s() + 6;
+  std::this_thread::sleep_for(5s);
+  EXPECT_TRUE(runs(stack).empty()) << "a node ran while the lease was held";
+  ASSERT_TRUE(wait_for_period_of(stack, held_until, 20s));
+  stack.stop_node(0);
+  stack.stop_node(1);
+  expect_one_run_per_period(stack);
+}
+
+} // namespace
+} // namespace psp::test

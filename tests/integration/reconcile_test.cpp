@@ -1,0 +1,261 @@
+// Goal: reconciliation of a real node's payments against the simulator's
+// settlement report is clean, and each settlement fault (a dropped, changed
+// or duplicated line; a charge the PSP never made) is reported exactly once
+// with its kind and ids, through the admin API and `psp-admin reconcile`;
+// a run with differences leaves an operator event no merchant sees.
+
+#include "tests/support/payment_flows.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace psp::test {
+namespace {
+
+std::string str(const json& v) {
+  return v.is_string() ? v.get<std::string>() : std::string{};
+}
+
+/// The payments every case starts from, with the ids the network knows.
+struct paid_set {
+  std::string pi_a, pi_b, pi_c, pi_manual;
+  std::string ch_a, ch_b, ch_c, ch_manual;
+  std::string refund_network_id; ///< the simulator's id of the refund of a
+  std::string refund_txn;        ///< its balance transaction
+};
+
+class reconcile : public ::testing::Test {
+protected:
+  void SetUp() override {
+    from_s_ = now_s() - 2;
+    auto a = create_intent(stack_, 2000);
+    auto b = create_intent(stack_, 1500);
+    auto c = create_intent(stack_, 990);
+    auto held = create_intent(stack_, 3000, "usd", true);
+    ASSERT_EQ(held.value("status", ""), "requires_capture") << held.dump();
+    auto captured = capture_intent(stack_, str(held["id"]), 2500);
+    ASSERT_EQ(captured.value("status", ""), "succeeded") << captured.dump();
+    for (auto* pi : {&a, &b, &c}) {
+      ASSERT_EQ(pi->value("status", ""), "succeeded") << pi->dump();
+    }
+    auto r = refund_intent(stack_, str(a["id"]), 500);
+    ASSERT_EQ(r.value("status", ""), "succeeded") << r.dump();
+    p_ = {str(a["id"]), str(b["id"]), str(c["id"]), str(held["id"]),
+          str(a["latest_charge"]), str(b["latest_charge"]),
+          str(c["latest_charge"]), str(captured["latest_charge"]), "", ""};
+    auto refund = stack_.redis_hash("re:" + str(r["id"]));
+    p_.refund_network_id = refund["network_refund"];
+    p_.refund_txn = txn_with_source(stack_, str(r["id"]));
+    ASSERT_FALSE(p_.refund_network_id.empty());
+    ASSERT_FALSE(p_.refund_txn.empty());
+  }
+
+  /// Runs through the admin API over the test's period.
+  json run() {
+    auto res = admin_reconcile(stack_, from_s_, now_s() + 2);
+    EXPECT_EQ(res.status, 200) << res.body;
+    return res.body_json();
+  }
+
+  /// Replaces the simulator's settlement faults.
+  void faults(const json& set) {
+    auto res = http_post_json(stack_.sim_url(), "/admin/settlement_faults",
+                              set);
+    ASSERT_EQ(res.status, 200) << res.body;
+  }
+
+  /// The single difference of a run, after checking there is exactly one.
+  static json only_difference(const json& report, const std::string& kind) {
+    EXPECT_EQ(report.value("status", ""), "differences") << report.dump(2);
+    EXPECT_EQ(report["counts"].value("differences", -1), 1) << report.dump(2);
+    EXPECT_EQ(report["counts"].value(kind, -1), 1) << report.dump(2);
+    if (!report["differences"].is_array()
+        || report["differences"].size() != 1) {
+      ADD_FAILURE() << report.dump(2);
+      return json::object();
+    }
+    auto d = report["differences"][0];
+    EXPECT_EQ(d.value("kind", ""), kind) << d.dump();
+    return d;
+  }
+
+  psp_stack stack_;
+  int64_t from_s_ = 0;
+  paid_set p_;
+};
+
+TEST_F(reconcile, clean_run_is_stored_and_listed) {
+  auto report = run();
+  EXPECT_EQ(report.value("status", ""), "clean") << report.dump(2);
+  EXPECT_EQ(report["counts"].value("matched", -1), 5) << report.dump(2);
+  EXPECT_EQ(report["counts"].value("psp_entries", -1), 5);
+  EXPECT_EQ(report["counts"].value("network_lines", -1), 5);
+  EXPECT_TRUE(report["differences"].empty());
+  EXPECT_TRUE(report["event"].is_null());
+  EXPECT_EQ(report.value("trigger", ""), "admin_api");
+  auto id = report.value("id", "");
+  auto one = http_get(stack_.node_url(), "/admin/reconciliations/" + id,
+                      stack_.admin_token());
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.body_json(), report);
+  auto list = http_get(stack_.node_url(), "/admin/reconciliations",
+                       stack_.admin_token());
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.body_json()["data"].size(), 1u) << list.body;
+  EXPECT_EQ(list.body_json()["data"][0].value("id", ""), id);
+  EXPECT_EQ(http_get(stack_.node_url(), "/admin/reconciliations/recon_nope",
+                     stack_.admin_token())
+              .status,
+            404);
+  // The admin token is required.
+  EXPECT_EQ(http_get(stack_.node_url(), "/admin/reconciliations").status, 401);
+  EXPECT_EQ(http_get(stack_.node_url(), "/admin/reconciliations",
+                     stack_.secret_key())
+              .status,
+            401);
+  // from/to are checked.
+  EXPECT_EQ(admin_reconcile(stack_, 100, 100).status, 400);
+  // The CLI agrees and exits 0.
+  auto cli = run_to_exit({psp_admin_binary(), "--redis",
+                          stack_.redis_address(), "reconcile",
+                          "--card-network-url", stack_.sim_url(), "--from",
+                          std::to_string(from_s_), "--to",
+                          std::to_string(now_s() + 2)},
+                         30s);
+  EXPECT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  auto printed = json::parse(cli.out, nullptr, false);
+  EXPECT_EQ(printed.value("status", ""), "clean") << cli.out;
+  EXPECT_EQ(printed.value("trigger", ""), "cli");
+}
+
+TEST_F(reconcile, dropped_capture_line_is_missing_at_network) {
+  faults({{"drop", {p_.ch_b}}});
+  auto d = only_difference(run(), "missing_at_network");
+  EXPECT_TRUE(d["network_line"].is_null()) << d.dump();
+  EXPECT_EQ(d.value("psp_txn", ""), txn_with_source(stack_, p_.ch_b));
+  EXPECT_EQ(d.value("intent", ""), p_.pi_b);
+  EXPECT_EQ(d.value("psp_amount_minor", 0), 1500);
+}
+
+TEST_F(reconcile, dropped_refund_line_is_missing_at_network) {
+  faults({{"drop", {p_.refund_network_id}}});
+  auto d = only_difference(run(), "missing_at_network");
+  EXPECT_EQ(d.value("psp_txn", ""), p_.refund_txn);
+  EXPECT_EQ(d.value("intent", ""), p_.pi_a);
+  EXPECT_EQ(d.value("type", ""), "refund");
+  EXPECT_EQ(d.value("psp_amount_minor", 0), 500);
+}
+
+TEST_F(reconcile, changed_amount_is_an_amount_mismatch) {
+  faults({{"amount", {{p_.ch_manual, 2499}}}});
+  auto d = only_difference(run(), "amount_mismatch");
+  EXPECT_EQ(d.value("network_line", ""), p_.ch_manual);
+  EXPECT_EQ(d.value("psp_txn", ""), txn_with_source(stack_, p_.ch_manual));
+  EXPECT_EQ(d.value("intent", ""), p_.pi_manual);
+  EXPECT_EQ(d.value("psp_amount_minor", 0), 2500);
+  EXPECT_EQ(d.value("network_amount_minor", 0), 2499);
+}
+
+TEST_F(reconcile, duplicated_line_is_a_duplicate) {
+  faults({{"duplicate", {p_.refund_network_id}}});
+  auto d = only_difference(run(), "duplicate");
+  EXPECT_EQ(d.value("side", ""), "network");
+  EXPECT_EQ(d.value("copies", 0), 2);
+  EXPECT_EQ(d.value("network_line", ""), p_.refund_network_id);
+  EXPECT_EQ(d.value("psp_txn", ""), p_.refund_txn);
+  EXPECT_EQ(d.value("intent", ""), p_.pi_a);
+  // Clearing the faults makes the next run clean again.
+  http_request clear;
+  clear.method = "DELETE";
+  clear.path = "/admin/settlement_faults";
+  auto cleared = http_call(stack_.sim_url(), clear);
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(run().value("status", ""), "clean");
+}
+
+TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
+  http_request charge;
+  charge.method = "POST";
+  charge.path = "/v1/charges";
+  charge.content_type = "application/json";
+  charge.headers = {{"Idempotency-Key", "recon-test-foreign-charge"}};
+  charge.body = json{{"amount", 777},
+                     {"currency", "usd"},
+                     {"card_number", "4242424242424242"},
+                     {"exp_month", 12},
+                     {"exp_year", 2034},
+                     {"cvc", "123"},
+                     {"merchant", stack_.merchant().id},
+                     {"reference", "pi_unknown_to_the_psp"}}
+                  .dump();
+  auto res = http_call(stack_.sim_url(), charge);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto foreign = res.body_json().value("id", "");
+  auto cli = run_to_exit({psp_admin_binary(), "--redis",
+                          stack_.redis_address(), "reconcile",
+                          "--card-network-url", stack_.sim_url(), "--from",
+                          std::to_string(from_s_), "--to",
+                          std::to_string(now_s() + 2)},
+                         30s);
+  EXPECT_EQ(cli.exit_code, 1) << cli.out << cli.err;
+  auto report = json::parse(cli.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << cli.out;
+  auto d = only_difference(report, "missing_at_psp");
+  EXPECT_EQ(d.value("network_line", ""), foreign);
+  EXPECT_TRUE(d["psp_txn"].is_null());
+  EXPECT_EQ(d.value("intent", ""), "pi_unknown_to_the_psp");
+  EXPECT_EQ(d.value("network_amount_minor", 0), 777);
+
+  // The operator event: stored, on stream:events, never a merchant's.
+  auto event = report.value("event", "");
+  ASSERT_FALSE(event.empty()) << cli.out;
+  auto evt = stack_.redis_hash("evt:" + event);
+  EXPECT_EQ(evt["type"], "reconciliation.differences_found");
+  EXPECT_EQ(evt["audience"], "operator");
+  EXPECT_EQ(evt["merchant"], "");
+  auto snapshot = json::parse(evt["snapshot"], nullptr, false);
+  EXPECT_EQ(snapshot.value("run", ""), report.value("id", ""));
+  auto stream = stack_.redis_cmd({"XREVRANGE", "stream:events", "+", "-",
+                                  "COUNT", "1"});
+  ASSERT_TRUE(stream && stream->elements.size() == 1);
+  EXPECT_NE(std::find_if(stream->elements[0].elements[1].elements.begin(),
+                         stream->elements[0].elements[1].elements.end(),
+                         [](const redis_reply& r) {
+                           return r.str == "reconciliation.differences_found";
+                         }),
+            stream->elements[0].elements[1].elements.end());
+  EXPECT_EQ(stack_.api_get("/v1/events/" + event).status, 404);
+  auto listed = stack_.api_get("/v1/events?limit=100").body_json();
+  for (auto& e : listed["data"]) {
+    EXPECT_NE(e.value("type", ""), "reconciliation.differences_found");
+  }
+  // Stored like the admin API's runs.
+  auto stored = http_get(stack_.node_url(),
+                         "/admin/reconciliations/" + report.value("id", ""),
+                         stack_.admin_token());
+  EXPECT_EQ(stored.body_json(), report);
+}
+
+TEST_F(reconcile, cli_usage_and_unreachable_network) {
+  auto usage = run_to_exit({psp_admin_binary(), "--redis",
+                            stack_.redis_address(), "reconcile"},
+                           20s);
+  EXPECT_EQ(usage.exit_code, 2) << usage.out << usage.err;
+  auto half = run_to_exit({psp_admin_binary(), "--redis",
+                           stack_.redis_address(), "reconcile",
+                           "--card-network-url", stack_.sim_url(), "--from",
+                           "5"},
+                          20s);
+  EXPECT_EQ(half.exit_code, 2) << half.out << half.err;
+  auto away = run_to_exit(
+    {psp_admin_binary(), "--redis", stack_.redis_address(), "reconcile",
+     "--card-network-url",
+     "http://127.0.0.1:" + std::to_string(free_port()), "--from", "0", "--to",
+     "10"},
+    30s);
+  EXPECT_EQ(away.exit_code, 3) << away.out << away.err;
+}
+
+} // namespace
+} // namespace psp::test
