@@ -14,11 +14,16 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 namespace psp::http {
 
 namespace {
 
 constexpr size_t key_length_max = 255;
+/// How long storing an answer is retried while Redis does not answer.
+constexpr int64_t record_retry_ms = 3'000;
 
 std::string idempotency_key(const std::string& merchant_id,
                             const std::string& key) {
@@ -44,22 +49,41 @@ void run_claimed(api_context& ctx, const route_handler& handler,
     handler(req, res);
   }
   crash_point("after_handler");
-  auto conn = ctx.redis.acquire();
-  std::optional<redis::value> out;
-  if (stores_answer(res.status)) {
-    out = redis::eval(*conn, redis::idempotency_finish_script(), {redis_key},
-                      {fingerprint, std::to_string(res.status), res.body,
-                       res.get_header_value("Content-Type"),
-                       std::to_string(ctx.settings.idempotency_ttl_s), owner});
-  } else {
-    out = redis::eval(*conn, redis::idempotency_release_script(), {redis_key},
-                      {fingerprint, owner});
+  // Storing the answer is what makes a later retry a replay, so a Redis
+  // blip (a pause, a failover) is ridden out for a bounded time before the
+  // claim is left to expire. Every try is the same owner-checked step.
+  auto pause = std::chrono::milliseconds{50};
+  auto deadline = std::chrono::steady_clock::now()
+                  + std::chrono::milliseconds{record_retry_ms};
+  for (;;) {
+    std::optional<redis::value> out;
+    {
+      auto conn = ctx.redis.acquire();
+      if (stores_answer(res.status)) {
+        out = redis::eval(*conn, redis::idempotency_finish_script(),
+                          {redis_key},
+                          {fingerprint, std::to_string(res.status), res.body,
+                           res.get_header_value("Content-Type"),
+                           std::to_string(ctx.settings.idempotency_ttl_s),
+                           owner});
+      } else {
+        out = redis::eval(*conn, redis::idempotency_release_script(),
+                          {redis_key}, {fingerprint, owner});
+      }
+    }
+    if (out && !out->is_error()) {
+      return;
+    }
+    if (std::chrono::steady_clock::now() + pause > deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
   }
-  if (!out || out->is_error()) {
-    // The claim expires with its lease; a retry then runs again.
-    spdlog::warn("event=idempotency_record_failed key={} status={}",
-                 redis_key, res.status);
-  }
+  // The claim expires with its lease; a retry then runs again and, with the
+  // ids derived from the key, finds what this run created.
+  spdlog::warn("event=idempotency_record_failed key={} status={}", redis_key,
+               res.status);
 }
 
 void handle(api_context& ctx, const route_handler& handler,
@@ -126,8 +150,11 @@ void handle(api_context& ctx, const route_handler& handler,
 bool stores_answer(int status) {
   // Stripe stores what an endpoint produced once it started executing:
   // successes, card errors and server errors. Validation, authentication
-  // and conflict errors are not stored, so a corrected retry can run.
-  return (status >= 200 && status < 300) || status == 402 || status >= 500;
+  // and conflict errors are not stored, so a corrected retry can run; nor is
+  // our 503 (Redis unreachable), which tells the client to retry with the
+  // same key: storing it would replay the outage for a day.
+  return (status >= 200 && status < 300) || status == 402
+         || (status >= 500 && status != 503);
 }
 
 std::string request_fingerprint(const std::string& method,
