@@ -31,9 +31,9 @@ check_merchant_balances(const std::vector<ledger_transaction>& transactions,
     for (auto& leg : t.postings) {
       if (auto merchant = merchant_of_account(leg.account)) {
         auto& balance = computed[*merchant][leg.account];
-        balance = static_cast<int64_t>(static_cast<uint64_t>(balance)
-                                       + static_cast<uint64_t>(leg.debit_minor)
-                                       - static_cast<uint64_t>(leg.credit_minor));
+        balance = static_cast<int64_t>(static_cast<uint64_t>(balance) +
+                                       static_cast<uint64_t>(leg.debit_minor) -
+                                       static_cast<uint64_t>(leg.credit_minor));
       }
     }
   }
@@ -79,26 +79,26 @@ check_merchant_balances(const std::vector<ledger_transaction>& transactions,
 
 std::string format_merchant_report(const merchant_balance_report& report,
                                    size_t lines_max) {
-  std::string out = "merchant balances: " + std::to_string(report.merchants)
-                    + " merchants, " + std::to_string(report.accounts)
-                    + " accounts\n";
+  std::string out = "merchant balances: " + std::to_string(report.merchants) +
+                    " merchants, " + std::to_string(report.accounts) +
+                    " accounts\n";
   size_t shown = 0;
   for (auto& d : report.differences) {
     if (shown++ >= lines_max) {
       continue;
     }
     auto& a = d.account;
-    out += "merchant " + d.merchant + ": account " + a.account
-           + ": transactions give " + std::to_string(a.ledger_minor)
-           + ", merchant:" + d.merchant + ":balances has ";
+    out += "merchant " + d.merchant + ": account " + a.account +
+           ": transactions give " + std::to_string(a.ledger_minor) +
+           ", merchant:" + d.merchant + ":balances has ";
     int64_t diff = 0;
     if (!a.stored_minor) {
       out += "a value that is not an integer\n";
     } else if (__builtin_sub_overflow(*a.stored_minor, a.ledger_minor, &diff)) {
       out += std::to_string(*a.stored_minor) + "\n";
     } else {
-      out += std::to_string(*a.stored_minor) + " (difference "
-             + std::to_string(diff) + ")\n";
+      out += std::to_string(*a.stored_minor) + " (difference " +
+             std::to_string(diff) + ")\n";
     }
   }
   if (shown > lines_max) {

@@ -128,28 +128,12 @@ bool recon_scheduler::run_period(redis::connection& conn,
   if (!done || *done) {
     return done.has_value(); // reconciled meanwhile: go on with the next
   }
-  auto merchants = reports::read_merchants(conn);
-  auto renewed = lease.renew(conn);
-  if (!renewed || !*renewed
-      || std::holds_alternative<report_failure>(merchants)) {
-    return false;
-  }
-  auto statements = statement::load_statements(
-    conn, std::get<std::vector<std::string>>(merchants), p, unix_now_s());
-  if (auto* f = std::get_if<report_failure>(&statements)) {
-    spdlog::warn("event=statements_failed from={} to={} reason=\"{}\"",
-                 p.from_s, p.to_s, f->message);
-    return false;
-  }
-  for (auto& s : std::get<0>(statements)) {
-    if (auto f = statement::store_statement(conn, s)) {
-      spdlog::warn("event=statements_failed from={} reason=\"{}\"", p.from_s,
-                   f->message);
-      return false;
-    }
-  }
-  renewed = lease.renew(conn);
-  if (!renewed || !*renewed) {
+  auto still_mine = [&] {
+    auto renewed = lease.renew(conn);
+    return renewed && *renewed;
+  };
+  auto statements = write_statements(conn, p, still_mine);
+  if (!statements || !still_mine()) {
     return false;
   }
   auto run = recon::run_reconciliation(conn, cfg_.recon, p, &lease);
@@ -164,8 +148,39 @@ bool recon_scheduler::run_period(redis::connection& conn,
               "event=reconciled run={} from={} to={} status={} "
               "differences={} statements={}",
               r.id, p.from_s, p.to_s, r.status(), r.result.differences.size(),
-              std::get<0>(statements).size());
+              *statements);
   return true;
+}
+
+std::optional<size_t>
+recon_scheduler::write_statements(redis::connection& conn,
+                                  const recon::period& p,
+                                  const std::function<bool()>& still_mine) {
+  auto merchants = reports::read_merchants(conn);
+  if (auto* f = std::get_if<report_failure>(&merchants)) {
+    spdlog::warn("event=statements_failed from={} reason=\"{}\"", p.from_s,
+                 f->message);
+    return std::nullopt;
+  }
+  if (!still_mine()) {
+    return std::nullopt;
+  }
+  auto statements = statement::load_statements(
+    conn, std::get<std::vector<std::string>>(merchants), p, unix_now_s(),
+    still_mine);
+  if (auto* f = std::get_if<report_failure>(&statements)) {
+    spdlog::warn("event=statements_failed from={} to={} reason=\"{}\"",
+                 p.from_s, p.to_s, f->message);
+    return std::nullopt;
+  }
+  for (auto& s : std::get<0>(statements)) {
+    if (auto f = statement::store_statement(conn, s)) {
+      spdlog::warn("event=statements_failed from={} reason=\"{}\"", p.from_s,
+                   f->message);
+      return std::nullopt;
+    }
+  }
+  return std::get<0>(statements).size();
 }
 
 } // namespace psp

@@ -16,14 +16,16 @@
 #include "runtime/redis_lease.hpp"
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace psp {
 
 struct scheduler_settings {
-  int64_t interval_s = 3'600;       ///< period length; 0 disables
-  recon::run_settings recon;        ///< grace, network, node id
+  int64_t interval_s = 3'600; ///< period length; 0 disables
+  recon::run_settings recon;  ///< grace, network, node id
   redis::endpoint where;
   uint32_t redis_timeout_ms = 2'000;
   /// Lease lifetime; renewed before each step, so it must outlast the
@@ -52,6 +54,11 @@ private:
   /// the lease is gone or a step failed (the period stays due).
   bool run_period(redis::connection& conn, reports::redis_lease& lease,
                   const recon::period& p);
+  /// Every merchant's statement of `p`, stored; how many, or nullopt when a
+  /// step failed or `still_mine` said the lease is gone.
+  std::optional<size_t>
+  write_statements(redis::connection& conn, const recon::period& p,
+                   const std::function<bool()>& still_mine);
   bool stopping();
 
   const scheduler_settings cfg_;

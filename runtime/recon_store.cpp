@@ -92,6 +92,41 @@ std::variant<json, report_failure> load_run(redis::connection& conn,
   return report;
 }
 
+std::variant<json, report_failure>
+list_operator_events(redis::connection& conn, size_t limit) {
+  auto ids = conn.query({"ZREVRANGE", keys::operator_events, "0",
+                         std::to_string(limit - 1)});
+  if (!ids) {
+    return reports::redis_failure(conn, keys::operator_events);
+  }
+  std::vector<std::string> event_keys;
+  for (auto& id : ids->elements) {
+    event_keys.push_back(keys::event(id.text()));
+  }
+  auto rows = reports::read_hashes(conn, event_keys);
+  if (auto* f = std::get_if<report_failure>(&rows)) {
+    return *f;
+  }
+  auto data = json::array();
+  auto& all = std::get<std::vector<reports::hash_fields>>(rows);
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto& f = all[i];
+    auto snapshot = json::parse(reports::text_field(f, "snapshot"), nullptr,
+                                false);
+    data.push_back(json{{"id", ids->elements[i].text()},
+                        {"object", "event"},
+                        {"type", reports::text_field(f, "type")},
+                        {"audience", reports::text_field(f, "audience")},
+                        {"created",
+                         reports::int_field(f, "created").value_or(0)},
+                        {"data", snapshot.is_discarded() ? json(nullptr)
+                                                         : snapshot}});
+  }
+  return json{{"object", "list"},
+              {"data", std::move(data)},
+              {"url", "/admin/events"}};
+}
+
 std::variant<json, report_failure> list_runs(redis::connection& conn,
                                              size_t limit) {
   auto ids = conn.query({"ZREVRANGE", keys::recon_runs, "0",

@@ -43,6 +43,11 @@ std::optional<bool> period_done(redis::connection& conn, const period& p);
 std::variant<nlohmann::json, report_failure>
 load_run(redis::connection& conn, const std::string& id);
 
+/// The newest `limit` operator events (1..100), newest first:
+/// {"object":"list","data":[{"id","type","created","audience","data"}]}.
+std::variant<nlohmann::json, report_failure>
+list_operator_events(redis::connection& conn, size_t limit);
+
 /// The newest `limit` runs (1..100), newest first, without their
 /// differences (counts only), as {"object":"list","data":[...]}.
 std::variant<nlohmann::json, report_failure>

@@ -99,6 +99,12 @@ report_service::list_reconciliations(size_t limit) {
 }
 
 std::variant<json, http::api_error>
+report_service::operator_events(size_t limit) {
+  auto conn = pool_.acquire();
+  return as_answer(recon::list_operator_events(*conn, limit));
+}
+
+std::variant<json, http::api_error>
 report_service::reconciliation(const std::string& id) {
   auto conn = pool_.acquire();
   return as_answer(recon::load_run(*conn, id));

@@ -26,6 +26,9 @@ public:
   std::variant<nlohmann::json, http::api_error>
   reconciliation(const std::string& id) override;
 
+  std::variant<nlohmann::json, http::api_error>
+  operator_events(size_t limit) override;
+
   std::variant<http::report_document, http::api_error>
   statement(const std::string& merchant_id, int64_t from_s, int64_t to_s,
             const std::string& format) override;

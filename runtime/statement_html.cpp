@@ -15,12 +15,23 @@ std::string escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -51,13 +62,13 @@ std::string summary_table(const merchant_statement& s) {
                     "<th class=\"num\">Closing balance</th></tr>\n";
   for (auto& t : s.totals) {
     auto& c = t.currency;
-    out += "<tr><td>" + escape(c) + "</td><td class=\"num\">"
-           + money(t.opening_minor, c) + "</td><td class=\"num\">"
-           + money(t.charges_minor, c) + "</td><td class=\"num\">"
-           + money(t.refunds_minor, c) + "</td><td class=\"num\">"
-           + money(-t.fees_minor, c) + "</td><td class=\"num\">"
-           + money(t.net_minor, c) + "</td><td class=\"num\">"
-           + money(t.closing_minor, c) + "</td></tr>\n";
+    out += "<tr><td>" + escape(c) + "</td><td class=\"num\">" +
+           money(t.opening_minor, c) + "</td><td class=\"num\">" +
+           money(t.charges_minor, c) + "</td><td class=\"num\">" +
+           money(t.refunds_minor, c) + "</td><td class=\"num\">" +
+           money(-t.fees_minor, c) + "</td><td class=\"num\">" +
+           money(t.net_minor, c) + "</td><td class=\"num\">" +
+           money(t.closing_minor, c) + "</td></tr>\n";
   }
   return out + "</table>\n";
 }
@@ -72,12 +83,12 @@ std::string lines_table(const merchant_statement& s) {
          "<th class=\"num\">Fee</th><th class=\"num\">Net</th></tr>\n";
   for (auto& l : s.lines) {
     auto& c = l.currency;
-    out += "<tr><td>" + escape(utc_timestamp(l.created_s)) + "</td><td>"
-           + escape(l.type) + "</td><td>" + escape(l.source) + "</td><td>"
-           + escape(l.intent) + "</td><td class=\"num\">"
-           + money(l.amount_minor, c) + "</td><td class=\"num\">"
-           + money(l.fee_minor, c) + "</td><td class=\"num\">"
-           + money(l.net_minor, c) + "</td></tr>\n";
+    out += "<tr><td>" + escape(utc_timestamp(l.created_s)) + "</td><td>" +
+           escape(l.type) + "</td><td>" + escape(l.source) + "</td><td>" +
+           escape(l.intent) + "</td><td class=\"num\">" +
+           money(l.amount_minor, c) + "</td><td class=\"num\">" +
+           money(l.fee_minor, c) + "</td><td class=\"num\">" +
+           money(l.net_minor, c) + "</td></tr>\n";
   }
   return out + "</table>\n";
 }
@@ -85,17 +96,16 @@ std::string lines_table(const merchant_statement& s) {
 } // namespace
 
 std::string render_html(const merchant_statement& s) {
-  auto period = escape(utc_timestamp(s.covered.from_s)) + " to "
-                + escape(utc_timestamp(s.covered.to_s));
+  auto period = escape(utc_timestamp(s.covered.from_s)) + " to " +
+                escape(utc_timestamp(s.covered.to_s));
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                    "<meta charset=\"utf-8\">\n<title>Statement "
-                    + escape(s.merchant_id) + " " + period
-                    + "</title>\n<style>" + page_style
-                    + "</style>\n</head>\n<body>\n";
+                    "<meta charset=\"utf-8\">\n<title>Statement " +
+                    escape(s.merchant_id) + " " + period + "</title>\n<style>" +
+                    page_style + "</style>\n</head>\n<body>\n";
   out += "<h1>Statement for " + escape(s.merchant_name) + "</h1>\n";
-  out += "<p class=\"meta\">Merchant " + escape(s.merchant_id) + "<br>Period "
-         + period + " (end excluded)<br>Generated "
-         + escape(utc_timestamp(s.generated_s)) + "</p>\n";
+  out += "<p class=\"meta\">Merchant " + escape(s.merchant_id) + "<br>Period " +
+         period + " (end excluded)<br>Generated " +
+         escape(utc_timestamp(s.generated_s)) + "</p>\n";
   if (!s.consistent()) {
     out += "<p class=\"warning\">The closing balance differs from the "
            "ledger's balance at the end of the period; the statement is "

@@ -32,7 +32,8 @@ statement_line to_line(const hash_fields& f) {
 
 /// One pass over the ledger up to the period's end (plus the clock slack).
 std::variant<pending_ledger, report_failure>
-scan_ledger(redis::connection& conn, const recon::period& p) {
+scan_ledger(redis::connection& conn, const recon::period& p,
+            const keep_going& check) {
   pending_ledger out{p};
   auto end = std::to_string((p.to_s + ledger_clock_slack_s) * 1000);
   std::string start = "-";
@@ -63,6 +64,11 @@ scan_ledger(redis::connection& conn, const recon::period& p) {
       }
     }
     read += batch->elements.size();
+    if (check && read % (ledger_batch_max * ledger_batches_per_check) == 0
+        && !check()) {
+      return report_failure{report_failure::kind::lease_lost,
+                            "stopped while reading the ledger"};
+    }
     if (read > ledger_entries_max) {
       return report_failure{report_failure::kind::too_large,
                             "the ledger holds more than "
@@ -113,12 +119,13 @@ merchant_names(redis::connection& conn, const std::vector<std::string>& ids) {
 std::variant<std::vector<merchant_statement>, report_failure>
 load_statements(redis::connection& conn,
                 const std::vector<std::string>& merchant_ids,
-                const recon::period& p, int64_t now_s) {
+                const recon::period& p, int64_t now_s,
+                const keep_going& check) {
   auto names = merchant_names(conn, merchant_ids);
   if (auto* f = std::get_if<report_failure>(&names)) {
     return *f;
   }
-  auto ledger = scan_ledger(conn, p);
+  auto ledger = scan_ledger(conn, p, check);
   if (auto* f = std::get_if<report_failure>(&ledger)) {
     return *f;
   }

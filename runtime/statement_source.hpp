@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -32,11 +33,18 @@ std::variant<merchant_statement, report_failure>
 load_statement(redis::connection& conn, const std::string& merchant_id,
                const recon::period& p, int64_t now_s);
 
+/// Called every ledger_batches_per_check batches of a long ledger pass;
+/// returning false stops it (kind lease_lost). The scheduler renews its
+/// lease here, so a pass longer than the lease does not lose it.
+using keep_going = std::function<bool()>;
+inline constexpr size_t ledger_batches_per_check = 100;
+
 /// The statements of several merchants with one pass over the ledger.
 std::variant<std::vector<merchant_statement>, report_failure>
 load_statements(redis::connection& conn,
                 const std::vector<std::string>& merchant_ids,
-                const recon::period& p, int64_t now_s);
+                const recon::period& p, int64_t now_s,
+                const keep_going& check = {});
 
 /// Stores (or overwrites: the content is a function of the data) one
 /// statement.

@@ -35,6 +35,11 @@ public:
   virtual std::variant<nlohmann::json, api_error>
   list_reconciliations(size_t limit) = 0;
 
+  /// The newest `limit` operator events (reconciliation.differences_found),
+  /// newest first, as a list object.
+  virtual std::variant<nlohmann::json, api_error>
+  operator_events(size_t limit) = 0;
+
   /// One run's report (404 when unknown).
   virtual std::variant<nlohmann::json, api_error>
   reconciliation(const std::string& id) = 0;

@@ -74,21 +74,42 @@ void create_run(api_context& ctx, const httplib::Request& req,
   answer(res, port->reconcile(std::get<int64_t>(from), std::get<int64_t>(to)));
 }
 
+/// `limit` (1..100, default 10) of a list request.
+std::variant<size_t, api_error> limit_param(const httplib::Request& req) {
+  if (!req.has_param("limit")) {
+    return size_t{10};
+  }
+  auto n = parse_count(req.get_param_value("limit"));
+  if (!n || *n < 1 || *n > 100) {
+    return invalid_param("limit", "limit must be 1..100.");
+  }
+  return static_cast<size_t>(*n);
+}
+
 void list_runs(api_context& ctx, const httplib::Request& req,
                httplib::Response& res) {
   auto* port = reports_or_error(ctx, res);
   if (!port) {
     return;
   }
-  size_t limit = 10;
-  if (req.has_param("limit")) {
-    auto n = parse_count(req.get_param_value("limit"));
-    if (!n || *n < 1 || *n > 100) {
-      return write_error(res, invalid_param("limit", "limit must be 1..100."));
-    }
-    limit = static_cast<size_t>(*n);
+  auto limit = limit_param(req);
+  if (auto* err = std::get_if<api_error>(&limit)) {
+    return write_error(res, *err);
   }
-  answer(res, port->list_reconciliations(limit));
+  answer(res, port->list_reconciliations(std::get<size_t>(limit)));
+}
+
+void list_events(api_context& ctx, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  auto limit = limit_param(req);
+  if (auto* err = std::get_if<api_error>(&limit)) {
+    return write_error(res, *err);
+  }
+  answer(res, port->operator_events(std::get<size_t>(limit)));
 }
 
 void statement(api_context& ctx, const httplib::Request& req,
@@ -137,6 +158,7 @@ void add_report_routes(httplib::Server& srv, api_context& ctx) {
   const std::string id = "([A-Za-z0-9_]+)";
   srv.Post("/admin/reconciliations", guarded(ctx, create_run));
   srv.Get("/admin/reconciliations", guarded(ctx, list_runs));
+  srv.Get("/admin/events", guarded(ctx, list_events));
   srv.Get("/admin/reconciliations/" + id,
           guarded(ctx, [](api_context& c, const httplib::Request& req,
                           httplib::Response& res) {

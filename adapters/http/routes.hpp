@@ -26,7 +26,8 @@ void add_event_routes(httplib::Server& srv, api_context& ctx);
 void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
 /// /healthz, /metrics, /admin/dead_letters (list, replay).
 void add_operations_routes(httplib::Server& srv, api_context& ctx);
-/// /admin/reconciliations (run, list, retrieve), /admin/statements.
+/// /admin/reconciliations (run, list, retrieve), /admin/events (operator
+/// events), /admin/statements.
 void add_report_routes(httplib::Server& srv, api_context& ctx);
 
 } // namespace psp::http

@@ -12,7 +12,9 @@
 //
 // orders.json maps order id -> {"payment_intent": "pi_...", "amount": 2000,
 // "currency": "usd", "status": "paid" | "authorized" | "canceled",
-// "refunded": 0}. Exit code: 0 no differences, 1 differences, 2 usage.
+// "refunded": 0}. Exit code: 0 no differences, 1 differences, 2 usage,
+// 3 the API or the orders file could not be read. Install the client once
+// with `npm install` in this folder.
 
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -146,5 +148,12 @@ export async function main(argv, { Stripe, env = process.env,
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { default: Stripe } = await import('stripe');
-  process.exitCode = await main(process.argv.slice(2), { Stripe });
+  try {
+    process.exitCode = await main(process.argv.slice(2), { Stripe });
+  } catch (err) {
+    // The API could not be read (connection, key, a bad orders file): say
+    // why in one line rather than with a stack trace.
+    console.error(`merchant_reconcile: ${err.message}`);
+    process.exitCode = 3;
+  }
 }

@@ -51,6 +51,9 @@ public:
     return payments_;
   }
 
+  /// How many times each flow ran: "pay", "decline", ...
+  const std::map<std::string, int>& done() const { return done_; }
+
 private:
   int64_t pick(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>{lo, hi}(rng_);
@@ -75,6 +78,7 @@ private:
     auto pi = create_intent(stack_, amount, cur);
     ASSERT_EQ(pi.value("status", ""), "succeeded") << pi.dump();
     payments_[str(pi["id"])] = {cur, 0, amount, 0, false};
+    ++done_["pay"];
   }
 
   void decline() {
@@ -82,6 +86,7 @@ private:
                              "pm_card_chargeDeclined");
     ASSERT_TRUE(out.contains("error")) << out.dump();
     EXPECT_EQ(out["error"].value("code", ""), "card_declined") << out.dump();
+    ++done_["decline"];
   }
 
   void authorize() {
@@ -90,6 +95,7 @@ private:
     auto pi = create_intent(stack_, amount, cur, true);
     ASSERT_EQ(pi.value("status", ""), "requires_capture") << pi.dump();
     payments_[str(pi["id"])] = {cur, amount, 0, 0, true};
+    ++done_["authorize"];
   }
 
   void capture() {
@@ -103,6 +109,7 @@ private:
     ASSERT_EQ(pi.value("status", ""), "succeeded") << pi.dump();
     p.captured_minor = amount;
     p.open_hold = false;
+    ++done_[amount < p.held_minor ? "capture_partial" : "capture_full"];
   }
 
   void void_hold() {
@@ -113,6 +120,7 @@ private:
     auto pi = cancel_intent(stack_, id);
     ASSERT_EQ(pi.value("status", ""), "canceled") << pi.dump();
     payments_[id].open_hold = false;
+    ++done_["void"];
   }
 
   void refund() {
@@ -128,11 +136,13 @@ private:
     auto r = refund_intent(stack_, id, amount);
     ASSERT_EQ(r.value("status", ""), "succeeded") << r.dump();
     p.refunded_minor += amount;
+    ++done_["refund"];
   }
 
   psp_stack& stack_;
   std::mt19937 rng_;
   std::map<std::string, payment_model> payments_;
+  std::map<std::string, int> done_;
 };
 
 uint32_t seed_of_run() {
@@ -178,6 +188,13 @@ TEST(ledger_property, random_sequences_keep_every_invariant) {
     runner.step();
   }
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  for (auto& [flow, n] : runner.done()) {
+    std::cout << "[ flow ] " << flow << " x" << n << std::endl;
+  }
+  for (auto* flow : {"pay", "decline", "authorize", "capture_partial",
+                     "capture_full", "void", "refund"}) {
+    EXPECT_GT(runner.done().count(flow), 0u) << flow << " never ran";
+  }
   auto to_s = now_s() + 1;
 
   // 1. verify-ledger: balanced, stored balances and merchant mirrors agree.

@@ -60,15 +60,16 @@ bool wait_for_period_of(psp_stack& stack, int64_t t_s,
 }
 
 /// One run per period, back to back from the schedule's start, each with
-/// its marker and the merchant's statement.
-void expect_one_run_per_period(psp_stack& stack) {
+/// its marker and the merchant's statement. Fills `per_node` with how many
+/// runs each node stored.
+void expect_one_run_per_period(psp_stack& stack,
+                               std::map<std::string, int>& per_node) {
   auto all = runs(stack);
   ASSERT_GE(all.size(), 3u);
   auto since = std::stoll(stack.redis_hash("recon:run:" + all[0].id)["from"]);
   auto stored_since = stack.redis_cmd({"GET", "recon:schedule:since"});
   ASSERT_TRUE(stored_since && stored_since->kind == redis_reply::string);
   EXPECT_EQ(since, std::stoll(stored_since->str));
-  std::map<std::string, int> per_node;
   for (size_t i = 0; i < all.size(); ++i) {
     auto& r = all[i];
     SCOPED_TRACE("run " + r.id + " [" + std::to_string(r.from_s) + ", "
@@ -119,10 +120,16 @@ TEST(recon_schedule, two_nodes_store_exactly_one_run_per_period) {
     std::this_thread::sleep_for(300ms);
   }
   ASSERT_TRUE(wait_for_period_of(stack, last_paid_s, 20s));
-  // Freeze the picture, then look at it.
-  stack.stop_node(0);
-  stack.stop_node(1);
-  expect_one_run_per_period(stack);
+  // The node that happened to win so far goes away: the other takes the
+  // lease over and carries on without a gap or a repeat.
+  auto winner = runs(stack).back().fields["node"];
+  auto loser = winner == stack.node_id(0) ? 1 : 0;
+  stack.stop_node(1 - loser);
+  ASSERT_TRUE(wait_for_period_of(stack, now_s() + 1, 20s));
+  stack.stop_node(loser);
+  std::map<std::string, int> per_node;
+  expect_one_run_per_period(stack, per_node);
+  EXPECT_GT(per_node[stack.node_id(loser)], 0) << "no takeover";
   auto txns = balance_transactions(stack);
   int64_t reconciled = 0;
   for (auto& r : runs(stack)) {
@@ -141,9 +148,31 @@ TEST(recon_schedule, a_lease_held_elsewhere_stops_every_node_until_it_expires) {
   std::this_thread::sleep_for(5s);
   EXPECT_TRUE(runs(stack).empty()) << "a node ran while the lease was held";
   ASSERT_TRUE(wait_for_period_of(stack, held_until, 20s));
+  // The stored statements are served by the admin API.
+  auto m = stack.merchant().id;
+  auto listed = http_get(stack.node_url(1), "/admin/statements/" + m
+                                              + "/stored",
+                         stack.admin_token());
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto data = listed.body_json()["data"];
+  ASSERT_FALSE(data.empty()) << listed.body;
+  auto from = std::to_string(data[0]["from"].get<int64_t>());
+  auto csv = http_get(stack.node_url(1),
+                      "/admin/statements/" + m + "/stored/" + from
+                        + "?format=csv",
+                      stack.admin_token());
+  EXPECT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body.rfind("row,merchant,currency,", 0), 0u) << csv.body;
+  EXPECT_EQ(http_get(stack.node_url(1),
+                     "/admin/statements/" + m + "/stored/12345",
+                     stack.admin_token())
+              .status,
+            404);
   stack.stop_node(0);
   stack.stop_node(1);
-  expect_one_run_per_period(stack);
+  std::map<std::string, int> per_node;
+  expect_one_run_per_period(stack, per_node);
 }
 
 } // namespace

@@ -230,6 +230,17 @@ TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
   for (auto& e : listed["data"]) {
     EXPECT_NE(e.value("type", ""), "reconciliation.differences_found");
   }
+  // The operator reads it through the admin API.
+  auto events = http_get(stack_.node_url(), "/admin/events",
+                         stack_.admin_token());
+  ASSERT_EQ(events.status, 200) << events.body;
+  auto listed_events = events.body_json()["data"];
+  ASSERT_EQ(listed_events.size(), 1u) << events.body;
+  EXPECT_EQ(listed_events[0].value("id", ""), event);
+  EXPECT_EQ(listed_events[0].value("type", ""),
+            "reconciliation.differences_found");
+  EXPECT_EQ(listed_events[0]["data"].value("run", ""), report.value("id", ""));
+  EXPECT_EQ(http_get(stack_.node_url(), "/admin/events").status, 401);
   // Stored like the admin API's runs.
   auto stored = http_get(stack_.node_url(),
                          "/admin/reconciliations/" + report.value("id", ""),

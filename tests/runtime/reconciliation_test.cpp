@@ -13,13 +13,13 @@ namespace {
 
 const period hour{3600, 7200};
 
-psp_entry charge(const std::string& txn, const std::string& ch,
-                 int64_t amount, int64_t created, std::string cur = "usd") {
+psp_entry charge(const std::string& txn, const std::string& ch, int64_t amount,
+                 int64_t created, std::string cur = "usd") {
   return {txn, "charge", ch, "pi_" + txn, "acct_1", amount, cur, created};
 }
 
-psp_entry refund(const std::string& txn, const std::string& re,
-                 int64_t amount, int64_t created) {
+psp_entry refund(const std::string& txn, const std::string& re, int64_t amount,
+                 int64_t created) {
   return {txn, "refund", re, "pi_" + txn, "acct_1", -amount, "usd", created};
 }
 
@@ -30,15 +30,16 @@ network_line capture(const std::string& ch, int64_t amount, int64_t created,
 
 network_line net_refund(const std::string& re, int64_t amount,
                         int64_t created) {
-  return {re, "refund", "ch_x", "pi_ref_" + re, "acct_1", amount, "usd",
-          created};
+  return {re,       "refund", "ch_x", "pi_ref_" + re,
+          "acct_1", amount,   "usd",  created};
 }
 
 TEST(reconciliation, matching_sides_are_clean) {
-  auto r = reconcile(hour, 300,
-                     {charge("txn_1", "ch_1", 2000, 4000),
-                      refund("txn_2", "re_n1", 500, 4100)},
-                     {capture("ch_1", 2000, 3999), net_refund("re_n1", 500, 4100)});
+  auto r =
+      reconcile(hour, 300,
+                {charge("txn_1", "ch_1", 2000, 4000),
+                 refund("txn_2", "re_n1", 500, 4100)},
+                {capture("ch_1", 2000, 3999), net_refund("re_n1", 500, 4100)});
   EXPECT_TRUE(r.clean());
   EXPECT_EQ(r.counts.matched, 2u);
   EXPECT_EQ(r.counts.psp_entries, 2u);
@@ -53,15 +54,15 @@ TEST(reconciliation, empty_period_is_clean) {
 }
 
 TEST(reconciliation, each_kind_is_reported_with_its_ids) {
-  auto r = reconcile(
-    hour, 300,
-    {charge("txn_a", "ch_a", 1000, 4000),  // missing at network
-     charge("txn_b", "ch_b", 1500, 4000),  // amount differs
-     charge("txn_c", "ch_c", 700, 4000, "eur"), // currency differs
-     charge("txn_d", "ch_d", 900, 4000)},  // line duplicated
-    {capture("ch_b", 1499, 4000), capture("ch_c", 700, 4000, "usd"),
-     capture("ch_d", 900, 4000), capture("ch_d", 900, 4000),
-     capture("ch_z", 333, 4000)}); // missing at PSP
+  auto r =
+      reconcile(hour, 300,
+                {charge("txn_a", "ch_a", 1000, 4000), // missing at network
+                 charge("txn_b", "ch_b", 1500, 4000), // amount differs
+                 charge("txn_c", "ch_c", 700, 4000, "eur"), // currency differs
+                 charge("txn_d", "ch_d", 900, 4000)},       // line duplicated
+                {capture("ch_b", 1499, 4000), capture("ch_c", 700, 4000, "usd"),
+                 capture("ch_d", 900, 4000), capture("ch_d", 900, 4000),
+                 capture("ch_z", 333, 4000)}); // missing at PSP
   ASSERT_EQ(r.differences.size(), 5u);
   auto find = [&](difference_kind k) -> const difference* {
     for (auto& d : r.differences) {
@@ -98,9 +99,9 @@ TEST(reconciliation, each_kind_is_reported_with_its_ids) {
   EXPECT_EQ(missing_psp->psp_txn, "");
   EXPECT_EQ(missing_psp->intent, "pi_ref_ch_z");
   EXPECT_EQ(r.counts.matched, 1u); // ch_d: the duplicate agrees otherwise
-  EXPECT_EQ(r.counts.missing_at_psp + r.counts.missing_at_network
-              + r.counts.amount_mismatch + r.counts.currency_mismatch
-              + r.counts.duplicate,
+  EXPECT_EQ(r.counts.missing_at_psp + r.counts.missing_at_network +
+                r.counts.amount_mismatch + r.counts.currency_mismatch +
+                r.counts.duplicate,
             5u);
 }
 
@@ -116,10 +117,10 @@ TEST(reconciliation, refunds_compare_as_positive_network_amounts) {
 }
 
 TEST(reconciliation, duplicate_at_psp_is_reported) {
-  auto r = reconcile(hour, 0,
-                     {charge("txn_1", "ch_1", 100, 4000),
-                      charge("txn_2", "ch_1", 100, 4001)},
-                     {capture("ch_1", 100, 4000)});
+  auto r = reconcile(
+      hour, 0,
+      {charge("txn_1", "ch_1", 100, 4000), charge("txn_2", "ch_1", 100, 4001)},
+      {capture("ch_1", 100, 4000)});
   ASSERT_EQ(r.differences.size(), 1u);
   EXPECT_EQ(r.differences[0].kind, difference_kind::duplicate);
   EXPECT_EQ(r.differences[0].side, "psp");
@@ -152,10 +153,9 @@ TEST(reconciliation, items_outside_the_period_are_not_judged) {
 }
 
 TEST(reconciliation, unknown_line_ids_are_each_missing_at_network) {
-  auto r = reconcile(hour, 0,
-                     {charge("txn_1", "", 100, 4000),
-                      charge("txn_2", "", 100, 4000)},
-                     {});
+  auto r = reconcile(
+      hour, 0, {charge("txn_1", "", 100, 4000), charge("txn_2", "", 100, 4000)},
+      {});
   ASSERT_EQ(r.differences.size(), 2u);
   EXPECT_EQ(r.counts.missing_at_network, 2u);
 }
@@ -185,7 +185,7 @@ TEST(reconciliation, periods_are_computed_on_epoch_boundaries) {
 
 TEST(recon_json, settlement_report_parses_and_rejects_incomplete_lines) {
   auto ok = parse_settlement(
-    R"({"from":1,"to":2,"lines":[{"type":"capture","id":"ch_1","charge":"ch_1",
+      R"({"from":1,"to":2,"lines":[{"type":"capture","id":"ch_1","charge":"ch_1",
     "reference":"pi_1","merchant":null,"amount":2000,"currency":"usd",
     "created":5}]})");
   auto* lines = std::get_if<std::vector<network_line>>(&ok);
@@ -194,12 +194,13 @@ TEST(recon_json, settlement_report_parses_and_rejects_incomplete_lines) {
   EXPECT_EQ((*lines)[0].id, "ch_1");
   EXPECT_EQ((*lines)[0].merchant, "");
   EXPECT_EQ((*lines)[0].amount_minor, 2000);
-  for (auto* bad :
-       {"[]", "{\"lines\":{}}", "not json",
-        R"({"lines":[{"type":"capture","id":"ch_1","currency":"usd","created":1}]})",
-        R"({"lines":[{"type":"payout","id":"x","amount":1,"currency":"usd","created":1}]})"}) {
+  for (
+      auto* bad :
+      {"[]", "{\"lines\":{}}", "not json",
+       R"({"lines":[{"type":"capture","id":"ch_1","currency":"usd","created":1}]})",
+       R"({"lines":[{"type":"payout","id":"x","amount":1,"currency":"usd","created":1}]})"}) {
     EXPECT_TRUE(std::holds_alternative<std::string>(parse_settlement(bad)))
-      << bad;
+        << bad;
   }
 }
 

@@ -16,8 +16,11 @@ namespace {
 statement_line line(const std::string& txn, const std::string& type,
                     int64_t amount, int64_t fee, int64_t created,
                     std::string currency = "usd") {
-  return {txn,      created, type,   type == "charge" ? "ch_" + txn : "re_" + txn,
-          "pi_" + txn, currency, amount, fee, amount - fee};
+  return {txn,         created,
+          type,        type == "charge" ? "ch_" + txn : "re_" + txn,
+          "pi_" + txn, currency,
+          amount,      fee,
+          amount - fee};
 }
 
 statement_input sample() {
@@ -27,8 +30,8 @@ statement_input sample() {
   in.covered = {1'700'000'000, 1'700'003'600};
   in.generated_s = 1'700'010'000;
   in.opening = {{"usd", 10'000}};
-  in.ledger_closing = pending_balances{{"usd", 10'000 + 1'912 - 500},
-                                       {"eur", 970}};
+  in.ledger_closing =
+      pending_balances{{"usd", 10'000 + 1'912 - 500}, {"eur", 970}};
   in.lines = {line("txn_2", "refund", -500, 0, 1'700'000'100),
               line("txn_1", "charge", 2'000, 88, 1'700'000'050),
               line("txn_3", "charge", 1'000, 30, 1'700'000'200, "eur")};
@@ -75,10 +78,10 @@ TEST(statement_ledger, opening_and_closing_come_from_pending_postings) {
     ["psp:card_network_receivable:usd",0,500]])";
   auto hold = R"([["psp:card_network_holds:usd",700,0],
     ["merchant:acct_2:held:usd",0,700]])";
-  EXPECT_TRUE(ledger.add_entry(50, charge));   // before: opening
-  EXPECT_TRUE(ledger.add_entry(150, refund));  // inside
-  EXPECT_TRUE(ledger.add_entry(150, hold));    // not a pending account
-  EXPECT_TRUE(ledger.add_entry(200, charge));  // at the end: excluded
+  EXPECT_TRUE(ledger.add_entry(50, charge));  // before: opening
+  EXPECT_TRUE(ledger.add_entry(150, refund)); // inside
+  EXPECT_TRUE(ledger.add_entry(150, hold));   // not a pending account
+  EXPECT_TRUE(ledger.add_entry(200, charge)); // at the end: excluded
   EXPECT_FALSE(ledger.add_entry(150, "not json"));
   auto t = ledger.of("acct_1");
   EXPECT_EQ(t.opening.at("usd"), 1912);
@@ -113,19 +116,19 @@ TEST(statement_render, csv_has_running_balances_and_totals) {
   EXPECT_NE(csv.find("opening,acct_1,usd,2023-11-14T22:13:20Z,1700000000,,,,,"
                      ",,,10000\n"),
             std::string::npos)
-    << csv;
+      << csv;
   EXPECT_NE(csv.find("transaction,acct_1,usd,2023-11-14T22:14:10Z,1700000050,"
                      "txn_1,charge,ch_txn_1,pi_txn_1,2000,88,1912,11912\n"),
             std::string::npos)
-    << csv;
+      << csv;
   EXPECT_NE(csv.find(",txn_2,refund,re_txn_2,pi_txn_2,-500,0,-500,11412\n"),
             std::string::npos)
-    << csv;
+      << csv;
   EXPECT_NE(csv.find("total_fees,acct_1,usd"), std::string::npos);
   EXPECT_NE(csv.find("closing,acct_1,usd,2023-11-14T23:13:20Z,1700003600,,,,,"
                      ",,1412,11412\n"),
             std::string::npos)
-    << csv;
+      << csv;
 }
 
 TEST(statement_render, html_escapes_and_formats_amounts) {
