@@ -192,7 +192,18 @@ caf::behavior payment_actor(self_ptr self, std::string intent_id,
       auto& s = self->state;
       auto rp = self->make_response_promise<bool>();
       if (s.job && s.job->attempt_id == job.attempt_id) {
-        // Redelivery of the step in progress: answer once it is done.
+        // Redelivery of the step in progress: answer once it is done. One
+        // stamped with a newer registration (this node was fenced and
+        // joined again, then claimed its own entry back) carries the token
+        // the step must now commit under.
+        if (job.fence_token != s.job->fence_token) {
+          s.job->fence_node = job.fence_node;
+          s.job->fence_token = job.fence_token;
+          if (s.commit) {
+            s.commit->job.fence_node = job.fence_node;
+            s.commit->job.fence_token = job.fence_token;
+          }
+        }
         s.waiting.push_back(rp);
         return rp;
       }

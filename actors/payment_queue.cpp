@@ -120,6 +120,11 @@ void redispatch_forwarded(self_ptr self, const std::string& node_id) {
   }
 }
 
+/// How often a departed member's entries are claimed, and how far apart:
+/// longer than the claim's minimum idle time (500 ms in the stream reader).
+constexpr uint32_t take_over_rounds = 3;
+constexpr std::chrono::milliseconds take_over_retry{750};
+
 /// Claims the entries a departed member left pending, batch by batch.
 void take_over(self_ptr self, const std::string& consumer) {
   auto& st = self->state;
@@ -192,7 +197,7 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
         if (gone && id != view.self_id) {
           self->delayed_send(
             self, std::chrono::milliseconds{st.limits.take_over_delay_ms},
-            claim_atom::value, id);
+            claim_atom::value, id, uint32_t{0});
         }
       }
       auto old_ids = st.view.node_ids;
@@ -204,10 +209,34 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
         }
       }
     },
-    [=](claim_atom, const std::string& departed) {
+    [=](claim_atom, const std::string& departed, uint32_t round) {
       auto& ids = self->state.view.node_ids;
-      if (std::find(ids.begin(), ids.end(), departed) == ids.end()) {
-        take_over(self, departed); // does nothing without the quorum
+      if (std::find(ids.begin(), ids.end(), departed) != ids.end()) {
+        return; // it came back: its entries are its own again
+      }
+      take_over(self, departed); // does nothing without the quorum
+      // The claim skips entries idle for less than its 500 ms minimum (a
+      // live consumer's), so entries the departed node read just before it
+      // went are only claimable a little later: look again.
+      if (round + 1 < take_over_rounds) {
+        self->delayed_send(self, take_over_retry, claim_atom::value,
+                           departed, round + 1);
+      }
+    },
+    [=](fence_atom) {
+      // We were declared dead and joined again under a new registration:
+      // what we had in flight can no longer commit, and what nobody took
+      // over meanwhile is still pending at our own consumer. Claim it back
+      // (once older than the claim's min-idle) so it runs again under the
+      // new registration instead of waiting for the idle reclaim.
+      self->delayed_send(self, take_over_retry, fence_atom::value,
+                         uint32_t{0});
+    },
+    [=](fence_atom, uint32_t round) {
+      take_over(self, self->state.view.self_id);
+      if (round + 1 < take_over_rounds) {
+        self->delayed_send(self, take_over_retry, fence_atom::value,
+                           round + 1);
       }
     },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.in_flight); },

@@ -170,6 +170,9 @@ void rejoin(self_ptr self) {
         auto& s = self->state;
         s.registration = std::move(registration);
         self->send(s.router, fence_atom::value, s.cfg.node_id, s.registration);
+        // Entries still pending at our own consumer were fenced mid-way
+        // and nobody took them over: the queue claims them back.
+        self->send(s.queue, fence_atom::value);
         log_event("rejoined node=" + s.cfg.node_id
                   + " (earlier work is fenced)");
       },

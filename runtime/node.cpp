@@ -20,6 +20,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <spdlog/spdlog.h>
@@ -190,6 +191,12 @@ int run_node(node_config& cfg) {
     sigwait(&stop_signals, &sig);
     spdlog::info("event=node_stopping signal={}", sig);
     if (cfg.cluster_port != 0) {
+      // Membership first: a heartbeat tick after the DEL would register
+      // this node again, a ghost its peers count for one TTL.
+      caf::scoped_actor self{sys};
+      self->send_exit(cluster.membership, caf::exit_reason::user_shutdown);
+      self->send_exit(cluster.registry, caf::exit_reason::user_shutdown);
+      self->wait_for(cluster.membership, cluster.registry);
       leave_cluster(cfg);
     }
     server.stop();

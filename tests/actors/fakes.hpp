@@ -21,6 +21,7 @@ struct fake_world {
   // payment store
   std::vector<payment_commit> commits;
   int commit_failures_left = 0;
+  std::string fenced_token;  ///< commits stamped with it fail (FENCED)
   attempt_status load_answer = attempt_status::pending;
   std::vector<std::string> loads;
   std::vector<std::string> acks;
@@ -70,6 +71,9 @@ inline payment_store spawn_fake_store(caf::actor_system& sys, world_ptr w) {
       [w](commit_atom, const payment_commit& c) -> caf::result<bool> {
         if (w->commit_failures_left > 0) {
           --w->commit_failures_left;
+          return caf::make_error(caf::sec::runtime_error);
+        }
+        if (!w->fenced_token.empty() && c.job.fence_token == w->fenced_token) {
           return caf::make_error(caf::sec::runtime_error);
         }
         w->commits.push_back(c);

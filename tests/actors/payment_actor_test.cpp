@@ -175,6 +175,33 @@ TEST_F(payment_actor_test, commit_that_keeps_failing_leaves_entry_pending) {
   EXPECT_FALSE(***reply) << "false: not acknowledged, will be redelivered";
 }
 
+TEST_F(payment_actor_test, fenced_step_commits_under_the_token_it_is_redelivered_with) {
+  // The node lost its registration mid-step (commits under the old token
+  // are refused), joined again and claimed its own entry back: the
+  // redelivery carries the new token and the step commits under it, with
+  // no second charge.
+  world->fenced_token = "old";
+  auto job = sample_job();
+  job.fence_node = "node-1";
+  job.fence_token = "old";
+  auto payment = spawn_payment();
+  auto first = request<bool>(payment, process_atom::value, job);
+  run();
+  EXPECT_TRUE(world->commits.empty());
+  job.fence_token = "new";
+  job.delivery_count = 2;
+  auto again = request<bool>(payment, process_atom::value, job);
+  run();
+  advance_ms(1'000);
+  advance_ms(1'000);
+  EXPECT_EQ(world->charges.size(), 1u);
+  ASSERT_EQ(world->commits.size(), 1u);
+  EXPECT_EQ(world->commits[0].job.fence_token, "new");
+  ASSERT_TRUE(first->has_value() && again->has_value());
+  EXPECT_TRUE(***first);
+  EXPECT_TRUE(***again);
+}
+
 TEST_F(payment_actor_test, a_second_attempt_waits_for_the_first) {
   world->network_script = {declined("card_declined")};
   auto payment = spawn_payment();

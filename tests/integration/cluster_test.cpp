@@ -107,6 +107,20 @@ TEST(cluster, payments_are_processed_by_their_owner) {
   EXPECT_EQ(per_node.size(), 3u) << "work is spread over all nodes";
 }
 
+TEST(cluster, graceful_stop_leaves_no_registration_behind) {
+  psp_stack stack{cluster_options()};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stack.wait_for_view(i, all_nodes)) << stack.node_id(i);
+  }
+  ASSERT_EQ(stack.redis_keys("cluster:node:node-2").size(), 1u);
+  EXPECT_EQ(stack.stop_node(2), 0);
+  // Several heartbeat intervals: a membership still ticking after the
+  // DEL would have registered the stopped node again by now.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_TRUE(stack.redis_keys("cluster:node:node-2").empty());
+  EXPECT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}));
+}
+
 TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
   psp_stack stack{cluster_options()};
   for (size_t i = 0; i < 3; ++i) {
