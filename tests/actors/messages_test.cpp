@@ -53,15 +53,25 @@ TEST_F(messages_test, payment_job) {
   EXPECT_EQ(back.fee_bps, 290);
   EXPECT_EQ(back.sealed_card, "sealed");
   EXPECT_EQ(back.delivery_count, 3u);
+  job.op = payment_op::capture;
+  job.network_ref = "ch_7";
+  job.held_minor = 5000;
+  auto op = round_trip(job);
+  EXPECT_EQ(op.op, payment_op::capture);
+  EXPECT_EQ(op.network_ref, "ch_7");
+  EXPECT_EQ(op.held_minor, 5000);
   auto jobs = round_trip(std::vector<payment_job>{job, job});
   EXPECT_EQ(jobs.size(), 2u);
 }
 
 TEST_F(messages_test, charge_messages) {
-  charge_request req{"pa_1", "pi_1", "acct_1", 123, "eur", "blob"};
+  charge_request req{"re_1", "pi_1", "acct_1", 123, "eur", "",
+                     payment_op::refund, "ch_1"};
   auto r = round_trip(req);
   EXPECT_EQ(r.amount_minor, 123);
   EXPECT_EQ(r.currency, "eur");
+  EXPECT_EQ(r.op, payment_op::refund);
+  EXPECT_EQ(r.network_ref, "ch_1");
   auto res = round_trip(declined("expired_card"));
   EXPECT_EQ(res.outcome, charge_outcome::declined);
   EXPECT_EQ(res.decline_code, "expired_card");
@@ -75,7 +85,16 @@ TEST_F(messages_test, payment_commit) {
   c.transaction_id = "txn_1";
   c.postings = {{"a", 10, 0}, {"b", 0, 10}};
   c.events = {{"evt_1", "payment_intent.succeeded", "payment_intent"}};
+  c.updates = {{"intent", "status", "succeeded"}};
+  c.increments = {{"amount_refunded", -700}};
+  c.balance = {"refund", "re_1", -700, 0};
   auto back = round_trip(c);
+  ASSERT_EQ(back.updates.size(), 1u);
+  EXPECT_EQ(back.updates[0].value, "succeeded");
+  ASSERT_EQ(back.increments.size(), 1u);
+  EXPECT_EQ(back.increments[0].delta_minor, -700);
+  EXPECT_EQ(back.balance.source, "re_1");
+  EXPECT_EQ(back.balance.amount_minor, -700);
   EXPECT_EQ(back.charge.charge_id, "ch_5");
   ASSERT_EQ(back.postings.size(), 2u);
   EXPECT_EQ(back.postings[1].credit_minor, 10);
@@ -90,6 +109,10 @@ TEST_F(messages_test, webhook_and_dead_letter_messages) {
   EXPECT_EQ(back.url, "http://x/y");
   auto rep = round_trip(delivery_report{"d1", false, 12345, 3, "HTTP 500"});
   EXPECT_EQ(rep.next_attempt_ms, 12345);
+  auto reps = round_trip(std::vector<delivery_report>{
+    {"d1", true, -1, 1, ""}, {"d2", false, 99, 2, "HTTP 503"}});
+  ASSERT_EQ(reps.size(), 2u);
+  EXPECT_EQ(reps[1].last_error, "HTTP 503");
   auto att = round_trip(delivery_attempt{true, 204, ""});
   EXPECT_EQ(att.http_status, 204);
   auto dl = round_trip(dead_letter_record{"payment", "pa_1", "1-0", "why", "pi"});
