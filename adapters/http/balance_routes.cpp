@@ -134,21 +134,15 @@ void list_balance_transactions(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto data = json::array();
-  if (!p.ids.empty()) {
-    std::vector<std::vector<std::string>> reads;
-    for (auto& id : p.ids) {
-      reads.push_back({"HGETALL", keys::balance_transaction(id)});
-    }
-    auto rows = conn->query_all(reads);
-    if (!rows) {
-      return write_error(res, unavailable("Listing balance transactions"));
-    }
-    for (auto& row : *rows) {
-      data.push_back(render::balance_transaction(to_fields(row)));
-    }
+  auto data = render_rows(
+    *conn, p.ids, keys::balance_transaction,
+    [](const std::string&, render::fields& f) {
+      return render::balance_transaction(f);
+    });
+  if (!data) {
+    return write_error(res, unavailable("Listing balance transactions"));
   }
-  write_json(res, list_body(std::move(data), p.has_more,
+  write_json(res, list_body(std::move(*data), p.has_more,
                             "/v1/balance_transactions")
                     .dump());
 }

@@ -147,24 +147,16 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  std::vector<std::vector<std::string>> reads;
-  for (auto& id : p.ids) {
-    reads.push_back({"HGETALL", keys::session(id)});
+  auto now = unix_now_s();
+  auto data = render_rows(*conn, p.ids, keys::session,
+                          [now](const std::string&, render::fields& f) {
+                            apply_lazy_expiry(f, now);
+                            return render::checkout_session(f);
+                          });
+  if (!data) {
+    return write_error(res, unavailable("Listing checkout sessions"));
   }
-  auto data = json::array();
-  if (!reads.empty()) {
-    auto rows = conn->query_all(reads);
-    if (!rows) {
-      return write_error(res, unavailable("Listing checkout sessions"));
-    }
-    auto now = unix_now_s();
-    for (auto& row : *rows) {
-      auto f = to_fields(row);
-      apply_lazy_expiry(f, now);
-      data.push_back(render::checkout_session(f));
-    }
-  }
-  write_json(res, list_body(std::move(data), p.has_more,
+  write_json(res, list_body(std::move(*data), p.has_more,
                             "/v1/checkout/sessions")
                     .dump());
 }

@@ -238,24 +238,11 @@ void list_events(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto data = json::array();
-  if (!p.ids.empty()) {
-    std::vector<std::vector<std::string>> reads;
-    for (auto& id : p.ids) {
-      reads.push_back({"HGETALL", keys::event(id)});
-    }
-    auto rows = conn->query_all(reads);
-    if (!rows || rows->size() != reads.size()) {
-      return write_error(res, unavailable("Listing events"));
-    }
-    for (size_t i = 0; i < rows->size(); ++i) {
-      auto f = to_fields((*rows)[i]);
-      if (!f.empty()) {
-        data.push_back(render_event(p.ids[i], f));
-      }
-    }
+  auto data = render_rows(*conn, p.ids, keys::event, render_event);
+  if (!data) {
+    return write_error(res, unavailable("Listing events"));
   }
-  write_json(res, list_body(std::move(data), p.has_more, "/v1/events").dump());
+  write_json(res, list_body(std::move(*data), p.has_more, "/v1/events").dump());
 }
 
 } // namespace

@@ -393,22 +393,15 @@ void list_intents(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto data = json::array();
-  if (!p.ids.empty()) {
-    std::vector<std::vector<std::string>> reads;
-    for (auto& id : p.ids) {
-      reads.push_back({"HGETALL", keys::intent(id)});
-    }
-    auto rows = conn->query_all(reads);
-    if (!rows) {
-      return write_error(res, unavailable("Listing payment intents"));
-    }
-    for (auto& row : *rows) {
-      data.push_back(render::payment_intent(to_fields(row)));
-    }
+  auto data = render_rows(*conn, p.ids, keys::intent,
+                          [](const std::string&, render::fields& f) {
+                            return render::payment_intent(f);
+                          });
+  if (!data) {
+    return write_error(res, unavailable("Listing payment intents"));
   }
   write_json(res,
-             list_body(std::move(data), p.has_more, "/v1/payment_intents")
+             list_body(std::move(*data), p.has_more, "/v1/payment_intents")
                .dump());
 }
 

@@ -292,21 +292,15 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& pg = std::get<list_page>(page);
-  auto data = json::array();
-  if (!pg.ids.empty()) {
-    std::vector<std::vector<std::string>> reads;
-    for (auto& id : pg.ids) {
-      reads.push_back({"HGETALL", keys::refund(id)});
-    }
-    auto rows = conn->query_all(reads);
-    if (!rows) {
-      return write_error(res, unavailable("Listing refunds"));
-    }
-    for (auto& row : *rows) {
-      data.push_back(render::refund(to_fields(row)));
-    }
+  auto data = render_rows(*conn, pg.ids, keys::refund,
+                          [](const std::string&, render::fields& f) {
+                            return render::refund(f);
+                          });
+  if (!data) {
+    return write_error(res, unavailable("Listing refunds"));
   }
-  write_json(res, list_body(std::move(data), pg.has_more, "/v1/refunds").dump());
+  write_json(res,
+             list_body(std::move(*data), pg.has_more, "/v1/refunds").dump());
 }
 
 } // namespace

@@ -179,6 +179,33 @@ render::fields to_fields(const redis::value& reply) {
   return out;
 }
 
+std::optional<nlohmann::json>
+render_rows(redis::connection& conn, const std::vector<std::string>& ids,
+            const std::function<std::string(const std::string&)>& key_of,
+            const std::function<nlohmann::json(const std::string&,
+                                               render::fields&)>& render) {
+  auto data = nlohmann::json::array();
+  if (ids.empty()) {
+    return data;
+  }
+  std::vector<std::vector<std::string>> reads;
+  reads.reserve(ids.size());
+  for (auto& id : ids) {
+    reads.push_back({"HGETALL", key_of(id)});
+  }
+  auto rows = conn.query_all(reads);
+  if (!rows || rows->size() != ids.size()) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto f = to_fields((*rows)[i]);
+    if (!f.empty()) {
+      data.push_back(render(ids[i], f));
+    }
+  }
+  return data;
+}
+
 void apply_lazy_expiry(render::fields& cs, int64_t now_s) {
   if (cs["status"] == "open") {
     auto expires = parse_count(cs["expires_at"]);

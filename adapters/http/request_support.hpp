@@ -10,10 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace httplib {
 struct Request;
@@ -42,6 +44,15 @@ std::optional<int64_t> parse_count(const std::string& text);
 
 /// A Redis HGETALL reply as fields; empty when the key does not exist.
 render::fields to_fields(const redis::value& reply);
+
+/// The objects of a list page: every id's hash read in one pipeline and
+/// rendered in page order; ids whose hash is gone are skipped. nullopt when
+/// Redis failed.
+std::optional<nlohmann::json>
+render_rows(redis::connection& conn, const std::vector<std::string>& ids,
+            const std::function<std::string(const std::string&)>& key_of,
+            const std::function<nlohmann::json(const std::string&,
+                                               render::fields&)>& render);
 
 /// Marks a session whose expires_at has passed as expired (Stripe expires
 /// sessions on its own; we apply it when the session is read).
