@@ -163,18 +163,11 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
 
 void expire_session(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
-  auto who = authenticate(ctx, req);
-  if (auto* err = std::get_if<api_error>(&who)) {
-    return write_error(res, *err);
+  auto form = authenticated_form(ctx, req, res, {});
+  if (!form) {
+    return;
   }
-  auto& merchant = std::get<merchant_info>(who);
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
-  }
-  if (auto err = reject_unknown(std::get<json>(body), {})) {
-    return write_error(res, *err);
-  }
+  auto& merchant = form->merchant;
   auto f = load_session(ctx, merchant, req.matches[1]);
   if (auto* err = std::get_if<api_error>(&f)) {
     return write_error(res, *err);

@@ -109,21 +109,14 @@ void create_intent(api_context& ctx, const httplib::Request& req,
 
 void confirm_intent(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
-  auto who = authenticate(ctx, req);
-  if (auto* err = std::get_if<api_error>(&who)) {
-    return write_error(res, *err);
+  auto form = authenticated_form(ctx, req, res,
+                                 {"payment_method", "payment_method_data",
+                                  "return_url", "receipt_email"});
+  if (!form) {
+    return;
   }
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
-  }
-  auto& params = std::get<json>(body);
-  if (auto err = reject_unknown(params, {"payment_method",
-                                         "payment_method_data", "return_url",
-                                         "receipt_email"})) {
-    return write_error(res, *err);
-  }
-  auto owned = owned_intent(ctx, std::get<merchant_info>(who), req.matches[1]);
+  auto& params = form->params;
+  auto owned = owned_intent(ctx, form->merchant, req.matches[1]);
   if (auto* err = std::get_if<api_error>(&owned)) {
     return write_error(res, *err);
   }
@@ -250,19 +243,13 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
 
 void capture_intent(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
-  auto who = authenticate(ctx, req);
-  if (auto* err = std::get_if<api_error>(&who)) {
-    return write_error(res, *err);
+  auto form = authenticated_form(ctx, req, res,
+                                 {"amount_to_capture", "metadata"});
+  if (!form) {
+    return;
   }
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
-  }
-  auto& params = std::get<json>(body);
-  if (auto err = reject_unknown(params, {"amount_to_capture", "metadata"})) {
-    return write_error(res, *err);
-  }
-  auto& merchant = std::get<merchant_info>(who);
+  auto& params = form->params;
+  auto& merchant = form->merchant;
   auto owned = owned_intent(ctx, merchant, req.matches[1]);
   if (auto* err = std::get_if<api_error>(&owned)) {
     return write_error(res, *err);
@@ -292,18 +279,11 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
 
 void cancel_intent(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
-  auto who = authenticate(ctx, req);
-  if (auto* err = std::get_if<api_error>(&who)) {
-    return write_error(res, *err);
+  auto form = authenticated_form(ctx, req, res, {"cancellation_reason"});
+  if (!form) {
+    return;
   }
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
-  }
-  auto& params = std::get<json>(body);
-  if (auto err = reject_unknown(params, {"cancellation_reason"})) {
-    return write_error(res, *err);
-  }
+  auto& params = form->params;
   auto reason = string_param(params, "cancellation_reason",
                              "cancellation_reason");
   if (auto* err = std::get_if<api_error>(&reason)) {
@@ -318,7 +298,7 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
                                           "requested_by_customer or "
                                           "abandoned."));
   }
-  auto& merchant = std::get<merchant_info>(who);
+  auto& merchant = form->merchant;
   auto owned = owned_intent(ctx, merchant, req.matches[1]);
   if (auto* err = std::get_if<api_error>(&owned)) {
     return write_error(res, *err);

@@ -33,11 +33,8 @@ struct refund_params {
   std::string metadata_json = "{}";
 };
 
+/// Checks the values (the caller rejected unknown parameters).
 std::variant<refund_params, api_error> parse_refund(const json& params) {
-  if (auto err = reject_unknown(params, {"payment_intent", "charge", "amount",
-                                         "reason", "metadata"})) {
-    return *err;
-  }
   refund_params out;
   for (auto [key, dst] : {std::pair{"payment_intent", &out.intent_id},
                           std::pair{"charge", &out.charge_id},
@@ -130,16 +127,14 @@ void answer_refund(api_context& ctx, const std::string& id,
 
 void create_refund(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
-  auto who = authenticate(ctx, req);
-  if (auto* err = std::get_if<api_error>(&who)) {
-    return write_error(res, *err);
+  auto form = authenticated_form(ctx, req, res,
+                                 {"payment_intent", "charge", "amount",
+                                  "reason", "metadata"});
+  if (!form) {
+    return;
   }
-  auto& merchant = std::get<merchant_info>(who);
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
-  }
-  auto parsed = parse_refund(std::get<json>(body));
+  auto& merchant = form->merchant;
+  auto parsed = parse_refund(form->params);
   if (auto* err = std::get_if<api_error>(&parsed)) {
     return write_error(res, *err);
   }

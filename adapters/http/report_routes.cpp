@@ -86,8 +86,10 @@ std::variant<size_t, api_error> limit_param(const httplib::Request& req) {
   return static_cast<size_t>(*n);
 }
 
-void list_runs(api_context& ctx, const httplib::Request& req,
-               httplib::Response& res) {
+/// A list read from the reports port with the request's `limit`.
+template <class Read>
+void list_with_limit(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res, Read read) {
   auto* port = reports_or_error(ctx, res);
   if (!port) {
     return;
@@ -96,20 +98,21 @@ void list_runs(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&limit)) {
     return write_error(res, *err);
   }
-  answer(res, port->list_reconciliations(std::get<size_t>(limit)));
+  answer(res, read(*port, std::get<size_t>(limit)));
+}
+
+void list_runs(api_context& ctx, const httplib::Request& req,
+               httplib::Response& res) {
+  list_with_limit(ctx, req, res, [](auto& port, size_t limit) {
+    return port.list_reconciliations(limit);
+  });
 }
 
 void list_events(api_context& ctx, const httplib::Request& req,
                  httplib::Response& res) {
-  auto* port = reports_or_error(ctx, res);
-  if (!port) {
-    return;
-  }
-  auto limit = limit_param(req);
-  if (auto* err = std::get_if<api_error>(&limit)) {
-    return write_error(res, *err);
-  }
-  answer(res, port->operator_events(std::get<size_t>(limit)));
+  list_with_limit(ctx, req, res, [](auto& port, size_t limit) {
+    return port.operator_events(limit);
+  });
 }
 
 void statement(api_context& ctx, const httplib::Request& req,

@@ -179,6 +179,28 @@ render::fields to_fields(const redis::value& reply) {
   return out;
 }
 
+std::optional<form_request>
+authenticated_form(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res,
+                   std::initializer_list<const char*> allowed) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    write_error(res, *err);
+    return std::nullopt;
+  }
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    write_error(res, *err);
+    return std::nullopt;
+  }
+  auto& params = std::get<nlohmann::json>(body);
+  if (auto err = reject_unknown(params, allowed)) {
+    write_error(res, *err);
+    return std::nullopt;
+  }
+  return form_request{std::get<merchant_info>(who), std::move(params)};
+}
+
 std::optional<nlohmann::json>
 render_rows(redis::connection& conn, const std::vector<std::string>& ids,
             const std::function<std::string(const std::string&)>& key_of,

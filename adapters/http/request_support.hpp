@@ -19,6 +19,7 @@
 
 namespace httplib {
 struct Request;
+struct Response;
 }
 
 namespace psp::http {
@@ -29,6 +30,20 @@ authenticate(api_context& ctx, const httplib::Request& req);
 
 /// Decodes a form body (bracket notation) into JSON strings, or a 400.
 std::variant<nlohmann::json, api_error> decode_body(const httplib::Request& req);
+
+/// What a POST handler starts from: the authenticated merchant and its
+/// decoded parameters.
+struct form_request {
+  merchant_info merchant;
+  nlohmann::json params;
+};
+
+/// Authenticates, decodes the form body and rejects parameters not in
+/// `allowed`; on any failure writes the error to `res` and answers nullopt.
+std::optional<form_request>
+authenticated_form(api_context& ctx, const httplib::Request& req,
+                   httplib::Response& res,
+                   std::initializer_list<const char*> allowed);
 
 /// First top-level parameter not in `allowed`, as an error.
 std::optional<api_error> reject_unknown(const nlohmann::json& params,

@@ -29,34 +29,6 @@ stack_options cluster_options() {
   return opts;
 }
 
-/// Creates `n` sessions and pays them, spread round-robin over the nodes in
-/// `via`, from `threads` concurrent shoppers. Returns the session ids.
-std::vector<std::string> pay_many(psp_stack& stack, size_t n,
-                                  const std::vector<size_t>& via,
-                                  size_t threads = 8) {
-  std::vector<std::string> ids(n);
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> shoppers;
-  for (size_t t = 0; t < threads; ++t) {
-    shoppers.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) {
-        auto node = via[i % via.size()];
-        try {
-          ids[i] = stack.create_session(2000, 1, {}, node)["id"];
-          stack.pay(ids[i], card_input{}, node);
-        } catch (const std::exception&) {
-          // a node killed under our feet: the session may still be unpaid;
-          // the checks below name it
-        }
-      }
-    });
-  }
-  for (auto& s : shoppers) {
-    s.join();
-  }
-  return ids;
-}
-
 /// Every paid session completed, with one charge; the ledger balances.
 void expect_all_settled(psp_stack& stack, const std::vector<std::string>& ids,
                         std::chrono::milliseconds timeout) {

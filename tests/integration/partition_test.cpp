@@ -23,33 +23,6 @@ using clock_type = std::chrono::steady_clock;
 
 const std::vector<std::string> all_nodes{"node-0", "node-1", "node-2"};
 
-/// Creates and pays `n` sessions round-robin over `via`; returns their ids
-/// ("" where a request failed).
-std::vector<std::string> pay_many(psp_stack& stack, size_t n,
-                                  const std::vector<size_t>& via,
-                                  size_t threads = 8) {
-  std::vector<std::string> ids(n);
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> shoppers;
-  for (size_t t = 0; t < threads; ++t) {
-    shoppers.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) {
-        auto node = via[i % via.size()];
-        try {
-          ids[i] = stack.create_session(2000, 1, {}, node)["id"];
-          stack.pay(ids[i], card_input{}, node);
-        } catch (const std::exception&) {
-          // named by the checks below
-        }
-      }
-    });
-  }
-  for (auto& s : shoppers) {
-    s.join();
-  }
-  return ids;
-}
-
 std::string intent_of(psp_stack& stack, const std::string& cs) {
   return stack.redis_hash("cs:" + cs)["intent"];
 }

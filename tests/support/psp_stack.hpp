@@ -326,4 +326,12 @@ private:
   std::unique_ptr<child_process> store_;
 };
 
+/// Creates and pays `n` sessions of 20.00 USD, round-robin over the nodes
+/// in `via`, from `threads` concurrent shoppers. Returns the session ids, ""
+/// where a request failed (a node killed under the shopper's feet; the
+/// caller's checks name those).
+std::vector<std::string> pay_many(psp_stack& stack, size_t n,
+                                  const std::vector<size_t>& via,
+                                  size_t threads = 8);
+
 } // namespace psp::test
