@@ -8,6 +8,7 @@
 #include "actors/clock.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/redis/scripts.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 
@@ -19,6 +20,10 @@ namespace {
 
 using json = nlohmann::json;
 
+/// POST /v1/checkout/sessions in one Redis round trip: the answer is
+/// rendered from the fields about to be written, and one Lua step writes the
+/// session, its intent and (under an Idempotency-Key) the stored answer, or
+/// finds the key's earlier answer instead.
 void create_session(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   auto who = authenticate(ctx, req);
@@ -30,10 +35,16 @@ void create_session(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&body)) {
     return write_error(res, *err);
   }
+  auto& params = std::get<json>(body);
+  auto idem = idempotent_write_for(req, merchant.id, params);
+  if (auto* err = std::get_if<api_error>(&idem)) {
+    return write_error(res, *err);
+  }
+  auto& once = std::get<idempotent_write>(idem);
   auto now = unix_now_s();
-  auto parsed = parse_checkout_request(std::get<json>(body), now,
-                                       ctx.settings.session_ttl_s);
+  auto parsed = parse_checkout_request(params, now, ctx.settings.session_ttl_s);
   if (auto* err = std::get_if<api_error>(&parsed)) {
+    // Not stored: a corrected retry under the same key runs (Stripe's rule).
     return write_error(res, *err);
   }
   auto& co = std::get<checkout_request>(parsed);
@@ -60,8 +71,16 @@ void create_session(api_context& ctx, const httplib::Request& req,
   if (co.metadata_json != "{}") {
     cs_fields.insert(cs_fields.end(), {"metadata", co.metadata_json});
   }
-  std::vector<std::string> args{std::to_string(unix_now_ms()),
-                                std::to_string(cs_fields.size())};
+  render::fields written;
+  for (size_t i = 0; i + 1 < cs_fields.size(); i += 2) {
+    written[cs_fields[i]] = cs_fields[i + 1];
+  }
+  auto answer = render::checkout_session(written).dump();
+  const std::string content_type = "application/json";
+  std::vector<std::string> args{
+    std::to_string(unix_now_ms()), std::to_string(cs_fields.size()),
+    once.fingerprint, answer, content_type,
+    std::to_string(ctx.settings.idempotency_ttl_s)};
   args.insert(args.end(), cs_fields.begin(), cs_fields.end());
   args.insert(args.end(),
               {"id", pi_id, "merchant", merchant.id, "session", cs_id,
@@ -73,28 +92,24 @@ void create_session(api_context& ctx, const httplib::Request& req,
   if (co.metadata_json != "{}") {
     args.insert(args.end(), {"metadata", co.metadata_json});
   }
-  // Session and intent are written together in one step: a reader never
-  // sees one without the other. Lists are ordered by the ms score.
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(*conn, redis::create_session_script(),
                          {keys::session(cs_id), keys::intent(pi_id),
                           keys::merchant_sessions(merchant.id),
-                          keys::merchant_intents(merchant.id)},
+                          keys::merchant_intents(merchant.id),
+                          once.key.empty() ? "idem:" : once.redis_key},
                          args);
   conn.reset();
-  if (!out || out->is_error() || !out->is_array()
-      || out->elements.size() != 2) {
+  if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
     return write_error(res, unavailable("Creating checkout sessions"));
   }
-  if (out->elements[0].text() == "exists") {
-    // A re-run of an Idempotency-Key request whose answer was lost: answer
-    // with the session the first run made.
-    return write_json(
-      res, render::checkout_session(to_fields(out->elements[1])).dump());
+  if (answer_stored_verdict(*out, once.key, res)) {
+    return;
   }
+  crash_point("after_create_session");
   ++ctx.counters.sessions_created;
-  write_json(res,
-             render::checkout_session(to_fields(out->elements[1])).dump());
+  res.status = 200;
+  res.set_content(answer, content_type);
 }
 
 /// Reads a merchant's own session; 404 for anyone else's.
@@ -205,10 +220,11 @@ void expire_session(api_context& ctx, const httplib::Request& req,
 } // namespace
 
 void add_checkout_routes(httplib::Server& srv, api_context& ctx) {
-  post_idempotent(srv, ctx, "/v1/checkout/sessions",
-                  [&ctx](const httplib::Request& req, httplib::Response& res) {
-                    create_session(ctx, req, res);
-                  });
+  // Idempotent by itself (one round trip), not through post_idempotent.
+  srv.Post("/v1/checkout/sessions",
+           [&ctx](const httplib::Request& req, httplib::Response& res) {
+             create_session(ctx, req, res);
+           });
   post_idempotent(srv, ctx, R"(/v1/checkout/sessions/([A-Za-z0-9_]+)/expire)",
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     expire_session(ctx, req, res);

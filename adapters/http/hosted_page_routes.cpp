@@ -121,66 +121,85 @@ std::pair<int, int> current_year_month() {
   return {utc.tm_year + 1900, utc.tm_mon + 1};
 }
 
-/// Seals the card, writes the attempt and queues the job in one Lua step.
-void submit_payment(api_context& ctx, session_view& v,
+/// Answers a session that cannot take this card (closed, expired, missing)
+/// from a fresh read: the rare path, so it may cost a round trip.
+void answer_from_view(api_context& ctx, const std::string& session_id,
+                      httplib::Response& res) {
+  auto loaded = load_view(ctx, session_id);
+  if (auto* status = std::get_if<int>(&loaded)) {
+    return error_status_page(res, *status);
+  }
+  auto& v = std::get<session_view>(loaded);
+  if (!answered_closed(v, res)) {
+    // Open again by now (a lapsed attempt): the status page shows it.
+    redirect(res, "/pay/" + session_id + "/status");
+  }
+}
+
+/// Seals the card and, in one Lua step that reads the session and intent
+/// itself, checks they are open, writes the attempt and queues the job.
+void submit_payment(api_context& ctx, const std::string& session_id,
                     const codec::card_fields& card, const std::string& nonce,
                     httplib::Response& res) {
-  payment_job job;
-  job.intent_id = v.pi["id"];
-  job.attempt_id = crypto::new_id("pa_");
-  job.merchant_id = v.cs["merchant"];
-  job.session_id = v.cs["id"];
-  job.amount_minor = parse_count(v.pi["amount"]).value_or(0);
-  job.currency = v.pi["currency"];
-  job.fee_bps = static_cast<int32_t>(parse_count(v.pi["fee_bps"]).value_or(0));
-  job.fee_fixed_minor = parse_count(v.pi["fee_fixed_minor"]).value_or(0);
-  job.op = v.pi["capture_method"] == "manual" ? payment_op::authorize
-                                              : payment_op::charge;
-  job.sealed_card = ctx.vault.seal(
+  payment_job step;
+  step.attempt_id = crypto::new_id("pa_");
+  step.sealed_card = ctx.vault.seal(
     card::card_plaintext(card.pan, card.exp_month, card.exp_year),
-    job.attempt_id);
+    step.attempt_id);
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::confirm_attempt_script(),
-    {keys::session(job.session_id), keys::intent(job.intent_id),
-     keys::attempt(job.attempt_id), keys::payment_stream},
-    {std::to_string(unix_now_s()), nonce, job.attempt_id,
+    {keys::session(session_id), keys::attempt(step.attempt_id),
+     keys::payment_stream},
+    {std::to_string(unix_now_s()), nonce, step.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
-     redis::encode_job(job), to_string(job.op)});
+     redis::encode_job_step(step)});
+  conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
-    spdlog::error("event=confirm_failed session={} error=\"{}\"",
-                  job.session_id, out ? out->str : conn->last_error());
+    spdlog::error("event=confirm_failed session={} error=\"{}\"", session_id,
+                  out ? out->str : "no answer");
     return error_status_page(res, 503);
   }
   crash_point("after_confirm");
   auto verdict = out->elements[0].text();
   if (verdict == "ok") {
     ++ctx.counters.payments_submitted;
-    spdlog::info("event=payment_submitted session={} intent={} attempt={} "
-                 "brand={} last4={}",
-                 job.session_id, job.intent_id, job.attempt_id,
-                 codec::to_string(card.brand), card.last4);
+    spdlog::info("event=payment_submitted session={} attempt={} brand={} "
+                 "last4={}",
+                 session_id, step.attempt_id, codec::to_string(card.brand),
+                 card.last4);
   }
-  if (verdict == "expired") {
-    v.cs["status"] = "expired";
-    answered_closed(v, res);
-    return;
+  if (verdict == "missing" || verdict == "expired" || verdict == "not_open") {
+    return answer_from_view(ctx, session_id, res);
   }
   // ok, duplicate (same form submitted again), processing (another tab) and
   // paid all continue on the status page, which shows the one real outcome.
-  redirect(res, "/pay/" + v.cs["id"] + "/status");
+  redirect(res, "/pay/" + session_id + "/status");
 }
 
-void take_payment(api_context& ctx, const httplib::Request& req,
-                  httplib::Response& res) {
-  auto loaded = load_view(ctx, req.matches[1]);
-  if (auto* status = std::get_if<int>(&loaded)) {
-    return error_status_page(res, *status);
+/// A form that cannot be submitted: shown again with what to fix, unless
+/// the session cannot take a payment any more.
+void show_form_errors(api_context& ctx, const std::string& session_id,
+                      const std::map<std::string, std::string>& errors,
+                      const std::string& nonce, const std::string& name,
+                      const std::string& exp, int status,
+                      httplib::Response& res) {
+  auto loaded = load_view(ctx, session_id);
+  if (auto* failed = std::get_if<int>(&loaded)) {
+    return error_status_page(res, *failed);
   }
   auto& v = std::get<session_view>(loaded);
   if (answered_closed(v, res)) {
     return;
   }
+  html(res, payment_form_page(v.cs, nonce, errors, name, exp), status);
+}
+
+/// POST /pay/<cs>: the card is checked here, before Redis is asked anything,
+/// so a good submission costs one round trip (the confirm step).
+void take_payment(api_context& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  const std::string session_id = req.matches[1];
   auto form = codec::decode_form(req.body);
   auto* params = std::get_if<json>(&form);
   auto field = [&](const char* key) {
@@ -190,11 +209,10 @@ void take_payment(api_context& ctx, const httplib::Request& req,
   };
   auto nonce = field("nonce");
   if (params == nullptr || nonce.empty() || nonce.size() > 64) {
-    return html(res, payment_form_page(v.cs, crypto::random_base62(22),
-                                       {{"form", "The form was incomplete. "
-                                                 "Please try again."}},
-                                       "", ""),
-                400);
+    return show_form_errors(ctx, session_id,
+                            {{"form", "The form was incomplete. Please try "
+                                      "again."}},
+                            crypto::random_base62(22), "", "", 400, res);
   }
   auto [year, month] = current_year_month();
   auto checked = codec::check_card({field("number"), field("exp"),
@@ -206,11 +224,11 @@ void take_payment(api_context& ctx, const httplib::Request& req,
       errors[e.field] = e.message;
     }
     // The same nonce: the corrected form is still one submission.
-    return html(res, payment_form_page(v.cs, nonce, errors, field("name"),
-                                       field("exp")),
-                422);
+    return show_form_errors(ctx, session_id, errors, nonce, field("name"),
+                            field("exp"), 422, res);
   }
-  submit_payment(ctx, v, std::get<codec::card_fields>(checked), nonce, res);
+  submit_payment(ctx, session_id, std::get<codec::card_fields>(checked), nonce,
+                 res);
 }
 
 void status_json(api_context& ctx, const httplib::Request& req,

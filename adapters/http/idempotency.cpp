@@ -39,6 +39,11 @@ api_error idempotency_error(int status, std::string code, std::string msg) {
   return e;
 }
 
+api_error key_too_long() {
+  return invalid_param("Idempotency-Key",
+                       "Idempotency-Key is longer than 255 characters.");
+}
+
 /// Runs the handler and stores or releases the claim.
 void run_claimed(api_context& ctx, const route_handler& handler,
                  const std::string& redis_key, const std::string& fingerprint,
@@ -93,9 +98,7 @@ void handle(api_context& ctx, const route_handler& handler,
     return handler(req, res);
   }
   if (key.size() > key_length_max) {
-    return write_error(res, invalid_param("Idempotency-Key",
-                                          "Idempotency-Key is longer than "
-                                          "255 characters."));
+    return write_error(res, key_too_long());
   }
   auto who = authenticate(ctx, req);
   if (auto* err = std::get_if<api_error>(&who)) {
@@ -117,27 +120,7 @@ void handle(api_context& ctx, const route_handler& handler,
   if (!claim || claim->is_error() || claim->elements.empty()) {
     return write_error(res, unavailable("Idempotent requests"));
   }
-  auto verdict = claim->elements[0].text();
-  if (verdict == "mismatch") {
-    return write_error(res, idempotency_error(
-                              400, "idempotency_key_reused",
-                              "Keys for idempotent requests can only be used "
-                              "with the same parameters they were first used "
-                              "with. Try using a key other than '" + key
-                                + "' if you meant to execute a different "
-                                  "request."));
-  }
-  if (verdict == "in_use") {
-    return write_error(res, idempotency_error(
-                              409, "idempotency_key_in_use",
-                              "There is currently another in-progress request "
-                              "using this Idempotency Key. Retry after it "
-                              "completes."));
-  }
-  if (verdict == "replay" && claim->elements.size() >= 4) {
-    res.status = std::stoi(claim->elements[1].text());
-    res.set_header("Idempotent-Replayed", "true");
-    res.set_content(claim->elements[2].text(), claim->elements[3].text());
+  if (answer_stored_verdict(*claim, key, res)) {
     return;
   }
   crash_point("after_key_claim");
@@ -146,6 +129,54 @@ void handle(api_context& ctx, const route_handler& handler,
 }
 
 } // namespace
+
+std::variant<idempotent_write, api_error>
+idempotent_write_for(const httplib::Request& req,
+                     const std::string& merchant_id,
+                     const nlohmann::json& params) {
+  idempotent_write w;
+  w.key = req.get_header_value("Idempotency-Key");
+  if (w.key.empty()) {
+    return w;
+  }
+  if (w.key.size() > key_length_max) {
+    return key_too_long();
+  }
+  w.redis_key = idempotency_key(merchant_id, w.key);
+  w.fingerprint = request_fingerprint(req.method, req.path, params);
+  return w;
+}
+
+bool answer_stored_verdict(const redis::value& reply, const std::string& key,
+                           httplib::Response& res) {
+  if (!reply.is_array() || reply.elements.empty()) {
+    return false;
+  }
+  auto verdict = reply.elements[0].text();
+  if (verdict == "mismatch") {
+    write_error(res, idempotency_error(
+                       400, "idempotency_key_reused",
+                       "Keys for idempotent requests can only be used with "
+                       "the same parameters they were first used with. Try "
+                       "using a key other than '" + key
+                         + "' if you meant to execute a different request."));
+    return true;
+  }
+  if (verdict == "in_use") {
+    write_error(res, idempotency_error(
+                       409, "idempotency_key_in_use",
+                       "There is currently another in-progress request using "
+                       "this Idempotency Key. Retry after it completes."));
+    return true;
+  }
+  if (verdict == "replay" && reply.elements.size() >= 4) {
+    res.status = std::stoi(reply.elements[1].text());
+    res.set_header("Idempotent-Replayed", "true");
+    res.set_content(reply.elements[2].text(), reply.elements[3].text());
+    return true;
+  }
+  return false;
+}
 
 bool stores_answer(int status) {
   // Stripe stores what an endpoint produced once it started executing:
@@ -161,11 +192,18 @@ std::string request_fingerprint(const std::string& method,
                                 const std::string& path,
                                 const std::string& body) {
   auto decoded = codec::decode_form(body);
-  std::string canonical
-    = std::holds_alternative<nlohmann::json>(decoded)
-        ? std::get<nlohmann::json>(decoded).dump() // keys sorted
-        : body;
-  return crypto::to_hex(crypto::sha256(method + " " + path + "\n" + canonical));
+  if (auto* params = std::get_if<nlohmann::json>(&decoded)) {
+    return request_fingerprint(method, path, *params);
+  }
+  return crypto::to_hex(crypto::sha256(method + " " + path + "\n" + body));
+}
+
+std::string request_fingerprint(const std::string& method,
+                                const std::string& path,
+                                const nlohmann::json& params) {
+  // dump() sorts keys: reordered form fields are the same request.
+  return crypto::to_hex(
+    crypto::sha256(method + " " + path + "\n" + params.dump()));
 }
 
 void post_idempotent(httplib::Server& srv, api_context& ctx,

@@ -9,15 +9,23 @@
 // after a crash it expires and a retry runs again.
 
 #include "adapters/http/api_context.hpp"
+#include "adapters/http/api_errors.hpp"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <functional>
 #include <string>
+#include <variant>
 
 namespace httplib {
 struct Request;
 struct Response;
 class Server;
 } // namespace httplib
+
+namespace psp::redis {
+struct value;
+} // namespace psp::redis
 
 namespace psp::http {
 
@@ -31,10 +39,34 @@ void post_idempotent(httplib::Server& srv, api_context& ctx,
 /// Whether an answer with this status is stored for replay.
 bool stores_answer(int status);
 
+/// An idempotent request whose handler stores the answer in the same Redis
+/// step as its writes (create-checkout): no claim, so one round trip, and no
+/// window in which objects exist without their stored answer.
+struct idempotent_write {
+  std::string key;       ///< the Idempotency-Key header; empty: none sent
+  std::string redis_key; ///< where the answer is stored
+  std::string fingerprint;
+};
+
+/// The request's key for `merchant_id`, fingerprinted over its decoded
+/// parameters; an error when the key is too long.
+std::variant<idempotent_write, api_error>
+idempotent_write_for(const httplib::Request& req,
+                     const std::string& merchant_id,
+                     const nlohmann::json& params);
+
+/// Answers a key found in use: {'replay', status, body, content type},
+/// {'mismatch'} or {'in_use'}. False for any other reply.
+bool answer_stored_verdict(const redis::value& reply, const std::string& key,
+                           httplib::Response& res);
+
 /// Fingerprint of a request: SHA-256 over method, path and its parameters in
 /// canonical order (so reordered form fields are the same request).
 std::string request_fingerprint(const std::string& method,
                                 const std::string& path,
                                 const std::string& body);
+std::string request_fingerprint(const std::string& method,
+                                const std::string& path,
+                                const nlohmann::json& params);
 
 } // namespace psp::http

@@ -125,21 +125,42 @@ if not intent then return {cs, {}} end
 return {cs, redis.call('HGETALL', 'pi:' .. intent)}
 )lua";
 
-// KEYS: cs, pi, merchant sessions, merchant intents. ARGV: score (ms),
-// number of session values n, n session field/value items, then the intent's
-// field/value items. Writes both hashes and both index entries unless the
-// session exists already (a re-run under the same Idempotency-Key derives
-// the same ids); answers the session's HGETALL either way.
+// KEYS: 1 cs, 2 pi, 3 merchant sessions, 4 merchant intents, 5 the
+// Idempotency-Key's record ("idem:" when none was sent). ARGV: 1 now (ms;
+// also the index score), 2 number of session values n, 3 request
+// fingerprint ("" without a key), 4 the answer's body, 5 its content type,
+// 6 the key's ttl s, then n session field/value items, then the intent's
+// field/value items.
+// Under a key, a stored answer is replayed (or the key refused: another
+// request's, or a run of an older node's in progress); otherwise session,
+// intent, both index entries and the answer are written together, so no
+// crash leaves objects without the answer that names them.
 const char* create_session_lua = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {'exists', redis.call('HGETALL', KEYS[1])}
+local keyed = ARGV[3] ~= ''
+if keyed then
+  local cur = redis.call('HMGET', KEYS[5], 'state', 'fingerprint', 'status',
+    'body', 'content_type', 'lease_until')
+  if cur[1] then
+    if cur[2] ~= ARGV[3] then return {'mismatch'} end
+    if cur[1] == 'done' then return {'replay', cur[3], cur[4], cur[5]} end
+    if tonumber(cur[6]) > tonumber(ARGV[1]) then return {'in_use'} end
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return redis.error_reply('ID_TAKEN a new session id is in use')
 end
 local n = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + n))
-redis.call('HSET', KEYS[2], unpack(ARGV, 3 + n, #ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n))
+redis.call('HSET', KEYS[2], unpack(ARGV, 7 + n, #ARGV))
 redis.call('ZADD', KEYS[3], ARGV[1], string.sub(KEYS[1], 4))
 redis.call('ZADD', KEYS[4], ARGV[1], string.sub(KEYS[2], 4))
-return {'created', redis.call('HGETALL', KEYS[1])}
+if keyed then
+  redis.call('DEL', KEYS[5])
+  redis.call('HSET', KEYS[5], 'state', 'done', 'fingerprint', ARGV[3],
+    'status', '200', 'body', ARGV[4], 'content_type', ARGV[5])
+  redis.call('EXPIRE', KEYS[5], ARGV[6])
+end
+return {'created'}
 )lua";
 
 } // namespace

@@ -17,28 +17,43 @@ std::string sha1_hex(const std::string& text) {
     std::string_view{reinterpret_cast<const char*>(digest), sizeof(digest)});
 }
 
-
-// KEYS: cs, pi, pa, payment stream. ARGV: now_s, nonce, attempt id, brand,
-// last4, job bytes, op (charge|authorize).
+// KEYS: 1 cs, 2 pa (the new attempt), 3 payment stream. ARGV: 1 now_s,
+// 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's step bytes
+// (job_codec.hpp). The intent is found from the session, and the job's terms
+// are packed here from the intent's own fields, so the hosted page confirms
+// in one round trip without reading first. The array is job_codec.cpp's
+// terms_tuple, version 3; the op numbers are payment_op's (charge 0,
+// authorize 1).
 const char* confirm_attempt_lua = R"lua(
-local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
+local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'intent')
 if not cs[1] then return {'missing'} end
 if cs[1] ~= 'open' then return {'not_open', cs[1]} end
 if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'expired'} end
-local pi = redis.call('HMGET', KEYS[2], 'status', 'attempt', 'confirm_nonce')
+local pi_key = 'pi:' .. cs[3]
+local pi = redis.call('HMGET', pi_key, 'status', 'attempt', 'confirm_nonce',
+  'merchant', 'session', 'amount', 'currency', 'fee_bps', 'fee_fixed_minor',
+  'capture_method')
 if pi[3] == ARGV[2] then return {'duplicate', pi[2]} end
 if pi[1] == 'processing' then return {'processing', pi[2]} end
 if pi[1] == 'succeeded' then return {'paid'} end
 if pi[1] ~= 'requires_payment_method' then return {'not_open', pi[1]} end
-redis.call('HSET', KEYS[3], 'intent', string.sub(KEYS[2], 4),
-  'status', 'pending', 'kind', ARGV[7], 'brand', ARGV[4], 'last4', ARGV[5],
-  'created', ARGV[1], 'job', ARGV[6])
-redis.call('HSET', KEYS[2], 'status', 'processing', 'attempt', ARGV[3],
+local amount, fee_bps, fee_fixed = tonumber(pi[6]), tonumber(pi[8]),
+  tonumber(pi[9])
+if not (pi[4] and pi[5] and pi[7] and amount and fee_bps and fee_fixed) then
+  return redis.error_reply('BAD_INTENT ' .. pi_key .. ' lacks payment terms')
+end
+local manual = pi[10] == 'manual'
+local job = cmsgpack.pack({3, cs[3], pi[4], pi[5], amount, pi[7], fee_bps,
+  fee_fixed, manual and 1 or 0}) .. ARGV[6]
+redis.call('HSET', KEYS[2], 'intent', cs[3], 'status', 'pending',
+  'kind', manual and 'authorize' or 'charge', 'brand', ARGV[4],
+  'last4', ARGV[5], 'created', ARGV[1], 'job', job)
+redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
   'updated', ARGV[1])
-redis.call('HDEL', KEYS[2], 'last_error_code', 'last_error_decline_code',
+redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
   'last_error_message')
-redis.call('XADD', KEYS[4], '*', 'job', ARGV[6])
+redis.call('XADD', KEYS[3], '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
 
@@ -253,6 +268,8 @@ local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner')
 if cur[1] and (cur[2] ~= ARGV[1] or cur[3] ~= ARGV[6]) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'fingerprint', ARGV[1],
   'status', ARGV[2], 'body', ARGV[3], 'content_type', ARGV[4])
+-- Only the answer is kept for the day: the lease is over.
+redis.call('HDEL', KEYS[1], 'owner', 'lease_until', 'seed')
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 )lua";

@@ -12,6 +12,20 @@
 namespace psp::test {
 namespace {
 
+/// POST /v1/payment_intents under an Idempotency-Key: an endpoint that runs
+/// through the generic claim → handler → store path.
+http_request create_intent_with_key(const psp_stack& stack,
+                                    const std::string& key) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/payment_intents";
+  req.body = form_encode({{"amount", "1500"}, {"currency", "usd"}});
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", key}};
+  return req;
+}
+
 /// POST /v1/checkout/sessions under an Idempotency-Key.
 http_request create_with_key(const psp_stack& stack, const std::string& key) {
   form_fields body{{"mode", "payment"},
@@ -171,7 +185,7 @@ TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
   psp_stack stack;
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
   start_armed(stack, "after_key_claim", lease);
-  auto req = create_with_key(stack, "order-crash-1");
+  auto req = create_intent_with_key(stack, "order-crash-1");
   EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
   ASSERT_TRUE(armed_died());
   stack.start_node(0, lease);
@@ -184,7 +198,7 @@ TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
         return created.status == 200;
       },
       10s, 100ms));
-  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
   auto again = http_call(stack.node_url(), req);
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
@@ -195,11 +209,11 @@ TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
   psp_stack stack;
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
   start_armed(stack, "after_handler", lease);
-  auto req = create_with_key(stack, "order-crash-2");
+  auto req = create_intent_with_key(stack, "order-crash-2");
   EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
   ASSERT_TRUE(armed_died());
-  ASSERT_EQ(stack.redis_keys("cs:*").size(), 1u) << "the session was written";
-  auto written = stack.redis_keys("cs:*")[0].substr(3);
+  ASSERT_EQ(stack.redis_keys("pi:*").size(), 1u) << "the intent was written";
+  auto written = stack.redis_keys("pi:*")[0].substr(3);
   stack.start_node(0, lease);
   http_reply retried;
   ASSERT_TRUE(wait_until(
@@ -209,7 +223,25 @@ TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
     },
     10s, 100ms));
   // The retry re-ran the request (its answer was never stored) and found
-  // the session its first run wrote, instead of creating a second one.
+  // the intent its first run wrote, instead of creating a second one.
+  EXPECT_EQ(retried.body_json()["id"], written);
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+}
+
+TEST_F(crash_points_test, create_checkout_killed_before_answering_replays) {
+  // Session, intent and answer are one Redis step: a node killed right
+  // after it answers the retry from the stored answer, at once.
+  psp_stack stack;
+  start_armed(stack, "after_create_session");
+  auto req = create_with_key(stack, "order-crash-3");
+  EXPECT_EQ(http_call(stack.node_url(), req).status, 0);
+  ASSERT_TRUE(armed_died());
+  ASSERT_EQ(stack.redis_keys("cs:*").size(), 1u) << "the session was written";
+  auto written = stack.redis_keys("cs:*")[0].substr(3);
+  stack.start_node(0);
+  auto retried = http_call(stack.node_url(), req);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.header("Idempotent-Replayed"), "true");
   EXPECT_EQ(retried.body_json()["id"], written);
   EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
   EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);

@@ -1,6 +1,7 @@
 // Goal: jobs survive the payment stream byte format, including the fields of
 // captures, voids and refunds, and entries written by an older node (version
-// 1, charges only) still decode.
+// 1, charges only; version 2, one array) still decode. A version-3 job
+// missing its step, or with bytes after it, is refused.
 
 #include "adapters/redis/job_codec.hpp"
 
@@ -44,6 +45,35 @@ TEST(job_codec, version_1_entries_decode_as_charges) {
   EXPECT_EQ(job->op, payment_op::charge);
   EXPECT_EQ(job->session_id, "cs_1");
   EXPECT_EQ(job->sealed_card, "sealed");
+}
+
+TEST(job_codec, version_2_entries_decode_with_their_op) {
+  std::tuple<int, std::string, std::string, std::string, std::string, int64_t,
+             std::string, int32_t, int64_t, std::string, uint8_t, std::string,
+             int64_t>
+    v2{2,     "pi_1", "pa_1", "acct_1", "cs_1", 2000, "usd", 290, 30,
+       "sealed", static_cast<uint8_t>(payment_op::capture), "ch_1", 2000};
+  std::stringstream buf;
+  msgpack::pack(buf, v2);
+  auto job = decode_job(buf.str());
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->op, payment_op::capture);
+  EXPECT_EQ(job->network_ref, "ch_1");
+  EXPECT_EQ(job->held_minor, 2000);
+  EXPECT_EQ(job->attempt_id, "pa_1");
+}
+
+TEST(job_codec, a_version_3_job_needs_exactly_its_step) {
+  payment_job job;
+  job.intent_id = "pi_1";
+  job.attempt_id = "pa_1";
+  auto bytes = encode_job(job);
+  auto step = encode_job_step(job);
+  ASSERT_GT(bytes.size(), step.size());
+  auto terms_only = bytes.substr(0, bytes.size() - step.size());
+  EXPECT_FALSE(decode_job(terms_only));
+  EXPECT_FALSE(decode_job(bytes + step));
+  EXPECT_TRUE(decode_job(terms_only + step));
 }
 
 TEST(job_codec, garbage_and_unknown_versions_are_refused) {

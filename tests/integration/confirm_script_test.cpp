@@ -1,0 +1,152 @@
+// Goal: the hosted page's one-round-trip confirm builds, inside Redis, a job
+// the workers decode to exactly the payment the intent describes: the terms
+// the Lua step packs with cmsgpack match job_codec's version-3 layout (same
+// fields, same op numbers), and the step the node sends rides along intact.
+// Also: it refuses closed, expired and missing sessions before writing.
+
+#include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/redis_connection.hpp"
+#include "adapters/redis/scripts.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::test {
+namespace {
+
+class confirm_script : public ::testing::Test {
+protected:
+  redis_server server;
+  redis::connection conn{redis::endpoint{"127.0.0.1", server.port()}, 2000};
+
+  void put_session(const std::string& cs, const std::string& pi,
+                   const std::string& capture_method,
+                   const std::string& expires_at = "4000000000") {
+    ASSERT_TRUE(conn.query({"HSET", keys::session(cs), "id", cs,
+                            "intent", pi, "status", "open", "expires_at",
+                            expires_at}));
+    ASSERT_TRUE(conn.query({"HSET", keys::intent(pi), "id", pi,
+                            "merchant", "acct_1", "session", cs, "amount",
+                            "2599", "currency", "eur", "status",
+                            "requires_payment_method", "capture_method",
+                            capture_method, "fee_bps", "290",
+                            "fee_fixed_minor", "30"}));
+  }
+
+  std::optional<redis::value> confirm(const std::string& cs,
+                                      const payment_job& step,
+                                      const std::string& nonce) {
+    return redis::eval(conn, redis::confirm_attempt_script(),
+                       {keys::session(cs),
+                        keys::attempt(step.attempt_id),
+                        keys::payment_stream},
+                       {"1700000000", nonce, step.attempt_id, "visa", "4242",
+                        redis::encode_job_step(step)});
+  }
+
+  /// The job of the newest payment stream entry, decoded.
+  std::optional<payment_job> last_queued_job() {
+    auto entries = conn.query({"XREVRANGE", keys::payment_stream, "+",
+                               "-", "COUNT", "1"});
+    if (!entries || entries->elements.empty()) {
+      return std::nullopt;
+    }
+    auto& fields = entries->elements[0].elements[1].elements;
+    return redis::decode_job(fields.at(1).text());
+  }
+};
+
+payment_job step_for(const std::string& attempt_id) {
+  payment_job step;
+  step.attempt_id = attempt_id;
+  step.sealed_card = std::string{"\x00\x01sealed\xff", 9};
+  return step;
+}
+
+TEST_F(confirm_script, queues_the_intents_terms_with_the_nodes_step) {
+  put_session("cs_1", "pi_1", "automatic");
+  auto out = confirm("cs_1", step_for("pa_1"), "nonce-1");
+  ASSERT_TRUE(out && out->is_array()) << (out ? out->str : "no answer");
+  ASSERT_EQ(out->elements[0].text(), "ok");
+
+  auto job = last_queued_job();
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->intent_id, "pi_1");
+  EXPECT_EQ(job->merchant_id, "acct_1");
+  EXPECT_EQ(job->session_id, "cs_1");
+  EXPECT_EQ(job->amount_minor, 2599);
+  EXPECT_EQ(job->currency, "eur");
+  EXPECT_EQ(job->fee_bps, 290);
+  EXPECT_EQ(job->fee_fixed_minor, 30);
+  EXPECT_EQ(job->op, payment_op::charge);
+  EXPECT_EQ(job->attempt_id, "pa_1");
+  EXPECT_EQ(job->sealed_card, step_for("pa_1").sealed_card);
+  EXPECT_EQ(job->network_ref, "");
+  EXPECT_EQ(job->held_minor, 0);
+
+  // The attempt record keeps the same bytes for a dead-letter replay.
+  auto kept = conn.query({"HGET", keys::attempt("pa_1"), "job"});
+  ASSERT_TRUE(kept);
+  auto replayed = redis::decode_job(kept->text());
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->attempt_id, "pa_1");
+  EXPECT_EQ(replayed->amount_minor, 2599);
+  auto kind = conn.query({"HGET", keys::attempt("pa_1"), "kind"});
+  EXPECT_EQ(kind->text(), "charge");
+}
+
+TEST_F(confirm_script, a_manual_capture_intent_queues_an_authorisation) {
+  put_session("cs_2", "pi_2", "manual");
+  auto out = confirm("cs_2", step_for("pa_2"), "nonce-2");
+  ASSERT_TRUE(out && out->is_array());
+  ASSERT_EQ(out->elements[0].text(), "ok");
+  auto job = last_queued_job();
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->op, payment_op::authorize);
+  auto kind = conn.query({"HGET", keys::attempt("pa_2"), "kind"});
+  EXPECT_EQ(kind->text(), "authorize");
+}
+
+TEST_F(confirm_script, the_same_form_again_queues_nothing_more) {
+  put_session("cs_3", "pi_3", "automatic");
+  ASSERT_EQ(confirm("cs_3", step_for("pa_3"), "n")->elements[0].text(), "ok");
+  auto again = confirm("cs_3", step_for("pa_4"), "n");
+  ASSERT_TRUE(again && again->is_array());
+  EXPECT_EQ(again->elements[0].text(), "duplicate");
+  EXPECT_EQ(again->elements[1].text(), "pa_3");
+  auto other = confirm("cs_3", step_for("pa_5"), "another tab");
+  EXPECT_EQ(other->elements[0].text(), "processing");
+  EXPECT_EQ(conn.query({"XLEN", keys::payment_stream})->integer, 1);
+  EXPECT_EQ(conn.query({"EXISTS", keys::attempt("pa_4")})->integer, 0);
+}
+
+TEST_F(confirm_script, closed_expired_and_missing_sessions_write_nothing) {
+  put_session("cs_old", "pi_old", "automatic", "1600000000");
+  EXPECT_EQ(confirm("cs_old", step_for("pa_6"), "n")->elements[0].text(),
+            "expired");
+  EXPECT_EQ(confirm("cs_none", step_for("pa_7"), "n")->elements[0].text(),
+            "missing");
+  put_session("cs_paid", "pi_paid", "automatic");
+  ASSERT_TRUE(conn.query({"HSET", keys::session("cs_paid"), "status",
+                          "complete"}));
+  auto closed = confirm("cs_paid", step_for("pa_8"), "n");
+  EXPECT_EQ(closed->elements[0].text(), "not_open");
+  EXPECT_EQ(closed->elements[1].text(), "complete");
+  EXPECT_EQ(conn.query({"EXISTS", keys::payment_stream})->integer, 0);
+}
+
+TEST_F(confirm_script, an_intent_without_terms_is_an_error_not_a_bad_job) {
+  ASSERT_TRUE(conn.query({"HSET", keys::session("cs_4"), "id", "cs_4",
+                          "intent", "pi_4", "status", "open", "expires_at",
+                          "4000000000"}));
+  ASSERT_TRUE(conn.query({"HSET", keys::intent("pi_4"), "status",
+                          "requires_payment_method"}));
+  auto out = confirm("cs_4", step_for("pa_9"), "n");
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->is_error());
+  EXPECT_EQ(conn.query({"EXISTS", keys::payment_stream})->integer, 0);
+}
+
+} // namespace
+} // namespace psp::test
