@@ -28,7 +28,9 @@ nlohmann::json balance_transaction(const fields& txn);
 nlohmann::json webhook_endpoint(const fields& we, bool with_secret);
 
 /// An event whose object snapshot is a JSON array of alternating hash
-/// fields and values (what the commit step stored).
+/// fields and values (what the commit step stored). Snapshots leave out the
+/// bookkeeping fields listed in adapters/redis/lua_events.cpp: a renderer
+/// that starts to use one must take it off that list.
 nlohmann::json event(const std::string& id, const std::string& type,
                      int64_t created_s, const std::string& object_kind,
                      const std::string& snapshot_json);
