@@ -100,7 +100,8 @@ void handle(api_context& ctx, const route_handler& handler,
   if (key.size() > key_length_max) {
     return write_error(res, key_too_long());
   }
-  auto who = authenticate(ctx, req);
+  // The handler authenticates again and takes the rate-limit token.
+  auto who = identify(ctx, req);
   if (auto* err = std::get_if<api_error>(&who)) {
     return write_error(res, *err);
   }

@@ -34,14 +34,11 @@ api_error rate_limited() {
   return e;
 }
 
-std::variant<merchant_info, api_error>
-lookup_merchant(api_context& ctx, const httplib::Request& req);
-
 } // namespace
 
 std::variant<merchant_info, api_error>
 authenticate(api_context& ctx, const httplib::Request& req) {
-  auto who = lookup_merchant(ctx, req);
+  auto who = identify(ctx, req);
   if (auto* m = std::get_if<merchant_info>(&who)) {
     if (!ctx.limiter.admit(m->id)) {
       return rate_limited();
@@ -50,10 +47,8 @@ authenticate(api_context& ctx, const httplib::Request& req) {
   return who;
 }
 
-namespace {
-
 std::variant<merchant_info, api_error>
-lookup_merchant(api_context& ctx, const httplib::Request& req) {
+identify(api_context& ctx, const httplib::Request& req) {
   auto header = req.get_header_value("Authorization");
   constexpr std::string_view bearer = "Bearer ";
   if (header.empty()) {
@@ -105,8 +100,6 @@ lookup_merchant(api_context& ctx, const httplib::Request& req) {
   ctx.cache_merchant(hash, info);
   return info;
 }
-
-} // namespace
 
 std::variant<nlohmann::json, api_error>
 decode_body(const httplib::Request& req) {

@@ -24,9 +24,16 @@ struct Response;
 
 namespace psp::http {
 
-/// The merchant behind `Authorization: Bearer sk_test_...`, or a 401.
+/// The merchant behind `Authorization: Bearer sk_test_...`, or a 401; a
+/// 429 when the merchant is over its rate limit (one token per call: call
+/// it once per request).
 std::variant<merchant_info, api_error>
 authenticate(api_context& ctx, const httplib::Request& req);
+
+/// The merchant behind the key, or a 401, without taking a rate-limit token:
+/// for a wrapper whose handler authenticates again.
+std::variant<merchant_info, api_error>
+identify(api_context& ctx, const httplib::Request& req);
 
 /// Decodes a form body (bracket notation) into JSON strings, or a 400.
 std::variant<nlohmann::json, api_error> decode_body(const httplib::Request& req);
