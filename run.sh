@@ -129,6 +129,14 @@ is_up() {
   [[ "$cmdline" == *"$(binary_of "$1")"* ]]
 }
 
+# True when PID is gone or a zombie (exited, not yet reaped).
+has_exited() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  # The state follows the command name, which is in parentheses.
+  [[ "${stat##*) }" == Z* ]]
+}
+
 # Every process with a pid file, in start order.
 known_names() {
   local n names=()
@@ -354,7 +362,10 @@ await_line() {
   pid=$(pid_of "$name")
   for ((i = 0; i < ready_wait_s * 10; i++)); do
     grep -q -- "$pattern" "$log" 2>/dev/null && return 0
-    if ! kill -0 "$pid" 2>/dev/null || ! is_up "$name"; then
+    # Only a process that has exited fails the start: right after the spawn
+    # the child may still be the forked shell (not yet exec'd), and a wait
+    # on a live server would block for its whole life.
+    if has_exited "$pid"; then
       status=0
       wait "$pid" 2>/dev/null || status=$?
       echo "run.sh: $name exited during start-up ($(exit_reason "$name" \
