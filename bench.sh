@@ -383,15 +383,26 @@ measure_e2e() {
   payment_bench e2e_3nodes "${e2e_args[@]}"
 }
 
+# The commit measured; "+dirty" when the working tree differs from it.
+code_version() {
+  local commit
+  commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null) || {
+    echo "unknown"
+    return 0
+  }
+  git -C "$repo_root" diff --quiet HEAD -- 2>/dev/null || commit+="+dirty"
+  echo "$commit"
+}
+
 write_meta() {
   cat >"$raw_dir/meta.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "mode": "$( ((smoke)) && echo smoke || echo full)",
  "cores": $(nproc), "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//; s/"//g')",
- "load_average_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
+ "load_average_at_start": "$load_at_start",
  "duration_s": $duration_s, "concurrency": $concurrency,
  "http_threads": $http_threads, "wrk": "wrk -t1 -c$concurrency -d${wrk_s}s",
  "redis_benchmark": "redis-benchmark -t set -c 50 -n $set_requests",
- "commit": "working tree"}
+ "commit": "$(code_version)"}
 EOF
 }
 
@@ -415,6 +426,7 @@ main() {
   trap 'exit 130' INT TERM
   rm -rf "$raw_dir"
   mkdir -p "$raw_dir"
+  load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
   write_meta
   local bench_start_s=$SECONDS
   measure_floors
@@ -424,6 +436,10 @@ main() {
   measure_e2e
   stop_all
   echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 \
+    'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), code at" \
+    "$(code_version), load average at start $(cut -d' ' -f1 \
+    <<<"$load_at_start")"
   "$build_dir/examples/bench/bench-report" --raw "$raw_dir" \
     --meta "$raw_dir/meta.json" --out "$run_dir/results.json" \
     $( ((smoke)) && echo --smoke) || status=$?
