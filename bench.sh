@@ -40,6 +40,7 @@ port_tries_max=200
 ready_wait_s=30         # a started process must print its ready line by then
 stop_wait_s=5           # SIGTERM, then SIGKILL after this long
 monitor_wait_s=60       # MONITOR capture is cut off after this long
+aof_rewrite_wait_s=120  # an AOF rewrite before a measurement, at most
 card_workers=16         # the node's --psp.card-workers default
 sim_threads=$((3 * card_workers + 16)) # >= connections of 3 nodes
 build_dir=${BENCH_BUILD_DIR:-$repo_root/build} # override only for experiments
@@ -304,9 +305,27 @@ new_merchant() { # prints the secret key of a fresh merchant
 
 redis_info() { # FILE: INFO stats, commandstats, memory, cpu of the PSP's Redis
   local s
-  for s in stats commandstats memory cpu; do
+  for s in stats commandstats memory cpu persistence; do
     redis-cli -p "$psp_redis_port" info "$s"
   done >"$1"
+}
+
+# Rewrites the PSP Redis's AOF and waits for it (bounded): Redis rewrites on
+# its own each time the AOF doubles, which on a young dataset would land in
+# some measurements and not others (payment-bench does the same before each
+# of its phases).
+compact_aof() {
+  local i info
+  redis-cli -p "$psp_redis_port" bgrewriteaof >/dev/null
+  for ((i = 0; i < aof_rewrite_wait_s * 10; i++)); do
+    info=$(redis-cli -p "$psp_redis_port" info persistence)
+    if [[ "$info" == *"aof_rewrite_in_progress:0"* &&
+          "$info" == *"aof_rewrite_scheduled:0"* ]]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the AOF rewrite did not finish within ${aof_rewrite_wait_s}s"
 }
 
 start_psp() {
@@ -331,6 +350,7 @@ measure_checkout() {
   local key
   key=$(new_merchant checkout)
   [[ -n "$key" ]] || die "psp-admin printed no key"
+  compact_aof
   redis_info "$raw_dir/checkout.info.before"
   wrk_run checkout "${node_urls[0]}" checkout "$key"
   redis_info "$raw_dir/checkout.info.after"

@@ -160,17 +160,36 @@ void check_pay(const create_result& created, const pay_result& paid,
 /// Redis counters and CPU times at one moment.
 struct mark {
   std::optional<redis_snapshot> redis;
+  std::optional<uint64_t> aof_rewrites;
   cpu_mark cpu;
 };
 
+/// A mark; an end mark (`settle_first`) waits for Redis to go quiet. The
+/// rewrite counter is read outside the measured window on either side.
 mark take_mark(redis_probe& probe, const bench_options& opts,
                bool settle_first) {
   mark m;
-  m.redis = settle_first ? settle(probe, opts.node_urls.size(),
-                                  opts.settle_timeout_s)
-                         : probe.snapshot();
+  if (settle_first) {
+    m.redis = settle(probe, opts.node_urls.size(), opts.settle_timeout_s);
+    m.aof_rewrites = probe.aof_rewrites();
+  } else {
+    m.aof_rewrites = probe.aof_rewrites();
+    m.redis = probe.snapshot();
+  }
   m.cpu = cpu_now(opts.node_pids, opts.sim_pid);
   return m;
+}
+
+/// A rewrite of a large AOF takes seconds of CPU in a forked child.
+constexpr int aof_rewrite_wait_s = 120;
+
+/// Starts a phase with a freshly rewritten AOF (redis_probe::compact_aof).
+void compact_before_phase(redis_probe& probe, const char* phase,
+                          std::vector<std::string>& problems) {
+  if (!probe.compact_aof(aof_rewrite_wait_s)) {
+    problems.push_back(std::string{"cannot rewrite the AOF before the "}
+                       + phase + " phase: " + probe.last_error());
+  }
 }
 
 /// The measured create and pay phases with their marks.
@@ -184,7 +203,7 @@ struct measured {
 measured run_phases(const bench_options& opts, const phase_settings& base,
                     const pay_settings& pay, webhook_receiver& receiver,
                     client_set& clients, redis_probe& probe,
-                    rss_sampler& rss) {
+                    rss_sampler& rss, std::vector<std::string>& problems) {
   measured m;
   auto cfg = base;
   // With --count: exactly that many. Otherwise sessions are created for as
@@ -197,6 +216,7 @@ measured run_phases(const bench_options& opts, const phase_settings& base,
   say("create phase: " + (opts.count > 0 ? std::to_string(opts.count)
                                           : "up to 1000000")
       + " sessions, at most " + std::to_string(int(cfg.duration_s)) + " s");
+  compact_before_phase(probe, "create", problems);
   connect_all(clients); // refresh keep-alive outside the measurement
   m.before_create = take_mark(probe, opts, false);
   m.created = run_create_phase(cfg, clients);
@@ -204,6 +224,7 @@ measured run_phases(const bench_options& opts, const phase_settings& base,
   say("pay phase: " + std::to_string(m.created.sessions.size())
       + " sessions, " + std::to_string(pay.outstanding_max)
       + " outstanding at most");
+  compact_before_phase(probe, "pay", problems);
   connect_all(clients);
   m.before_pay = take_mark(probe, opts, false);
   rss.start();
@@ -230,6 +251,17 @@ bool add_costs(const measured& m, const idle_rates& idle, json& out) {
                              idle.commands_per_s)},
     {"pay", per_item_json(diff(*bp, *ap), m.paid.completed, idle.reads_per_s,
                           idle.commands_per_s)}};
+  auto rewrites = [](const mark& from, const mark& to) -> json {
+    if (!from.aof_rewrites || !to.aof_rewrites) {
+      return nullptr;
+    }
+    return *to.aof_rewrites - *from.aof_rewrites;
+  };
+  // Automatic AOF rewrites that still ran inside a phase (0 expected: each
+  // phase starts from a fresh rewrite).
+  out["redis"]["create"]["aof_rewrites"]
+    = rewrites(m.before_create, m.after_create);
+  out["redis"]["pay"]["aof_rewrites"] = rewrites(m.before_pay, m.after_pay);
   out["cpu_ms_per_item"] = {
     {"create", cpu_per_item(m.before_create.cpu, m.after_create.cpu,
                             ac->cpu_s - bc->cpu_s, sessions)},
@@ -285,7 +317,8 @@ int run(const bench_options& opts) {
     delete_endpoint(*admin, opts.api_key, endpoint.id);
     return 3;
   }
-  auto m = run_phases(opts, base, pay, receiver, clients, probe, rss);
+  auto m = run_phases(opts, base, pay, receiver, clients, probe, rss,
+                      st.problems);
   auto rc = receiver.counts();
   auto removed = delete_endpoint(*admin, opts.api_key, endpoint.id);
   check_pay(m.created, m.paid, rc, st);

@@ -4,6 +4,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include <chrono>
+#include <thread>
+
 namespace bench {
 
 redis_probe::redis_probe(std::string where) : where_(std::move(where)) {
@@ -62,6 +65,71 @@ std::optional<redis_snapshot> redis_probe::snapshot() {
     freeReplyObject(reply);
   }
   return make_snapshot(texts[0], texts[1], texts[2], texts[3], unix_s());
+}
+
+namespace {
+
+/// The text of a string reply to `command`, nullopt on failure.
+std::optional<std::string> string_reply(redisContext* ctx,
+                                        const char* command) {
+  auto* reply = static_cast<redisReply*>(redisCommand(ctx, command));
+  if (reply == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<std::string> text;
+  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS
+      || reply->type == REDIS_REPLY_ERROR) {
+    text = std::string(reply->str, reply->len);
+  }
+  freeReplyObject(reply);
+  return text;
+}
+
+} // namespace
+
+std::optional<uint64_t> redis_probe::aof_rewrites() {
+  if (!connect()) {
+    return std::nullopt;
+  }
+  auto text = string_reply(ctx_, "INFO persistence");
+  if (!text) {
+    last_error_ = "redis " + where_ + ": " + ctx_->errstr;
+    drop();
+    return std::nullopt;
+  }
+  auto info = parse_info(*text);
+  return std::strtoull(info["aof_rewrites"].c_str(), nullptr, 10);
+}
+
+std::optional<uint64_t> redis_probe::compact_aof(int timeout_s) {
+  if (!connect()) {
+    return std::nullopt;
+  }
+  // Started, scheduled, or "already in progress": all end the same way.
+  if (!string_reply(ctx_, "BGREWRITEAOF")) {
+    last_error_ = "redis " + where_ + ": " + ctx_->errstr;
+    drop();
+    return std::nullopt;
+  }
+  auto deadline = std::chrono::steady_clock::now()
+                  + std::chrono::seconds{timeout_s};
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto text = string_reply(ctx_, "INFO persistence");
+    if (!text) {
+      last_error_ = "redis " + where_ + ": " + ctx_->errstr;
+      drop();
+      return std::nullopt;
+    }
+    auto info = parse_info(*text);
+    if (info["aof_rewrite_in_progress"] == "0"
+        && info["aof_rewrite_scheduled"] == "0") {
+      return std::strtoull(info["aof_rewrites"].c_str(), nullptr, 10);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  last_error_ = "redis " + where_ + ": AOF rewrite still running after "
+                + std::to_string(timeout_s) + " s";
+  return std::nullopt;
 }
 
 } // namespace bench

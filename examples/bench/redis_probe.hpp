@@ -22,6 +22,16 @@ public:
 
   std::optional<redis_snapshot> snapshot();
 
+  /// Rewrites the AOF now (BGREWRITEAOF) and waits until no rewrite runs or
+  /// is scheduled, at most `timeout_s`. Before a measured phase: Redis
+  /// rewrites automatically each time the AOF doubles, which on the bench's
+  /// young dataset lands inside some phases and not others. nullopt on
+  /// failure or timeout; else the number of rewrites done since start-up.
+  std::optional<uint64_t> compact_aof(int timeout_s);
+
+  /// Rewrites done since start-up (INFO persistence), nullopt on failure.
+  std::optional<uint64_t> aof_rewrites();
+
   const std::string& last_error() const { return last_error_; }
 
 private:
