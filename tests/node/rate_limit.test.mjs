@@ -1,6 +1,8 @@
 // Goal: over the per-merchant rate limit the API answers 429 and the
 // official client raises StripeRateLimitError; another merchant is not
-// affected, and the limit frees again with time.
+// affected, and the limit frees again with time. A request under an
+// Idempotency-Key (the stripe client sends one on every POST) takes one
+// token, not two, and replaying its stored answer takes none.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,4 +34,25 @@ test('a burst over the limit raises StripeRateLimitError', async () => {
   await otherClient.paymentIntents.list({ limit: 1 });
   await sleep(1200);
   await stripe.paymentIntents.list({ limit: 1 });
+});
+
+test('an idempotent POST takes one token; its replay takes none', async () => {
+  await sleep(1200); // a full bucket: 5 tokens
+  const stripe = new Stripe(ctx.stack.secretKey, {
+    ...ctx.stack.clientOptions, maxNetworkRetries: 0,
+  });
+  const created = [];
+  for (let i = 0; i < 5; i += 1) {
+    created.push(await stripe.paymentIntents.create(
+      { amount: 500 + i, currency: 'usd' },
+      { idempotencyKey: `one-token-${i}` }));
+  }
+  assert.equal(created.length, 5);
+  // The bucket is empty now; a replay of a stored answer still answers.
+  const again = await stripe.paymentIntents.create(
+    { amount: 500, currency: 'usd' }, { idempotencyKey: 'one-token-0' });
+  assert.equal(again.id, created[0].id);
+  await assert.rejects(
+    stripe.paymentIntents.list({ limit: 1 }),
+    (err) => err instanceof Stripe.errors.StripeRateLimitError);
 });
