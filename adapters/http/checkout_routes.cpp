@@ -44,7 +44,12 @@ void create_session(api_context& ctx, const httplib::Request& req,
   auto now = unix_now_s();
   auto parsed = parse_checkout_request(params, now, ctx.settings.session_ttl_s);
   if (auto* err = std::get_if<api_error>(&parsed)) {
-    // Not stored: a corrected retry under the same key runs (Stripe's rule).
+    // A retry of a request that once succeeded replays it even when it
+    // would no longer validate (expires_at has passed since, say). The
+    // error itself is not stored: a corrected retry under the key runs.
+    if (answer_if_key_used(ctx, once, res)) {
+      return;
+    }
     return write_error(res, *err);
   }
   auto& co = std::get<checkout_request>(parsed);

@@ -154,10 +154,11 @@ void submit_payment(api_context& ctx, const std::string& session_id,
     {std::to_string(unix_now_s()), nonce, step.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
      redis::encode_job_step(step)});
+  auto failure = out ? out->str : conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
     spdlog::error("event=confirm_failed session={} error=\"{}\"", session_id,
-                  out ? out->str : "no answer");
+                  failure);
     return error_status_page(res, 503);
   }
   crash_point("after_confirm");

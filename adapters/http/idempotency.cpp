@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 namespace psp::http {
 
@@ -148,12 +149,12 @@ idempotent_write_for(const httplib::Request& req,
   return w;
 }
 
-bool answer_stored_verdict(const redis::value& reply, const std::string& key,
-                           httplib::Response& res) {
-  if (!reply.is_array() || reply.elements.empty()) {
-    return false;
-  }
-  auto verdict = reply.elements[0].text();
+namespace {
+
+/// verdict: replay (with status, body, content type), mismatch or in_use.
+bool answer_verdict(const std::string& verdict,
+                    const std::vector<std::string>& stored,
+                    const std::string& key, httplib::Response& res) {
   if (verdict == "mismatch") {
     write_error(res, idempotency_error(
                        400, "idempotency_key_reused",
@@ -170,13 +171,50 @@ bool answer_stored_verdict(const redis::value& reply, const std::string& key,
                        "this Idempotency Key. Retry after it completes."));
     return true;
   }
-  if (verdict == "replay" && reply.elements.size() >= 4) {
-    res.status = std::stoi(reply.elements[1].text());
+  if (verdict == "replay" && stored.size() == 3) {
+    res.status = std::stoi(stored[0]);
     res.set_header("Idempotent-Replayed", "true");
-    res.set_content(reply.elements[2].text(), reply.elements[3].text());
+    res.set_content(stored[1], stored[2]);
     return true;
   }
   return false;
+}
+
+} // namespace
+
+bool answer_stored_verdict(const redis::value& reply, const std::string& key,
+                           httplib::Response& res) {
+  if (!reply.is_array() || reply.elements.empty()) {
+    return false;
+  }
+  std::vector<std::string> stored;
+  for (size_t i = 1; i < reply.elements.size(); ++i) {
+    stored.push_back(reply.elements[i].text());
+  }
+  return answer_verdict(reply.elements[0].text(), stored, key, res);
+}
+
+bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
+                        httplib::Response& res) {
+  if (w.key.empty()) {
+    return false;
+  }
+  auto conn = ctx.redis.acquire();
+  auto cur = conn->query({"HMGET", w.redis_key, "state", "fingerprint",
+                          "status", "body", "content_type"});
+  if (!cur || !cur->is_array() || cur->elements.size() != 5
+      || cur->elements[0].is_nil()) {
+    return false;
+  }
+  auto& f = cur->elements;
+  if (f[1].text() != w.fingerprint) {
+    return answer_verdict("mismatch", {}, w.key, res);
+  }
+  if (f[0].text() != "done") {
+    return false;
+  }
+  return answer_verdict("replay", {f[2].text(), f[3].text(), f[4].text()},
+                        w.key, res);
 }
 
 bool stores_answer(int status) {

@@ -60,6 +60,13 @@ idempotent_write_for(const httplib::Request& req,
 bool answer_stored_verdict(const redis::value& reply, const std::string& key,
                            httplib::Response& res);
 
+/// For a request refused before its Redis step (a validation error that
+/// depends on time, say): replays the key's stored answer, or refuses a key
+/// used with other parameters, as a claim would have done first. False when
+/// the key holds nothing finished (then the refusal stands).
+bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
+                        httplib::Response& res);
+
 /// Fingerprint of a request: SHA-256 over method, path and its parameters in
 /// canonical order (so reordered form fields are the same request).
 std::string request_fingerprint(const std::string& method,

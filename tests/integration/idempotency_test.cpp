@@ -5,6 +5,9 @@
 
 #include "tests/support/psp_stack.hpp"
 
+#include "adapters/codec/form_decode.hpp"
+#include "adapters/http/idempotency.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -107,6 +110,34 @@ TEST(idempotency, validation_failure_is_not_stored) {
                          create_request(stack, "fix-me", session_form()));
   EXPECT_EQ(fixed.status, 200) << fixed.body;
   EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
+}
+
+TEST(idempotency, a_retry_that_no_longer_validates_still_replays) {
+  // A create that once succeeded may not validate any more when retried
+  // (its expires_at has passed since). Checked here with a stored answer
+  // planted under the fingerprint of a request that fails validation: the
+  // key's answer wins, as a claim-first path would have it.
+  psp_stack stack;
+  auto bad = session_form();
+  bad.erase(bad.begin()); // no mode
+  auto req = create_request(stack, "was-fine", bad);
+  auto params = std::get<nlohmann::json>(codec::decode_form(req.body));
+  auto idem = "idem:" + stack.merchant().id + ":was-fine";
+  ASSERT_TRUE(stack.redis_cmd(
+    {"HSET", idem, "state", "done", "fingerprint",
+     http::request_fingerprint("POST", "/v1/checkout/sessions", params),
+     "status", "200", "body", R"({"id":"cs_test_planted"})", "content_type",
+     "application/json"}));
+  auto replayed = http_call(stack.node_url(), req);
+  EXPECT_EQ(replayed.status, 200) << replayed.body;
+  EXPECT_EQ(replayed.body, R"({"id":"cs_test_planted"})");
+  EXPECT_EQ(replayed.header("Idempotent-Replayed"), "true");
+  // Under a key used with other parameters the answer is the mismatch.
+  ASSERT_TRUE(stack.redis_cmd({"HSET", idem, "fingerprint", "other"}));
+  auto refused = http_call(stack.node_url(), req);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body_json()["error"]["type"], "idempotency_error");
+  EXPECT_TRUE(stack.redis_keys("cs:*").empty());
 }
 
 TEST(idempotency, keys_are_scoped_per_merchant_and_bounded) {
