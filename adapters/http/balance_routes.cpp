@@ -61,16 +61,14 @@ void retrieve_balance_transaction(api_context& ctx,
     return write_error(res, *err);
   }
   std::string id = req.matches[1];
-  auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::balance_transaction(id)});
-  if (!reply) {
-    return write_error(res, unavailable("Reading balance transactions"));
+  auto f = read_owned(ctx, std::get<merchant_info>(who),
+                      keys::balance_transaction(id), "balance_transaction", id,
+                      "balance transactions");
+  if (auto* err = std::get_if<api_error>(&f)) {
+    return write_error(res, *err);
   }
-  auto f = to_fields(*reply);
-  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
-    return write_error(res, not_found("balance_transaction", id));
-  }
-  write_json(res, render::balance_transaction(f).dump());
+  write_json(res,
+             render::balance_transaction(std::get<render::fields>(f)).dump());
 }
 
 void list_balance_transactions(api_context& ctx, const httplib::Request& req,

@@ -121,16 +121,11 @@ void create_session(api_context& ctx, const httplib::Request& req,
 std::variant<render::fields, api_error>
 load_session(api_context& ctx, const merchant_info& merchant,
              const std::string& id) {
-  auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::session(id)});
-  if (!reply) {
-    return unavailable("Reading checkout sessions");
+  auto f = read_owned(ctx, merchant, keys::session(id), "checkout.session",
+                      id, "checkout sessions");
+  if (auto* fields = std::get_if<render::fields>(&f)) {
+    apply_lazy_expiry(*fields, unix_now_s());
   }
-  auto f = to_fields(*reply);
-  if (f.empty() || f["merchant"] != merchant.id) {
-    return not_found("checkout.session", id);
-  }
-  apply_lazy_expiry(f, unix_now_s());
   return f;
 }
 

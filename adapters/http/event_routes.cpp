@@ -185,16 +185,12 @@ void retrieve_event(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   std::string id = req.matches[1];
-  auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::event(id)});
-  if (!reply) {
-    return write_error(res, unavailable("Reading events"));
+  auto f = read_owned(ctx, std::get<merchant_info>(who), keys::event(id),
+                      "event", id, "events");
+  if (auto* err = std::get_if<api_error>(&f)) {
+    return write_error(res, *err);
   }
-  auto f = to_fields(*reply);
-  if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id) {
-    return write_error(res, not_found("event", id));
-  }
-  write_json(res, render_event(id, f).dump());
+  write_json(res, render_event(id, std::get<render::fields>(f)).dump());
 }
 
 void list_events(api_context& ctx, const httplib::Request& req,

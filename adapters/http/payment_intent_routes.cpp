@@ -28,14 +28,8 @@ std::string field(const render::fields& f, const std::string& key) {
 std::variant<render::fields, api_error>
 owned_intent(api_context& ctx, const merchant_info& merchant,
              const std::string& id) {
-  auto pi = read_intent(ctx, id);
-  if (!pi) {
-    return unavailable("Reading payment intents");
-  }
-  if (pi->empty() || field(*pi, "merchant") != merchant.id) {
-    return not_found("payment_intent", id);
-  }
-  return std::move(*pi);
+  return read_owned(ctx, merchant, keys::intent(id), "payment_intent", id,
+                    "payment intents");
 }
 
 void create_intent(api_context& ctx, const httplib::Request& req,

@@ -227,16 +227,12 @@ void retrieve_refund(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   std::string id = req.matches[1];
-  auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::refund(id)});
-  if (!reply) {
-    return write_error(res, unavailable("Reading refunds"));
+  auto f = read_owned(ctx, std::get<merchant_info>(who), keys::refund(id),
+                      "refund", id, "refunds");
+  if (auto* err = std::get_if<api_error>(&f)) {
+    return write_error(res, *err);
   }
-  auto f = to_fields(*reply);
-  if (f.empty() || field(f, "merchant") != std::get<merchant_info>(who).id) {
-    return write_error(res, not_found("refund", id));
-  }
-  write_json(res, render::refund(f).dump());
+  write_json(res, render::refund(std::get<render::fields>(f)).dump());
 }
 
 void list_refunds(api_context& ctx, const httplib::Request& req,

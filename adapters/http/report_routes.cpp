@@ -29,6 +29,20 @@ std::variant<int64_t, api_error> seconds_param(const httplib::Request& req,
   return *value;
 }
 
+/// `from` and `to` (Unix seconds) of a period request.
+std::variant<std::pair<int64_t, int64_t>, api_error>
+period_params(const httplib::Request& req) {
+  auto from = seconds_param(req, "from");
+  if (auto* err = std::get_if<api_error>(&from)) {
+    return *err;
+  }
+  auto to = seconds_param(req, "to");
+  if (auto* err = std::get_if<api_error>(&to)) {
+    return *err;
+  }
+  return std::pair{std::get<int64_t>(from), std::get<int64_t>(to)};
+}
+
 /// The port, or a 503 when the node was started without it.
 operator_reports* reports_or_error(api_context& ctx, httplib::Response& res) {
   if (ctx.reports == nullptr) {
@@ -64,14 +78,12 @@ void create_run(api_context& ctx, const httplib::Request& req,
   if (!port) {
     return;
   }
-  auto from = seconds_param(req, "from");
-  auto to = seconds_param(req, "to");
-  for (auto* v : {&from, &to}) {
-    if (auto* err = std::get_if<api_error>(v)) {
-      return write_error(res, *err);
-    }
+  auto period = period_params(req);
+  if (auto* err = std::get_if<api_error>(&period)) {
+    return write_error(res, *err);
   }
-  answer(res, port->reconcile(std::get<int64_t>(from), std::get<int64_t>(to)));
+  auto [from, to] = std::get<std::pair<int64_t, int64_t>>(period);
+  answer(res, port->reconcile(from, to));
 }
 
 /// `limit` (1..100, default 10) of a list request.
@@ -121,15 +133,12 @@ void statement(api_context& ctx, const httplib::Request& req,
   if (!port) {
     return;
   }
-  auto from = seconds_param(req, "from");
-  auto to = seconds_param(req, "to");
-  for (auto* v : {&from, &to}) {
-    if (auto* err = std::get_if<api_error>(v)) {
-      return write_error(res, *err);
-    }
+  auto period = period_params(req);
+  if (auto* err = std::get_if<api_error>(&period)) {
+    return write_error(res, *err);
   }
-  answer(res, port->statement(req.matches[1], std::get<int64_t>(from),
-                              std::get<int64_t>(to), format_param(req)));
+  auto [from, to] = std::get<std::pair<int64_t, int64_t>>(period);
+  answer(res, port->statement(req.matches[1], from, to, format_param(req)));
 }
 
 void stored_statement(api_context& ctx, const httplib::Request& req,

@@ -101,6 +101,23 @@ identify(api_context& ctx, const httplib::Request& req) {
   return info;
 }
 
+std::variant<render::fields, api_error>
+read_owned(api_context& ctx, const merchant_info& merchant,
+           const std::string& key, const std::string& object_name,
+           const std::string& id, const std::string& reading) {
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->query({"HGETALL", key});
+  if (!reply) {
+    return unavailable("Reading " + reading);
+  }
+  auto f = to_fields(*reply);
+  auto owner = f.find("merchant");
+  if (owner == f.end() || owner->second != merchant.id) {
+    return not_found(object_name, id);
+  }
+  return f;
+}
+
 std::variant<nlohmann::json, api_error>
 decode_body(const httplib::Request& req) {
   auto type = req.get_header_value("Content-Type");

@@ -67,6 +67,14 @@ std::optional<int64_t> parse_count(const std::string& text);
 /// A Redis HGETALL reply as fields; empty when the key does not exist.
 render::fields to_fields(const redis::value& reply);
 
+/// A merchant's own object: the hash at `key`; a 404 naming `object_name`
+/// and `id` when it is missing or another merchant's (no difference is
+/// visible), a 503 "Reading <reading>" when Redis cannot be read.
+std::variant<render::fields, api_error>
+read_owned(api_context& ctx, const merchant_info& merchant,
+           const std::string& key, const std::string& object_name,
+           const std::string& id, const std::string& reading);
+
 /// The objects of a list page: every id's hash read in one pipeline and
 /// rendered in page order; ids whose hash is gone are skipped. nullopt when
 /// Redis failed.
