@@ -54,10 +54,30 @@ struct event_filters {
   std::optional<bool> delivery_success;
 };
 
-/// A webhook delivery's hash (written by the commit step in scripts.cpp).
-std::string delivery_key(const std::string& event_id,
-                         const std::string& endpoint_id) {
+/// A webhook delivery's record: a field of its event's hash, written by the
+/// Lua in adapters/redis/lua_events.cpp as `status|attempts|at|error`.
+std::string delivery_field(const std::string& endpoint_id) {
+  return "wh:" + endpoint_id;
+}
+
+/// The hash a delivery had of its own before version 21 of the decisions
+/// (moved into the event when the notification queue next reads it).
+std::string legacy_delivery_key(const std::string& event_id,
+                                const std::string& endpoint_id) {
   return "wh:" + event_id + ":" + endpoint_id;
+}
+
+/// The status of a delivery from its event's field or its legacy hash.
+std::optional<std::string> delivery_status(const redis::value& field,
+                                           const redis::value& legacy) {
+  if (field.type == redis::value::kind::string) {
+    auto& v = field.text();
+    return v.substr(0, v.find('|'));
+  }
+  if (legacy.type == redis::value::kind::string) {
+    return legacy.text();
+  }
+  return std::nullopt;
 }
 
 std::optional<api_error> add_type(event_filters& ef, const std::string& param,
@@ -116,13 +136,13 @@ json render_event(const std::string& id, render::fields& f) {
                        f["object"], f["snapshot"]);
 }
 
-/// Whether one event passes the filters, from its HMGET type, created and
-/// the statuses of its deliveries to the merchant's endpoints.
+/// Whether one event passes the filters, from its HMGET of type, created
+/// and one delivery field per endpoint, and the endpoints' legacy statuses.
 bool event_passes(const event_filters& ef, const list_query& q,
                   const redis::value& meta,
-                  std::vector<redis::value>::const_iterator statuses,
+                  std::vector<redis::value>::const_iterator legacy,
                   size_t endpoints) {
-  if (!meta.is_array() || meta.elements.size() != 2) {
+  if (!meta.is_array() || meta.elements.size() != 2 + endpoints) {
     return false;
   }
   auto& type = meta.elements[0].text();
@@ -143,9 +163,9 @@ bool event_passes(const event_filters& ef, const list_query& q,
   // A delivery exists only for endpoints subscribed when the event was
   // committed; pending, dead and dropped all count as not delivered.
   bool undelivered = false;
-  for (size_t i = 0; i < endpoints; ++i, ++statuses) {
-    undelivered = undelivered
-                  || (!statuses->is_nil() && statuses->text() != "delivered");
+  for (size_t i = 0; i < endpoints; ++i, ++legacy) {
+    auto status = delivery_status(meta.elements[2 + i], *legacy);
+    undelivered = undelivered || (status && *status != "delivered");
   }
   return *ef.delivery_success ? !undelivered : undelivered;
 }
@@ -159,9 +179,14 @@ id_filter event_filter(const event_filters& ef, const list_query& q,
            -> std::optional<std::vector<bool>> {
     std::vector<std::vector<std::string>> cmds;
     for (auto& id : ids) {
-      cmds.push_back({"HMGET", keys::event(id), "type", "created"});
+      std::vector<std::string> meta{"HMGET", keys::event(id), "type",
+                                    "created"};
       for (auto& ep : endpoints) {
-        cmds.push_back({"HGET", delivery_key(id, ep), "status"});
+        meta.push_back(delivery_field(ep));
+      }
+      cmds.push_back(std::move(meta));
+      for (auto& ep : endpoints) {
+        cmds.push_back({"HGET", legacy_delivery_key(id, ep), "status"});
       }
     }
     auto replies = conn.query_all(cmds);

@@ -35,7 +35,7 @@ return {'ok'}
 // ARGV: 1 op (capture|void|refund), 2 op id, 3 amount, 4 job bytes, 5 now_s,
 // 6 now_ms, 7 merchant, 8 refund reason, 9 refund metadata json, 10 event id
 // of refund.created, 11 cancellation reason.
-const std::string request_op_lua = std::string{emit_events_lua} + R"lua(
+const std::string request_op_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
   'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
   'latest_charge', 'currency')
@@ -80,7 +80,7 @@ return {'ok'}
 
 // KEYS: pi, event stream, deliveries due. ARGV: now_s, now_ms, cancellation
 // reason, event id, merchant.
-const std::string cancel_intent_lua = std::string{emit_events_lua} + R"lua(
+const std::string cancel_intent_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then return {'missing'} end
 if pi[2] and pi[2] ~= '' then return {'session'} end
@@ -96,7 +96,7 @@ return {'ok'}
 
 // KEYS: cs, pi, event stream, deliveries due. ARGV: now_s, now_ms, event id,
 // merchant.
-const std::string expire_session_lua = std::string{emit_events_lua} + R"lua(
+const std::string expire_session_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then return {'missing'} end
 if cs[1] ~= 'open' then return {'state', cs[1]} end

@@ -2,6 +2,43 @@
 
 namespace psp::redis {
 
+// A webhook delivery (event, endpoint) is one field of its event's hash,
+// `wh:<endpoint>` = `status|attempts|delivered_at_s|last_error`: a field
+// costs tens of bytes where a hash of its own cost ~260 (docs/decisions.md
+// 21). Its id, `<event>:<endpoint>`, names it in webhooks:due and in the
+// dead-letter stream. Hashes `wh:<event>:<endpoint>` of earlier versions are
+// moved into the event when first read.
+const char* const delivery_record_lua = R"lua(
+local function delivery_field(endpoint) return 'wh:' .. endpoint end
+local function delivery_ids(did)
+  return string.match(did, '^([^:]+):(.+)$')
+end
+local function delivery_encode(status, attempts, at_s, err)
+  return status .. '|' .. attempts .. '|' .. at_s .. '|' .. err
+end
+local function delivery_decode(v)
+  if not v then return nil end
+  local status, attempts, at_s, err =
+    string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if not status then return nil end
+  return {status = status, attempts = attempts, at_s = at_s, err = err}
+end
+-- The delivery `did` of event hash `ev_key`, given its field's value (nil:
+-- look for a hash of an earlier version and move it into the event).
+local function delivery_read(ev_key, endpoint, did, value)
+  if value then return delivery_decode(value) end
+  local old = redis.call('HMGET', 'wh:' .. did, 'status', 'attempts',
+    'delivered_at', 'last_error')
+  if not old[1] then return nil end
+  local d = {status = old[1], attempts = old[2] or '0', at_s = old[3] or '',
+    err = old[4] or ''}
+  redis.call('HSET', ev_key, delivery_field(endpoint),
+    delivery_encode(d.status, d.attempts, d.at_s, d.err))
+  redis.call('DEL', 'wh:' .. did)
+  return d
+end
+)lua";
+
 // Snapshots leave out the bookkeeping fields no event renders (an event's
 // object is rendered by adapters/render/objects.cpp from its snapshot):
 // hundreds of bytes per event, kept for 30 days.
@@ -27,25 +64,27 @@ local function emit_events(events, merchant, now_s, now_ms, sources,
     'merchant:' .. merchant .. ':endpoints')
   for _, e in ipairs(events) do
     local id, etype, object = e[1], e[2], e[3]
-    local snapshot = snapshot_of(sources[object])
-    redis.call('HSET', 'evt:' .. id, 'type', etype, 'created', now_s,
-      'merchant', merchant, 'object', object, 'snapshot',
-      cjson.encode(snapshot))
-    redis.call('ZADD', 'merchant:' .. merchant .. ':events', now_ms, id)
-    -- Nothing consumes the stream yet (docs/decisions.md): keep it bounded;
-    -- the events themselves live in their evt: hashes.
-    redis.call('XADD', event_stream, 'MAXLEN', '~', 100000, '*', 'event', id,
-      'type', etype, 'merchant', merchant)
+    local fields = {'type', etype, 'created', now_s, 'merchant', merchant,
+      'object', object, 'snapshot', cjson.encode(snapshot_of(sources[object]))}
+    local dids = {}
     for _, ep in ipairs(endpoints) do
       local cfg = redis.call('HMGET', 'we:' .. ep, 'status', 'enabled_events')
       local wanted = ',' .. (cfg[2] or '') .. ','
       if cfg[1] == 'enabled' and (string.find(wanted, ',*,', 1, true)
           or string.find(wanted, ',' .. etype .. ',', 1, true)) then
-        local did = id .. ':' .. ep
-        redis.call('HSET', 'wh:' .. did, 'event', id, 'endpoint', ep,
-          'attempts', 0, 'status', 'pending', 'created', now_s)
-        redis.call('ZADD', due, now_ms, did)
+        fields[#fields + 1] = delivery_field(ep)
+        fields[#fields + 1] = delivery_encode('pending', 0, '', '')
+        dids[#dids + 1] = id .. ':' .. ep
       end
+    end
+    redis.call('HSET', 'evt:' .. id, unpack(fields))
+    redis.call('ZADD', 'merchant:' .. merchant .. ':events', now_ms, id)
+    -- Nothing consumes the stream yet (docs/decisions.md): keep it bounded;
+    -- the events themselves live in their evt: hashes.
+    redis.call('XADD', event_stream, 'MAXLEN', '~', 100000, '*', 'event', id,
+      'type', etype, 'merchant', merchant)
+    for _, did in ipairs(dids) do
+      redis.call('ZADD', due, now_ms, did)
     end
   end
 end

@@ -6,10 +6,16 @@
 // merchant, appends it to the event stream and schedules one webhook
 // delivery per enabled endpoint subscribed to its type. `events` is a list of
 // {id, type, object kind}; `sources` maps an object kind to its hash key.
-// Prepended to a script's own source, so it runs inside the same atomic step.
+// Prepended to a script's own source, so it runs inside the same atomic step,
+// after delivery_record_lua (which it uses).
+//
+// delivery_record_lua defines the helpers of webhook delivery records, kept
+// as fields of their event's hash: delivery_field, delivery_ids,
+// delivery_encode, delivery_decode, delivery_read.
 
 namespace psp::redis {
 
+extern const char* const delivery_record_lua;
 extern const char* const emit_events_lua;
 
 } // namespace psp::redis

@@ -68,7 +68,7 @@ return {'ok', ARGV[3]}
 // 16 amount, 17 fee, 18 currency.
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
-const std::string commit_outcome_lua = std::string{emit_events_lua} + R"lua(
+const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 if ARGV[13] ~= '' and redis.call('GET', KEYS[9]) ~= ARGV[13] then
   return redis.error_reply('FENCED this node lost its registration')
 end
@@ -156,25 +156,31 @@ redis.call('XDEL', KEYS[1], ARGV[2])
 return 1
 )lua";
 
-// KEYS: deliveries due. ARGV: now_ms, lease_ms, max.
-const char* claim_deliveries_lua = R"lua(
+// KEYS: deliveries due. ARGV: now_ms, lease_ms, max. A delivery whose
+// event, record or endpoint is gone (or disabled) is dropped.
+const std::string claim_deliveries_lua = std::string{delivery_record_lua} + R"lua(
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0,
   tonumber(ARGV[3]))
 local out = {}
 local lease_until = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for _, did in ipairs(ids) do
-  local d = redis.call('HMGET', 'wh:' .. did, 'event', 'endpoint', 'attempts')
-  local ep = redis.call('HMGET', 'we:' .. (d[2] or ''), 'url', 'secret',
+  local event, endpoint = delivery_ids(did)
+  local ev_key = 'evt:' .. (event or '')
+  local ev = redis.call('HMGET', ev_key, 'type', 'created', 'object',
+    'snapshot', delivery_field(endpoint or ''))
+  local d = event and ev[1] and delivery_read(ev_key, endpoint, did, ev[5])
+  local ep = redis.call('HMGET', 'we:' .. (endpoint or ''), 'url', 'secret',
     'status')
-  local ev = redis.call('HMGET', 'evt:' .. (d[1] or ''), 'type', 'created',
-    'object', 'snapshot')
-  if not d[1] or not ep[1] or ep[3] ~= 'enabled' or not ev[1] then
+  if not d or not ep[1] or ep[3] ~= 'enabled' then
     redis.call('ZREM', KEYS[1], did)
-    redis.call('HSET', 'wh:' .. did, 'status', 'dropped')
+    if d then
+      redis.call('HSET', ev_key, delivery_field(endpoint),
+        delivery_encode('dropped', d.attempts, d.at_s, d.err))
+    end
   else
     redis.call('ZADD', KEYS[1], lease_until, did)
-    table.insert(out, {did, d[1], d[2], d[3], ep[1], ep[2], ev[1], ev[2],
-      ev[3], ev[4]})
+    table.insert(out, {did, event, endpoint, d.attempts, ep[1], ep[2], ev[1],
+      ev[2], ev[3], ev[4]})
   end
 end
 return out
@@ -184,26 +190,31 @@ return out
 // five values: delivery id, delivered (1|0), attempts, next attempt ms (-1:
 // dead), last error. Answers how many were recorded (a delivery no longer
 // pending is skipped).
-const char* record_deliveries_lua = R"lua(
+const std::string record_deliveries_lua = std::string{delivery_record_lua} + R"lua(
 local recorded = 0
 local now_s = ARGV[1]
 for i = 2, #ARGV, 5 do
   local id, delivered, attempts, next_ms, err = ARGV[i], ARGV[i + 1],
     ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local key = 'wh:' .. id
-  if redis.call('HGET', key, 'status') == 'pending' then
+  local event, endpoint = delivery_ids(id)
+  local ev_key = 'evt:' .. (event or '')
+  local d = event and delivery_read(ev_key, endpoint, id,
+    redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)
+  if d and d.status == 'pending' then
     recorded = recorded + 1
+    local field = delivery_field(endpoint)
     if delivered == '1' then
       redis.call('ZREM', KEYS[1], id)
-      redis.call('HSET', key, 'status', 'delivered', 'attempts', attempts,
-        'delivered_at', now_s)
+      redis.call('HSET', ev_key, field,
+        delivery_encode('delivered', attempts, now_s, ''))
     elseif tonumber(next_ms) >= 0 then
       redis.call('ZADD', KEYS[1], next_ms, id)
-      redis.call('HSET', key, 'attempts', attempts, 'last_error', err)
+      redis.call('HSET', ev_key, field,
+        delivery_encode('pending', attempts, '', err))
     else
       redis.call('ZREM', KEYS[1], id)
-      redis.call('HSET', key, 'status', 'dead', 'attempts', attempts,
-        'last_error', err)
+      redis.call('HSET', ev_key, field,
+        delivery_encode('dead', attempts, '', err))
       redis.call('XADD', KEYS[2], '*', 'kind', 'webhook', 'ref', id,
         'reason', err, 'created', now_s)
     end
@@ -213,8 +224,9 @@ return recorded
 )lua";
 
 // KEYS: dead-letter stream, payment stream, deliveries due. ARGV: dead-letter
-// entry id, now_ms, now_s.
-const char* replay_dead_letter_lua = R"lua(
+// entry id, now_ms, now_s. A webhook whose event is gone (past its 30 days)
+// is final: nothing left to send.
+const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return {'missing'} end
 local f = found[1][2]
@@ -226,7 +238,15 @@ if rec.kind == 'payment' then
   redis.call('HDEL', 'pa:' .. rec.ref, 'dead_lettered')
   redis.call('XADD', KEYS[2], '*', 'job', job)
 elseif rec.kind == 'webhook' then
-  redis.call('HSET', 'wh:' .. rec.ref, 'status', 'pending', 'attempts', 0)
+  local event, endpoint = delivery_ids(rec.ref or '')
+  local ev_key = 'evt:' .. (event or '')
+  if not event or redis.call('EXISTS', ev_key) == 0 then
+    return {'final', rec.ref}
+  end
+  delivery_read(ev_key, endpoint, rec.ref,
+    redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)
+  redis.call('HSET', ev_key, delivery_field(endpoint),
+    delivery_encode('pending', 0, '', ''))
   redis.call('ZADD', KEYS[3], ARGV[2], rec.ref)
 else
   return {'unknown'}

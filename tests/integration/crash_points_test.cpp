@@ -161,12 +161,13 @@ TEST_F(crash_points_test, after_webhook_sent_before_recorded) {
   // one as a duplicate of the same event id.
   ASSERT_TRUE(wait_until(
       [&] {
-        for (auto& key : stack.redis_keys("wh:*")) {
-          if (stack.redis_hash(key)["status"] != "delivered") {
+        auto deliveries = stack.webhook_deliveries();
+        for (auto& [id, d] : deliveries) {
+          if (d.status != "delivered") {
             return false;
           }
         }
-        return true;
+        return !deliveries.empty();
       },
       20s));
   auto stats = stack.store_stats();

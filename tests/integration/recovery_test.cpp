@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace psp::test {
 namespace {
 
@@ -34,6 +36,15 @@ bool has_event(const json& order, const std::string& type) {
     }
   }
   return false;
+}
+
+/// Every webhook delivery is recorded as delivered (and there is one).
+bool all_delivered(psp_stack& stack) {
+  auto deliveries = stack.webhook_deliveries();
+  return !deliveries.empty()
+         && std::all_of(deliveries.begin(), deliveries.end(), [](auto& d) {
+              return d.second.status == "delivered";
+            });
 }
 
 std::string intent_status(psp_stack& stack, const std::string& pi_id) {
@@ -120,15 +131,17 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
   bool all_dead = wait_until(
       [&] {
         dead = stack.dead_letters_of("webhook");
-        auto deliveries = stack.redis_keys("wh:*");
+        auto deliveries = stack.webhook_deliveries();
         return !deliveries.empty() && dead.size() == deliveries.size();
       },
       15s, 50ms);
   ASSERT_TRUE(all_dead) << stack.dead_letters().dump();
+  auto deliveries = stack.webhook_deliveries();
   for (auto& d : dead) {
-    auto delivery = stack.redis_hash("wh:" + d.value("ref", ""));
-    EXPECT_EQ(delivery["status"], "dead") << d.dump();
-    EXPECT_EQ(delivery["attempts"], "3") << d.dump();
+    auto& delivery = deliveries[d.value("ref", "")];
+    EXPECT_EQ(delivery.status, "dead") << d.dump();
+    EXPECT_EQ(delivery.attempts, "3") << d.dump();
+    EXPECT_FALSE(delivery.last_error.empty()) << d.dump();
     EXPECT_FALSE(d.value("reason", "").empty()) << d.dump();
   }
   auto stats = stack.store_stats();
@@ -153,10 +166,43 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
       },
       10s, 50ms);
   EXPECT_TRUE(paid) << order.dump();
+  EXPECT_TRUE(wait_until([&] { return all_delivered(stack); }, 10s, 50ms));
   EXPECT_TRUE(stack.dead_letters_of("webhook").empty());
   EXPECT_EQ(stack.store_stats().value("webhooks_rejected", -1), 0);
   // A replayed entry is gone: replaying it again is a 404.
   EXPECT_EQ(stack.replay_dead_letter(dead.front().value("id", "")).status, 404);
+}
+
+// Before decision 21 a delivery was a hash of its own; one still pending
+// after an upgrade is sent and moved into its event's hash.
+TEST(recovery, a_pending_delivery_of_an_earlier_version_is_sent_and_moved) {
+  stack_options opts;
+  opts.store = true;
+  psp_stack stack{opts};
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  ASSERT_TRUE(wait_until([&] { return all_delivered(stack); }, 10s, 50ms));
+
+  auto did = stack.webhook_deliveries().begin()->first;
+  auto event = did.substr(0, did.find(':'));
+  auto endpoint = did.substr(did.find(':') + 1);
+  ASSERT_TRUE(stack.redis_cmd({"HDEL", "evt:" + event, "wh:" + endpoint}));
+  ASSERT_TRUE(stack.redis_cmd({"HSET", "wh:" + did, "event", event,
+                               "endpoint", endpoint, "attempts", "0",
+                               "status", "pending", "created", "1"}));
+  auto duplicates = stack.store_stats().value("duplicates", int64_t{-1});
+  ASSERT_TRUE(stack.redis_cmd({"ZADD", "webhooks:due", "0", did}));
+
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return stack.webhook_deliveries()[did].status == "delivered"
+               && stack.redis_keys("wh:*").empty();
+      },
+      10s, 50ms))
+      << stack.redis_hash("evt:" + event).count("wh:" + endpoint);
+  EXPECT_EQ(stack.webhook_deliveries()[did].attempts, "1");
+  EXPECT_EQ(stack.store_stats().value("duplicates", int64_t{-1}),
+            duplicates + 1);
 }
 
 TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {

@@ -815,6 +815,31 @@ psp_stack::redis_hash(const std::string& key) {
   return out;
 }
 
+std::map<std::string, psp_stack::delivery_record>
+psp_stack::webhook_deliveries() {
+  // Fields `wh:<endpoint>` = `status|attempts|delivered_at|last_error`
+  // (adapters/redis/lua_events.cpp).
+  std::map<std::string, delivery_record> out;
+  for (auto& key : redis_keys("evt:*")) {
+    for (auto& [field, value] : redis_hash(key)) {
+      if (field.rfind("wh:", 0) != 0) {
+        continue;
+      }
+      auto bar1 = value.find('|');
+      auto bar2 = value.find('|', bar1 + 1);
+      auto bar3 = value.find('|', bar2 + 1);
+      if (bar3 == std::string::npos) {
+        ADD_FAILURE() << key << ' ' << field << ": bad record " << value;
+        continue;
+      }
+      out[key.substr(4) + ":" + field.substr(3)] = delivery_record{
+        value.substr(0, bar1), value.substr(bar1 + 1, bar2 - bar1 - 1),
+        value.substr(bar3 + 1)};
+    }
+  }
+  return out;
+}
+
 long long psp_stack::redis_len(const std::string& stream) {
   auto r = redis_cmd({"XLEN", stream});
   return r && r->kind == redis_reply::integer ? r->number : -1;

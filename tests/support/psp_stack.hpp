@@ -289,6 +289,14 @@ public:
   std::vector<std::string> redis_keys(const std::string& pattern);
   std::map<std::string, std::string> redis_hash(const std::string& key);
   long long redis_len(const std::string& stream);
+  /// A webhook delivery record, read from its event's hash.
+  struct delivery_record {
+    std::string status;
+    std::string attempts;
+    std::string last_error;
+  };
+  /// Every webhook delivery, by id `<event>:<endpoint>`.
+  std::map<std::string, delivery_record> webhook_deliveries();
   /// Every ledger transaction balances, no posting is negative, and
   /// ledger:balances sums to 0.
   ::testing::AssertionResult ledger_balanced();
