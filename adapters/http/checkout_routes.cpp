@@ -4,6 +4,7 @@
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/stored_reference.hpp"
 
 #include "actors/clock.hpp"
 #include "actors/payment_logic.hpp"
@@ -22,8 +23,8 @@ using json = nlohmann::json;
 
 /// POST /v1/checkout/sessions in one Redis round trip: the answer is
 /// rendered from the fields about to be written, and one Lua step writes the
-/// session, its intent and (under an Idempotency-Key) the stored answer, or
-/// finds the key's earlier answer instead.
+/// session, its intent and (under an Idempotency-Key) the answer stored by
+/// reference, or finds the key's earlier answer instead.
 void create_session(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   auto who = authenticate(ctx, req);
@@ -81,10 +82,9 @@ void create_session(api_context& ctx, const httplib::Request& req,
     written[cs_fields[i]] = cs_fields[i + 1];
   }
   auto answer = render::checkout_session(written).dump();
-  const std::string content_type = "application/json";
   std::vector<std::string> args{
     std::to_string(unix_now_ms()), std::to_string(cs_fields.size()),
-    once.fingerprint, answer, content_type,
+    once.fingerprint, once.key.empty() ? "" : session_as_created(written), "",
     std::to_string(ctx.settings.idempotency_ttl_s)};
   args.insert(args.end(), cs_fields.begin(), cs_fields.end());
   args.insert(args.end(),
@@ -114,7 +114,7 @@ void create_session(api_context& ctx, const httplib::Request& req,
   crash_point("after_create_session");
   ++ctx.counters.sessions_created;
   res.status = 200;
-  res.set_content(answer, content_type);
+  res.set_content(answer, "application/json");
 }
 
 /// Reads a merchant's own session; 404 for anyone else's.

@@ -9,6 +9,7 @@
 #include "adapters/http/api_errors.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
+#include "adapters/http/stored_reference.hpp"
 #include "adapters/redis/scripts.hpp"
 
 #include <httplib.h>
@@ -182,16 +183,48 @@ bool answer_verdict(const std::string& verdict,
 
 } // namespace
 
+namespace {
+
+/// Replays an answer stored by reference; a 503 when it cannot be rendered
+/// (its object gone: sessions are never deleted, so not expected).
+bool answer_reference(const std::string& status, const std::string& ref,
+                      const std::string& as_created, render::fields now,
+                      const std::string& key, httplib::Response& res) {
+  auto body = render_stored_reference(ref, std::move(now), as_created);
+  if (!body) {
+    spdlog::error("event=replay_failed ref={} reason=\"object gone\"", ref);
+    write_error(res, unavailable("Replaying this Idempotency-Key"));
+    return true;
+  }
+  return answer_verdict("replay", {status, *body, "application/json"}, key,
+                        res);
+}
+
+render::fields fields_of(const redis::value& flat) {
+  render::fields out;
+  for (size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
+    out[flat.elements[i].text()] = flat.elements[i + 1].text();
+  }
+  return out;
+}
+
+} // namespace
+
 bool answer_stored_verdict(const redis::value& reply, const std::string& key,
                            httplib::Response& res) {
   if (!reply.is_array() || reply.elements.empty()) {
     return false;
   }
-  std::vector<std::string> stored;
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    stored.push_back(reply.elements[i].text());
+  auto& e = reply.elements;
+  if (e[0].text() == "replay_ref" && e.size() == 5) {
+    return answer_reference(e[1].text(), e[2].text(), e[3].text(),
+                            fields_of(e[4]), key, res);
   }
-  return answer_verdict(reply.elements[0].text(), stored, key, res);
+  std::vector<std::string> stored;
+  for (size_t i = 1; i < e.size(); ++i) {
+    stored.push_back(e[i].text());
+  }
+  return answer_verdict(e[0].text(), stored, key, res);
 }
 
 bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
@@ -201,8 +234,9 @@ bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
   }
   auto conn = ctx.redis.acquire();
   auto cur = conn->query({"HMGET", w.redis_key, "state", "fingerprint",
-                          "status", "body", "content_type"});
-  if (!cur || !cur->is_array() || cur->elements.size() != 5
+                          "status", "body", "content_type", "ref",
+                          "as_created"});
+  if (!cur || !cur->is_array() || cur->elements.size() != 7
       || cur->elements[0].is_nil()) {
     return false;
   }
@@ -212,6 +246,12 @@ bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
   }
   if (f[0].text() != "done") {
     return false;
+  }
+  if (!f[5].is_nil()) {
+    auto now = conn->query({"HGETALL", f[5].text()});
+    return answer_reference(f[2].text(), f[5].text(), f[6].text(),
+                            now ? fields_of(*now) : render::fields{}, w.key,
+                            res);
   }
   return answer_verdict("replay", {f[2].text(), f[3].text(), f[4].text()},
                         w.key, res);

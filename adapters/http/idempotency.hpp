@@ -56,6 +56,8 @@ idempotent_write_for(const httplib::Request& req,
                      const nlohmann::json& params);
 
 /// Answers a key found in use: {'replay', status, body, content type},
+/// {'replay_ref', status, ref, as_created, the object's fields now} (an
+/// answer stored by reference, adapters/http/stored_reference.hpp),
 /// {'mismatch'} or {'in_use'}. False for any other reply.
 bool answer_stored_verdict(const redis::value& reply, const std::string& key,
                            httplib::Response& res);

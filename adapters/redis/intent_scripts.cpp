@@ -128,20 +128,26 @@ return {cs, redis.call('HGETALL', 'pi:' .. intent)}
 // KEYS: 1 cs, 2 pi, 3 merchant sessions, 4 merchant intents, 5 the
 // Idempotency-Key's record ("idem:" when none was sent). ARGV: 1 now (ms;
 // also the index score), 2 number of session values n, 3 request
-// fingerprint ("" without a key), 4 the answer's body, 5 its content type,
-// 6 the key's ttl s, then n session field/value items, then the intent's
-// field/value items.
+// fingerprint ("" without a key), 4 the session's mutable fields as created
+// (a JSON object), 5 unused, 6 the key's ttl s, then n session field/value
+// items, then the intent's field/value items.
 // Under a key, a stored answer is replayed (or the key refused: another
 // request's, or a run of an older node's in progress); otherwise session,
 // intent, both index entries and the answer are written together, so no
-// crash leaves objects without the answer that names them.
+// crash leaves objects without the answer that names them. The answer is
+// stored by reference (decision 22): the session's key and its mutable
+// fields as they were; a replay gets the session as it is now with those.
 const char* create_session_lua = R"lua(
 local keyed = ARGV[3] ~= ''
 if keyed then
   local cur = redis.call('HMGET', KEYS[5], 'state', 'fingerprint', 'status',
-    'body', 'content_type', 'lease_until')
+    'body', 'content_type', 'lease_until', 'ref', 'as_created')
   if cur[1] then
     if cur[2] ~= ARGV[3] then return {'mismatch'} end
+    if cur[1] == 'done' and cur[7] then
+      return {'replay_ref', cur[3], cur[7], cur[8],
+        redis.call('HGETALL', cur[7])}
+    end
     if cur[1] == 'done' then return {'replay', cur[3], cur[4], cur[5]} end
     if tonumber(cur[6]) > tonumber(ARGV[1]) then return {'in_use'} end
   end
@@ -157,7 +163,7 @@ redis.call('ZADD', KEYS[4], ARGV[1], string.sub(KEYS[2], 4))
 if keyed then
   redis.call('DEL', KEYS[5])
   redis.call('HSET', KEYS[5], 'state', 'done', 'fingerprint', ARGV[3],
-    'status', '200', 'body', ARGV[4], 'content_type', ARGV[5])
+    'status', '200', 'ref', KEYS[1], 'as_created', ARGV[4])
   redis.call('EXPIRE', KEYS[5], ARGV[6])
 end
 return {'created'}

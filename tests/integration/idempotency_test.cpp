@@ -85,6 +85,42 @@ TEST(idempotency, replay_is_byte_identical_and_marked) {
   EXPECT_EQ(second.body, first.body);
 }
 
+// The answer is stored by reference (decision 22): a replay renders the
+// session as it is now with its fields as created set back.
+TEST(idempotency, replay_after_the_session_changed_is_the_first_answer) {
+  psp_stack stack;
+  auto paid_req = create_request(stack, "paid-later", session_form());
+  auto paid = http_call(stack.node_url(), paid_req);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  auto paid_id = paid.body_json()["id"].get<std::string>();
+  ASSERT_EQ(stack.pay(paid_id, "4242424242424242").status, 303);
+  ASSERT_EQ(stack.wait_for_outcome(paid_id).value("status", ""), "complete");
+
+  auto expired_req = create_request(stack, "expired-later",
+                                    session_form("1200"));
+  auto expired = http_call(stack.node_url(), expired_req);
+  ASSERT_EQ(expired.status, 200) << expired.body;
+  auto expired_id = expired.body_json()["id"].get<std::string>();
+  auto expire = stack.api_post(
+    "/v1/checkout/sessions/" + expired_id + "/expire", {});
+  ASSERT_EQ(expire.status, 200) << expire.body;
+  ASSERT_EQ(expire.body_json()["status"], "expired");
+
+  for (auto [req, first] : {std::pair{&paid_req, &paid},
+                            std::pair{&expired_req, &expired}}) {
+    auto id = first->body_json()["id"].get<std::string>();
+    ASSERT_NE(stack.api_get("/v1/checkout/sessions/" + id).body, first->body);
+    auto again = http_call(stack.node_url(), *req);
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+    EXPECT_EQ(again.body, first->body);
+    auto stored = stack.redis_hash("idem:" + stack.merchant().id + ":"
+                                   + req->headers.at(0).second);
+    EXPECT_EQ(stored["ref"], "cs:" + id);
+    EXPECT_EQ(stored.count("body"), 0u) << "the answer's bytes are stored";
+  }
+}
+
 TEST(idempotency, different_parameters_under_one_key_are_refused) {
   psp_stack stack;
   ASSERT_EQ(http_call(stack.node_url(),
@@ -132,12 +168,25 @@ TEST(idempotency, a_retry_that_no_longer_validates_still_replays) {
   EXPECT_EQ(replayed.status, 200) << replayed.body;
   EXPECT_EQ(replayed.body, R"({"id":"cs_test_planted"})");
   EXPECT_EQ(replayed.header("Idempotent-Replayed"), "true");
+  // The same for an answer stored by reference, the session changed since.
+  auto session = stack.create_session(700);
+  auto cs = session["id"].get<std::string>();
+  ASSERT_EQ(stack.api_post("/v1/checkout/sessions/" + cs + "/expire", {})
+              .status, 200);
+  ASSERT_TRUE(stack.redis_cmd(
+    {"HSET", idem, "ref", "cs:" + cs, "as_created",
+     R"({"status":"open","payment_status":"unpaid","expires_at":")"
+       + std::to_string(session["expires_at"].get<int64_t>()) + R"("})"}));
+  auto by_ref = http_call(stack.node_url(), req);
+  EXPECT_EQ(by_ref.status, 200) << by_ref.body;
+  EXPECT_EQ(by_ref.body, session.dump());
+  EXPECT_EQ(by_ref.header("Idempotent-Replayed"), "true");
   // Under a key used with other parameters the answer is the mismatch.
   ASSERT_TRUE(stack.redis_cmd({"HSET", idem, "fingerprint", "other"}));
   auto refused = http_call(stack.node_url(), req);
   EXPECT_EQ(refused.status, 400);
   EXPECT_EQ(refused.body_json()["error"]["type"], "idempotency_error");
-  EXPECT_TRUE(stack.redis_keys("cs:*").empty());
+  EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
 }
 
 TEST(idempotency, keys_are_scoped_per_merchant_and_bounded) {
