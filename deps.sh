@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev libhiredis-dev libmsgpack-cxx-dev libcpp-httplib-dev
-  nlohmann-json3-dev libspdlog-dev libssl-dev
+  nlohmann-json3-dev libspdlog-dev libssl-dev libjemalloc-dev
   libgtest-dev googletest
   redis-server curl
 )
