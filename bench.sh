@@ -283,18 +283,43 @@ measure_floors() {
 }
 
 node_urls=()
+# Every node runs as a cluster member (as run.sh starts them): membership,
+# ownership, forwarding to the owner and the quorum rule are all measured.
 start_node() { # N
-  local name=node-$1 port
+  local name=node-$1 port cluster_port
   free_port
   port=$free_port_found
+  free_port
+  cluster_port=$free_port_found
   spawn "$name" "$build_dir/runtime/psp-node" --psp.node-id="bench-$1" \
     --psp.http-host=127.0.0.1 --psp.http-port="$port" \
     --psp.public-url="http://127.0.0.1:$port" \
     --psp.http-threads="$http_threads" --psp.card-workers="$card_workers" \
     --psp.redis="127.0.0.1:$psp_redis_port" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
+    --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port" \
     --psp.log-level=warn
   node_urls+=("http://127.0.0.1:$port")
+}
+
+# await_cluster N: bounded wait until every started node's /healthz lists
+# the members bench-1..bench-N (registered and connected to each other).
+await_cluster() {
+  local n=$1 want='"members":[' i k url ok
+  for ((k = 1; k <= n; k++)); do
+    want+="\"bench-$k\""
+    ((k < n)) && want+=","
+  done
+  want+="]"
+  for ((i = 0; i < ready_wait_s * 10; i++)); do
+    ok=1
+    for url in "${node_urls[@]}"; do
+      curl -s --max-time 2 "$url/healthz" | grep -qF -- "$want" || ok=0
+    done
+    ((ok)) && return 0
+    sleep 0.1
+  done
+  die "the nodes did not form a cluster of $n within ${ready_wait_s}s"
 }
 
 new_merchant() { # prints the secret key of a fresh merchant
@@ -343,6 +368,7 @@ start_psp() {
   await card-network "card-network-sim listening on"
   start_node 1
   await node-1 "listening on"
+  await_cluster 1
 }
 
 measure_checkout() {
@@ -400,6 +426,7 @@ measure_e2e() {
   start_node 3
   await node-2 "listening on"
   await node-3 "listening on"
+  await_cluster 3
   payment_bench e2e_3nodes "${e2e_args[@]}"
 }
 

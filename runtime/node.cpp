@@ -174,6 +174,15 @@ int run_node(node_config& cfg) {
       }
       actors.all.insert(actors.all.begin(), {cluster.membership,
                                              cluster.registry});
+      ctx.cluster_members = [&sys, membership = cluster.membership]()
+        -> std::optional<std::vector<std::string>> {
+        std::optional<std::vector<std::string>> out;
+        caf::scoped_actor self{sys};
+        self->request(membership, std::chrono::seconds{1}, members_atom::value)
+          .receive([&](std::vector<std::string>& ids) { out = std::move(ids); },
+                   [](caf::error&) {});
+        return out;
+      };
     }
     // Its own thread and Redis connection: blocking reads stay off CAF.
     recon_scheduler scheduler{scheduler_settings_of(cfg, where)};
@@ -201,6 +210,7 @@ int run_node(node_config& cfg) {
     }
     server.stop();
     http_thread.join();
+    ctx.cluster_members = nullptr; // refers to the actor system
     scheduler.stop();
     for (auto& a : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

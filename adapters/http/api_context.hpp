@@ -10,10 +10,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace psp::http {
 
@@ -70,6 +72,10 @@ public:
   /// Reconciliation and statements (admin API); set by the node before the
   /// server starts, null when not wired.
   operator_reports* reports = nullptr;
+  /// This node's cluster view (ids of the members it works with), for
+  /// /healthz; set by the node before the server starts when it runs in a
+  /// cluster, empty otherwise. nullopt: the membership did not answer.
+  std::function<std::optional<std::vector<std::string>>()> cluster_members;
   rate_limiter limiter;
 
   /// Cached API key -> merchant (keys are looked up by their SHA-256).

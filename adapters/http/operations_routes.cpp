@@ -121,11 +121,17 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto conn = ctx.redis.acquire();
     auto pong = conn->query({"PING"});
+    conn.reset();
     bool ok = pong && pong->text() == "PONG";
-    write_json(res, json{{"status", ok ? "ok" : "degraded"},
-                         {"redis", ok ? "up" : "down"}}
-                      .dump(),
-               ok ? 200 : 503);
+    json body{{"status", ok ? "ok" : "degraded"}, {"redis", ok ? "up" : "down"}};
+    if (ctx.cluster_members) {
+      // The members this node works with (registered and connected),
+      // itself included; what ownership and the quorum rule are computed on.
+      auto members = ctx.cluster_members();
+      body["cluster"] = members ? json{{"members", *members}}
+                                : json{{"members", nullptr}};
+    }
+    write_json(res, body.dump(), ok ? 200 : 503);
   });
   srv.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     metrics(ctx, res);

@@ -79,10 +79,19 @@ TEST(cluster, payments_are_processed_by_their_owner) {
   EXPECT_EQ(per_node.size(), 3u) << "work is spread over all nodes";
 }
 
+/// The members node `i` reports on /healthz.
+json health_members(psp_stack& stack, size_t i) {
+  auto health = stack.api_get("/healthz", i).body_json();
+  return health.is_object() && health.contains("cluster")
+           ? health["cluster"]["members"]
+           : json(nullptr);
+}
+
 TEST(cluster, graceful_stop_leaves_no_registration_behind) {
   psp_stack stack{cluster_options()};
   for (size_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(stack.wait_for_view(i, all_nodes)) << stack.node_id(i);
+    EXPECT_EQ(health_members(stack, i), json(all_nodes));
   }
   ASSERT_EQ(stack.redis_keys("cluster:node:node-2").size(), 1u);
   EXPECT_EQ(stack.stop_node(2), 0);
@@ -91,6 +100,7 @@ TEST(cluster, graceful_stop_leaves_no_registration_behind) {
   std::this_thread::sleep_for(1500ms);
   EXPECT_TRUE(stack.redis_keys("cluster:node:node-2").empty());
   EXPECT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}));
+  EXPECT_EQ(health_members(stack, 0), json({"node-0", "node-1"}));
 }
 
 TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
