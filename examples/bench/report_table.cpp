@@ -277,6 +277,14 @@ void scale_rows(const report_data& d, row_sink& out, json& derived) {
   json three_cpu;
   cpu_row(d, *d.e2e_three, "pay", "payment, 3 nodes (all three summed)",
           three, out, three_cpu);
+  // Three processes sharing the cores wake each other more often per
+  // payment than one does: the co-location cost, in one figure.
+  auto switches = [](const json& e) {
+    return num(e, {"cpu_ms_per_item", "pay", "machine_context_switches"});
+  };
+  out.info("context switches per payment, whole machine: 1 node / 3 nodes",
+           fixed(switches(*d.e2e_one), 0) + " / "
+             + fixed(switches(*d.e2e_three), 0));
   out.info("node RSS at rest / peak under load (3 nodes, each)",
            rss_text(*d.e2e_three, "rest") + " → "
              + rss_text(*d.e2e_three, "load_peak"));

@@ -80,6 +80,13 @@ machine_cpu machine_cpu_now() {
       out.busy_s += ticks / hz;
     }
   }
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("ctxt ", 0) == 0) {
+      out.context_switches = std::stod(line.substr(5));
+      break;
+    }
+  }
   return out;
 }
 

@@ -26,10 +26,12 @@ cpu_times cpu_of(int pid);
 double own_cpu_s();
 
 /// CPU seconds of the whole machine since boot (first line of /proc/stat):
-/// busy (everything but idle and iowait) and total, summed over all cores.
+/// busy (everything but idle and iowait) and total, summed over all cores;
+/// and the context switches of all its CPUs since boot (`ctxt`).
 struct machine_cpu {
   double busy_s = 0;
   double total_s = 0;
+  double context_switches = 0;
 };
 
 machine_cpu machine_cpu_now();
