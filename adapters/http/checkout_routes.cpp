@@ -84,7 +84,7 @@ void create_session(api_context& ctx, const httplib::Request& req,
   auto answer = render::checkout_session(written).dump();
   std::vector<std::string> args{
     std::to_string(unix_now_ms()), std::to_string(cs_fields.size()),
-    once.fingerprint, once.key.empty() ? "" : session_as_created(written), "",
+    once.fingerprint, once.key.empty() ? "" : session_as_created(written),
     std::to_string(ctx.settings.idempotency_ttl_s)};
   args.insert(args.end(), cs_fields.begin(), cs_fields.end());
   args.insert(args.end(),

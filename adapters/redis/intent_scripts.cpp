@@ -129,8 +129,8 @@ return {cs, redis.call('HGETALL', 'pi:' .. intent)}
 // Idempotency-Key's record ("idem:" when none was sent). ARGV: 1 now (ms;
 // also the index score), 2 number of session values n, 3 request
 // fingerprint ("" without a key), 4 the session's mutable fields as created
-// (a JSON object), 5 unused, 6 the key's ttl s, then n session field/value
-// items, then the intent's field/value items.
+// (a JSON object), 5 the key's ttl s, then n session field/value items, then
+// the intent's field/value items.
 // Under a key, a stored answer is replayed (or the key refused: another
 // request's, or a run of an older node's in progress); otherwise session,
 // intent, both index entries and the answer are written together, so no
@@ -156,15 +156,15 @@ if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
   return redis.error_reply('ID_TAKEN a new session id is in use')
 end
 local n = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n))
-redis.call('HSET', KEYS[2], unpack(ARGV, 7 + n, #ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + n))
+redis.call('HSET', KEYS[2], unpack(ARGV, 6 + n, #ARGV))
 redis.call('ZADD', KEYS[3], ARGV[1], string.sub(KEYS[1], 4))
 redis.call('ZADD', KEYS[4], ARGV[1], string.sub(KEYS[2], 4))
 if keyed then
   redis.call('DEL', KEYS[5])
   redis.call('HSET', KEYS[5], 'state', 'done', 'fingerprint', ARGV[3],
     'status', '200', 'ref', KEYS[1], 'as_created', ARGV[4])
-  redis.call('EXPIRE', KEYS[5], ARGV[6])
+  redis.call('EXPIRE', KEYS[5], ARGV[5])
 end
 return {'created'}
 )lua";

@@ -41,7 +41,7 @@ end
 
 // Snapshots leave out the bookkeeping fields no event renders (an event's
 // object is rendered by adapters/render/objects.cpp from its snapshot):
-// hundreds of bytes per event, kept for 30 days.
+// hundreds of bytes per event, and events are kept (docs/api.md).
 const char* const emit_events_lua = R"lua(
 local snapshot_skips = {merchant = true, merchant_name = true,
   line_items = true, session = true, fee_bps = true, fee_fixed_minor = true,

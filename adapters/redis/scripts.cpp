@@ -224,8 +224,8 @@ return recorded
 )lua";
 
 // KEYS: dead-letter stream, payment stream, deliveries due. ARGV: dead-letter
-// entry id, now_ms, now_s. A webhook whose event is gone (past its 30 days)
-// is final: nothing left to send.
+// entry id, now_ms, now_s. A webhook whose event is gone is final: nothing
+// left to send.
 const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return {'missing'} end
