@@ -181,10 +181,6 @@ bool answer_verdict(const std::string& verdict,
   return false;
 }
 
-} // namespace
-
-namespace {
-
 /// Replays an answer stored by reference; a 503 when it cannot be rendered
 /// (its object gone: sessions are never deleted, so not expected).
 bool answer_reference(const std::string& status, const std::string& ref,

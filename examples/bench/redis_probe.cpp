@@ -87,7 +87,7 @@ std::optional<std::string> string_reply(redisContext* ctx,
 
 } // namespace
 
-std::optional<uint64_t> redis_probe::aof_rewrites() {
+std::optional<std::map<std::string, std::string>> redis_probe::persistence() {
   if (!connect()) {
     return std::nullopt;
   }
@@ -97,8 +97,15 @@ std::optional<uint64_t> redis_probe::aof_rewrites() {
     drop();
     return std::nullopt;
   }
-  auto info = parse_info(*text);
-  return std::strtoull(info["aof_rewrites"].c_str(), nullptr, 10);
+  return parse_info(*text);
+}
+
+std::optional<uint64_t> redis_probe::aof_rewrites() {
+  auto info = persistence();
+  if (!info) {
+    return std::nullopt;
+  }
+  return std::strtoull((*info)["aof_rewrites"].c_str(), nullptr, 10);
 }
 
 std::optional<uint64_t> redis_probe::compact_aof(int timeout_s) {
@@ -114,16 +121,13 @@ std::optional<uint64_t> redis_probe::compact_aof(int timeout_s) {
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::seconds{timeout_s};
   while (std::chrono::steady_clock::now() < deadline) {
-    auto text = string_reply(ctx_, "INFO persistence");
-    if (!text) {
-      last_error_ = "redis " + where_ + ": " + ctx_->errstr;
-      drop();
+    auto info = persistence();
+    if (!info) {
       return std::nullopt;
     }
-    auto info = parse_info(*text);
-    if (info["aof_rewrite_in_progress"] == "0"
-        && info["aof_rewrite_scheduled"] == "0") {
-      return std::strtoull(info["aof_rewrites"].c_str(), nullptr, 10);
+    if ((*info)["aof_rewrite_in_progress"] == "0"
+        && (*info)["aof_rewrite_scheduled"] == "0") {
+      return std::strtoull((*info)["aof_rewrites"].c_str(), nullptr, 10);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }

@@ -5,6 +5,7 @@
 
 #include "redis_info.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,8 @@ public:
 private:
   bool connect();
   void drop();
+  /// INFO persistence as fields; nullopt (and last_error) on failure.
+  std::optional<std::map<std::string, std::string>> persistence();
 
   std::string where_;
   redisContext* ctx_ = nullptr;
