@@ -196,14 +196,6 @@ bool answer_reference(const std::string& status, const std::string& ref,
                         res);
 }
 
-render::fields fields_of(const redis::value& flat) {
-  render::fields out;
-  for (size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
-    out[flat.elements[i].text()] = flat.elements[i + 1].text();
-  }
-  return out;
-}
-
 } // namespace
 
 bool answer_stored_verdict(const redis::value& reply, const std::string& key,
@@ -214,7 +206,7 @@ bool answer_stored_verdict(const redis::value& reply, const std::string& key,
   auto& e = reply.elements;
   if (e[0].text() == "replay_ref" && e.size() == 5) {
     return answer_reference(e[1].text(), e[2].text(), e[3].text(),
-                            fields_of(e[4]), key, res);
+                            to_fields(e[4]), key, res);
   }
   std::vector<std::string> stored;
   for (size_t i = 1; i < e.size(); ++i) {
@@ -246,7 +238,7 @@ bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
   if (!f[5].is_nil()) {
     auto now = conn->query({"HGETALL", f[5].text()});
     return answer_reference(f[2].text(), f[5].text(), f[6].text(),
-                            now ? fields_of(*now) : render::fields{}, w.key,
+                            now ? to_fields(*now) : render::fields{}, w.key,
                             res);
   }
   return answer_verdict("replay", {f[2].text(), f[3].text(), f[4].text()},
