@@ -14,7 +14,8 @@
 #   3. end-to-end payments (card confirm -> signed webhook) with payment-bench;
 #   4. Redis round trips and commands per payment (INFO, plus MONITOR on a
 #      tiny run to split top-level commands from those inside Lua);
-#   5. one node, then three nodes sharing the Redis;
+#   5. one node, the same node while the card network takes 200 ms a call,
+#      then three nodes sharing the Redis;
 #   6. Redis memory per payment and node RSS.
 # --smoke runs the same steps with tiny counts in well under a minute (once
 # built) and fails only when something is broken (errors, payments that do
@@ -41,8 +42,9 @@ ready_wait_s=30         # a started process must print its ready line by then
 stop_wait_s=5           # SIGTERM, then SIGKILL after this long
 monitor_wait_s=60       # MONITOR capture is cut off after this long
 aof_rewrite_wait_s=120  # an AOF rewrite before a measurement, at most
-card_workers=16         # the node's --psp.card-workers default
-sim_threads=$((3 * card_workers + 16)) # >= connections of 3 nodes
+card_connections=64     # the node's --psp.card-connections default
+sim_threads=$((3 * card_connections + 16)) # >= connections of 3 nodes
+slow_network_ms=200     # the card network's answer time in the slow phase
 build_dir=${BENCH_BUILD_DIR:-$repo_root/build} # override only for experiments
 run_dir=$repo_root/run/bench
 raw_dir=$run_dir/raw
@@ -294,7 +296,7 @@ start_node() { # N
   spawn "$name" "$build_dir/runtime/psp-node" --psp.node-id="bench-$1" \
     --psp.http-host=127.0.0.1 --psp.http-port="$port" \
     --psp.public-url="http://127.0.0.1:$port" \
-    --psp.http-threads="$http_threads" --psp.card-workers="$card_workers" \
+    --psp.http-threads="$http_threads" --psp.card-connections="$card_connections" \
     --psp.redis="127.0.0.1:$psp_redis_port" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
     --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port" \
@@ -415,12 +417,30 @@ measure_monitor() {
   wait "$monitor_pid" 2>/dev/null || true
 }
 
+set_network_latency() { # MS: the simulator answers every call this late
+  curl -fsS -X POST -H 'Content-Type: application/json' \
+    -d "{\"latency_ms\": $1}" "$card_url/admin/faults" >/dev/null ||
+    die "cannot set the card network's latency"
+}
+
+# One node while the card network takes slow_network_ms per call: enough
+# payments in flight to use every card connection the node has.
+measure_slow_network() {
+  echo "== end-to-end payments, 1 node, card network answering in" \
+       "$slow_network_ms ms =="
+  set_network_latency "$slow_network_ms"
+  payment_bench e2e_slow_network "${e2e_args[@]}" \
+    --outstanding-max $((2 * card_connections))
+  set_network_latency 0
+}
+
 measure_e2e() {
   echo "== end-to-end payments, 1 node, light load (2 in flight) =="
   payment_bench e2e_light --count "$light_count" --warmup 20 \
     --outstanding-max 2 --concurrency 2
   echo "== end-to-end payments, 1 node =="
   payment_bench e2e_1node "${e2e_args[@]}"
+  measure_slow_network
   echo "== end-to-end payments, 3 nodes, one Redis =="
   start_node 2
   start_node 3
@@ -448,6 +468,7 @@ write_meta() {
  "load_average_at_start": "$load_at_start",
  "duration_s": $duration_s, "concurrency": $concurrency,
  "http_threads": $http_threads, "wrk": "wrk -t1 -c$concurrency -d${wrk_s}s",
+ "card_connections": $card_connections, "slow_network_latency_ms": $slow_network_ms,
  "redis_benchmark": "redis-benchmark -t set -c 50 -n $set_requests",
  "commit": "$(code_version)"}
 EOF

@@ -420,7 +420,7 @@ start_card_network() {
   card_url=http://127.0.0.1:$port
   spawn card-network "$card_url" -- \
     "$build_dir/examples/card_network_sim/card-network-sim" \
-    --host 127.0.0.1 --port "$port" --threads $((16 * nodes + 32))
+    --host 127.0.0.1 --port "$port" --threads $((64 * nodes + 32))
   await_line card-network "card-network-sim listening on"
 }
 

@@ -65,12 +65,12 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   card::client_settings card_cfg;
   card_cfg.base_url = cfg.card_network_url;
   card_cfg.read_timeout_ms = cfg.card_network_timeout_ms;
-  auto network = card::spawn_card_network_client(sys, card_cfg, vault,
-                                                 cfg.card_workers);
+  card_cfg.connections = cfg.card_connections;
+  auto network = card::spawn_card_network_client(sys, card_cfg, vault);
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
-  auto sender = webhook::spawn_webhook_sender(sys, hook_cfg,
-                                              cfg.webhook_workers);
+  hook_cfg.connections_per_endpoint = cfg.webhook_connections;
+  auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
   auto notifier = spawn_notification_queue(sys, deliveries, sender,

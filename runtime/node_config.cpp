@@ -52,9 +52,11 @@ node_config::node_config() {
          "delays between webhook tries, e.g. 0s,5s,5m,30m")
     .add(webhook_timeout_ms, "webhook-timeout-ms", "webhook read timeout")
     .add(log_level, "log-level", "trace|debug|info|warn|error")
-    .add(card_workers, "card-workers", "card network connections")
+    .add(card_connections, "card-connections",
+         "card network connections (calls in flight)")
     .add(store_workers, "store-workers", "Redis connections for commits")
-    .add(webhook_workers, "webhook-workers", "webhook sender connections")
+    .add(webhook_connections, "webhook-connections",
+         "webhook connections per endpoint host")
     .add(network_tries_max, "network-tries-max",
          "card network tries before the dead-letter stream")
     .add(backoff_base_ms, "backoff-base-ms", "first retry delay")
@@ -179,9 +181,13 @@ bool node_config::finish(std::string& err) {
     err = "psp.webhook-schedule must be a list like 0s,5s,5m,2h (max 32)";
     return false;
   }
-  if (http_threads < 2 || http_threads > 1024 || card_workers == 0
-      || store_workers == 0 || webhook_workers == 0 || in_flight_max == 0) {
-    err = "thread and worker counts must be positive (http-threads 2..1024)";
+  if (http_threads < 2 || http_threads > 1024 || card_connections == 0
+      || card_connections > 4096 || store_workers == 0
+      || webhook_connections == 0 || webhook_connections > 1024
+      || in_flight_max == 0) {
+    err = "thread, worker and connection counts must be positive "
+          "(http-threads 2..1024, card-connections up to 4096, "
+          "webhook-connections up to 1024)";
     return false;
   }
   if (log_level != "trace" && log_level != "debug" && log_level != "info"

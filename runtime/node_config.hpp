@@ -33,9 +33,9 @@ public:
   std::string webhook_schedule = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h";
   uint32_t webhook_timeout_ms = 10'000;
   std::string log_level = "info";
-  size_t card_workers = 16;
+  size_t card_connections = 64;
   size_t store_workers = 8;
-  size_t webhook_workers = 8;
+  size_t webhook_connections = 8;
   uint32_t network_tries_max = 8;
   uint32_t backoff_base_ms = 200;
   uint32_t backoff_max_ms = 5'000;

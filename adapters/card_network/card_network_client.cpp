@@ -4,13 +4,16 @@
 #include "adapters/crypto/card_vault.hpp"
 #include "adapters/crypto/random_id.hpp"
 
+#include "adapters/http_client/multi_client.hpp"
+
 #include <cstdlib>
+#include <unordered_map>
 
-#include <caf/actor_pool.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/typed_event_based_actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -20,10 +23,21 @@ namespace {
 
 using json = nlohmann::json;
 
+/// The network's answer, brought back from the HTTP client's thread.
+using answer_atom = caf::atom_constant<caf::atom("netanswer")>;
+
+struct open_call {
+  payment_op op;
+  caf::typed_response_promise<charge_result> promise;
+};
+
 struct client_state {
   static inline const char* name = "psp.card_network_client";
-  std::unique_ptr<httplib::Client> http;
   std::unique_ptr<crypto::card_vault> vault;
+  uint64_t next_ticket = 0;
+  std::unordered_map<uint64_t, open_call> open_calls;
+  /// Last member: destroyed first, so no answer outlives the rest.
+  std::unique_ptr<http_client::multi_client> http;
 };
 
 bool break_network_idempotency() {
@@ -59,14 +73,15 @@ bool split_card(const std::string& plain, std::string& pan, int& month,
   return true;
 }
 
-charge_result interpret(const httplib::Result& res, payment_op op) {
-  if (!res) {
-    return transient("card network: " + httplib::to_string(res.error()));
+charge_result interpret(const http_client::post_response& res,
+                        payment_op op) {
+  if (res.status == 0) {
+    return transient("card network: " + res.error);
   }
-  auto body = json::parse(res->body, nullptr, false);
+  auto body = json::parse(res.body, nullptr, false);
   bool follow_up = op == payment_op::capture || op == payment_op::void_auth
                    || op == payment_op::refund;
-  if (follow_up && (res->status == 400 || res->status == 404)
+  if (follow_up && (res.status == 400 || res.status == 404)
       && body.is_object() && body["error"].is_object()) {
     // A capture, void or refund the network refuses for good (already
     // captured, voided, over the refundable amount): a final answer.
@@ -76,13 +91,13 @@ charge_result interpret(const httplib::Result& res, payment_op op) {
     out.message = body["error"].value("message", "The card network refused.");
     return out;
   }
-  if (res->status == 200 && body.is_object()) {
+  if (res.status == 200 && body.is_object()) {
     charge_result out;
     out.outcome = charge_outcome::approved;
     out.charge_id = body.value("id", "");
     return out;
   }
-  if (res->status == 402 && body.is_object()) {
+  if (res.status == 402 && body.is_object()) {
     charge_result out;
     out.outcome = charge_outcome::declined;
     out.charge_id = body.value("id", "");
@@ -91,74 +106,106 @@ charge_result interpret(const httplib::Result& res, payment_op op) {
     return out;
   }
   // 5xx, 409 and anything unexpected: the outcome is unknown, never guessed.
-  return transient("card network answered HTTP " + std::to_string(res->status));
+  return transient("card network answered HTTP " + std::to_string(res.status));
 }
 
-/// Capture, void or refund of an earlier charge at the network.
-charge_result follow_up(httplib::Client& http, const httplib::Headers& headers,
-                        const charge_request& req) {
-  std::string path;
+/// Path and body of a capture, void or refund of an earlier charge.
+void describe_follow_up(const charge_request& req,
+                        http_client::post_request& post) {
   json body = json::object();
   switch (req.op) {
     case payment_op::capture:
-      path = "/v1/charges/" + req.network_ref + "/capture";
+      post.url += "/v1/charges/" + req.network_ref + "/capture";
       body["amount"] = req.amount_minor;
       break;
     case payment_op::void_auth:
-      path = "/v1/charges/" + req.network_ref + "/void";
+      post.url += "/v1/charges/" + req.network_ref + "/void";
       break;
     default:
-      path = "/v1/refunds";
+      post.url += "/v1/refunds";
       body["charge"] = req.network_ref;
       body["amount"] = req.amount_minor;
       break;
   }
-  auto res = http.Post(path, headers, body.dump(), "application/json");
-  crash_point("after_network_answer");
-  return interpret(res, req.op);
+  post.body = body.dump();
 }
 
-card_network::behavior_type
-client_worker(card_network::stateful_pointer<client_state> self,
-              client_settings cfg, crypto::card_vault vault) {
+/// Path and body of a charge or authorisation; false if the sealed card
+/// cannot be opened.
+bool describe_charge(const crypto::card_vault& vault,
+                     const charge_request& req,
+                     http_client::post_request& post) {
+  auto plain = vault.open(req.sealed_card, req.attempt_id);
+  std::string pan;
+  int month = 0;
+  int year = 0;
+  if (!plain || !split_card(*plain, pan, month, year)) {
+    return false;
+  }
+  json body{{"amount", req.amount_minor}, {"currency", req.currency},
+            {"card_number", pan},          {"exp_month", month},
+            {"exp_year", year},            {"merchant", req.merchant_id},
+            {"reference", req.intent_id},
+            {"capture", req.op != payment_op::authorize}};
+  post.url += "/v1/charges";
+  post.body = body.dump();
+  return true;
+}
+
+caf::behavior client_actor(caf::stateful_actor<client_state>* self,
+                           client_settings cfg, crypto::card_vault vault) {
   auto& st = self->state;
-  st.http = std::make_unique<httplib::Client>(cfg.base_url);
-  st.http->set_tcp_nodelay(true);
-  st.http->set_keep_alive(true);
-  st.http->set_connection_timeout(std::chrono::milliseconds{cfg.connect_timeout_ms});
-  st.http->set_read_timeout(std::chrono::milliseconds{cfg.read_timeout_ms});
-  st.http->set_write_timeout(std::chrono::milliseconds{cfg.read_timeout_ms});
   st.vault = std::make_unique<crypto::card_vault>(std::move(vault));
+  http_client::client_limits limits;
+  limits.connections_per_host = cfg.connections;
+  limits.connections_cached = cfg.connections;
+  st.http = std::make_unique<http_client::multi_client>(limits);
   return {
-    [=](charge_atom, const charge_request& req) -> charge_result {
+    [=](charge_atom, const charge_request& req)
+      -> caf::result<charge_result> {
       auto& s = self->state;
+      http_client::post_request post;
+      post.url = cfg.base_url;
+      post.connect_timeout_ms = cfg.connect_timeout_ms;
+      post.timeout_ms = cfg.read_timeout_ms;
       // PSP_TEST_BREAK=network_idempotency sends a fresh key per try: a
       // deliberately broken guarantee that the fault checker must catch.
-      httplib::Headers headers{
-        {"Idempotency-Key", break_network_idempotency()
-                              ? req.attempt_id + "-" + crypto::random_base62(8)
-                              : req.attempt_id}};
+      post.headers.emplace_back(
+        "Idempotency-Key", break_network_idempotency()
+                             ? req.attempt_id + "-" + crypto::random_base62(8)
+                             : req.attempt_id);
       if (req.op == payment_op::capture || req.op == payment_op::void_auth
           || req.op == payment_op::refund) {
-        return follow_up(*s.http, headers, req);
-      }
-      auto plain = s.vault->open(req.sealed_card, req.attempt_id);
-      std::string pan;
-      int month = 0;
-      int year = 0;
-      if (!plain || !split_card(*plain, pan, month, year)) {
+        describe_follow_up(req, post);
+      } else if (!describe_charge(*s.vault, req, post)) {
         spdlog::error("event=card_unsealable attempt={}", req.attempt_id);
         return transient("sealed card cannot be opened");
       }
-      json body{{"amount", req.amount_minor}, {"currency", req.currency},
-                {"card_number", pan},          {"exp_month", month},
-                {"exp_year", year},            {"merchant", req.merchant_id},
-                {"reference", req.intent_id},
-                {"capture", req.op != payment_op::authorize}};
-      auto res = s.http->Post("/v1/charges", headers, body.dump(),
-                              "application/json");
+      auto ticket = ++s.next_ticket;
+      auto promise = self->make_response_promise<charge_result>();
+      s.open_calls.emplace(ticket, open_call{req.op, promise});
+      s.http->post(std::move(post),
+                   [me = self->address(), ticket](http_client::post_response r) {
+                     if (auto to = caf::actor_cast<caf::actor>(me)) {
+                       caf::anon_send(to, answer_atom::value, ticket,
+                                      r.status, std::move(r.body),
+                                      std::move(r.error));
+                     }
+                   });
+      return promise;
+    },
+    [=](answer_atom, uint64_t ticket, int32_t status, std::string& body,
+        std::string& error) {
+      auto& calls = self->state.open_calls;
+      auto i = calls.find(ticket);
+      if (i == calls.end()) {
+        return;
+      }
+      auto call = std::move(i->second);
+      calls.erase(i);
       crash_point("after_network_answer");
-      return interpret(res, req.op);
+      http_client::post_response res{status, std::move(body), std::move(error)};
+      call.promise.deliver(interpret(res, call.op));
     },
   };
 }
@@ -172,15 +219,8 @@ std::string card_plaintext(const std::string& pan, int exp_month,
 
 card_network spawn_card_network_client(caf::actor_system& sys,
                                        const client_settings& cfg,
-                                       const crypto::card_vault& vault,
-                                       size_t workers) {
-  auto factory = [&sys, cfg, vault] {
-    return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(client_worker, cfg, vault));
-  };
-  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), workers,
-                                    factory, caf::actor_pool::round_robin());
-  return caf::actor_cast<card_network>(pool);
+                                       const crypto::card_vault& vault) {
+  return caf::actor_cast<card_network>(sys.spawn(client_actor, cfg, vault));
 }
 
 } // namespace psp::card

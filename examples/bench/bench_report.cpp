@@ -56,6 +56,7 @@ report_data load_all(const std::string& dir, bool smoke) {
   d.e2e_light = load_json(dir + "/e2e_light.json");
   d.e2e_one = load_json(dir + "/e2e_1node.json");
   d.e2e_three = load_json(dir + "/e2e_3nodes.json");
+  d.e2e_slow_network = load_json(dir + "/e2e_slow_network.json");
   d.monitor_run = load_json(dir + "/monitor_run.json");
   if (d.monitor_run) {
     auto& m = *d.monitor_run;
@@ -84,6 +85,7 @@ std::vector<std::string> missing(const report_data& d) {
   need(d.e2e_light.has_value(), "e2e_light.json");
   need(d.e2e_one.has_value(), "e2e_1node.json");
   need(d.e2e_three.has_value(), "e2e_3nodes.json");
+  need(d.e2e_slow_network.has_value(), "e2e_slow_network.json");
   need(d.monitor_run.has_value(), "monitor_run.json");
   return out;
 }
@@ -106,6 +108,7 @@ json raw_json(const report_data& d) {
   if (d.e2e_light) raw["e2e_light"] = *d.e2e_light;
   if (d.e2e_one) raw["e2e_1node"] = *d.e2e_one;
   if (d.e2e_three) raw["e2e_3nodes"] = *d.e2e_three;
+  if (d.e2e_slow_network) raw["e2e_slow_network"] = *d.e2e_slow_network;
   if (d.monitor_run) raw["monitor_run"] = *d.monitor_run;
   if (d.monitor_pay) {
     raw["monitor_pay_window"] = {{"top_level", d.monitor_pay->top_level},
@@ -133,9 +136,9 @@ int main(int argc, char** argv) {
   auto meta = opts.meta_path.empty()
                 ? json::object()
                 : load_json(opts.meta_path).value_or(json::object());
-  if (meta.contains("cores") && meta["cores"].is_number()) {
-    data.cores = meta["cores"].get<double>();
-  }
+  data.cores = meta.value("cores", data.cores);
+  data.card_connections = meta.value("card_connections", 0.0);
+  data.slow_network_latency_ms = meta.value("slow_network_latency_ms", 0.0);
   json derived = json::object();
   auto rows = build_rows(data, derived);
   print_table(std::cout, rows);

@@ -241,6 +241,31 @@ void e2e_rows(const report_data& d, row_sink& out, json& derived) {
   mine["redis_ceiling_per_s"] = redis_ceiling;
 }
 
+/// A slow card network: what one node completes when each call takes
+/// `slow_network_latency_ms`, against connections ÷ latency.
+void slow_network_rows(const report_data& d, row_sink& out, json& derived) {
+  if (!d.e2e_slow_network || d.slow_network_latency_ms <= 0) {
+    return;
+  }
+  auto& e = *d.e2e_slow_network;
+  auto rate = num(e, {"pay", "per_s"});
+  auto ceiling = d.card_connections * 1000.0 / d.slow_network_latency_ms;
+  auto latency = fixed(d.slow_network_latency_ms, 0) + " ms";
+  out.info("end-to-end payments/s, card network answering in " + latency
+             + " (1 node)",
+           grouped(rate) + " /s",
+           grouped(ceiling) + " /s (" + fixed(d.card_connections, 0)
+             + " connections ÷ " + latency + ")",
+           ceiling > 0 ? ratio_text(rate / ceiling) : "");
+  out.info("confirm → webhook latency p99 (p50), card network answering in "
+             + latency,
+           latency_text(e));
+  auto& mine = derived["e2e_slow_network"];
+  mine["per_s"] = rate;
+  mine["ceiling_per_s"] = ceiling;
+  mine["confirm_to_webhook"] = e["pay"]["confirm_to_webhook"];
+}
+
 std::string rss_text(const json& e, const char* which) {
   std::string out;
   if (!e.contains("rss_kib") || !e["rss_kib"][which].is_array()) {
@@ -303,6 +328,7 @@ std::vector<report_row> build_rows(const report_data& d, json& derived) {
   floor_rows(d, out);
   checkout_rows(d, out, derived);
   e2e_rows(d, out, derived);
+  slow_network_rows(d, out, derived);
   scale_rows(d, out, derived);
   return rows;
 }

@@ -24,11 +24,15 @@ struct report_data {
   std::optional<nlohmann::json> e2e_light; ///< payment-bench, 2 in flight
   std::optional<nlohmann::json> e2e_one;   ///< payment-bench, 1 node
   std::optional<nlohmann::json> e2e_three; ///< payment-bench, 3 nodes
+  /// payment-bench, 1 node, the card network answering after a delay
+  std::optional<nlohmann::json> e2e_slow_network;
   std::optional<nlohmann::json> monitor_run; ///< payment-bench, tiny run
   std::optional<monitor_counts> monitor_pay;    ///< its pay window
   std::optional<monitor_counts> monitor_create; ///< its create window
   bool smoke = false;
   double cores = 2; ///< CPUs the whole stack shares (from meta.json)
+  double card_connections = 0;        ///< the node's, from meta.json
+  double slow_network_latency_ms = 0; ///< of e2e_slow_network, meta.json
 };
 
 struct report_row {

@@ -330,9 +330,9 @@ export class Stack {
       name: 'card-network', file: this.binaries.sim, binary: 'card-network-sim', port,
       readyLine: 'card-network-sim listening on',
       // Each simulator connection pins one of its threads while kept alive:
-      // room for every node's card workers (16 each) plus the runner.
+      // room for every node's card connections (64 each) plus the runner.
       args: ['--host', '127.0.0.1', '--port', String(port),
-        '--threads', String(Math.min(1024, 16 * this.nodeCount + 32))],
+        '--threads', String(Math.min(1024, 64 * this.nodeCount + 32))],
     }));
     this.simUrl = `http://127.0.0.1:${this.sim.port}`;
     const out = await run(this.binaries.admin, ['--redis', `127.0.0.1:${this.redisPort}`,

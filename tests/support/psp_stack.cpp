@@ -449,8 +449,12 @@ void psp_stack::start_sim() {
     fail("simulator already running");
   }
   auto log = log_path("card-network-sim");
+  // Each open connection pins a simulator thread: room for every node's
+  // card connections (64 each by default) plus the tests' own calls.
+  auto threads = std::min<size_t>(1024, 64 * opts_.nodes + 32);
   std::vector<std::string> argv{card_sim_binary(), "--port",
-                                std::to_string(sim_port_)};
+                                std::to_string(sim_port_), "--threads",
+                                std::to_string(threads)};
   argv.insert(argv.end(), opts_.sim_args.begin(), opts_.sim_args.end());
   std::ofstream{log, std::ios::app} << "==== start ====\n";
   auto offset = file_size(log);

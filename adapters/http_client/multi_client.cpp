@@ -1,0 +1,238 @@
+#include "adapters/http_client/multi_client.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+namespace psp::http_client {
+
+namespace {
+
+/// One request from submission to completion; owned by the client's thread
+/// once taken from the inbox.
+struct transfer {
+  post_request req;
+  post_completion done;
+  post_response res;
+  curl_slist* headers = nullptr;
+  size_t bytes_max = 0;
+  bool too_long = false;
+  char error_text[CURL_ERROR_SIZE] = {0};
+
+  ~transfer() { curl_slist_free_all(headers); }
+};
+
+size_t append_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  size_t n = size * count;
+  if (t->res.body.size() + n > t->bytes_max) {
+    t->too_long = true;
+    return 0; // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->res.body.append(data, n);
+  return n;
+}
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("curl_global_init failed");
+    }
+  });
+}
+
+} // namespace
+
+struct multi_client::impl {
+  client_limits limits;
+  CURLM* multi = nullptr;
+  std::mutex inbox_mutex;
+  std::vector<std::unique_ptr<transfer>> inbox;
+  bool stopping = false;
+  /// Easy handles keep their connection-independent state (DNS cache
+  /// entries, buffers) between requests; reused rather than re-created.
+  std::vector<CURL*> spare_handles;
+  std::unordered_map<CURL*, std::unique_ptr<transfer>> running;
+  std::thread loop;
+
+  explicit impl(client_limits l) : limits(l) {
+    init_curl_once();
+    multi = curl_multi_init();
+    if (multi == nullptr) {
+      throw std::runtime_error("curl_multi_init failed");
+    }
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(limits.connections_per_host));
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(limits.connections_cached));
+    loop = std::thread{[this] { run(); }};
+  }
+
+  ~impl() {
+    {
+      std::lock_guard<std::mutex> guard{inbox_mutex};
+      stopping = true;
+    }
+    curl_multi_wakeup(multi);
+    loop.join();
+    for (auto* h : spare_handles) {
+      curl_easy_cleanup(h);
+    }
+    curl_multi_cleanup(multi);
+  }
+
+  CURL* take_handle() {
+    if (spare_handles.empty()) {
+      return curl_easy_init();
+    }
+    auto* h = spare_handles.back();
+    spare_handles.pop_back();
+    curl_easy_reset(h);
+    return h;
+  }
+
+  void start(std::unique_ptr<transfer> t) {
+    auto& req = t->req;
+    CURL* h = take_handle();
+    if (h == nullptr) {
+      t->res.error = "cannot create a transfer";
+      t->done(std::move(t->res));
+      return;
+    }
+    t->bytes_max = limits.response_bytes_max;
+    t->headers = curl_slist_append(t->headers,
+                                   ("Content-Type: " + req.content_type).c_str());
+    // No "Expect: 100-continue" round trip before larger bodies.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    for (auto& [name, value] : req.headers) {
+      t->headers = curl_slist_append(t->headers, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(req.body.size()));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->error_text);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(req.connect_timeout_ms));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
+    if (curl_multi_add_handle(multi, h) != CURLM_OK) {
+      spare_handles.push_back(h);
+      t->res.error = "cannot queue the transfer";
+      t->done(std::move(t->res));
+      return;
+    }
+    running.emplace(h, std::move(t));
+  }
+
+  void finish(CURL* h, CURLcode code) {
+    auto i = running.find(h);
+    curl_multi_remove_handle(multi, h);
+    spare_handles.push_back(h);
+    if (i == running.end()) {
+      return;
+    }
+    auto t = std::move(i->second);
+    running.erase(i);
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+      t->res.status = static_cast<int32_t>(status);
+    } else {
+      t->res.body.clear();
+      t->res.error = t->too_long ? "answer longer than "
+                                     + std::to_string(t->bytes_max) + " bytes"
+                     : t->error_text[0] != '\0' ? std::string{t->error_text}
+                                                : curl_easy_strerror(code);
+    }
+    t->done(std::move(t->res));
+  }
+
+  void run() {
+    for (;;) {
+      std::vector<std::unique_ptr<transfer>> fresh;
+      {
+        std::lock_guard<std::mutex> guard{inbox_mutex};
+        if (stopping) {
+          break;
+        }
+        fresh.swap(inbox);
+      }
+      for (auto& t : fresh) {
+        start(std::move(t));
+      }
+      int still_running = 0;
+      curl_multi_perform(multi, &still_running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg == CURLMSG_DONE) {
+          finish(msg->easy_handle, msg->data.result);
+        }
+      }
+      // Sleeps until a socket is ready, a curl timer is due or post()
+      // wakes it.
+      curl_multi_poll(multi, nullptr, 0, 1'000, nullptr);
+    }
+    abandon_all();
+  }
+
+  void abandon_all() {
+    std::vector<std::unique_ptr<transfer>> left;
+    {
+      std::lock_guard<std::mutex> guard{inbox_mutex};
+      left.swap(inbox);
+    }
+    for (auto& [h, t] : running) {
+      curl_multi_remove_handle(multi, h);
+      spare_handles.push_back(h);
+      left.push_back(std::move(t));
+    }
+    running.clear();
+    for (auto& t : left) {
+      t->res = post_response{};
+      t->res.error = "client stopped";
+      t->done(std::move(t->res));
+    }
+  }
+};
+
+multi_client::multi_client(client_limits limits)
+  : impl_(std::make_unique<impl>(limits)) {
+}
+
+multi_client::~multi_client() = default;
+
+void multi_client::post(post_request req, post_completion done) {
+  auto t = std::make_unique<transfer>();
+  t->req = std::move(req);
+  t->done = std::move(done);
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> guard{impl_->inbox_mutex};
+    if (!impl_->stopping) {
+      // A non-empty inbox has a wake-up on its way already.
+      wake = impl_->inbox.empty();
+      impl_->inbox.push_back(std::move(t));
+    }
+  }
+  if (t) { // refused: the client is stopping
+    t->res.error = "client stopped";
+    t->done(std::move(t->res));
+    return;
+  }
+  if (wake) {
+    curl_multi_wakeup(impl_->multi);
+  }
+}
+
+} // namespace psp::http_client

@@ -1,0 +1,66 @@
+#pragma once
+
+// Many HTTP requests in flight on one thread (libcurl's multi interface).
+// Concurrency comes from keep-alive connections, not from a thread per
+// connection: a node with a blocking client completes at most
+// threads ÷ network latency requests per second (16 ÷ 0.2 s = 80 /s), and
+// each thread costs two context switches per request.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace psp::http_client {
+
+struct post_request {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type = "application/json";
+  uint32_t connect_timeout_ms = 2'000;
+  /// The whole exchange, including any wait for a free connection.
+  uint32_t timeout_ms = 10'000;
+};
+
+struct post_response {
+  /// 0 when no HTTP answer arrived; `error` then says why.
+  int32_t status = 0;
+  std::string body;
+  std::string error;
+};
+
+struct client_limits {
+  /// Open connections per host: the concurrency towards one server. More
+  /// requests than this wait inside the client for a connection.
+  size_t connections_per_host = 64;
+  /// Idle connections kept open across all hosts.
+  size_t connections_cached = 256;
+  /// A longer answer fails the request (a webhook endpoint is not ours).
+  size_t response_bytes_max = 1 << 20;
+};
+
+/// Runs on the client's thread, once per request; must not block.
+using post_completion = std::function<void(post_response)>;
+
+class multi_client {
+public:
+  explicit multi_client(client_limits limits);
+  /// Stops the thread; requests still open complete with an error.
+  ~multi_client();
+
+  multi_client(const multi_client&) = delete;
+  multi_client& operator=(const multi_client&) = delete;
+
+  /// Thread-safe. Only http and https URLs are followed; no redirects.
+  void post(post_request req, post_completion done);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace psp::http_client

@@ -1,0 +1,319 @@
+// The event-loop HTTP client against a real cpp-httplib server on loopback.
+
+#include "adapters/http_client/multi_client.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace psp::http_client;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A loopback server whose handlers the tests write; stops on destruction.
+class loopback_server {
+public:
+  explicit loopback_server(size_t threads = 48) {
+    server_.new_task_queue = [threads] {
+      return new httplib::ThreadPool(threads);
+    };
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(1'000);
+  }
+
+  ~loopback_server() {
+    server_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  httplib::Server& routes() { return server_; }
+
+  std::string start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread{[this] { server_.listen_after_bind(); }};
+    while (!server_.is_running()) {
+      std::this_thread::sleep_for(1ms);
+    }
+    return "http://127.0.0.1:" + std::to_string(port_);
+  }
+
+private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+/// Collects the answers of `expected` requests.
+class answers {
+public:
+  explicit answers(size_t expected) : expected_(expected) {}
+
+  post_completion collect() {
+    return [this](post_response r) {
+      std::lock_guard<std::mutex> guard{mutex_};
+      got_.push_back(std::move(r));
+      done_.notify_all();
+    };
+  }
+
+  /// All answers, or fewer if they did not come within 20 s.
+  std::vector<post_response> wait() {
+    std::unique_lock<std::mutex> lock{mutex_};
+    done_.wait_for(lock, 20s, [this] { return got_.size() >= expected_; });
+    return got_;
+  }
+
+private:
+  size_t expected_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::vector<post_response> got_;
+};
+
+/// Counts requests inside a handler at once and remembers the most.
+class concurrency_gauge {
+public:
+  void enter() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    ++now_;
+    most_ = std::max(most_, now_);
+    changed_.notify_all();
+  }
+
+  void leave() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    --now_;
+  }
+
+  /// Waits until `n` have been inside at once (false after 10 s).
+  bool await_at_least(size_t n) {
+    std::unique_lock<std::mutex> lock{mutex_};
+    return changed_.wait_for(lock, 10s, [&] { return most_ >= n; });
+  }
+
+  size_t most() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return most_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t now_ = 0;
+  size_t most_ = 0;
+};
+
+post_request post_to(const std::string& url, std::string body = "{}") {
+  post_request req;
+  req.url = url;
+  req.body = std::move(body);
+  return req;
+}
+
+} // namespace
+
+TEST(multi_client, sends_the_body_and_headers_and_returns_status_and_body) {
+  loopback_server server;
+  std::string seen_body;
+  std::string seen_key;
+  std::string seen_type;
+  server.routes().Post("/v1/charges", [&](const httplib::Request& req,
+                                          httplib::Response& res) {
+    seen_body = req.body;
+    seen_key = req.get_header_value("Idempotency-Key");
+    seen_type = req.get_header_value("Content-Type");
+    res.status = 402;
+    res.set_content(R"({"decline_code":"insufficient_funds"})",
+                    "application/json");
+  });
+  auto base = server.start();
+  multi_client client{client_limits{}};
+  answers got{1};
+  auto req = post_to(base + "/v1/charges", R"({"amount":2000})");
+  req.headers.emplace_back("Idempotency-Key", "pa_123");
+  client.post(std::move(req), got.collect());
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 402);
+  EXPECT_EQ(all[0].body, R"({"decline_code":"insufficient_funds"})");
+  EXPECT_TRUE(all[0].error.empty());
+  EXPECT_EQ(seen_body, R"({"amount":2000})");
+  EXPECT_EQ(seen_key, "pa_123");
+  EXPECT_EQ(seen_type, "application/json");
+}
+
+TEST(multi_client, many_requests_are_open_at_once_on_its_one_thread) {
+  // Every handler waits until all 24 requests are inside the server at
+  // once: a client that sent them one by one (or 16 at a time) would never
+  // get there, and the gauge would stop below 24.
+  constexpr size_t requests = 24;
+  loopback_server server;
+  concurrency_gauge gauge;
+  server.routes().Post("/slow", [&](const httplib::Request&,
+                                    httplib::Response& res) {
+    gauge.enter();
+    gauge.await_at_least(requests);
+    gauge.leave();
+    res.set_content("{}", "application/json");
+  });
+  auto base = server.start();
+  client_limits limits;
+  limits.connections_per_host = 32;
+  multi_client client{limits};
+  answers got{requests};
+  for (size_t i = 0; i < requests; ++i) {
+    client.post(post_to(base + "/slow"), got.collect());
+  }
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), requests);
+  for (auto& r : all) {
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+  EXPECT_EQ(gauge.most(), requests);
+}
+
+TEST(multi_client, never_opens_more_connections_to_a_host_than_its_limit) {
+  constexpr size_t requests = 40;
+  loopback_server server;
+  concurrency_gauge gauge;
+  std::mutex ports_mutex;
+  std::set<int> client_ports;
+  server.routes().Post("/work", [&](const httplib::Request& req,
+                                    httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> guard{ports_mutex};
+      client_ports.insert(req.remote_port);
+    }
+    gauge.enter();
+    std::this_thread::sleep_for(5ms); // long enough for requests to pile up
+    gauge.leave();
+    res.set_content("{}", "application/json");
+  });
+  auto base = server.start();
+  client_limits limits;
+  limits.connections_per_host = 4;
+  limits.connections_cached = 4;
+  multi_client client{limits};
+  answers got{requests};
+  for (size_t i = 0; i < requests; ++i) {
+    client.post(post_to(base + "/work"), got.collect());
+  }
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), requests);
+  for (auto& r : all) {
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+  EXPECT_LE(gauge.most(), 4u);
+  EXPECT_GE(gauge.most(), 2u) << "requests waited for each other";
+  // Kept alive and reused: 40 requests over at most 4 connections.
+  EXPECT_LE(client_ports.size(), 4u);
+}
+
+TEST(multi_client, a_refused_connection_is_an_error_and_no_status) {
+  std::string url;
+  { // bound, then stopped: its port refuses
+    loopback_server gone;
+    url = gone.start() + "/x";
+  }
+  multi_client client{client_limits{}};
+  answers got{1};
+  client.post(post_to(url), got.collect());
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 0);
+  EXPECT_FALSE(all[0].error.empty());
+}
+
+TEST(multi_client, a_request_past_its_timeout_is_an_error) {
+  loopback_server server;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  server.routes().Post("/hang", [released](const httplib::Request&,
+                                           httplib::Response& res) {
+    released.wait_for(10s);
+    res.set_content("{}", "application/json");
+  });
+  auto base = server.start();
+  multi_client client{client_limits{}};
+  answers got{1};
+  auto req = post_to(base + "/hang");
+  req.timeout_ms = 200;
+  client.post(std::move(req), got.collect());
+  auto all = got.wait();
+  release.set_value();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 0);
+  EXPECT_NE(all[0].error.find("imed out"), std::string::npos) << all[0].error;
+}
+
+TEST(multi_client, an_answer_longer_than_the_limit_is_an_error) {
+  loopback_server server;
+  server.routes().Post("/big", [](const httplib::Request&,
+                                  httplib::Response& res) {
+    res.set_content(std::string(5'000, 'x'), "text/plain");
+  });
+  auto base = server.start();
+  client_limits limits;
+  limits.response_bytes_max = 1'000;
+  multi_client client{limits};
+  answers got{1};
+  client.post(post_to(base + "/big"), got.collect());
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 0);
+  EXPECT_TRUE(all[0].body.empty());
+  EXPECT_NE(all[0].error.find("longer than 1000 bytes"), std::string::npos)
+    << all[0].error;
+}
+
+TEST(multi_client, follows_only_http_urls) {
+  multi_client client{client_limits{}};
+  answers got{1};
+  client.post(post_to("file:///etc/hostname"), got.collect());
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 0);
+  EXPECT_TRUE(all[0].body.empty());
+  EXPECT_FALSE(all[0].error.empty());
+}
+
+TEST(multi_client, stopping_answers_every_open_request) {
+  loopback_server server;
+  concurrency_gauge gauge;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  server.routes().Post("/hang", [&, released](const httplib::Request&,
+                                              httplib::Response& res) {
+    gauge.enter();
+    released.wait_for(10s);
+    gauge.leave();
+    res.set_content("{}", "application/json");
+  });
+  auto base = server.start();
+  answers got{3};
+  {
+    multi_client client{client_limits{}};
+    for (int i = 0; i < 3; ++i) {
+      client.post(post_to(base + "/hang"), got.collect());
+    }
+    ASSERT_TRUE(gauge.await_at_least(3));
+  } // destroyed with three requests open
+  auto all = got.wait();
+  release.set_value();
+  ASSERT_EQ(all.size(), 3u);
+  for (auto& r : all) {
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.error, "client stopped");
+  }
+}
