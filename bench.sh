@@ -17,6 +17,8 @@
 #   5. one node, the same node while the card network takes 200 ms a call,
 #      then three nodes sharing the Redis;
 #   6. Redis memory per payment and node RSS.
+# BENCH_NODE_ARGS='--flag=value ...' adds flags to every node (for A/B
+# experiments; the results' commit line does not show them).
 # --smoke runs the same steps with tiny counts in well under a minute (once
 # built) and fails only when something is broken (errors, payments that do
 # not complete, bad signatures), never on speed.
@@ -300,7 +302,7 @@ start_node() { # N
     --psp.redis="127.0.0.1:$psp_redis_port" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
     --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port" \
-    --psp.log-level=warn
+    --psp.log-level=warn ${BENCH_NODE_ARGS:-}
   node_urls+=("http://127.0.0.1:$port")
 }
 

@@ -317,3 +317,46 @@ TEST(multi_client, stopping_answers_every_open_request) {
     EXPECT_EQ(r.error, "client stopped");
   }
 }
+
+TEST(multi_client, a_host_that_hangs_holds_back_only_its_own_requests) {
+  // The connection limit is per host: with both of one host's connections
+  // stuck, a request to another host still goes out and comes back.
+  loopback_server stuck;
+  concurrency_gauge gauge;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  stuck.routes().Post("/hook", [&, released](const httplib::Request&,
+                                             httplib::Response& res) {
+    gauge.enter();
+    released.wait_for(10s);
+    gauge.leave();
+    res.set_content("{}", "application/json");
+  });
+  loopback_server healthy;
+  healthy.routes().Post("/hook", [](const httplib::Request&,
+                                    httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  auto stuck_url = stuck.start() + "/hook";
+  auto healthy_url = healthy.start() + "/hook";
+  client_limits limits;
+  limits.connections_per_host = 2;
+  multi_client client{limits};
+  answers stuck_answers{3};
+  for (int i = 0; i < 3; ++i) {
+    client.post(post_to(stuck_url), stuck_answers.collect());
+  }
+  ASSERT_TRUE(gauge.await_at_least(2));
+  answers healthy_answers{1};
+  client.post(post_to(healthy_url), healthy_answers.collect());
+  auto healthy_got = healthy_answers.wait();
+  ASSERT_EQ(healthy_got.size(), 1u);
+  EXPECT_EQ(healthy_got[0].status, 200) << healthy_got[0].error;
+  EXPECT_EQ(gauge.most(), 2u) << "the third request waits for a connection";
+  release.set_value();
+  auto stuck_got = stuck_answers.wait();
+  ASSERT_EQ(stuck_got.size(), 3u);
+  for (auto& r : stuck_got) {
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+}
