@@ -35,8 +35,8 @@ repo_root=$(pwd)
 smoke=0
 do_build=1              # --no-build: 0
 duration_s=10           # --duration-s: per measurement, 1..600
-concurrency=16          # --concurrency: client connections, 1..32
-http_threads=32         # the node's --psp.http-threads default; the floor
+concurrency=16          # --concurrency: client connections, 1..256
+http_threads=256        # the node's --psp.http-threads default; the floor
                         # server gets the same (one thread per connection)
 port_base=${BENCH_PORT_BASE:-18000}
 port_tries_max=200

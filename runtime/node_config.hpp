@@ -20,7 +20,10 @@ public:
 
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 8080;
-  size_t http_threads = 32;
+  /// cpp-httplib holds one thread per open connection, idle keep-alive
+  /// ones included (up to 2 s): threads, not CPU, bound how many clients
+  /// (browsers on the hosted page) a node serves at once.
+  size_t http_threads = 256;
   std::string public_url;          ///< default: http://<http-host>:<port>
   std::string redis = "127.0.0.1:6379";
   uint32_t redis_timeout_ms = 2'000;
