@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <pthread.h>
+
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -19,6 +21,7 @@ struct transfer {
   post_response res;
   curl_slist* headers = nullptr;
   size_t bytes_max = 0;
+  bool keep_body = true;
   bool too_long = false;
   char error_text[CURL_ERROR_SIZE] = {0};
 
@@ -28,6 +31,9 @@ struct transfer {
 size_t append_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<transfer*>(user);
   size_t n = size * count;
+  if (!t->keep_body) {
+    return n;
+  }
   if (t->res.body.size() + n > t->bytes_max) {
     t->too_long = true;
     return 0; // aborts the transfer with CURLE_WRITE_ERROR
@@ -53,8 +59,8 @@ struct multi_client::impl {
   std::mutex inbox_mutex;
   std::vector<std::unique_ptr<transfer>> inbox;
   bool stopping = false;
-  /// Easy handles keep their connection-independent state (DNS cache
-  /// entries, buffers) between requests; reused rather than re-created.
+  /// Finished easy handles, reused (with their buffers) rather than
+  /// re-created; at most `connections_cached` are kept.
   std::vector<CURL*> spare_handles;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> running;
   std::thread loop;
@@ -69,7 +75,10 @@ struct multi_client::impl {
                       static_cast<long>(limits.connections_per_host));
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(limits.connections_cached));
-    loop = std::thread{[this] { run(); }};
+    loop = std::thread{[this] {
+      pthread_setname_np(pthread_self(), "psp.httpclient");
+      run();
+    }};
   }
 
   ~impl() {
@@ -104,6 +113,7 @@ struct multi_client::impl {
       return;
     }
     t->bytes_max = limits.response_bytes_max;
+    t->keep_body = limits.keep_body;
     t->headers = curl_slist_append(t->headers,
                                    ("Content-Type: " + req.content_type).c_str());
     // No "Expect: 100-continue" round trip before larger bodies.
@@ -127,7 +137,7 @@ struct multi_client::impl {
                      static_cast<long>(req.connect_timeout_ms));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
     if (curl_multi_add_handle(multi, h) != CURLM_OK) {
-      spare_handles.push_back(h);
+      give_back(h);
       t->res.error = "cannot queue the transfer";
       t->done(std::move(t->res));
       return;
@@ -135,18 +145,27 @@ struct multi_client::impl {
     running.emplace(h, std::move(t));
   }
 
+  void give_back(CURL* h) {
+    if (spare_handles.size() < limits.connections_cached) {
+      spare_handles.push_back(h);
+    } else {
+      curl_easy_cleanup(h);
+    }
+  }
+
   void finish(CURL* h, CURLcode code) {
     auto i = running.find(h);
     curl_multi_remove_handle(multi, h);
-    spare_handles.push_back(h);
     if (i == running.end()) {
+      give_back(h);
       return;
     }
     auto t = std::move(i->second);
     running.erase(i);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    give_back(h);
     if (code == CURLE_OK) {
-      long status = 0;
-      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
       t->res.status = static_cast<int32_t>(status);
     } else {
       t->res.body.clear();
@@ -194,7 +213,7 @@ struct multi_client::impl {
     }
     for (auto& [h, t] : running) {
       curl_multi_remove_handle(multi, h);
-      spare_handles.push_back(h);
+      give_back(h);
       left.push_back(std::move(t));
     }
     running.clear();

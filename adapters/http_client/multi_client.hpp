@@ -39,8 +39,12 @@ struct client_limits {
   size_t connections_per_host = 64;
   /// Idle connections kept open across all hosts.
   size_t connections_cached = 256;
-  /// A longer answer fails the request (a webhook endpoint is not ours).
+  /// A longer answer fails the request (a server that is not ours could
+  /// send any amount).
   size_t response_bytes_max = 1 << 20;
+  /// False: answers' bodies are read and dropped (webhook endpoints: only
+  /// the status counts), and no length fails the request.
+  bool keep_body = true;
 };
 
 /// Runs on the client's thread, once per request; must not block.

@@ -277,6 +277,26 @@ TEST(multi_client, an_answer_longer_than_the_limit_is_an_error) {
     << all[0].error;
 }
 
+TEST(multi_client, without_keep_body_any_answer_counts_by_its_status) {
+  loopback_server server;
+  server.routes().Post("/big", [](const httplib::Request&,
+                                  httplib::Response& res) {
+    res.status = 202;
+    res.set_content(std::string(5'000, 'x'), "text/plain");
+  });
+  auto base = server.start();
+  client_limits limits;
+  limits.response_bytes_max = 1'000;
+  limits.keep_body = false;
+  multi_client client{limits};
+  answers got{1};
+  client.post(post_to(base + "/big"), got.collect());
+  auto all = got.wait();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 202) << all[0].error;
+  EXPECT_TRUE(all[0].body.empty());
+}
+
 TEST(multi_client, follows_only_http_urls) {
   multi_client client{client_limits{}};
   answers got{1};
