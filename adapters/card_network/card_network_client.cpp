@@ -4,14 +4,13 @@
 #include "adapters/crypto/card_vault.hpp"
 #include "adapters/crypto/random_id.hpp"
 
-#include "adapters/http_client/multi_client.hpp"
+#include "adapters/http_client/answer_to_actor.hpp"
 
 #include <cstdlib>
 #include <unordered_map>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <nlohmann/json.hpp>
@@ -184,14 +183,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       auto ticket = ++s.next_ticket;
       auto promise = self->make_response_promise<charge_result>();
       s.open_calls.emplace(ticket, open_call{req.op, promise});
-      s.http->post(std::move(post),
-                   [me = self->address(), ticket](http_client::post_response r) {
-                     if (auto to = caf::actor_cast<caf::actor>(me)) {
-                       caf::anon_send(to, answer_atom::value, ticket,
-                                      r.status, std::move(r.body),
-                                      std::move(r.error));
-                     }
-                   });
+      s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
+                                      self->address(), ticket));
       return promise;
     },
     [=](answer_atom, uint64_t ticket, int32_t status, std::string& body,

@@ -4,11 +4,10 @@
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/webhook_signature.hpp"
 
-#include "adapters/http_client/multi_client.hpp"
+#include "adapters/http_client/answer_to_actor.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <unordered_map>
@@ -65,16 +64,12 @@ caf::behavior sender_actor(caf::stateful_actor<sender_state>* self,
       auto ticket = ++s.next_ticket;
       auto promise = self->make_response_promise<delivery_attempt>();
       s.open_sends.emplace(ticket, promise);
-      s.http->post(std::move(post),
-                   [me = self->address(), ticket](http_client::post_response r) {
-                     if (auto to = caf::actor_cast<caf::actor>(me)) {
-                       caf::anon_send(to, answer_atom::value, ticket, r.status,
-                                      std::move(r.error));
-                     }
-                   });
+      s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
+                                      self->address(), ticket));
       return promise;
     },
-    [=](answer_atom, uint64_t ticket, int32_t status, std::string& error) {
+    [=](answer_atom, uint64_t ticket, int32_t status, std::string&,
+        std::string& error) { // the body is dropped (keep_body = false)
       auto& sends = self->state.open_sends;
       auto i = sends.find(ticket);
       if (i == sends.end()) {
