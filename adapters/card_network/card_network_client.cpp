@@ -7,7 +7,6 @@
 #include "adapters/http_client/answer_to_actor.hpp"
 
 #include <cstdlib>
-#include <unordered_map>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -33,8 +32,7 @@ struct open_call {
 struct client_state {
   static inline const char* name = "psp.card_network_client";
   std::unique_ptr<crypto::card_vault> vault;
-  uint64_t next_ticket = 0;
-  std::unordered_map<uint64_t, open_call> open_calls;
+  http_client::open_requests<open_call> open_calls;
   /// Last member: destroyed first, so no answer outlives the rest.
   std::unique_ptr<http_client::multi_client> http;
 };
@@ -180,25 +178,21 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
         spdlog::error("event=card_unsealable attempt={}", req.attempt_id);
         return transient("sealed card cannot be opened");
       }
-      auto ticket = ++s.next_ticket;
       auto promise = self->make_response_promise<charge_result>();
-      s.open_calls.emplace(ticket, open_call{req.op, promise});
+      auto ticket = s.open_calls.add(open_call{req.op, promise});
       s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
                                       self->address(), ticket));
       return promise;
     },
     [=](answer_atom, uint64_t ticket, int32_t status, std::string& body,
         std::string& error) {
-      auto& calls = self->state.open_calls;
-      auto i = calls.find(ticket);
-      if (i == calls.end()) {
+      auto call = self->state.open_calls.take(ticket);
+      if (!call) {
         return;
       }
-      auto call = std::move(i->second);
-      calls.erase(i);
       crash_point("after_network_answer");
       http_client::post_response res{status, std::move(body), std::move(error)};
-      call.promise.deliver(interpret(res, call.op));
+      call->promise.deliver(interpret(res, call->op));
     },
   };
 }

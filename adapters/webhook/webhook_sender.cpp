@@ -10,7 +10,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include <unordered_map>
 
 namespace psp::webhook {
 
@@ -21,8 +20,7 @@ using answer_atom = caf::atom_constant<caf::atom("hookanswer")>;
 
 struct sender_state {
   static inline const char* name = "psp.webhook_sender";
-  uint64_t next_ticket = 0;
-  std::unordered_map<uint64_t, caf::typed_response_promise<delivery_attempt>>
+  http_client::open_requests<caf::typed_response_promise<delivery_attempt>>
     open_sends;
   /// Last member: destroyed first, so no answer outlives the rest.
   std::unique_ptr<http_client::multi_client> http;
@@ -61,31 +59,27 @@ caf::behavior sender_actor(caf::stateful_actor<sender_state>* self,
         post.headers.emplace_back("webhook-signature", *standard);
       }
       auto& s = self->state;
-      auto ticket = ++s.next_ticket;
       auto promise = self->make_response_promise<delivery_attempt>();
-      s.open_sends.emplace(ticket, promise);
+      auto ticket = s.open_sends.add(promise);
       s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
                                       self->address(), ticket));
       return promise;
     },
     [=](answer_atom, uint64_t ticket, int32_t status, std::string&,
         std::string& error) { // the body is dropped (keep_body = false)
-      auto& sends = self->state.open_sends;
-      auto i = sends.find(ticket);
-      if (i == sends.end()) {
+      auto promise = self->state.open_sends.take(ticket);
+      if (!promise) {
         return;
       }
-      auto promise = std::move(i->second);
-      sends.erase(i);
       if (status == 0) {
-        promise.deliver(delivery_attempt{false, 0, std::move(error)});
+        promise->deliver(delivery_attempt{false, 0, std::move(error)});
         return;
       }
       bool ok = status >= 200 && status < 300;
       if (ok) {
         crash_point("after_webhook_sent");
       }
-      promise.deliver(delivery_attempt{
+      promise->deliver(delivery_attempt{
         ok, status, ok ? "" : "HTTP " + std::to_string(status)});
     },
   };

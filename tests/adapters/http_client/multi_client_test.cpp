@@ -114,6 +114,32 @@ private:
   size_t most_ = 0;
 };
 
+/// A route whose requests wait inside the server until release() (10 s at
+/// most). Declare it before the server that routes to it, so it outlives
+/// the server's handler threads.
+class hanging_route {
+public:
+  httplib::Server::Handler handler() {
+    return [this](const httplib::Request&, httplib::Response& res) {
+      gauge.enter();
+      released_.wait_for(10s);
+      gauge.leave();
+      res.set_content("{}", "application/json");
+    };
+  }
+
+  void release() {
+    std::call_once(once_, [this] { release_.set_value(); });
+  }
+
+  concurrency_gauge gauge;
+
+private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::once_flag once_;
+};
+
 post_request post_to(const std::string& url, std::string body = "{}") {
   post_request req;
   req.url = url;
@@ -236,14 +262,9 @@ TEST(multi_client, a_refused_connection_is_an_error_and_no_status) {
 }
 
 TEST(multi_client, a_request_past_its_timeout_is_an_error) {
+  hanging_route hang;
   loopback_server server;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  server.routes().Post("/hang", [released](const httplib::Request&,
-                                           httplib::Response& res) {
-    released.wait_for(10s);
-    res.set_content("{}", "application/json");
-  });
+  server.routes().Post("/hang", hang.handler());
   auto base = server.start();
   multi_client client{client_limits{}};
   answers got{1};
@@ -251,7 +272,7 @@ TEST(multi_client, a_request_past_its_timeout_is_an_error) {
   req.timeout_ms = 200;
   client.post(std::move(req), got.collect());
   auto all = got.wait();
-  release.set_value();
+  hang.release();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 0);
   EXPECT_NE(all[0].error.find("imed out"), std::string::npos) << all[0].error;
@@ -309,17 +330,9 @@ TEST(multi_client, follows_only_http_urls) {
 }
 
 TEST(multi_client, stopping_answers_every_open_request) {
+  hanging_route hang;
   loopback_server server;
-  concurrency_gauge gauge;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  server.routes().Post("/hang", [&, released](const httplib::Request&,
-                                              httplib::Response& res) {
-    gauge.enter();
-    released.wait_for(10s);
-    gauge.leave();
-    res.set_content("{}", "application/json");
-  });
+  server.routes().Post("/hang", hang.handler());
   auto base = server.start();
   answers got{3};
   {
@@ -327,10 +340,10 @@ TEST(multi_client, stopping_answers_every_open_request) {
     for (int i = 0; i < 3; ++i) {
       client.post(post_to(base + "/hang"), got.collect());
     }
-    ASSERT_TRUE(gauge.await_at_least(3));
+    ASSERT_TRUE(hang.gauge.await_at_least(3));
   } // destroyed with three requests open
   auto all = got.wait();
-  release.set_value();
+  hang.release();
   ASSERT_EQ(all.size(), 3u);
   for (auto& r : all) {
     EXPECT_EQ(r.status, 0);
@@ -341,17 +354,9 @@ TEST(multi_client, stopping_answers_every_open_request) {
 TEST(multi_client, a_host_that_hangs_holds_back_only_its_own_requests) {
   // The connection limit is per host: with both of one host's connections
   // stuck, a request to another host still goes out and comes back.
+  hanging_route hang;
   loopback_server stuck;
-  concurrency_gauge gauge;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  stuck.routes().Post("/hook", [&, released](const httplib::Request&,
-                                             httplib::Response& res) {
-    gauge.enter();
-    released.wait_for(10s);
-    gauge.leave();
-    res.set_content("{}", "application/json");
-  });
+  stuck.routes().Post("/hook", hang.handler());
   loopback_server healthy;
   healthy.routes().Post("/hook", [](const httplib::Request&,
                                     httplib::Response& res) {
@@ -366,14 +371,15 @@ TEST(multi_client, a_host_that_hangs_holds_back_only_its_own_requests) {
   for (int i = 0; i < 3; ++i) {
     client.post(post_to(stuck_url), stuck_answers.collect());
   }
-  ASSERT_TRUE(gauge.await_at_least(2));
+  ASSERT_TRUE(hang.gauge.await_at_least(2));
   answers healthy_answers{1};
   client.post(post_to(healthy_url), healthy_answers.collect());
   auto healthy_got = healthy_answers.wait();
   ASSERT_EQ(healthy_got.size(), 1u);
   EXPECT_EQ(healthy_got[0].status, 200) << healthy_got[0].error;
-  EXPECT_EQ(gauge.most(), 2u) << "the third request waits for a connection";
-  release.set_value();
+  EXPECT_EQ(hang.gauge.most(), 2u)
+    << "the third request waits for a connection";
+  hang.release();
   auto stuck_got = stuck_answers.wait();
   ASSERT_EQ(stuck_got.size(), 3u);
   for (auto& r : stuck_got) {
