@@ -35,7 +35,8 @@ repo_root=$(pwd)
 smoke=0
 do_build=1              # --no-build: 0
 duration_s=10           # --duration-s: per measurement, 1..600
-concurrency=16          # --concurrency: client connections, 1..256
+concurrency=16          # --concurrency: client connections in all, spread
+                        # round-robin over the nodes; 3..256
 http_threads=256        # the node's --psp.http-threads default; the floor
                         # server gets the same (one thread per connection)
 port_base=${BENCH_PORT_BASE:-18000}
@@ -84,8 +85,8 @@ done
 in_range "$duration_s" 1 600 || die "--duration-s must be a number from 1 to 600"
 # More connections than the node's handler threads would stall (httplib
 # holds one thread per keep-alive connection).
-in_range "$concurrency" 1 "$http_threads" ||
-  die "--concurrency must be a number from 1 to $http_threads"
+in_range "$concurrency" 3 "$http_threads" ||
+  die "--concurrency must be a number from 3 (one per node of the 3-node phase) to $http_threads"
 duration_s=$((10#$duration_s))
 concurrency=$((10#$concurrency))
 

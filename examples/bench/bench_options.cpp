@@ -124,6 +124,10 @@ std::string parse_bench_options(int argc, const char* const* argv,
   if (out.node_urls.empty() || out.api_key.empty()) {
     return "--nodes and --api-key are required";
   }
+  if (static_cast<size_t>(out.concurrency) < out.node_urls.size()) {
+    return "--concurrency must be at least the number of nodes (each "
+           "client thread talks to one node)";
+  }
   return {};
 }
 
@@ -135,6 +139,8 @@ std::string bench_usage() {
          "         [--warmup 0] [--outstanding-max 0] [--label e2e]\n"
          "         [--out FILE] [--receiver-threads 64]\n"
          "         [--drain-timeout-s 30] [--settle-timeout-s 10]\n"
+         "  --concurrency N   client threads, one connection each, spread\n"
+         "                    round-robin over the nodes\n"
          "  --count N         pay exactly N sessions (0: run --duration-s)\n"
          "  --warmup N        warm-up payments before measuring (0: auto)\n"
          "  --outstanding-max confirmed payments awaiting their webhook\n"

@@ -45,11 +45,9 @@ struct error_log {
 
 client_set make_clients(const std::vector<std::string>& node_urls,
                         int threads) {
-  client_set out(static_cast<size_t>(threads));
-  for (auto& mine : out) {
-    for (auto& url : node_urls) {
-      mine.push_back(make_client(url));
-    }
+  client_set out;
+  for (size_t w = 0; w < static_cast<size_t>(threads); ++w) {
+    out.push_back(make_client(node_urls[w % node_urls.size()]));
   }
   return out;
 }
@@ -57,11 +55,9 @@ client_set make_clients(const std::vector<std::string>& node_urls,
 uint64_t connect_all(client_set& clients) {
   std::atomic<uint64_t> failed{0};
   run_workers(static_cast<int>(clients.size()), [&](int w) {
-    for (auto& cli : clients[static_cast<size_t>(w)]) {
-      auto res = cli->Get("/healthz");
-      if (!res || res->status != 200) {
-        ++failed;
-      }
+    auto res = clients[static_cast<size_t>(w)]->Get("/healthz");
+    if (!res || res->status != 200) {
+      ++failed;
     }
   });
   return failed;
@@ -77,7 +73,7 @@ create_result run_create_phase(const phase_settings& cfg, client_set& all) {
   auto end_ns = start_ns + static_cast<int64_t>(cfg.duration_s * 1e9);
   out.start_unix = unix_s();
   run_workers(static_cast<int>(all.size()), [&](int w) {
-    auto& clients = all[static_cast<size_t>(w)];
+    auto& client = *all[static_cast<size_t>(w)];
     std::vector<session_ref> mine;
     std::vector<int64_t> my_latencies;
     while (mono_ns() < end_ns) {
@@ -86,9 +82,8 @@ create_result run_create_phase(const phase_settings& cfg, client_set& all) {
         break;
       }
       session_ref s;
-      s.node = i % clients.size();
       auto t0 = mono_ns();
-      auto r = create_session(*clients[s.node], cfg.api_key,
+      auto r = create_session(client, cfg.api_key,
                               cfg.run_id + "-cs-" + std::to_string(i), s);
       my_latencies.push_back(mono_ns() - t0);
       if (r.ok) {
@@ -153,7 +148,7 @@ pay_result run_pay_phase(const phase_settings& cfg, const pay_settings& pay,
   auto stall_ns = static_cast<int64_t>(pay.stall_timeout_s) * 1'000'000'000;
   out.start_unix = unix_s();
   run_workers(static_cast<int>(all.size()), [&](int w) {
-    auto& clients = all[static_cast<size_t>(w)];
+    auto& client = *all[static_cast<size_t>(w)];
     std::vector<int64_t> mine;
     while (mono_ns() < end_ns) {
       if (!gate.acquire(mono_ns() + stall_ns)) {
@@ -169,7 +164,7 @@ pay_result run_pay_phase(const phase_settings& cfg, const pay_settings& pay,
       auto& slot = table->at(i);
       auto t0 = mono_ns();
       slot.confirm_ns = t0;
-      auto r = confirm_payment(*clients[s.node % clients.size()], s.session_id,
+      auto r = confirm_payment(client, s.session_id,
                                cfg.run_id + "-n-" + std::to_string(i));
       mine.push_back(mono_ns() - t0);
       last_issue_ns = t0;

@@ -26,15 +26,21 @@ class Client;
 
 namespace bench {
 
-/// Per client thread, one keep-alive client per node.
-using client_set = std::vector<std::vector<std::unique_ptr<httplib::Client>>>;
+/// One keep-alive client per load-generator thread. Thread w talks to node
+/// w mod nodes only, so 1 and 3 nodes see the same 16 connections in total,
+/// like a load balancer's upstream pool. (A client per thread and node made
+/// three times as many connections for three nodes, each a third as busy,
+/// and cpp-httplib's server wakes every ~11 ms per idle keep-alive
+/// connection: that cost the nodes ~0.2 ms of CPU per payment that the
+/// cluster itself does not; docs/performance.md, 18:00 run.)
+using client_set = std::vector<std::unique_ptr<httplib::Client>>;
 
-/// `threads` x nodes clients, not yet connected.
+/// `threads` clients spread round-robin over the nodes, not yet connected.
 client_set make_clients(const std::vector<std::string>& node_urls,
                         int threads);
 
-/// Opens (or refreshes) every connection with GET /healthz, in parallel per
-/// thread; returns how many requests failed.
+/// Opens (or refreshes) every connection with GET /healthz, in parallel;
+/// returns how many requests failed.
 uint64_t connect_all(client_set& clients);
 
 struct phase_settings {

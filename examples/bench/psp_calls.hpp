@@ -23,11 +23,10 @@ struct call_result {
   std::string error; ///< why not ok
 };
 
-/// A checkout session the benchmark created, and which node created it.
+/// A checkout session the benchmark created (any node serves its page).
 struct session_ref {
   std::string session_id;
   std::string intent_id;
-  size_t node = 0;
 };
 
 /// application/x-www-form-urlencoded escaping of one value.
