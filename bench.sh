@@ -15,7 +15,8 @@
 #   4. Redis round trips and commands per payment (INFO, plus MONITOR on a
 #      tiny run to split top-level commands from those inside Lua);
 #   5. one node, the same node while the card network takes 200 ms a call,
-#      then three nodes sharing the Redis;
+#      then three nodes sharing the Redis, twice (1 3 3 1: the ratio of the
+#      sums cancels a steady drift of the machine's speed);
 #   6. Redis memory per payment and node RSS.
 # BENCH_NODE_ARGS='--flag=value ...' adds flags to every node (for A/B
 # experiments; the results' commit line does not show them).
@@ -451,6 +452,16 @@ measure_e2e() {
   await node-3 "listening on"
   await_cluster 3
   payment_bench e2e_3nodes "${e2e_args[@]}"
+  # The second round in the opposite order: on a shared machine the speed
+  # drifts by 10-20 % within minutes, which decided the 3-node ratio of a
+  # single round (0.68-0.80x over eight runs of one code).
+  echo "== end-to-end payments, 3 nodes, second round =="
+  payment_bench e2e_3nodes_b "${e2e_args[@]}"
+  echo "== end-to-end payments, 1 node, second round =="
+  stop node-2 node-3 # they leave the cluster on SIGTERM
+  node_urls=("${node_urls[0]}")
+  await_cluster 1
+  payment_bench e2e_1node_b "${e2e_args[@]}"
 }
 
 # The commit measured; "+dirty" when the working tree differs from it.

@@ -56,6 +56,8 @@ report_data load_all(const std::string& dir, bool smoke) {
   d.e2e_light = load_json(dir + "/e2e_light.json");
   d.e2e_one = load_json(dir + "/e2e_1node.json");
   d.e2e_three = load_json(dir + "/e2e_3nodes.json");
+  d.e2e_three_b = load_json(dir + "/e2e_3nodes_b.json");
+  d.e2e_one_b = load_json(dir + "/e2e_1node_b.json");
   d.e2e_slow_network = load_json(dir + "/e2e_slow_network.json");
   d.monitor_run = load_json(dir + "/monitor_run.json");
   if (d.monitor_run) {
@@ -108,6 +110,8 @@ json raw_json(const report_data& d) {
   if (d.e2e_light) raw["e2e_light"] = *d.e2e_light;
   if (d.e2e_one) raw["e2e_1node"] = *d.e2e_one;
   if (d.e2e_three) raw["e2e_3nodes"] = *d.e2e_three;
+  if (d.e2e_three_b) raw["e2e_3nodes_b"] = *d.e2e_three_b;
+  if (d.e2e_one_b) raw["e2e_1node_b"] = *d.e2e_one_b;
   if (d.e2e_slow_network) raw["e2e_slow_network"] = *d.e2e_slow_network;
   if (d.monitor_run) raw["monitor_run"] = *d.monitor_run;
   if (d.monitor_pay) {

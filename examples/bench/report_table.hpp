@@ -24,6 +24,9 @@ struct report_data {
   std::optional<nlohmann::json> e2e_light; ///< payment-bench, 2 in flight
   std::optional<nlohmann::json> e2e_one;   ///< payment-bench, 1 node
   std::optional<nlohmann::json> e2e_three; ///< payment-bench, 3 nodes
+  /// The second round, in the opposite order: 3 nodes, then 1 (A B B A).
+  std::optional<nlohmann::json> e2e_three_b;
+  std::optional<nlohmann::json> e2e_one_b;
   /// payment-bench, 1 node, the card network answering after a delay
   std::optional<nlohmann::json> e2e_slow_network;
   std::optional<nlohmann::json> monitor_run; ///< payment-bench, tiny run
