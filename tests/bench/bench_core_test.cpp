@@ -43,12 +43,14 @@ json phase_at(double per_s) {
   return json{{"pay", {{"per_s", per_s}}}};
 }
 
-const bench::report_row* find_row(const std::vector<bench::report_row>& rows,
-                                  const std::string& prefix) {
-  auto i = std::find_if(rows.begin(), rows.end(), [&](auto& r) {
-    return r.measure.rfind(prefix, 0) == 0;
+/// The report's 3-node row for `d` (an empty row, and a failure, if none).
+bench::report_row three_node_row(const bench::report_data& d, json& derived) {
+  auto rows = bench::build_rows(d, derived);
+  auto i = std::find_if(rows.begin(), rows.end(), [](auto& r) {
+    return r.measure.rfind("3 nodes, one Redis", 0) == 0;
   });
-  return i == rows.end() ? nullptr : &*i;
+  EXPECT_NE(i, rows.end());
+  return i == rows.end() ? bench::report_row{} : *i;
 }
 
 TEST(BenchReport, OneRoundRatioIsThreeOverOne) {
@@ -56,11 +58,9 @@ TEST(BenchReport, OneRoundRatioIsThreeOverOne) {
   d.e2e_one = phase_at(800);
   d.e2e_three = phase_at(600);
   json derived;
-  auto rows = bench::build_rows(d, derived);
-  auto* row = find_row(rows, "3 nodes, one Redis");
-  ASSERT_NE(row, nullptr);
-  EXPECT_EQ(row->ratio, "0.75×");
-  EXPECT_EQ(row->met, std::optional<bool>{false});
+  auto row = three_node_row(d, derived);
+  EXPECT_EQ(row.ratio, "0.75×");
+  EXPECT_EQ(row.met, std::optional<bool>{false});
   EXPECT_FALSE(derived.contains("e2e_rounds"));
 }
 
@@ -73,13 +73,11 @@ TEST(BenchReport, TwoRoundsUseTheRatioOfTheSums) {
   d.e2e_three_b = phase_at(560);
   d.e2e_one_b = phase_at(600);
   json derived;
-  auto rows = bench::build_rows(d, derived);
-  auto* row = find_row(rows, "3 nodes, one Redis");
-  ASSERT_NE(row, nullptr);
-  EXPECT_EQ(row->ratio, "0.80×"); // 1,200 / 1,500; round one alone: 0.71
-  EXPECT_EQ(row->met, std::optional<bool>{true});
-  EXPECT_NE(row->value.find("rounds 640, 560"), std::string::npos);
-  EXPECT_NE(row->floor.find("rounds 900, 600"), std::string::npos);
+  auto row = three_node_row(d, derived);
+  EXPECT_EQ(row.ratio, "0.80×"); // 1,200 / 1,500; round one alone: 0.71
+  EXPECT_EQ(row.met, std::optional<bool>{true});
+  EXPECT_NE(row.value.find("rounds 640, 560"), std::string::npos);
+  EXPECT_NE(row.floor.find("rounds 900, 600"), std::string::npos);
   EXPECT_DOUBLE_EQ(derived["e2e_three_nodes"]["per_s"].get<double>(), 600);
   EXPECT_DOUBLE_EQ(derived["e2e_three_nodes"]["ratio_to_one_node"].get<double>(),
                    0.8);
@@ -91,10 +89,7 @@ TEST(BenchReport, SmokeRunsAreNotJudged) {
   d.e2e_one = phase_at(100);
   d.e2e_three = phase_at(100);
   json derived;
-  auto rows = bench::build_rows(d, derived);
-  auto* row = find_row(rows, "3 nodes, one Redis");
-  ASSERT_NE(row, nullptr);
-  EXPECT_FALSE(row->met.has_value());
+  EXPECT_FALSE(three_node_row(d, derived).met.has_value());
 }
 
 TEST(LatencyStats, PercentilesOfSortedSamples) {
