@@ -147,6 +147,23 @@ post_request post_to(const std::string& url, std::string body = "{}") {
   return req;
 }
 
+/// Posts `copies` of `req` at once and waits for their answers.
+std::vector<post_response> post_and_wait(multi_client& client,
+                                         const post_request& req,
+                                         size_t copies = 1) {
+  answers got{copies};
+  for (size_t i = 0; i < copies; ++i) {
+    client.post(req, got.collect());
+  }
+  return got.wait();
+}
+
+void expect_all_ok(const std::vector<post_response>& all) {
+  for (auto& r : all) {
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+}
+
 } // namespace
 
 TEST(multi_client, sends_the_body_and_headers_and_returns_status_and_body) {
@@ -165,11 +182,9 @@ TEST(multi_client, sends_the_body_and_headers_and_returns_status_and_body) {
   });
   auto base = server.start();
   multi_client client{client_limits{}};
-  answers got{1};
   auto req = post_to(base + "/v1/charges", R"({"amount":2000})");
   req.headers.emplace_back("Idempotency-Key", "pa_123");
-  client.post(std::move(req), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, req);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 402);
   EXPECT_EQ(all[0].body, R"({"decline_code":"insufficient_funds"})");
@@ -197,15 +212,9 @@ TEST(multi_client, many_requests_are_open_at_once_on_its_one_thread) {
   client_limits limits;
   limits.connections_per_host = 32;
   multi_client client{limits};
-  answers got{requests};
-  for (size_t i = 0; i < requests; ++i) {
-    client.post(post_to(base + "/slow"), got.collect());
-  }
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to(base + "/slow"), requests);
   ASSERT_EQ(all.size(), requests);
-  for (auto& r : all) {
-    EXPECT_EQ(r.status, 200) << r.error;
-  }
+  expect_all_ok(all);
   EXPECT_EQ(gauge.most(), requests);
 }
 
@@ -231,15 +240,9 @@ TEST(multi_client, never_opens_more_connections_to_a_host_than_its_limit) {
   limits.connections_per_host = 4;
   limits.connections_cached = 4;
   multi_client client{limits};
-  answers got{requests};
-  for (size_t i = 0; i < requests; ++i) {
-    client.post(post_to(base + "/work"), got.collect());
-  }
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to(base + "/work"), requests);
   ASSERT_EQ(all.size(), requests);
-  for (auto& r : all) {
-    EXPECT_EQ(r.status, 200) << r.error;
-  }
+  expect_all_ok(all);
   EXPECT_LE(gauge.most(), 4u);
   EXPECT_GE(gauge.most(), 2u) << "requests waited for each other";
   // Kept alive and reused: 40 requests over at most 4 connections.
@@ -253,9 +256,7 @@ TEST(multi_client, a_refused_connection_is_an_error_and_no_status) {
     url = gone.start() + "/x";
   }
   multi_client client{client_limits{}};
-  answers got{1};
-  client.post(post_to(url), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to(url));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 0);
   EXPECT_FALSE(all[0].error.empty());
@@ -267,11 +268,9 @@ TEST(multi_client, a_request_past_its_timeout_is_an_error) {
   server.routes().Post("/hang", hang.handler());
   auto base = server.start();
   multi_client client{client_limits{}};
-  answers got{1};
   auto req = post_to(base + "/hang");
   req.timeout_ms = 200;
-  client.post(std::move(req), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, req);
   hang.release();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 0);
@@ -288,9 +287,7 @@ TEST(multi_client, an_answer_longer_than_the_limit_is_an_error) {
   client_limits limits;
   limits.response_bytes_max = 1'000;
   multi_client client{limits};
-  answers got{1};
-  client.post(post_to(base + "/big"), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to(base + "/big"));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 0);
   EXPECT_TRUE(all[0].body.empty());
@@ -310,9 +307,7 @@ TEST(multi_client, without_keep_body_any_answer_counts_by_its_status) {
   limits.response_bytes_max = 1'000;
   limits.keep_body = false;
   multi_client client{limits};
-  answers got{1};
-  client.post(post_to(base + "/big"), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to(base + "/big"));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 202) << all[0].error;
   EXPECT_TRUE(all[0].body.empty());
@@ -320,9 +315,7 @@ TEST(multi_client, without_keep_body_any_answer_counts_by_its_status) {
 
 TEST(multi_client, follows_only_http_urls) {
   multi_client client{client_limits{}};
-  answers got{1};
-  client.post(post_to("file:///etc/hostname"), got.collect());
-  auto all = got.wait();
+  auto all = post_and_wait(client, post_to("file:///etc/hostname"));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].status, 0);
   EXPECT_TRUE(all[0].body.empty());
@@ -382,7 +375,5 @@ TEST(multi_client, a_host_that_hangs_holds_back_only_its_own_requests) {
   hang.release();
   auto stuck_got = stuck_answers.wait();
   ASSERT_EQ(stuck_got.size(), 3u);
-  for (auto& r : stuck_got) {
-    EXPECT_EQ(r.status, 200) << r.error;
-  }
+  expect_all_ok(stuck_got);
 }
