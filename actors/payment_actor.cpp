@@ -169,7 +169,7 @@ void start_job(self_ptr self) {
           return;
         }
         self->request(self->state.ports.store, timeout(self), ack_atom::value,
-                      self->state.job->entry_id)
+                      self->state.job->intent_id, self->state.job->entry_id)
           .then([=](bool) { finish(self, true); },
                 [=](caf::error&) { finish(self, false); });
       },

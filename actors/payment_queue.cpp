@@ -19,6 +19,10 @@ struct queue_state {
   payment_stream stream;
   caf::actor router;      ///< this node's
   cluster_view view;      ///< empty: single node, everything local
+  /// Per payment stream partition, its owner's index in view.node_ids (-1:
+  /// no view, this node); and the partitions this node reads.
+  std::vector<int> owners = partition_owners({});
+  std::vector<uint32_t> owned = owned_partitions("", {});
   /// Jobs forwarded to another node, by node id and attempt id: when that
   /// node leaves the view they are dispatched again at once instead of
   /// waiting for an answer that will never come.
@@ -26,6 +30,7 @@ struct queue_state {
   payment_queue_limits limits;
   uint32_t in_flight = 0;
   bool reading = false;
+  bool paused = false;    ///< a read_atom is on its way (after a pause)
   /// False while this node is in a minority (a partition): no reads, no
   /// take-overs. The majority claims the stream entries meanwhile.
   bool has_quorum = true;
@@ -36,18 +41,21 @@ using self_ptr = caf::stateful_actor<queue_state>*;
 void read_more(self_ptr self);
 
 void pause_then_read(self_ptr self) {
+  self->state.paused = true;
   self->delayed_send(self,
                      std::chrono::milliseconds{self->state.limits.idle_retry_ms},
                      read_atom::value);
 }
 
-/// The router of the payment's owner: rendezvous hashing over the view.
-caf::actor owner_router(queue_state& st, const std::string& intent_id) {
-  auto i = owner_index(intent_id, st.view.node_ids);
-  if (i < 0 || !st.view.routers[i]) {
-    return st.router;
+/// The owner of the payment's stream partition, as an index in the view;
+/// -1 when that is this node (or there is no view).
+int owner_of(const queue_state& st, const std::string& intent_id) {
+  auto i = st.owners[payment_partition(intent_id)];
+  if (i < 0 || static_cast<size_t>(i) >= st.view.routers.size()
+      || !st.view.routers[i] || st.view.routers[i] == st.router) {
+    return -1;
   }
-  return st.view.routers[i];
+  return i;
 }
 
 void dispatch(self_ptr self, payment_job& job);
@@ -62,18 +70,22 @@ void done_one(self_ptr self) {
 // pending in Redis and comes back through the reclaim path: no loss.
 void dispatch(self_ptr self, payment_job& job) {
   auto& st = self->state;
-  auto target = owner_router(st, job.intent_id);
-  if (target == st.router) {
+  // Jobs come from the partitions this node owns, so they are local unless
+  // the view changed since they were read (or they were taken over from a
+  // departed member in another partition).
+  auto owner_i = owner_of(st, job.intent_id);
+  if (owner_i < 0) {
     dispatch_local(self, job);
     return;
   }
+  auto target = st.view.routers[owner_i];
   ++st.in_flight;
   auto job_timeout = std::chrono::milliseconds{st.limits.job_timeout_ms};
   // The owner is another node: forward over CAF. If it fails or leaves,
   // dispatch again (to the next owner, or here); every step is idempotent,
   // so the worst case is a redundant network call answered from the
   // network's idempotency store.
-  auto owner = st.view.node_ids[owner_index(job.intent_id, st.view.node_ids)];
+  auto owner = st.view.node_ids[owner_i];
   auto attempt = job.attempt_id;
   st.forwarded[owner][attempt] = job;
   auto settle = [=](bool redispatch) {
@@ -125,23 +137,26 @@ void redispatch_forwarded(self_ptr self, const std::string& node_id) {
 constexpr uint32_t take_over_rounds = 3;
 constexpr std::chrono::milliseconds take_over_retry{750};
 
-/// Claims the entries a departed member left pending, batch by batch.
-void take_over(self_ptr self, const std::string& consumer) {
+/// Claims the entries `consumer` left pending in `partitions`, batch by
+/// batch: a departed member's in the partitions we own now (the other
+/// survivors claim theirs), or ours in all of them after we were fenced.
+void take_over(self_ptr self, const std::string& consumer,
+               std::vector<uint32_t> partitions) {
   auto& st = self->state;
-  if (!st.has_quorum) {
+  if (!st.has_quorum || partitions.empty()) {
     return; // the majority side takes over; we are cut off from it
   }
   self
     ->request(st.stream, std::chrono::milliseconds{st.limits.read_timeout_ms},
-              claim_atom::value, consumer, st.limits.batch_max)
+              claim_atom::value, consumer, st.limits.batch_max, partitions)
     .then(
       [=](std::vector<payment_job>& jobs) {
         for (auto& job : jobs) {
           dispatch(self, job);
         }
-        if (jobs.size() == self->state.limits.batch_max
+        if (jobs.size() >= self->state.limits.batch_max
             && self->state.has_quorum) {
-          take_over(self, consumer);
+          take_over(self, consumer, partitions);
         }
       },
       [=](caf::error&) {}); // the idle-time reclaim is the safety net
@@ -149,18 +164,22 @@ void take_over(self_ptr self, const std::string& consumer) {
 
 void read_more(self_ptr self) {
   auto& st = self->state;
-  if (st.reading || !st.has_quorum) {
-    return; // a read in progress, or a minority: quorum_atom resumes
+  if (st.reading || st.paused || !st.has_quorum) {
+    return; // a read in progress or due, or a minority: quorum_atom resumes
   }
-  auto room = st.limits.in_flight_max - st.in_flight;
-  if (room == 0) {
+  if (st.in_flight >= st.limits.in_flight_max) {
     return; // a finishing job calls read_more again
   }
+  if (st.owned.empty()) {
+    pause_then_read(self); // the view gives us no partition, for now
+    return;
+  }
   st.reading = true;
-  auto n = std::min(room, st.limits.batch_max);
+  auto n = std::min(st.limits.in_flight_max - st.in_flight,
+                    st.limits.batch_max);
   self
     ->request(st.stream, std::chrono::milliseconds{st.limits.read_timeout_ms},
-              read_atom::value, n)
+              read_atom::value, n, st.owned)
     .then(
       [=](std::vector<payment_job>& jobs) {
         self->state.reading = false;
@@ -182,7 +201,10 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
   self->state.limits = limits;
   self->send(self, read_atom::value);
   return {
-    [=](read_atom) { read_more(self); },
+    [=](read_atom) {
+      self->state.paused = false;
+      read_more(self);
+    },
     [=](quorum_atom, bool has_quorum) {
       // Jobs already in flight finish where they are (every step is
       // idempotent and fenced); only new work stops.
@@ -202,6 +224,8 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
       }
       auto old_ids = st.view.node_ids;
       st.view = std::move(view);
+      st.owners = partition_owners(st.view.node_ids);
+      st.owned = owned_partitions(st.view.self_id, st.view.node_ids);
       for (auto& id : old_ids) {
         if (std::find(st.view.node_ids.begin(), st.view.node_ids.end(), id)
             == st.view.node_ids.end()) {
@@ -214,7 +238,8 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
       if (std::find(ids.begin(), ids.end(), departed) != ids.end()) {
         return; // it came back: its entries are its own again
       }
-      take_over(self, departed); // does nothing without the quorum
+      // Only the partitions we own now; does nothing without the quorum.
+      take_over(self, departed, self->state.owned);
       // The claim skips entries idle for less than its 500 ms minimum (a
       // live consumer's), so entries the departed node read just before it
       // went are only claimable a little later: look again.
@@ -233,7 +258,11 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
                          uint32_t{0});
     },
     [=](fence_atom, uint32_t round) {
-      take_over(self, self->state.view.self_id);
+      std::vector<uint32_t> all(payment_partitions);
+      for (uint32_t p = 0; p < payment_partitions; ++p) {
+        all[p] = p;
+      }
+      take_over(self, self->state.view.self_id, std::move(all));
       if (round + 1 < take_over_rounds) {
         self->delayed_send(self, take_over_retry, fence_atom::value,
                            round + 1);

@@ -1,9 +1,12 @@
 #pragma once
 
-// Per node: the consumer of the payment stream. Reads jobs through the
-// payment_stream port (its own pending entries after a restart, entries left
-// idle by dead consumers, then new ones) and hands them to the payment
-// router, keeping at most `in_flight_max` jobs in flight (backpressure).
+// Per node: the consumer of the payment stream partitions this node owns
+// (actors/ownership.hpp). Reads jobs through the payment_stream port (its own
+// pending entries after a restart, entries left idle by dead consumers, then
+// new ones) and hands them to the payment router, keeping about
+// `in_flight_max` jobs in flight (backpressure). A job read just before a
+// view change may belong to another node's partition by then: it is
+// forwarded to that owner's router over CAF.
 // While this node is on the minority side of a partition (no quorum, see
 // cluster/quorum.hpp) it reads nothing and takes nothing over; the jobs it
 // already holds still finish.
@@ -33,8 +36,8 @@ struct payment_queue_limits {
 };
 
 /// Starts reading at once. Answers `(stats_atom) -> uint64_t` (jobs in
-/// flight); `(view_atom, cluster_view)` sets the live members: each job then
-/// goes to its owner's router (rendezvous hashing), its own when alone;
+/// flight); `(view_atom, cluster_view)` sets the live members, and with them
+/// the partitions this node reads (all of them when alone);
 /// `(quorum_atom, bool)` stops (false) or resumes (true) reading and the
 /// take-over of departed members' entries.
 caf::actor spawn_payment_queue(caf::actor_system& sys, payment_stream stream,

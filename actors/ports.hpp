@@ -20,20 +20,25 @@ using payment_store = caf::typed_actor<
   // Status + ledger + events + stream ack, all or nothing. Answers true when
   // this call wrote it, false when the attempt was already final.
   caf::replies_to<commit_atom, payment_commit>::with<bool>,
-  // Acknowledge a stream entry whose work is already done.
-  caf::replies_to<ack_atom, std::string>::with<bool>,
+  // Acknowledge a stream entry whose work is already done (intent id, entry
+  // id: the intent names the partition the entry is on).
+  caf::replies_to<ack_atom, std::string, std::string>::with<bool>,
   // Record in the dead-letter stream and acknowledge the entry.
   caf::replies_to<dead_atom, dead_letter_record>::with<bool>>;
 
-/// The payment stream's consumer-group reader. Answers up to `n` jobs: own
-/// pending entries first after a start, then entries idle too long at other
-/// consumers, then new ones (blocking for a short, bounded time).
-/// `(claim_atom, consumer, n)` takes over up to `n` entries pending at a
-/// consumer that left the cluster (failover without waiting for idleness).
+/// The payment stream's consumer-group reader, over the partitions named in
+/// each request (actors/ownership.hpp). `(read_atom, n, partitions)` answers
+/// up to about `n` jobs: this consumer's own pending entries first after a
+/// start (in every partition), then entries idle too long at other consumers,
+/// then new ones (blocking for a short, bounded time).
+/// `(claim_atom, consumer, n, partitions)` takes over up to `n` entries
+/// pending at a consumer that left the cluster (failover without waiting for
+/// idleness).
 using payment_stream = caf::typed_actor<
-  caf::replies_to<read_atom, uint32_t>::with<std::vector<payment_job>>,
-  caf::replies_to<claim_atom, std::string, uint32_t>::with<
-    std::vector<payment_job>>>;
+  caf::replies_to<read_atom, uint32_t, std::vector<uint32_t>>::with<
+    std::vector<payment_job>>,
+  caf::replies_to<claim_atom, std::string, uint32_t,
+                  std::vector<uint32_t>>::with<std::vector<payment_job>>>;
 
 /// The card network: authorize + capture with the attempt id as the
 /// network's idempotency key.

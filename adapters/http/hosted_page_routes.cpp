@@ -149,8 +149,7 @@ void submit_payment(api_context& ctx, const std::string& session_id,
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::confirm_attempt_script(),
-    {keys::session(session_id), keys::attempt(step.attempt_id),
-     keys::payment_stream},
+    {keys::session(session_id), keys::attempt(step.attempt_id)},
     {std::to_string(unix_now_s()), nonce, step.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
      redis::encode_job_step(step)});

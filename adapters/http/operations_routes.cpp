@@ -52,8 +52,7 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
   std::string id = req.matches[1];
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(*conn, redis::replay_dead_letter_script(),
-                         {keys::dead_letter_stream, keys::payment_stream,
-                          keys::deliveries_due},
+                         {keys::dead_letter_stream, keys::deliveries_due},
                          {id, std::to_string(unix_now_ms()),
                           std::to_string(unix_now_s())});
   if (!out || out->is_error() || out->elements.empty()) {
@@ -73,11 +72,13 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
 
 void metrics(api_context& ctx, httplib::Response& res) {
   auto conn = ctx.redis.acquire();
-  auto q = conn->query_all({{"XLEN", keys::payment_stream},
-                           {"XPENDING", keys::payment_stream,
-                            keys::payment_group},
-                           {"ZCARD", keys::deliveries_due},
-                           {"XLEN", keys::dead_letter_stream}});
+  std::vector<std::vector<std::string>> cmds{{"ZCARD", keys::deliveries_due},
+                                             {"XLEN", keys::dead_letter_stream}};
+  for (uint32_t p = 0; p < payment_partitions; ++p) {
+    cmds.push_back({"XLEN", keys::payment_stream(p)});
+    cmds.push_back({"XPENDING", keys::payment_stream(p), keys::payment_group});
+  }
+  auto q = conn->query_all(cmds);
   std::ostringstream out;
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name
@@ -98,19 +99,24 @@ void metrics(api_context& ctx, httplib::Response& res) {
   counter("psp_payments_submitted_total",
           "Card submissions queued by this node.", c.payments_submitted);
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
-  if (q && q->size() == 4) {
-    auto& pending = (*q)[1];
-    gauge("psp_payment_stream_length", "Entries in the payment stream.",
-          (*q)[0].integer);
+  if (q && q->size() == cmds.size()) {
+    int64_t length = 0;
+    int64_t pending = 0;
+    for (size_t i = 2; i + 1 < q->size(); i += 2) {
+      length += (*q)[i].integer;
+      auto& summary = (*q)[i + 1];
+      if (summary.is_array() && !summary.elements.empty()) {
+        pending += summary.elements[0].integer;
+      }
+    }
+    gauge("psp_payment_stream_length",
+          "Entries in the payment stream (all partitions).", length);
     gauge("psp_payment_stream_pending",
-          "Entries delivered to a worker and not yet acknowledged.",
-          pending.is_array() && !pending.elements.empty()
-            ? pending.elements[0].integer
-            : 0);
+          "Entries delivered to a worker and not yet acknowledged.", pending);
     gauge("psp_webhook_deliveries_scheduled",
-          "Webhook deliveries waiting for their next try.", (*q)[2].integer);
+          "Webhook deliveries waiting for their next try.", (*q)[0].integer);
     gauge("psp_dead_letters", "Entries in the dead-letter stream.",
-          (*q)[3].integer);
+          (*q)[1].integer);
   }
   res.set_content(out.str(), "text/plain; version=0.0.4");
 }

@@ -168,7 +168,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   auto out = redis::eval(
     *conn, redis::request_op_script(),
     {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
-     keys::payment_stream, keys::refund(""), keys::event_stream,
+     keys::payment_stream_for(job.intent_id), keys::refund(""), keys::event_stream,
      keys::deliveries_due},
     {to_string(job.op), job.attempt_id, std::to_string(job.amount_minor),
      redis::encode_job(job), std::to_string(unix_now_s()),

@@ -66,7 +66,7 @@ submit_attempt(api_context& ctx, const render::fields& pi,
   auto out = redis::eval(
     *conn, redis::confirm_intent_script(),
     {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
-     keys::payment_stream},
+     keys::payment_stream_for(job.intent_id)},
     {std::to_string(unix_now_s()), job.attempt_id, brand, pm.card.last4,
      redis::encode_job(job), to_string(job.op), pm.payment_method_id});
   auto last_error = conn->last_error();

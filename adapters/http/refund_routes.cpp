@@ -172,7 +172,8 @@ void create_refund(api_context& ctx, const httplib::Request& req,
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::request_op_script(),
-    {keys::intent(job.intent_id), keys::attempt(re_id), keys::payment_stream,
+    {keys::intent(job.intent_id), keys::attempt(re_id),
+     keys::payment_stream_for(job.intent_id),
      keys::refund(re_id), keys::event_stream, keys::deliveries_due},
     {"refund", re_id, std::to_string(job.amount_minor),
      redis::encode_job(job), std::to_string(unix_now_s()),

@@ -2,12 +2,23 @@
 
 // The Redis key schema in one place (docs/architecture.md explains it).
 
+#include "actors/ownership.hpp"
+
 #include <cstdint>
 #include <string>
 
 namespace psp::keys {
 
-inline const std::string payment_stream = "stream:payments";
+/// One stream per partition of the payment stream (actors/ownership.hpp):
+/// `stream:payments:<n>`.
+inline const std::string payment_stream_prefix = "stream:payments:";
+inline std::string payment_stream(uint32_t partition) {
+  return payment_stream_prefix + std::to_string(partition);
+}
+/// The stream a payment's jobs are written to and acknowledged on.
+inline std::string payment_stream_for(const std::string& intent_id) {
+  return payment_stream(payment_partition(intent_id));
+}
 inline const std::string payment_group = "payment-workers";
 inline const std::string event_stream = "stream:events";
 inline const std::string ledger_stream = "ledger:transactions";

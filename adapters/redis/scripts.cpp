@@ -2,6 +2,7 @@
 
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/redis/lua_events.hpp"
+#include "adapters/redis/lua_partition.hpp"
 
 #include <openssl/sha.h>
 
@@ -17,7 +18,9 @@ std::string sha1_hex(const std::string& text) {
     std::string_view{reinterpret_cast<const char*>(digest), sizeof(digest)});
 }
 
-// KEYS: 1 cs, 2 pa (the new attempt), 3 payment stream. ARGV: 1 now_s,
+// KEYS: 1 cs, 2 pa (the new attempt). The job goes to its intent's payment
+// stream partition (lua_partition.hpp), known only once the session is read.
+// ARGV: 1 now_s,
 // 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's step bytes
 // (job_codec.hpp). The intent is found from the session, and the job's terms
 // are packed here from the intent's own fields, so the hosted page confirms
@@ -53,7 +56,7 @@ redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'updated', ARGV[1])
 redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
   'last_error_message')
-redis.call('XADD', KEYS[3], '*', 'job', job)
+redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
 
@@ -223,8 +226,9 @@ end
 return recorded
 )lua";
 
-// KEYS: dead-letter stream, payment stream, deliveries due. ARGV: dead-letter
-// entry id, now_ms, now_s. A webhook whose event is gone is final: nothing
+// KEYS: dead-letter stream, deliveries due. ARGV: dead-letter entry id,
+// now_ms, now_s. A payment job goes back to its intent's payment stream
+// partition (lua_partition.hpp), known once the attempt is read. A webhook whose event is gone is final: nothing
 // left to send.
 const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -233,10 +237,10 @@ local f = found[1][2]
 local rec = {}
 for i = 1, #f, 2 do rec[f[i]] = f[i + 1] end
 if rec.kind == 'payment' then
-  local job = redis.call('HGET', 'pa:' .. rec.ref, 'job')
-  if not job then return {'final', rec.ref} end
+  local pa = redis.call('HMGET', 'pa:' .. rec.ref, 'job', 'intent')
+  if not pa[1] then return {'final', rec.ref} end
   redis.call('HDEL', 'pa:' .. rec.ref, 'dead_lettered')
-  redis.call('XADD', KEYS[2], '*', 'job', job)
+  redis.call('XADD', payment_stream_of(pa[2]), '*', 'job', pa[1])
 elseif rec.kind == 'webhook' then
   local event, endpoint = delivery_ids(rec.ref or '')
   local ev_key = 'evt:' .. (event or '')
@@ -247,7 +251,7 @@ elseif rec.kind == 'webhook' then
     redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)
   redis.call('HSET', ev_key, delivery_field(endpoint),
     delivery_encode('pending', 0, '', ''))
-  redis.call('ZADD', KEYS[3], ARGV[2], rec.ref)
+  redis.call('ZADD', KEYS[2], ARGV[2], rec.ref)
 else
   return {'unknown'}
 end
@@ -327,7 +331,8 @@ const script& idempotency_release_script() {
 }
 
 const script& confirm_attempt_script() {
-  static const script s = make_script("confirm_attempt", confirm_attempt_lua);
+  static const script s = make_script("confirm_attempt",
+                                      payment_stream_lua() + confirm_attempt_lua);
   return s;
 }
 
@@ -353,7 +358,8 @@ const script& record_deliveries_script() {
 }
 
 const script& replay_dead_letter_script() {
-  static const script s = make_script("replay_dead_letter", replay_dead_letter_lua);
+  static const script s = make_script("replay_dead_letter",
+                                      payment_stream_lua() + replay_dead_letter_lua);
   return s;
 }
 

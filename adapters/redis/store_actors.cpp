@@ -81,7 +81,7 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
   auto now_ms = unix_now_ms(); // one clock reading: created and scores agree
   std::vector<std::string> keys{
     keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
-    keys::payment_stream,       keys::event_stream,
+    keys::payment_stream_for(j.intent_id), keys::event_stream,
     keys::ledger_stream,        keys::balances,
     keys::deliveries_due,       keys::session(j.session_id),
     node_registration_key(j.fence_node),
@@ -139,10 +139,11 @@ caf::expected<attempt_status> load(connection& conn,
   return status == "pending" ? attempt_status::pending : attempt_status::final;
 }
 
-caf::expected<bool> ack(connection& conn, const std::string& entry_id) {
-  auto res = conn.pipeline(
-    {{"XACK", keys::payment_stream, keys::payment_group, entry_id},
-     {"XDEL", keys::payment_stream, entry_id}});
+caf::expected<bool> ack(connection& conn, const std::string& intent_id,
+                        const std::string& entry_id) {
+  auto stream = keys::payment_stream_for(intent_id);
+  auto res = conn.pipeline({{"XACK", stream, keys::payment_group, entry_id},
+                            {"XDEL", stream, entry_id}});
   if (!res) {
     return make_error(errc::redis_unavailable, conn.last_error());
   }
@@ -155,7 +156,8 @@ caf::expected<bool> bury(connection& conn, const dead_letter_record& rec) {
   }
   auto res = run_script(
     conn, bury_payment_script(),
-    {keys::payment_stream, keys::dead_letter_stream, keys::attempt(rec.ref)},
+    {keys::payment_stream_for(rec.payload), keys::dead_letter_stream,
+     keys::attempt(rec.ref)},
     {keys::payment_group, rec.entry_id, rec.ref, rec.reason,
      std::to_string(unix_now_s()), rec.payload});
   if (!res) {
@@ -186,8 +188,9 @@ payment_store_worker(payment_store::stateful_pointer<store_state> self,
       }
       return *res;
     },
-    [=](ack_atom, const std::string& entry_id) -> caf::result<bool> {
-      auto res = ack(*self->state.conn, entry_id);
+    [=](ack_atom, const std::string& intent_id,
+        const std::string& entry_id) -> caf::result<bool> {
+      auto res = ack(*self->state.conn, intent_id, entry_id);
       if (!res) {
         return res.error();
       }
@@ -199,154 +202,6 @@ payment_store_worker(payment_store::stateful_pointer<store_state> self,
         return res.error();
       }
       return *res;
-    },
-  };
-}
-
-// -- payment stream ---------------------------------------------------------
-
-struct stream_state {
-  static inline const char* name = "psp.redis.payment_stream";
-  std::unique_ptr<connection> conn;
-  bool own_pending_done = false;  ///< replayed our PEL after a start?
-  int64_t last_reclaim_ms = 0;
-  std::string reclaim_cursor = "0-0";
-};
-
-/// Appends decodable jobs of an XREADGROUP/XAUTOCLAIM entry list.
-void collect(const value& entries, uint32_t delivery_count,
-             std::vector<payment_job>& out) {
-  for (auto& e : entries.elements) {
-    if (!e.is_array() || e.elements.size() < 2 || !e.elements[1].is_array()) {
-      continue; // deleted entry
-    }
-    auto& fields = e.elements[1].elements;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].text() != "job") {
-        continue;
-      }
-      if (auto job = decode_job(fields[i + 1].text())) {
-        job->entry_id = e.elements[0].text();
-        job->delivery_count = delivery_count;
-        out.push_back(std::move(*job));
-      } else {
-        spdlog::error("event=undecodable_job entry={}", e.elements[0].text());
-      }
-    }
-  }
-}
-
-caf::expected<std::vector<payment_job>>
-read_jobs(stream_state& st, const store_settings& cfg, uint32_t n) {
-  auto& conn = *st.conn;
-  std::vector<payment_job> out;
-  auto count = std::to_string(n);
-  if (!st.own_pending_done) {
-    // After a (re)start: our own pending entries, from the beginning.
-    auto res = conn.run({"XREADGROUP", "GROUP", keys::payment_group,
-                         cfg.consumer, "COUNT", count, "STREAMS",
-                         keys::payment_stream, "0"});
-    if (!res || res->is_error()) {
-      return make_error(errc::redis_unavailable, conn.last_error());
-    }
-    if (res->is_array() && !res->elements.empty()) {
-      collect(res->elements[0].elements[1], 2, out);
-    }
-    if (out.size() < n) {
-      st.own_pending_done = true;
-    }
-    return out;
-  }
-  auto now = unix_now_ms();
-  if (now - st.last_reclaim_ms >= static_cast<int64_t>(cfg.reclaim_idle_ms) / 4) {
-    st.last_reclaim_ms = now;
-    auto res = conn.run({"XAUTOCLAIM", keys::payment_stream,
-                         keys::payment_group, cfg.consumer,
-                         std::to_string(cfg.reclaim_idle_ms), st.reclaim_cursor,
-                         "COUNT", count});
-    if (!res) {
-      return make_error(errc::redis_unavailable, conn.last_error());
-    }
-    if (res->is_array() && res->elements.size() >= 2) {
-      st.reclaim_cursor = res->elements[0].text();
-      collect(res->elements[1], 2, out);
-      if (!out.empty()) {
-        spdlog::info("event=payments_reclaimed count={}", out.size());
-        return out;
-      }
-    }
-  }
-  auto res = conn.run_blocking({"XREADGROUP", "GROUP", keys::payment_group,
-                                cfg.consumer, "COUNT", count, "BLOCK",
-                                std::to_string(cfg.block_ms), "STREAMS",
-                                keys::payment_stream, ">"},
-                               cfg.block_ms);
-  if (!res) {
-    return make_error(errc::redis_unavailable, conn.last_error());
-  }
-  if (res->is_error()) {
-    // NOGROUP after a Redis data loss: recreate and read again next time.
-    std::string err;
-    ensure_stream_groups(conn, err);
-    return make_error(errc::redis_rejected, res->str);
-  }
-  if (res->is_array() && !res->elements.empty()) {
-    collect(res->elements[0].elements[1], 1, out);
-  }
-  return out;
-}
-
-/// Entries pending at `consumer` (a node that left), claimed for us. The
-/// small min-idle keeps two survivors from stealing the same entry back and
-/// forth: the first claim resets its idle time.
-caf::expected<std::vector<payment_job>>
-claim_from(stream_state& st, const store_settings& cfg,
-           const std::string& consumer, uint32_t n) {
-  auto& conn = *st.conn;
-  auto pending = conn.run({"XPENDING", keys::payment_stream,
-                           keys::payment_group, "-", "+", std::to_string(n),
-                           consumer});
-  if (!pending || !pending->is_array()) {
-    return make_error(errc::redis_unavailable, conn.last_error());
-  }
-  std::vector<payment_job> out;
-  if (pending->elements.empty()) {
-    return out;
-  }
-  std::vector<std::string> claim{"XCLAIM", keys::payment_stream,
-                                 keys::payment_group, cfg.consumer, "500"};
-  for (auto& p : pending->elements) {
-    claim.push_back(p.elements[0].text());
-  }
-  auto claimed = conn.run(claim);
-  if (!claimed || !claimed->is_array()) {
-    return make_error(errc::redis_unavailable, conn.last_error());
-  }
-  collect(*claimed, 2, out);
-  spdlog::info("event=payments_taken_over from={} count={}", consumer,
-               out.size());
-  return out;
-}
-
-payment_stream::behavior_type
-payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
-                      store_settings cfg) {
-  self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
-  return {
-    [=](read_atom, uint32_t n) -> caf::result<std::vector<payment_job>> {
-      auto res = read_jobs(self->state, cfg, n);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
-    },
-    [=](claim_atom, const std::string& consumer,
-        uint32_t n) -> caf::result<std::vector<payment_job>> {
-      auto res = claim_from(self->state, cfg, consumer, n);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
     },
   };
 }
@@ -457,28 +312,9 @@ payment_store spawn_payment_store(caf::actor_system& sys,
   return make_pool<payment_store>(sys, workers, payment_store_worker, cfg);
 }
 
-payment_stream spawn_payment_stream(caf::actor_system& sys,
-                                    const store_settings& cfg) {
-  return sys.spawn<caf::detached>(payment_stream_reader, cfg);
-}
-
 delivery_store spawn_delivery_store(caf::actor_system& sys,
                                     const store_settings& cfg, size_t workers) {
   return make_pool<delivery_store>(sys, workers, delivery_store_worker, cfg);
-}
-
-bool ensure_stream_groups(connection& conn, std::string& err) {
-  auto res = conn.run({"XGROUP", "CREATE", keys::payment_stream,
-                       keys::payment_group, "0", "MKSTREAM"});
-  if (!res) {
-    err = conn.last_error();
-    return false;
-  }
-  if (res->is_error() && res->str.rfind("BUSYGROUP", 0) != 0) {
-    err = res->str;
-    return false;
-  }
-  return true;
 }
 
 } // namespace psp::redis

@@ -79,7 +79,7 @@ inline payment_store spawn_fake_store(caf::actor_system& sys, world_ptr w) {
         w->commits.push_back(c);
         return true;
       },
-      [w](ack_atom, const std::string& entry) {
+      [w](ack_atom, const std::string&, const std::string& entry) {
         w->acks.push_back(entry);
         return true;
       },

@@ -292,7 +292,7 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
   auto pi = session["payment_intent"].get<std::string>();
   auto nonce = stack().page_nonce(cs);
   ASSERT_FALSE(nonce.empty());
-  auto stream_before = stack().redis_len("stream:payments");
+  auto stream_before = stack().payment_stream_len();
   auto attempts_before = stack().redis_keys("pa:*").size();
 
   struct bad_card {
@@ -322,7 +322,7 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
     // The form comes back with the same nonce: still one submission.
     EXPECT_NE(res.body.find("value=\"" + nonce + "\""), std::string::npos);
     EXPECT_EQ(stack().redis_keys("pa:*").size(), attempts_before);
-    EXPECT_EQ(stack().redis_len("stream:payments"), stream_before);
+    EXPECT_EQ(stack().payment_stream_len(), stream_before);
     EXPECT_EQ(stack().redis_hash("pi:" + pi)["status"],
               "requires_payment_method");
   }

@@ -1,5 +1,6 @@
 // Goal: three psp-node processes form a CAF cluster: payments sent to any
-// node are processed by their owner (rendezvous hashing over live members);
+// node are processed by the owner of their payment stream partition (four
+// partitions each, rendezvous hashing over live members);
 // a killed node's in-flight payments are taken over in seconds and a paused
 // node is declared dead by missed heartbeats and fenced when it wakes up; no
 // payment is lost or charged twice, the ledger balances, and a returning
@@ -67,13 +68,22 @@ TEST(cluster, payments_are_processed_by_their_owner) {
   for (size_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(stack.wait_for_view(i, all_nodes)) << stack.node_id(i);
   }
+  auto owners = partition_owners(all_nodes);
+  std::map<std::string, int> partitions_per_node;
+  for (auto i : owners) {
+    ASSERT_GE(i, 0);
+    ++partitions_per_node[all_nodes[i]];
+  }
+  for (auto& node : all_nodes) {
+    EXPECT_EQ(partitions_per_node[node], 4) << node;
+  }
   auto ids = pay_many(stack, 30, {0, 1, 2});
   expect_all_settled(stack, ids, 20s);
   std::map<std::string, int> per_node;
   for (auto& cs : ids) {
     auto intent = stack.redis_hash("cs:" + cs)["intent"];
     auto by = stack.redis_hash("pi:" + intent)["processed_by"];
-    EXPECT_EQ(by, all_nodes[owner_index(intent, all_nodes)]) << intent;
+    EXPECT_EQ(by, all_nodes[owners[payment_partition(intent)]]) << intent;
     ++per_node[by];
   }
   EXPECT_EQ(per_node.size(), 3u) << "work is spread over all nodes";

@@ -2,10 +2,13 @@
 // the workers decode to exactly the payment the intent describes: the terms
 // the Lua step packs with cmsgpack match job_codec's version-3 layout (same
 // fields, same op numbers), and the step the node sends rides along intact.
-// Also: it refuses closed, expired and missing sessions before writing.
+// Also: it refuses closed, expired and missing sessions before writing, and
+// the job lands on the partition of the payment stream that C++ computes for
+// its intent (the Lua and C++ hashes agree).
 
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/lua_partition.hpp"
 #include "adapters/redis/redis_connection.hpp"
 #include "adapters/redis/scripts.hpp"
 #include "tests/support/redis_server.hpp"
@@ -39,21 +42,30 @@ protected:
                                       const std::string& nonce) {
     return redis::eval(conn, redis::confirm_attempt_script(),
                        {keys::session(cs),
-                        keys::attempt(step.attempt_id),
-                        keys::payment_stream},
+                        keys::attempt(step.attempt_id)},
                        {"1700000000", nonce, step.attempt_id, "visa", "4242",
                         redis::encode_job_step(step)});
   }
 
-  /// The job of the newest payment stream entry, decoded.
-  std::optional<payment_job> last_queued_job() {
-    auto entries = conn.query({"XREVRANGE", keys::payment_stream, "+",
-                               "-", "COUNT", "1"});
+  /// The job of the newest entry on the intent's partition, decoded.
+  std::optional<payment_job> last_queued_job(const std::string& intent_id) {
+    auto entries = conn.query({"XREVRANGE",
+                               keys::payment_stream_for(intent_id), "+", "-",
+                               "COUNT", "1"});
     if (!entries || entries->elements.empty()) {
       return std::nullopt;
     }
     auto& fields = entries->elements[0].elements[1].elements;
     return redis::decode_job(fields.at(1).text());
+  }
+
+  /// Entries over every partition of the payment stream.
+  int64_t queued_total() {
+    int64_t n = 0;
+    for (uint32_t p = 0; p < payment_partitions; ++p) {
+      n += conn.query({"XLEN", keys::payment_stream(p)})->integer;
+    }
+    return n;
   }
 };
 
@@ -70,8 +82,9 @@ TEST_F(confirm_script, queues_the_intents_terms_with_the_nodes_step) {
   ASSERT_TRUE(out && out->is_array()) << (out ? out->str : "no answer");
   ASSERT_EQ(out->elements[0].text(), "ok");
 
-  auto job = last_queued_job();
+  auto job = last_queued_job("pi_1");
   ASSERT_TRUE(job);
+  EXPECT_EQ(queued_total(), 1);
   EXPECT_EQ(job->intent_id, "pi_1");
   EXPECT_EQ(job->merchant_id, "acct_1");
   EXPECT_EQ(job->session_id, "cs_1");
@@ -101,7 +114,7 @@ TEST_F(confirm_script, a_manual_capture_intent_queues_an_authorisation) {
   auto out = confirm("cs_2", step_for("pa_2"), "nonce-2");
   ASSERT_TRUE(out && out->is_array());
   ASSERT_EQ(out->elements[0].text(), "ok");
-  auto job = last_queued_job();
+  auto job = last_queued_job("pi_2");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->op, payment_op::authorize);
   auto kind = conn.query({"HGET", keys::attempt("pa_2"), "kind"});
@@ -117,7 +130,7 @@ TEST_F(confirm_script, the_same_form_again_queues_nothing_more) {
   EXPECT_EQ(again->elements[1].text(), "pa_3");
   auto other = confirm("cs_3", step_for("pa_5"), "another tab");
   EXPECT_EQ(other->elements[0].text(), "processing");
-  EXPECT_EQ(conn.query({"XLEN", keys::payment_stream})->integer, 1);
+  EXPECT_EQ(queued_total(), 1);
   EXPECT_EQ(conn.query({"EXISTS", keys::attempt("pa_4")})->integer, 0);
 }
 
@@ -133,7 +146,7 @@ TEST_F(confirm_script, closed_expired_and_missing_sessions_write_nothing) {
   auto closed = confirm("cs_paid", step_for("pa_8"), "n");
   EXPECT_EQ(closed->elements[0].text(), "not_open");
   EXPECT_EQ(closed->elements[1].text(), "complete");
-  EXPECT_EQ(conn.query({"EXISTS", keys::payment_stream})->integer, 0);
+  EXPECT_EQ(queued_total(), 0);
 }
 
 TEST_F(confirm_script, an_intent_without_terms_is_an_error_not_a_bad_job) {
@@ -145,7 +158,42 @@ TEST_F(confirm_script, an_intent_without_terms_is_an_error_not_a_bad_job) {
   auto out = confirm("cs_4", step_for("pa_9"), "n");
   ASSERT_TRUE(out);
   EXPECT_TRUE(out->is_error());
-  EXPECT_EQ(conn.query({"EXISTS", keys::payment_stream})->integer, 0);
+  EXPECT_EQ(queued_total(), 0);
+}
+
+TEST_F(confirm_script, lua_and_cpp_put_an_intent_on_the_same_partition) {
+  auto probe = redis::payment_stream_lua()
+               + "local out = {}\n"
+                 "for i = 1, #ARGV do out[i] = payment_stream_of(ARGV[i]) end\n"
+                 "return out\n";
+  std::vector<std::string> ids{"", "pi_", "pi_1", "\xff\xfe\x80"};
+  const std::string alphabet =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  uint64_t x = 88172645463325252ULL; // xorshift: the same ids every run
+  for (int i = 0; i < 500; ++i) {
+    std::string id = "pi_";
+    for (int c = 0; c < 24; ++c) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      id += alphabet[x % alphabet.size()];
+    }
+    ids.push_back(id);
+  }
+  std::vector<std::string> argv{"EVAL", probe, "0"};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  auto out = conn.run(argv);
+  ASSERT_TRUE(out && out->is_array()) << (out ? out->str : "no answer");
+  ASSERT_EQ(out->elements.size(), ids.size());
+  std::vector<int> per_partition(payment_partitions, 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(out->elements[i].text(), keys::payment_stream_for(ids[i]))
+      << "id #" << i;
+    ++per_partition[payment_partition(ids[i])];
+  }
+  for (auto n : per_partition) {
+    EXPECT_GT(n, 20); // ~42 each: every partition gets a share
+  }
 }
 
 } // namespace

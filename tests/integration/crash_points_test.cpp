@@ -89,7 +89,7 @@ public:
     ASSERT_TRUE(events);
     EXPECT_EQ(events->elements.size(), 2u)
         << "payment_intent.succeeded + checkout.session.completed, once each";
-    auto stream = stack.redis_len("stream:payments");
+    auto stream = stack.payment_stream_len();
     EXPECT_EQ(stream, 0) << "every payment stream entry acknowledged";
   }
 

@@ -258,12 +258,7 @@ TEST(recovery, payment_survives_a_node_crash_while_processing) {
   ASSERT_EQ(intent_status(stack, pi_id), "processing");
   // The job was read by the node and is pending at its consumer.
   ASSERT_TRUE(wait_until(
-      [&] {
-        auto pending =
-            stack.redis_cmd({"XPENDING", "stream:payments", "payment-workers"});
-        return pending && !pending->elements.empty() &&
-               pending->elements[0].number == 1;
-      },
+      [&] { return stack.payment_stream_pending() == 1; },
       5s))
       << "the job never reached the node";
   stack.kill_node(0);

@@ -849,6 +849,25 @@ long long psp_stack::redis_len(const std::string& stream) {
   return r && r->kind == redis_reply::integer ? r->number : -1;
 }
 
+long long psp_stack::payment_stream_len() {
+  long long n = 0;
+  for (auto& key : redis_keys("stream:payments:*")) {
+    n += std::max(redis_len(key), 0LL);
+  }
+  return n;
+}
+
+long long psp_stack::payment_stream_pending() {
+  long long n = 0;
+  for (auto& key : redis_keys("stream:payments:*")) {
+    auto r = redis_cmd({"XPENDING", key, "payment-workers"});
+    if (r && r->kind == redis_reply::array && !r->elements.empty()) {
+      n += r->elements[0].number;
+    }
+  }
+  return n;
+}
+
 ::testing::AssertionResult psp_stack::ledger_balanced() {
   auto txns = redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
   if (!txns || txns->kind != redis_reply::array) {

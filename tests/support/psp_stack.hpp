@@ -289,6 +289,10 @@ public:
   std::vector<std::string> redis_keys(const std::string& pattern);
   std::map<std::string, std::string> redis_hash(const std::string& key);
   long long redis_len(const std::string& stream);
+  /// Entries over every partition of the payment stream
+  /// (`stream:payments:<n>`), and of those, delivered and not acknowledged.
+  long long payment_stream_len();
+  long long payment_stream_pending();
   /// A webhook delivery record, read from its event's hash.
   struct delivery_record {
     std::string status;
