@@ -239,7 +239,8 @@ node_health() {
 }
 
 # The node's cluster endpoint and the members it currently routes payments
-# to (its last logged view; ownership is rendezvous hashing over them).
+# to (its last logged view: the payment stream partitions are split over
+# them, docs/cluster.md).
 cluster_line() {
   local log=$log_dir/$1.log endpoint view
   endpoint=$(sed -n 's/^psp-node [^ ]* cluster endpoint \(.*\)$/\1/p' "$log" |
