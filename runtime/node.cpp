@@ -15,6 +15,7 @@
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/http/api_server.hpp"
 #include "adapters/redis/connection_pool.hpp"
+#include "adapters/redis/legacy_stream.hpp"
 #include "adapters/redis/store_actors.hpp"
 #include "adapters/webhook/webhook_sender.hpp"
 
@@ -120,6 +121,11 @@ int run_node(node_config& cfg) {
     std::cerr << "psp-node: cannot use Redis at " << cfg.redis << ": "
               << (err.empty() ? probe.last_error() : err) << '\n';
     return 3;
+  }
+  if (!redis::migrate_legacy_payment_stream(probe, err)) {
+    // Left for the next start; the jobs stay where they are, nothing lost.
+    spdlog::error("event=legacy_payment_stream_not_migrated error=\"{}\"",
+                  err);
   }
   auto vault = crypto::card_vault::from_hex_key(cfg.vault_key_hex);
   redis::connection_pool pool{where, cfg.redis_timeout_ms, cfg.http_threads};

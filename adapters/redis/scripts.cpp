@@ -146,6 +146,24 @@ ack()
 return 1
 )lua";
 
+// KEYS: the single payment stream of releases before the partitions, the
+// entry's partition stream. ARGV: group, entry id. Moves one job, or nothing
+// when another node moved it first; the old stream goes once it is empty.
+const char* move_legacy_job_lua = R"lua(
+local found = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+if #found == 0 then return 0 end
+local f = found[1][2]
+for i = 1, #f, 2 do
+  if f[i] == 'job' then
+    redis.call('XADD', KEYS[2], '*', 'job', f[i + 1])
+  end
+end
+pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return 1
+)lua";
+
 // KEYS: payment stream, dead-letter stream, pa. ARGV: group, entry id,
 // attempt id, reason, now_s, intent id.
 const char* bury_payment_lua = R"lua(
@@ -338,6 +356,11 @@ const script& confirm_attempt_script() {
 
 const script& commit_outcome_script() {
   static const script s = make_script("commit_outcome", commit_outcome_lua);
+  return s;
+}
+
+const script& move_legacy_job_script() {
+  static const script s = make_script("move_legacy_job", move_legacy_job_lua);
   return s;
 }
 

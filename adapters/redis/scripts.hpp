@@ -42,6 +42,8 @@ const script& expire_session_script();
 const script& commit_outcome_script();
 /// Payment that exhausted its retries -> dead-letter stream + ack.
 const script& bury_payment_script();
+/// Moves a job of the pre-partition payment stream to its partition.
+const script& move_legacy_job_script();
 /// Due webhook deliveries, leased for a while.
 const script& claim_deliveries_script();
 /// Outcomes of delivery attempts, in one call: each done, rescheduled or
