@@ -10,6 +10,7 @@
 #include "actors/ownership.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/legacy_stream.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -147,6 +148,14 @@ read_jobs(stream_state& st, const store_settings& cfg, uint32_t n,
   auto now = unix_now_ms();
   if (now - st.last_reclaim_ms >= static_cast<int64_t>(cfg.reclaim_idle_ms) / 4) {
     st.last_reclaim_ms = now;
+    // During a rolling upgrade nodes of the old release still write to the
+    // single stream after this node's start-up migration: move what they
+    // left (one XRANGE when there is nothing).
+    std::string err;
+    if (!migrate_legacy_payment_stream(conn, err)) {
+      spdlog::warn("event=legacy_payment_stream_not_migrated error=\"{}\"",
+                   err);
+    }
     auto reclaimed = reclaim_idle(st, cfg, n, partitions);
     if (!reclaimed || !reclaimed->empty()) {
       return reclaimed;
