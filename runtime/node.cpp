@@ -130,6 +130,7 @@ int run_node(node_config& cfg) {
   auto vault = crypto::card_vault::from_hex_key(cfg.vault_key_hex);
   redis::connection_pool pool{where, cfg.redis_timeout_ms, cfg.http_threads};
   http::api_settings api_cfg;
+  api_cfg.node_id = cfg.node_id;
   api_cfg.public_url = cfg.public_url;
   api_cfg.admin_token = cfg.admin_token;
   // Shared by every node (like the vault key it derives from), so a request

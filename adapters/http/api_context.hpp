@@ -22,6 +22,7 @@ namespace psp::http {
 class operator_reports;
 
 struct api_settings {
+  std::string node_id;               ///< this node's id (cluster member name)
   std::string public_url;            ///< base of hosted page URLs
   std::string admin_token;           ///< empty: admin API disabled
   std::string id_secret;             ///< derives ids under Idempotency-Key

@@ -3,6 +3,7 @@
 #include "adapters/http/routes.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/ownership.hpp"
 #include "adapters/crypto/digest.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
@@ -133,9 +134,14 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
     if (ctx.cluster_members) {
       // The members this node works with (registered and connected),
       // itself included; what ownership and the quorum rule are computed on.
+      // And the payment stream partitions that view gives this node (it
+      // reads them while it has the quorum).
       auto members = ctx.cluster_members();
-      body["cluster"] = members ? json{{"members", *members}}
-                                : json{{"members", nullptr}};
+      body["cluster"] =
+        members ? json{{"members", *members},
+                       {"partitions",
+                        owned_partitions(ctx.settings.node_id, *members)}}
+                : json{{"members", nullptr}, {"partitions", nullptr}};
     }
     write_json(res, body.dump(), ok ? 200 : 503);
   });

@@ -74,8 +74,13 @@ TEST(cluster, payments_are_processed_by_their_owner) {
     ASSERT_GE(i, 0);
     ++partitions_per_node[all_nodes[i]];
   }
-  for (auto& node : all_nodes) {
-    EXPECT_EQ(partitions_per_node[node], 4) << node;
+  for (size_t i = 0; i < all_nodes.size(); ++i) {
+    EXPECT_EQ(partitions_per_node[all_nodes[i]], 4) << all_nodes[i];
+    // /healthz names the partitions the node reads.
+    auto health = json::parse(http_get(stack.node_url(i), "/healthz").body);
+    EXPECT_EQ(health["cluster"]["partitions"].get<std::vector<uint32_t>>(),
+              owned_partitions(all_nodes[i], all_nodes))
+      << health.dump();
   }
   auto ids = pay_many(stack, 30, {0, 1, 2});
   expect_all_settled(stack, ids, 20s);
