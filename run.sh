@@ -238,16 +238,18 @@ node_health() {
     "$(metric "$metrics" psp_payments_submitted_total)"
 }
 
-# The node's cluster endpoint and the members it currently routes payments
-# to (its last logged view: the payment stream partitions are split over
-# them, docs/cluster.md).
+# The node's cluster endpoint, the members it works with (its last logged
+# view) and the payment stream partitions that view gives it (/healthz).
 cluster_line() {
-  local log=$log_dir/$1.log endpoint view
+  local log=$log_dir/$1.log url=$2 endpoint view partitions
   endpoint=$(sed -n 's/^psp-node [^ ]* cluster endpoint \(.*\)$/\1/p' "$log" |
              tail -n 1)
   view=$(grep -o 'event=cluster_view .*members=[^ ]*' "$log" | tail -n 1 |
          sed 's/.*members=//')
-  printf 'cluster %s  owners %s' "${endpoint:-?}" "${view:-?}"
+  partitions=$(curl -s -m 2 "$url/healthz" |
+               sed -n 's/.*"partitions":\[\([0-9,]*\)\].*/\1/p')
+  printf 'cluster %s  view %s  partitions %s' "${endpoint:-?}" "${view:-?}" \
+    "${partitions:-?}"
 }
 
 print_queues() {
@@ -278,7 +280,7 @@ cmd_status() {
     extra=""
     if is_up "$n"; then
       if [[ "$n" == node-* ]]; then
-        extra="  $(node_health "$(url_of "$n")")  $(cluster_line "$n")"
+        extra="  $(node_health "$(url_of "$n")")  $(cluster_line "$n" "$(url_of "$n")")"
         [[ -n "$first_node" ]] || first_node=$(url_of "$n")
       fi
       printf '  %-13s %-5s %-10s %s%s\n' "$n" up "pid $(pid_of "$n")" \
