@@ -27,8 +27,9 @@ std::optional<std::string> job_bytes(const value& entry) {
 
 } // namespace
 
-std::optional<size_t> migrate_legacy_payment_stream(connection& conn,
-                                                    std::string& err) {
+std::optional<size_t>
+migrate_legacy_payment_stream(connection& conn, std::string& err,
+                              bool log_undecodable) {
   size_t moved = 0;
   std::string after = "-";
   for (;;) {
@@ -48,6 +49,9 @@ std::optional<size_t> migrate_legacy_payment_stream(connection& conn,
       auto bytes = job_bytes(entry);
       auto job = bytes ? decode_job(*bytes) : std::nullopt;
       if (!job) {
+        if (!log_undecodable) {
+          continue;
+        }
         spdlog::error("event=legacy_job_undecodable stream={} entry={}",
                       legacy_payment_stream, id);
         continue;

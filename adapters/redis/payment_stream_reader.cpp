@@ -152,7 +152,7 @@ read_jobs(stream_state& st, const store_settings& cfg, uint32_t n,
     // single stream after this node's start-up migration: move what they
     // left (one XRANGE when there is nothing).
     std::string err;
-    if (!migrate_legacy_payment_stream(conn, err)) {
+    if (!migrate_legacy_payment_stream(conn, err, false)) {
       spdlog::warn("event=legacy_payment_stream_not_migrated error=\"{}\"",
                    err);
     }

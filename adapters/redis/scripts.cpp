@@ -20,9 +20,8 @@ std::string sha1_hex(const std::string& text) {
 
 // KEYS: 1 cs, 2 pa (the new attempt). The job goes to its intent's payment
 // stream partition (lua_partition.hpp), known only once the session is read.
-// ARGV: 1 now_s,
-// 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's step bytes
-// (job_codec.hpp). The intent is found from the session, and the job's terms
+// ARGV: 1 now_s, 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's
+// step bytes (job_codec.hpp). The intent is found from the session, and the job's terms
 // are packed here from the intent's own fields, so the hosted page confirms
 // in one round trip without reading first. The array is job_codec.cpp's
 // terms_tuple, version 3; the op numbers are payment_op's (charge 0,
@@ -246,8 +245,8 @@ return recorded
 
 // KEYS: dead-letter stream, deliveries due. ARGV: dead-letter entry id,
 // now_ms, now_s. A payment job goes back to its intent's payment stream
-// partition (lua_partition.hpp), known once the attempt is read. A webhook whose event is gone is final: nothing
-// left to send.
+// partition (lua_partition.hpp), known once the attempt is read. A webhook
+// whose event is gone is final: nothing left to send.
 const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return {'missing'} end
@@ -349,8 +348,8 @@ const script& idempotency_release_script() {
 }
 
 const script& confirm_attempt_script() {
-  static const script s = make_script("confirm_attempt",
-                                      payment_stream_lua() + confirm_attempt_lua);
+  static const script s =
+    make_script("confirm_attempt", payment_stream_lua() + confirm_attempt_lua);
   return s;
 }
 
@@ -381,8 +380,8 @@ const script& record_deliveries_script() {
 }
 
 const script& replay_dead_letter_script() {
-  static const script s = make_script("replay_dead_letter",
-                                      payment_stream_lua() + replay_dead_letter_lua);
+  static const script s = make_script(
+    "replay_dead_letter", payment_stream_lua() + replay_dead_letter_lua);
   return s;
 }
 

@@ -80,10 +80,14 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
   auto& j = c.job;
   auto now_ms = unix_now_ms(); // one clock reading: created and scores agree
   std::vector<std::string> keys{
-    keys::intent(j.intent_id),  keys::attempt(j.attempt_id),
-    keys::payment_stream_for(j.intent_id), keys::event_stream,
-    keys::ledger_stream,        keys::balances,
-    keys::deliveries_due,       keys::session(j.session_id),
+    keys::intent(j.intent_id),
+    keys::attempt(j.attempt_id),
+    keys::payment_stream_for(j.intent_id),
+    keys::event_stream,
+    keys::ledger_stream,
+    keys::balances,
+    keys::deliveries_due,
+    keys::session(j.session_id),
     node_registration_key(j.fence_node),
     keys::refund(j.op == payment_op::refund ? j.attempt_id : "")};
   std::vector<std::string> args{keys::payment_group,
