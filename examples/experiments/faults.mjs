@@ -2,17 +2,20 @@
 // they are applied to the running stack and the webhook receiver, and how
 // everything is healed at the end.
 
-export const FAULT_KINDS = ['kill_node', 'restart_node', 'pause_node', 'resume_node',
+export const FAULT_KINDS = ['kill_node', 'stop_node', 'restart_node', 'pause_node',
+  'resume_node',
   'kill_redis', 'restart_redis', 'pause_redis', 'card_network', 'card_network_reset',
   'webhook', 'partition', 'heal_partition'];
 
 // kind -> kind of the entry that undoes it (for "duration").
 const UNDO = {
-  kill_node: 'restart_node', pause_node: 'resume_node', kill_redis: 'restart_redis',
+  kill_node: 'restart_node', stop_node: 'restart_node', pause_node: 'resume_node',
+  kill_redis: 'restart_redis',
   card_network: 'card_network_reset', webhook: 'webhook', partition: 'heal_partition',
 };
 
-const NODE_KINDS = new Set(['kill_node', 'restart_node', 'pause_node', 'resume_node',
+const NODE_KINDS = new Set(['kill_node', 'stop_node', 'restart_node', 'pause_node',
+  'resume_node',
   'partition', 'heal_partition']);
 
 const KNOBS = {
@@ -144,6 +147,7 @@ export function expandSchedule(faults, nodes) {
 export function faultLabel(e) {
   switch (e.kind) {
     case 'kill_node': return `kill node-${e.node}`;
+    case 'stop_node': return `stop node-${e.node} (SIGTERM)`;
     case 'restart_node': return `restart node-${e.node}`;
     case 'pause_node': return `pause node-${e.node}`;
     case 'resume_node': return `resume node-${e.node}`;
@@ -164,7 +168,8 @@ export function faultLabel(e) {
 
 /** Whether the entry injects (true) or heals (false) something. */
 export function isInjection(e) {
-  return ['kill_node', 'pause_node', 'kill_redis', 'pause_redis', 'card_network', 'partition']
+  return ['kill_node', 'stop_node', 'pause_node', 'kill_redis', 'pause_redis', 'card_network',
+    'partition']
     .includes(e.kind)
     || (e.kind === 'webhook' && e.mode !== 'ok');
 }
@@ -205,6 +210,7 @@ export class FaultInjector {
     const s = this.stack;
     switch (e.kind) {
       case 'kill_node': return s.killNode(e.node);
+      case 'stop_node': return s.stopNode(e.node);
       case 'restart_node': return s.restartNode(e.node);
       case 'pause_node': return s.pauseNode(e.node);
       case 'resume_node': return s.resumeNode(e.node);

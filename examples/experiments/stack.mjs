@@ -473,6 +473,16 @@ export class Stack {
     dropAgent(this.nodeUrl(i));
   }
 
+  /** A graceful stop (SIGTERM): the node leaves the cluster, as in a rolling restart. */
+  async stopNode(i) {
+    const node = this.nodes[i - 1];
+    if (node.state !== 'up') {
+      throw new Error(`${node.name} is ${node.state}, cannot stop it`);
+    }
+    await node.stop();
+    dropAgent(this.nodeUrl(i));
+  }
+
   async restartNode(i) {
     dropAgent(this.nodeUrl(i));
     await this.nodes[i - 1].start();
