@@ -114,6 +114,14 @@ void metrics(api_context& ctx, httplib::Response& res) {
           "Entries in the payment stream (all partitions).", length);
     gauge("psp_payment_stream_pending",
           "Entries delivered to a worker and not yet acknowledged.", pending);
+    // Per partition: a partition whose entries pile up names the node that
+    // should read it (GET /healthz on each node lists its partitions).
+    out << "# HELP psp_payment_partition_length Entries in one partition of "
+           "the payment stream.\n# TYPE psp_payment_partition_length gauge\n";
+    for (uint32_t p = 0; p < payment_partitions; ++p) {
+      out << "psp_payment_partition_length{partition=\"" << p << "\"} "
+          << (*q)[2 + 2 * p].integer << '\n';
+    }
     gauge("psp_webhook_deliveries_scheduled",
           "Webhook deliveries waiting for their next try.", (*q)[0].integer);
     gauge("psp_dead_letters", "Entries in the dead-letter stream.",

@@ -377,6 +377,12 @@ TEST_F(bad_input, health_and_metrics) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("psp_payment_stream_length "), std::string::npos)
       << metrics.body;
+  for (int p = 0; p < 12; ++p) {
+    EXPECT_NE(metrics.body.find("psp_payment_partition_length{partition=\""
+                                + std::to_string(p) + "\"} "),
+              std::string::npos)
+        << "partition " << p;
+  }
   EXPECT_NE(metrics.body.find("psp_redis_up 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("# TYPE psp_http_requests_total counter"),
             std::string::npos);
