@@ -97,13 +97,23 @@ std::vector<int> partition_owners(const std::vector<std::string>& members) {
   return owners;
 }
 
+std::vector<uint32_t> all_partitions() {
+  std::vector<uint32_t> out(payment_partitions);
+  for (uint32_t p = 0; p < payment_partitions; ++p) {
+    out[p] = p;
+  }
+  return out;
+}
+
 std::vector<uint32_t> owned_partitions(const std::string& self,
                                        const std::vector<std::string>& members) {
+  if (members.empty()) {
+    return all_partitions();
+  }
   std::vector<uint32_t> out;
   auto owners = partition_owners(members);
   for (uint32_t p = 0; p < payment_partitions; ++p) {
-    if (members.empty()
-        || (owners[p] >= 0 && members[owners[p]] == self)) {
+    if (owners[p] >= 0 && members[owners[p]] == self) {
       out.push_back(p);
     }
   }

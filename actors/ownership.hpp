@@ -37,6 +37,9 @@ int owner_index(const std::string& key, const std::vector<std::string>& members)
 /// nodes read four partitions each rather than whatever the hash hands them.
 std::vector<int> partition_owners(const std::vector<std::string>& members);
 
+/// Every partition, 0 .. payment_partitions - 1.
+std::vector<uint32_t> all_partitions();
+
 /// The partitions `self` reads under `members` (all of them when `members`
 /// is empty: a node alone).
 std::vector<uint32_t> owned_partitions(const std::string& self,

@@ -22,7 +22,7 @@ struct queue_state {
   /// Per payment stream partition, its owner's index in view.node_ids (-1:
   /// no view, this node); and the partitions this node reads.
   std::vector<int> owners = partition_owners({});
-  std::vector<uint32_t> owned = owned_partitions("", {});
+  std::vector<uint32_t> owned = all_partitions();
   /// Jobs forwarded to another node, by node id and attempt id: when that
   /// node leaves the view they are dispatched again at once instead of
   /// waiting for an answer that will never come.
@@ -258,11 +258,7 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
                          uint32_t{0});
     },
     [=](fence_atom, uint32_t round) {
-      std::vector<uint32_t> all(payment_partitions);
-      for (uint32_t p = 0; p < payment_partitions; ++p) {
-        all[p] = p;
-      }
-      take_over(self, self->state.view.self_id, std::move(all));
+      take_over(self, self->state.view.self_id, all_partitions());
       if (round + 1 < take_over_rounds) {
         self->delayed_send(self, take_over_retry, fence_atom::value,
                            round + 1);

@@ -108,11 +108,7 @@ registry(cluster_registry::stateful_pointer<registry_state> self,
       return out->integer == 1;
     },
     [=](members_atom) -> caf::result<std::vector<member_info>> {
-      auto res = live_members(*self->state.conn);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
+      return live_members(*self->state.conn);
     },
   };
 }

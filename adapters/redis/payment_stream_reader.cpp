@@ -235,20 +235,12 @@ payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
   return {
     [=](read_atom, uint32_t n, const std::vector<uint32_t>& partitions)
       -> caf::result<std::vector<payment_job>> {
-      auto res = read_jobs(self->state, cfg, n, partitions);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
+      return read_jobs(self->state, cfg, n, partitions);
     },
     [=](claim_atom, const std::string& consumer, uint32_t n,
         const std::vector<uint32_t>& partitions)
       -> caf::result<std::vector<payment_job>> {
-      auto res = claim_from(self->state, cfg, consumer, n, partitions);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
+      return claim_from(self->state, cfg, consumer, n, partitions);
     },
   };
 }

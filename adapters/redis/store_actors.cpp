@@ -179,33 +179,17 @@ payment_store_worker(payment_store::stateful_pointer<store_state> self,
   return {
     [=](load_atom, const std::string& intent_id,
         const std::string& attempt_id) -> caf::result<attempt_status> {
-      auto res = load(*self->state.conn, intent_id, attempt_id);
-      if (!res) {
-        return res.error();
-      }
-      return *res;
+      return load(*self->state.conn, intent_id, attempt_id);
     },
     [=](commit_atom, const payment_commit& c) -> caf::result<bool> {
-      auto res = commit(*self->state.conn, c);
-      if (!res) {
-        return res.error();
-      }
-      return *res;
+      return commit(*self->state.conn, c);
     },
     [=](ack_atom, const std::string& intent_id,
         const std::string& entry_id) -> caf::result<bool> {
-      auto res = ack(*self->state.conn, intent_id, entry_id);
-      if (!res) {
-        return res.error();
-      }
-      return *res;
+      return ack(*self->state.conn, intent_id, entry_id);
     },
     [=](dead_atom, const dead_letter_record& rec) -> caf::result<bool> {
-      auto res = bury(*self->state.conn, rec);
-      if (!res) {
-        return res.error();
-      }
-      return *res;
+      return bury(*self->state.conn, rec);
     },
   };
 }
@@ -281,19 +265,11 @@ delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   return {
     [=](claim_atom, uint32_t n) -> caf::result<std::vector<webhook_delivery>> {
-      auto res = claim(*self->state.conn, cfg, n);
-      if (!res) {
-        return res.error();
-      }
-      return std::move(*res);
+      return claim(*self->state.conn, cfg, n);
     },
     [=](record_atom,
         const std::vector<delivery_report>& reps) -> caf::result<bool> {
-      auto res = record(*self->state.conn, reps);
-      if (!res) {
-        return res.error();
-      }
-      return *res;
+      return record(*self->state.conn, reps);
     },
   };
 }

@@ -93,14 +93,6 @@ payment_job job_for(const std::string& intent_id) {
   return job;
 }
 
-std::vector<uint32_t> all_partitions() {
-  std::vector<uint32_t> out(payment_partitions);
-  for (uint32_t p = 0; p < payment_partitions; ++p) {
-    out[p] = p;
-  }
-  return out;
-}
-
 class payment_queue_test : public actor_fixture {
 public:
   payment_queue_test() {
