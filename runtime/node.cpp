@@ -67,6 +67,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   card_cfg.base_url = cfg.card_network_url;
   card_cfg.read_timeout_ms = cfg.card_network_timeout_ms;
   card_cfg.connections = cfg.card_connections;
+  card_cfg.connections_min = cfg.card_connections_min;
   auto network = card::spawn_card_network_client(sys, card_cfg, vault);
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;

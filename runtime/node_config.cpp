@@ -54,6 +54,8 @@ node_config::node_config() {
     .add(log_level, "log-level", "trace|debug|info|warn|error")
     .add(card_connections, "card-connections",
          "card network connections (calls in flight)")
+    .add(card_connections_min, "card-connections-min",
+         "card network connections kept while calls barely overlap")
     .add(store_workers, "store-workers", "Redis connections for commits")
     .add(webhook_connections, "webhook-connections",
          "webhook connections per endpoint host")
@@ -182,11 +184,13 @@ bool node_config::finish(std::string& err) {
     return false;
   }
   if (http_threads < 2 || http_threads > 1024 || card_connections == 0
-      || card_connections > 4096 || store_workers == 0
+      || card_connections > 4096 || card_connections_min == 0
+      || card_connections_min > card_connections || store_workers == 0
       || webhook_connections == 0 || webhook_connections > 1024
       || in_flight_max == 0) {
     err = "thread, worker and connection counts must be positive "
           "(http-threads 2..1024, card-connections up to 4096, "
+          "card-connections-min up to card-connections, "
           "webhook-connections up to 1024)";
     return false;
   }

@@ -37,6 +37,7 @@ public:
   uint32_t webhook_timeout_ms = 10'000;
   std::string log_level = "info";
   size_t card_connections = 64;
+  size_t card_connections_min = 8;
   size_t store_workers = 8;
   size_t webhook_connections = 8;
   uint32_t network_tries_max = 8;

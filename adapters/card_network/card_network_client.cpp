@@ -6,6 +6,7 @@
 
 #include "adapters/http_client/answer_to_actor.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <caf/actor_system.hpp>
@@ -156,6 +157,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
   http_client::client_limits limits;
   limits.connections_per_host = cfg.connections;
   limits.connections_cached = cfg.connections;
+  // As many as the network's latency needs, not always the most it may get.
+  limits.connections_min = std::min(cfg.connections_min, cfg.connections);
   st.http = std::make_unique<http_client::multi_client>(limits);
   return {
     [=](charge_atom, const charge_request& req)

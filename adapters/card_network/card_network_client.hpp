@@ -25,6 +25,9 @@ struct client_settings {
   /// Calls in flight at once; at 200 ms of network latency, 64 connections
   /// carry up to 320 calls/s.
   size_t connections = 64;
+  /// Connections kept while calls barely overlap: the client opens more,
+  /// up to `connections`, only when calls wait for one (multi_client.hpp).
+  size_t connections_min = 8;
 };
 
 /// Plaintext sealed for an attempt: "pan|exp_month|exp_year" (no CVC: it is

@@ -4,6 +4,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <chrono>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +21,9 @@ namespace {
 struct transfer {
   post_request req;
   post_completion done;
+  /// When post() took it: its timeout counts from here, waits included.
+  std::chrono::steady_clock::time_point posted_at =
+    std::chrono::steady_clock::now();
   post_response res;
   curl_slist* headers = nullptr;
   size_t bytes_max = 0;
@@ -65,16 +71,29 @@ struct multi_client::impl {
   std::unordered_map<CURL*, std::unique_ptr<transfer>> running;
   std::thread loop;
 
+  // The adaptive connection cap (client_limits::connections_min): above
+  // it, transfers wait here rather than inside curl, which would start a
+  // waiting one only when another finishes, however far the cap grew.
+  using clock = std::chrono::steady_clock;
+  size_t cap = 0;
+  std::deque<std::unique_ptr<transfer>> waiting;
+  size_t in_use_peak = 0; // transfers open at once in this window
+  clock::time_point window_start = clock::now();
+  // How long transfers waited in this grow window (the queue non-empty).
+  clock::time_point grow_window_start = clock::now();
+  clock::time_point last_adapt = clock::now();
+  clock::duration saturated{0};
+  bool was_waiting = false;
+
   explicit impl(client_limits l) : limits(l) {
     init_curl_once();
     multi = curl_multi_init();
     if (multi == nullptr) {
       throw std::runtime_error("curl_multi_init failed");
     }
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      static_cast<long>(limits.connections_per_host));
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                      static_cast<long>(limits.connections_cached));
+    limits.connections_min =
+      std::clamp<size_t>(limits.connections_min, 1, limits.connections_per_host);
+    set_cap(limits.connections_min);
     loop = std::thread{[this] {
       pthread_setname_np(pthread_self(), "psp.httpclient");
       run();
@@ -106,6 +125,14 @@ struct multi_client::impl {
 
   void start(std::unique_ptr<transfer> t) {
     auto& req = t->req;
+    auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       clock::now() - t->posted_at)
+                       .count();
+    if (waited_ms >= static_cast<int64_t>(req.timeout_ms)) {
+      t->res.error = "timed out waiting for a connection";
+      t->done(std::move(t->res));
+      return;
+    }
     CURL* h = take_handle();
     if (h == nullptr) {
       t->res.error = "cannot create a transfer";
@@ -135,7 +162,8 @@ struct multi_client::impl {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->error_text);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(req.connect_timeout_ms));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(req.timeout_ms - waited_ms));
     if (curl_multi_add_handle(multi, h) != CURLM_OK) {
       give_back(h);
       t->res.error = "cannot queue the transfer";
@@ -177,6 +205,109 @@ struct multi_client::impl {
     t->done(std::move(t->res));
   }
 
+  bool adaptive() const {
+    return limits.connections_min < limits.connections_per_host;
+  }
+
+  void set_cap(size_t n) {
+    cap = n;
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(cap));
+    // An adaptive client keeps no more connections than its cap: curl
+    // closes the oldest idle ones as transfers finish.
+    auto cached = adaptive() ? std::min(cap, limits.connections_cached)
+                             : limits.connections_cached;
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(cached));
+  }
+
+  /// Hands a transfer to curl, or queues it while the cap is reached.
+  void submit(std::unique_ptr<transfer> t) {
+    if (adaptive() && (running.size() >= cap || !waiting.empty())) {
+      waiting.push_back(std::move(t));
+    } else {
+      start(std::move(t));
+    }
+  }
+
+  /// Doubles the cap after a grow window in which transfers waited for a
+  /// connection at least half of the time, halves it after a second in
+  /// which at most half of it was open, and starts what the cap allows.
+  /// Short waits in bursts do not grow it: on a busy machine they come
+  /// from the CPU, and more connections would not shorten them.
+  void adapt_cap() {
+    if (!adaptive()) {
+      return;
+    }
+    auto now = clock::now();
+    if (was_waiting) {
+      saturated += now - last_adapt;
+    }
+    last_adapt = now;
+    in_use_peak = std::max(in_use_peak, running.size());
+    auto window = now - grow_window_start;
+    if (window >= grow_window()) {
+      if (saturated * 2 >= window && cap < limits.connections_per_host) {
+        set_cap(std::min(cap * 2, limits.connections_per_host));
+      }
+      saturated = clock::duration{0};
+      grow_window_start = now;
+    }
+    if (now - window_start >= std::chrono::seconds{1}) {
+      if (in_use_peak * 2 <= cap && cap > limits.connections_min) {
+        set_cap(std::max(cap / 2, limits.connections_min));
+      }
+      in_use_peak = 0;
+      window_start = now;
+    }
+    expire_waiting(now);
+    while (!waiting.empty() && running.size() < cap) {
+      auto t = std::move(waiting.front());
+      waiting.pop_front();
+      start(std::move(t));
+    }
+    in_use_peak = std::max(in_use_peak, running.size());
+    was_waiting = !waiting.empty();
+  }
+
+  static clock::time_point deadline_of(const transfer& t) {
+    return t.posted_at + std::chrono::milliseconds{t.req.timeout_ms};
+  }
+
+  /// Waiting transfers past their timeout fail now, not when a connection
+  /// frees up.
+  void expire_waiting(clock::time_point now) {
+    for (auto i = waiting.begin(); i != waiting.end();) {
+      if (deadline_of(**i) <= now) {
+        auto t = std::move(*i);
+        i = waiting.erase(i);
+        t->res.error = "timed out waiting for a connection";
+        t->done(std::move(t->res));
+      } else {
+        ++i;
+      }
+    }
+  }
+
+  std::chrono::milliseconds grow_window() const {
+    return std::chrono::milliseconds{limits.grow_window_ms};
+  }
+
+  /// How long the loop may sleep: a second at most, less while transfers
+  /// wait (the grow window ends, one times out).
+  int poll_timeout_ms() const {
+    auto now = clock::now();
+    auto due = now + std::chrono::seconds{1};
+    if (!waiting.empty() && cap < limits.connections_per_host) {
+      due = std::min(due, grow_window_start + grow_window());
+    }
+    for (auto& t : waiting) {
+      due = std::min(due, deadline_of(*t));
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(due - now)
+                .count();
+    return static_cast<int>(std::clamp<int64_t>(ms, 1, 1'000));
+  }
+
   void run() {
     for (;;) {
       std::vector<std::unique_ptr<transfer>> fresh;
@@ -188,7 +319,7 @@ struct multi_client::impl {
         fresh.swap(inbox);
       }
       for (auto& t : fresh) {
-        start(std::move(t));
+        submit(std::move(t));
       }
       int still_running = 0;
       curl_multi_perform(multi, &still_running);
@@ -198,9 +329,10 @@ struct multi_client::impl {
           finish(msg->easy_handle, msg->data.result);
         }
       }
-      // Sleeps until a socket is ready, a curl timer is due or post()
-      // wakes it.
-      curl_multi_poll(multi, nullptr, 0, 1'000, nullptr);
+      adapt_cap();
+      // Sleeps until a socket is ready, a curl timer is due, post() wakes
+      // it or a waiting transfer would grow the cap.
+      curl_multi_poll(multi, nullptr, 0, poll_timeout_ms(), nullptr);
     }
     abandon_all();
   }
@@ -217,6 +349,10 @@ struct multi_client::impl {
       left.push_back(std::move(t));
     }
     running.clear();
+    for (auto& t : waiting) {
+      left.push_back(std::move(t));
+    }
+    waiting.clear();
     for (auto& t : left) {
       t->res = post_response{};
       t->res.error = "client stopped";

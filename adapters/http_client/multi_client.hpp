@@ -37,6 +37,16 @@ struct client_limits {
   /// Open connections per host: the concurrency towards one server. More
   /// requests than this wait inside the client for a connection.
   size_t connections_per_host = 64;
+  /// Below `connections_per_host`: the cap adapts to demand, for a client
+  /// that talks to one host. It starts here, doubles after each
+  /// `grow_window_ms` in which requests waited for a connection at least
+  /// half of the time, and halves after a second in which at most half of
+  /// it was in use. A thread-per-connection server (cpp-httplib) wakes ~90
+  /// times a second for each idle keep-alive connection, so a pool sized
+  /// for the slowest network would cost such a server CPU the rest of the
+  /// time (docs/performance.md).
+  size_t connections_min = 64;
+  uint32_t grow_window_ms = 100;
   /// Idle connections kept open across all hosts.
   size_t connections_cached = 256;
   /// A longer answer fails the request (a server that is not ours could

@@ -9,9 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 using namespace psp::http_client;
@@ -376,4 +378,141 @@ TEST(multi_client, a_host_that_hangs_holds_back_only_its_own_requests) {
   auto stuck_got = stuck_answers.wait();
   ASSERT_EQ(stuck_got.size(), 3u);
   expect_all_ok(stuck_got);
+}
+
+namespace {
+
+/// Established connections from this process to `port` (client ends only),
+/// from /proc/self/net/tcp.
+size_t connections_to(int port) {
+  std::ifstream table{"/proc/self/net/tcp"};
+  std::string line;
+  std::getline(table, line); // header
+  size_t n = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields{line};
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    auto colon = remote.find(':');
+    if (state == "01" && colon != std::string::npos
+        && std::stoi(remote.substr(colon + 1), nullptr, 16) == port) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+int port_of(const std::string& base) {
+  return std::stoi(base.substr(base.rfind(':') + 1));
+}
+
+/// A server whose answers take `delay`; records the client ports it saw.
+struct timed_route {
+  concurrency_gauge gauge;
+  std::mutex ports_mutex;
+  std::set<int> client_ports;
+
+  std::string serve(loopback_server& server, std::chrono::milliseconds delay) {
+    server.routes().set_keep_alive_timeout(30); // only the client closes
+    server.routes().Post("/work", [this, delay](const httplib::Request& req,
+                                                httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> guard{ports_mutex};
+        client_ports.insert(req.remote_port);
+      }
+      gauge.enter();
+      std::this_thread::sleep_for(delay);
+      gauge.leave();
+      res.set_content("{}", "application/json");
+    });
+    return server.start() + "/work";
+  }
+};
+
+} // namespace
+
+TEST(multi_client, an_adaptive_cap_stays_at_its_minimum_while_no_request_waits_long) {
+  timed_route route;
+  loopback_server server;
+  auto url = route.serve(server, 2ms);
+  client_limits limits;
+  limits.connections_per_host = 16;
+  limits.connections_min = 2;
+  limits.grow_window_ms = 10'000; // 20 requests of 2 ms end before it
+  multi_client client{limits};
+  auto all = post_and_wait(client, post_to(url), 20);
+  ASSERT_EQ(all.size(), 20u);
+  expect_all_ok(all);
+  EXPECT_LE(route.gauge.most(), 2u);
+  EXPECT_LE(route.client_ports.size(), 2u);
+}
+
+TEST(multi_client, an_adaptive_cap_grows_while_requests_wait_for_a_connection) {
+  timed_route route;
+  loopback_server server;
+  auto url = route.serve(server, 50ms);
+  client_limits limits;
+  limits.connections_per_host = 16;
+  limits.connections_min = 2;
+  limits.grow_window_ms = 5;
+  multi_client client{limits};
+  auto all = post_and_wait(client, post_to(url), 32);
+  ASSERT_EQ(all.size(), 32u);
+  expect_all_ok(all);
+  EXPECT_GT(route.gauge.most(), 2u) << "the cap grew past its minimum";
+  EXPECT_LE(route.gauge.most(), 16u) << "and never past connections_per_host";
+}
+
+TEST(multi_client, an_adaptive_cap_closes_the_connections_it_stopped_needing) {
+  timed_route route;
+  loopback_server server;
+  auto url = route.serve(server, 50ms);
+  client_limits limits;
+  limits.connections_per_host = 16;
+  limits.connections_min = 2;
+  limits.grow_window_ms = 5;
+  multi_client client{limits};
+  auto burst = post_and_wait(client, post_to(url), 16);
+  ASSERT_EQ(burst.size(), 16u);
+  expect_all_ok(burst);
+  auto opened = connections_to(port_of(url));
+  ASSERT_GT(opened, 2u) << "the burst needed more than the minimum";
+  // One request at a time for 4.5 s: the cap halves each second (16, 8, 4,
+  // 2) and each finished request closes an idle connection above it.
+  auto until = std::chrono::steady_clock::now() + 4500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    auto one = post_and_wait(client, post_to(url), 1);
+    ASSERT_EQ(one.size(), 1u);
+    expect_all_ok(one);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_LE(connections_to(port_of(url)), 2u)
+    << "opened " << opened << " for the burst";
+}
+
+TEST(multi_client, a_request_waiting_for_a_connection_times_out_on_time) {
+  hanging_route hang;
+  loopback_server server;
+  server.routes().Post("/hang", hang.handler());
+  auto base = server.start();
+  client_limits limits;
+  limits.connections_per_host = 4;
+  limits.connections_min = 1;
+  limits.grow_window_ms = 10'000; // the cap stays at one connection
+  multi_client client{limits};
+  answers first{1};
+  client.post(post_to(base + "/hang"), first.collect());
+  ASSERT_TRUE(hang.gauge.await_at_least(1));
+  auto req = post_to(base + "/hang");
+  req.timeout_ms = 200;
+  auto started = std::chrono::steady_clock::now();
+  auto all = post_and_wait(client, req);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 0);
+  EXPECT_EQ(all[0].error, "timed out waiting for a connection");
+  EXPECT_LT(took, 5s) << "failed at its timeout, not when the connection freed";
+  EXPECT_EQ(hang.gauge.most(), 1u);
+  hang.release();
+  EXPECT_EQ(first.wait().size(), 1u);
 }
