@@ -244,10 +244,16 @@ cluster_line() {
   local log=$log_dir/$1.log url=$2 endpoint view partitions
   endpoint=$(sed -n 's/^psp-node [^ ]* cluster endpoint \(.*\)$/\1/p' "$log" |
              tail -n 1)
-  view=$(grep -o 'event=cluster_view .*members=[^ ]*' "$log" | tail -n 1 |
-         sed 's/.*members=//')
-  partitions=$(curl -s -m 2 "$url/healthz" |
-               sed -n 's/.*"partitions":\[\([0-9,]*\)\].*/\1/p')
+  local health
+  health=$(curl -s -m 2 "$url/healthz" || true)
+  # The node's own answer; its last logged view only when it gives none.
+  view=$(sed -n 's/.*"members":\[\([^]]*\)\].*/\1/p' <<<"$health" | tr -d '"')
+  if [[ -z "$view" ]]; then
+    view=$(grep -o 'event=cluster_view .*members=[^ ]*' "$log" | tail -n 1 |
+           sed 's/.*members=//')
+    [[ -z "$view" ]] || view="$view (last logged)"
+  fi
+  partitions=$(sed -n 's/.*"partitions":\[\([0-9,]*\)\].*/\1/p' <<<"$health")
   printf 'cluster %s  view %s  partitions %s' "${endpoint:-?}" "${view:-?}" \
     "${partitions:-?}"
 }
@@ -265,7 +271,7 @@ print_queues() {
 }
 
 cmd_status() {
-  local n names all_up=1 first_node="" extra
+  local n names all_up=1 first_node="" extra state
   names=$(known_names)
   if [[ -z "$names" ]]; then
     echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
@@ -279,11 +285,17 @@ cmd_status() {
   for n in $names; do
     extra=""
     if is_up "$n"; then
+      state=up
       if [[ "$n" == node-* ]]; then
         extra="  $(node_health "$(url_of "$n")")  $(cluster_line "$n" "$(url_of "$n")")"
-        [[ -n "$first_node" ]] || first_node=$(url_of "$n")
+        if [[ "$extra" == *"healthz unreachable"* ]]; then
+          state=hung # its process lives but it does not answer (stopped?)
+          all_up=0
+        else
+          [[ -n "$first_node" ]] || first_node=$(url_of "$n")
+        fi
       fi
-      printf '  %-13s %-5s %-10s %s%s\n' "$n" up "pid $(pid_of "$n")" \
+      printf '  %-13s %-5s %-10s %s%s\n' "$n" "$state" "pid $(pid_of "$n")" \
         "$(url_of "$n")" "$extra"
     else
       all_up=0
@@ -607,7 +619,7 @@ cmd_start() {
     echo "run.sh: a cluster is already running in $run_dir:"
     cmd_status || true
     echo "(stop it first with ./run.sh stop)"
-    return 0
+    return 1
   fi
   stop_all >/dev/null # forget stale pid files of a cluster that died
   mkdir -p "$data_dir" "$log_dir" "$pid_dir"

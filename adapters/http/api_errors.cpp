@@ -74,7 +74,20 @@ void write_error(httplib::Response& res, const api_error& err) {
     }
   }
   res.status = err.status;
-  res.set_content(nlohmann::json{{"error", body}}.dump(), "application/json");
+  // Messages echo what the client sent (a key, a header): bytes that are
+  // not UTF-8 become U+FFFD instead of an exception.
+  res.set_content(nlohmann::json{{"error", body}}.dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void write_unexpected_error(httplib::Response& res) {
+  api_error e;
+  e.status = 500;
+  e.type = "api_error";
+  e.message = "An unexpected error occurred.";
+  res.headers.erase("Content-Type");
+  write_error(res, e);
 }
 
 void write_json(httplib::Response& res, const std::string& body, int status) {

@@ -33,6 +33,8 @@ api_error unavailable(const std::string& what);
 
 /// Writes the error as `{"error": {...}}` with its status code.
 void write_error(httplib::Response& res, const api_error& err);
+/// The 500 of a handler that threw.
+void write_unexpected_error(httplib::Response& res);
 
 /// Writes a JSON body with status 200 (or `status`).
 void write_json(httplib::Response& res, const std::string& body,

@@ -2,6 +2,7 @@
 
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
 #include <httplib.h>
@@ -19,7 +20,31 @@ public:
 
 namespace {
 constexpr int listen_backlog = 1024;
+
+bool is_chunked(const httplib::Request& req) {
+  return req.get_header_value("Transfer-Encoding").find("chunked")
+         != std::string::npos;
 }
+
+/// Undoes two cpp-httplib 0.11 behaviours that Stripe clients trip over,
+/// before it reads the body:
+/// - a POST without Content-Length (`curl -X POST .../capture`) has an
+///   empty body (RFC 9112 6.3), but the library reads until its 10 s
+///   timeout and answers 400;
+/// - it caps form bodies at 8 KiB (413) and parses them into `params`,
+///   which nothing here reads; our own limit is `body_bytes_max` and
+///   decode_body parses. A marker in front of the form type hides it from
+///   the library; decode_body still recognises the type.
+void prepare_body_headers(httplib::Request& req) {
+  if (!req.has_header("Content-Length") && !is_chunked(req)) {
+    req.headers.emplace("Content-Length", "0");
+  }
+  auto type = req.headers.find("Content-Type");
+  if (type != req.headers.end() && type->second.rfind(form_content_type, 0) == 0) {
+    type->second = unparsed_marker + type->second;
+  }
+}
+} // namespace
 
 api_server::api_server(api_context& ctx, server_settings cfg)
   : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<tuned_server>()) {
@@ -33,10 +58,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   srv.set_write_timeout(10, 0);
   auto threads = cfg_.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  srv.set_pre_routing_handler([this](const httplib::Request&,
+  srv.set_pre_routing_handler([this](const httplib::Request& req,
                                      httplib::Response& res) {
     ++ctx_.counters.requests;
     res.set_header("Request-Id", crypto::new_id("req_"));
+    // Runs before cpp-httplib reads the body; the request object is the
+    // server's own, non-const one.
+    prepare_body_headers(const_cast<httplib::Request&>(req));
     return httplib::Server::HandlerResponse::Unhandled;
   });
   srv.set_error_handler([](const httplib::Request& req,
@@ -61,11 +89,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
                                httplib::Response& res, std::exception_ptr) {
     spdlog::error("event=handler_exception method={} path={}", req.method,
                   req.path);
-    api_error e;
-    e.status = 500;
-    e.type = "api_error";
-    e.message = "An unexpected error occurred.";
-    write_error(res, e);
+    write_unexpected_error(res);
   });
   srv.set_post_routing_handler([this](const httplib::Request&,
                                       httplib::Response& res) {

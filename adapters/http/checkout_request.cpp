@@ -253,10 +253,9 @@ std::optional<api_error> parse_mode_and_urls(const json& params,
 std::optional<api_error> parse_extras(const json& params, int64_t now_s,
                                       int64_t default_ttl_s,
                                       checkout_request& out) {
-  for (auto key : {"client_reference_id", "customer_email"}) {
-    if (params.contains(key) && !params[key].is_string()) {
-      return invalid_param(key, std::string{"Invalid "} + key + ".");
-    }
+  if (auto err = reject_non_strings(params, {"client_reference_id",
+                                             "customer_email"})) {
+    return err;
   }
   out.client_reference_id = params.value("client_reference_id", "");
   if (out.client_reference_id.size() > 200) {

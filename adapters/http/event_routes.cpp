@@ -225,7 +225,8 @@ void list_events(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& merchant = std::get<merchant_info>(who);
-  auto query = parse_list_query(req, {"type", "types", "delivery_success"});
+  auto query = parse_list_query(req, {"type", "types", "delivery_success"},
+                                {"types"});
   if (auto* err = std::get_if<api_error>(&query)) {
     return write_error(res, *err);
   }

@@ -51,9 +51,15 @@ void run_claimed(api_context& ctx, const route_handler& handler,
                  const std::string& redis_key, const std::string& fingerprint,
                  const std::string& owner, const std::string& seed,
                  const httplib::Request& req, httplib::Response& res) {
-  {
+  try {
     derived_ids_scope ids{ctx.settings.id_secret, redis_key + "\n" + seed};
     handler(req, res);
+  } catch (...) {
+    // Answered and stored like any 500 (docs/api.md), never left claimed:
+    // a claim left "running" would answer 409 to every retry for a day.
+    spdlog::error("event=handler_exception method={} path={}", req.method,
+                  req.path);
+    write_unexpected_error(res);
   }
   crash_point("after_handler");
   // Storing the answer is what makes a later retry a replay, so a Redis

@@ -128,7 +128,8 @@ range(redis::connection& conn, const std::string& key, int64_t from,
 
 std::variant<list_query, api_error>
 parse_list_query(const httplib::Request& req,
-                 std::initializer_list<const char*> extra_allowed) {
+                 std::initializer_list<const char*> extra_allowed,
+                 std::initializer_list<const char*> list_valued) {
   list_query q;
   for (auto& [key, value] : req.params) {
     auto top = key.substr(0, key.find('['));
@@ -139,8 +140,13 @@ parse_list_query(const httplib::Request& req,
       if (auto err = apply_created(q, key, value)) {
         return *err;
       }
-    } else if (key != top && (top == "limit" || top == "starting_after"
-                              || top == "ending_before")) {
+      continue;
+    }
+    // `payment_intent[]=x` or a name given twice would otherwise be read
+    // as no filter (or its first value) and widen the answer silently.
+    bool listed = std::any_of(list_valued.begin(), list_valued.end(),
+                              [&](const char* n) { return top == n; });
+    if (!listed && (key != top || req.get_param_value_count(key) > 1)) {
       return invalid_param(top, "Invalid " + top + ": expected a single "
                                                    "value.");
     }

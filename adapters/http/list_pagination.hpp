@@ -46,10 +46,12 @@ struct list_query {
 
 /// Parses limit, starting_after, ending_before and created from the query
 /// string. Any other parameter whose name (before its first '[') is not in
-/// `extra_allowed` is rejected as unknown, as Stripe does.
+/// `extra_allowed` is rejected as unknown, as Stripe does; each one not in
+/// `list_valued` must come once and without brackets.
 std::variant<list_query, api_error>
 parse_list_query(const httplib::Request& req,
-                 std::initializer_list<const char*> extra_allowed);
+                 std::initializer_list<const char*> extra_allowed,
+                 std::initializer_list<const char*> list_valued = {});
 
 /// Keeps or drops candidate ids (one flag per id, same order); called once
 /// per batch so the reads behind a decision can be pipelined. nullopt: Redis

@@ -32,17 +32,50 @@ void list_dead_letters(api_context& ctx, const httplib::Request& req,
   if (!admin_allowed(ctx, req, res)) {
     return;
   }
+  // Oldest first, `limit` (1-1000, default 100) at a time; the next page
+  // starts after the last id of this one.
+  int64_t limit = 100;
+  if (req.has_param("limit")) {
+    auto n = parse_count(req.get_param_value("limit"));
+    if (!n || *n < 1 || *n > 1000) {
+      return write_error(res, invalid_param("limit", "limit must be an "
+                                                     "integer from 1 to 1000."));
+    }
+    limit = *n;
+  }
+  std::string from = "-";
+  if (req.has_param("starting_after")) {
+    auto after = req.get_param_value("starting_after");
+    auto dash = after.find('-');
+    bool is_stream_id = dash != std::string::npos
+                        && parse_count(after.substr(0, dash))
+                        && parse_count(after.substr(dash + 1));
+    if (!is_stream_id) {
+      return write_error(res, invalid_param("starting_after",
+                                            "starting_after must be a dead "
+                                            "letter id (<ms>-<seq>)."));
+    }
+    from = "(" + after;
+  }
   auto conn = ctx.redis.acquire();
-  auto entries = conn->query({"XRANGE", keys::dead_letter_stream, "-", "+",
-                            "COUNT", "100"});
-  if (!entries) {
+  auto entries = conn->query({"XRANGE", keys::dead_letter_stream, from, "+",
+                              "COUNT", std::to_string(limit + 1)});
+  auto total = conn->query({"XLEN", keys::dead_letter_stream});
+  if (!entries || !total) {
     return write_error(res, unavailable("The dead-letter stream"));
   }
   auto data = json::array();
   for (auto& e : entries->elements) {
-    data.push_back(entry_json(e));
+    if (static_cast<int64_t>(data.size()) < limit) {
+      data.push_back(entry_json(e));
+    }
   }
-  write_json(res, json{{"object", "list"}, {"data", data}}.dump());
+  bool has_more = static_cast<int64_t>(entries->elements.size()) > limit;
+  write_json(res, json{{"object", "list"},
+                       {"data", data},
+                       {"has_more", has_more},
+                       {"total_count", total->integer}}
+                    .dump());
 }
 
 void replay_dead_letter(api_context& ctx, const httplib::Request& req,

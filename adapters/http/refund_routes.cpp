@@ -99,8 +99,11 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
     return unavailable("Creating refunds");
   }
   if (pi->empty() || field(*pi, "merchant") != merchant.id) {
-    auto e = not_found("payment_intent", id);
-    e.param = "payment_intent";
+    // Named by its charge: answer about the charge, so another merchant's
+    // charge id tells nothing about the intent behind it.
+    auto e = p.intent_id.empty() ? not_found("charge", p.charge_id)
+                                 : not_found("payment_intent", id);
+    e.param = p.intent_id.empty() ? "charge" : "payment_intent";
     return e;
   }
   if (!p.charge_id.empty() && field(*pi, "latest_charge") != p.charge_id) {
@@ -247,17 +250,20 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&query)) {
     return write_error(res, *err);
   }
+  auto& q = std::get<list_query>(query);
   auto want_pi = req.get_param_value("payment_intent");
   auto want_charge = req.get_param_value("charge");
   id_filter filter;
-  if (!want_pi.empty() || !want_charge.empty()) {
-    filter = [want_pi, want_charge](redis::connection& c,
-                                    const std::vector<std::string>& ids)
+  // The created filter is checked here too: scores are ms with a slack of a
+  // second (list_source below).
+  if (!want_pi.empty() || !want_charge.empty() || q.filters_created()) {
+    filter = [want_pi, want_charge, q](redis::connection& c,
+                                       const std::vector<std::string>& ids)
       -> std::optional<std::vector<bool>> {
       std::vector<std::vector<std::string>> reads;
       for (auto& id : ids) {
         reads.push_back({"HMGET", keys::refund(id), "payment_intent",
-                         "charge"});
+                         "charge", "created"});
       }
       auto rows = c.query_all(reads);
       if (!rows) {
@@ -265,12 +271,16 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
       }
       std::vector<bool> keep;
       for (auto& row : *rows) {
-        bool ok = row.is_array() && row.elements.size() == 2;
+        bool ok = row.is_array() && row.elements.size() == 3;
         if (ok && !want_pi.empty()) {
           ok = row.elements[0].text() == want_pi;
         }
         if (ok && !want_charge.empty()) {
           ok = row.elements[1].text() == want_charge;
+        }
+        if (ok) {
+          auto created = parse_count(row.elements[2].text()).value_or(0);
+          ok = created >= q.created_min_s && created <= q.created_max_s;
         }
         keep.push_back(ok);
       }
@@ -279,7 +289,7 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
   }
   auto conn = ctx.redis.acquire();
   list_source src{keys::merchant_refunds(merchant.id), "refund", 1000, 1000};
-  auto page = collect_page(*conn, src, std::get<list_query>(query), filter);
+  auto page = collect_page(*conn, src, q, filter);
   if (auto* err = std::get_if<api_error>(&page)) {
     return write_error(res, *err);
   }

@@ -15,13 +15,30 @@ namespace {
 
 using json = nlohmann::json;
 
+/// A parameter from the query string, else from the form body (cpp-httplib
+/// leaves POST bodies to decode_body: api_server.cpp).
+std::optional<std::string> request_param(const httplib::Request& req,
+                                         const char* name) {
+  if (req.has_param(name)) {
+    return req.get_param_value(name);
+  }
+  auto body = decode_body(req);
+  auto* params = std::get_if<json>(&body);
+  if (params != nullptr && params->contains(name)
+      && (*params)[name].is_string()) {
+    return (*params)[name].get<std::string>();
+  }
+  return std::nullopt;
+}
+
 /// A required Unix-seconds parameter from the query string or form body.
 std::variant<int64_t, api_error> seconds_param(const httplib::Request& req,
                                                const char* name) {
-  if (!req.has_param(name)) {
+  auto text = request_param(req, name);
+  if (!text) {
     return missing_param(name);
   }
-  auto value = parse_count(req.get_param_value(name));
+  auto value = parse_count(*text);
   if (!value) {
     return invalid_param(name, std::string{name}
                                  + " must be a Unix time in seconds.");

@@ -7,6 +7,9 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace psp::http {
 
 namespace {
@@ -59,9 +62,18 @@ identify(api_context& ctx, const httplib::Request& req) {
   }
   std::string key;
   constexpr std::string_view basic = "Basic ";
-  if (header.compare(0, bearer.size(), bearer) == 0) {
+  // The scheme's name is case-insensitive (RFC 9110 11.1).
+  auto scheme_is = [&](std::string_view scheme) {
+    return header.size() >= scheme.size()
+           && std::equal(scheme.begin(), scheme.end(), header.begin(),
+                         [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a))
+                                  == std::tolower(static_cast<unsigned char>(b));
+                         });
+  };
+  if (scheme_is(bearer)) {
     key = header.substr(bearer.size());
-  } else if (header.compare(0, basic.size(), basic) == 0) {
+  } else if (scheme_is(basic)) {
     // curl -u sk_test_...: sends the key as the user name, no password.
     auto decoded = crypto::base64_decode(header.substr(basic.size()));
     key = decoded ? decoded->substr(0, decoded->find(':')) : std::string{};
@@ -121,8 +133,12 @@ read_owned(api_context& ctx, const merchant_info& merchant,
 std::variant<nlohmann::json, api_error>
 decode_body(const httplib::Request& req) {
   auto type = req.get_header_value("Content-Type");
-  if (!req.body.empty()
-      && type.find("application/x-www-form-urlencoded") == std::string::npos) {
+  // cpp-httplib moves multipart parts into `files` and leaves the body
+  // empty: never read that as "no parameters".
+  bool other_type = req.is_multipart_form_data() || !req.files.empty()
+                    || (!req.body.empty()
+                        && type.find(form_content_type) == std::string::npos);
+  if (other_type) {
     api_error e;
     e.message = "Invalid request: bodies must be "
                 "application/x-www-form-urlencoded.";
@@ -148,6 +164,19 @@ reject_unknown(const nlohmann::json& params,
     }
     if (!known) {
       return unknown_param(key);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<api_error>
+reject_non_strings(const nlohmann::json& params,
+                   std::initializer_list<const char*> keys) {
+  for (auto* key : keys) {
+    if (params.is_object() && params.contains(key)
+        && !params[key].is_string()) {
+      return invalid_param(key, std::string{"Invalid value for "} + key
+                                  + ": expected a string.");
     }
   }
   return std::nullopt;

@@ -35,7 +35,15 @@ authenticate(api_context& ctx, const httplib::Request& req);
 std::variant<merchant_info, api_error>
 identify(api_context& ctx, const httplib::Request& req);
 
-/// Decodes a form body (bracket notation) into JSON strings, or a 400.
+/// The one body type the API takes (as Stripe's does).
+inline constexpr const char* form_content_type =
+  "application/x-www-form-urlencoded";
+/// Put in front of the form type before cpp-httplib reads the body, so it
+/// neither caps nor parses it (api_server.cpp).
+inline constexpr const char* unparsed_marker = "unparsed+";
+
+/// Decodes a form body (bracket notation) into JSON strings, or a 400: also
+/// for any other body type, multipart included, even when it looks empty.
 std::variant<nlohmann::json, api_error> decode_body(const httplib::Request& req);
 
 /// What a POST handler starts from: the authenticated merchant and its
@@ -55,6 +63,12 @@ authenticated_form(api_context& ctx, const httplib::Request& req,
 /// First top-level parameter not in `allowed`, as an error.
 std::optional<api_error> reject_unknown(const nlohmann::json& params,
                                         std::initializer_list<const char*> allowed);
+
+/// A 400 for the first of `keys` present as anything but a string (a
+/// bracketed `url[x]=` decodes to an object).
+std::optional<api_error>
+reject_non_strings(const nlohmann::json& params,
+                   std::initializer_list<const char*> keys);
 
 /// A string parameter ("" when absent); a non-string value is an error.
 std::variant<std::string, api_error> string_param(const nlohmann::json& params,

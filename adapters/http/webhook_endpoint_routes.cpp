@@ -75,6 +75,10 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
                                          "metadata", "api_version"})) {
     return write_error(res, *err);
   }
+  if (auto err = reject_non_strings(params, {"url", "description",
+                                             "api_version"})) {
+    return write_error(res, *err);
+  }
   auto url = params.value("url", "");
   if (url.empty()) {
     return write_error(res, missing_param("url"));
@@ -204,6 +208,10 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
   auto& params = std::get<json>(body);
   if (auto err = reject_unknown(params, {"url", "enabled_events", "description",
                                          "metadata", "disabled"})) {
+    return write_error(res, *err);
+  }
+  if (auto err = reject_non_strings(params, {"url", "description",
+                                             "disabled"})) {
     return write_error(res, *err);
   }
   std::vector<std::string> hset{"HSET", keys::endpoint(req.matches[1])};

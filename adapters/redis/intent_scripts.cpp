@@ -100,11 +100,11 @@ const std::string expire_session_lua = std::string{delivery_record_lua} + emit_e
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then return {'missing'} end
 if cs[1] ~= 'open' then return {'state', cs[1]} end
+-- Past expires_at it reads as expired (lazy expiry): not open any more.
+if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'state', 'expired'} end
 local pi_status = redis.call('HGET', KEYS[2], 'status')
 if pi_status == 'processing' then return {'busy'} end
-if tonumber(cs[2]) > tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
-end
+redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', 'abandoned', 'updated', ARGV[1])

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cerrno>
 #include <charconv>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -100,6 +101,18 @@ void connection::set_timeout(uint32_t ms) {
 }
 
 bool connection::ensure_connected() {
+  auto now = std::chrono::steady_clock::now();
+  if (ctx_ != nullptr && now - last_used_ >= idle_check_after) {
+    // Redis closed it while it sat in the pool (a restart, a failover):
+    // reconnect now instead of failing the caller's first command with a
+    // 503 while Redis is up again.
+    char byte = 0;
+    auto n = ::recv(ctx_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      drop();
+    }
+  }
+  last_used_ = now;
   if (ctx_ != nullptr) {
     return true;
   }

@@ -4,6 +4,7 @@
 // use. Only for threads that may block: detached actors and HTTP handler
 // threads, never CAF's cooperative scheduler.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +80,10 @@ private:
 
   endpoint ep_;
   uint32_t timeout_ms_;
+  /// A connection unused this long is checked for a close by Redis before
+  /// the next command (one non-blocking peek).
+  static constexpr std::chrono::milliseconds idle_check_after{100};
+  std::chrono::steady_clock::time_point last_used_{};
   redisContext* ctx_ = nullptr;
   std::string last_error_;
 };

@@ -1,0 +1,327 @@
+// Goal: requests a Stripe client sends that cpp-httplib's defaults or a
+// loose parameter check used to mishandle (found by a QA audit): each gets
+// the answer Stripe's API would give, and a wrong body moves no money.
+
+#include "tests/support/payment_flows.hpp"
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace psp::test {
+namespace {
+
+/// Sends `request` bytes as they are on one connection and reads the answer
+/// until the server closes or 15 s pass (it asks for Connection: close).
+std::string raw_exchange(const std::string& base_url,
+                         const std::string& request) {
+  auto port = std::stoi(base_url.substr(base_url.rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{15, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+      && ::send(fd, request.data(), request.size(), 0)
+           == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+      answer.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+int status_of(const std::string& raw) {
+  return raw.size() > 12 ? std::atoi(raw.c_str() + 9) : 0;
+}
+
+json body_of(const std::string& raw) {
+  auto at = raw.find("\r\n\r\n");
+  return json::parse(at == std::string::npos ? "" : raw.substr(at + 4),
+                     nullptr, false);
+}
+
+class api_edges : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    try {
+      stack_ = new psp_stack{};
+    } catch (const std::exception& e) {
+      start_error_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(stack_, nullptr) << "the stack did not start: " << start_error_;
+  }
+  void TearDown() override {
+    if (HasFailure() && stack_ != nullptr) {
+      std::cerr << stack_->log_tails(30);
+    }
+  }
+
+  psp_stack& stack() { return *stack_; }
+
+  /// A POST with the merchant's key, `Connection: close` and the given
+  /// extra header lines and body (no Content-Length unless in `headers`).
+  std::string raw_post(const std::string& path, const std::string& headers,
+                       const std::string& body = {}) {
+    return raw_exchange(stack().node_url(),
+                        "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          + "Authorization: Bearer " + stack().secret_key()
+                          + "\r\nConnection: close\r\n" + headers + "\r\n"
+                          + body);
+  }
+
+  static psp_stack* stack_;
+  static std::string start_error_;
+};
+
+psp_stack* api_edges::stack_ = nullptr;
+std::string api_edges::start_error_;
+
+TEST_F(api_edges, a_multipart_body_is_400_and_captures_nothing) {
+  auto pi = create_intent(stack(), 1000, "usd", true);
+  ASSERT_EQ(pi.value("status", ""), "requires_capture") << pi.dump();
+  auto id = pi.value("id", "");
+  std::string body = "--XyZ\r\nContent-Disposition: form-data; "
+                     "name=\"amount_to_capture\"\r\n\r\n100\r\n--XyZ--\r\n";
+  auto raw = raw_post("/v1/payment_intents/" + id + "/capture",
+                      "Content-Type: multipart/form-data; boundary=XyZ\r\n"
+                      "Content-Length: "
+                        + std::to_string(body.size()) + "\r\n",
+                      body);
+  EXPECT_EQ(status_of(raw), 400) << raw;
+  EXPECT_NE(body_of(raw)["error"].value("message", "").find(
+              "application/x-www-form-urlencoded"),
+            std::string::npos)
+    << raw;
+  auto now = stack().api_get("/v1/payment_intents/" + id).body_json();
+  EXPECT_EQ(now.value("status", ""), "requires_capture") << now.dump();
+  EXPECT_EQ(now.value("amount_received", -1), 0) << now.dump();
+}
+
+TEST_F(api_edges, a_post_without_content_length_has_an_empty_body) {
+  // `curl -X POST .../capture`, as in Stripe's docs, sends no length.
+  auto started = std::chrono::steady_clock::now();
+  auto raw = raw_post("/v1/checkout/sessions", "");
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(status_of(raw), 400) << raw;
+  EXPECT_EQ(body_of(raw)["error"].value("param", ""), "mode") << raw;
+  EXPECT_LT(took, std::chrono::seconds{5}) << "answered at once, not after "
+                                              "the read timeout";
+  raw = raw_post("/v1/balance", "");
+  EXPECT_EQ(status_of(raw), 404) << raw;
+
+  auto pi = create_intent(stack(), 1500, "usd", true);
+  raw = raw_post("/v1/payment_intents/" + pi.value("id", "") + "/cancel", "");
+  EXPECT_EQ(status_of(raw), 200) << raw;
+  EXPECT_EQ(body_of(raw).value("status", ""), "canceled") << raw;
+}
+
+TEST_F(api_edges, form_bodies_above_8_kib_are_read) {
+  form_fields fields{{"amount", "2000"}, {"currency", "usd"}};
+  for (int i = 0; i < 20; ++i) {
+    fields.emplace_back("metadata[k" + std::to_string(i) + "]",
+                        std::string(500, 'v'));
+  }
+  auto res = stack().api_post("/v1/payment_intents", fields);
+  ASSERT_EQ(res.status, 200) << res.body.substr(0, 300);
+  EXPECT_EQ(res.body_json()["metadata"].size(), 20u);
+}
+
+TEST_F(api_edges, a_bracketed_string_param_is_400_and_frees_its_key) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/webhook_endpoints";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack().secret_key();
+  req.headers = {{"Idempotency-Key", "edge-endpoint-1"}};
+  req.body = "url[x]=http%3A%2F%2F127.0.0.1%3A9%2Fhook&enabled_events[]=*";
+  auto res = http_call(stack().node_url(), req);
+  EXPECT_EQ(res.status, 400) << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("param", ""), "url") << res.body;
+  req.body = "url=http%3A%2F%2F127.0.0.1%3A9%2Fhook&enabled_events[]=*";
+  res = http_call(stack().node_url(), req);
+  EXPECT_EQ(res.status, 200) << "the key was not left claimed: " << res.body;
+  auto id = res.body_json().value("id", "");
+  req.path = "/v1/webhook_endpoints/" + id;
+  req.headers.clear();
+  for (auto* bad : {"description[a]=b", "disabled[x]=1"}) {
+    req.body = bad;
+    res = http_call(stack().node_url(), req);
+    EXPECT_EQ(res.status, 400) << bad << " -> " << res.body;
+  }
+}
+
+TEST_F(api_edges, bytes_that_are_not_utf8_in_echoed_headers_give_json_errors) {
+  auto raw = raw_exchange(stack().node_url(),
+                          "GET /v1/balance HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Authorization: Bearer 1234567\xc3\xa9"
+                          "abcdefgh\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(raw), 401) << raw;
+  EXPECT_TRUE(body_of(raw)["error"].is_object()) << raw;
+
+  std::string key = "edge-\xff-key";
+  auto form = [](const std::string& amount) {
+    return "amount=" + amount + "&currency=usd";
+  };
+  auto first = form("100");
+  raw = raw_post("/v1/payment_intents",
+                 "Idempotency-Key: " + key + "\r\nContent-Type: "
+                   "application/x-www-form-urlencoded\r\nContent-Length: "
+                   + std::to_string(first.size()) + "\r\n",
+                 first);
+  EXPECT_EQ(status_of(raw), 200) << raw;
+  auto second = form("101");
+  raw = raw_post("/v1/payment_intents",
+                 "Idempotency-Key: " + key + "\r\nContent-Type: "
+                   "application/x-www-form-urlencoded\r\nContent-Length: "
+                   + std::to_string(second.size()) + "\r\n",
+                 second);
+  EXPECT_EQ(status_of(raw), 400) << raw;
+  EXPECT_EQ(body_of(raw)["error"].value("type", ""), "idempotency_error")
+    << raw;
+}
+
+TEST_F(api_edges, the_auth_scheme_is_case_insensitive) {
+  auto raw = raw_exchange(stack().node_url(),
+                          "GET /v1/balance HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Authorization: bearer "
+                            + stack().secret_key()
+                            + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(raw), 200) << raw;
+}
+
+TEST_F(api_edges, a_refund_of_a_foreign_charge_names_only_the_charge) {
+  auto pi = create_intent(stack(), 1200);
+  ASSERT_EQ(pi.value("status", ""), "succeeded") << pi.dump();
+  auto charge = pi.value("latest_charge", "");
+  auto other = stack().create_merchant("Edge Other");
+  auto res = stack().api_post("/v1/refunds", {{"charge", charge}}, 0,
+                              other.secret_key);
+  EXPECT_EQ(res.status, 404) << res.body;
+  auto err = res.body_json()["error"];
+  EXPECT_EQ(err.value("param", ""), "charge") << res.body;
+  EXPECT_EQ(res.body.find(pi.value("id", "")), std::string::npos)
+    << "the intent behind another merchant's charge leaked: " << res.body;
+}
+
+TEST_F(api_edges, list_filters_are_exact_and_single_valued) {
+  auto pi = create_intent(stack(), 3000);
+  auto id = pi.value("id", "");
+  auto refund = refund_intent(stack(), id, 500);
+  auto created = refund.value("created", int64_t{0});
+  ASSERT_GT(created, 0) << refund.dump();
+  auto count = [&](const std::string& query) {
+    auto res = stack().api_get("/v1/refunds?" + query);
+    EXPECT_EQ(res.status, 200) << query << " -> " << res.body;
+    auto page = res.body_json();
+    size_t n = 0;
+    for (auto& r : page["data"]) {
+      n += r.value("id", "") == refund.value("id", "") ? 1 : 0;
+    }
+    return n;
+  };
+  auto c = std::to_string(created);
+  EXPECT_EQ(count("created=" + c), 1u);
+  EXPECT_EQ(count("created[gte]=" + c), 1u);
+  EXPECT_EQ(count("created[gt]=" + c), 0u);
+  EXPECT_EQ(count("created[lt]=" + c), 0u);
+  EXPECT_EQ(count("created[lte]=" + std::to_string(created - 1)), 0u);
+  EXPECT_EQ(count("payment_intent=" + id + "&created[lte]=" + c), 1u);
+  for (auto* bad : {"payment_intent[]=pi_none", "charge[0]=ch_none",
+                    "payment_intent=a&payment_intent=b", "limit=1&limit=2"}) {
+    EXPECT_EQ(stack().api_get(std::string{"/v1/refunds?"} + bad).status, 400)
+      << bad;
+  }
+  EXPECT_EQ(stack().api_get("/v1/balance_transactions?type[]=charge").status,
+            400);
+  EXPECT_EQ(
+    stack().api_get("/v1/events?types[]=charge.refunded&limit=1").status, 200);
+}
+
+TEST_F(api_edges, an_amex_card_without_cvc_is_accepted_through_the_api) {
+  auto res = stack().api_post(
+    "/v1/payment_intents",
+    {{"amount", "1000"},
+     {"currency", "usd"},
+     {"confirm", "true"},
+     {"payment_method_data[type]", "card"},
+     {"payment_method_data[card][number]", "378282246310005"},
+     {"payment_method_data[card][exp_month]", "12"},
+     {"payment_method_data[card][exp_year]", "2040"}});
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body.find("378282246310005"), std::string::npos);
+}
+
+TEST_F(api_edges, expiring_a_session_past_its_expires_at_is_400) {
+  auto session = stack().create_session(900);
+  auto id = session.value("id", "");
+  stack().redis_cmd({"HSET", "cs:" + id, "expires_at",
+                     std::to_string(now_s() - 10)});
+  auto res = stack().api_post("/v1/checkout/sessions/" + id + "/expire", {});
+  EXPECT_EQ(res.status, 400) << res.body;
+  auto read = stack().api_get("/v1/checkout/sessions/" + id).body_json();
+  EXPECT_EQ(read.value("status", ""), "expired") << read.dump();
+  auto events = stack()
+                  .api_get("/v1/events?type=checkout.session.expired&limit=100")
+                  .body_json();
+  for (auto& e : events["data"]) {
+    EXPECT_NE(e["data"]["object"].value("id", ""), id)
+      << "no event for a session that lapsed on its own";
+  }
+}
+
+TEST_F(api_edges, dead_letters_come_in_pages) {
+  for (int i = 0; i < 5; ++i) {
+    stack().redis_cmd({"XADD", "stream:deadletter", "*", "kind", "webhook",
+                       "ref", "evt_page" + std::to_string(i), "reason",
+                       "planted"});
+  }
+  auto page = [&](const std::string& query) {
+    return http_get(stack().node_url(), "/admin/dead_letters" + query,
+                    stack().admin_token());
+  };
+  std::vector<std::string> refs;
+  std::string after;
+  for (int round = 0; round < 5; ++round) {
+    auto res = page("?limit=2" + (after.empty() ? "" : "&starting_after="
+                                                           + after));
+    ASSERT_EQ(res.status, 200) << res.body;
+    auto doc = res.body_json();
+    EXPECT_EQ(doc.value("total_count", 0), 5) << res.body;
+    for (auto& e : doc["data"]) {
+      refs.push_back(e.value("ref", ""));
+      after = e.value("id", "");
+    }
+    if (!doc.value("has_more", false)) {
+      break;
+    }
+  }
+  EXPECT_EQ(refs, (std::vector<std::string>{"evt_page0", "evt_page1",
+                                            "evt_page2", "evt_page3",
+                                            "evt_page4"}));
+  EXPECT_EQ(page("?limit=0").status, 400);
+  EXPECT_EQ(page("?limit=1001").status, 400);
+  EXPECT_EQ(page("?starting_after=abc").status, 400);
+}
+
+} // namespace
+} // namespace psp::test
