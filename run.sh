@@ -5,6 +5,7 @@
 #            [--no-node-store]
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
+#   ./run.sh restart NODE [--run-dir DIR]   (e.g. node-2, after a kill -9)
 #
 # Start: installs missing packages (deps.sh), builds into build/, then starts
 # redis-server (unless --redis is given), the card network simulator, N PSP
@@ -55,15 +56,17 @@ die() {
 }
 
 usage() {
-  sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
 # ---- arguments ------------------------------------------------------------
 command=start
+target=""   # restart: the node
 while [[ $# -gt 0 ]]; do
   case "$1" in
     status|stop) command=$1; shift ;;
+    restart) command=restart; target=${2:-}; shift 2 || usage ;;
     --nodes) nodes=${2:-}; shift 2 || usage ;;
     --checkouts) checkouts=${2:-}; shift 2 || usage ;;
     --run-dir) run_dir=${2:-}; shift 2 || usage ;;
@@ -354,6 +357,9 @@ spawn() {
   done
   shift
   [[ -f "$log" ]] && mv -f "$log" "$log_dir/$name.prev.log"
+  # How to start it again alone (./run.sh restart); holds the admin token.
+  (umask 077 && printf '%q ' "$name" "$url" "${envs[@]}" -- "$@" \
+     >"$pid_dir/$name.cmd")
   env "${envs[@]}" setsid "$@" </dev/null >"$log" 2>&1 &
   echo $! >"$pid_dir/$name.pid"
   echo "$url" >"$pid_dir/$name.url"
@@ -645,8 +651,27 @@ cmd_start() {
   fi
 }
 
+# One node stopped (or killed) and started again with its own port, id and
+# cluster endpoint, while the rest of the cluster keeps running.
+cmd_restart() {
+  [[ "$target" =~ ^node-[0-9]{1,2}$ ]] ||
+    die "restart takes a node's name (node-1, node-2, ...)"
+  [[ -f "$pid_dir/$target.cmd" ]] ||
+    die "$target was not started from $run_dir by this run.sh"
+  if is_up "$target"; then
+    echo "stopping $target"
+    stop_group "$target"
+  fi
+  local saved
+  saved=$(cat "$pid_dir/$target.cmd")
+  eval "spawn $saved"
+  await_line "$target" "psp-node $target listening on"
+  echo "$target up again: $(url_of "$target")"
+}
+
 case "$command" in
   start) cmd_start ;;
   status) cmd_status ;;
   stop) cmd_stop ;;
+  restart) cmd_restart ;;
 esac

@@ -47,14 +47,22 @@ constexpr uint32_t redis_timeout_ms = 2'000;
 /// Stream entries read per XRANGE.
 constexpr size_t ledger_batch_max = 1'000;
 
-int usage() {
-  std::cerr << "usage: psp-admin --redis HOST:PORT create-merchant --name NAME"
-               " [--fee-bps N] [--fee-fixed-minor N]\n"
-               "       psp-admin --redis HOST:PORT verify-ledger\n"
-               "       psp-admin --redis HOST:PORT reconcile"
-               " --card-network-url URL [--from S --to S] [--grace-s N]\n"
-               "       psp-admin --redis HOST:PORT statement --merchant ID"
-               " --from S --to S [--format json|csv|html]\n";
+void print_usage(std::ostream& out) {
+  out << "usage: psp-admin --redis HOST:PORT create-merchant --name NAME"
+         " [--fee-bps N] [--fee-fixed-minor N]\n"
+         "       psp-admin --redis HOST:PORT verify-ledger\n"
+         "       psp-admin --redis HOST:PORT reconcile"
+         " --card-network-url URL [--from S --to S] [--grace-s N]\n"
+         "       psp-admin --redis HOST:PORT statement --merchant ID"
+         " --from S --to S [--format json|csv|html]\n";
+}
+
+/// What was wrong, then the usage; exit status 2.
+int usage(const std::string& reason = {}) {
+  if (!reason.empty()) {
+    std::cerr << "psp-admin: " << reason << "\n";
+  }
+  print_usage(std::cerr);
   return exit_usage;
 }
 
@@ -65,9 +73,13 @@ bool all_digits(const std::string& s) {
 
 int create_merchant(psp::redis::connection& conn,
                     std::map<std::string, std::string>& opts) {
-  if (opts["--name"].empty() || !all_digits(opts["--fee-bps"])
-      || !all_digits(opts["--fee-fixed-minor"])) {
-    return usage();
+  if (opts["--name"].empty()) {
+    return usage("create-merchant needs --name");
+  }
+  for (auto* flag : {"--fee-bps", "--fee-fixed-minor"}) {
+    if (!all_digits(opts[flag])) {
+      return usage(std::string{flag} + " must be a whole number (0-999999999)");
+    }
   }
   auto id = psp::crypto::new_id("acct_");
   auto key = psp::crypto::new_secret_key();
@@ -293,15 +305,19 @@ int main(int argc, char** argv) {
   std::string command;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_usage(std::cout);
+      return 0;
+    }
     if (arg.rfind("--", 0) == 0) {
       if (i + 1 >= argc) {
-        return usage();
+        return usage(arg + " needs a value");
       }
       given[arg] = argv[++i];
     } else if (command.empty()) {
       command = arg;
     } else {
-      return usage();
+      return usage("unexpected argument '" + arg + "'");
     }
   }
   std::map<std::string, std::string> opts{{"--redis", "127.0.0.1:6379"}};
@@ -314,11 +330,12 @@ int main(int argc, char** argv) {
   } else if (command == "statement") {
     allowed.insert({"--merchant", "--from", "--to", "--format"});
   } else if (command != "verify-ledger") {
-    return usage();
+    return usage(command.empty() ? "no command given"
+                                 : "unknown command '" + command + "'");
   }
   for (auto& [key, val] : given) {
     if (allowed.count(key) == 0) {
-      return usage();
+      return usage(key + " is not an option of " + command);
     }
     opts[key] = val;
   }

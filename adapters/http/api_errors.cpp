@@ -51,8 +51,9 @@ api_error unavailable(const std::string& what) {
   api_error e;
   e.status = 503;
   e.type = "api_error";
-  e.message = what + " is temporarily unavailable; retry with the same "
-                     "Idempotency-Key.";
+  // Also answered to reads and admin calls, which carry no key.
+  e.message = what + " is temporarily unavailable; retry (a POST with the "
+                     "same Idempotency-Key).";
   return e;
 }
 

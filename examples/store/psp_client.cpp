@@ -88,7 +88,13 @@ int http_psp_client::remove_stale_webhook_endpoints(
   }
   int removed = 0;
   for (auto& ep : doc["data"]) {
-    if (ep.value("url", "") != public_url + "/webhook") {
+    // Ours from an earlier run: at this URL, or marked by this store (a run
+    // on another port, whose port may now belong to another process).
+    bool ours = ep.value("url", "") == public_url + "/webhook"
+                || (ep["description"].is_string()
+                    && ep["description"].get<std::string>()
+                         == store_endpoint_description);
+    if (!ours) {
       continue;
     }
     auto cli = std::make_unique<httplib::Client>(base_url_);

@@ -42,8 +42,9 @@ public:
   virtual psp_result<checkout_session>
   retrieve_checkout_session(const std::string& session_id) = 0;
 
-  /// Deletes endpoints left at `<public_url>/webhook` by an earlier run of
-  /// this store (their secrets died with it). Returns how many; best effort.
+  /// Deletes endpoints left by an earlier run of this store, at
+  /// `<public_url>/webhook` or marked with store_endpoint_description on
+  /// any URL (their secrets died with it). Returns how many; best effort.
   virtual int remove_stale_webhook_endpoints(const std::string& public_url) {
     return 0;
   }

@@ -134,6 +134,7 @@ form_fields webhook_endpoint_form(std::string_view public_url) {
   return {
       {"url", std::string(public_url) + "/webhook"},
       {"enabled_events[0]", "*"},
+      {"description", std::string{store_endpoint_description}},
   };
 }
 

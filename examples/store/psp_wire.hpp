@@ -43,6 +43,10 @@ struct checkout_request {
 /// Form fields for POST /v1/checkout/sessions.
 form_fields checkout_form(const checkout_request& req);
 
+/// Marks the endpoints this store registers, so a later run (maybe on
+/// another port) can find and delete them.
+inline constexpr std::string_view store_endpoint_description = "example-store";
+
 /// Form fields for POST /v1/webhook_endpoints pointing at `<public>/webhook`.
 form_fields webhook_endpoint_form(std::string_view public_url);
 

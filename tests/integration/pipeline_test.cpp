@@ -87,6 +87,38 @@ TEST(pipeline, store_checkout_is_paid_once_with_a_balanced_ledger) {
   EXPECT_GE(stats.value("webhooks_verified", 0), 1) << stats.dump();
 }
 
+TEST(pipeline, a_restarted_store_deletes_the_endpoints_of_its_earlier_runs) {
+  stack_options opts;
+  opts.store = true;
+  psp_stack stack{opts};
+  // What a run on another port left (run.sh with other ports): its port
+  // may now belong to another process, so deliveries there would fail.
+  auto left = stack.api_post("/v1/webhook_endpoints",
+                             {{"url", "http://127.0.0.1:9/webhook"},
+                              {"enabled_events[0]", "*"},
+                              {"description", "example-store"}});
+  ASSERT_EQ(left.status, 200) << left.body;
+  auto left_id = left.body_json().value("id", "");
+  stack.stop_store();
+  stack.start_store();
+  std::vector<std::string> urls;
+  bool settled = wait_until(
+    [&] {
+      auto list = stack.api_get("/v1/webhook_endpoints?limit=100").body_json();
+      urls.clear();
+      bool stale = false;
+      for (auto& ep : list["data"]) {
+        urls.push_back(ep.value("url", ""));
+        stale = stale || ep.value("id", "") == left_id;
+      }
+      return !stale && urls.size() == 1;
+    },
+    10s, 100ms);
+  EXPECT_TRUE(settled) << ::testing::PrintToString(urls);
+  ASSERT_EQ(urls.size(), 1u);
+  EXPECT_EQ(urls[0], stack.store_url() + "/webhook");
+}
+
 TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
   psp_stack stack;
   auto session = stack.create_session(1500);

@@ -129,9 +129,21 @@ TEST(verify_ledger, unreachable_redis_exits_3_and_bad_usage_2) {
                             "verify-ledger", "--name", "x"},
                            20s);
   EXPECT_EQ(usage.exit_code, 2) << usage.out << usage.err;
+  EXPECT_TRUE(contains(usage.err, "--name is not an option of verify-ledger"))
+    << usage.err;
   auto extra = run_to_exit(
       {psp_admin_binary(), "verify-ledger", "create-merchant"}, 20s);
   EXPECT_EQ(extra.exit_code, 2) << extra.out << extra.err;
+  EXPECT_TRUE(contains(extra.err, "unexpected argument 'create-merchant'"))
+    << extra.err;
+  auto fee = run_to_exit({psp_admin_binary(), "create-merchant", "--name", "x",
+                          "--fee-bps", "-5"},
+                         20s);
+  EXPECT_EQ(fee.exit_code, 2) << fee.out << fee.err;
+  EXPECT_TRUE(contains(fee.err, "--fee-bps must be a whole number")) << fee.err;
+  auto help = run_to_exit({psp_admin_binary(), "--help"}, 20s);
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_TRUE(contains(help.out, "usage: psp-admin")) << help.out;
 }
 
 } // namespace

@@ -41,7 +41,7 @@ TEST(psp_wire, checkout_form_matches_the_contract) {
 TEST(psp_wire, webhook_endpoint_form) {
   EXPECT_EQ(encode_form(webhook_endpoint_form("http://127.0.0.1:9000")),
             "url=http%3A%2F%2F127.0.0.1%3A9000%2Fwebhook"
-            "&enabled_events[0]=%2A");
+            "&enabled_events[0]=%2A&description=example-store");
 }
 
 TEST(psp_wire, decode_form_handles_plus_and_bad_escapes) {
