@@ -39,6 +39,12 @@ struct membership_state {
   /// Unknown until the first members list: the queue holds until then.
   enum class side { unknown, majority, minority } quorum = side::unknown;
   bool had_quorum = false;  ///< ever, since this process started
+  // One registry request of each kind at a time: while Redis stalls, ticks
+  // would otherwise queue beats that all answer "lost" once it is back,
+  // and each would join again and fence the join before it.
+  bool beat_open = false;
+  bool members_open = false;
+  bool rejoining = false;
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
@@ -162,12 +168,14 @@ void update(self_ptr self, const std::vector<member_info>& members) {
 
 void rejoin(self_ptr self) {
   auto& st = self->state;
+  st.rejoining = true;
   self
     ->request(st.registry, timeout(self), join_atom::value, st.cfg.node_id,
               st.cfg.cluster_address)
     .then(
       [=](std::string& registration) {
         auto& s = self->state;
+        s.rejoining = false;
         s.registration = std::move(registration);
         self->send(s.router, fence_atom::value, s.cfg.node_id, s.registration);
         // Entries still pending at our own consumer were fenced mid-way
@@ -176,25 +184,42 @@ void rejoin(self_ptr self) {
         log_event("rejoined node=" + s.cfg.node_id
                   + " (earlier work is fenced)");
       },
-      [=](caf::error&) {}); // next tick tries again
+      [=](caf::error&) {
+        self->state.rejoining = false; // the next lost beat tries again
+      });
 }
 
 void tick(self_ptr self) {
   auto& st = self->state;
-  self
-    ->request(st.registry, timeout(self), beat_atom::value, st.cfg.node_id,
-              st.registration)
-    .then(
-      [=](bool alive) {
-        if (!alive) {
-          log_event("registration_lost node=" + self->state.cfg.node_id);
-          rejoin(self);
-        }
-      },
-      [=](caf::error&) {});
-  self->request(st.registry, timeout(self), members_atom::value)
-    .then([=](std::vector<member_info>& ms) { update(self, ms); },
-          [=](caf::error&) {});
+  if (!st.beat_open && !st.rejoining) {
+    st.beat_open = true;
+    auto sent = st.registration;
+    self
+      ->request(st.registry, timeout(self), beat_atom::value, st.cfg.node_id,
+                sent)
+      .then(
+        [=](bool alive) {
+          auto& s = self->state;
+          s.beat_open = false;
+          // Lost, and for the registration we still hold (not one a join
+          // has replaced meanwhile).
+          if (!alive && sent == s.registration && !s.rejoining) {
+            log_event("registration_lost node=" + s.cfg.node_id);
+            rejoin(self);
+          }
+        },
+        [=](caf::error&) { self->state.beat_open = false; });
+  }
+  if (!st.members_open) {
+    st.members_open = true;
+    self->request(st.registry, timeout(self), members_atom::value)
+      .then(
+        [=](std::vector<member_info>& ms) {
+          self->state.members_open = false;
+          update(self, ms);
+        },
+        [=](caf::error&) { self->state.members_open = false; });
+  }
   self->delayed_send(self,
                      std::chrono::milliseconds{st.cfg.heartbeat_interval_ms},
                      tick_atom::value);
