@@ -50,6 +50,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<tuned_server>()) {
   auto& srv = *srv_;
   srv.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which
+  // a second node started on the same port shares it silently instead of
+  // exiting 4 (port in use).
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   srv.set_payload_max_length(ctx_.settings.body_bytes_max);
   srv.set_keep_alive_max_count(10'000);
   // Short, so a stop is not held up by idle keep-alive connections.

@@ -85,6 +85,37 @@ TEST(node_cli, http_port_in_use_exits_4) {
   EXPECT_NE(res.err.find("in use"), std::string::npos) << res.err;
 }
 
+TEST(node_cli, a_port_shared_with_so_reuseport_still_exits_4) {
+  // What another psp-node's listener looks like with cpp-httplib's default
+  // socket options: without our own, the second node would share the port.
+  redis_server redis;
+  temp_dir dir;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof(yes));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto port = ntohs(addr.sin_port);
+  auto res = run_to_exit(node_argv(dir, redis.port(), port));
+  ::close(fd);
+  EXPECT_FALSE(res.timed_out);
+  EXPECT_EQ(res.exit_code, 4) << res.err;
+}
+
+TEST(node_cli, help_lists_the_psp_options) {
+  auto res = run_to_exit({psp_node_binary(), "--help"});
+  EXPECT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_NE((res.out + res.err).find("psp.card-connections-min"),
+            std::string::npos)
+    << res.out;
+}
+
 TEST(node_cli, bad_configuration_exits_2) {
   temp_dir dir;
   auto redis_port = free_port(); // never reached: config is checked first
