@@ -25,6 +25,7 @@
 #   merchant.json     the demo merchant and its secret key (mode 600),
 #                     reused while the Redis data still knows the key
 set -euo pipefail
+caller_dir=$(pwd) # a relative --run-dir is the caller's, not the repo's
 cd "$(dirname "${BASH_SOURCE[0]}")"
 repo_root=$(pwd)
 
@@ -34,6 +35,9 @@ nodes_max=16
 checkouts=6            # --checkouts, 1..1000
 run_dir=run            # --run-dir
 redis_addr=""          # --redis HOST:PORT: use that Redis, start none
+# Keep the bases below the ephemeral range (/proc/sys/net/ipv4/
+# ip_local_port_range, 32768-60999 here): a port there may be the local end
+# of some client connection, which a probe by connect does not see.
 port_base=${PSP_PORT_BASE:-17000} # first HTTP port tried
 redis_port_base=${PSP_REDIS_PORT_BASE:-16379}
 cluster_port_base=${PSP_CLUSTER_PORT_BASE:-17500} # CAF cluster endpoints
@@ -63,18 +67,23 @@ usage() {
 # ---- arguments ------------------------------------------------------------
 command=start
 target=""   # restart: the node
+run_dir_given=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     status|stop) command=$1; shift ;;
-    restart) command=restart; target=${2:-}; shift 2 || usage ;;
+    restart)
+      command=restart; target=${2:-}
+      [[ -n "$target" && "$target" != -* ]] ||
+        die "restart needs a node's name first (./run.sh restart node-2 ...)"
+      shift 2 ;;
     --nodes) nodes=${2:-}; shift 2 || usage ;;
     --checkouts) checkouts=${2:-}; shift 2 || usage ;;
-    --run-dir) run_dir=${2:-}; shift 2 || usage ;;
+    --run-dir) run_dir=${2:-}; run_dir_given=1; shift 2 || usage ;;
     --redis) redis_addr=${2:-}; shift 2 || usage ;;
     --no-node-store) node_store=0; shift ;;
     --nodes=*) nodes=${1#*=}; shift ;;
     --checkouts=*) checkouts=${1#*=}; shift ;;
-    --run-dir=*) run_dir=${1#*=}; shift ;;
+    --run-dir=*) run_dir=${1#*=}; run_dir_given=1; shift ;;
     --redis=*) redis_addr=${1#*=}; shift ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage ;;
@@ -92,6 +101,9 @@ checkouts=$((10#$checkouts))
 [[ -z "$redis_addr" || "$redis_addr" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] ||
   die "--redis must be HOST:PORT"
 [[ -n "$run_dir" ]] || die "--run-dir must not be empty"
+if ((run_dir_given)) && [[ "$run_dir" != /* ]]; then
+  run_dir=$caller_dir/$run_dir
+fi
 if [[ "$command" != start && ! -d "$run_dir" ]]; then
   echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
   [[ "$command" == stop ]] && exit 0
