@@ -3,7 +3,7 @@
 // the answer Stripe's API would give, and a wrong body moves no money.
 
 #include "tests/support/payment_flows.hpp"
-#include "tests/support/psp_stack.hpp"
+#include "tests/support/stack_suite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -54,30 +54,8 @@ json body_of(const std::string& raw) {
                      nullptr, false);
 }
 
-class api_edges : public ::testing::Test {
+class api_edges : public stack_suite {
 protected:
-  static void SetUpTestSuite() {
-    try {
-      stack_ = new psp_stack{};
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(stack_, nullptr) << "the stack did not start: " << start_error_;
-  }
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) {
-      std::cerr << stack_->log_tails(30);
-    }
-  }
-
-  psp_stack& stack() { return *stack_; }
-
   /// A POST with the merchant's key, `Connection: close` and the given
   /// extra header lines and body (no Content-Length unless in `headers`).
   std::string raw_post(const std::string& path, const std::string& headers,
@@ -89,12 +67,18 @@ protected:
                           + body);
   }
 
-  static psp_stack* stack_;
-  static std::string start_error_;
-};
+  /// A form POST by raw bytes (headers such as an Idempotency-Key that an
+  /// HTTP library would refuse, or an exact Content-Length).
+  std::string raw_form_post(const std::string& path, const std::string& headers,
+                            const std::string& form) {
+    return raw_post(path,
+                    headers + "Content-Type: application/x-www-form-urlencoded"
+                      + "\r\nContent-Length: " + std::to_string(form.size())
+                      + "\r\n",
+                    form);
+  }
 
-psp_stack* api_edges::stack_ = nullptr;
-std::string api_edges::start_error_;
+};
 
 TEST_F(api_edges, a_multipart_body_is_400_and_captures_nothing) {
   auto pi = create_intent(stack(), 1000, "usd", true);
@@ -182,19 +166,10 @@ TEST_F(api_edges, bytes_that_are_not_utf8_in_echoed_headers_give_json_errors) {
   auto form = [](const std::string& amount) {
     return "amount=" + amount + "&currency=usd";
   };
-  auto first = form("100");
-  raw = raw_post("/v1/payment_intents",
-                 "Idempotency-Key: " + key + "\r\nContent-Type: "
-                   "application/x-www-form-urlencoded\r\nContent-Length: "
-                   + std::to_string(first.size()) + "\r\n",
-                 first);
+  auto key_header = "Idempotency-Key: " + key + "\r\n";
+  raw = raw_form_post("/v1/payment_intents", key_header, form("100"));
   EXPECT_EQ(status_of(raw), 200) << raw;
-  auto second = form("101");
-  raw = raw_post("/v1/payment_intents",
-                 "Idempotency-Key: " + key + "\r\nContent-Type: "
-                   "application/x-www-form-urlencoded\r\nContent-Length: "
-                   + std::to_string(second.size()) + "\r\n",
-                 second);
+  raw = raw_form_post("/v1/payment_intents", key_header, form("101"));
   EXPECT_EQ(status_of(raw), 400) << raw;
   EXPECT_EQ(body_of(raw)["error"].value("type", ""), "idempotency_error")
     << raw;

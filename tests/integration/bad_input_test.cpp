@@ -2,7 +2,7 @@
 // gets the right status and a clear (Stripe-shaped or inline) error, and
 // leaves nothing half-written in Redis.
 
-#include "tests/support/psp_stack.hpp"
+#include "tests/support/stack_suite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,30 +13,8 @@ namespace psp::test {
 namespace {
 
 /// One stack for the whole suite: every test here only adds its own objects.
-class bad_input : public ::testing::Test {
+class bad_input : public stack_suite {
 protected:
-  static void SetUpTestSuite() {
-    try {
-      stack_ = new psp_stack{};
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(stack_, nullptr) << "the stack did not start: " << start_error_;
-  }
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) {
-      std::cerr << stack_->log_tails(30);
-    }
-  }
-
-  psp_stack& stack() { return *stack_; }
-
   /// A valid create body; tests drop or change single fields.
   static form_fields valid_session() {
     return {{"mode", "payment"},
@@ -115,12 +93,7 @@ protected:
     return expect_rejected_create(req, status, param, code);
   }
 
-  static psp_stack* stack_;
-  static std::string start_error_;
 };
-
-psp_stack* bad_input::stack_ = nullptr;
-std::string bad_input::start_error_;
 
 const std::string amount_param = "line_items[0][price_data][unit_amount]";
 

@@ -429,17 +429,24 @@ struct timed_route {
   }
 };
 
+/// An adaptive client: 2 connections up to 16, growing after
+/// `grow_window_ms` of waiting.
+client_limits adaptive_limits(uint32_t grow_window_ms) {
+  client_limits limits;
+  limits.connections_per_host = 16;
+  limits.connections_min = 2;
+  limits.grow_window_ms = grow_window_ms;
+  return limits;
+}
+
 } // namespace
 
 TEST(multi_client, an_adaptive_cap_stays_at_its_minimum_while_no_request_waits_long) {
   timed_route route;
   loopback_server server;
   auto url = route.serve(server, 2ms);
-  client_limits limits;
-  limits.connections_per_host = 16;
-  limits.connections_min = 2;
-  limits.grow_window_ms = 10'000; // 20 requests of 2 ms end before it
-  multi_client client{limits};
+  // 20 requests of 2 ms end before a window of 10 s does.
+  multi_client client{adaptive_limits(10'000)};
   auto all = post_and_wait(client, post_to(url), 20);
   ASSERT_EQ(all.size(), 20u);
   expect_all_ok(all);
@@ -451,11 +458,7 @@ TEST(multi_client, an_adaptive_cap_grows_while_requests_wait_for_a_connection) {
   timed_route route;
   loopback_server server;
   auto url = route.serve(server, 50ms);
-  client_limits limits;
-  limits.connections_per_host = 16;
-  limits.connections_min = 2;
-  limits.grow_window_ms = 5;
-  multi_client client{limits};
+  multi_client client{adaptive_limits(5)};
   auto all = post_and_wait(client, post_to(url), 32);
   ASSERT_EQ(all.size(), 32u);
   expect_all_ok(all);
@@ -467,11 +470,7 @@ TEST(multi_client, an_adaptive_cap_closes_the_connections_it_stopped_needing) {
   timed_route route;
   loopback_server server;
   auto url = route.serve(server, 50ms);
-  client_limits limits;
-  limits.connections_per_host = 16;
-  limits.connections_min = 2;
-  limits.grow_window_ms = 5;
-  multi_client client{limits};
+  multi_client client{adaptive_limits(5)};
   auto burst = post_and_wait(client, post_to(url), 16);
   ASSERT_EQ(burst.size(), 16u);
   expect_all_ok(burst);
