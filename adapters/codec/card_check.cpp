@@ -243,7 +243,8 @@ check_card(const card_input& in, int now_year, int now_month) {
     errors.push_back(std::move(*err));
   }
   std::string_view cvc = trim_spaces(in.cvc);
-  if (!cvc_valid(cvc, out.brand)) {
+  bool cvc_absent_allowed = in.cvc_optional && cvc.empty();
+  if (!cvc_absent_allowed && !cvc_valid(cvc, out.brand)) {
     errors.push_back(card_error{"cvc", "invalid_cvc",
                                 "Your card's security code is invalid."});
   }

@@ -39,6 +39,9 @@ struct card_input {
   /// "MM/YY", "MM / YYYY", "MMYY" (also "M/YY", "MMYYYY").
   std::string exp;
   std::string cvc;
+  /// An empty CVC passes (the API, as at Stripe); the hosted page asks for
+  /// one. A CVC that is given is always checked against the brand.
+  bool cvc_optional = false;
 };
 
 /// Checked card data.

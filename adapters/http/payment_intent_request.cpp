@@ -85,32 +85,13 @@ card_from_data(const json& pmd, int now_year, int now_month,
                            + "]");
     }
   }
-  auto checked = codec::check_card(
-    {text("number"), text("exp_month") + "/" + text("exp_year"), text("cvc")},
-    now_year, now_month);
+  // An absent CVC is allowed through the API, as at Stripe.
+  codec::card_input typed{text("number"),
+                          text("exp_month") + "/" + text("exp_year"),
+                          text("cvc"), /*cvc_optional=*/true};
+  auto checked = codec::check_card(typed, now_year, now_month);
   if (auto* errs = std::get_if<std::vector<codec::card_error>>(&checked)) {
-    // An absent CVC is allowed through the API, as at Stripe.
-    for (auto& e : *errs) {
-      if (e.field != "cvc" || !text("cvc").empty()) {
-        return card_param_error(e);
-      }
-    }
-    // Checked again with a placeholder CVC of the length the brand wants
-    // (three digits, four for American Express), then dropped.
-    std::optional<codec::card_error> last;
-    for (auto* placeholder : {"000", "0000"}) {
-      auto retry = codec::check_card(
-        {text("number"), text("exp_month") + "/" + text("exp_year"),
-         placeholder},
-        now_year, now_month);
-      if (auto* fields = std::get_if<codec::card_fields>(&retry)) {
-        fields->cvc.clear();
-        return std::optional<payment_method_choice>{
-          payment_method_choice{fresh_pm_id, *fields}};
-      }
-      last = std::get<std::vector<codec::card_error>>(retry)[0];
-    }
-    return card_param_error(*last);
+    return card_param_error(errs->front());
   }
   return std::optional<payment_method_choice>{
     payment_method_choice{fresh_pm_id, std::get<codec::card_fields>(checked)}};

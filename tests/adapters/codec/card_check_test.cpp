@@ -284,3 +284,16 @@ TEST(card_check, reports_all_field_errors_at_once) {
   EXPECT_EQ(errors[0].field, "exp");
   EXPECT_EQ(errors[1].field, "cvc");
 }
+
+TEST(card_check, an_optional_cvc_may_be_absent_for_every_brand_but_not_wrong) {
+  for (auto* number : {"4242424242424242", "378282246310005"}) {
+    auto fields = pass(card_input{number, "12/30", "", true});
+    EXPECT_TRUE(fields.cvc.empty()) << number;
+    EXPECT_EQ(single(reject(card_input{number, "12/30", "", false})).code,
+              "invalid_cvc")
+      << number;
+    EXPECT_EQ(single(reject(card_input{number, "12/30", "12", true})).code,
+              "invalid_cvc")
+      << "a CVC that is given is checked: " << number;
+  }
+}
