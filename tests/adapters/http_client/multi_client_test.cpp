@@ -439,6 +439,15 @@ client_limits adaptive_limits(uint32_t grow_window_ms) {
   return limits;
 }
 
+/// Posts `n` requests at once; true when all `n` answered (each is
+/// expected to be a 200).
+bool all_answered(multi_client& client, const std::string& url, size_t n) {
+  auto all = post_and_wait(client, post_to(url), n);
+  EXPECT_EQ(all.size(), n);
+  expect_all_ok(all);
+  return all.size() == n;
+}
+
 } // namespace
 
 TEST(multi_client, an_adaptive_cap_stays_at_its_minimum_while_no_request_waits_long) {
@@ -447,9 +456,7 @@ TEST(multi_client, an_adaptive_cap_stays_at_its_minimum_while_no_request_waits_l
   auto url = route.serve(server, 2ms);
   // 20 requests of 2 ms end before a window of 10 s does.
   multi_client client{adaptive_limits(10'000)};
-  auto all = post_and_wait(client, post_to(url), 20);
-  ASSERT_EQ(all.size(), 20u);
-  expect_all_ok(all);
+  ASSERT_TRUE(all_answered(client, url, 20));
   EXPECT_LE(route.gauge.most(), 2u);
   EXPECT_LE(route.client_ports.size(), 2u);
 }
@@ -459,9 +466,7 @@ TEST(multi_client, an_adaptive_cap_grows_while_requests_wait_for_a_connection) {
   loopback_server server;
   auto url = route.serve(server, 50ms);
   multi_client client{adaptive_limits(5)};
-  auto all = post_and_wait(client, post_to(url), 32);
-  ASSERT_EQ(all.size(), 32u);
-  expect_all_ok(all);
+  ASSERT_TRUE(all_answered(client, url, 32));
   EXPECT_GT(route.gauge.most(), 2u) << "the cap grew past its minimum";
   EXPECT_LE(route.gauge.most(), 16u) << "and never past connections_per_host";
 }
@@ -471,18 +476,14 @@ TEST(multi_client, an_adaptive_cap_closes_the_connections_it_stopped_needing) {
   loopback_server server;
   auto url = route.serve(server, 50ms);
   multi_client client{adaptive_limits(5)};
-  auto burst = post_and_wait(client, post_to(url), 16);
-  ASSERT_EQ(burst.size(), 16u);
-  expect_all_ok(burst);
+  ASSERT_TRUE(all_answered(client, url, 16));
   auto opened = connections_to(port_of(url));
   ASSERT_GT(opened, 2u) << "the burst needed more than the minimum";
   // One request at a time for 4.5 s: the cap halves each second (16, 8, 4,
   // 2) and each finished request closes an idle connection above it.
   auto until = std::chrono::steady_clock::now() + 4500ms;
   while (std::chrono::steady_clock::now() < until) {
-    auto one = post_and_wait(client, post_to(url), 1);
-    ASSERT_EQ(one.size(), 1u);
-    expect_all_ok(one);
+    ASSERT_TRUE(all_answered(client, url, 1));
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_LE(connections_to(port_of(url)), 2u)
