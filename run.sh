@@ -453,7 +453,8 @@ start_card_network() {
   card_url=http://127.0.0.1:$port
   spawn card-network "$card_url" -- \
     "$build_dir/examples/card_network_sim/card-network-sim" \
-    --host 127.0.0.1 --port "$port" --threads $((64 * nodes + 32))
+    --host 127.0.0.1 --port "$port" --threads $((64 * nodes + 32)) \
+    --journal "$data_dir/card-network.journal"
   await_line card-network "card-network-sim listening on"
 }
 

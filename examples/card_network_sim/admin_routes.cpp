@@ -5,6 +5,7 @@
 #include "http_reply.hpp"
 #include "http_routes.hpp"
 #include "idempotency_table.hpp"
+#include "journal.hpp"
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
 #include "settlement_faults.hpp"
@@ -110,8 +111,21 @@ void install_admin_routes(httplib::Server& server, sim_components& sim) {
     send_json(res, 200, sim.stats.to_json());
   });
   server.Post("/admin/reset", [&sim](const auto&, auto& res) {
-    sim.keys.clear();
-    sim.ledger.clear();
+    if (sim.journal != nullptr) {
+      // Under the journal's lock no operation is half-way, so what the
+      // journal forgets is exactly what the ledger and the keys forget.
+      auto quiet = sim.journal->lock();
+      if (!sim.journal->clear()) {
+        send_json(res, 500, {{"error", {{"code", "journal"},
+                                        {"message", "cannot empty the journal"}}}});
+        return;
+      }
+      sim.keys.clear();
+      sim.ledger.clear();
+    } else {
+      sim.keys.clear();
+      sim.ledger.clear();
+    }
     sim.stats.clear();
     sim.faults.reset();
     sim.settlement_faults.clear();

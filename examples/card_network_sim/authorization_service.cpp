@@ -1,6 +1,7 @@
 #include "authorization_service.hpp"
 
 #include "idempotency_table.hpp"
+#include "journal.hpp"
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
 #include "request_parsing.hpp"
@@ -66,8 +67,8 @@ api_response authorization_answer(const std::string& charge_id,
 
 authorization_service::authorization_service(ledger_book& ledger,
                                              idempotency_table& keys,
-                                             sim_stats& stats)
-    : ledger_(ledger), runner_(keys, stats), stats_(stats) {
+                                             sim_stats& stats, sim_journal* journal)
+    : ledger_(ledger), runner_(keys, stats, journal), stats_(stats) {
   // nop
 }
 
@@ -101,19 +102,24 @@ api_response authorization_service::void_charge(const std::string& key,
 api_response
 authorization_service::execute_capture(const std::string& charge_id,
                                        std::optional<int64_t> amount_minor) {
-  auto update = ledger_.capture(charge_id, amount_minor, now_s());
+  auto at_s = now_s();
+  auto update = ledger_.capture(charge_id, amount_minor, at_s);
+  auto out = executed(authorization_answer(charge_id, update));
   if (update.found && update.change == charge_change::applied) {
     ++stats_.captures;
+    out.effect = capture_effect(charge_id, amount_minor, at_s);
   }
-  return executed(authorization_answer(charge_id, update));
+  return out;
 }
 
 api_response authorization_service::execute_void(const std::string& charge_id) {
   auto update = ledger_.void_authorization(charge_id);
+  auto out = executed(authorization_answer(charge_id, update));
   if (update.found && update.change == charge_change::applied) {
     ++stats_.voids;
+    out.effect = void_effect(charge_id);
   }
-  return executed(authorization_answer(charge_id, update));
+  return out;
 }
 
 } // namespace psp::sim

@@ -15,6 +15,7 @@ namespace psp::sim {
 
 class idempotency_table;
 class ledger_book;
+class sim_journal;
 struct charge_update;
 struct sim_stats;
 
@@ -23,8 +24,10 @@ struct sim_stats;
 /// are executed outcomes: they are stored and replayed like a 200.
 class authorization_service {
 public:
+  /// `journal`: where executed operations are made durable (none: kept
+  /// in memory only).
   authorization_service(ledger_book& ledger, idempotency_table& keys,
-                        sim_stats& stats);
+                        sim_stats& stats, sim_journal* journal = nullptr);
 
   /// `key` is the Idempotency-Key header (empty when missing), `charge_id`
   /// the path segment, `body` empty or `{"amount": N}`.

@@ -16,6 +16,7 @@ class idempotency_table;
 class ledger_book;
 class payment_service;
 class settlement_fault_table;
+class sim_journal;
 struct sim_stats;
 
 /// The components the routes talk to; all outlive the server.
@@ -27,6 +28,8 @@ struct sim_components {
   fault_injector& faults;
   settlement_fault_table& settlement_faults;
   sim_stats& stats;
+  /// Null when the simulator keeps everything in memory only.
+  sim_journal* journal = nullptr;
 };
 
 /// Registers every route plus JSON error and exception handlers.

@@ -69,6 +69,17 @@ void idempotency_table::release(const std::string& key, uint64_t ticket) {
   done_cv_.notify_all();
 }
 
+void idempotency_table::restore(const std::string& key,
+                                const request_fingerprint& fp,
+                                stored_response response) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& e = entries_[key];
+  e.fingerprint = fp;
+  e.ticket = 0;
+  e.done = true;
+  e.response = std::move(response);
+}
+
 size_t idempotency_table::size() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return entries_.size();

@@ -83,6 +83,10 @@ public:
   /// may execute it.
   void release(const std::string& key, uint64_t ticket);
 
+  /// Stores an answered key read back from the journal after a restart.
+  void restore(const std::string& key, const request_fingerprint& fp,
+               stored_response response);
+
   /// Number of stored keys, including in-flight ones.
   size_t size() const;
 

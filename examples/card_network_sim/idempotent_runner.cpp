@@ -1,10 +1,13 @@
 #include "idempotent_runner.hpp"
 
 #include "idempotency_table.hpp"
+#include "journal.hpp"
 #include "json_codec.hpp"
 #include "request_parsing.hpp"
 #include "sim_stats.hpp"
 
+#include <cstdlib>
+#include <iostream>
 #include <utility>
 
 namespace psp::sim {
@@ -61,8 +64,9 @@ api_response executed(api_response out) {
   return out;
 }
 
-idempotent_runner::idempotent_runner(idempotency_table& keys, sim_stats& stats)
-    : keys_(keys), stats_(stats) {
+idempotent_runner::idempotent_runner(idempotency_table& keys, sim_stats& stats,
+                                     sim_journal* journal)
+    : keys_(keys), stats_(stats), journal_(journal) {
   // nop
 }
 
@@ -88,8 +92,23 @@ api_response idempotent_runner::run_once(const std::string& key,
     break;
   }
   key_owner owner{keys_, key, claim.ticket};
+  if (journal_ == nullptr) {
+    auto out = execute();
+    if (out.processed) {
+      owner.complete(out);
+    }
+    return out;
+  }
+  auto in_order = journal_->lock();
   auto out = execute();
   if (out.processed) {
+    if (!journal_->append(key, fp, out)) {
+      // The ledger already changed in memory but could not be made durable:
+      // answering would promise what a restart forgets, so stop instead.
+      std::cerr << "card-network-sim: cannot write " << journal_->path()
+                << "; stopping\n";
+      std::_Exit(3);
+    }
     owner.complete(out);
   }
   return out;

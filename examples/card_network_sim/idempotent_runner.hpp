@@ -12,6 +12,7 @@
 namespace psp::sim {
 
 class idempotency_table;
+class sim_journal;
 struct request_fingerprint;
 struct sim_stats;
 
@@ -29,7 +30,10 @@ class idempotent_runner {
 public:
   using execute_fn = std::function<api_response()>;
 
-  idempotent_runner(idempotency_table& keys, sim_stats& stats);
+  /// With a `journal`, each executed answer is appended to it before its
+  /// key is answered, and executions run one at a time.
+  idempotent_runner(idempotency_table& keys, sim_stats& stats,
+                    sim_journal* journal = nullptr);
 
   /// Executes `execute` if this request owns `key`, else answers the
   /// replay or the conflict. Only answers marked `executed` are stored; any
@@ -40,6 +44,7 @@ public:
 private:
   idempotency_table& keys_;
   sim_stats& stats_;
+  sim_journal* journal_;
 };
 
 } // namespace psp::sim

@@ -7,6 +7,7 @@
 #include "faults.hpp"
 #include "http_routes.hpp"
 #include "idempotency_table.hpp"
+#include "journal.hpp"
 #include "ledger_book.hpp"
 #include "payment_service.hpp"
 #include "settlement_faults.hpp"
@@ -82,13 +83,33 @@ fault_knobs initial_knobs(const sim_options& options) {
 int run(const sim_options& options) {
   ledger_book ledger{records_max};
   idempotency_table keys{records_max, same_key_wait_max};
+  std::unique_ptr<sim_journal> journal;
+  if (!options.journal_path.empty()) {
+    auto replayed = replay_journal(options.journal_path, ledger, keys);
+    if (!replayed.error.empty()) {
+      std::cerr << "card-network-sim: " << replayed.error << "\n";
+      return 1;
+    }
+    std::string error;
+    journal = sim_journal::open(options.journal_path, error);
+    if (!journal) {
+      std::cerr << "card-network-sim: " << error << "\n";
+      return 1;
+    }
+    std::cout << "card-network-sim: replayed " << replayed.operations
+              << " operations from " << options.journal_path
+              << (replayed.torn_tail_dropped ? " (dropped a torn last line)"
+                                             : "")
+              << std::endl;
+  }
   sim_stats stats;
-  payment_service payments{ledger, keys, stats};
-  authorization_service authorizations{ledger, keys, stats};
+  payment_service payments{ledger, keys, stats, journal.get()};
+  authorization_service authorizations{ledger, keys, stats, journal.get()};
   fault_injector faults{initial_knobs(options), options.seed};
   settlement_fault_table settlement_faults;
-  sim_components sim{
-      ledger, keys, payments, authorizations, faults, settlement_faults, stats};
+  sim_components sim{ledger,         keys,  payments,     authorizations,
+                     faults,         settlement_faults, stats,
+                     journal.get()};
   sim_http_server server;
   configure_server(server, options);
   install_routes(server, sim);

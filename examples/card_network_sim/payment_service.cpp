@@ -2,6 +2,7 @@
 
 #include "id_generator.hpp"
 #include "idempotency_table.hpp"
+#include "journal.hpp"
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
 #include "request_parsing.hpp"
@@ -14,8 +15,8 @@
 namespace psp::sim {
 
 payment_service::payment_service(ledger_book& ledger, idempotency_table& keys,
-                                 sim_stats& stats)
-    : ledger_(ledger), runner_(keys, stats), stats_(stats) {
+                                 sim_stats& stats, sim_journal* journal)
+    : ledger_(ledger), runner_(keys, stats, journal), stats_(stats) {
   // nop
 }
 
@@ -67,17 +68,20 @@ api_response payment_service::execute_charge(const std::string& key,
   charge.amount_minor = req.amount_minor;
   charge.created_s = now_s();
   charge.auto_capture = req.capture;
+  auto effect = charge_effect(charge);
   auto recorded = ledger_.record_charge(std::move(charge));
   if (!recorded) {
     return capacity_response();
   }
-  auto body = dump_json(charge_body(*recorded, verdict.message));
+  auto out = executed({verdict.approved() ? 200 : 402,
+                       dump_json(charge_body(*recorded, verdict.message))});
+  out.effect = std::move(effect);
   if (!verdict.approved()) {
     ++stats_.declines;
-    return executed({402, std::move(body)});
+    return out;
   }
   ++(req.capture ? stats_.charges : stats_.authorizations);
-  return executed({200, std::move(body)});
+  return out;
 }
 
 api_response payment_service::execute_refund(const std::string& key,
@@ -90,9 +94,12 @@ api_response payment_service::execute_refund(const std::string& key,
   refund.amount_minor = amount_minor;
   refund.created_s = now_s();
   switch (ledger_.record_refund(refund)) {
-  case refund_outcome::recorded:
+  case refund_outcome::recorded: {
     ++stats_.refunds;
-    return executed({200, dump_json(refund_body(refund))});
+    auto out = executed({200, dump_json(refund_body(refund))});
+    out.effect = refund_effect(refund);
+    return out;
+  }
   case refund_outcome::charge_not_found:
     return executed(error_response(404, "charge_not_found",
                                    "No such charge: " + charge_id));

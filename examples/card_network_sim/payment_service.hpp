@@ -13,6 +13,7 @@ namespace psp::sim {
 
 class idempotency_table;
 class ledger_book;
+class sim_journal;
 struct charge_request;
 struct sim_stats;
 
@@ -20,8 +21,10 @@ struct sim_stats;
 /// against a ledger, at most once per key.
 class payment_service {
 public:
+  /// `journal`: where executed operations are made durable (none: kept
+  /// in memory only).
   payment_service(ledger_book& ledger, idempotency_table& keys,
-                  sim_stats& stats);
+                  sim_stats& stats, sim_journal* journal = nullptr);
 
   /// `key` is the Idempotency-Key header (empty when missing).
   api_response charge(const std::string& key, const std::string& body);

@@ -27,7 +27,7 @@ bool parse_rate(const std::string& text, double& out) {
 
 bool known_flag(std::string_view name) {
   for (std::string_view f : {"--port", "--host", "--latency-ms", "--error-rate",
-                             "--seed", "--threads"}) {
+                             "--seed", "--threads", "--journal"}) {
     if (f == name) {
       return true;
     }
@@ -52,6 +52,9 @@ std::string apply_flag(const std::string& name, const std::string& value,
     ok = parse_integer<uint64_t>(value, 0, UINT64_MAX, o.seed);
   } else if (name == "--threads") {
     ok = parse_integer(value, 1, 1024, o.threads);
+  } else if (name == "--journal") {
+    o.journal_path = value;
+    ok = !value.empty();
   }
   return ok ? std::string{} : "invalid value '" + value + "' for " + name;
 }
@@ -96,12 +99,15 @@ sim_options_result parse_sim_options(int argc, const char* const* argv) {
 std::string sim_usage() {
   return "usage: card-network-sim --port N [--host 127.0.0.1] "
          "[--latency-ms 0] [--error-rate 0.0] [--seed 1] [--threads 32]\n"
+         "       [--journal FILE]\n"
          "  --port        TCP port, 0 = pick a free one (required)\n"
          "  --host        interface to listen on\n"
          "  --latency-ms  initial latency per payment answer, 0..120000\n"
          "  --error-rate  initial fraction of 503 answers, 0..1\n"
          "  --seed        seed of the fault PRNG\n"
-         "  --threads     HTTP worker threads, 1..1024\n";
+         "  --threads     HTTP worker threads, 1..1024\n"
+         "  --journal     file that keeps charges, refunds and idempotency\n"
+         "                keys across restarts (default: memory only)\n";
 }
 
 } // namespace psp::sim

@@ -22,6 +22,9 @@ struct sim_options {
   uint64_t seed = 1;
   /// HTTP worker threads (each open connection occupies one).
   int threads = 32;
+  /// Append-only file of executed operations, replayed at start; empty:
+  /// everything lives in memory and a restart forgets it.
+  std::string journal_path;
   /// Set by --help.
   bool help = false;
 };

@@ -89,6 +89,9 @@ struct api_response {
   /// True when this request executed the operation (and stored its result),
   /// which is the only case where an "error after charge" can be injected.
   bool processed = false;
+  /// The ledger change this execution made, as a journal effect (JSON;
+  /// empty when it changed nothing): replayed after a restart.
+  std::string effect{};
 };
 
 } // namespace psp::sim
