@@ -562,8 +562,8 @@ start_node_store() {
     fi
   fi
   # Port 0: the kernel picks one Node can bind. free_port's connect probe
-  # misses a port an earlier httplib server left in TIME_WAIT (it sets
-  # SO_REUSEPORT, not SO_REUSEADDR), which Node then fails to bind.
+  # cannot see a port that is bound but not listening, which Node then
+  # fails to bind.
   spawn store-node "" "PSP_API_KEY=$secret_key" -- \
     node "$dir/store.mjs" --port 0 --psp-url "$(url_of node-1)"
   await_line store-node "node-store listening on" || return 1

@@ -14,6 +14,13 @@ void configure_server(sim_http_server& server, const sim_options& options) {
     return new httplib::ThreadPool(threads);
   };
   server.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which
+  // a second simulator started on a taken port would share it silently
+  // (each would see half of the charges).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server.set_payload_max_length(payload_length_max);
   server.set_keep_alive_max_count(keep_alive_requests_max);
   server.set_keep_alive_timeout(keep_alive_idle_s);

@@ -10,6 +10,7 @@
 #include "store_routes.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +41,12 @@ void configure(httplib::Server& server) {
     return new httplib::ThreadPool(server_threads);
   };
   server.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which
+  // a second store started on a taken port would share it silently.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server.set_payload_max_length(payload_bytes_max);
   server.set_keep_alive_max_count(keep_alive_requests_max);
   server.set_exception_handler(

@@ -339,6 +339,18 @@ TEST(SimProcessTest, BadFlagsExitWithCode2) {
   EXPECT_EQ(exit_code_of("--help"), 0);
 }
 
+TEST(SimProcessTest, ATakenPortIsRefused) {
+  sim_process first;
+  ASSERT_GT(first.port, 0);
+  // Were the port shared, the second would listen on: `timeout` ends it
+  // with 124 instead of the test hanging.
+  auto cmd = "timeout 5 " + std::string{SIM_BINARY} + " --port "
+             + std::to_string(first.port) + " >/dev/null 2>&1";
+  auto status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+}
+
 TEST(SimProcessTest, SigtermStopsCleanly) {
   sim_process sim{{"--threads", "4", "--seed", "7"}};
   ASSERT_GT(sim.port, 0);
