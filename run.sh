@@ -5,7 +5,8 @@
 #            [--no-node-store]
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
-#   ./run.sh restart NODE [--run-dir DIR]   (e.g. node-2, after a kill -9)
+#   ./run.sh restart NAME [--run-dir DIR]   (node-2, card-network, redis,
+#                                            store: e.g. after a kill -9)
 #
 # Start: installs missing packages (deps.sh), builds into build/, then starts
 # redis-server (unless --redis is given), the card network simulator, N PSP
@@ -60,13 +61,13 @@ die() {
 }
 
 usage() {
-  sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
 # ---- arguments ------------------------------------------------------------
 command=start
-target=""   # restart: the node
+target=""   # restart: the process
 run_dir_given=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -74,7 +75,7 @@ while [[ $# -gt 0 ]]; do
     restart)
       command=restart; target=${2:-}
       [[ -n "$target" && "$target" != -* ]] ||
-        die "restart needs a node's name first (./run.sh restart node-2 ...)"
+        die "restart needs a process name first (./run.sh restart node-2 ...)"
       shift 2 ;;
     --nodes) nodes=${2:-}; shift 2 || usage ;;
     --checkouts) checkouts=${2:-}; shift 2 || usage ;;
@@ -666,9 +667,22 @@ cmd_start() {
 
 # One node stopped (or killed) and started again with its own port, id and
 # cluster endpoint, while the rest of the cluster keeps running.
+# The line each restartable process prints once it serves (the node store
+# is not restartable: it listens on a port the kernel picks).
+ready_line_of() {
+  case "$1" in
+    node-[0-9]|node-[0-9][0-9]) echo "psp-node $1 listening on" ;;
+    card-network) echo "card-network-sim listening on" ;;
+    redis) echo "Ready to accept connections" ;;
+    store) echo "example-store listening on" ;;
+    *) return 1 ;;
+  esac
+}
+
 cmd_restart() {
-  [[ "$target" =~ ^node-[0-9]{1,2}$ ]] ||
-    die "restart takes a node's name (node-1, node-2, ...)"
+  local ready
+  ready=$(ready_line_of "$target") ||
+    die "restart takes node-N, card-network, redis or store, not '$target'"
   [[ -f "$pid_dir/$target.cmd" ]] ||
     die "$target was not started from $run_dir by this run.sh"
   if is_up "$target"; then
@@ -678,7 +692,7 @@ cmd_restart() {
   local saved
   saved=$(cat "$pid_dir/$target.cmd")
   eval "spawn $saved"
-  await_line "$target" "psp-node $target listening on"
+  await_line "$target" "$ready"
   echo "$target up again: $(url_of "$target")"
 }
 
