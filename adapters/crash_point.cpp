@@ -28,4 +28,9 @@ void crash_point(const char* name) {
   ::kill(::getpid(), SIGKILL);
 }
 
+bool fail_point(const char* name) {
+  static const char* armed = std::getenv("PSP_TEST_FAIL_AT");
+  return armed != nullptr && std::strcmp(armed, name) == 0;
+}
+
 } // namespace psp

@@ -11,4 +11,10 @@ namespace psp {
 
 void crash_point(const char* name);
 
+/// Test-only fault points: true when PSP_TEST_FAIL_AT names `name`; the
+/// caller then fails as if Redis had just become unreachable there (a 503
+/// after a durable write, which a crash point cannot show). Point:
+/// after_handler.
+bool fail_point(const char* name);
+
 } // namespace psp

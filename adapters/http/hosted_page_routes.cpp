@@ -51,6 +51,9 @@ std::variant<session_view, int> load_view(api_context& ctx,
 void html(httplib::Response& res, const std::string& body, int status = 200) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
+  // The page takes card numbers: no other site may frame it (clickjacking).
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Content-Security-Policy", "frame-ancestors 'none'");
   res.set_content(body, "text/html; charset=utf-8");
 }
 

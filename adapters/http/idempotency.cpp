@@ -62,6 +62,9 @@ void run_claimed(api_context& ctx, const route_handler& handler,
     write_unexpected_error(res);
   }
   crash_point("after_handler");
+  if (fail_point("after_handler")) {
+    write_error(res, unavailable("Idempotent requests"));
+  }
   // Storing the answer is what makes a later retry a replay, so a Redis
   // blip (a pause, a failover) is ridden out for a bounded time before the
   // claim is left to expire. Every try is the same owner-checked step.
@@ -79,6 +82,12 @@ void run_claimed(api_context& ctx, const route_handler& handler,
                            res.get_header_value("Content-Type"),
                            std::to_string(ctx.settings.idempotency_ttl_s),
                            owner});
+      } else if (res.status == 503) {
+        // Redis failed, perhaps after the handler wrote (a charge queued, a
+        // refund reserved): the retry must name the same objects to find
+        // them, so the key keeps its seed and only its lease ends.
+        out = redis::eval(*conn, redis::idempotency_pause_script(),
+                          {redis_key}, {fingerprint, owner});
       } else {
         out = redis::eval(*conn, redis::idempotency_release_script(),
                           {redis_key}, {fingerprint, owner});

@@ -28,6 +28,10 @@ const std::map<std::string, std::string>& test_methods() {
     {"pm_card_chargeDeclinedExpiredCard", "4000000000000069"},
     {"pm_card_chargeDeclinedIncorrectCvc", "4000000000000127"},
     {"pm_card_chargeDeclinedProcessingError", "4000000000000119"},
+    {"pm_card_chargeDeclinedLostCard", "4000000000009987"},
+    {"pm_card_chargeDeclinedStolenCard", "4000000000009979"},
+    {"pm_card_chargeDeclinedFraudulent", "4100000000000019"},
+    {"pm_card_chargeCustomerFail", "4000000000000341"},
   };
   return table;
 }

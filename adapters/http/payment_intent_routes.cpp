@@ -192,8 +192,10 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
       return write_error(res, unexpected_state(what, detail));
     }
     if (verdict == "busy") {
+      // Stripe answers a lock timeout with 429, which its client libraries
+      // retry on their own.
       auto e = unexpected_state(what, "requires_capture");
-      e.status = 409;
+      e.status = 429;
       e.code = "lock_timeout";
       e.message = "Another capture or cancel of this PaymentIntent is in "
                   "progress; retry shortly.";
@@ -235,6 +237,19 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   write_json(res, render::payment_intent(*now).dump());
 }
 
+/// Under an Idempotency-Key: whether an earlier run of this very request
+/// already queued its capture or void (`prefix`), and lost its answer to a
+/// crash. The intent has moved on since, so its status alone would refuse
+/// the retry; the retry answers what that step did instead.
+bool earlier_run_queued(api_context& ctx, const std::string& prefix) {
+  if (!ids_are_derived()) {
+    return false;
+  }
+  auto conn = ctx.redis.acquire();
+  auto mine = conn->query({"EXISTS", keys::attempt(object_id(prefix))});
+  return mine && mine->integer == 1;
+}
+
 void capture_intent(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   auto form = authenticated_form(ctx, req, res,
@@ -265,7 +280,8 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
     }
     want.amount_minor = *amount;
   }
-  if (field(pi, "status") != "requires_capture") {
+  if (field(pi, "status") != "requires_capture"
+      && !earlier_run_queued(ctx, "cap_")) {
     return write_error(res, unexpected_state("capture", field(pi, "status")));
   }
   capture_or_void(ctx, req, res, merchant, pi, want);
@@ -298,7 +314,8 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& pi = std::get<render::fields>(owned);
-  if (field(pi, "status") == "requires_capture") {
+  if (field(pi, "status") == "requires_capture"
+      || earlier_run_queued(ctx, "void_")) {
     // Funds are held at the network: releasing them is a network step.
     op_request want;
     want.op = payment_op::void_auth;

@@ -140,8 +140,9 @@ void answer_confirmed(api_context& ctx, const std::string& intent_id,
     e.status = 402;
     e.type = "card_error";
     e.code = field(f, "last_error_code");
-    if (e.code == "card_declined") {
-      e.decline_code = field(f, "last_error_decline_code");
+    if (!field(f, "last_error_decline_code").empty()) {
+      e.decline_code =
+        render::stripe_decline_code(field(f, "last_error_decline_code"));
     }
     e.message = field(f, "last_error_message");
     e.payment_intent_json = body.dump();

@@ -75,16 +75,20 @@ json checkout_session(const fields& cs) {
   };
 }
 
+std::string stripe_decline_code(const std::string& network_code) {
+  return network_code == "card_declined" ? "generic_decline" : network_code;
+}
+
 json payment_intent(const fields& pi) {
   json last_error = nullptr;
   if (!get(pi, "last_error_code").empty()) {
     last_error = json{
       {"type", "card_error"},
       {"code", get(pi, "last_error_code")},
-      // Stripe sets decline_code only on generic card_declined errors.
-      {"decline_code", get(pi, "last_error_code") == "card_declined"
-                         ? str_or_null(pi, "last_error_decline_code")
-                         : json(nullptr)},
+      {"decline_code",
+       get(pi, "last_error_decline_code").empty()
+         ? json(nullptr)
+         : json(stripe_decline_code(get(pi, "last_error_decline_code")))},
       {"message", get(pi, "last_error_message")},
     };
   }

@@ -20,6 +20,11 @@ inline constexpr const char* api_version = "2024-06-20";
 
 nlohmann::json checkout_session(const fields& cs);
 nlohmann::json payment_intent(const fields& pi);
+
+/// Stripe's `decline_code` for a network's decline reason: the network's
+/// generic `card_declined` is Stripe's `generic_decline`; the rest
+/// (`insufficient_funds`, `lost_card`, `expired_card`, ...) keep their name.
+std::string stripe_decline_code(const std::string& network_code);
 /// The intent's charge (we keep no separate charge records: one charge per
 /// intent, its fields live on the intent).
 nlohmann::json charge(const fields& pi);

@@ -13,7 +13,7 @@ struct special_card {
 };
 
 // Cards whose outcome is fixed; every other Luhn-valid number succeeds.
-constexpr std::array<special_card, 7> special_cards{{
+constexpr std::array<special_card, 11> special_cards{{
     {"4242424242424242", "", ""},
     {"5555555555554444", "", ""},
     {"4000000000000002", "card_declined", "Your card was declined."},
@@ -24,6 +24,11 @@ constexpr std::array<special_card, 7> special_cards{{
      "Your card's security code is incorrect."},
     {"4000000000000119", "processing_error",
      "An error occurred while processing your card. Try again later."},
+    {"4000000000009987", "lost_card", "Your card was declined."},
+    {"4000000000009979", "stolen_card", "Your card was declined."},
+    {"4100000000000019", "fraudulent", "Your card was declined."},
+    // Stripe: attaching it to a customer succeeds, charging it fails.
+    {"4000000000000341", "card_declined", "Your card was declined."},
 }};
 
 bool starts_with(std::string_view s, std::string_view prefix) {

@@ -65,6 +65,8 @@ TEST(payment_logic, decline_codes_map_to_stripe_error_codes) {
   EXPECT_EQ(decline_error_code("expired_card"), "expired_card");
   EXPECT_EQ(decline_error_code("incorrect_cvc"), "incorrect_cvc");
   EXPECT_EQ(decline_error_code("processing_error"), "processing_error");
+  EXPECT_EQ(decline_error_code("lost_card"), "card_declined");
+  EXPECT_EQ(decline_error_code("fraudulent"), "card_declined");
 }
 
 TEST(payment_logic, transient_outcome_commits_nothing) {

@@ -298,5 +298,14 @@ TEST_F(api_edges, dead_letters_come_in_pages) {
   EXPECT_EQ(page("?starting_after=abc").status, 400);
 }
 
+TEST_F(api_edges, the_hosted_page_cannot_be_framed_by_another_site) {
+  auto cs = stack().create_session();
+  auto page = http_get(stack().node_url(),
+                       "/pay/" + cs["id"].get<std::string>(), {});
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
+  EXPECT_EQ(page.header("Content-Security-Policy"), "frame-ancestors 'none'");
+}
+
 } // namespace
 } // namespace psp::test

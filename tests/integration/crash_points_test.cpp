@@ -46,9 +46,10 @@ http_request create_with_key(const psp_stack& stack, const std::string& key) {
 
 class crash_points_test : public ::testing::Test {
 public:
-  /// Runs node 0 by hand with PSP_TEST_CRASH_AT=`point` (plus `extra`).
+  /// Runs node 0 by hand with `variable`=`point` (plus `extra`).
   void start_armed(psp_stack& stack, const std::string& point,
-                   const std::vector<std::string>& extra = {}) {
+                   const std::vector<std::string>& extra = {},
+                   const std::string& variable = "PSP_TEST_CRASH_AT") {
     if (stack.node_running(0)) {
       stack.stop_node(0);
     }
@@ -56,7 +57,7 @@ public:
     argv.insert(argv.end(), extra.begin(), extra.end());
     armed_ = std::make_unique<child_process>(
         argv, stack.node_log(0),
-        std::vector<std::string>{"PSP_TEST_CRASH_AT=" + point});
+        std::vector<std::string>{variable + "=" + point});
     ASSERT_TRUE(wait_for_port(stack.node_port(0), std::chrono::seconds{20}));
   }
 
@@ -227,6 +228,73 @@ TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
   // the intent its first run wrote, instead of creating a second one.
   EXPECT_EQ(retried.body_json()["id"], written);
   EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+}
+
+TEST_F(crash_points_test, a_503_after_the_write_lets_the_retry_find_the_payment) {
+  // Redis failing after the handler queued the charge answers 503; the
+  // retry the 503 asks for (same key) must find that payment, not charge a
+  // second one (found by a QA pass: a Redis restart charged twice).
+  psp_stack stack;
+  start_armed(stack, "after_handler", {}, "PSP_TEST_FAIL_AT");
+  auto req = create_intent_with_key(stack, "order-fail-1");
+  req.body = form_encode({{"amount", "1700"},
+                          {"currency", "usd"},
+                          {"payment_method", "pm_card_visa"},
+                          {"confirm", "true"}});
+  auto failed = http_call(stack.node_url(), req);
+  ASSERT_EQ(failed.status, 503) << failed.body;
+  ASSERT_EQ(stack.redis_keys("pi:*").size(), 1u) << "the intent was written";
+  auto written = stack.redis_keys("pi:*")[0].substr(3);
+  armed_->stop();
+  stack.start_node(0);
+  auto retried = http_call(stack.node_url(), req);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.body_json()["id"], written);
+  EXPECT_EQ(retried.body_json()["status"], "succeeded");
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+  EXPECT_EQ(stack.sim_charge_count(written), 1);
+  // Now stored: a replay.
+  auto again = http_call(stack.node_url(), req);
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+}
+
+TEST_F(crash_points_test, a_capture_retried_after_a_crash_answers_the_capture) {
+  psp_stack stack;
+  auto held = stack.api_post("/v1/payment_intents",
+                             {{"amount", "5000"},
+                              {"currency", "usd"},
+                              {"capture_method", "manual"},
+                              {"payment_method", "pm_card_visa"},
+                              {"confirm", "true"}});
+  ASSERT_EQ(held.status, 200) << held.body;
+  auto pi = held.body_json()["id"].get<std::string>();
+  ASSERT_EQ(held.body_json()["status"], "requires_capture");
+  std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
+  start_armed(stack, "after_handler", lease);
+  http_request capture;
+  capture.method = "POST";
+  capture.path = "/v1/payment_intents/" + pi + "/capture";
+  capture.body = form_encode({{"amount_to_capture", "3000"}});
+  capture.content_type = "application/x-www-form-urlencoded";
+  capture.bearer = stack.secret_key();
+  capture.headers = {{"Idempotency-Key", "capture-crash-1"}};
+  EXPECT_EQ(http_call(stack.node_url(), capture).status, 0);
+  ASSERT_TRUE(armed_died());
+  stack.start_node(0, lease);
+  http_reply retried;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      retried = http_call(stack.node_url(), capture);
+      return retried.status != 409;
+    },
+    10s, 100ms));
+  // The capture the first run made, not "it has a status of succeeded".
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.body_json()["status"], "succeeded");
+  EXPECT_EQ(retried.body_json()["amount_received"], 3000);
+  // A capture by another key is still refused.
+  capture.headers = {{"Idempotency-Key", "capture-crash-2"}};
+  EXPECT_EQ(http_call(stack.node_url(), capture).status, 400);
 }
 
 TEST_F(crash_points_test, create_checkout_killed_before_answering_replays) {

@@ -139,7 +139,7 @@ TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
       << intent.dump();
   ASSERT_TRUE(intent["last_payment_error"].is_object()) << intent.dump();
   EXPECT_EQ(intent["last_payment_error"].value("decline_code", ""),
-            "card_declined")
+            "generic_decline")
       << intent.dump();
   EXPECT_EQ(intent["last_payment_error"].value("type", ""), "card_error");
   EXPECT_EQ(stack.sim_charge_count(pi_id), 0);

@@ -54,7 +54,7 @@ test('a decline raises StripeCardError with code and decline_code', async () => 
       assert.ok(err instanceof Stripe.errors.StripeCardError, err.type);
       assert.equal(err.statusCode, 402);
       assert.equal(err.code, 'card_declined');
-      assert.equal(err.decline_code, 'card_declined');
+      assert.equal(err.decline_code, 'generic_decline');
       assert.equal(err.raw.payment_intent.status, 'requires_payment_method');
       return true;
     });
@@ -65,6 +65,24 @@ test('a decline raises StripeCardError with code and decline_code', async () => 
     }),
     (err) => err instanceof Stripe.errors.StripeCardError
       && err.decline_code === 'insufficient_funds');
+  // Stripe's test cards: the error code, and the decline code it repeats.
+  for (const [method, code, decline] of [
+    ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
+    ['pm_card_chargeDeclinedLostCard', 'card_declined', 'lost_card'],
+    ['pm_card_chargeDeclinedFraudulent', 'card_declined', 'fraudulent'],
+  ]) {
+    await assert.rejects(
+      stripe.paymentIntents.create({
+        amount: 2000, currency: 'usd', confirm: true, payment_method: method,
+      }),
+      (err) => {
+        assert.equal(err.code, code, method);
+        assert.equal(err.decline_code, decline, method);
+        assert.equal(err.raw.payment_intent.last_payment_error.decline_code,
+          decline, method);
+        return true;
+      });
+  }
 });
 
 test('a declined intent can be confirmed again with another card', async () => {

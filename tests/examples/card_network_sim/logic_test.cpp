@@ -48,6 +48,10 @@ TEST(TestCards, Verdicts) {
   EXPECT_EQ(classify_card("4000000000000127").decline_code, "incorrect_cvc");
   EXPECT_EQ(classify_card("4000000000000119").decline_code, "processing_error");
   EXPECT_EQ(classify_card("4242424242424241").decline_code, "incorrect_number");
+  EXPECT_EQ(classify_card("4000000000009987").decline_code, "lost_card");
+  EXPECT_EQ(classify_card("4000000000009979").decline_code, "stolen_card");
+  EXPECT_EQ(classify_card("4100000000000019").decline_code, "fraudulent");
+  EXPECT_EQ(classify_card("4000000000000341").decline_code, "card_declined");
 }
 
 json good_charge() {
