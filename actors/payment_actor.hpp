@@ -14,10 +14,10 @@ namespace psp {
 
 /// Limits of the payment flow; every wait and retry is bounded.
 struct payment_limits {
-  uint32_t network_tries_max = 8;     ///< then dead letter (still processing)
+  uint32_t network_tries_max = 20;    ///< then dead letter (still processing)
   uint32_t commit_tries_max = 10;     ///< then leave the entry for reclaim
   uint32_t backoff_base_ms = 200;
-  uint32_t backoff_max_ms = 5'000;
+  uint32_t backoff_max_ms = 30'000;
   uint32_t request_timeout_ms = 20'000;
   uint32_t idle_ms = 30'000;          ///< passivate after this long idle
   uint32_t queued_jobs_max = 16;      ///< other attempts waiting their turn

@@ -40,9 +40,9 @@ public:
   size_t card_connections_min = 8;
   size_t store_workers = 8;
   size_t webhook_connections = 8;
-  uint32_t network_tries_max = 8;
+  uint32_t network_tries_max = 20;
   uint32_t backoff_base_ms = 200;
-  uint32_t backoff_max_ms = 5'000;
+  uint32_t backoff_max_ms = 30'000;
   uint32_t reclaim_idle_ms = 30'000;
   uint32_t payment_idle_ms = 2'000;
   uint32_t in_flight_max = 512;
