@@ -145,7 +145,9 @@ json charge(const fields& pi) {
     {"currency", get(pi, "currency")},
     {"livemode", false},
     {"metadata", json_field(pi, "metadata", json::object())},
-    {"paid", status == "succeeded" || status == "requires_capture"},
+    // A charge exists once the network approved the card; releasing the
+    // hold later (cancel) does not make it unpaid, in any Stripe version.
+    {"paid", !get(pi, "latest_charge").empty()},
     {"payment_intent", get(pi, "id")},
     {"payment_method_details", card.is_null()
                                  ? json(nullptr)

@@ -201,6 +201,14 @@ test('cancel releases an authorisation or closes an unpaid intent', async () => 
   assert.equal(released.cancellation_reason, 'requested_by_customer');
   assert.equal(released.amount_capturable, 0);
   assert.ok(released.canceled_at > 0);
+  // The released hold's charge: approved once, so still paid; not captured,
+  // and the release is not a refund (Stripe since 2025-03-31.basil).
+  const charge = await stripe.charges.retrieve(released.latest_charge);
+  assert.equal(charge.paid, true);
+  assert.equal(charge.captured, false);
+  assert.equal(charge.amount_captured, 0);
+  assert.equal(charge.amount_refunded, 0);
+  assert.equal(charge.refunded, false);
 
   const open = await stripe.paymentIntents.create({ amount: 800, currency: 'usd' });
   const closed = await stripe.paymentIntents.cancel(open.id);
