@@ -96,6 +96,15 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
   if (verdict == "missing") {
     return write_error(res, not_found("dead letter", id));
   }
+  if (verdict == "endpoint_deleted") {
+    api_error e;
+    e.status = 409;
+    e.type = "invalid_request_error";
+    e.code = "endpoint_deleted";
+    e.message = "The webhook endpoint of this delivery was deleted; there "
+                "is nothing to deliver it to.";
+    return write_error(res, e);
+  }
   json body{{"id", id}, {"result", verdict}};
   if (out->elements.size() >= 3) {
     body["kind"] = out->elements[1].text();

@@ -246,7 +246,8 @@ return recorded
 // KEYS: dead-letter stream, deliveries due. ARGV: dead-letter entry id,
 // now_ms, now_s. A payment job goes back to its intent's payment stream
 // partition (lua_partition.hpp), known once the attempt is read. A webhook
-// whose event is gone is final: nothing left to send.
+// whose event is gone is final: nothing left to send; one whose endpoint
+// was deleted has nowhere to go (the entry stays, answered as such).
 const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return {'missing'} end
@@ -263,6 +264,10 @@ elseif rec.kind == 'webhook' then
   local ev_key = 'evt:' .. (event or '')
   if not event or redis.call('EXISTS', ev_key) == 0 then
     return {'final', rec.ref}
+  end
+  if redis.call('EXISTS', 'we:' .. (endpoint or '')) == 0 then
+    -- The endpoint was deleted: there is nowhere to send it.
+    return {'endpoint_deleted', rec.ref}
   end
   delivery_read(ev_key, endpoint, rec.ref,
     redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)

@@ -173,6 +173,35 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
   EXPECT_EQ(stack.replay_dead_letter(dead.front().value("id", "")).status, 404);
 }
 
+TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,200ms";
+  psp_stack stack{opts};
+  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  std::vector<json> dead;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      dead = stack.dead_letters_of("webhook");
+      return !dead.empty();
+    },
+    15s, 50ms));
+  auto endpoints = stack.api_get("/v1/webhook_endpoints").body_json();
+  for (auto& e : endpoints["data"]) {
+    http_request del;
+    del.method = "DELETE";
+    del.path = "/v1/webhook_endpoints/" + e["id"].get<std::string>();
+    del.bearer = stack.secret_key();
+    ASSERT_EQ(http_call(stack.node_url(), del).status, 200);
+  }
+  auto replay = stack.replay_dead_letter(dead.front().value("id", ""));
+  EXPECT_EQ(replay.status, 409) << replay.body;
+  EXPECT_EQ(replay.body_json()["error"].value("code", ""), "endpoint_deleted");
+  EXPECT_FALSE(stack.dead_letters_of("webhook").empty()) << "kept, not lost";
+}
+
 // Before decision 21 a delivery was a hash of its own; one still pending
 // after an upgrade is sent and moved into its event's hash.
 TEST(recovery, a_pending_delivery_of_an_earlier_version_is_sent_and_moved) {
