@@ -172,17 +172,29 @@ void create_refund(api_context& ctx, const httplib::Request& req,
   job.currency = field(pi, "currency");
   job.op = payment_op::refund;
   job.network_ref = field(pi, "latest_charge");
-  auto conn = ctx.redis.acquire();
-  auto out = redis::eval(
-    *conn, redis::request_op_script(),
-    {keys::intent(job.intent_id), keys::attempt(re_id),
-     keys::payment_stream_for(job.intent_id),
-     keys::refund(re_id), keys::event_stream, keys::deliveries_due},
-    {"refund", re_id, std::to_string(job.amount_minor),
-     redis::encode_job(job), std::to_string(unix_now_s()),
-     std::to_string(unix_now_ms()), merchant.id, p.reason, p.metadata_json,
-     event_id_for(re_id, "N"), ""});
-  conn.reset();
+  auto reserve = [&] {
+    auto conn = ctx.redis.acquire();
+    return redis::eval(
+      *conn, redis::request_op_script(),
+      {keys::intent(job.intent_id), keys::attempt(re_id),
+       keys::payment_stream_for(job.intent_id),
+       keys::refund(re_id), keys::event_stream, keys::deliveries_due},
+      {"refund", re_id, std::to_string(job.amount_minor),
+       redis::encode_job(job), std::to_string(unix_now_s()),
+       std::to_string(unix_now_ms()), merchant.id, p.reason, p.metadata_json,
+       event_id_for(re_id, "N"), ""});
+  };
+  auto out = reserve();
+  // Without an amount the refund is "the rest", read before the step: a
+  // refund reserved meanwhile (another request) makes it too large, so ask
+  // again for what is left then, as the caller never named an amount.
+  for (int again = 0; again < 3 && !p.amount_minor && out && !out->is_error()
+                      && out->is_array() && out->elements.size() > 1
+                      && out->elements[0].text() == "too_large";
+       ++again) {
+    job.amount_minor = parse_count(out->elements[1].text()).value_or(0);
+    out = reserve();
+  }
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
     return write_error(res, unavailable("Creating refunds"));
   }

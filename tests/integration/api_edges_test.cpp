@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 
 namespace psp::test {
 namespace {
@@ -305,6 +306,35 @@ TEST_F(api_edges, the_hosted_page_cannot_be_framed_by_another_site) {
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
   EXPECT_EQ(page.header("Content-Security-Policy"), "frame-ancestors 'none'");
+}
+
+TEST_F(api_edges, a_refund_without_amount_racing_a_partial_one_takes_the_rest) {
+  // The caller of a refund without an amount asks for "the rest"; one
+  // reserved meanwhile must shrink it, never make it amount_too_large.
+  for (int round = 0; round < 8; ++round) {
+    auto pi = create_intent(stack(), 1000);
+    ASSERT_EQ(pi.value("status", ""), "succeeded") << pi.dump();
+    auto id = pi.value("id", "");
+    http_reply partial;
+    http_reply rest;
+    std::thread a{[&] {
+      partial = stack().api_post("/v1/refunds",
+                                 {{"payment_intent", id}, {"amount", "400"}});
+    }};
+    std::thread b{[&] {
+      rest = stack().api_post("/v1/refunds", {{"payment_intent", id}});
+    }};
+    a.join();
+    b.join();
+    ASSERT_EQ(rest.status, 200) << rest.body;
+    auto refunded = rest.body_json().value("amount", int64_t{0});
+    if (partial.status == 200) {
+      EXPECT_EQ(refunded, 600) << rest.body;
+    } else {
+      EXPECT_EQ(refunded, 1000) << rest.body;
+      EXPECT_EQ(partial.status, 400) << partial.body;
+    }
+  }
 }
 
 } // namespace
