@@ -303,6 +303,9 @@ parse_checkout_request(const json& params, int64_t now_s,
                  "payment_intent_data"})) {
     return *err;
   }
+  if (auto err = reject_non_card_types(params)) {
+    return *err;
+  }
   checkout_request out;
   if (auto err = parse_mode_and_urls(params, out)) {
     return *err;

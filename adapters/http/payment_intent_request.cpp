@@ -229,19 +229,8 @@ parse_payment_intent_request(const json& params, int now_year, int now_month,
     }
     out.confirm = *b;
   }
-  if (params.contains("payment_method_types")) {
-    auto& types = params["payment_method_types"];
-    if (!types.is_array() || types.empty()) {
-      return invalid_param("payment_method_types",
-                           "Invalid array: payment_method_types.");
-    }
-    for (auto& t : types) {
-      if (!t.is_string() || t.get<std::string>() != "card") {
-        return invalid_param("payment_method_types",
-                             "Only the card payment method type is "
-                             "supported.");
-      }
-    }
+  if (auto err = reject_non_card_types(params)) {
+    return *err;
   }
   for (auto [key, field] : {std::pair{"description", &out.description},
                             std::pair{"receipt_email", &out.receipt_email}}) {

@@ -169,6 +169,24 @@ reject_unknown(const nlohmann::json& params,
   return std::nullopt;
 }
 
+std::optional<api_error> reject_non_card_types(const nlohmann::json& params) {
+  if (!params.contains("payment_method_types")) {
+    return std::nullopt;
+  }
+  auto& types = params["payment_method_types"];
+  if (!types.is_array() || types.empty()) {
+    return invalid_param("payment_method_types",
+                         "Invalid array: payment_method_types.");
+  }
+  for (auto& t : types) {
+    if (!t.is_string() || t.get<std::string>() != "card") {
+      return invalid_param("payment_method_types",
+                           "Only the card payment method type is supported.");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<api_error>
 reject_non_strings(const nlohmann::json& params,
                    std::initializer_list<const char*> keys) {

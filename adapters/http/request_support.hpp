@@ -70,6 +70,10 @@ std::optional<api_error>
 reject_non_strings(const nlohmann::json& params,
                    std::initializer_list<const char*> keys);
 
+/// A 400 unless `payment_method_types`, when given, lists only `card`
+/// (the one type we take), so `ideal` is refused instead of ignored.
+std::optional<api_error> reject_non_card_types(const nlohmann::json& params);
+
 /// A string parameter ("" when absent); a non-string value is an error.
 std::variant<std::string, api_error> string_param(const nlohmann::json& params,
                                                   const std::string& path,

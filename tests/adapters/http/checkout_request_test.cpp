@@ -101,6 +101,12 @@ TEST(checkout_request, valid_request_is_parsed) {
                             "amount_total":2000}])"));
 }
 
+TEST(checkout_request, a_payment_method_type_other_than_card_is_refused) {
+  auto p = valid();
+  p["payment_method_types"] = json::array({"card", "ideal"});
+  EXPECT_EQ(fail(p).param, "payment_method_types");
+}
+
 TEST(checkout_request, every_optional_parameter_is_kept) {
   auto p = valid();
   p["cancel_url"] = "http://shop.example/cancel";
