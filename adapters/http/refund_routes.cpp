@@ -107,7 +107,10 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
     return e;
   }
   if (!p.charge_id.empty() && field(*pi, "latest_charge") != p.charge_id) {
+    // Says which intent it was looked for on, and nothing about where the
+    // charge is (it may be another merchant's).
     auto e = not_found("charge", p.charge_id);
+    e.message += " on PaymentIntent '" + id + "'";
     e.param = "charge";
     return e;
   }
