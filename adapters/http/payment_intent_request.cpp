@@ -43,8 +43,12 @@ api_error card_param_error(const codec::card_error& e) {
   out.type = "card_error";
   out.code = e.code;
   out.message = e.message;
-  out.param = "payment_method_data[card]["
-              + std::string{e.field == "exp" ? "exp_month" : e.field} + "]";
+  // The card check reads month and year as one typed "exp"; the API has
+  // them apart, so name the one the code is about.
+  auto field = e.field == "exp" ? (e.code == "invalid_expiry_year" ? "exp_year"
+                                                                   : "exp_month")
+                                : e.field;
+  out.param = "payment_method_data[card][" + field + "]";
   return out;
 }
 

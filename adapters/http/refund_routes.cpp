@@ -214,8 +214,13 @@ void create_refund(api_context& ctx, const httplib::Request& req,
   }
   if (verdict == "refunded") {
     api_error e;
+    auto pending = out->elements.size() > 1
+                     ? parse_count(out->elements[1].text()).value_or(0)
+                     : 0;
     e.message = "Charge " + field(pi, "latest_charge")
-                + " has already been refunded.";
+                + (pending > 0 ? " is being refunded in full: what is left "
+                                 "is reserved by refunds still pending."
+                               : " has already been refunded.");
     e.code = "charge_already_refunded";
     return write_error(res, e);
   }

@@ -46,7 +46,7 @@ if op == 'refund' then
   if pi[1] ~= 'succeeded' then return {'state', pi[1]} end
   local left = tonumber(pi[4] or '0') - tonumber(pi[5] or '0')
     - tonumber(pi[6] or '0')
-  if left <= 0 then return {'refunded'} end
+  if left <= 0 then return {'refunded', pi[6] or '0'} end
   if amount > left then return {'too_large', tostring(left)} end
   local id = string.sub(KEYS[4], 4)
   redis.call('HSET', KEYS[4], 'id', id, 'merchant', merchant,

@@ -337,5 +337,23 @@ TEST_F(api_edges, a_refund_without_amount_racing_a_partial_one_takes_the_rest) {
   }
 }
 
+TEST_F(api_edges, a_refund_of_what_pending_refunds_reserved_says_so) {
+  auto pi = create_intent(stack(), 1000);
+  ASSERT_EQ(pi.value("status", ""), "succeeded") << pi.dump();
+  auto id = pi.value("id", "");
+  // A slow network keeps the full refund pending past the request's wait.
+  ASSERT_EQ(stack().sim_faults({{"latency_ms", 4000}}).status, 200);
+  auto full = stack().api_post("/v1/refunds", {{"payment_intent", id}});
+  auto again = stack().api_post("/v1/refunds", {{"payment_intent", id}});
+  ASSERT_EQ(stack().sim_faults({{"latency_ms", 0}}).status, 200);
+  ASSERT_EQ(full.status, 200) << full.body;
+  ASSERT_EQ(full.body_json().value("status", ""), "pending") << full.body;
+  EXPECT_EQ(again.status, 400) << again.body;
+  auto err = again.body_json()["error"];
+  EXPECT_EQ(err.value("code", ""), "charge_already_refunded");
+  EXPECT_NE(err.value("message", "").find("still pending"), std::string::npos)
+    << again.body;
+}
+
 } // namespace
 } // namespace psp::test

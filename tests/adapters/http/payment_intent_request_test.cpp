@@ -121,6 +121,17 @@ TEST(payment_intent_request, cvc_is_optional_but_checked_when_given) {
   EXPECT_EQ(std::get<api_error>(bad).code, "invalid_cvc");
 }
 
+TEST(payment_intent_request, an_expiry_error_names_month_or_year) {
+  json card{{"number", "4242424242424242"}, {"exp_month", "12"},
+            {"exp_year", "2001"}};
+  json params{{"amount", "100"}, {"currency", "usd"}, {"confirm", "true"},
+              {"payment_method_data", {{"type", "card"}, {"card", card}}}};
+  EXPECT_EQ(param_of(parse(params)), "payment_method_data[card][exp_year]");
+  params["payment_method_data"]["card"]["exp_year"] = "2030";
+  params["payment_method_data"]["card"]["exp_month"] = "13";
+  EXPECT_EQ(param_of(parse(params)), "payment_method_data[card][exp_month]");
+}
+
 TEST(payment_intent_request, booleans) {
   EXPECT_EQ(parse_bool("true"), true);
   EXPECT_EQ(parse_bool("false"), false);
