@@ -32,6 +32,20 @@ owned_intent(api_context& ctx, const merchant_info& merchant,
                     "payment intents");
 }
 
+/// Writes `e`; a payment_intent_unexpected_state error carries the intent as
+/// it stands (`error.payment_intent`), as Stripe's does, so a client can act
+/// on its status.
+void write_intent_error(api_context& ctx, httplib::Response& res, api_error e,
+                        const std::string& intent_id) {
+  if (e.code == "payment_intent_unexpected_state"
+      && e.payment_intent_json.empty()) {
+    if (auto now = read_intent(ctx, intent_id); now && !now->empty()) {
+      e.payment_intent_json = render::payment_intent(*now).dump();
+    }
+  }
+  write_error(res, e);
+}
+
 void create_intent(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   auto who = authenticate(ctx, req);
@@ -94,7 +108,7 @@ void create_intent(api_context& ctx, const httplib::Request& req,
   }
   auto attempt = submit_attempt(ctx, *pi, *in.payment_method);
   if (auto* err = std::get_if<api_error>(&attempt)) {
-    return write_error(res, *err);
+    return write_intent_error(ctx, res, *err, pi_id);
   }
   auto& attempt_id = std::get<std::string>(attempt);
   await_op(ctx, attempt_id, ctx.settings.confirm_wait_ms);
@@ -130,12 +144,12 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
       e.message = "You cannot confirm this PaymentIntent because it's "
                   "missing a payment method.";
       e.param = "payment_method";
-      return write_error(res, e);
+      return write_intent_error(ctx, res, e, field(pi, "id"));
     }
   }
   auto attempt = submit_attempt(ctx, pi, *choice);
   if (auto* err = std::get_if<api_error>(&attempt)) {
-    return write_error(res, *err);
+    return write_intent_error(ctx, res, *err, field(pi, "id"));
   }
   auto& attempt_id = std::get<std::string>(attempt);
   await_op(ctx, attempt_id, ctx.settings.confirm_wait_ms);
@@ -189,7 +203,8 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   if (verdict != "ok" && !rerun) {
     auto what = want.op == payment_op::capture ? "capture" : "cancel";
     if (verdict == "state") {
-      return write_error(res, unexpected_state(what, detail));
+      return write_intent_error(ctx, res, unexpected_state(what, detail),
+                                job.intent_id);
     }
     if (verdict == "busy") {
       // Stripe answers a lock timeout with 429, which its client libraries
@@ -282,7 +297,9 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
   }
   if (field(pi, "status") != "requires_capture"
       && !earlier_run_queued(ctx, "cap_")) {
-    return write_error(res, unexpected_state("capture", field(pi, "status")));
+    return write_intent_error(ctx, res,
+                              unexpected_state("capture", field(pi, "status")),
+                              field(pi, "id"));
   }
   capture_or_void(ctx, req, res, merchant, pi, want);
 }
@@ -341,8 +358,8 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
                                           "session instead."));
   }
   if (verdict == "state") {
-    return write_error(res, unexpected_state("cancel",
-                                             out->elements[1].text()));
+    return write_intent_error(
+      ctx, res, unexpected_state("cancel", out->elements[1].text()), id);
   }
   auto now = read_intent(ctx, id);
   if (!now) {

@@ -215,14 +215,18 @@ test('cancel releases an authorisation or closes an unpaid intent', async () => 
   assert.equal(closed.status, 'canceled');
   await assert.rejects(
     stripe.paymentIntents.confirm(open.id, { payment_method: 'pm_card_visa' }),
-    (err) => err.code === 'payment_intent_unexpected_state');
+    (err) => err.code === 'payment_intent_unexpected_state'
+      // Stripe puts the intent as it stands into the error.
+      && err.raw.payment_intent?.id === open.id
+      && err.raw.payment_intent.status === 'canceled');
 
   const paid = await stripe.paymentIntents.create({
     amount: 800, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
   });
   await assert.rejects(stripe.paymentIntents.cancel(paid.id),
     (err) => err instanceof Stripe.errors.StripeInvalidRequestError
-      && err.code === 'payment_intent_unexpected_state');
+      && err.code === 'payment_intent_unexpected_state'
+      && err.raw.payment_intent?.status === 'succeeded');
 });
 
 test('bad parameters are StripeInvalidRequestError with the param', async () => {
