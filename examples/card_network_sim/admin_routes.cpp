@@ -12,6 +12,7 @@
 #include "sim_stats.hpp"
 
 #include <httplib.h>
+#include <mutex>
 
 namespace psp::sim {
 
@@ -111,21 +112,19 @@ void install_admin_routes(httplib::Server& server, sim_components& sim) {
     send_json(res, 200, sim.stats.to_json());
   });
   server.Post("/admin/reset", [&sim](const auto&, auto& res) {
+    // Under the journal's lock no operation is half-way, so what the
+    // journal forgets is exactly what the ledger and the keys forget.
+    std::unique_lock<std::mutex> quiet;
     if (sim.journal != nullptr) {
-      // Under the journal's lock no operation is half-way, so what the
-      // journal forgets is exactly what the ledger and the keys forget.
-      auto quiet = sim.journal->lock();
+      quiet = sim.journal->lock();
       if (!sim.journal->clear()) {
         send_json(res, 500, {{"error", {{"code", "journal"},
                                         {"message", "cannot empty the journal"}}}});
         return;
       }
-      sim.keys.clear();
-      sim.ledger.clear();
-    } else {
-      sim.keys.clear();
-      sim.ledger.clear();
     }
+    sim.keys.clear();
+    sim.ledger.clear();
     sim.stats.clear();
     sim.faults.reset();
     sim.settlement_faults.clear();

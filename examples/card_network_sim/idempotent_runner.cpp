@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <utility>
 
 namespace psp::sim {
@@ -92,17 +93,13 @@ api_response idempotent_runner::run_once(const std::string& key,
     break;
   }
   key_owner owner{keys_, key, claim.ticket};
-  if (journal_ == nullptr) {
-    auto out = execute();
-    if (out.processed) {
-      owner.complete(out);
-    }
-    return out;
+  std::unique_lock<std::mutex> in_order;
+  if (journal_ != nullptr) {
+    in_order = journal_->lock();
   }
-  auto in_order = journal_->lock();
   auto out = execute();
   if (out.processed) {
-    if (!journal_->append(key, fp, out)) {
+    if (journal_ != nullptr && !journal_->append(key, fp, out)) {
       // The ledger already changed in memory but could not be made durable:
       // answering would promise what a restart forgets, so stop instead.
       std::cerr << "card-network-sim: cannot write " << journal_->path()
