@@ -82,15 +82,14 @@ void run_claimed(api_context& ctx, const route_handler& handler,
                            res.get_header_value("Content-Type"),
                            std::to_string(ctx.settings.idempotency_ttl_s),
                            owner});
-      } else if (res.status == 503) {
-        // Redis failed, perhaps after the handler wrote (a charge queued, a
-        // refund reserved): the retry must name the same objects to find
-        // them, so the key keeps its seed and only its lease ends.
-        out = redis::eval(*conn, redis::idempotency_pause_script(),
-                          {redis_key}, {fingerprint, owner});
       } else {
+        // A 503 means Redis failed, perhaps after the handler wrote (a
+        // charge queued, a refund reserved): the retry must name the same
+        // objects to find them, so the key keeps its seed.
         out = redis::eval(*conn, redis::idempotency_release_script(),
-                          {redis_key}, {fingerprint, owner});
+                          {redis_key},
+                          {fingerprint, owner,
+                           res.status == 503 ? "keep_seed" : ""});
       }
     }
     if (out && !out->is_error()) {

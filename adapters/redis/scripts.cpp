@@ -320,24 +320,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 )lua";
 
-// KEYS: idempotency key. ARGV: fingerprint, owner.
+// KEYS: idempotency key. ARGV: fingerprint, owner, "keep_seed" or "".
+// Frees the owner's claim. With keep_seed only the lease ends: fingerprint
+// and seed stay, so the next claim re-runs with the same derived ids.
 const char* idempotency_release_lua = R"lua(
 local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner')
 if cur[1] == 'running' and cur[2] == ARGV[1] and cur[3] == ARGV[2] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-)lua";
-
-// KEYS: idempotency key. ARGV: fingerprint, owner. Ends the owner's lease
-// at once but keeps the fingerprint and the seed, so the next claim re-runs
-// the request with the same derived ids.
-const char* idempotency_pause_lua = R"lua(
-local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner')
-if cur[1] == 'running' and cur[2] == ARGV[1] and cur[3] == ARGV[2] then
-  redis.call('HSET', KEYS[1], 'lease_until', 0)
-  redis.call('HDEL', KEYS[1], 'owner')
+  if ARGV[3] == 'keep_seed' then
+    redis.call('HSET', KEYS[1], 'lease_until', 0)
+    redis.call('HDEL', KEYS[1], 'owner')
+  else
+    redis.call('DEL', KEYS[1])
+  end
   return 1
 end
 return 0
@@ -357,11 +351,6 @@ const script& idempotency_claim_script() {
 
 const script& idempotency_finish_script() {
   static const script s = make_script("idempotency_finish", idempotency_finish_lua);
-  return s;
-}
-
-const script& idempotency_pause_script() {
-  static const script s = make_script("idempotency_pause", idempotency_pause_lua);
   return s;
 }
 

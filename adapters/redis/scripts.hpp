@@ -56,8 +56,6 @@ const script& replay_dead_letter_script();
 /// release the claim of a request whose answer is not stored.
 const script& idempotency_claim_script();
 const script& idempotency_finish_script();
-/// Ends a claim's lease but keeps its fingerprint and seed (after a 503).
-const script& idempotency_pause_script();
 const script& idempotency_release_script();
 
 /// EVALSHA, falling back to EVAL when the server does not know the script

@@ -12,36 +12,38 @@
 namespace psp::test {
 namespace {
 
-/// POST /v1/payment_intents under an Idempotency-Key: an endpoint that runs
-/// through the generic claim → handler → store path.
-http_request create_intent_with_key(const psp_stack& stack,
-                                    const std::string& key) {
+/// A form POST with the merchant's key under an Idempotency-Key.
+http_request keyed_post(const psp_stack& stack, const std::string& path,
+                        const form_fields& body, const std::string& key) {
   http_request req;
   req.method = "POST";
-  req.path = "/v1/payment_intents";
-  req.body = form_encode({{"amount", "1500"}, {"currency", "usd"}});
+  req.path = path;
+  req.body = form_encode(body);
   req.content_type = "application/x-www-form-urlencoded";
   req.bearer = stack.secret_key();
   req.headers = {{"Idempotency-Key", key}};
   return req;
 }
 
+/// POST /v1/payment_intents under an Idempotency-Key: an endpoint that runs
+/// through the generic claim → handler → store path.
+http_request create_intent_with_key(const psp_stack& stack,
+                                    const std::string& key) {
+  return keyed_post(stack, "/v1/payment_intents",
+                    {{"amount", "1500"}, {"currency", "usd"}}, key);
+}
+
 /// POST /v1/checkout/sessions under an Idempotency-Key.
 http_request create_with_key(const psp_stack& stack, const std::string& key) {
-  form_fields body{{"mode", "payment"},
-                   {"success_url", "https://shop.example/ok"},
-                   {"line_items[0][price_data][currency]", "usd"},
-                   {"line_items[0][price_data][unit_amount]", "1500"},
-                   {"line_items[0][price_data][product_data][name]", "Mug"},
-                   {"line_items[0][quantity]", "1"}};
-  http_request req;
-  req.method = "POST";
-  req.path = "/v1/checkout/sessions";
-  req.body = form_encode(body);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.bearer = stack.secret_key();
-  req.headers = {{"Idempotency-Key", key}};
-  return req;
+  return keyed_post(
+    stack, "/v1/checkout/sessions",
+    {{"mode", "payment"},
+     {"success_url", "https://shop.example/ok"},
+     {"line_items[0][price_data][currency]", "usd"},
+     {"line_items[0][price_data][unit_amount]", "1500"},
+     {"line_items[0][price_data][product_data][name]", "Mug"},
+     {"line_items[0][quantity]", "1"}},
+    key);
 }
 
 class crash_points_test : public ::testing::Test {
@@ -236,11 +238,12 @@ TEST_F(crash_points_test, a_503_after_the_write_lets_the_retry_find_the_payment)
   // second one (found by a QA pass: a Redis restart charged twice).
   psp_stack stack;
   start_armed(stack, "after_handler", {}, "PSP_TEST_FAIL_AT");
-  auto req = create_intent_with_key(stack, "order-fail-1");
-  req.body = form_encode({{"amount", "1700"},
-                          {"currency", "usd"},
-                          {"payment_method", "pm_card_visa"},
-                          {"confirm", "true"}});
+  auto req = keyed_post(stack, "/v1/payment_intents",
+                        {{"amount", "1700"},
+                         {"currency", "usd"},
+                         {"payment_method", "pm_card_visa"},
+                         {"confirm", "true"}},
+                        "order-fail-1");
   auto failed = http_call(stack.node_url(), req);
   ASSERT_EQ(failed.status, 503) << failed.body;
   ASSERT_EQ(stack.redis_keys("pi:*").size(), 1u) << "the intent was written";
@@ -271,13 +274,8 @@ TEST_F(crash_points_test, a_capture_retried_after_a_crash_answers_the_capture) {
   ASSERT_EQ(held.body_json()["status"], "requires_capture");
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};
   start_armed(stack, "after_handler", lease);
-  http_request capture;
-  capture.method = "POST";
-  capture.path = "/v1/payment_intents/" + pi + "/capture";
-  capture.body = form_encode({{"amount_to_capture", "3000"}});
-  capture.content_type = "application/x-www-form-urlencoded";
-  capture.bearer = stack.secret_key();
-  capture.headers = {{"Idempotency-Key", "capture-crash-1"}};
+  auto capture = keyed_post(stack, "/v1/payment_intents/" + pi + "/capture",
+                            {{"amount_to_capture", "3000"}}, "capture-crash-1");
   EXPECT_EQ(http_call(stack.node_url(), capture).status, 0);
   ASSERT_TRUE(armed_died());
   stack.start_node(0, lease);
