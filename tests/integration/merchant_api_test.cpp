@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 namespace psp::test {
 namespace {
@@ -45,10 +47,13 @@ class merchant_api : public ::testing::Test {
 protected:
   void SetUp() override {
     // Created back to back: most share their creation second, which is
-    // what pagination has to cope with.
+    // what pagination has to cope with. The list's order is by creation
+    // millisecond (ties by id), so each gets a millisecond of its own for
+    // "newest first" to be one order.
     for (int i = 0; i < 5; ++i) {
       created_.push_back(
           stack_.create_session(1000 + i)["id"].get<std::string>());
+      std::this_thread::sleep_for(std::chrono::milliseconds{2});
     }
   }
 
