@@ -533,9 +533,12 @@ start_store() {
   free_port "$port_base"
   port=$free_port_found
   store_url=http://127.0.0.1:$port
+  # The journal keeps the orders across a restart (or kill -9), so order
+  # ids and their Idempotency-Keys never start over at ord_1.
   spawn store "$store_url" "PSP_API_KEY=$secret_key" -- \
     "$build_dir/examples/store/example-store" --host 127.0.0.1 \
-    --port "$port" --psp-url "$(url_of node-1)"
+    --port "$port" --psp-url "$(url_of node-1)" \
+    --journal "$data_dir/store.journal"
   await_line store "example-store listening on"
 }
 

@@ -1,5 +1,6 @@
 #include "journal.hpp"
 
+#include "examples/common/fd_write.hpp"
 #include "json_codec.hpp"
 #include "ledger_book.hpp"
 
@@ -17,21 +18,7 @@ namespace psp::sim {
 namespace {
 
 using nlohmann::json;
-
-bool write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
+using examples::write_all;
 
 json fingerprint_json(const request_fingerprint& fp) {
   return {{"endpoint", fp.endpoint}, {"target", fp.target},

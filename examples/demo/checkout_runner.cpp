@@ -103,9 +103,9 @@ checkout_result checkout_runner::run(int index) {
   out.session_id = session_id_of(url);
   out.order_id = order_id_for_session(store_, out.session_id);
   if (auto state = session_state(out.session_id); state != "open") {
-    // Seen when the store restarts its order numbering against a merchant
-    // whose Idempotency-Keys (the order ids) the PSP still remembers: the
-    // PSP then replays the earlier session instead of creating one.
+    // Would mean the PSP replayed an earlier session for a reused
+    // Idempotency-Key; the store's keys carry a per-run prefix (and its
+    // journal) so that they are never reused.
     out.error = "the store's new order got a checkout session that is '" +
                 (state.empty() ? "unreadable" : state) +
                 "' before any card was entered (an Idempotency-Key replay "

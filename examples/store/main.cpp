@@ -3,8 +3,10 @@
 // Idempotency-Key, redirect the shopper, verify signed webhooks (Stripe and
 // Standard Webhooks), deduplicate them and mark orders paid.
 //
-// Start-up: bind, register the webhook endpoint at the PSP (retrying while
-// the PSP is unreachable), then print "example-store listening on HOST:PORT".
+// Start-up: replay the --journal if given, bind, register the webhook
+// endpoint at the PSP (retrying while the PSP is unreachable), then print
+// "example-store listening on HOST:PORT".
+#include "order_journal.hpp"
 #include "psp_client.hpp"
 #include "store_options.hpp"
 #include "store_routes.hpp"
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 namespace {
@@ -106,6 +109,30 @@ void stop_server(httplib::Server& server, const std::atomic<bool>& done) {
   server.stop();
 }
 
+// Rebuilds the order book from the journal. False (after saying why) when
+// the journal cannot be trusted: a store that silently lost orders would
+// start again at ord_1, which is the problem the journal is there to solve.
+bool replay_journal(store::order_journal& journal, store::order_book& orders) {
+  auto r = journal.replay(
+      [&orders](std::string_view line) { return orders.replay(line); });
+  if (!r.error.empty()) {
+    std::cerr << "example-store: cannot replay the journal: " << r.error
+              << std::endl;
+    return false;
+  }
+  if (r.torn_line_dropped) {
+    std::cerr << "example-store: dropped the torn last line of "
+              << journal.path() << " (" << r.torn_bytes
+              << " bytes, a change cut short by a crash and never "
+                 "acknowledged)"
+              << std::endl;
+  }
+  std::cerr << "example-store: journal " << journal.path() << ": " << r.lines
+            << " lines, " << orders.order_count() << " orders, "
+            << orders.event_ids_remembered() << " event ids" << std::endl;
+  return true;
+}
+
 // Blocks the stop signals in every thread (threads inherit the mask); one
 // thread takes them with sigwait, so no code runs in a signal handler.
 sigset_t block_stop_signals() {
@@ -135,8 +162,21 @@ int main(int argc, char** argv) {
   }
   const auto& opts = *parsed.options;
 
+  // Declared before the state, so it outlives the order book writing to it.
+  std::unique_ptr<store::order_journal> journal;
+  if (!opts.journal_path.empty()) {
+    std::string error;
+    journal = store::order_journal::open(opts.journal_path, error);
+    if (!journal) {
+      std::cerr << "example-store: " << error << std::endl;
+      return 1;
+    }
+  }
   store::http_psp_client psp(opts.psp_url, opts.api_key);
-  store::store_state st(psp);
+  store::store_state st(psp, journal.get());
+  if (journal && !replay_journal(*journal, st.orders)) {
+    return 1;
+  }
   httplib::Server server;
   configure(server);
   store::install_routes(server, st);

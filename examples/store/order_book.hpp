@@ -1,5 +1,7 @@
 // In-memory orders and the webhook events applied to them. Thread-safe: the
 // HTTP server calls it from many threads. Every collection has a maximum.
+// With an order_log every change is written down before it takes effect, and
+// replay() rebuilds the book from those lines after a restart.
 #pragma once
 
 #include "catalog.hpp"
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -31,7 +34,10 @@ struct event_record {
 };
 
 struct order {
-  std::string id; ///< `ord_<n>`, also the PSP Idempotency-Key
+  std::string id; ///< `ord_<n>`
+  /// Sent as the Idempotency-Key of the checkout-session create: the book's
+  /// random prefix plus the id, fixed at creation (and journaled with it).
+  std::string idempotency_key;
   std::string product_id;
   std::string product_name;
   int64_t quantity = 0;
@@ -57,22 +63,39 @@ struct order_limits {
   size_t events_per_order_max = 1'000;
 };
 
+struct order_change; // one logged change, see order_record.hpp
+
 /// What `apply` did with an event.
 enum class apply_outcome {
   applied,       ///< new event, recorded on its order (and acted upon)
   duplicate,     ///< id seen before: nothing changed
   unknown_order, ///< new event, but no order matches; recorded globally
+  not_recorded,  ///< the log refused it: nothing changed, ask for a retry
+};
+
+/// Where the book writes each change, under its lock and before the change
+/// takes effect, so the log's order is the order the book applied them.
+/// order_journal is the file behind it; tests use an in-memory one.
+class order_log {
+public:
+  virtual ~order_log() = default;
+  /// Makes `line` (one JSON object, no newline) durable. False when it
+  /// could not; the book then leaves the change undone.
+  virtual bool append(const std::string& line) = 0;
 };
 
 class order_book {
 public:
-  explicit order_book(order_limits limits = {});
+  /// `log` (may be null) must outlive the book.
+  explicit order_book(order_limits limits = {}, order_log* log = nullptr);
 
-  /// Creates `ord_<n>` (pending); nullopt when orders_max is reached.
+  /// Creates `ord_<n>` (pending); nullopt when orders_max is reached or
+  /// the log refused the change.
   std::optional<order> create(const product& item, int64_t quantity,
                               int64_t now_s);
 
-  /// Remembers the PSP session for an order; false if the order is unknown.
+  /// Remembers the PSP session for an order; false if the order is unknown
+  /// or the log refused the change.
   bool attach_session(const std::string& order_id,
                       const std::string& session_id,
                       const std::string& payment_intent,
@@ -91,6 +114,10 @@ public:
   /// under one lock so two deliveries of one event cannot both apply.
   apply_outcome apply(const webhook_event& ev, int64_t now_s);
 
+  /// Re-applies one line an earlier run's log wrote (before serving; it is
+  /// not logged again). "" on success, else why the line does not fit.
+  std::string replay(std::string_view line);
+
   /// Non-duplicate events received, oldest first (bounded by event_ids_max).
   std::vector<event_record> events() const;
 
@@ -102,8 +129,18 @@ private:
   long index_of_locked(const std::string& order_id) const;
   order* order_for_event_locked(const webhook_event& ev);
   void remember_event_locked(event_record rec);
+  // True when there is no log or it took the change.
+  bool log_locked(const order_change& change);
+  // The mutations, shared by the live calls and replay() so that both end
+  // in the same state.
+  void add_order_locked(order o);
+  void attach_session_locked(size_t idx, const order& with_session);
+  void settle_event_locked(order& o, event_record rec, const order& result);
 
   const order_limits limits_;
+  order_log* const log_;
+  // Random per book: see the constructor for why.
+  const std::string key_prefix_;
   mutable std::mutex mtx_;
   // ord_<n> lives at orders_[n - 1]: ids are dense and never removed.
   std::vector<order> orders_;

@@ -2,29 +2,10 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <openssl/rand.h>
-
-#include <cstdio>
 
 namespace store {
 
 namespace {
-
-/// `n` random bytes as hex (OpenSSL's CSPRNG; aborts if it fails).
-std::string random_hex(size_t n) {
-  std::string bytes(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()),
-                 static_cast<int>(n)) != 1) {
-    std::abort();
-  }
-  std::string out;
-  char buf[3];
-  for (unsigned char c : bytes) {
-    std::snprintf(buf, sizeof(buf), "%02x", c);
-    out += buf;
-  }
-  return out;
-}
 
 constexpr const char* form_type = "application/x-www-form-urlencoded";
 
@@ -55,9 +36,7 @@ psp_result<T> to_result(int status, const std::string& body, Parse parse,
 } // namespace
 
 http_psp_client::http_psp_client(std::string base_url, std::string api_key)
-    : base_url_(std::move(base_url)),
-      api_key_(std::move(api_key)),
-      key_prefix_(random_hex(8) + "-") {
+    : base_url_(std::move(base_url)), api_key_(std::move(api_key)) {
   // nothing else: connections are opened lazily
 }
 
@@ -74,7 +53,7 @@ http_psp_client::create_webhook_endpoint(const std::string& public_url) {
 psp_result<checkout_session>
 http_psp_client::create_checkout_session(const checkout_request& req) {
   auto reply = send(true, "/v1/checkout/sessions",
-                    encode_form(checkout_form(req)), key_prefix_ + req.order_id);
+                    encode_form(checkout_form(req)), req.idempotency_key);
   return to_result<checkout_session>(
       reply.status, reply.body, parse_checkout_session, "checkout session");
 }

@@ -33,8 +33,9 @@ public:
   virtual psp_result<webhook_endpoint>
   create_webhook_endpoint(const std::string& public_url) = 0;
 
-  /// POST /v1/checkout/sessions with Idempotency-Key = order id, so a retry
-  /// after a lost answer returns the same session instead of a second one.
+  /// POST /v1/checkout/sessions with req.idempotency_key as the
+  /// Idempotency-Key, so a retry after a lost answer returns the same
+  /// session instead of a second one.
   virtual psp_result<checkout_session>
   create_checkout_session(const checkout_request& req) = 0;
 
@@ -85,9 +86,6 @@ private:
 
   const std::string base_url_;
   const std::string api_key_;
-  /// Random per process: order ids restart at ord_1 on every start, and an
-  /// Idempotency-Key must never repeat across runs against the same PSP.
-  const std::string key_prefix_;
   std::mutex mtx_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;
 };

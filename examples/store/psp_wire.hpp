@@ -38,6 +38,9 @@ struct checkout_request {
   int64_t quantity = 1;
   std::string currency;
   std::string public_url; ///< the store's base URL, no trailing slash
+  /// Sent as the Idempotency-Key header, not in the form: the order's
+  /// order::idempotency_key, never reused by a later run.
+  std::string idempotency_key;
 };
 
 /// Form fields for POST /v1/checkout/sessions.

@@ -107,7 +107,8 @@ options_result parse_options(int argc, const char* const* argv,
       has_value = true;
     }
     bool known = name == "--port" || name == "--host" || name == "--psp-url" ||
-                 name == "--api-key" || name == "--public-url";
+                 name == "--api-key" || name == "--public-url" ||
+                 name == "--journal";
     if (!known) {
       return fail("unknown option '" + std::string(arg) + "'");
     }
@@ -130,6 +131,11 @@ options_result parse_options(int argc, const char* const* argv,
       opts.psp_url = value;
     } else if (name == "--api-key") {
       opts.api_key = value;
+    } else if (name == "--journal") {
+      if (value.empty()) {
+        return fail("--journal needs a file name");
+      }
+      opts.journal_path = value;
     } else {
       opts.public_url = value;
     }
@@ -140,13 +146,19 @@ options_result parse_options(int argc, const char* const* argv,
 std::string usage() {
   return "usage: example-store --port N --psp-url http://127.0.0.1:8080\n"
          "                     --api-key sk_test_... [--public-url URL]\n"
-         "                     [--host 127.0.0.1]\n"
+         "                     [--host 127.0.0.1] [--journal FILE]\n"
          "  --port N          port to listen on (0 = any free port)\n"
          "  --psp-url URL     base URL of the PSP\n"
          "  --api-key KEY     secret API key (or set $PSP_API_KEY)\n"
          "  --public-url URL  base URL the PSP and shoppers use to reach\n"
          "                    this store (default http://127.0.0.1:PORT)\n"
-         "  --host ADDR       address to bind (default 127.0.0.1)\n";
+         "  --host ADDR       address to bind (default 127.0.0.1)\n"
+         "  --journal FILE    keep the orders in FILE (one JSON line per\n"
+         "                    change, synced before it is acknowledged) and\n"
+         "                    replay it at start, so a restart forgets no\n"
+         "                    order and a redelivered webhook stays a\n"
+         "                    duplicate; without it orders live in memory\n"
+         "                    only\n";
 }
 
 } // namespace store

@@ -18,6 +18,9 @@ struct store_options {
   /// How the PSP and shoppers reach this store; empty means
   /// http://127.0.0.1:<bound port>, decided after binding.
   std::string public_url;
+  /// File the orders are journaled to and replayed from at start; empty
+  /// keeps them in memory only (a restart forgets them).
+  std::string journal_path;
 };
 
 struct options_result {

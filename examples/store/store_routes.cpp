@@ -94,8 +94,9 @@ void handle_buy(const httplib::Request& req, httplib::Response& res,
                     "The shop cannot take more orders right now.");
     return;
   }
-  checkout_request creq{created->id, item->name,     item->unit_amount_minor,
-                        quantity,    item->currency, st.public_url};
+  checkout_request creq{
+      created->id,    item->name,    item->unit_amount_minor, quantity,
+      item->currency, st.public_url, created->idempotency_key};
   auto session = st.psp.create_checkout_session(creq);
   if (!session.ok() || session.value->url.empty()) {
     auto message = session.ok()
@@ -104,8 +105,15 @@ void handle_buy(const httplib::Request& req, httplib::Response& res,
     send_error_page(res, 502, "Payment provider error", message);
     return;
   }
-  st.orders.attach_session(created->id, session.value->id,
-                           session.value->payment_intent, session.value->url);
+  if (!st.orders.attach_session(created->id, session.value->id,
+                                session.value->payment_intent,
+                                session.value->url)) {
+    // Only after the journal failed: the store takes no changes until it
+    // is restarted, so it sends no shopper to pay meanwhile.
+    send_error_page(res, 503, "Shop unavailable",
+                    "The shop cannot record orders right now.");
+    return;
+  }
   res.status = 303;
   res.set_header("Location", session.value->url);
 }

@@ -39,7 +39,9 @@ private:
 
 /// Everything the handlers share. Outlives the server.
 struct store_state {
-  explicit store_state(psp_api& psp_api_ref) : psp(psp_api_ref) {}
+  /// `log` (the journal; may be null) must outlive the state.
+  explicit store_state(psp_api& psp_api_ref, order_log* log = nullptr)
+      : psp(psp_api_ref), orders({}, log) {}
 
   psp_api& psp;
   order_book orders;

@@ -75,6 +75,12 @@ void handle_webhook(const httplib::Request& req, httplib::Response& res,
   }
   ++st.stats.verified;
   auto outcome = st.orders.apply(*ev, unix_now_s());
+  if (outcome == apply_outcome::not_recorded) {
+    // The journal refused it and nothing changed: a 5xx makes the PSP
+    // deliver it again later.
+    send_json(res, 503, {{"error", "cannot record the event now"}});
+    return;
+  }
   if (outcome == apply_outcome::duplicate) {
     ++st.stats.duplicates;
   }

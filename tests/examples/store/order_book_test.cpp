@@ -1,6 +1,7 @@
 // Checks the order book: order creation, marking paid from events, event
 // deduplication, failure messages and the limits on orders and event ids.
 #include "order_book.hpp"
+#include "store_events.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,39 +10,11 @@
 #include <vector>
 
 using namespace store;
+using namespace store::test;
 
 namespace {
 
 constexpr int64_t now_s = 1'700'000'000;
-
-const product& tshirt() {
-  return *find_product("tshirt");
-}
-
-webhook_event completed(const std::string& event_id,
-                        const std::string& order_id) {
-  webhook_event ev;
-  ev.id = event_id;
-  ev.type = "checkout.session.completed";
-  ev.object_type = "checkout.session";
-  ev.object_id = "cs_test_1";
-  ev.order_id = order_id;
-  ev.payment_intent = "pi_1";
-  ev.payment_status = "paid";
-  return ev;
-}
-
-webhook_event failed(const std::string& event_id, const std::string& pi,
-                     const std::string& message) {
-  webhook_event ev;
-  ev.id = event_id;
-  ev.type = "payment_intent.payment_failed";
-  ev.object_type = "payment_intent";
-  ev.object_id = pi;
-  ev.payment_intent = pi;
-  ev.failure_message = message;
-  return ev;
-}
 
 } // namespace
 
@@ -166,6 +139,21 @@ TEST(order_book, events_for_unknown_orders_are_kept_globally) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].id, "evt_1");
   EXPECT_EQ(events[0].order_id, "");
+}
+
+TEST(order_book, an_order_id_with_another_payment_is_not_that_order) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  ASSERT_TRUE(book.attach_session("ord_1", "cs_test_new", "pi_new", ""));
+  // An earlier run's ord_1 was paid with cs_test_1 / pi_1.
+  EXPECT_EQ(book.apply(completed("evt_old", "ord_1"), now_s),
+            apply_outcome::unknown_order);
+  EXPECT_EQ(book.find("ord_1")->status, order_status::pending);
+  auto ours = completed("evt_new", "ord_1");
+  ours.object_id = "cs_test_new";
+  ours.payment_intent = "pi_new";
+  EXPECT_EQ(book.apply(ours, now_s), apply_outcome::applied);
+  EXPECT_EQ(book.find("ord_1")->status, order_status::paid);
 }
 
 TEST(order_book, refuses_orders_beyond_the_limit) {

@@ -16,8 +16,10 @@ TEST(psp_wire, form_encoding_escapes_everything_but_unreserved) {
 }
 
 TEST(psp_wire, checkout_form_matches_the_contract) {
-  checkout_request req{"ord_3", "Mug & Co", 1250,
-                       2,       "usd",      "http://127.0.0.1:9000"};
+  // The Idempotency-Key goes in a header, never into the form.
+  checkout_request req{"ord_3",     "Mug & Co", 1250,
+                       2,           "usd",      "http://127.0.0.1:9000",
+                       "a1b2-ord_3"};
   auto body = encode_form(checkout_form(req));
   EXPECT_EQ(body,
             "mode=payment"

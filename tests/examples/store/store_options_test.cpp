@@ -28,6 +28,26 @@ TEST(store_options, parses_the_documented_flags) {
   EXPECT_EQ(r.options->api_key, "sk_test_1");
   EXPECT_EQ(r.options->public_url, "http://shop:9");
   EXPECT_EQ(r.options->host, "0.0.0.0");
+  EXPECT_EQ(r.options->journal_path, "");
+}
+
+TEST(store_options, journal_names_a_file) {
+  auto r = parse({"--port", "0", "--psp-url", "http://psp:8080", "--api-key",
+                  "k", "--journal", "run/data/store.journal"});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->journal_path, "run/data/store.journal");
+  auto with_equals = parse({"--port", "0", "--psp-url", "http://psp:8080",
+                            "--api-key", "k", "--journal=/tmp/s.journal"});
+  ASSERT_TRUE(with_equals.options) << with_equals.error;
+  EXPECT_EQ(with_equals.options->journal_path, "/tmp/s.journal");
+  auto empty = parse({"--port", "0", "--psp-url", "http://psp:8080",
+                      "--api-key", "k", "--journal="});
+  EXPECT_FALSE(empty.options);
+  EXPECT_NE(empty.error.find("--journal"), std::string::npos) << empty.error;
+  auto missing = parse({"--port", "0", "--psp-url", "http://psp:8080",
+                        "--api-key", "k", "--journal"});
+  EXPECT_FALSE(missing.options);
+  EXPECT_NE(usage().find("--journal FILE"), std::string::npos);
 }
 
 TEST(store_options, api_key_may_come_from_the_environment) {
