@@ -14,6 +14,7 @@
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/http/api_server.hpp"
+#include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/connection_pool.hpp"
 #include "adapters/redis/legacy_stream.hpp"
 #include "adapters/redis/store_actors.hpp"
@@ -139,6 +140,9 @@ int run_node(node_config& cfg) {
   api_cfg.id_secret = crypto::hmac_sha256(*crypto::from_hex(cfg.vault_key_hex),
                                           "psp object ids");
   api_cfg.idempotency_lease_ms = cfg.idempotency_lease_ms;
+  if (cfg.cluster_port != 0) {
+    api_cfg.registration_key = redis::node_registration_key(cfg.node_id);
+  }
   api_cfg.idempotency_ttl_s = cfg.idempotency_ttl_s;
   // A waiting request should answer while it still holds its key's lease.
   api_cfg.rate_limit_per_s = cfg.rate_limit_per_s;

@@ -32,6 +32,9 @@ struct api_settings {
   int32_t default_fee_bps = 290;
   int64_t default_fee_fixed_minor = 30;
   uint32_t idempotency_lease_ms = 60'000; ///< a crashed claim frees after this
+  /// This node's cluster registration key ("" outside a cluster): a claim
+  /// whose node's registration lapsed frees before its lease ends.
+  std::string registration_key;
   int64_t idempotency_ttl_s = 24 * 3600;  ///< stored answers kept this long
   /// How long confirm, capture, cancel and refund wait for the network's
   /// outcome before answering with the object as it stands (processing).

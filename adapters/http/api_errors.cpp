@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <utility>
+
 namespace psp::http {
 
 api_error invalid_param(std::string param, std::string message) {
@@ -68,10 +70,14 @@ void write_error(httplib::Response& res, const api_error& err) {
   if (!err.decline_code.empty()) {
     body["decline_code"] = err.decline_code;
   }
-  if (!err.payment_intent_json.empty()) {
-    auto pi = nlohmann::json::parse(err.payment_intent_json, nullptr, false);
-    if (!pi.is_discarded()) {
-      body["payment_intent"] = std::move(pi);
+  for (auto [key, text] : {std::pair{"payment_intent", &err.payment_intent_json},
+                           std::pair{"payment_method", &err.payment_method_json}}) {
+    if (text->empty()) {
+      continue;
+    }
+    auto object = nlohmann::json::parse(*text, nullptr, false);
+    if (!object.is_discarded()) {
+      body[key] = std::move(object);
     }
   }
   res.status = err.status;

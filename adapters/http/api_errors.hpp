@@ -20,6 +20,7 @@ struct api_error {
   std::string code;    ///< empty: omitted
   std::string decline_code;         ///< card errors; empty: omitted
   std::string payment_intent_json;  ///< the intent, serialized; empty: omitted
+  std::string payment_method_json;  ///< card errors; empty: omitted
 };
 
 /// 400 payment_intent_unexpected_state for an op the status does not allow.

@@ -108,6 +108,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   });
   add_checkout_routes(srv, ctx_);
   add_payment_intent_routes(srv, ctx_);
+  add_payment_method_routes(srv, ctx_);
   add_refund_routes(srv, ctx_);
   add_balance_routes(srv, ctx_);
   add_webhook_endpoint_routes(srv, ctx_);

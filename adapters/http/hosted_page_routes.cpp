@@ -1,4 +1,5 @@
 #include "adapters/http/hosted_page_html.hpp"
+#include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -155,7 +156,8 @@ void submit_payment(api_context& ctx, const std::string& session_id,
     {keys::session(session_id), keys::attempt(step.attempt_id)},
     {std::to_string(unix_now_s()), nonce, step.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
-     redis::encode_job_step(step)});
+     redis::encode_job_step(step), card_payment_method_id(step.attempt_id),
+     std::to_string(card.exp_month), std::to_string(card.exp_year)});
   auto failure = out ? out->str : conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {

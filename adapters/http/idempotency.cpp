@@ -132,7 +132,8 @@ void handle(api_context& ctx, const route_handler& handler,
                          std::to_string(ctx.settings.idempotency_lease_ms),
                          owner, std::to_string(unix_now_ms()),
                          crypto::random_base62(22),
-                         std::to_string(ctx.settings.idempotency_ttl_s)});
+                         std::to_string(ctx.settings.idempotency_ttl_s),
+                         ctx.settings.registration_key});
   }
   if (!claim || claim->is_error() || claim->elements.empty()) {
     return write_error(res, unavailable("Idempotent requests"));

@@ -3,6 +3,8 @@
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/random_id.hpp"
 
+#include <string_view>
+
 namespace psp::http {
 
 namespace {
@@ -46,6 +48,19 @@ std::string object_id(const std::string& prefix) {
     out += base62[static_cast<unsigned char>(mac[i]) % 62];
   }
   return out;
+}
+
+std::string card_payment_method_id(const std::string& attempt_id) {
+  return "pm_" + attempt_id.substr(attempt_id.find('_') + 1);
+}
+
+std::string attempt_of_payment_method(const std::string& id) {
+  constexpr std::string_view prefix = "pm_";
+  if (id.size() <= prefix.size() || id.compare(0, prefix.size(), prefix) != 0
+      || id.find('_', prefix.size()) != std::string::npos) {
+    return {}; // pm_card_visa and the like are test ids, not attempts
+  }
+  return "pa_" + id.substr(prefix.size());
 }
 
 } // namespace psp::http

@@ -26,4 +26,12 @@ std::string object_id(const std::string& prefix);
 /// True while a derived_ids_scope is active on this thread.
 bool ids_are_derived();
 
+/// A typed card (hosted page, payment_method_data) becomes a PaymentMethod
+/// named after the attempt that carries it: `pa_X` -> `pm_X`, so retrieving
+/// it needs no index of its own (docs/decisions.md 32).
+std::string card_payment_method_id(const std::string& attempt_id);
+
+/// The attempt behind such a PaymentMethod id; "" when `id` is not one.
+std::string attempt_of_payment_method(const std::string& id);
+
 } // namespace psp::http

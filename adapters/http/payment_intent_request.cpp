@@ -53,8 +53,7 @@ api_error card_param_error(const codec::card_error& e) {
 }
 
 std::variant<std::optional<payment_method_choice>, api_error>
-card_from_data(const json& pmd, int now_year, int now_month,
-               const std::string& fresh_pm_id) {
+card_from_data(const json& pmd, int now_year, int now_month) {
   if (!pmd.is_object()) {
     return invalid_param("payment_method_data",
                          "Invalid object: payment_method_data must be a "
@@ -102,7 +101,7 @@ card_from_data(const json& pmd, int now_year, int now_month,
     return card_param_error(errs->front());
   }
   return std::optional<payment_method_choice>{
-    payment_method_choice{fresh_pm_id, std::get<codec::card_fields>(checked)}};
+    payment_method_choice{"", std::get<codec::card_fields>(checked)}};
 }
 
 } // namespace
@@ -133,8 +132,7 @@ std::optional<codec::card_fields> test_payment_method(const std::string& id,
 }
 
 std::variant<std::optional<payment_method_choice>, api_error>
-parse_payment_method(const json& params, int now_year, int now_month,
-                     const std::string& fresh_pm_id) {
+parse_payment_method(const json& params, int now_year, int now_month) {
   bool has_pm = params.contains("payment_method");
   bool has_data = params.contains("payment_method_data");
   if (has_pm && has_data) {
@@ -143,8 +141,7 @@ parse_payment_method(const json& params, int now_year, int now_month,
                          "payment_method_data.");
   }
   if (has_data) {
-    return card_from_data(params["payment_method_data"], now_year, now_month,
-                          fresh_pm_id);
+    return card_from_data(params["payment_method_data"], now_year, now_month);
   }
   if (!has_pm) {
     return std::optional<payment_method_choice>{};
@@ -165,8 +162,7 @@ parse_payment_method(const json& params, int now_year, int now_month,
 }
 
 std::variant<payment_intent_request, api_error>
-parse_payment_intent_request(const json& params, int now_year, int now_month,
-                             const std::string& fresh_pm_id) {
+parse_payment_intent_request(const json& params, int now_year, int now_month) {
   if (auto err = reject_unknown(
         params, {"amount", "currency", "capture_method", "confirm",
                  "description", "metadata", "payment_method",
@@ -249,7 +245,7 @@ parse_payment_intent_request(const json& params, int now_year, int now_month,
     return *err;
   }
   out.metadata_json = std::get<std::string>(md);
-  auto pm = parse_payment_method(params, now_year, now_month, fresh_pm_id);
+  auto pm = parse_payment_method(params, now_year, now_month);
   if (auto* err = std::get_if<api_error>(&pm)) {
     return *err;
   }

@@ -19,17 +19,18 @@ namespace psp::http {
 
 /// A usable card and the payment method id shown on the intent.
 struct payment_method_choice {
-  std::string payment_method_id; ///< pm_card_visa, or a fresh pm_... id
+  /// pm_card_visa and the like; "" for a typed card, whose PaymentMethod is
+  /// named after the attempt that carries it (card_payment_method_id).
+  std::string payment_method_id;
   codec::card_fields card;
 };
 
 /// `payment_method` (a test id such as pm_card_visa or
 /// pm_card_chargeDeclined) or `payment_method_data[type]=card` with
 /// `[card][number|exp_month|exp_year|cvc]`; nullopt when neither is given.
-/// `fresh_pm_id` names a card given as payment_method_data.
 std::variant<std::optional<payment_method_choice>, api_error>
 parse_payment_method(const nlohmann::json& params, int now_year,
-                     int now_month, const std::string& fresh_pm_id);
+                     int now_month);
 
 /// The card behind a test payment method id; nullopt when unknown.
 std::optional<codec::card_fields> test_payment_method(const std::string& id,
@@ -49,7 +50,7 @@ struct payment_intent_request {
 /// POST /v1/payment_intents parameters, checked as Stripe does.
 std::variant<payment_intent_request, api_error>
 parse_payment_intent_request(const nlohmann::json& params, int now_year,
-                             int now_month, const std::string& fresh_pm_id);
+                             int now_month);
 
 /// A Stripe boolean form value ("true"/"false"); nullopt when malformed.
 std::optional<bool> parse_bool(const std::string& text);

@@ -58,8 +58,8 @@ void create_intent(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto [year, month] = utc_year_month();
-  auto parsed = parse_payment_intent_request(std::get<json>(body), year, month,
-                                             object_id("pm_"));
+  auto parsed = parse_payment_intent_request(std::get<json>(body), year,
+                                             month);
   if (auto* err = std::get_if<api_error>(&parsed)) {
     return write_error(res, *err);
   }
@@ -130,7 +130,7 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
   }
   auto& pi = std::get<render::fields>(owned);
   auto [year, month] = utc_year_month();
-  auto pm = parse_payment_method(params, year, month, object_id("pm_"));
+  auto pm = parse_payment_method(params, year, month);
   if (auto* err = std::get_if<api_error>(&pm)) {
     return write_error(res, *err);
   }

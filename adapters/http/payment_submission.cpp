@@ -3,6 +3,7 @@
 #include "actors/clock.hpp"
 #include "adapters/card_network/card_network_client.hpp"
 #include "adapters/http/object_ids.hpp"
+#include "adapters/http/payment_methods.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
@@ -62,13 +63,17 @@ submit_attempt(api_context& ctx, const render::fields& pi,
                                                         pm.card.exp_year),
                                    job.attempt_id);
   auto brand = std::string{codec::to_string(pm.card.brand)};
+  bool typed = pm.payment_method_id.empty();
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::confirm_intent_script(),
     {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
      keys::payment_stream_for(job.intent_id)},
     {std::to_string(unix_now_s()), job.attempt_id, brand, pm.card.last4,
-     redis::encode_job(job), to_string(job.op), pm.payment_method_id});
+     redis::encode_job(job), to_string(job.op),
+     typed ? card_payment_method_id(job.attempt_id) : pm.payment_method_id,
+     typed ? std::to_string(pm.card.exp_month) : "",
+     typed ? std::to_string(pm.card.exp_year) : ""});
   auto last_error = conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -146,6 +151,12 @@ void answer_confirmed(api_context& ctx, const std::string& intent_id,
     }
     e.message = field(f, "last_error_message");
     e.payment_intent_json = body.dump();
+    // Stripe names the declined card too; without it the error still stands.
+    auto pm = find_payment_method(ctx, field(f, "payment_method"));
+    if (auto* found = std::get_if<std::optional<found_payment_method>>(&pm);
+        found != nullptr && found->has_value()) {
+      e.payment_method_json = (*found)->object.dump();
+    }
     return write_error(res, e);
   }
   write_json(res, body.dump());

@@ -310,14 +310,20 @@ metadata_param(const nlohmann::json& params) {
   if (md.size() > 50) {
     return invalid_param("metadata", "Metadata can have at most 50 keys.");
   }
+  auto kept = nlohmann::json::object();
   for (auto& [k, v] : md.items()) {
     if (!v.is_string() || k.size() > 40 || v.get<std::string>().size() > 500) {
       return invalid_param("metadata[" + k + "]",
                            "Metadata keys are at most 40 characters and "
                            "values at most 500 characters.");
     }
+    // An empty value unsets a key in Stripe; on a new object there is
+    // nothing to unset, so the key is simply not stored.
+    if (!v.get<std::string>().empty()) {
+      kept[k] = v;
+    }
   }
-  return md.dump();
+  return kept.dump();
 }
 
 } // namespace psp::http

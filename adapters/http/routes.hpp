@@ -14,6 +14,8 @@ namespace psp::http {
 void add_checkout_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/payment_intents: create, confirm, capture, cancel, retrieve, list.
 void add_payment_intent_routes(httplib::Server& srv, api_context& ctx);
+/// /v1/payment_methods/{id}: retrieve (cards only).
+void add_payment_method_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/refunds: create, retrieve, list.
 void add_refund_routes(httplib::Server& srv, api_context& ctx);
 /// /v1/balance, /v1/balance_transactions (retrieve, list), /v1/charges/{id}.

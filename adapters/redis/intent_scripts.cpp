@@ -9,8 +9,10 @@ namespace psp::redis {
 
 namespace {
 
-// KEYS: pi, pa, payment stream. ARGV: now_s, attempt id, brand, last4, job
-// bytes, op (charge|authorize), payment method id.
+// KEYS: pi, pa, payment stream. ARGV: 1 now_s, 2 attempt id, 3 brand,
+// 4 last4, 5 job bytes, 6 op (charge|authorize), 7 payment method id,
+// 8 exp_month, 9 exp_year (both "" for a test payment method: the expiry
+// marks an attempt whose card is a PaymentMethod of its own, named after it).
 const char* confirm_intent_lua = R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then return {'missing'} end
@@ -21,6 +23,9 @@ end
 redis.call('HSET', KEYS[2], 'intent', string.sub(KEYS[1], 4),
   'status', 'pending', 'kind', ARGV[6], 'brand', ARGV[3], 'last4', ARGV[4],
   'created', ARGV[1], 'job', ARGV[5])
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[2], 'exp_month', ARGV[8], 'exp_year', ARGV[9])
+end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2],
   'card_brand', ARGV[3], 'card_last4', ARGV[4], 'payment_method', ARGV[7],
   'updated', ARGV[1])

@@ -21,7 +21,8 @@ std::string sha1_hex(const std::string& text) {
 // KEYS: 1 cs, 2 pa (the new attempt). The job goes to its intent's payment
 // stream partition (lua_partition.hpp), known only once the session is read.
 // ARGV: 1 now_s, 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's
-// step bytes (job_codec.hpp). The intent is found from the session, and the job's terms
+// step bytes (job_codec.hpp), 7 the card's PaymentMethod id, 8 exp_month,
+// 9 exp_year. The intent is found from the session, and the job's terms
 // are packed here from the intent's own fields, so the hosted page confirms
 // in one round trip without reading first. The array is job_codec.cpp's
 // terms_tuple, version 3; the op numbers are payment_op's (charge 0,
@@ -49,10 +50,11 @@ local job = cmsgpack.pack({3, cs[3], pi[4], pi[5], amount, pi[7], fee_bps,
   fee_fixed, manual and 1 or 0}) .. ARGV[6]
 redis.call('HSET', KEYS[2], 'intent', cs[3], 'status', 'pending',
   'kind', manual and 'authorize' or 'charge', 'brand', ARGV[4],
-  'last4', ARGV[5], 'created', ARGV[1], 'job', job)
+  'last4', ARGV[5], 'created', ARGV[1], 'job', job, 'exp_month', ARGV[8],
+  'exp_year', ARGV[9])
 redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
-  'updated', ARGV[1])
+  'payment_method', ARGV[7], 'updated', ARGV[1])
 redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
   'last_error_message')
 redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
@@ -284,24 +286,40 @@ return {'replayed', rec.kind, rec.ref}
 )lua";
 
 // KEYS: idempotency key. ARGV: fingerprint, lease ms, owner (this run),
-// now ms, a fresh seed, ttl s. The key lives for the ttl; the claim is a
-// lease inside it. A run whose lease expired (a crash) is taken over under
-// the same seed, so the retry derives the same object ids.
+// now ms, a fresh seed, ttl s, the claiming node's registration key ("" when
+// not in a cluster). The key lives for the ttl; the claim is a lease inside
+// it. A run whose lease expired (a crash) is taken over under the same seed,
+// so the retry derives the same object ids. In a cluster the claim also
+// records the node's registration as it was: once that changed or lapsed
+// (the node died, or restarted and registered anew) the claim is taken over
+// at once instead of after the lease (docs/decisions.md 33).
 const char* idempotency_claim_lua = R"lua(
 local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'status',
-  'body', 'content_type', 'lease_until', 'seed')
+  'body', 'content_type', 'lease_until', 'seed', 'node_key', 'node_reg')
 local lease_until = tonumber(ARGV[4]) + tonumber(ARGV[2])
-if not cur[1] then
+local function claim(seed)
   redis.call('HSET', KEYS[1], 'state', 'running', 'fingerprint', ARGV[1],
-    'owner', ARGV[3], 'lease_until', lease_until, 'seed', ARGV[5])
+    'owner', ARGV[3], 'lease_until', lease_until, 'seed', seed)
+  local reg = ARGV[7] ~= '' and redis.call('GET', ARGV[7])
+  if reg then
+    redis.call('HSET', KEYS[1], 'node_key', ARGV[7], 'node_reg', reg)
+  else
+    redis.call('HDEL', KEYS[1], 'node_key', 'node_reg')
+  end
+  return {'claimed', seed}
+end
+if not cur[1] then
+  local out = claim(ARGV[5])
   redis.call('EXPIRE', KEYS[1], ARGV[6])
-  return {'claimed', ARGV[5]}
+  return out
 end
 if cur[2] ~= ARGV[1] then return {'mismatch'} end
 if cur[1] == 'running' then
-  if tonumber(cur[6]) > tonumber(ARGV[4]) then return {'in_use'} end
-  redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'lease_until', lease_until)
-  return {'claimed', cur[7]}
+  local holder_alive = not cur[8] or redis.call('GET', cur[8]) == cur[9]
+  if tonumber(cur[6]) > tonumber(ARGV[4]) and holder_alive then
+    return {'in_use'}
+  end
+  return claim(cur[7])
 end
 return {'replay', cur[3], cur[4], cur[5]}
 )lua";
@@ -315,7 +333,8 @@ if cur[1] and (cur[2] ~= ARGV[1] or cur[3] ~= ARGV[6]) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'fingerprint', ARGV[1],
   'status', ARGV[2], 'body', ARGV[3], 'content_type', ARGV[4])
 -- Only the answer is kept for the day: the lease is over.
-redis.call('HDEL', KEYS[1], 'owner', 'lease_until', 'seed')
+redis.call('HDEL', KEYS[1], 'owner', 'lease_until', 'seed', 'node_key',
+  'node_reg')
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 )lua";

@@ -121,6 +121,7 @@ json payment_intent(const fields& pi) {
     {"payment_method_details", card.is_null()
                                  ? json(nullptr)
                                  : json{{"type", "card"}, {"card", card}}},
+    {"receipt_email", str_or_null(pi, "receipt_email")},
     {"status", get(pi, "status")},
   };
 }
@@ -149,11 +150,36 @@ json charge(const fields& pi) {
     // hold later (cancel) does not make it unpaid, in any Stripe version.
     {"paid", !get(pi, "latest_charge").empty()},
     {"payment_intent", get(pi, "id")},
+    {"payment_method", str_or_null(pi, "payment_method")},
     {"payment_method_details", card.is_null()
                                  ? json(nullptr)
                                  : json{{"type", "card"}, {"card", card}}},
+    {"receipt_email", str_or_null(pi, "receipt_email")},
     {"refunded", captured > 0 && refunded >= captured},
     {"status", "succeeded"},
+  };
+}
+
+json payment_method(const fields& card) {
+  return json{
+    {"id", get(card, "id")},
+    {"object", "payment_method"},
+    {"billing_details",
+     {{"address", nullptr}, {"email", nullptr}, {"name", nullptr},
+      {"phone", nullptr}}},
+    {"card",
+     {{"brand", get(card, "brand")},
+      {"country", nullptr},
+      {"exp_month", int_or_null(card, "exp_month")},
+      {"exp_year", int_or_null(card, "exp_year")},
+      // The network does not tell us credit from debit.
+      {"funding", "unknown"},
+      {"last4", get(card, "last4")}}},
+    {"created", int_or_zero(card, "created")},
+    {"customer", nullptr},
+    {"livemode", false},
+    {"metadata", json::object()},
+    {"type", "card"},
   };
 }
 

@@ -29,6 +29,10 @@ std::string stripe_decline_code(const std::string& network_code);
 /// intent, its fields live on the intent).
 nlohmann::json charge(const fields& pi);
 nlohmann::json refund(const fields& re);
+/// A card PaymentMethod from `id`, `brand`, `last4`, `exp_month`,
+/// `exp_year` and `created` (what the API keeps of a card: never the
+/// number or the CVC).
+nlohmann::json payment_method(const fields& card);
 nlohmann::json balance_transaction(const fields& txn);
 nlohmann::json webhook_endpoint(const fields& we, bool with_secret);
 

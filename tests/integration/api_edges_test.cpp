@@ -247,6 +247,50 @@ TEST_F(api_edges, an_amex_card_without_cvc_is_accepted_through_the_api) {
   EXPECT_EQ(res.body.find("378282246310005"), std::string::npos);
 }
 
+TEST_F(api_edges, a_typed_card_is_a_payment_method_only_its_merchant_sees) {
+  auto declined = stack().api_post(
+    "/v1/payment_intents",
+    {{"amount", "1000"},
+     {"currency", "usd"},
+     {"confirm", "true"},
+     {"receipt_email", "shopper@example.com"},
+     {"metadata[order]", "7"},
+     {"metadata[empty]", ""},
+     {"payment_method_data[type]", "card"},
+     {"payment_method_data[card][number]", "4000000000000002"},
+     {"payment_method_data[card][exp_month]", "7"},
+     {"payment_method_data[card][exp_year]", "2041"}});
+  ASSERT_EQ(declined.status, 402) << declined.body;
+  auto err = declined.body_json()["error"];
+  auto pi = err["payment_intent"];
+  EXPECT_EQ(pi.value("receipt_email", ""), "shopper@example.com");
+  EXPECT_EQ(pi["metadata"], json({{"order", "7"}})) << pi.dump();
+  auto pm_id = pi.value("payment_method", "");
+  ASSERT_EQ(pm_id.rfind("pm_", 0), 0u) << declined.body;
+  // The 402 names the declined card, as Stripe's does.
+  EXPECT_EQ(err["payment_method"].value("id", ""), pm_id) << declined.body;
+  EXPECT_EQ(err["payment_method"]["card"].value("last4", ""), "0002");
+
+  auto got = stack().api_get("/v1/payment_methods/" + pm_id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto card = got.body_json()["card"];
+  EXPECT_EQ(card.value("exp_month", 0), 7);
+  EXPECT_EQ(card.value("exp_year", 0), 2041);
+  EXPECT_EQ(got.body.find("4000000000000002"), std::string::npos);
+
+  auto other = stack().create_merchant("Edge Card Other");
+  auto foreign = stack().api_get("/v1/payment_methods/" + pm_id, 0,
+                                 other.secret_key);
+  EXPECT_EQ(foreign.status, 404) << foreign.body;
+  EXPECT_EQ(stack().api_get("/v1/payment_methods/pm_nothing").status, 404);
+  // A confirm with a test id keeps that id.
+  auto paid = create_intent(stack(), 900);
+  EXPECT_EQ(paid.value("payment_method", ""), "pm_card_visa") << paid.dump();
+  auto test_pm = stack().api_get("/v1/payment_methods/pm_card_visa");
+  ASSERT_EQ(test_pm.status, 200) << test_pm.body;
+  EXPECT_EQ(test_pm.body_json()["card"].value("last4", ""), "4242");
+}
+
 TEST_F(api_edges, expiring_a_session_past_its_expires_at_is_400) {
   auto session = stack().create_session(900);
   auto id = session.value("id", "");

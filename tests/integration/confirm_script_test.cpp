@@ -44,7 +44,8 @@ protected:
                        {keys::session(cs),
                         keys::attempt(step.attempt_id)},
                        {"1700000000", nonce, step.attempt_id, "visa", "4242",
-                        redis::encode_job_step(step)});
+                        redis::encode_job_step(step),
+                        "pm_" + step.attempt_id.substr(3), "12", "2031"});
   }
 
   /// The job of the newest entry on the intent's partition, decoded.
@@ -107,6 +108,15 @@ TEST_F(confirm_script, queues_the_intents_terms_with_the_nodes_step) {
   EXPECT_EQ(replayed->amount_minor, 2599);
   auto kind = conn.query({"HGET", keys::attempt("pa_1"), "kind"});
   EXPECT_EQ(kind->text(), "charge");
+  // The typed card is PaymentMethod pm_1: on the intent, expiry on the
+  // attempt (never the number).
+  auto pm = conn.query({"HGET", keys::intent("pi_1"), "payment_method"});
+  EXPECT_EQ(pm->text(), "pm_1");
+  auto exp = conn.query({"HMGET", keys::attempt("pa_1"), "exp_month",
+                         "exp_year"});
+  ASSERT_TRUE(exp && exp->elements.size() == 2);
+  EXPECT_EQ(exp->elements[0].text(), "12");
+  EXPECT_EQ(exp->elements[1].text(), "2031");
 }
 
 TEST_F(confirm_script, a_manual_capture_intent_queues_an_authorisation) {

@@ -209,6 +209,33 @@ TEST_F(crash_points_test, after_key_claim_frees_the_key_after_its_lease) {
   EXPECT_EQ(again.body, created.body);
 }
 
+TEST_F(crash_points_test, a_key_held_by_a_dead_cluster_node_frees_with_its_registration) {
+  // The default 60 s lease: only the node's lapsed registration (1.5 s in
+  // tests) can free the key within the wait below.
+  stack_options opts;
+  opts.nodes = 2;
+  opts.cluster = true;
+  psp_stack stack{opts};
+  start_armed(stack, "after_key_claim");
+  ASSERT_TRUE(wait_until(
+    [&] { return !stack.redis_keys("cluster:node:node-0").empty(); }, 20s));
+  auto req = create_intent_with_key(stack, "order-crash-cluster");
+  EXPECT_EQ(http_call(stack.node_url(0), req).status, 0);
+  ASSERT_TRUE(armed_died());
+  http_reply created;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      created = http_call(stack.node_url(1), req);
+      return created.status == 200;
+    },
+    15s, 100ms))
+    << created.status << " " << created.body;
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+  auto again = http_call(stack.node_url(1), req);
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.body, created.body);
+}
+
 TEST_F(crash_points_test, after_handler_before_the_answer_is_stored) {
   psp_stack stack;
   std::vector<std::string> lease{"--psp.idempotency-lease-ms=1000"};

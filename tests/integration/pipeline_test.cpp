@@ -151,6 +151,8 @@ TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
   EXPECT_NE(page.body.find("Your last payment attempt failed"),
             std::string::npos);
 
+  auto declined_pm = intent.value("payment_method", "");
+
   auto retried = stack.pay(cs, "4242424242424242");
   ASSERT_EQ(retried.status, 303) << retried.body;
   outcome = stack.wait_for_outcome(cs);
@@ -159,6 +161,26 @@ TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
   EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
   intent = stack.api_get("/v1/payment_intents/" + pi_id).body_json();
   EXPECT_EQ(intent.value("status", ""), "succeeded") << intent.dump();
+
+  // Each card typed on the page is a PaymentMethod of its own, with brand,
+  // last4 and expiry (what a store shows as "paid with Visa 4242").
+  auto paid_pm = intent.value("payment_method", "");
+  ASSERT_EQ(declined_pm.rfind("pm_", 0), 0u) << declined_pm;
+  ASSERT_EQ(paid_pm.rfind("pm_", 0), 0u) << intent.dump();
+  EXPECT_NE(declined_pm, paid_pm);
+  for (auto [pm, last4] : {std::pair{declined_pm, "0002"},
+                           std::pair{paid_pm, "4242"}}) {
+    auto got = stack.api_get("/v1/payment_methods/" + pm);
+    ASSERT_EQ(got.status, 200) << pm << ": " << got.body;
+    auto card = got.body_json()["card"];
+    EXPECT_EQ(got.body_json().value("object", ""), "payment_method");
+    EXPECT_EQ(card.value("last4", ""), last4) << got.body;
+    EXPECT_EQ(card.value("brand", ""), "visa") << got.body;
+    EXPECT_GE(card.value("exp_year", 0), 2026) << got.body;
+  }
+  auto charge = stack.api_get("/v1/charges/" + intent.value("latest_charge", ""))
+                  .body_json();
+  EXPECT_EQ(charge.value("payment_method", ""), paid_pm) << charge.dump();
   EXPECT_TRUE(stack.ledger_balanced());
   EXPECT_EQ(stack.redis_len("ledger:transactions"), 1);
   EXPECT_EQ(stack.redis_keys("pa:*").size(), 2u);

@@ -48,9 +48,10 @@ const ctx = useStack({
   },
 });
 
+const client = () => new Stripe(ctx.stack.secretKey, ctx.stack.clientOptions);
+
 async function newSession() {
-  const stripe = new Stripe(ctx.stack.secretKey, ctx.stack.clientOptions);
-  return stripe.checkout.sessions.create({
+  return client().checkout.sessions.create({
     mode: 'payment',
     line_items: [
       { price_data: { currency: 'eur', unit_amount: 2500,
@@ -86,6 +87,16 @@ test('a card that succeeds lands on success_url with the session id',
       await page.waitForURL(expected, { timeout: 20_000 });
       assert.equal(page.url(), expected);
       assert.equal(await page.textContent('#thanks'), 'Thank you');
+      // What a store shows afterwards: the card, through the official client.
+      const stripe = client();
+      const paid = await stripe.checkout.sessions.retrieve(session.id);
+      const intent = await stripe.paymentIntents.retrieve(paid.payment_intent);
+      const method = await stripe.paymentMethods.retrieve(
+        intent.payment_method);
+      assert.equal(method.card.last4, '4242');
+      assert.equal(method.card.brand, 'visa');
+      assert.equal(method.card.exp_month, 12);
+      assert.equal(method.card.exp_year, 2030);
     } finally {
       await page.close();
     }

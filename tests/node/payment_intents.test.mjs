@@ -56,6 +56,9 @@ test('a decline raises StripeCardError with code and decline_code', async () => 
       assert.equal(err.code, 'card_declined');
       assert.equal(err.decline_code, 'generic_decline');
       assert.equal(err.raw.payment_intent.status, 'requires_payment_method');
+      // The declined card, as the client exposes it.
+      assert.equal(err.payment_method.id, 'pm_card_chargeDeclined');
+      assert.equal(err.payment_method.card.last4, '0002');
       return true;
     });
   await assert.rejects(

@@ -170,6 +170,9 @@ TEST(checkout_request, bounds_are_inclusive) {
   EXPECT_EQ(json::parse(ok(p).metadata_json), md);
   p["metadata"] = "";
   EXPECT_EQ(ok(p).metadata_json, "{}");
+  // An empty value unsets a key; a new object has none to unset.
+  p["metadata"] = {{"kept", "1"}, {"unset", ""}};
+  EXPECT_EQ(json::parse(ok(p).metadata_json), json({{"kept", "1"}}));
 }
 
 // -- rejected: top level ------------------------------------------------------

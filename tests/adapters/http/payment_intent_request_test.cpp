@@ -13,7 +13,7 @@ namespace {
 using json = nlohmann::json;
 
 std::variant<payment_intent_request, api_error> parse(const json& params) {
-  return parse_payment_intent_request(params, 2026, 11, "pm_fresh");
+  return parse_payment_intent_request(params, 2026, 11);
 }
 
 std::string param_of(const std::variant<payment_intent_request, api_error>& r) {
@@ -92,7 +92,8 @@ TEST(payment_intent_request, typed_card_is_checked_and_never_echoed) {
   auto ok = parse(params);
   ASSERT_TRUE(std::holds_alternative<payment_intent_request>(ok));
   auto& pm = *std::get<payment_intent_request>(ok).payment_method;
-  EXPECT_EQ(pm.payment_method_id, "pm_fresh");
+  // Named later, after the attempt that carries the card.
+  EXPECT_EQ(pm.payment_method_id, "");
   EXPECT_EQ(pm.card.last4, "4242");
   EXPECT_EQ(pm.card.exp_year, 2030);
 }

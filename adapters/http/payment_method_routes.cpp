@@ -1,0 +1,93 @@
+#include "adapters/http/object_ids.hpp"
+#include "adapters/http/payment_intent_request.hpp"
+#include "adapters/http/payment_methods.hpp"
+#include "adapters/http/payment_submission.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/redis/keys.hpp"
+
+#include <httplib.h>
+
+namespace psp::http {
+
+std::variant<std::optional<found_payment_method>, api_error>
+find_payment_method(api_context& ctx, const std::string& id) {
+  auto [year, month] = utc_year_month();
+  if (auto card = test_payment_method(id, year)) {
+    render::fields f{{"id", id},
+                     {"brand", std::string{codec::to_string(card->brand)}},
+                     {"last4", card->last4},
+                     {"exp_month", std::to_string(card->exp_month)},
+                     {"exp_year", std::to_string(card->exp_year)},
+                     {"created", std::to_string(unix_now_s())}};
+    return std::optional<found_payment_method>{
+      found_payment_method{render::payment_method(f), ""}};
+  }
+  auto attempt_id = attempt_of_payment_method(id);
+  if (attempt_id.empty()) {
+    return std::optional<found_payment_method>{};
+  }
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->query({"HMGET", keys::attempt(attempt_id), "intent",
+                            "brand", "last4", "exp_month", "exp_year",
+                            "created"});
+  conn.reset();
+  if (!reply || !reply->is_array() || reply->elements.size() != 6) {
+    return unavailable("Reading payment methods");
+  }
+  auto& v = reply->elements;
+  // Only an attempt that carried a typed card (it has an expiry) is one.
+  if (v[0].is_nil() || v[3].is_nil()) {
+    return std::optional<found_payment_method>{};
+  }
+  render::fields f{{"id", id},
+                   {"brand", v[1].text()},
+                   {"last4", v[2].text()},
+                   {"exp_month", v[3].text()},
+                   {"exp_year", v[4].text()},
+                   {"created", v[5].text()}};
+  return std::optional<found_payment_method>{
+    found_payment_method{render::payment_method(f), v[0].text()}};
+}
+
+namespace {
+
+void retrieve_payment_method(api_context& ctx, const httplib::Request& req,
+                             httplib::Response& res) {
+  auto who = authenticate(ctx, req);
+  if (auto* err = std::get_if<api_error>(&who)) {
+    return write_error(res, *err);
+  }
+  const std::string id = req.matches[1];
+  auto found = find_payment_method(ctx, id);
+  if (auto* err = std::get_if<api_error>(&found)) {
+    return write_error(res, *err);
+  }
+  auto& pm = std::get<std::optional<found_payment_method>>(found);
+  if (!pm) {
+    return write_error(res, not_found("payment_method", id));
+  }
+  if (!pm->intent_id.empty()) {
+    // Another merchant's card answers exactly as a missing one.
+    auto owned = read_owned(ctx, std::get<merchant_info>(who),
+                            keys::intent(pm->intent_id), "payment_method", id,
+                            "payment methods");
+    if (auto* err = std::get_if<api_error>(&owned)) {
+      return write_error(res, *err);
+    }
+  }
+  write_json(res, pm->object.dump());
+}
+
+} // namespace
+
+void add_payment_method_routes(httplib::Server& srv, api_context& ctx) {
+  srv.Get("/v1/payment_methods/([A-Za-z0-9_]+)",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            retrieve_payment_method(ctx, req, res);
+          });
+}
+
+} // namespace psp::http
