@@ -56,6 +56,17 @@ std::map<std::string, uint64_t> parse_commandstats(const std::string& text) {
   return out;
 }
 
+uint64_t parse_keyspace_keys(const std::string& text) {
+  uint64_t keys = 0;
+  for (auto& [name, value] : parse_info(text)) {
+    if (name.rfind("db", 0) != 0 || value.rfind("keys=", 0) != 0) {
+      continue;
+    }
+    keys += to_u64(value.substr(5, value.find(',') - 5));
+  }
+  return keys;
+}
+
 redis_snapshot make_snapshot(const std::string& stats_text,
                              const std::string& commandstats_text,
                              const std::string& memory_text,
@@ -84,6 +95,12 @@ redis_delta diff(const redis_snapshot& before, const redis_snapshot& after) {
   d.reads = static_cast<int64_t>(after.reads - before.reads);
   d.commands = static_cast<int64_t>(after.commands - before.commands);
   d.memory_bytes = after.used_memory - before.used_memory;
+  d.key_table_bytes = after.key_table_bytes - before.key_table_bytes;
+  d.keys = static_cast<int64_t>(after.keys) - static_cast<int64_t>(before.keys);
+  d.key_table_bytes_per_key
+    = after.keys == 0 ? 0.0
+                      : static_cast<double>(after.key_table_bytes)
+                          / static_cast<double>(after.keys);
   d.cpu_s = after.cpu_s - before.cpu_s;
   for (auto& [name, n] : after.calls) {
     auto i = before.calls.find(name);
@@ -93,6 +110,13 @@ redis_delta diff(const redis_snapshot& before, const redis_snapshot& after) {
     }
   }
   return d;
+}
+
+double amortized_memory_per_item(const redis_delta& d, uint64_t items) {
+  auto n = static_cast<double>(std::max<uint64_t>(items, 1));
+  return (static_cast<double>(d.memory_bytes - d.key_table_bytes)
+          + static_cast<double>(d.keys) * d.key_table_bytes_per_key)
+         / n;
 }
 
 nlohmann::json per_item_json(const redis_delta& d, uint64_t items,
@@ -117,6 +141,11 @@ nlohmann::json per_item_json(const redis_delta& d, uint64_t items,
           {"commands_per_item",
            std::max(0.0, static_cast<double>(d.commands) - idle_commands) / n},
           {"memory_bytes_per_item", static_cast<double>(d.memory_bytes) / n},
+          {"key_table_bytes", d.key_table_bytes},
+          {"keys_per_item", static_cast<double>(d.keys) / n},
+          {"key_table_bytes_per_key", d.key_table_bytes_per_key},
+          {"memory_bytes_per_item_amortized",
+           amortized_memory_per_item(d, items)},
           {"cpu_s", d.cpu_s},
           {"cpu_ms_per_item", d.cpu_s * 1e3 / n},
           {"calls_per_item", calls}};

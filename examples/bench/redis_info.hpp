@@ -25,6 +25,10 @@ struct redis_snapshot {
   int64_t used_memory = 0;  ///< bytes, INFO memory used_memory
   double cpu_s = 0;         ///< used_cpu_user + used_cpu_sys (INFO cpu)
   std::map<std::string, uint64_t> calls; ///< commandstats: name -> calls
+  /// Bytes of the databases' key tables (MEMORY STATS: overhead.hashtable
+  /// main + expires, both tables while one is being resized).
+  int64_t key_table_bytes = 0;
+  uint64_t keys = 0;        ///< INFO keyspace: keys in every database
 };
 
 /// "key:value" lines of an INFO reply (sections, comments skipped).
@@ -32,6 +36,9 @@ std::map<std::string, std::string> parse_info(const std::string& text);
 
 /// `cmdstat_<name>:calls=N,...` lines -> name -> N.
 std::map<std::string, uint64_t> parse_commandstats(const std::string& text);
+
+/// Keys in all databases of an INFO keyspace text (`db0:keys=N,...`).
+uint64_t parse_keyspace_keys(const std::string& text);
 
 /// Fills a snapshot from the text of INFO stats, commandstats, memory and
 /// cpu (the same text may be passed for all).
@@ -45,11 +52,24 @@ struct redis_delta {
   int64_t reads = 0;
   int64_t commands = 0;
   int64_t memory_bytes = 0;
+  /// Of memory_bytes, what the key tables grew by: a table doubles when the
+  /// keys outgrow it, so a phase holds a whole resize or none.
+  int64_t key_table_bytes = 0;
+  int64_t keys = 0;
+  /// The key tables' bytes per key at the end (a table's size over time,
+  /// as it doubles: between 8 and 16 B a key and its expiry).
+  double key_table_bytes_per_key = 0;
   double cpu_s = 0;
   std::map<std::string, int64_t> calls; ///< only commands that changed
 };
 
 redis_delta diff(const redis_snapshot& before, const redis_snapshot& after);
+
+/// Memory per item with the key tables' share amortized: the delta without
+/// the tables' growth, plus the keys the items added times the tables'
+/// bytes per key. Steady from run to run, where the raw delta jumps by
+/// hundreds of bytes an item when a resize falls inside the phase.
+double amortized_memory_per_item(const redis_delta& d, uint64_t items);
 
 /// The phase's cost per item (payment, session), with the idle background
 /// traffic (`idle_*_per_s` over the phase's duration) taken out.

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 namespace bench {
@@ -42,16 +43,51 @@ bool redis_probe::connect() {
   return true;
 }
 
+namespace {
+
+/// MEMORY STATS' `db.<n>` entries: the sum of their overhead.hashtable.*
+/// (the key table and the expiry table of each database).
+int64_t key_table_bytes(const redisReply& stats) {
+  int64_t bytes = 0;
+  if (stats.type != REDIS_REPLY_ARRAY) {
+    return 0;
+  }
+  for (size_t i = 0; i + 1 < stats.elements; i += 2) {
+    auto* name = stats.element[i];
+    auto* db = stats.element[i + 1];
+    if (name->type != REDIS_REPLY_STRING
+        || std::string_view{name->str, name->len}.rfind("db.", 0) != 0
+        || db->type != REDIS_REPLY_ARRAY) {
+      continue;
+    }
+    for (size_t k = 0; k + 1 < db->elements; k += 2) {
+      if (db->element[k]->type == REDIS_REPLY_STRING
+          && db->element[k + 1]->type == REDIS_REPLY_INTEGER
+          && std::string_view{db->element[k]->str, db->element[k]->len}
+                 .rfind("overhead.hashtable", 0)
+               == 0) {
+        bytes += db->element[k + 1]->integer;
+      }
+    }
+  }
+  return bytes;
+}
+
+} // namespace
+
 std::optional<redis_snapshot> redis_probe::snapshot() {
   if (!connect()) {
     return std::nullopt;
   }
-  const char* sections[] = {"stats", "commandstats", "memory", "cpu"};
+  const char* sections[] = {"stats", "commandstats", "memory", "cpu",
+                            "keyspace"};
   for (auto* s : sections) {
     redisAppendCommand(ctx_, "INFO %s", s);
   }
-  std::string texts[4];
-  for (auto& text : texts) {
+  redisAppendCommand(ctx_, "MEMORY STATS");
+  std::string texts[5];
+  int64_t tables = 0;
+  for (size_t i = 0; i < 6; ++i) {
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
       last_error_ = "redis " + where_ + ": " + ctx_->errstr;
@@ -59,12 +95,17 @@ std::optional<redis_snapshot> redis_probe::snapshot() {
       return std::nullopt;
     }
     auto* reply = static_cast<redisReply*>(raw);
-    if (reply->type == REDIS_REPLY_STRING) {
-      text.assign(reply->str, reply->len);
+    if (i < 5 && reply->type == REDIS_REPLY_STRING) {
+      texts[i].assign(reply->str, reply->len);
+    } else if (i == 5) {
+      tables = key_table_bytes(*reply);
     }
     freeReplyObject(reply);
   }
-  return make_snapshot(texts[0], texts[1], texts[2], texts[3], unix_s());
+  auto snap = make_snapshot(texts[0], texts[1], texts[2], texts[3], unix_s());
+  snap.keys = parse_keyspace_keys(texts[4]);
+  snap.key_table_bytes = tables;
+  return snap;
 }
 
 namespace {

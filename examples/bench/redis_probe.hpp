@@ -1,6 +1,7 @@
-// Reads Redis's own counters (INFO stats, commandstats, memory, cpu) over
-// one hiredis connection. Each snapshot is one round trip of four pipelined
-// INFO commands, so probing adds 4 commands and 1 read to what it measures.
+// Reads Redis's own counters (INFO stats, commandstats, memory, cpu,
+// keyspace, and MEMORY STATS for the key tables) over one hiredis
+// connection. Each snapshot is one round trip of six pipelined commands, so
+// probing adds 6 commands and 1 read to what it measures.
 #pragma once
 
 #include "redis_info.hpp"

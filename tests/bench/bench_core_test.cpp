@@ -1,8 +1,10 @@
-// The benchmark's pure parts: option rules and the report's 3-node ratio.
+// The benchmark's pure parts: option rules, the report's 3-node ratio and
+// the Redis memory accounting.
 #include <gtest/gtest.h>
 
 #include "bench_options.hpp"
 #include "latency_stats.hpp"
+#include "redis_info.hpp"
 #include "report_table.hpp"
 #include "signature_check.hpp"
 
@@ -125,3 +127,37 @@ TEST(SignatureCheck, KnownHmacAndForgedOrStaleHeaders) {
 }
 
 } // namespace
+
+TEST(RedisInfo, KeyspaceKeysAddUpOverDatabases) {
+  EXPECT_EQ(bench::parse_keyspace_keys("# Keyspace\r\n"
+                                       "db0:keys=120,expires=7,avg_ttl=0\r\n"
+                                       "db3:keys=5,expires=0,avg_ttl=0\r\n"),
+            125u);
+  EXPECT_EQ(bench::parse_keyspace_keys("# Keyspace\r\n"), 0u);
+}
+
+TEST(RedisInfo, AKeyTableResizeIsAmortizedNotChargedToOnePhase) {
+  // 1,000 items added 6,000 keys and 2.5 MB, of which 2 MB were the key
+  // table doubling (both tables alive mid-resize) inside the phase.
+  bench::redis_snapshot before;
+  before.used_memory = 10'000'000;
+  before.keys = 60'000;
+  before.key_table_bytes = 1'048'576;
+  bench::redis_snapshot after = before;
+  after.used_memory = 12'500'000;
+  after.keys = 66'000;
+  after.key_table_bytes = 3'145'728;
+  auto d = bench::diff(before, after);
+  EXPECT_EQ(d.key_table_bytes, 2'097'152);
+  EXPECT_EQ(d.keys, 6'000);
+  // Raw: 2,500 B an item. Amortized: (2.5 MB - 2 MB) / 1,000 plus 6 keys
+  // at the tables' 47.66 B a key now.
+  auto per_item = bench::amortized_memory_per_item(d, 1'000);
+  EXPECT_NEAR(per_item, 402.848 + 6 * 3'145'728.0 / 66'000, 0.01);
+  EXPECT_LT(per_item, 2'500);
+  // Without a resize the two agree but for the tables' share.
+  after.key_table_bytes = before.key_table_bytes;
+  d = bench::diff(before, after);
+  EXPECT_NEAR(bench::amortized_memory_per_item(d, 1'000),
+              2'500 + 6 * 1'048'576.0 / 66'000, 0.01);
+}
