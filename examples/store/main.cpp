@@ -8,6 +8,7 @@
 // "example-store listening on HOST:PORT".
 #include "order_journal.hpp"
 #include "psp_client.hpp"
+#include "saved_endpoint.hpp"
 #include "store_options.hpp"
 #include "store_routes.hpp"
 
@@ -66,21 +67,71 @@ std::string default_public_url(const std::string& host, int port) {
          std::to_string(port);
 }
 
-// Registers <public>/webhook; true once the secret is stored. Retries only
+// The endpoint saved by an earlier run, if the PSP still has it as it was:
+// its secret is set and true returned. False: register a new one. An
+// error the PSP gives is returned in `last` (then retry).
+bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
+                          store::psp_error& last) {
+  if (path.empty()) {
+    return false;
+  }
+  std::string error;
+  auto saved = store::load_endpoint(path, error);
+  if (!saved) {
+    if (!error.empty()) {
+      std::cerr << "example-store: " << error << "; registering anew"
+                << std::endl;
+    }
+    return false;
+  }
+  auto live = st.psp.endpoint_is_live(saved->id, st.public_url + "/webhook");
+  if (!live.ok()) {
+    last = live.error;
+    return false;
+  }
+  if (!*live.value) {
+    return false;
+  }
+  st.psp.remove_stale_webhook_endpoints(st.public_url, saved->id);
+  st.secret.set(saved->secret);
+  std::cerr << "example-store: kept webhook endpoint " << saved->id
+            << " (saved in " << path << ")" << std::endl;
+  return true;
+}
+
+// Registers <public>/webhook; true once the secret is stored. With
+// `saved_path` (beside the journal) an endpoint an earlier run registered is
+// kept, so what the PSP still has to deliver there arrives. Retries only
 // while the PSP cannot answer (down or 5xx); a 4xx (bad key) is final.
-bool register_webhook(store::store_state& st) {
+bool register_webhook(store::store_state& st, const std::string& saved_path) {
   auto deadline = std::chrono::steady_clock::now() + register_deadline;
   store::psp_error last;
   while (!st.stopping.load()) {
-    st.psp.remove_stale_webhook_endpoints(st.public_url);
-    auto r = st.psp.create_webhook_endpoint(st.public_url);
-    if (r.ok()) {
-      st.secret.set(r.value->secret);
-      std::cerr << "example-store: registered webhook endpoint " << r.value->id
-                << " for " << st.public_url << "/webhook" << std::endl;
+    last = {};
+    if (reuse_saved_endpoint(st, saved_path, last)) {
       return true;
     }
-    last = r.error;
+    if (last.status == 0 && last.message.empty()) {
+      st.psp.remove_stale_webhook_endpoints(st.public_url);
+      auto r = st.psp.create_webhook_endpoint(st.public_url);
+      if (r.ok()) {
+        st.secret.set(r.value->secret);
+        std::cerr << "example-store: registered webhook endpoint "
+                  << r.value->id << " for " << st.public_url << "/webhook"
+                  << std::endl;
+        std::string error;
+        if (!saved_path.empty()
+            && !store::save_endpoint(saved_path,
+                                     {r.value->id, r.value->secret,
+                                      st.public_url + "/webhook"},
+                                     error)) {
+          // Serving still works; only a restart would register anew.
+          std::cerr << "example-store: " << error << std::endl;
+        }
+        return true;
+      }
+      last = r.error;
+    }
     if (last.status >= 400 && last.status < 500) {
       break;
     }
@@ -210,7 +261,9 @@ int main(int argc, char** argv) {
     }
   });
 
-  if (register_webhook(st)) {
+  auto saved_endpoint_path =
+      opts.journal_path.empty() ? std::string{} : opts.journal_path + ".endpoint";
+  if (register_webhook(st, saved_endpoint_path)) {
     std::cout << "example-store listening on " << opts.host << ":" << port
               << std::endl;
   } else if (!st.stopping.load()) {

@@ -58,8 +58,27 @@ http_psp_client::create_checkout_session(const checkout_request& req) {
       reply.status, reply.body, parse_checkout_session, "checkout session");
 }
 
+psp_result<bool> http_psp_client::endpoint_is_live(const std::string& id,
+                                                   const std::string& url) {
+  auto reply = send(false, "/v1/webhook_endpoints/" + form_encode(id), "", "");
+  if (reply.status == 404) {
+    return {false, {}};
+  }
+  return to_result<bool>(
+      reply.status, reply.body,
+      [&url](const std::string& body) -> std::optional<bool> {
+        auto doc = nlohmann::json::parse(body, nullptr, false);
+        if (!doc.is_object()) {
+          return std::nullopt;
+        }
+        return doc.value("url", "") == url
+               && doc.value("status", "") == "enabled";
+      },
+      "webhook endpoint");
+}
+
 int http_psp_client::remove_stale_webhook_endpoints(
-    const std::string& public_url) {
+    const std::string& public_url, const std::string& keep_id) {
   auto listed = send(false, "/v1/webhook_endpoints", "", "");
   auto doc = nlohmann::json::parse(listed.body, nullptr, false);
   if (listed.status != 200 || !doc.is_object() || !doc["data"].is_array()) {
@@ -73,7 +92,7 @@ int http_psp_client::remove_stale_webhook_endpoints(
                 || (ep["description"].is_string()
                     && ep["description"].get<std::string>()
                          == store_endpoint_description);
-    if (!ours) {
+    if (!ours || ep.value("id", "") == keep_id) {
       continue;
     }
     auto cli = std::make_unique<httplib::Client>(base_url_);

@@ -45,9 +45,19 @@ public:
 
   /// Deletes endpoints left by an earlier run of this store, at
   /// `<public_url>/webhook` or marked with store_endpoint_description on
-  /// any URL (their secrets died with it). Returns how many; best effort.
-  virtual int remove_stale_webhook_endpoints(const std::string& public_url) {
+  /// any URL (their secrets died with it), except `keep_id`. Returns how
+  /// many; best effort.
+  virtual int remove_stale_webhook_endpoints(const std::string& public_url,
+                                             const std::string& keep_id = {}) {
     return 0;
+  }
+
+  /// GET /v1/webhook_endpoints/<id>: true when it still exists, enabled,
+  /// for `url`; false when it is gone or changed; an error when the PSP
+  /// could not say.
+  virtual psp_result<bool> endpoint_is_live(const std::string& id,
+                                            const std::string& url) {
+    return {false, {}};
   }
 };
 
@@ -71,7 +81,11 @@ public:
   psp_result<checkout_session>
   retrieve_checkout_session(const std::string& session_id) override;
 
-  int remove_stale_webhook_endpoints(const std::string& public_url) override;
+  int remove_stale_webhook_endpoints(const std::string& public_url,
+                                     const std::string& keep_id) override;
+
+  psp_result<bool> endpoint_is_live(const std::string& id,
+                                    const std::string& url) override;
 
 private:
   struct http_reply {

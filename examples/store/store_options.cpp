@@ -158,7 +158,9 @@ std::string usage() {
          "                    replay it at start, so a restart forgets no\n"
          "                    order and a redelivered webhook stays a\n"
          "                    duplicate; without it orders live in memory\n"
-         "                    only\n";
+         "                    only. The webhook endpoint (id and secret)\n"
+         "                    is kept in FILE.endpoint, so a restarted\n"
+         "                    store gets what the PSP had still to deliver\n";
 }
 
 } // namespace store

@@ -2,6 +2,7 @@
 // card network → ledger → signed webhook → store), declines and retries work,
 // and a doubly submitted card form charges once.
 
+#include "tests/support/process.hpp"
 #include "tests/support/psp_stack.hpp"
 
 #include <gtest/gtest.h>
@@ -104,7 +105,7 @@ TEST(pipeline, a_restarted_store_deletes_the_endpoints_of_its_earlier_runs) {
   std::vector<std::string> urls;
   bool settled = wait_until(
     [&] {
-      auto list = stack.api_get("/v1/webhook_endpoints?limit=100").body_json();
+      auto list = stack.api_get("/v1/webhook_endpoints").body_json();
       urls.clear();
       bool stale = false;
       for (auto& ep : list["data"]) {
@@ -117,6 +118,45 @@ TEST(pipeline, a_restarted_store_deletes_the_endpoints_of_its_earlier_runs) {
   EXPECT_TRUE(settled) << ::testing::PrintToString(urls);
   ASSERT_EQ(urls.size(), 1u);
   EXPECT_EQ(urls[0], stack.store_url() + "/webhook");
+}
+
+TEST(pipeline, a_store_restarted_with_its_journal_gets_what_was_paid_meanwhile) {
+  temp_dir store_dir;
+  stack_options opts;
+  opts.store = true;
+  opts.store_args = {"--journal", store_dir.path() + "/store.journal"};
+  // Long enough to outlast the store's restart below.
+  opts.webhook_schedule = "0s,1s,2s,4s,8s";
+  psp_stack stack{opts};
+  auto endpoints = [&] {
+    std::vector<std::string> ids;
+    auto list = stack.api_get("/v1/webhook_endpoints").body_json();
+    for (auto& ep : list["data"]) {
+      ids.push_back(ep.value("id", ""));
+    }
+    return ids;
+  };
+  auto before = endpoints();
+  ASSERT_EQ(before.size(), 1u)
+    << stack.api_get("/v1/webhook_endpoints?limit=100").body;
+
+  auto cs = session_of(stack.store_buy("tshirt", 1));
+  stack.stop_store();
+  // Paid while the store is down: the PSP has the webhook still to deliver.
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  ASSERT_EQ(stack.wait_for_outcome(cs).value("status", ""), "complete");
+  stack.start_store();
+
+  json order;
+  bool paid = wait_until(
+    [&] {
+      order = order_for(stack.store_orders(), cs);
+      return order.is_object() && order.value("status", "") == "paid";
+    },
+    20s, 100ms);
+  EXPECT_TRUE(paid) << "the order was not paid after the restart: "
+                    << order.dump();
+  EXPECT_EQ(endpoints(), before) << "the store kept its endpoint";
 }
 
 TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {

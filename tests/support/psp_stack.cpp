@@ -595,11 +595,11 @@ void psp_stack::start_store() {
   auto log = log_path("example-store");
   std::ofstream{log, std::ios::app} << "==== start ====\n";
   auto offset = file_size(log);
-  store_ = std::make_unique<child_process>(
-      std::vector<std::string>{example_store_binary(), "--port",
-                               std::to_string(store_port_), "--psp-url",
-                               node_url(0), "--api-key", merchant_.secret_key},
-      log);
+  std::vector<std::string> argv{example_store_binary(), "--port",
+                                std::to_string(store_port_), "--psp-url",
+                                node_url(0), "--api-key", merchant_.secret_key};
+  argv.insert(argv.end(), opts_.store_args.begin(), opts_.store_args.end());
+  store_ = std::make_unique<child_process>(argv, log);
   try {
     await_ready(*store_, "example-store", log,
                 "example-store listening on 127.0.0.1:" +

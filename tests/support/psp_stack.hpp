@@ -136,6 +136,8 @@ struct card_input {
 struct stack_options {
   size_t nodes = 1;
   bool store = false;
+  /// Appended to the example store's command line (e.g. --journal FILE).
+  std::vector<std::string> store_args;
   std::string merchant_name = "Integration Shop";
   /// Node flags with test-friendly defaults (see psp-node --help).
   std::string webhook_schedule = "0s,200ms,500ms";

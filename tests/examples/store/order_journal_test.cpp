@@ -4,6 +4,7 @@
 // line stops the start; a change the log refuses does not happen; and the
 // Idempotency-Key of an order never repeats across runs.
 #include "order_journal.hpp"
+#include "saved_endpoint.hpp"
 #include "store_events.hpp"
 
 #include <gtest/gtest.h>
@@ -480,3 +481,28 @@ TEST(order_log, lines_rebuild_the_same_book_without_a_file) {
   EXPECT_EQ(copy.find("ord_1")->status, order_status::paid);
   EXPECT_EQ(copy.replay("not json"), "not a JSON object");
 }
+
+// The webhook endpoint saved beside the journal (saved_endpoint.hpp).
+TEST_F(order_journal_test, the_saved_endpoint_round_trips_privately) {
+  auto path = dir_ + "/store.journal.endpoint";
+  std::string error;
+  EXPECT_FALSE(load_endpoint(path, error));
+  EXPECT_EQ(error, "") << "no file is not an error";
+  ASSERT_TRUE(save_endpoint(path, {"we_1", "whsec_abc", "http://s/webhook"},
+                            error))
+      << error;
+  auto back = load_endpoint(path, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->id, "we_1");
+  EXPECT_EQ(back->secret, "whsec_abc");
+  EXPECT_EQ(back->url, "http://s/webhook");
+  EXPECT_EQ(std::filesystem::status(path).permissions()
+                & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read
+                | std::filesystem::perms::owner_write);
+  write_file(path, "{\"id\":\"we_1\"}\n");
+  EXPECT_FALSE(load_endpoint(path, error));
+  EXPECT_NE(error.find("not a saved webhook endpoint"), std::string::npos)
+      << error;
+}
+
