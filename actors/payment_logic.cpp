@@ -84,6 +84,9 @@ namespace {
 
 /// Fields the commit step fills in with its own clock reading.
 const std::string now_marker = "$now";
+/// A field the commit step fills in with the intent's payment_method as it
+/// was before this step's writes.
+const std::string payment_method_marker = "$payment_method";
 
 void set(payment_commit& c, const char* record, const char* field,
          std::string value) {
@@ -138,6 +141,10 @@ void commit_declined_attempt(payment_commit& c) {
   set(c, "intent", "last_error_code", decline_error_code(res.decline_code));
   set(c, "intent", "last_error_decline_code", res.decline_code);
   set(c, "intent", "last_error_message", res.message);
+  // As Stripe does: the declined card leaves the intent (a new confirm
+  // needs a card) and is named by the error instead.
+  set(c, "intent", "last_error_payment_method", payment_method_marker);
+  set(c, "intent", "payment_method", "");
   add_event(c, "F", "payment_intent.payment_failed", "payment_intent");
 }
 

@@ -152,7 +152,7 @@ void answer_confirmed(api_context& ctx, const std::string& intent_id,
     e.message = field(f, "last_error_message");
     e.payment_intent_json = body.dump();
     // Stripe names the declined card too; without it the error still stands.
-    auto pm = find_payment_method(ctx, field(f, "payment_method"));
+    auto pm = find_payment_method(ctx, field(f, "last_error_payment_method"));
     if (auto* found = std::get_if<std::optional<found_payment_method>>(&pm);
         found != nullptr && found->has_value()) {
       e.payment_method_json = (*found)->object.dump();

@@ -56,7 +56,7 @@ redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
   'payment_method', ARGV[7], 'updated', ARGV[1])
 redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
-  'last_error_message')
+  'last_error_message', 'last_error_payment_method')
 redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
@@ -106,7 +106,10 @@ for _, u in ipairs(cjson.decode(ARGV[5])) do
   local key = records[u[1]]
   if key then
     local v = u[3]
-    if v == '$now' then v = now_s end
+    if v == '$now' then v = now_s
+    elseif v == '$payment_method' then
+      v = redis.call('HGET', KEYS[1], 'payment_method') or ''
+    end
     if u[1] == 'intent' and u[2] == 'latest_charge' then
       redis.call('HSET', 'charge:' .. v, 'intent', intent_id)
     end

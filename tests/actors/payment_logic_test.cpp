@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
+#include <string>
 
 namespace psp::test {
 namespace {
@@ -57,6 +59,24 @@ TEST(payment_logic, bare_intent_has_no_session_event) {
   auto c = build_commit(job, approved());
   ASSERT_TRUE(c);
   ASSERT_EQ(c->events.size(), 1u);
+}
+
+TEST(payment_logic, a_decline_moves_the_card_from_the_intent_to_its_error) {
+  auto c = build_commit(sample_job(), declined("insufficient_funds"));
+  ASSERT_TRUE(c);
+  std::map<std::string, std::string> intent;
+  for (auto& u : c->updates) {
+    if (u.record == "intent") {
+      intent[u.field] = u.value;
+    }
+  }
+  EXPECT_EQ(intent["status"], "requires_payment_method");
+  EXPECT_EQ(intent["last_error_decline_code"], "insufficient_funds");
+  // Filled in by the commit step with the card the intent named.
+  EXPECT_EQ(intent["last_error_payment_method"], "$payment_method");
+  ASSERT_EQ(intent.count("payment_method"), 1u);
+  EXPECT_EQ(intent["payment_method"], "");
+  EXPECT_TRUE(c->postings.empty());
 }
 
 TEST(payment_logic, decline_codes_map_to_stripe_error_codes) {

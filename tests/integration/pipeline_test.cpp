@@ -191,7 +191,9 @@ TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
   EXPECT_NE(page.body.find("Your last payment attempt failed"),
             std::string::npos);
 
-  auto declined_pm = intent.value("payment_method", "");
+  // The declined card left the intent; the error keeps its name.
+  EXPECT_TRUE(intent["payment_method"].is_null()) << intent.dump();
+  auto declined_pm = stack.redis_hash("pi:" + pi_id)["last_error_payment_method"];
 
   auto retried = stack.pay(cs, "4242424242424242");
   ASSERT_EQ(retried.status, 303) << retried.body;
