@@ -106,6 +106,30 @@ card_from_data(const json& pmd, int now_year, int now_month) {
 
 } // namespace
 
+std::variant<std::string, api_error>
+receipt_email_param(const json& params) {
+  auto v = string_param(params, "receipt_email", "receipt_email");
+  if (auto* err = std::get_if<api_error>(&v)) {
+    return *err;
+  }
+  auto& email = std::get<std::string>(v);
+  if (email.empty()) {
+    return email;
+  }
+  auto at = email.find('@');
+  // Only the shape: whether it reaches anyone is not ours to know (no
+  // receipt is mailed here).
+  bool looks_like_one = email.size() <= 800 && at != std::string::npos
+                        && at > 0 && at + 1 < email.size()
+                        && email.find('@', at + 1) == std::string::npos
+                        && email.find_first_of(" \t\r\n") == std::string::npos;
+  if (!looks_like_one) {
+    return invalid_param("receipt_email",
+                         "Invalid email address: " + email.substr(0, 100));
+  }
+  return email;
+}
+
 std::optional<bool> parse_bool(const std::string& text) {
   if (text == "true") {
     return true;
@@ -232,14 +256,16 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
   if (auto err = reject_non_card_types(params)) {
     return *err;
   }
-  for (auto [key, field] : {std::pair{"description", &out.description},
-                            std::pair{"receipt_email", &out.receipt_email}}) {
-    auto v = string_param(params, key, key);
-    if (auto* err = std::get_if<api_error>(&v)) {
-      return *err;
-    }
-    *field = std::get<std::string>(v).substr(0, 1000);
+  auto description = string_param(params, "description", "description");
+  if (auto* err = std::get_if<api_error>(&description)) {
+    return *err;
   }
+  out.description = std::get<std::string>(description).substr(0, 1000);
+  auto email = receipt_email_param(params);
+  if (auto* err = std::get_if<api_error>(&email)) {
+    return *err;
+  }
+  out.receipt_email = std::get<std::string>(email);
   auto md = metadata_param(params);
   if (auto* err = std::get_if<api_error>(&md)) {
     return *err;

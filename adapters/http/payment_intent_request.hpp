@@ -52,6 +52,11 @@ std::variant<payment_intent_request, api_error>
 parse_payment_intent_request(const nlohmann::json& params, int now_year,
                              int now_month);
 
+/// `receipt_email` ("" when absent): a string of at most 800 characters
+/// that looks like an address (`local@domain`, no spaces), else a 400.
+std::variant<std::string, api_error>
+receipt_email_param(const nlohmann::json& params);
+
 /// A Stripe boolean form value ("true"/"false"); nullopt when malformed.
 std::optional<bool> parse_bool(const std::string& text);
 

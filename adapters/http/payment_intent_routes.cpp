@@ -124,6 +124,10 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
     return;
   }
   auto& params = form->params;
+  auto email = receipt_email_param(params);
+  if (auto* err = std::get_if<api_error>(&email)) {
+    return write_error(res, *err);
+  }
   auto owned = owned_intent(ctx, form->merchant, req.matches[1]);
   if (auto* err = std::get_if<api_error>(&owned)) {
     return write_error(res, *err);
@@ -147,7 +151,8 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
       return write_intent_error(ctx, res, e, field(pi, "id"));
     }
   }
-  auto attempt = submit_attempt(ctx, pi, *choice);
+  auto attempt = submit_attempt(ctx, pi, *choice,
+                                std::get<std::string>(email));
   if (auto* err = std::get_if<api_error>(&attempt)) {
     return write_intent_error(ctx, res, *err, field(pi, "id"));
   }

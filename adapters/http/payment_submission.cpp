@@ -46,7 +46,8 @@ std::optional<render::fields> read_intent(api_context& ctx,
 
 std::variant<std::string, api_error>
 submit_attempt(api_context& ctx, const render::fields& pi,
-               const payment_method_choice& pm) {
+               const payment_method_choice& pm,
+               const std::string& receipt_email) {
   payment_job job;
   job.intent_id = field(pi, "id");
   job.attempt_id = object_id("pa_");
@@ -73,7 +74,7 @@ submit_attempt(api_context& ctx, const render::fields& pi,
      redis::encode_job(job), to_string(job.op),
      typed ? card_payment_method_id(job.attempt_id) : pm.payment_method_id,
      typed ? std::to_string(pm.card.exp_month) : "",
-     typed ? std::to_string(pm.card.exp_year) : ""});
+     typed ? std::to_string(pm.card.exp_year) : "", receipt_email});
   auto last_error = conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {

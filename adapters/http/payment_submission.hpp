@@ -21,10 +21,12 @@ struct Response;
 namespace psp::http {
 
 /// Seals the card for a new attempt on `pi` (a bare intent the merchant
-/// owns) and queues it; answers the attempt id.
+/// owns) and queues it; answers the attempt id. A `receipt_email` replaces
+/// the intent's in the same step ("" keeps it).
 std::variant<std::string, api_error>
 submit_attempt(api_context& ctx, const render::fields& pi,
-               const payment_method_choice& pm);
+               const payment_method_choice& pm,
+               const std::string& receipt_email = {});
 
 /// Polls the op record until it is no longer pending or `wait_ms` passed;
 /// true when it finished.

@@ -12,7 +12,8 @@ namespace {
 // KEYS: pi, pa, payment stream. ARGV: 1 now_s, 2 attempt id, 3 brand,
 // 4 last4, 5 job bytes, 6 op (charge|authorize), 7 payment method id,
 // 8 exp_month, 9 exp_year (both "" for a test payment method: the expiry
-// marks an attempt whose card is a PaymentMethod of its own, named after it).
+// marks an attempt whose card is a PaymentMethod of its own, named after it),
+// 10 receipt_email ("" keeps the intent's).
 const char* confirm_intent_lua = R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then return {'missing'} end
@@ -25,6 +26,9 @@ redis.call('HSET', KEYS[2], 'intent', string.sub(KEYS[1], 4),
   'created', ARGV[1], 'job', ARGV[5])
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[2], 'exp_month', ARGV[8], 'exp_year', ARGV[9])
+end
+if ARGV[10] ~= '' then
+  redis.call('HSET', KEYS[1], 'receipt_email', ARGV[10])
 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2],
   'card_brand', ARGV[3], 'card_last4', ARGV[4], 'payment_method', ARGV[7],

@@ -292,6 +292,25 @@ TEST_F(api_edges, a_typed_card_is_a_payment_method_only_its_merchant_sees) {
   EXPECT_EQ(test_pm.body_json()["card"].value("last4", ""), "4242");
 }
 
+TEST_F(api_edges, confirm_updates_the_receipt_email) {
+  auto created = stack().api_post("/v1/payment_intents",
+                                  {{"amount", "1500"},
+                                   {"currency", "usd"},
+                                   {"receipt_email", "old@example.com"}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  auto id = created.body_json().value("id", "");
+  auto bad = stack().api_post("/v1/payment_intents/" + id + "/confirm",
+                              {{"payment_method", "pm_card_visa"},
+                               {"receipt_email", "notanemail"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.body_json()["error"].value("param", ""), "receipt_email");
+  auto ok = stack().api_post("/v1/payment_intents/" + id + "/confirm",
+                             {{"payment_method", "pm_card_visa"},
+                              {"receipt_email", "new@example.com"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body_json().value("receipt_email", ""), "new@example.com");
+}
+
 TEST_F(api_edges, expiring_a_session_past_its_expires_at_is_400) {
   auto session = stack().create_session(900);
   auto id = session.value("id", "");

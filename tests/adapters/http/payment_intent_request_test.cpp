@@ -54,6 +54,21 @@ TEST(payment_intent_request, rejects_each_bad_parameter_by_name) {
             "payment_method_types");
 }
 
+TEST(payment_intent_request, receipt_email_must_look_like_an_address) {
+  json p{{"amount", "100"}, {"currency", "usd"}};
+  for (auto* bad : {"notanemail", "@x.y", "a@", "a b@x.y", "a@b@c"}) {
+    p["receipt_email"] = bad;
+    EXPECT_EQ(param_of(parse(p)), "receipt_email") << bad;
+  }
+  p["receipt_email"] = "shopper@example.com";
+  auto ok = parse(p);
+  ASSERT_TRUE(std::holds_alternative<payment_intent_request>(ok));
+  EXPECT_EQ(std::get<payment_intent_request>(ok).receipt_email,
+            "shopper@example.com");
+  p["receipt_email"] = "";
+  EXPECT_EQ(param_of(parse(p)), "<ok>");
+}
+
 TEST(payment_intent_request, manual_capture_and_automatic_async) {
   auto r = parse({{"amount", "100"}, {"currency", "usd"},
                   {"capture_method", "manual"}});
