@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <string_view>
 #include <utility>
 
 namespace psp::http {
@@ -38,6 +39,38 @@ api_error not_found(const std::string& what, const std::string& id) {
   e.param = "id";
   e.code = "resource_missing";
   return e;
+}
+
+std::optional<api_error> missing_object_error(const std::string& path) {
+  // Longest prefix first: checkout/sessions before anything shorter.
+  static const std::pair<const char*, const char*> collections[] = {
+    {"/v1/checkout/sessions/", "checkout.session"},
+    {"/v1/payment_intents/", "payment_intent"},
+    {"/v1/payment_methods/", "payment_method"},
+    {"/v1/balance_transactions/", "balance_transaction"},
+    {"/v1/webhook_endpoints/", "webhook_endpoint"},
+    {"/v1/refunds/", "refund"},
+    {"/v1/charges/", "charge"},
+    {"/v1/events/", "event"},
+  };
+  for (auto [prefix, object] : collections) {
+    std::string_view rest{path};
+    if (rest.rfind(prefix, 0) != 0) {
+      continue;
+    }
+    rest.remove_prefix(std::string_view{prefix}.size());
+    auto id = rest.substr(0, rest.find('/'));
+    // An id of our alphabet reached no route because the URL is one we do
+    // not serve (an update, another method): that stays "Unrecognized".
+    bool ours = id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "abcdefghijklmnopqrstuvwxyz0123456789_")
+                == std::string_view::npos;
+    if (id.empty() || ours) {
+      return std::nullopt;
+    }
+    return not_found(object, std::string{id});
+  }
+  return std::nullopt;
 }
 
 api_error unexpected_state(const std::string& what,

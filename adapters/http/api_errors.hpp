@@ -4,6 +4,7 @@
 // matching exception class (invalid_request_error -> 400/404, authentication
 // -> 401, card_error -> 402, idempotency_error -> 400/409, api_error -> 5xx).
 
+#include <optional>
 #include <string>
 
 namespace httplib {
@@ -31,6 +32,12 @@ api_error missing_param(const std::string& param);
 api_error unknown_param(const std::string& param);
 api_error not_found(const std::string& what, const std::string& id);
 api_error unavailable(const std::string& what);
+
+/// For a URL no route matched: when it names an object of a collection we
+/// serve (`/v1/payment_intents/<id>[/confirm]`, ...) by an id with
+/// characters our ids never have, the 404 `resource_missing` Stripe gives
+/// for any unknown id; nullopt for a URL we do not serve at all.
+std::optional<api_error> missing_object_error(const std::string& path);
 
 /// Writes the error as `{"error": {...}}` with its status code.
 void write_error(httplib::Response& res, const api_error& err);

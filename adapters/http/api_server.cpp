@@ -74,14 +74,21 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     prepare_body_headers(const_cast<httplib::Request&>(req));
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  srv.set_error_handler([](const httplib::Request& req,
-                           httplib::Response& res) {
+  srv.set_error_handler([this](const httplib::Request& req,
+                               httplib::Response& res) {
     if (!res.body.empty()) {
       return; // a handler already wrote a Stripe-shaped error or a page
     }
     api_error e;
     e.status = res.status;
-    if (res.status == 413) {
+    auto missing = res.status == 404 ? missing_object_error(req.path)
+                                     : std::nullopt;
+    if (missing) {
+      // Like any retrieve: the key first, then the id no object can have.
+      auto who = identify(ctx_, req);
+      e = std::holds_alternative<api_error>(who) ? std::get<api_error>(who)
+                                                 : *missing;
+    } else if (res.status == 413) {
       e.message = "Request body too large.";
     } else if (res.status == 404) {
       e.message = "Unrecognized request URL (" + req.method + ": " + req.path

@@ -284,6 +284,14 @@ TEST_F(api_edges, a_typed_card_is_a_payment_method_only_its_merchant_sees) {
                                  other.secret_key);
   EXPECT_EQ(foreign.status, 404) << foreign.body;
   EXPECT_EQ(stack().api_get("/v1/payment_methods/pm_nothing").status, 404);
+  // An id no object can have is missing too, not an unknown URL.
+  auto odd = stack().api_get("/v1/payment_methods/pm_%C3%A9");
+  EXPECT_EQ(odd.status, 404);
+  EXPECT_EQ(odd.body_json()["error"].value("code", ""), "resource_missing")
+    << odd.body;
+  EXPECT_EQ(http_get(stack().node_url(), "/v1/payment_methods/pm_%C3%A9")
+              .status,
+            401);
   // A confirm with a test id keeps that id.
   auto paid = create_intent(stack(), 900);
   EXPECT_EQ(paid.value("payment_method", ""), "pm_card_visa") << paid.dump();
