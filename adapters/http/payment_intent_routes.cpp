@@ -1,6 +1,7 @@
 #include "adapters/http/idempotency.hpp"
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/object_ids.hpp"
+#include "adapters/http/payment_methods.hpp"
 #include "adapters/http/payment_submission.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
@@ -61,7 +62,8 @@ void create_intent(api_context& ctx, const httplib::Request& req,
   auto parsed = parse_payment_intent_request(std::get<json>(body), year,
                                              month);
   if (auto* err = std::get_if<api_error>(&parsed)) {
-    return write_error(res, *err);
+    return write_error(
+      res, explain_spent_card(ctx, merchant, std::get<json>(body), *err));
   }
   auto& in = std::get<payment_intent_request>(parsed);
   auto pi_id = object_id("pi_");
@@ -136,7 +138,8 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
   auto [year, month] = utc_year_month();
   auto pm = parse_payment_method(params, year, month);
   if (auto* err = std::get_if<api_error>(&pm)) {
-    return write_error(res, *err);
+    return write_error(res,
+                       explain_spent_card(ctx, form->merchant, params, *err));
   }
   auto& choice = std::get<0>(pm);
   if (!choice) {

@@ -52,6 +52,30 @@ find_payment_method(api_context& ctx, const std::string& id) {
     found_payment_method{render::payment_method(f), v[0].text()}};
 }
 
+api_error explain_spent_card(api_context& ctx, const merchant_info& merchant,
+                             const nlohmann::json& params, api_error err) {
+  auto pm = params.find("payment_method");
+  if (err.param != "payment_method" || err.code != "resource_missing"
+      || pm == params.end() || !pm->is_string()) {
+    return err;
+  }
+  auto found = find_payment_method(ctx, pm->get<std::string>());
+  auto* card = std::get_if<std::optional<found_payment_method>>(&found);
+  if (card == nullptr || !card->has_value() || (*card)->intent_id.empty()) {
+    return err;
+  }
+  auto owned = read_owned(ctx, merchant, keys::intent((*card)->intent_id),
+                          "payment_method", pm->get<std::string>(),
+                          "payment methods");
+  if (std::holds_alternative<api_error>(owned)) {
+    return err; // another merchant's card: as missing as an unknown one
+  }
+  return invalid_param("payment_method",
+                       "This PaymentMethod was typed for an earlier payment "
+                       "and cannot be used again: its card number is not "
+                       "kept. Pass the card again as payment_method_data.");
+}
+
 namespace {
 
 void retrieve_payment_method(api_context& ctx, const httplib::Request& req,

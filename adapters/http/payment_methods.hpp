@@ -26,4 +26,11 @@ struct found_payment_method {
 std::variant<std::optional<found_payment_method>, api_error>
 find_payment_method(api_context& ctx, const std::string& id);
 
+/// `err` as it is, unless it is the "No such PaymentMethod" of a
+/// `payment_method` param naming a card the merchant typed for an earlier
+/// payment: that one exists but cannot pay again (its number is gone), and
+/// the answer says so instead.
+api_error explain_spent_card(api_context& ctx, const merchant_info& merchant,
+                             const nlohmann::json& params, api_error err);
+
 } // namespace psp::http

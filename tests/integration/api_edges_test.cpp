@@ -283,6 +283,19 @@ TEST_F(api_edges, a_typed_card_is_a_payment_method_only_its_merchant_sees) {
   auto foreign = stack().api_get("/v1/payment_methods/" + pm_id, 0,
                                  other.secret_key);
   EXPECT_EQ(foreign.status, 404) << foreign.body;
+  // It cannot pay again (the number is gone), and the answer says so; to
+  // another merchant it does not exist.
+  form_fields again{{"amount", "1000"}, {"currency", "usd"},
+                    {"confirm", "true"}, {"payment_method", pm_id}};
+  auto reused = stack().api_post("/v1/payment_intents", again);
+  EXPECT_EQ(reused.status, 400) << reused.body;
+  EXPECT_NE(reused.body.find("cannot be used again"), std::string::npos)
+    << reused.body;
+  auto elsewhere = stack().api_post("/v1/payment_intents", again, 0,
+                                    other.secret_key);
+  EXPECT_EQ(elsewhere.status, 400) << elsewhere.body;
+  EXPECT_EQ(elsewhere.body_json()["error"].value("code", ""),
+            "resource_missing") << elsewhere.body;
   EXPECT_EQ(stack().api_get("/v1/payment_methods/pm_nothing").status, 404);
   // An id no object can have is missing too, not an unknown URL.
   auto odd = stack().api_get("/v1/payment_methods/pm_%C3%A9");
