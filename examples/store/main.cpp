@@ -7,6 +7,7 @@
 // endpoint at the PSP (retrying while the PSP is unreachable), then print
 // "example-store listening on HOST:PORT".
 #include "order_journal.hpp"
+#include "order_sync.hpp"
 #include "psp_client.hpp"
 #include "saved_endpoint.hpp"
 #include "store_options.hpp"
@@ -78,10 +79,10 @@ bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
   std::string error;
   auto saved = store::load_endpoint(path, error);
   if (!saved) {
-    if (!error.empty()) {
-      std::cerr << "example-store: " << error << "; registering anew"
-                << std::endl;
-    }
+    std::cerr << "example-store: "
+              << (error.empty() ? "no saved webhook endpoint at " + path
+                                : error)
+              << "; registering one" << std::endl;
     return false;
   }
   auto live = st.psp.endpoint_is_live(saved->id, st.public_url + "/webhook");
@@ -90,6 +91,9 @@ bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
     return false;
   }
   if (!*live.value) {
+    std::cerr << "example-store: saved webhook endpoint " << saved->id
+              << " is gone, disabled or for another URL; registering one"
+              << std::endl;
     return false;
   }
   st.psp.remove_stale_webhook_endpoints(st.public_url, saved->id);
@@ -266,6 +270,15 @@ int main(int argc, char** argv) {
   if (register_webhook(st, saved_endpoint_path)) {
     std::cout << "example-store listening on " << opts.host << ":" << port
               << std::endl;
+    // What the webhooks may have missed while the store was away (its
+    // endpoint registered anew, or moved): the PSP's sessions say.
+    if (auto paid = store::catch_up_pending_orders(st.orders, st.psp,
+                                                   st.stopping)) {
+      std::cerr << "example-store: " << paid
+                << " pending orders were paid at the PSP meanwhile; marked "
+                   "paid"
+                << std::endl;
+    }
   } else if (!st.stopping.load()) {
     exit_code = 1;
     pthread_kill(signal_thread.native_handle(), SIGUSR1);

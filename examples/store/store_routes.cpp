@@ -1,6 +1,7 @@
 #include "store_routes.hpp"
 
 #include "catalog.hpp"
+#include "order_sync.hpp"
 #include "pages.hpp"
 
 #include <httplib.h>
@@ -144,6 +145,12 @@ void handle_success(const httplib::Request& req, httplib::Response& res,
     send_error_page(res, 404, "Unknown order",
                     "No order belongs to session " + session_id + ".");
     return;
+  }
+  // The shopper may be back before the webhook (or the webhook lost with
+  // an endpoint the store no longer has): the PSP's word settles it.
+  if (found->session_id == session_id
+      && sync_order(st.orders, *found, *session.value, unix_now_s())) {
+    found = st.orders.find(found->id);
   }
   send_html(res, 200, success_page(*found, *session.value));
 }
