@@ -41,34 +41,50 @@ api_error not_found(const std::string& what, const std::string& id) {
   return e;
 }
 
-std::optional<api_error> missing_object_error(const std::string& path) {
-  // Longest prefix first: checkout/sessions before anything shorter.
-  static const std::pair<const char*, const char*> collections[] = {
-    {"/v1/checkout/sessions/", "checkout.session"},
-    {"/v1/payment_intents/", "payment_intent"},
-    {"/v1/payment_methods/", "payment_method"},
-    {"/v1/balance_transactions/", "balance_transaction"},
-    {"/v1/webhook_endpoints/", "webhook_endpoint"},
-    {"/v1/refunds/", "refund"},
-    {"/v1/charges/", "charge"},
-    {"/v1/events/", "event"},
+std::optional<api_error> missing_object_error(const std::string& method,
+                                              const std::string& path) {
+  // The routes that take an id, as (method, prefix, what follows the id).
+  struct id_route {
+    const char* method;
+    const char* prefix;
+    const char* object;
+    const char* suffix;
   };
-  for (auto [prefix, object] : collections) {
+  static const id_route routes[] = {
+    {"GET", "/v1/checkout/sessions/", "checkout.session", ""},
+    {"POST", "/v1/checkout/sessions/", "checkout.session", "/expire"},
+    {"GET", "/v1/payment_intents/", "payment_intent", ""},
+    {"POST", "/v1/payment_intents/", "payment_intent", "/confirm"},
+    {"POST", "/v1/payment_intents/", "payment_intent", "/capture"},
+    {"POST", "/v1/payment_intents/", "payment_intent", "/cancel"},
+    {"GET", "/v1/payment_methods/", "payment_method", ""},
+    {"GET", "/v1/balance_transactions/", "balance_transaction", ""},
+    {"GET", "/v1/webhook_endpoints/", "webhook_endpoint", ""},
+    {"POST", "/v1/webhook_endpoints/", "webhook_endpoint", ""},
+    {"DELETE", "/v1/webhook_endpoints/", "webhook_endpoint", ""},
+    {"GET", "/v1/refunds/", "refund", ""},
+    {"GET", "/v1/charges/", "charge", ""},
+    {"GET", "/v1/events/", "event", ""},
+  };
+  for (auto& r : routes) {
     std::string_view rest{path};
-    if (rest.rfind(prefix, 0) != 0) {
+    if (method != r.method || rest.rfind(r.prefix, 0) != 0) {
       continue;
     }
-    rest.remove_prefix(std::string_view{prefix}.size());
-    auto id = rest.substr(0, rest.find('/'));
-    // An id of our alphabet reached no route because the URL is one we do
-    // not serve (an update, another method): that stays "Unrecognized".
+    rest.remove_prefix(std::string_view{r.prefix}.size());
+    auto slash = rest.find('/');
+    auto id = rest.substr(0, slash);
+    auto after = slash == std::string_view::npos ? std::string_view{}
+                                                 : rest.substr(slash);
+    // An id of our alphabet reached no route for another reason (a URL we
+    // do not serve): that stays "Unrecognized".
     bool ours = id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                      "abcdefghijklmnopqrstuvwxyz0123456789_")
                 == std::string_view::npos;
-    if (id.empty() || ours) {
-      return std::nullopt;
+    if (after != r.suffix || id.empty() || ours) {
+      continue;
     }
-    return not_found(object, std::string{id});
+    return not_found(r.object, std::string{id});
   }
   return std::nullopt;
 }

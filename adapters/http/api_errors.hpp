@@ -33,11 +33,13 @@ api_error unknown_param(const std::string& param);
 api_error not_found(const std::string& what, const std::string& id);
 api_error unavailable(const std::string& what);
 
-/// For a URL no route matched: when it names an object of a collection we
-/// serve (`/v1/payment_intents/<id>[/confirm]`, ...) by an id with
-/// characters our ids never have, the 404 `resource_missing` Stripe gives
-/// for any unknown id; nullopt for a URL we do not serve at all.
-std::optional<api_error> missing_object_error(const std::string& path);
+/// For a request no route matched: when it is one of our routes that take
+/// an id (`GET /v1/payment_intents/<id>`, `POST .../<id>/confirm`, ...)
+/// but the id has characters our ids never have, the 404
+/// `resource_missing` Stripe gives for any unknown id; nullopt for a
+/// method and URL we do not serve at all.
+std::optional<api_error> missing_object_error(const std::string& method,
+                                              const std::string& path);
 
 /// Writes the error as `{"error": {...}}` with its status code.
 void write_error(httplib::Response& res, const api_error& err);

@@ -81,8 +81,9 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     }
     api_error e;
     e.status = res.status;
-    auto missing = res.status == 404 ? missing_object_error(req.path)
-                                     : std::nullopt;
+    auto missing = res.status == 404
+                     ? missing_object_error(req.method, req.path)
+                     : std::nullopt;
     if (missing) {
       // Like any retrieve: the key first, then the id no object can have.
       auto who = identify(ctx_, req);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <string_view>
 
 namespace psp::http {
 
@@ -116,13 +117,19 @@ receipt_email_param(const json& params) {
   if (email.empty()) {
     return email;
   }
+  // Only the shape (RFC 5321's 254 characters, one @, a dotted domain, no
+  // spaces or address-list punctuation): whether it reaches anyone is not
+  // ours to know, and no receipt is mailed here.
   auto at = email.find('@');
-  // Only the shape: whether it reaches anyone is not ours to know (no
-  // receipt is mailed here).
-  bool looks_like_one = email.size() <= 800 && at != std::string::npos
-                        && at > 0 && at + 1 < email.size()
-                        && email.find('@', at + 1) == std::string::npos
-                        && email.find_first_of(" \t\r\n") == std::string::npos;
+  auto domain = at == std::string::npos ? std::string_view{}
+                                        : std::string_view{email}.substr(at + 1);
+  auto dot = domain.find('.');
+  bool looks_like_one
+    = email.size() <= 254 && at != std::string::npos && at > 0
+      && email.find('@', at + 1) == std::string::npos
+      && email.find_first_of(" \t\r\n<>()[],;:\\\"") == std::string::npos
+      && dot != std::string_view::npos && dot > 0 && domain.back() != '.'
+      && domain.find("..") == std::string_view::npos;
   if (!looks_like_one) {
     return invalid_param("receipt_email",
                          "Invalid email address: " + email.substr(0, 100));

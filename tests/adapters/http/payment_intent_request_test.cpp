@@ -56,10 +56,14 @@ TEST(payment_intent_request, rejects_each_bad_parameter_by_name) {
 
 TEST(payment_intent_request, receipt_email_must_look_like_an_address) {
   json p{{"amount", "100"}, {"currency", "usd"}};
-  for (auto* bad : {"notanemail", "@x.y", "a@", "a b@x.y", "a@b@c"}) {
+  for (auto* bad : {"notanemail", "@x.y", "a@", "a b@x.y", "a@b@c", "a@b",
+                    "<a@b.com>", "a@b..com", "a@.com", "a@b.com.",
+                    "a@b.com,c@d.com"}) {
     p["receipt_email"] = bad;
     EXPECT_EQ(param_of(parse(p)), "receipt_email") << bad;
   }
+  p["receipt_email"] = std::string(243, 'a') + "@example.com"; // 255
+  EXPECT_EQ(param_of(parse(p)), "receipt_email");
   p["receipt_email"] = "shopper@example.com";
   auto ok = parse(p);
   ASSERT_TRUE(std::holds_alternative<payment_intent_request>(ok));
