@@ -10,31 +10,51 @@
 
 #include <httplib.h>
 
+#include <array>
+#include <vector>
+
 namespace psp::http {
+
+namespace {
+
+/// A card PaymentMethod's fields besides its id, named as
+/// render::payment_method reads them and as the attempt record keeps them.
+constexpr std::array<const char*, 5> card_keys{"brand", "last4", "exp_month",
+                                               "exp_year", "created"};
+
+std::optional<found_payment_method>
+found(const std::string& id, const std::array<std::string, 5>& values,
+      std::string intent_id) {
+  render::fields f{{"id", id}};
+  for (size_t i = 0; i < card_keys.size(); ++i) {
+    f[card_keys[i]] = values[i];
+  }
+  return found_payment_method{render::payment_method(f), std::move(intent_id)};
+}
+
+} // namespace
 
 std::variant<std::optional<found_payment_method>, api_error>
 find_payment_method(api_context& ctx, const std::string& id) {
   auto [year, month] = utc_year_month();
   if (auto card = test_payment_method(id, year)) {
-    render::fields f{{"id", id},
-                     {"brand", std::string{codec::to_string(card->brand)}},
-                     {"last4", card->last4},
-                     {"exp_month", std::to_string(card->exp_month)},
-                     {"exp_year", std::to_string(card->exp_year)},
-                     {"created", std::to_string(unix_now_s())}};
-    return std::optional<found_payment_method>{
-      found_payment_method{render::payment_method(f), ""}};
+    return found(id,
+                 {std::string{codec::to_string(card->brand)}, card->last4,
+                  std::to_string(card->exp_month),
+                  std::to_string(card->exp_year), std::to_string(unix_now_s())},
+                 "");
   }
   auto attempt_id = attempt_of_payment_method(id);
   if (attempt_id.empty()) {
     return std::optional<found_payment_method>{};
   }
+  std::vector<std::string> cmd{"HMGET", keys::attempt(attempt_id), "intent"};
+  cmd.insert(cmd.end(), card_keys.begin(), card_keys.end());
   auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HMGET", keys::attempt(attempt_id), "intent",
-                            "brand", "last4", "exp_month", "exp_year",
-                            "created"});
+  auto reply = conn->query(cmd);
   conn.reset();
-  if (!reply || !reply->is_array() || reply->elements.size() != 6) {
+  if (!reply || !reply->is_array()
+      || reply->elements.size() != card_keys.size() + 1) {
     return unavailable("Reading payment methods");
   }
   auto& v = reply->elements;
@@ -42,14 +62,11 @@ find_payment_method(api_context& ctx, const std::string& id) {
   if (v[0].is_nil() || v[3].is_nil()) {
     return std::optional<found_payment_method>{};
   }
-  render::fields f{{"id", id},
-                   {"brand", v[1].text()},
-                   {"last4", v[2].text()},
-                   {"exp_month", v[3].text()},
-                   {"exp_year", v[4].text()},
-                   {"created", v[5].text()}};
-  return std::optional<found_payment_method>{
-    found_payment_method{render::payment_method(f), v[0].text()}};
+  std::array<std::string, 5> values;
+  for (size_t i = 0; i < values.size(); ++i) {
+    values[i] = v[i + 1].text();
+  }
+  return found(id, values, v[0].text());
 }
 
 api_error explain_spent_card(api_context& ctx, const merchant_info& merchant,

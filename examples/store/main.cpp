@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -68,13 +69,12 @@ std::string default_public_url(const std::string& host, int port) {
          std::to_string(port);
 }
 
-// The endpoint saved by an earlier run, if the PSP still has it as it was:
-// its secret is set and true returned. False: register a new one. An
-// error the PSP gives is returned in `last` (then retry).
-bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
-                          store::psp_error& last) {
+// The endpoint an earlier run saved at `path` (nullopt: none, or none to
+// trust; the log says which). Read once per start.
+std::optional<store::saved_endpoint> load_saved_endpoint(
+    const std::string& path) {
   if (path.empty()) {
-    return false;
+    return std::nullopt;
   }
   std::string error;
   auto saved = store::load_endpoint(path, error);
@@ -83,23 +83,31 @@ bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
               << (error.empty() ? "no saved webhook endpoint at " + path
                                 : error)
               << "; registering one" << std::endl;
-    return false;
   }
-  auto live = st.psp.endpoint_is_live(saved->id, st.public_url + "/webhook");
+  return saved;
+}
+
+// Keeps `saved` if the PSP still has it as it was: its secret is set and
+// true returned. False: register a new one. An error the PSP gives is
+// returned in `last` (then retry).
+bool reuse_saved_endpoint(store::store_state& st,
+                          const store::saved_endpoint& saved,
+                          store::psp_error& last) {
+  auto live = st.psp.endpoint_is_live(saved.id, st.public_url + "/webhook");
   if (!live.ok()) {
     last = live.error;
     return false;
   }
   if (!*live.value) {
-    std::cerr << "example-store: saved webhook endpoint " << saved->id
+    std::cerr << "example-store: saved webhook endpoint " << saved.id
               << " is gone, disabled or for another URL; registering one"
               << std::endl;
     return false;
   }
-  st.psp.remove_stale_webhook_endpoints(st.public_url, saved->id);
-  st.secret.set(saved->secret);
-  std::cerr << "example-store: kept webhook endpoint " << saved->id
-            << " (saved in " << path << ")" << std::endl;
+  st.psp.remove_stale_webhook_endpoints(st.public_url, saved.id);
+  st.secret.set(saved.secret);
+  std::cerr << "example-store: kept webhook endpoint " << saved.id
+            << std::endl;
   return true;
 }
 
@@ -109,10 +117,11 @@ bool reuse_saved_endpoint(store::store_state& st, const std::string& path,
 // while the PSP cannot answer (down or 5xx); a 4xx (bad key) is final.
 bool register_webhook(store::store_state& st, const std::string& saved_path) {
   auto deadline = std::chrono::steady_clock::now() + register_deadline;
+  auto saved = load_saved_endpoint(saved_path);
   store::psp_error last;
   while (!st.stopping.load()) {
     last = {};
-    if (reuse_saved_endpoint(st, saved_path, last)) {
+    if (saved && reuse_saved_endpoint(st, *saved, last)) {
       return true;
     }
     if (last.status == 0 && last.message.empty()) {
