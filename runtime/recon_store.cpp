@@ -10,26 +10,24 @@ namespace {
 
 using json = nlohmann::json;
 
-// KEYS: 1 run hash, 2 runs index, 3 event stream, 4 event hash, 5 operator
-// event index, 6 lease, 7 period marker. ARGV: 1 lease owner ("": manual
-// run, no lease), 2 run id, 3 started ms, 4 now s, 5 event id ("": none),
-// 6 event type, 7 event snapshot, 8... run hash field/value pairs.
+// KEYS: 1 run hash, 2 runs index, 3 event hash, 4 operator event index,
+// 5 lease, 6 period marker. ARGV: 1 lease owner ("": manual run, no lease),
+// 2 run id, 3 started ms, 4 now s, 5 event id ("": none), 6 event type,
+// 7 event snapshot, 8... run hash field/value pairs.
 const char* store_run_lua = R"lua(
 if ARGV[1] ~= '' then
-  if redis.call('GET', KEYS[6]) ~= ARGV[1] then return 'lease_lost' end
-  if redis.call('EXISTS', KEYS[7]) == 1 then return 'already_done' end
+  if redis.call('GET', KEYS[5]) ~= ARGV[1] then return 'lease_lost' end
+  if redis.call('EXISTS', KEYS[6]) == 1 then return 'already_done' end
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[4], 'type', ARGV[6], 'created', ARGV[4],
+  redis.call('HSET', KEYS[3], 'type', ARGV[6], 'created', ARGV[4],
     'merchant', '', 'audience', 'operator', 'object', 'reconciliation_run',
     'snapshot', ARGV[7])
-  redis.call('XADD', KEYS[3], '*', 'event', ARGV[5], 'type', ARGV[6],
-    'merchant', '', 'audience', 'operator', 'run', ARGV[2])
-  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[5])
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[5])
 end
-if ARGV[1] ~= '' then redis.call('SET', KEYS[7], ARGV[2]) end
+if ARGV[1] ~= '' then redis.call('SET', KEYS[6], ARGV[2]) end
 return 'stored'
 )lua";
 
@@ -53,8 +51,8 @@ store_outcome store_run(redis::connection& conn, const recon_run& run,
   }
   auto out = redis::eval(
     conn, store_run_script(),
-    {keys::recon_run(run.id), keys::recon_runs, keys::event_stream,
-     keys::event(run.event), keys::operator_events,
+    {keys::recon_run(run.id), keys::recon_runs, keys::event(run.event),
+     keys::operator_events,
      lease ? lease->key() : keys::recon_lease,
      keys::recon_period_done(p.from_s, p.to_s)},
     args);

@@ -22,9 +22,9 @@
 namespace psp::recon {
 
 /// The event type of a run that found differences. An operator event: it is
-/// appended to `stream:events` and kept in `evt:<id>` with an empty
-/// merchant and `audience: operator`, never indexed under a merchant and
-/// never delivered to a merchant's webhook endpoints.
+/// kept in `evt:<id>` with an empty merchant and `audience: operator`,
+/// indexed in `events:operator`, never under a merchant and never delivered
+/// to a merchant's webhook endpoints.
 inline constexpr const char* differences_event_type
   = "reconciliation.differences_found";
 

@@ -191,7 +191,7 @@ void expire_session(api_context& ctx, const httplib::Request& req,
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::expire_session_script(),
-    {keys::session(cs["id"]), keys::intent(cs["intent"]), keys::event_stream,
+    {keys::session(cs["id"]), keys::intent(cs["intent"]),
      keys::deliveries_due},
     {std::to_string(unix_now_s()), std::to_string(unix_now_ms()),
      event_id_for(cs["id"], "E"), merchant.id});

@@ -191,7 +191,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
     *conn, redis::request_op_script(),
     {keys::intent(job.intent_id), keys::attempt(job.attempt_id),
      keys::payment_stream_for(job.intent_id), keys::refund(""),
-     keys::event_stream, keys::deliveries_due},
+     keys::deliveries_due},
     {to_string(job.op), job.attempt_id, std::to_string(job.amount_minor),
      redis::encode_job(job), std::to_string(unix_now_s()),
      std::to_string(unix_now_ms()), merchant.id, "", "{}", "",
@@ -351,7 +351,7 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::cancel_intent_script(),
-    {keys::intent(id), keys::event_stream, keys::deliveries_due},
+    {keys::intent(id), keys::deliveries_due},
     {std::to_string(unix_now_s()), std::to_string(unix_now_ms()), why,
      event_id_for(id, "X"), merchant.id});
   conn.reset();

@@ -40,7 +40,7 @@ return {'ok'}
 )lua";
 
 // KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 refund ("re:" unless a
-// refund), 5 event stream, 6 deliveries due.
+// refund), 5 deliveries due.
 // ARGV: 1 op (capture|void|refund), 2 op id, 3 amount, 4 job bytes, 5 now_s,
 // 6 now_ms, 7 merchant, 8 refund reason, 9 refund metadata json, 10 event id
 // of refund.created, 11 cancellation reason.
@@ -65,7 +65,7 @@ if op == 'refund' then
   redis.call('HINCRBY', KEYS[1], 'refund_pending', amount)
   redis.call('ZADD', 'merchant:' .. merchant .. ':refunds', now_ms, id)
   emit_events({{ARGV[10], 'refund.created', 'refund'}}, merchant, now_s,
-    now_ms, {refund = KEYS[4]}, KEYS[5], KEYS[6])
+    now_ms, {refund = KEYS[4]}, KEYS[5])
 else
   if pi[1] ~= 'requires_capture' then return {'state', pi[1]} end
   if pi[2] and pi[2] ~= ''
@@ -87,8 +87,8 @@ redis.call('XADD', KEYS[3], '*', 'job', ARGV[4])
 return {'ok'}
 )lua";
 
-// KEYS: pi, event stream, deliveries due. ARGV: now_s, now_ms, cancellation
-// reason, event id, merchant.
+// KEYS: pi, deliveries due. ARGV: now_s, now_ms, cancellation reason, event
+// id, merchant.
 const std::string cancel_intent_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then return {'missing'} end
@@ -99,12 +99,11 @@ end
 redis.call('HSET', KEYS[1], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', ARGV[3], 'updated', ARGV[1])
 emit_events({{ARGV[4], 'payment_intent.canceled', 'payment_intent'}},
-  ARGV[5], ARGV[1], ARGV[2], {payment_intent = KEYS[1]}, KEYS[2], KEYS[3])
+  ARGV[5], ARGV[1], ARGV[2], {payment_intent = KEYS[1]}, KEYS[2])
 return {'ok'}
 )lua";
 
-// KEYS: cs, pi, event stream, deliveries due. ARGV: now_s, now_ms, event id,
-// merchant.
+// KEYS: cs, pi, deliveries due. ARGV: now_s, now_ms, event id, merchant.
 const std::string expire_session_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then return {'missing'} end
@@ -118,8 +117,7 @@ redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', 'abandoned', 'updated', ARGV[1])
 emit_events({{ARGV[3], 'checkout.session.expired', 'checkout.session'}},
-  ARGV[4], ARGV[1], ARGV[2], {['checkout.session'] = KEYS[1]}, KEYS[3],
-  KEYS[4])
+  ARGV[4], ARGV[1], ARGV[2], {['checkout.session'] = KEYS[1]}, KEYS[3])
 return {'ok'}
 )lua";
 

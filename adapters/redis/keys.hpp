@@ -20,7 +20,6 @@ inline std::string payment_stream_for(const std::string& intent_id) {
   return payment_stream(payment_partition(intent_id));
 }
 inline const std::string payment_group = "payment-workers";
-inline const std::string event_stream = "stream:events";
 inline const std::string ledger_stream = "ledger:transactions";
 inline const std::string balances = "ledger:balances";
 inline const std::string deliveries_due = "webhooks:due";

@@ -58,20 +58,25 @@ local function snapshot_of(key)
   end
   return kept
 end
-local function emit_events(events, merchant, now_s, now_ms, sources,
-                           event_stream, due)
+-- Each endpoint's configuration is read once per step, however many events
+-- the step emits.
+local function emit_events(events, merchant, now_s, now_ms, sources, due)
   if #events == 0 then return end
   local endpoints = redis.call('SMEMBERS',
     'merchant:' .. merchant .. ':endpoints')
+  local wants = {}
+  for _, ep in ipairs(endpoints) do
+    local cfg = redis.call('HMGET', 'we:' .. ep, 'status', 'enabled_events')
+    if cfg[1] == 'enabled' then wants[ep] = ',' .. (cfg[2] or '') .. ',' end
+  end
   for _, e in ipairs(events) do
     local id, etype, object = e[1], e[2], e[3]
     local fields = {'type', etype, 'created', now_s, 'merchant', merchant,
       'object', object, 'snapshot', cjson.encode(snapshot_of(sources[object]))}
     local dids = {}
     for _, ep in ipairs(endpoints) do
-      local cfg = redis.call('HMGET', 'we:' .. ep, 'status', 'enabled_events')
-      local wanted = ',' .. (cfg[2] or '') .. ','
-      if cfg[1] == 'enabled' and (string.find(wanted, ',*,', 1, true)
+      local wanted = wants[ep]
+      if wanted and (string.find(wanted, ',*,', 1, true)
           or string.find(wanted, ',' .. etype .. ',', 1, true)) then
         fields[#fields + 1] = delivery_field(ep)
         fields[#fields + 1] = delivery_encode('pending', 0, '', '')
@@ -80,10 +85,6 @@ local function emit_events(events, merchant, now_s, now_ms, sources,
     end
     redis.call('HSET', 'evt:' .. id, unpack(fields))
     redis.call('ZADD', 'merchant:' .. merchant .. ':events', now_ms, id)
-    -- Nothing consumes the stream yet (docs/decisions.md): keep it bounded;
-    -- the events themselves live in their evt: hashes.
-    redis.call('XADD', event_stream, 'MAXLEN', '~', 100000, '*', 'event', id,
-      'type', etype, 'merchant', merchant)
     for _, did in ipairs(dids) do
       redis.call('ZADD', due, now_ms, did)
     end

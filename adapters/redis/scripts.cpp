@@ -61,10 +61,10 @@ redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
 
-// KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 event stream, 5 ledger
-// stream, 6 balances, 7 deliveries due, 8 cs ("cs:" when there is no
-// session), 9 the processing node's registration ("cluster:node:" when
-// unfenced), 10 refund ("re:" when the op is not a refund).
+// KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 ledger stream,
+// 5 balances, 6 deliveries due, 7 cs ("cs:" when there is no session), 8 the
+// processing node's registration ("cluster:node:" when unfenced), 9 refund
+// ("re:" when the op is not a refund).
 // ARGV: 1 group, 2 entry id, 3 attempt/op id, 4 op, 5 updates json
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
 // id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
@@ -73,7 +73,7 @@ return {'ok', ARGV[3]}
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
-if ARGV[13] ~= '' and redis.call('GET', KEYS[9]) ~= ARGV[13] then
+if ARGV[13] ~= '' and redis.call('GET', KEYS[8]) ~= ARGV[13] then
   return redis.error_reply('FENCED this node lost its registration')
 end
 local function ack()
@@ -99,8 +99,8 @@ if debits ~= credits then return redis.error_reply('UNBALANCED') end
 local now_s, now_ms, merchant = ARGV[10], ARGV[11], ARGV[12]
 local intent_id = string.sub(KEYS[1], 4)
 local records = {intent = KEYS[1], op = KEYS[2]}
-if KEYS[8] ~= 'cs:' then records.session = KEYS[8] end
-if KEYS[10] ~= 're:' then records.refund = KEYS[10] end
+if KEYS[7] ~= 'cs:' then records.session = KEYS[7] end
+if KEYS[9] ~= 're:' then records.refund = KEYS[9] end
 local writes = {[KEYS[1]] = {'updated', now_s}, [KEYS[2]] = {'finished', now_s}}
 for _, u in ipairs(cjson.decode(ARGV[5])) do
   local key = records[u[1]]
@@ -124,11 +124,11 @@ for _, inc in ipairs(cjson.decode(ARGV[6])) do
 end
 redis.call('HDEL', KEYS[2], 'job')
 if #postings > 0 then
-  redis.call('XADD', KEYS[5], '*', 'txn', ARGV[7], 'intent', intent_id,
+  redis.call('XADD', KEYS[4], '*', 'txn', ARGV[7], 'intent', intent_id,
     'merchant', merchant, 'op', op, 'postings', ARGV[8], 'created', now_s)
   local own = 'merchant:' .. merchant .. ':'
   for _, p in ipairs(postings) do
-    redis.call('HINCRBY', KEYS[6], p[1], p[2] - p[3])
+    redis.call('HINCRBY', KEYS[5], p[1], p[2] - p[3])
     if string.sub(p[1], 1, #own) == own then
       redis.call('HINCRBY', own .. 'balances', p[1], p[2] - p[3])
     end
@@ -144,8 +144,8 @@ if ARGV[14] ~= '' then
     now_ms, ARGV[7])
 end
 emit_events(cjson.decode(ARGV[9]), merchant, now_s, now_ms,
-  {payment_intent = KEYS[1], ['checkout.session'] = KEYS[8],
-   refund = KEYS[10], charge = KEYS[1]}, KEYS[4], KEYS[7])
+  {payment_intent = KEYS[1], ['checkout.session'] = KEYS[7],
+   refund = KEYS[9], charge = KEYS[1]}, KEYS[6])
 ack()
 return 1
 )lua";

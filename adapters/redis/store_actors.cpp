@@ -83,7 +83,6 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
     keys::intent(j.intent_id),
     keys::attempt(j.attempt_id),
     keys::payment_stream_for(j.intent_id),
-    keys::event_stream,
     keys::ledger_stream,
     keys::balances,
     keys::deliveries_due,
