@@ -231,9 +231,23 @@ void commit_refund(payment_commit& c) {
   add_event(c, "U", "refund.updated", "refund");
 }
 
-/// A capture, void or refund the network refused: nothing moves.
+/// The network holds no authorisation to capture or release any more: it
+/// was voided there or the network does not know it (lapsed, as
+/// authorisations do after days).
+bool authorization_gone(const std::string& decline_code) {
+  return decline_code == "charge_voided" || decline_code == "charge_not_found";
+}
+
+/// A capture, void or refund the network refused: nothing moves, unless the
+/// authorisation is gone at the network. Then nothing can ever be captured
+/// or released, so the intent is canceled and our memo of the hold released
+/// (Stripe cancels a lapsed authorisation with reason "automatic"); a void
+/// has what it asked for and succeeds.
 void commit_refused_op(payment_commit& c) {
-  set(c, "op", "status", "failed");
+  bool gone = c.job.op != payment_op::refund
+              && authorization_gone(c.charge.decline_code);
+  set(c, "op", "status",
+      gone && c.job.op == payment_op::void_auth ? "succeeded" : "failed");
   set(c, "op", "decline_code", c.charge.decline_code);
   set(c, "op", "error_message", c.charge.message);
   if (c.job.op == payment_op::refund) {
@@ -241,8 +255,16 @@ void commit_refused_op(payment_commit& c) {
     set(c, "refund", "failure_reason", c.charge.decline_code);
     c.increments = {{"refund_pending", -c.job.amount_minor}};
     add_event(c, "U", "refund.failed", "refund");
-  } else {
-    set(c, "intent", "pending_op", "");
+    return;
+  }
+  set(c, "intent", "pending_op", "");
+  if (gone) {
+    post_hold(c, c.job.held_minor, true);
+    set(c, "intent", "status", "canceled");
+    set(c, "intent", "canceled_at", now_marker);
+    set(c, "intent", "cancellation_reason", "automatic");
+    set(c, "intent", "amount_capturable", "0");
+    add_event(c, "X", "payment_intent.canceled", "payment_intent");
   }
 }
 

@@ -169,6 +169,7 @@ struct op_request {
   payment_op op = payment_op::capture;
   int64_t amount_minor = 0;
   std::string cancellation_reason;
+  std::string metadata_update = "{}"; ///< metadata_param(…, update)
 };
 
 void capture_or_void(api_context& ctx, const httplib::Request& req,
@@ -194,7 +195,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
      keys::deliveries_due},
     {to_string(job.op), job.attempt_id, std::to_string(job.amount_minor),
      redis::encode_job(job), std::to_string(unix_now_s()),
-     std::to_string(unix_now_ms()), merchant.id, "", "{}", "",
+     std::to_string(unix_now_ms()), merchant.id, "", want.metadata_update, "",
      want.cancellation_reason});
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -224,6 +225,10 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
                   "progress; retry shortly.";
       return write_error(res, e);
     }
+    if (verdict == "metadata") {
+      return write_error(res, invalid_param("metadata", "Metadata can have "
+                                                        "at most 50 keys."));
+    }
     if (verdict == "too_large") {
       return write_error(res, invalid_param("amount_to_capture",
                                             "amount_to_capture is greater "
@@ -241,10 +246,17 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   conn3.reset();
   auto rec = op ? to_fields(*op) : render::fields{};
   if (field(rec, "status") == "failed") {
+    // Not a card error: the card was charged or held already; the request
+    // cannot be carried out on this PaymentIntent (any more).
+    auto refused = field(rec, "decline_code");
     api_error e;
-    e.status = 402;
-    e.type = "card_error";
-    e.code = field(rec, "decline_code");
+    e.status = 400;
+    e.type = "invalid_request_error";
+    e.code = refused == "charge_voided" || refused == "charge_not_found"
+               ? "charge_expired_for_capture"
+             : refused == "charge_already_captured" || refused == "amount_too_large"
+               ? refused
+               : "payment_intent_unexpected_state";
     e.message = "The card network refused the "
                 + std::string{want.op == payment_op::capture ? "capture"
                                                              : "cancel"}
@@ -303,6 +315,11 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
     }
     want.amount_minor = *amount;
   }
+  auto metadata = metadata_param(params, metadata_use::update);
+  if (auto* err = std::get_if<api_error>(&metadata)) {
+    return write_error(res, *err);
+  }
+  want.metadata_update = std::get<std::string>(metadata);
   if (field(pi, "status") != "requires_capture"
       && !earlier_run_queued(ctx, "cap_")) {
     return write_intent_error(ctx, res,

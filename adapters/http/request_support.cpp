@@ -295,13 +295,14 @@ void apply_lazy_expiry(render::fields& cs, int64_t now_s) {
 }
 
 std::variant<std::string, api_error>
-metadata_param(const nlohmann::json& params) {
+metadata_param(const nlohmann::json& params, metadata_use use) {
   if (!params.contains("metadata")) {
     return std::string{"{}"};
   }
   auto& md = params["metadata"];
   if (md.is_string() && md.get<std::string>().empty()) {
-    return std::string{"{}"}; // metadata= clears it, as in Stripe
+    // metadata= clears it, as in Stripe
+    return std::string{use == metadata_use::update ? "clear" : "{}"};
   }
   if (!md.is_object()) {
     return invalid_param("metadata", "Invalid metadata: expected a hash "
@@ -319,7 +320,7 @@ metadata_param(const nlohmann::json& params) {
     }
     // An empty value unsets a key in Stripe; on a new object there is
     // nothing to unset, so the key is simply not stored.
-    if (!v.get<std::string>().empty()) {
+    if (use == metadata_use::update || !v.get<std::string>().empty()) {
       kept[k] = v;
     }
   }

@@ -106,7 +106,15 @@ render_rows(redis::connection& conn, const std::vector<std::string>& ids,
 /// sessions on its own; we apply it when the session is read).
 void apply_lazy_expiry(render::fields& cs, int64_t now_s);
 
-/// Metadata: at most 50 keys, key <= 40 chars, value <= 500 chars.
-std::variant<std::string, api_error> metadata_param(const nlohmann::json& params);
+/// `create`: the metadata of a new object (empty values are not stored).
+/// `update`: changes to an object's metadata, merged in by the step that
+/// applies them: an empty value unsets its key, and `metadata=` (all
+/// cleared) is the string "clear".
+enum class metadata_use { create, update };
+
+/// Metadata: at most 50 keys, key <= 40 chars, value <= 500 chars; as JSON.
+std::variant<std::string, api_error>
+metadata_param(const nlohmann::json& params,
+               metadata_use use = metadata_use::create);
 
 } // namespace psp::http

@@ -42,8 +42,10 @@ return {'ok'}
 // KEYS: 1 pi, 2 op record (pa:), 3 payment stream, 4 refund ("re:" unless a
 // refund), 5 deliveries due.
 // ARGV: 1 op (capture|void|refund), 2 op id, 3 amount, 4 job bytes, 5 now_s,
-// 6 now_ms, 7 merchant, 8 refund reason, 9 refund metadata json, 10 event id
-// of refund.created, 11 cancellation reason.
+// 6 now_ms, 7 merchant, 8 refund reason, 9 metadata: a refund's, or for a
+// capture the changes to the intent's ("{}" none, "clear", or an object whose
+// empty values unset their keys), 10 event id of refund.created,
+// 11 cancellation reason.
 const std::string request_op_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
   'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
@@ -74,6 +76,19 @@ else
   end
   if op == 'capture' and amount > tonumber(pi[3] or '0') then
     return {'too_large', pi[3] or '0'}
+  end
+  if op == 'capture' and ARGV[9] ~= '{}' then
+    local md = {}
+    if ARGV[9] ~= 'clear' then
+      md = cjson.decode(redis.call('HGET', KEYS[1], 'metadata') or '{}')
+      local keys = 0
+      for k, v in pairs(cjson.decode(ARGV[9])) do
+        if v == '' then md[k] = nil else md[k] = v end
+      end
+      for _ in pairs(md) do keys = keys + 1 end
+      if keys > 50 then return {'metadata'} end
+    end
+    redis.call('HSET', KEYS[1], 'metadata', next(md) and cjson.encode(md) or '{}')
   end
   redis.call('HSET', KEYS[1], 'pending_op', ARGV[2], 'updated', now_s)
   if op == 'void' and ARGV[11] ~= '' then

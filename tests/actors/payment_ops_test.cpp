@@ -136,12 +136,37 @@ TEST(payment_ops, refused_refund_moves_nothing_and_frees_its_reservation) {
 
 TEST(payment_ops, refused_capture_leaves_the_intent_capturable) {
   auto c = build_commit(op_job(payment_op::capture, 2000, 2000),
-                        declined("charge_voided"));
+                        declined("amount_too_large"));
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->postings.empty());
   EXPECT_EQ(update(*c, "op", "status"), "failed");
   EXPECT_EQ(update(*c, "intent", "status"), "<unset>");
   EXPECT_EQ(update(*c, "intent", "pending_op"), "");
+}
+
+TEST(payment_ops, an_authorization_gone_at_the_network_cancels_the_intent) {
+  for (auto code : {"charge_voided", "charge_not_found"}) {
+    for (auto op : {payment_op::capture, payment_op::void_auth}) {
+      auto c = build_commit(op_job(op, 1500, 2000), declined(code));
+      ASSERT_TRUE(c) << code;
+      // The whole hold is released, whatever the capture asked for.
+      ASSERT_EQ(c->postings.size(), 2u) << code;
+      int64_t released = 0;
+      for (auto& p : c->postings) {
+        released += p.debit_minor;
+      }
+      EXPECT_EQ(released, 2000) << code;
+      EXPECT_FALSE(c->transaction_id.empty());
+      EXPECT_EQ(update(*c, "op", "status"),
+                op == payment_op::void_auth ? "succeeded" : "failed")
+        << code;
+      EXPECT_EQ(update(*c, "intent", "status"), "canceled") << code;
+      EXPECT_EQ(update(*c, "intent", "cancellation_reason"), "automatic");
+      EXPECT_EQ(update(*c, "intent", "amount_capturable"), "0");
+      ASSERT_EQ(c->events.size(), 1u);
+      EXPECT_EQ(c->events[0].type, "payment_intent.canceled");
+    }
+  }
 }
 
 TEST(payment_ops, transient_answers_commit_nothing) {

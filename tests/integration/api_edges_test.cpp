@@ -440,5 +440,97 @@ TEST_F(api_edges, a_refund_of_what_pending_refunds_reserved_says_so) {
     << again.body;
 }
 
+TEST_F(api_edges, capture_merges_metadata_and_refuses_a_non_hash) {
+  auto made = stack().api_post("/v1/payment_intents",
+                               {{"amount", "1200"},
+                                {"currency", "usd"},
+                                {"confirm", "true"},
+                                {"capture_method", "manual"},
+                                {"payment_method", "pm_card_visa"},
+                                {"metadata[order]", "42"},
+                                {"metadata[note]", "gift"}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto id = made.body_json().value("id", "");
+  auto held = wait_intent(stack(), id);
+  ASSERT_EQ(held.value("status", ""), "requires_capture") << held.dump();
+
+  auto bad = stack().api_post("/v1/payment_intents/" + id + "/capture",
+                              {{"metadata", "oops"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.body_json()["error"].value("param", ""), "metadata")
+    << bad.body;
+  EXPECT_EQ(stack().api_get("/v1/payment_intents/" + id)
+              .body_json()
+              .value("status", ""),
+            "requires_capture");
+
+  // An empty value unsets its key; the others are merged in.
+  auto done = stack().api_post("/v1/payment_intents/" + id + "/capture",
+                               {{"metadata[note]", ""},
+                                {"metadata[shipped]", "yes"}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.body_json().value("status", ""), "succeeded") << done.body;
+  EXPECT_EQ(done.body_json()["metadata"],
+            json({{"order", "42"}, {"shipped", "yes"}}))
+    << done.body;
+  EXPECT_EQ(stack().api_get("/v1/payment_intents/" + id).body_json()["metadata"],
+            json({{"order", "42"}, {"shipped", "yes"}}));
+}
+
+/// Voids the authorisation of `intent` at the card network itself, as an
+/// issuer does when it lapses.
+void void_at_network(psp_stack& stack, const json& intent) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/charges/" + intent.value("latest_charge", "") + "/void";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.headers.emplace_back("Idempotency-Key",
+                           "lapse-" + intent.value("id", ""));
+  auto voided = http_call(stack.sim_url(), req);
+  ASSERT_EQ(voided.status, 200) << voided.body;
+}
+
+TEST_F(api_edges, an_authorization_gone_at_the_network_cancels_the_intent) {
+  // Capture: refused for good, 400 (not a card error), the intent canceled
+  // and its hold released instead of being stuck in requires_capture.
+  auto pi = create_intent(stack(), 1700, "usd", true);
+  ASSERT_EQ(pi.value("status", ""), "requires_capture") << pi.dump();
+  void_at_network(stack(), pi);
+  if (HasFatalFailure()) {
+    return;
+  }
+  auto id = pi.value("id", "");
+  auto cap = stack().api_post("/v1/payment_intents/" + id + "/capture", {});
+  EXPECT_EQ(cap.status, 400) << cap.body;
+  auto err = cap.body_json()["error"];
+  EXPECT_EQ(err.value("type", ""), "invalid_request_error") << cap.body;
+  EXPECT_EQ(err.value("code", ""), "charge_expired_for_capture") << cap.body;
+  EXPECT_EQ(err["payment_intent"].value("status", ""), "canceled") << cap.body;
+  auto now = stack().api_get("/v1/payment_intents/" + id).body_json();
+  EXPECT_EQ(now.value("status", ""), "canceled") << now.dump();
+  EXPECT_EQ(now.value("cancellation_reason", ""), "automatic") << now.dump();
+  EXPECT_EQ(now.value("amount_capturable", -1), 0) << now.dump();
+  EXPECT_EQ(now.value("amount_received", -1), 0) << now.dump();
+
+  // Cancel: what it asked for is done; the answer is the canceled intent.
+  auto other = create_intent(stack(), 900, "usd", true);
+  ASSERT_EQ(other.value("status", ""), "requires_capture") << other.dump();
+  void_at_network(stack(), other);
+  if (HasFatalFailure()) {
+    return;
+  }
+  auto cancel = stack().api_post(
+    "/v1/payment_intents/" + other.value("id", "") + "/cancel", {});
+  EXPECT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(cancel.body_json().value("status", ""), "canceled") << cancel.body;
+
+  // Both holds released: the books agree with the intents again.
+  EXPECT_TRUE(stack().ledger_balanced());
+  auto verified = run_to_exit({psp_admin_binary(), "--redis",
+                               stack().redis_address(), "verify-ledger"},
+                              30s);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 } // namespace
 } // namespace psp::test
