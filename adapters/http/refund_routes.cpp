@@ -210,6 +210,10 @@ void create_refund(api_context& ctx, const httplib::Request& req,
     e.code = status == "requires_capture" ? "charge_not_captured"
                                           : "payment_intent_unexpected_state";
     e.param = "payment_intent";
+    if (e.code == "payment_intent_unexpected_state") {
+      // As every other answer with this code: the intent as it stands.
+      e.payment_intent_json = render::payment_intent(pi).dump();
+    }
     return write_error(res, e);
   }
   if (verdict == "refunded") {

@@ -511,6 +511,15 @@ TEST_F(api_edges, an_authorization_gone_at_the_network_cancels_the_intent) {
   EXPECT_EQ(now.value("cancellation_reason", ""), "automatic") << now.dump();
   EXPECT_EQ(now.value("amount_capturable", -1), 0) << now.dump();
   EXPECT_EQ(now.value("amount_received", -1), 0) << now.dump();
+  // Nothing to refund; the error names the intent as it stands.
+  auto refund = stack().api_post("/v1/refunds", {{"payment_intent", id}});
+  EXPECT_EQ(refund.status, 400) << refund.body;
+  EXPECT_EQ(refund.body_json()["error"].value("code", ""),
+            "payment_intent_unexpected_state")
+    << refund.body;
+  EXPECT_EQ(refund.body_json()["error"]["payment_intent"].value("status", ""),
+            "canceled")
+    << refund.body;
 
   // Cancel: what it asked for is done; the answer is the canceled intent.
   auto other = create_intent(stack(), 900, "usd", true);
