@@ -87,6 +87,10 @@ const std::string now_marker = "$now";
 /// A field the commit step fills in with the intent's payment_method as it
 /// was before this step's writes.
 const std::string payment_method_marker = "$payment_method";
+/// A field the commit step fills in with the declined card as its attempt
+/// keeps it ("brand|last4|exp_month|exp_year|created"), so that the intent
+/// and its events show last_payment_error.payment_method on their own.
+const std::string declined_card_marker = "$declined_card";
 
 void set(payment_commit& c, const char* record, const char* field,
          std::string value) {
@@ -144,6 +148,7 @@ void commit_declined_attempt(payment_commit& c) {
   // As Stripe does: the declined card leaves the intent (a new confirm
   // needs a card) and is named by the error instead.
   set(c, "intent", "last_error_payment_method", payment_method_marker);
+  set(c, "intent", "last_error_card", declined_card_marker);
   set(c, "intent", "payment_method", "");
   add_event(c, "F", "payment_intent.payment_failed", "payment_intent");
 }

@@ -34,7 +34,7 @@ redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2],
   'card_brand', ARGV[3], 'card_last4', ARGV[4], 'payment_method', ARGV[7],
   'updated', ARGV[1])
 redis.call('HDEL', KEYS[1], 'last_error_code', 'last_error_decline_code',
-  'last_error_message', 'last_error_payment_method')
+  'last_error_message', 'last_error_payment_method', 'last_error_card')
 redis.call('XADD', KEYS[3], '*', 'job', ARGV[5])
 return {'ok'}
 )lua";

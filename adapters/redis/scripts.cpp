@@ -56,7 +56,7 @@ redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
   'payment_method', ARGV[7], 'updated', ARGV[1])
 redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
-  'last_error_message', 'last_error_payment_method')
+  'last_error_message', 'last_error_payment_method', 'last_error_card')
 redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
@@ -109,6 +109,11 @@ for _, u in ipairs(cjson.decode(ARGV[5])) do
     if v == '$now' then v = now_s
     elseif v == '$payment_method' then
       v = redis.call('HGET', KEYS[1], 'payment_method') or ''
+    elseif v == '$declined_card' then
+      local a = redis.call('HMGET', KEYS[2], 'brand', 'last4', 'exp_month',
+        'exp_year', 'created')
+      v = (a[1] or '') .. '|' .. (a[2] or '') .. '|' .. (a[3] or '') .. '|'
+        .. (a[4] or '') .. '|' .. (a[5] or '')
     end
     if u[1] == 'intent' and u[2] == 'latest_charge' then
       redis.call('HSET', 'charge:' .. v, 'intent', intent_id)

@@ -79,6 +79,32 @@ std::string stripe_decline_code(const std::string& network_code) {
   return network_code == "card_declined" ? "generic_decline" : network_code;
 }
 
+namespace {
+
+/// The declined card of a last_payment_error, from the intent's
+/// `last_error_payment_method` and `last_error_card`
+/// ("brand|last4|exp_month|exp_year|created"); null when the decline was
+/// recorded before the intent kept its card.
+json declined_payment_method(const fields& pi) {
+  auto id = get(pi, "last_error_payment_method");
+  auto card = get(pi, "last_error_card");
+  if (id.empty() || card.empty()) {
+    return nullptr;
+  }
+  fields f{{"id", id}};
+  const char* names[] = {"brand", "last4", "exp_month", "exp_year", "created"};
+  size_t start = 0;
+  for (auto* name : names) {
+    auto bar = card.find('|', start);
+    f[name] = card.substr(start, bar == std::string::npos ? std::string::npos
+                                                          : bar - start);
+    start = bar == std::string::npos ? card.size() : bar + 1;
+  }
+  return payment_method(f);
+}
+
+} // namespace
+
 json payment_intent(const fields& pi) {
   json last_error = nullptr;
   if (!get(pi, "last_error_code").empty()) {
@@ -90,6 +116,7 @@ json payment_intent(const fields& pi) {
          ? json(nullptr)
          : json(stripe_decline_code(get(pi, "last_error_decline_code")))},
       {"message", get(pi, "last_error_message")},
+      {"payment_method", declined_payment_method(pi)},
     };
   }
   json card = nullptr;

@@ -229,6 +229,26 @@ TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {
             "generic_decline")
       << intent.dump();
   EXPECT_EQ(intent["last_payment_error"].value("type", ""), "card_error");
+  // The declined card, as Stripe names it: brand, last4, expiry, no number.
+  auto declined_card = intent["last_payment_error"]["payment_method"];
+  ASSERT_TRUE(declined_card.is_object()) << intent.dump();
+  EXPECT_EQ(declined_card.value("object", ""), "payment_method");
+  EXPECT_EQ(declined_card["card"].value("last4", ""), "0002") << intent.dump();
+  EXPECT_EQ(declined_card["card"].value("brand", ""), "visa") << intent.dump();
+  EXPECT_GT(declined_card["card"].value("exp_year", 0), 2000) << intent.dump();
+  auto same = stack.api_get("/v1/payment_methods/"
+                            + declined_card.value("id", ""));
+  EXPECT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(same.body_json()["card"], declined_card["card"]) << same.body;
+  // The payment_intent.payment_failed event's snapshot shows it too.
+  auto failed = stack.api_get("/v1/events?type=payment_intent.payment_failed")
+                  .body_json();
+  ASSERT_FALSE(failed["data"].empty()) << failed.dump();
+  json first_failed = failed["data"][0];
+  EXPECT_EQ(first_failed["data"]["object"]["last_payment_error"]
+                        ["payment_method"].value("id", ""),
+            declined_card.value("id", ""))
+    << first_failed.dump();
   EXPECT_EQ(stack.sim_charge_count(pi_id), 0);
   EXPECT_EQ(stack.redis_len("ledger:transactions"), 0);
 
