@@ -91,6 +91,10 @@ const std::string payment_method_marker = "$payment_method";
 /// keeps it ("brand|last4|exp_month|exp_year|created"), so that the intent
 /// and its events show last_payment_error.payment_method on their own.
 const std::string declined_card_marker = "$declined_card";
+/// A field the commit step fills in with the metadata the capture request
+/// asked for (merged when it was accepted, kept on the op record), or
+/// leaves alone when it asked for none: a refused capture changes nothing.
+const std::string op_metadata_marker = "$op_metadata";
 
 void set(payment_commit& c, const char* record, const char* field,
          std::string value) {
@@ -205,6 +209,7 @@ bool commit_capture(payment_commit& c) {
   set(c, "intent", "amount_capturable", "0");
   set(c, "intent", "fee", std::to_string(c.fee_minor));
   set(c, "intent", "pending_op", "");
+  set(c, "intent", "metadata", op_metadata_marker);
   add_event(c, "S", "payment_intent.succeeded", "payment_intent");
   return true;
 }

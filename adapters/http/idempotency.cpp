@@ -46,11 +46,14 @@ api_error key_too_long() {
                        "Idempotency-Key is longer than 255 characters.");
 }
 
+thread_local answer_kind marked_answer = answer_kind::by_status;
+
 /// Runs the handler and stores or releases the claim.
 void run_claimed(api_context& ctx, const route_handler& handler,
                  const std::string& redis_key, const std::string& fingerprint,
                  const std::string& owner, const std::string& seed,
                  const httplib::Request& req, httplib::Response& res) {
+  marked_answer = answer_kind::by_status;
   try {
     derived_ids_scope ids{ctx.settings.id_secret, redis_key + "\n" + seed};
     handler(req, res);
@@ -68,6 +71,11 @@ void run_claimed(api_context& ctx, const route_handler& handler,
   // Storing the answer is what makes a later retry a replay, so a Redis
   // blip (a pause, a failover) is ridden out for a bounded time before the
   // claim is left to expire. Every try is the same owner-checked step.
+  auto kind = marked_answer;
+  marked_answer = answer_kind::by_status;
+  bool store = kind == answer_kind::executed
+               || (kind == answer_kind::by_status && stores_answer(res.status));
+  bool keep_seed = res.status == 503 || kind == answer_kind::pending;
   auto pause = std::chrono::milliseconds{50};
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds{record_retry_ms};
@@ -75,7 +83,7 @@ void run_claimed(api_context& ctx, const route_handler& handler,
     std::optional<redis::value> out;
     {
       auto conn = ctx.redis.acquire();
-      if (stores_answer(res.status)) {
+      if (store) {
         out = redis::eval(*conn, redis::idempotency_finish_script(),
                           {redis_key},
                           {fingerprint, std::to_string(res.status), res.body,
@@ -84,12 +92,12 @@ void run_claimed(api_context& ctx, const route_handler& handler,
                            owner});
       } else {
         // A 503 means Redis failed, perhaps after the handler wrote (a
-        // charge queued, a refund reserved): the retry must name the same
-        // objects to find them, so the key keeps its seed.
+        // charge queued, a refund reserved), and a pending answer follows a
+        // step still under way: the retry must name the same objects to
+        // find them, so the key keeps its seed.
         out = redis::eval(*conn, redis::idempotency_release_script(),
                           {redis_key},
-                          {fingerprint, owner,
-                           res.status == 503 ? "keep_seed" : ""});
+                          {fingerprint, owner, keep_seed ? "keep_seed" : ""});
       }
     }
     if (out && !out->is_error()) {
@@ -258,6 +266,10 @@ bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
   }
   return answer_verdict("replay", {f[2].text(), f[3].text(), f[4].text()},
                         w.key, res);
+}
+
+void mark_answer(answer_kind kind) {
+  marked_answer = kind;
 }
 
 bool stores_answer(int status) {

@@ -39,6 +39,19 @@ void post_idempotent(httplib::Server& srv, api_context& ctx,
 /// Whether an answer with this status is stored for replay.
 bool stores_answer(int status);
 
+/// What a handler's answer is to the Idempotency-Key layer where its status
+/// alone does not say. Set on the handler's thread (mark_answer), read when
+/// the handler returns; without a key it has no effect.
+enum class answer_kind {
+  by_status, ///< stored or not as stores_answer(status) says
+  executed,  ///< the request ran its network step: stored, even as a 4xx,
+             ///< so a retry learns the outcome instead of the state after it
+  pending,   ///< the outcome is not known yet (the wait for the network ran
+             ///< out): not stored, and the key keeps its seed, so a retry
+             ///< finds the step this run queued and answers its outcome
+};
+void mark_answer(answer_kind kind);
+
 /// An idempotent request whose handler stores the answer in the same Redis
 /// step as its writes (create-checkout): no claim, so one round trip, and no
 /// window in which objects exist without their stored answer.

@@ -238,6 +238,9 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
     return write_error(res, not_found("payment_intent", job.intent_id));
   }
   if (!await_op(ctx, job.attempt_id, ctx.settings.confirm_wait_ms)) {
+    // A capture or cancel at Stripe answers its outcome; ours is not known
+    // yet. A retry with the key must get it, not this snapshot.
+    mark_answer(answer_kind::pending);
     auto now = read_intent(ctx, job.intent_id);
     return write_json(res, render::payment_intent(now ? *now : pi).dump());
   }
@@ -247,7 +250,9 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   auto rec = op ? to_fields(*op) : render::fields{};
   if (field(rec, "status") == "failed") {
     // Not a card error: the card was charged or held already; the request
-    // cannot be carried out on this PaymentIntent (any more).
+    // cannot be carried out on this PaymentIntent (any more). It ran, so a
+    // retry with the key replays this answer.
+    mark_answer(answer_kind::executed);
     auto refused = field(rec, "decline_code");
     api_error e;
     e.status = 400;

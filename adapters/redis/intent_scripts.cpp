@@ -44,8 +44,9 @@ return {'ok'}
 // ARGV: 1 op (capture|void|refund), 2 op id, 3 amount, 4 job bytes, 5 now_s,
 // 6 now_ms, 7 merchant, 8 refund reason, 9 metadata: a refund's, or for a
 // capture the changes to the intent's ("{}" none, "clear", or an object whose
-// empty values unset their keys), 10 event id of refund.created,
-// 11 cancellation reason.
+// empty values unset their keys; the merged result waits on the op record
+// for the commit step of a successful capture), 10 event id of
+// refund.created, 11 cancellation reason.
 const std::string request_op_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
   'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
@@ -88,7 +89,9 @@ else
       for _ in pairs(md) do keys = keys + 1 end
       if keys > 50 then return {'metadata'} end
     end
-    redis.call('HSET', KEYS[1], 'metadata', next(md) and cjson.encode(md) or '{}')
+    -- Kept on the op: the commit step applies it if the capture succeeds.
+    redis.call('HSET', KEYS[2], 'metadata',
+      next(md) and cjson.encode(md) or '{}')
   end
   redis.call('HSET', KEYS[1], 'pending_op', ARGV[2], 'updated', now_s)
   if op == 'void' and ARGV[11] ~= '' then

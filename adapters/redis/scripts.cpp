@@ -114,13 +114,17 @@ for _, u in ipairs(cjson.decode(ARGV[5])) do
         'exp_year', 'created')
       v = (a[1] or '') .. '|' .. (a[2] or '') .. '|' .. (a[3] or '') .. '|'
         .. (a[4] or '') .. '|' .. (a[5] or '')
+    elseif v == '$op_metadata' then
+      v = redis.call('HGET', KEYS[2], 'metadata') -- false: none asked for
     end
-    if u[1] == 'intent' and u[2] == 'latest_charge' then
-      redis.call('HSET', 'charge:' .. v, 'intent', intent_id)
+    if v then
+      if u[1] == 'intent' and u[2] == 'latest_charge' then
+        redis.call('HSET', 'charge:' .. v, 'intent', intent_id)
+      end
+      writes[key] = writes[key] or {}
+      table.insert(writes[key], u[2])
+      table.insert(writes[key], v)
     end
-    writes[key] = writes[key] or {}
-    table.insert(writes[key], u[2])
-    table.insert(writes[key], v)
   end
 end
 for key, fv in pairs(writes) do redis.call('HSET', key, unpack(fv)) end

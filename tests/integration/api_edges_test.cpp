@@ -500,12 +500,22 @@ TEST_F(api_edges, an_authorization_gone_at_the_network_cancels_the_intent) {
     return;
   }
   auto id = pi.value("id", "");
-  auto cap = stack().api_post("/v1/payment_intents/" + id + "/capture", {});
+  // The request ran its network step: a retry with the key replays the
+  // refusal (not the canceled state it left), and a refused capture's
+  // metadata is not applied.
+  auto keyed = keyed_post(stack(), "/v1/payment_intents/" + id + "/capture",
+                          {{"metadata[shipped]", "yes"}}, "lapsed-" + id);
+  auto cap = http_call(stack().node_url(), keyed);
   EXPECT_EQ(cap.status, 400) << cap.body;
   auto err = cap.body_json()["error"];
   EXPECT_EQ(err.value("type", ""), "invalid_request_error") << cap.body;
   EXPECT_EQ(err.value("code", ""), "charge_expired_for_capture") << cap.body;
   EXPECT_EQ(err["payment_intent"].value("status", ""), "canceled") << cap.body;
+  EXPECT_EQ(err["payment_intent"]["metadata"], json::object()) << cap.body;
+  auto again = http_call(stack().node_url(), keyed);
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(again.body, cap.body);
+  EXPECT_EQ(again.headers.count("Idempotent-Replayed"), 1u);
   auto now = stack().api_get("/v1/payment_intents/" + id).body_json();
   EXPECT_EQ(now.value("status", ""), "canceled") << now.dump();
   EXPECT_EQ(now.value("cancellation_reason", ""), "automatic") << now.dump();
@@ -539,6 +549,39 @@ TEST_F(api_edges, an_authorization_gone_at_the_network_cancels_the_intent) {
                                stack().redis_address(), "verify-ledger"},
                               30s);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
+TEST_F(api_edges, a_capture_still_at_the_network_is_not_replayed_stale) {
+  auto pi = create_intent(stack(), 1300, "usd", true);
+  ASSERT_EQ(pi.value("status", ""), "requires_capture") << pi.dump();
+  auto id = pi.value("id", "");
+  // Longer than the API waits for the network (confirm-wait-ms, 3 s).
+  stack().sim_faults({{"latency_ms", 4000}});
+  auto keyed = keyed_post(stack(), "/v1/payment_intents/" + id + "/capture",
+                          {}, "slow-" + id);
+  auto first = http_call(stack().node_url(), keyed);
+  stack().sim_faults({{"latency_ms", 0}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body_json().value("status", ""), "requires_capture")
+    << "the outcome is not known yet: " << first.body;
+  // The retry with the key answers the capture's outcome, not that
+  // snapshot: the same capture (no second one at the network).
+  http_reply retried;
+  wait_until(
+    [&] {
+      retried = http_call(stack().node_url(), keyed);
+      return retried.body_json().value("status", "") == "succeeded";
+    },
+    15s, 200ms);
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.body_json().value("status", ""), "succeeded")
+    << retried.body;
+  EXPECT_EQ(retried.body_json().value("amount_received", 0), 1300);
+  // Stored now: replayed byte for byte.
+  auto replayed = http_call(stack().node_url(), keyed);
+  EXPECT_EQ(replayed.body, retried.body);
+  EXPECT_EQ(replayed.headers.count("Idempotent-Replayed"), 1u);
+  EXPECT_TRUE(stack().ledger_balanced());
 }
 
 } // namespace

@@ -12,19 +12,6 @@
 namespace psp::test {
 namespace {
 
-/// A form POST with the merchant's key under an Idempotency-Key.
-http_request keyed_post(const psp_stack& stack, const std::string& path,
-                        const form_fields& body, const std::string& key) {
-  http_request req;
-  req.method = "POST";
-  req.path = path;
-  req.body = form_encode(body);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.bearer = stack.secret_key();
-  req.headers = {{"Idempotency-Key", key}};
-  return req;
-}
-
 /// POST /v1/payment_intents under an Idempotency-Key: an endpoint that runs
 /// through the generic claim → handler → store path.
 http_request create_intent_with_key(const psp_stack& stack,

@@ -28,14 +28,7 @@ form_fields session_form(const std::string& amount = "2500") {
 
 http_request create_request(const psp_stack& stack, const std::string& key,
                             const form_fields& fields) {
-  http_request req;
-  req.method = "POST";
-  req.path = "/v1/checkout/sessions";
-  req.body = form_encode(fields);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.bearer = stack.secret_key();
-  req.headers = {{"Idempotency-Key", key}};
-  return req;
+  return keyed_post(stack, "/v1/checkout/sessions", fields, key);
 }
 
 TEST(idempotency, hundred_concurrent_requests_create_one_session) {

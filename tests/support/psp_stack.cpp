@@ -968,4 +968,16 @@ std::vector<std::string> pay_many(psp_stack& stack, size_t n,
   return ids;
 }
 
+http_request keyed_post(const psp_stack& stack, const std::string& path,
+                        const form_fields& body, const std::string& key) {
+  http_request req;
+  req.method = "POST";
+  req.path = path;
+  req.body = form_encode(body);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.bearer = stack.secret_key();
+  req.headers = {{"Idempotency-Key", key}};
+  return req;
+}
+
 } // namespace psp::test

@@ -348,4 +348,8 @@ std::vector<std::string> pay_many(psp_stack& stack, size_t n,
                                   const std::vector<size_t>& via,
                                   size_t threads = 8);
 
+/// A form POST with the merchant's key under an Idempotency-Key.
+http_request keyed_post(const psp_stack& stack, const std::string& path,
+                        const form_fields& body, const std::string& key);
+
 } // namespace psp::test
