@@ -149,6 +149,7 @@ decode_body(const httplib::Request& req) {
     api_error e;
     e.message = "Invalid request body: " + err->message;
     e.param = err->param;
+    e.code = "parameter_invalid";
     return e;
   }
   return std::get<nlohmann::json>(std::move(decoded));

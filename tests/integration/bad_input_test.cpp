@@ -111,7 +111,12 @@ TEST_F(bad_input, malformed_form_body) {
   req.body = "a[b=1";
   req.content_type = "application/x-www-form-urlencoded";
   req.bearer = stack().secret_key();
-  expect_rejected_create(req, 400, "");
+  expect_rejected_create(req, 400, "", "parameter_invalid");
+  // A name used both as a value and as a hash, and a repeated parameter.
+  req.body = "mode=payment&metadata=&metadata[z]=9";
+  expect_rejected_create(req, 400, "", "parameter_invalid");
+  req.body = "mode=payment&mode=setup";
+  expect_rejected_create(req, 400, "", "parameter_invalid");
 }
 
 TEST_F(bad_input, body_that_is_not_a_form) {
