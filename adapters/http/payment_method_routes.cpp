@@ -17,10 +17,7 @@ namespace psp::http {
 
 namespace {
 
-/// A card PaymentMethod's fields besides its id, named as
-/// render::payment_method reads them and as the attempt record keeps them.
-constexpr std::array<const char*, 5> card_keys{"brand", "last4", "exp_month",
-                                               "exp_year", "created"};
+using render::card_keys;
 
 std::optional<found_payment_method>
 found(const std::string& id, const std::array<std::string, 5>& values,

@@ -110,6 +110,7 @@ for _, u in ipairs(cjson.decode(ARGV[5])) do
     elseif v == '$payment_method' then
       v = redis.call('HGET', KEYS[1], 'payment_method') or ''
     elseif v == '$declined_card' then
+      -- render::card_keys, in that order, joined by '|'
       local a = redis.call('HMGET', KEYS[2], 'brand', 'last4', 'exp_month',
         'exp_year', 'created')
       v = (a[1] or '') .. '|' .. (a[2] or '') .. '|' .. (a[3] or '') .. '|'

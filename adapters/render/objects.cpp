@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace psp::render {
 
 namespace {
@@ -82,9 +84,9 @@ std::string stripe_decline_code(const std::string& network_code) {
 namespace {
 
 /// The declined card of a last_payment_error, from the intent's
-/// `last_error_payment_method` and `last_error_card`
-/// ("brand|last4|exp_month|exp_year|created"); null when the decline was
-/// recorded before the intent kept its card.
+/// `last_error_payment_method` and `last_error_card` (the card_keys values
+/// joined by '|'); null when the decline was recorded before the intent
+/// kept its card.
 json declined_payment_method(const fields& pi) {
   auto id = get(pi, "last_error_payment_method");
   auto card = get(pi, "last_error_card");
@@ -92,13 +94,11 @@ json declined_payment_method(const fields& pi) {
     return nullptr;
   }
   fields f{{"id", id}};
-  const char* names[] = {"brand", "last4", "exp_month", "exp_year", "created"};
   size_t start = 0;
-  for (auto* name : names) {
-    auto bar = card.find('|', start);
-    f[name] = card.substr(start, bar == std::string::npos ? std::string::npos
-                                                          : bar - start);
-    start = bar == std::string::npos ? card.size() : bar + 1;
+  for (auto* key : card_keys) {
+    auto bar = std::min(card.find('|', start), card.size());
+    f[key] = card.substr(start, bar - start);
+    start = std::min(bar + 1, card.size());
   }
   return payment_method(f);
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -29,9 +30,14 @@ std::string stripe_decline_code(const std::string& network_code);
 /// intent, its fields live on the intent).
 nlohmann::json charge(const fields& pi);
 nlohmann::json refund(const fields& re);
-/// A card PaymentMethod from `id`, `brand`, `last4`, `exp_month`,
-/// `exp_year` and `created` (what the API keeps of a card: never the
-/// number or the CVC).
+/// A card PaymentMethod's fields besides its id, named as payment_method
+/// reads them and as the attempt record keeps them (what the API keeps of a
+/// card: never the number or the CVC). The commit step's `$declined_card`
+/// copies them in this order.
+inline constexpr std::array<const char*, 5> card_keys{
+  "brand", "last4", "exp_month", "exp_year", "created"};
+
+/// A card PaymentMethod from `id` and the card_keys fields.
 nlohmann::json payment_method(const fields& card);
 nlohmann::json balance_transaction(const fields& txn);
 nlohmann::json webhook_endpoint(const fields& we, bool with_secret);
