@@ -6,13 +6,19 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace psp {
 
 namespace {
 
 using notify_tick_atom = caf::atom_constant<caf::atom("ntick")>;
+using record_retry_atom = caf::atom_constant<caf::atom("nrecretry")>;
+
+constexpr uint32_t record_retry_first_ms = 100;
+constexpr uint32_t record_retry_max_ms = 2'000;
 
 struct notification_state {
   static inline const char* name = "psp.notification_queue";
@@ -26,7 +32,16 @@ struct notification_state {
   /// Outcomes waiting to be recorded while a record call is in flight: under
   /// load they go to Redis together, at low load each goes at once.
   std::vector<delivery_report> unrecorded;
+  /// The batch of the record call in flight, kept to be tried again.
+  std::vector<delivery_report> recording_batch;
   bool recording = false;
+  /// While Redis is unreachable, outcomes are kept and recorded when it is
+  /// back: a delivered webhook is not sent again, a failed one is not left
+  /// waiting out its claim's lease. After `record_retry_window_ms` of
+  /// retrying they are dropped and the leases decide (at least once).
+  bool record_retry_scheduled = false;
+  uint32_t record_retry_ms = 0;
+  uint64_t record_retry_spent_ms = 0;
 };
 
 using self_ptr = caf::stateful_actor<notification_state>*;
@@ -37,31 +52,59 @@ std::chrono::milliseconds timeout(self_ptr self) {
 
 void poll(self_ptr self);
 
+void flush_records(self_ptr self);
+
+void record_failed(self_ptr self) {
+  auto& st = self->state;
+  auto batch = std::move(st.recording_batch);
+  st.recording_batch.clear();
+  if (st.record_retry_spent_ms >= st.limits.record_retry_window_ms) {
+    // The claims expire and the deliveries are tried again (at least once;
+    // receivers dedupe by event id).
+    st.in_flight -= static_cast<uint32_t>(batch.size());
+    st.record_retry_ms = 0;
+    st.record_retry_spent_ms = 0;
+    flush_records(self);
+    return;
+  }
+  // Older outcomes first, so a batch keeps its order across retries.
+  batch.insert(batch.end(), std::make_move_iterator(st.unrecorded.begin()),
+               std::make_move_iterator(st.unrecorded.end()));
+  st.unrecorded = std::move(batch);
+  st.record_retry_ms = st.record_retry_ms == 0
+                         ? record_retry_first_ms
+                         : std::min(st.record_retry_ms * 2, record_retry_max_ms);
+  st.record_retry_spent_ms += st.record_retry_ms;
+  st.record_retry_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds{st.record_retry_ms},
+                     record_retry_atom::value);
+}
+
 void flush_records(self_ptr self) {
   auto& st = self->state;
-  if (st.recording || st.unrecorded.empty()) {
+  if (st.recording || st.record_retry_scheduled || st.unrecorded.empty()) {
     return;
   }
   st.recording = true;
-  auto batch = std::move(st.unrecorded);
+  st.recording_batch = std::move(st.unrecorded);
   st.unrecorded.clear();
-  auto n = static_cast<uint32_t>(batch.size());
-  // A failed record leaves the claims to expire: the deliveries are tried
-  // again (at least once; receivers dedupe by event id).
-  self->request(st.store, timeout(self), record_atom::value, std::move(batch))
+  auto n = static_cast<uint32_t>(st.recording_batch.size());
+  self->request(st.store, timeout(self), record_atom::value,
+                st.recording_batch)
     .then(
       [=](bool) {
         auto& s = self->state;
         s.in_flight -= n;
         s.recording = false;
+        s.recording_batch.clear();
+        s.record_retry_ms = 0;
+        s.record_retry_spent_ms = 0;
         flush_records(self);
         poll(self);
       },
       [=](caf::error&) {
-        auto& s = self->state;
-        s.in_flight -= n;
-        s.recording = false;
-        flush_records(self);
+        self->state.recording = false;
+        record_failed(self);
       });
 }
 
@@ -133,6 +176,10 @@ caf::behavior notification_queue(self_ptr self, delivery_store store,
   self->send(self, notify_tick_atom::value);
   return {
     [=](poll_atom) { poll(self); },
+    [=](record_retry_atom) {
+      self->state.record_retry_scheduled = false;
+      flush_records(self);
+    },
     [=](notify_tick_atom) {
       poll(self);
       self->delayed_send(

@@ -16,6 +16,9 @@ struct notification_limits {
   uint32_t in_flight_max = 256;
   uint32_t poll_interval_ms = 250;    ///< also woken by (poll_atom)
   uint32_t request_timeout_ms = 30'000;
+  /// How long outcomes whose recording failed are retried before their
+  /// claims are left to expire; keep it under the claim lease.
+  uint32_t record_retry_window_ms = 30'000;
   std::vector<int64_t> schedule_ms;   ///< delays between tries
 };
 

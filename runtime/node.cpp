@@ -76,6 +76,10 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
+  // A send takes up to the timeout out of the claim's lease; retrying a
+  // failed record longer could overlap another node's claim.
+  notify_limits.record_retry_window_ms =
+    cfg.webhook_lease_ms - cfg.webhook_timeout_ms;
   auto notifier = spawn_notification_queue(sys, deliveries, sender,
                                            notify_limits, wall_clock_ms);
   auto dead = spawn_dead_letter(sys, store);

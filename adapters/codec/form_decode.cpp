@@ -153,7 +153,12 @@ std::optional<form_error> parse_key(std::string_view key,
                         param);
     }
     segment seg;
-    if (auto err = parse_segment(inner, key, limits, seg)) {
+    if (path.back().kind == segment_kind::name &&
+        path.back().name == "metadata" && !inner.empty()) {
+      // Metadata keys are the merchant's strings: `metadata[0]` is the key
+      // "0", as at Stripe, not the first element of an array.
+      seg.name = std::string(inner);
+    } else if (auto err = parse_segment(inner, key, limits, seg)) {
       return err;
     }
     path.push_back(std::move(seg));

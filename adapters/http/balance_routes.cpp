@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <map>
+#include <set>
 
 namespace psp::http {
 
@@ -71,6 +72,28 @@ void retrieve_balance_transaction(api_context& ctx,
              render::balance_transaction(std::get<render::fields>(f)).dump());
 }
 
+/// Stripe's balance transaction types: a type we never write is a valid
+/// filter with an empty answer; anything else is a typo the caller
+/// should hear about rather than get an empty list.
+bool known_balance_transaction_type(const std::string& type) {
+  static const std::set<std::string> types = {
+    "adjustment", "advance", "advance_funding", "anticipation_repayment",
+    "application_fee", "application_fee_refund", "charge",
+    "climate_order_purchase", "climate_order_refund",
+    "connect_collection_transfer", "contribution",
+    "issuing_authorization_hold", "issuing_authorization_release",
+    "issuing_dispute", "issuing_transaction", "obligation_outbound",
+    "obligation_reversal_inbound", "payment", "payment_failure_refund",
+    "payment_network_reserve_hold", "payment_network_reserve_release",
+    "payment_refund", "payment_reversal", "payment_unreconciled", "payout",
+    "payout_cancel", "payout_failure", "payout_minimum_balance_hold",
+    "payout_minimum_balance_release", "refund", "refund_failure",
+    "reserve_transaction", "reserved_funds", "stripe_fee", "stripe_fx_fee",
+    "tax_fee", "topup", "topup_reversal", "transfer", "transfer_cancel",
+    "transfer_failure", "transfer_refund"};
+  return types.count(type) != 0;
+}
+
 void list_balance_transactions(api_context& ctx, const httplib::Request& req,
                                httplib::Response& res) {
   auto who = authenticate(ctx, req);
@@ -83,6 +106,13 @@ void list_balance_transactions(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& q = std::get<list_query>(query);
+  if (req.has_param("type") &&
+      !known_balance_transaction_type(req.get_param_value("type"))) {
+    return write_error(
+      res, invalid_param("type", "Invalid type: must be one of Stripe's "
+                                 "balance transaction types (this PSP "
+                                 "writes charge and refund)."));
+  }
   std::map<std::string, std::string> wanted;
   for (auto* key : {"type", "source", "currency"}) {
     if (req.has_param(key)) {

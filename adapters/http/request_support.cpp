@@ -314,7 +314,12 @@ metadata_param(const nlohmann::json& params, metadata_use use) {
   }
   auto kept = nlohmann::json::object();
   for (auto& [k, v] : md.items()) {
-    if (!v.is_string() || k.size() > 40 || v.get<std::string>().size() > 500) {
+    if (!v.is_string()) {
+      return invalid_param("metadata[" + k + "]",
+                           "Metadata values must be strings: nested "
+                           "hashes and arrays are not allowed.");
+    }
+    if (k.size() > 40 || v.get<std::string>().size() > 500) {
       return invalid_param("metadata[" + k + "]",
                            "Metadata keys are at most 40 characters and "
                            "values at most 500 characters.");

@@ -31,6 +31,8 @@ struct fake_world {
   std::vector<webhook_delivery> sent;
   std::deque<delivery_attempt> send_script;  ///< empty: delivered
   std::vector<delivery_report> reports;
+  int record_failures_left = 0;
+  int record_calls = 0;
 };
 
 using world_ptr = std::shared_ptr<fake_world>;
@@ -103,7 +105,13 @@ inline delivery_store spawn_fake_deliveries(caf::actor_system& sys,
         w->due_script.pop_front();
         return due;
       },
-      [w](record_atom, const std::vector<delivery_report>& reps) {
+      [w](record_atom,
+          const std::vector<delivery_report>& reps) -> caf::result<bool> {
+        ++w->record_calls;
+        if (w->record_failures_left > 0) {
+          --w->record_failures_left;
+          return caf::make_error(caf::sec::runtime_error);
+        }
         w->reports.insert(w->reports.end(), reps.begin(), reps.end());
         return true;
       },

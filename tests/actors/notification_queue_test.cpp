@@ -28,8 +28,9 @@ public:
   notification_queue_test() : world(std::make_shared<fake_world>()) {
   }
 
-  caf::actor spawn_queue() {
+  caf::actor spawn_queue(uint32_t record_retry_window_ms = 30'000) {
     notification_limits limits;
+    limits.record_retry_window_ms = record_retry_window_ms;
     limits.schedule_ms = {0, 5'000, 60'000};
     return keep(spawn_notification_queue(
       sys, keep(spawn_fake_deliveries(sys, world)),
@@ -71,6 +72,41 @@ TEST_F(notification_queue_test, last_failure_goes_to_the_dead_letter_stream) {
   EXPECT_FALSE(world->reports[0].delivered);
   EXPECT_EQ(world->reports[0].next_attempt_ms, -1);
   EXPECT_EQ(world->reports[0].last_error, "timeout");
+}
+
+TEST_F(notification_queue_test, an_outcome_whose_record_failed_is_recorded_later) {
+  // Redis away for three record calls: the delivered outcome is kept and
+  // recorded when it is back, so the webhook is neither sent again nor
+  // left waiting out its claim.
+  world->due_script = {{delivery("d1", 0)}};
+  world->record_failures_left = 3;
+  spawn_queue();
+  run();
+  EXPECT_TRUE(world->reports.empty());
+  for (int64_t step_ms : {100, 200}) {
+    advance_ms(step_ms);
+    EXPECT_TRUE(world->reports.empty());
+  }
+  advance_ms(400);
+  ASSERT_EQ(world->reports.size(), 1u);
+  EXPECT_TRUE(world->reports[0].delivered);
+  EXPECT_EQ(world->reports[0].delivery_id, "d1");
+  EXPECT_EQ(world->sent.size(), 1u);
+  EXPECT_EQ(world->record_calls, 4);
+}
+
+TEST_F(notification_queue_test, records_are_given_up_after_the_window) {
+  world->due_script = {{delivery("d1", 0)}};
+  world->record_failures_left = 1'000;
+  spawn_queue(1'000);
+  run();
+  for (int i = 0; i < 20; ++i) {
+    advance_ms(2'000);
+  }
+  // 100 + 200 + 400 + 800 ms spent: the fifth failure gives up.
+  EXPECT_EQ(world->record_calls, 5);
+  EXPECT_TRUE(world->reports.empty());
+  EXPECT_EQ(world->sent.size(), 1u) << "nothing sent again by this node";
 }
 
 TEST_F(notification_queue_test, polls_again_on_its_interval) {

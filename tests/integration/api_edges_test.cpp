@@ -229,6 +229,16 @@ TEST_F(api_edges, list_filters_are_exact_and_single_valued) {
   }
   EXPECT_EQ(stack().api_get("/v1/balance_transactions?type[]=charge").status,
             400);
+  auto bogus = stack().api_get("/v1/balance_transactions?type=bogus");
+  EXPECT_EQ(bogus.status, 400) << bogus.body;
+  EXPECT_EQ(bogus.body_json()["error"].value("param", ""), "type");
+  // A Stripe type this PSP never writes is a valid filter: an empty page.
+  auto payouts = stack().api_get("/v1/balance_transactions?type=payout");
+  EXPECT_EQ(payouts.status, 200) << payouts.body;
+  EXPECT_TRUE(payouts.body_json()["data"].empty()) << payouts.body;
+  auto refunds = stack().api_get("/v1/balance_transactions?type=refund");
+  EXPECT_EQ(refunds.status, 200) << refunds.body;
+  EXPECT_FALSE(refunds.body_json()["data"].empty()) << refunds.body;
   EXPECT_EQ(
     stack().api_get("/v1/events?types[]=charge.refunded&limit=1").status, 200);
 }

@@ -153,6 +153,19 @@ TEST_F(bad_input, unknown_param) {
       "line_items[0][price_data][tax]", "parameter_unknown");
 }
 
+TEST_F(bad_input, metadata_values_must_be_strings_and_keys_may_be_numbers) {
+  auto nested = expect_rejected_create(
+      with(valid_session(), "metadata[a][b]", "x"), 400, "metadata[a]",
+      "parameter_invalid");
+  EXPECT_NE(nested["error"].value("message", "").find("must be strings"),
+            std::string::npos)
+      << nested.dump();
+  auto res = stack().api_post("/v1/checkout/sessions",
+                              with(valid_session(), "metadata[0]", "first"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body_json()["metadata"], json({{"0", "first"}})) << res.body;
+}
+
 TEST_F(bad_input, bad_amounts) {
   for (auto bad : {"12.5", "-5", "100000000", "1e3", "", "abc"}) {
     SCOPED_TRACE(bad);

@@ -112,6 +112,18 @@ TEST(form_decode, numeric_names_at_top_level_are_keys) {
   EXPECT_EQ(ok("0=a&1=b"), (json{{"0", "a"}, {"1", "b"}}));
 }
 
+TEST(form_decode, numeric_metadata_keys_are_keys_not_indexes) {
+  EXPECT_EQ(ok("metadata[0]=a&metadata[7]=b"),
+            (json{{"metadata", {{"0", "a"}, {"7", "b"}}}}));
+  EXPECT_EQ(ok("metadata[007]=x"), (json{{"metadata", {{"007", "x"}}}}));
+  EXPECT_EQ(ok("pi[metadata][3]=x"),
+            json::parse(R"({"pi":{"metadata":{"3":"x"}}})"));
+  // Only the segment right after `metadata`; elsewhere digits index.
+  EXPECT_EQ(ok("metadata[a][0]=x"),
+            json::parse(R"({"metadata":{"a":["x"]}})"));
+  EXPECT_EQ(fail("items[1]=x").param, "items[1]");
+}
+
 TEST(form_decode, limits_are_inclusive) {
   std::string body;
   for (int i = 0; i < 1000; ++i) {
