@@ -25,6 +25,7 @@ struct notification_state {
   delivery_store store;
   webhook_sender sender;
   notification_limits limits;
+  std::string node_id;
   int64_t (*now_ms)() = nullptr;
   uint32_t in_flight = 0;
   bool claiming = false;
@@ -161,10 +162,25 @@ void poll(self_ptr self) {
       [=](caf::error&) { self->state.claiming = false; });
 }
 
+/// Frees the deliveries `node` claimed and will never record, then looks
+/// for due work (they are due now).
+void release_claims(self_ptr self, const std::string& node) {
+  self->request(self->state.store, timeout(self), release_atom::value, node)
+    .then(
+      [=](uint64_t freed) {
+        if (freed > 0) {
+          poll(self);
+        }
+      },
+      [](caf::error&) {
+        // Redis away: the leases free those deliveries in the end.
+      });
+}
+
 caf::behavior notification_queue(self_ptr self, delivery_store store,
                                  webhook_sender sender,
                                  notification_limits limits,
-                                 int64_t (*now_ms)()) {
+                                 std::string node_id, int64_t (*now_ms)()) {
   auto& st = self->state;
   st.store = std::move(store);
   st.sender = std::move(sender);
@@ -173,9 +189,14 @@ caf::behavior notification_queue(self_ptr self, delivery_store store,
     st.limits.schedule_ms = default_webhook_schedule_ms();
   }
   st.now_ms = now_ms;
+  st.node_id = std::move(node_id);
+  // Claims of this node's previous life (it crashed or was killed after
+  // claiming) would otherwise wait out their lease.
+  release_claims(self, st.node_id);
   self->send(self, notify_tick_atom::value);
   return {
     [=](poll_atom) { poll(self); },
+    [=](release_atom, const std::string& node) { release_claims(self, node); },
     [=](record_retry_atom) {
       self->state.record_retry_scheduled = false;
       flush_records(self);
@@ -196,9 +217,10 @@ caf::actor spawn_notification_queue(caf::actor_system& sys,
                                     delivery_store store,
                                     webhook_sender sender,
                                     notification_limits limits,
+                                    std::string node_id,
                                     int64_t (*now_ms)()) {
   return sys.spawn(notification_queue, std::move(store), std::move(sender),
-                   std::move(limits), now_ms);
+                   std::move(limits), std::move(node_id), now_ms);
 }
 
 } // namespace psp

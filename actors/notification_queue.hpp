@@ -8,6 +8,7 @@
 #include "actors/ports.hpp"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace psp {
@@ -22,13 +23,16 @@ struct notification_limits {
   std::vector<int64_t> schedule_ms;   ///< delays between tries
 };
 
-/// Answers `(poll_atom)` (check for due deliveries now) and
-/// `(stats_atom) -> uint64_t` (deliveries in flight). `now_ms` supplies wall
-/// clock time (unix ms), replaceable in tests.
+/// Answers `(poll_atom)` (check for due deliveries now), `(release_atom,
+/// node)` (free the deliveries a departed node claimed) and `(stats_atom)
+/// -> uint64_t` (deliveries in flight). At start it frees the claims left by
+/// this node's previous life (`node_id`). `now_ms` supplies wall clock time
+/// (unix ms), replaceable in tests.
 caf::actor spawn_notification_queue(caf::actor_system& sys,
                                     delivery_store store,
                                     webhook_sender sender,
                                     notification_limits limits,
+                                    std::string node_id,
                                     int64_t (*now_ms)());
 
 } // namespace psp

@@ -50,7 +50,10 @@ using delivery_store = caf::typed_actor<
   caf::replies_to<claim_atom, uint32_t>::with<std::vector<webhook_delivery>>,
   // Outcomes recorded in one round trip (a batch gathered while the
   // previous batch was being written).
-  caf::replies_to<record_atom, std::vector<delivery_report>>::with<bool>>;
+  caf::replies_to<record_atom, std::vector<delivery_report>>::with<bool>,
+  // A node's claims it will never record (it died or restarted) are due
+  // again now; answers how many.
+  caf::replies_to<release_atom, std::string>::with<uint64_t>>;
 
 /// Cluster membership in Redis: register with a heartbeat TTL (answers the
 /// registration value, which doubles as the fencing token), keep it alive

@@ -30,6 +30,7 @@ struct membership_state {
   cluster_registry registry;
   caf::actor router;
   caf::actor queue;
+  caf::actor notifier; ///< told which members left (their webhook claims)
   std::string registration;
   std::set<std::string> live;                    ///< registered in Redis
   std::map<std::string, caf::actor> routers;     ///< connected peers
@@ -101,6 +102,16 @@ void push_view(self_ptr self) {
     view.routers.push_back(id == st.cfg.node_id ? st.router : st.routers[id]);
   }
   if (ids != st.last_view) {
+    // A member that left while we hold the majority died or was cut off:
+    // the webhooks it claimed go out again now rather than after their
+    // lease (sent twice at worst, same event id, if it is still alive).
+    if (st.notifier && st.quorum == membership_state::side::majority) {
+      for (auto& gone : st.last_view) {
+        if (!std::binary_search(ids.begin(), ids.end(), gone)) {
+          self->send(st.notifier, release_atom::value, gone);
+        }
+      }
+    }
     std::string joined;
     for (auto& id : ids) {
       joined += (joined.empty() ? "" : ",") + id;
@@ -227,12 +238,14 @@ void tick(self_ptr self) {
 
 caf::behavior membership(self_ptr self, membership_settings cfg,
                          cluster_registry registry, caf::actor router,
-                         caf::actor queue, std::string registration) {
+                         caf::actor queue, std::string registration,
+                         caf::actor notifier) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.registry = std::move(registry);
   st.router = std::move(router);
   st.queue = std::move(queue);
+  st.notifier = std::move(notifier);
   st.registration = std::move(registration);
   self->send(st.router, fence_atom::value, st.cfg.node_id, st.registration);
   // No payment work before we know our side: a node (re)starting into a
@@ -277,10 +290,11 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
 
 caf::actor spawn_membership(caf::actor_system& sys, membership_settings cfg,
                             cluster_registry registry, caf::actor router,
-                            caf::actor queue, std::string registration) {
+                            caf::actor queue, std::string registration,
+                            caf::actor notifier) {
   return sys.spawn(membership, std::move(cfg), std::move(registry),
                    std::move(router), std::move(queue),
-                   std::move(registration));
+                   std::move(registration), std::move(notifier));
 }
 
 } // namespace psp

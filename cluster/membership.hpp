@@ -33,8 +33,11 @@ struct membership_settings {
 
 /// `registration` is the value of our first join. Answers
 /// `(members_atom) -> std::vector<std::string>` (the current view's ids).
+/// Sends `(release_atom, id)` to `notifier` (if any) for each member that
+/// leaves the view while this node holds the majority.
 caf::actor spawn_membership(caf::actor_system& sys, membership_settings cfg,
                             cluster_registry registry, caf::actor router,
-                            caf::actor queue, std::string registration);
+                            caf::actor queue, std::string registration,
+                            caf::actor notifier = {});
 
 } // namespace psp

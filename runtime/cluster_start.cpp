@@ -103,7 +103,8 @@ int join(caf::actor_system& sys, const node_config& cfg,
 } // namespace
 
 int start_cluster(caf::actor_system& sys, const node_config& cfg,
-                  caf::actor router, caf::actor queue, cluster_handles& out,
+                  caf::actor router, caf::actor queue, caf::actor notifier,
+                  cluster_handles& out,
                   std::string& err) {
   if (!any_seed_reachable(cfg, err)) {
     return 6;
@@ -133,7 +134,7 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
   m.heartbeat_interval_ms = cfg.heartbeat_interval_ms;
   m.routes = cfg.cluster_peer_route_map;
   out.membership = spawn_membership(sys, m, registry, router, queue,
-                                    registration);
+                                    registration, notifier);
   return 0;
 }
 

@@ -20,7 +20,8 @@ struct cluster_handles {
 /// Exit code on failure (4 cluster port in use, 5 duplicate node id, 6 no
 /// seed reachable, 3 Redis), with `err`; 0 on success.
 int start_cluster(caf::actor_system& sys, const node_config& cfg,
-                  caf::actor router, caf::actor queue, cluster_handles& out,
+                  caf::actor router, caf::actor queue, caf::actor notifier,
+                  cluster_handles& out,
                   std::string& err);
 
 /// Removes our registration so peers drop us now rather than after the TTL.

@@ -44,6 +44,7 @@ struct node_actors {
   std::vector<caf::actor> all;
   caf::actor router;
   caf::actor queue;
+  caf::actor notifier;
   void add(const caf::actor& a) { all.push_back(a); }
   template <class Handle>
   void add(const Handle& h) {
@@ -81,7 +82,8 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   notify_limits.record_retry_window_ms =
     cfg.webhook_lease_ms - cfg.webhook_timeout_ms;
   auto notifier = spawn_notification_queue(sys, deliveries, sender,
-                                           notify_limits, wall_clock_ms);
+                                           notify_limits, cfg.node_id,
+                                           wall_clock_ms);
   auto dead = spawn_dead_letter(sys, store);
   payment_limits limits;
   limits.network_tries_max = cfg.network_tries_max;
@@ -95,6 +97,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   auto queue = spawn_payment_queue(sys, stream, router, queue_limits);
   out.router = router;
   out.queue = queue;
+  out.notifier = notifier;
   // Stop order: intake first, then workers, then the ports.
   out.add(queue);
   out.add(notifier);
@@ -181,7 +184,7 @@ int run_node(node_config& cfg) {
     cluster_handles cluster;
     if (cfg.cluster_port != 0) {
       if (auto code = start_cluster(sys, cfg, actors.router, actors.queue,
-                                    cluster, err)) {
+                                    actors.notifier, cluster, err)) {
         std::cerr << "psp-node: " << err << '\n';
         for (auto& a : actors.all) {
           caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

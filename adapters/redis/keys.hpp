@@ -23,6 +23,8 @@ inline const std::string payment_group = "payment-workers";
 inline const std::string ledger_stream = "ledger:transactions";
 inline const std::string balances = "ledger:balances";
 inline const std::string deliveries_due = "webhooks:due";
+/// Claimed deliveries not yet recorded -> the node that claimed them.
+inline const std::string delivery_claims = "webhooks:claims";
 inline const std::string dead_letter_stream = "stream:deadletter";
 
 inline std::string merchant(const std::string& id) { return "merchant:" + id; }

@@ -191,8 +191,11 @@ redis.call('XDEL', KEYS[1], ARGV[2])
 return 1
 )lua";
 
-// KEYS: deliveries due. ARGV: now_ms, lease_ms, max. A delivery whose
-// event, record or endpoint is gone (or disabled) is dropped.
+// KEYS: deliveries due, claims (delivery -> node). ARGV: now_ms, lease_ms,
+// max, node id. A delivery whose event, record or endpoint is gone (or
+// disabled) is dropped. Each claim names its node, so that a node that died
+// holding it can be released at once (release_deliveries) instead of after
+// the lease.
 const std::string claim_deliveries_lua = std::string{delivery_record_lua} + R"lua(
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0,
   tonumber(ARGV[3]))
@@ -208,12 +211,14 @@ for _, did in ipairs(ids) do
     'status')
   if not d or not ep[1] or ep[3] ~= 'enabled' then
     redis.call('ZREM', KEYS[1], did)
+    redis.call('HDEL', KEYS[2], did)
     if d then
       redis.call('HSET', ev_key, delivery_field(endpoint),
         delivery_encode('dropped', d.attempts, d.at_s, d.err))
     end
   else
     redis.call('ZADD', KEYS[1], lease_until, did)
+    redis.call('HSET', KEYS[2], did, ARGV[4])
     table.insert(out, {did, event, endpoint, d.attempts, ep[1], ep[2], ev[1],
       ev[2], ev[3], ev[4]})
   end
@@ -221,7 +226,8 @@ end
 return out
 )lua";
 
-// KEYS: deliveries due, dead-letter stream. ARGV: now_s, then per outcome
+// KEYS: deliveries due, dead-letter stream, claims. ARGV: now_s, then per
+// outcome
 // five values: delivery id, delivered (1|0), attempts, next attempt ms (-1:
 // dead), last error. Answers how many were recorded (a delivery no longer
 // pending is skipped).
@@ -235,6 +241,7 @@ for i = 2, #ARGV, 5 do
   local ev_key = 'evt:' .. (event or '')
   local d = event and delivery_read(ev_key, endpoint, id,
     redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)
+  redis.call('HDEL', KEYS[3], id)
   if d and d.status == 'pending' then
     recorded = recorded + 1
     local field = delivery_field(endpoint)
@@ -256,6 +263,27 @@ for i = 2, #ARGV, 5 do
   end
 end
 return recorded
+)lua";
+
+// KEYS: deliveries due, claims. ARGV: now_ms, node id. The deliveries that
+// node claimed and never recorded (it died, or this is its next life) are
+// due again now; a claim whose lease already ran out is due anyway. Sent
+// twice at worst, with the same event id.
+const std::string release_deliveries_lua = R"lua(
+local claims = redis.call('HGETALL', KEYS[2])
+local now, freed = tonumber(ARGV[1]), 0
+for i = 1, #claims, 2 do
+  if claims[i + 1] == ARGV[2] then
+    local did = claims[i]
+    local lease = redis.call('ZSCORE', KEYS[1], did)
+    if lease and tonumber(lease) > now then
+      redis.call('ZADD', KEYS[1], now, did)
+      freed = freed + 1
+    end
+    redis.call('HDEL', KEYS[2], did)
+  end
+end
+return freed
 )lua";
 
 // KEYS: dead-letter stream, deliveries due. ARGV: dead-letter entry id,
@@ -420,6 +448,12 @@ const script& claim_deliveries_script() {
 const script& record_deliveries_script() {
   static const script s = make_script("record_deliveries",
                                       record_deliveries_lua);
+  return s;
+}
+
+const script& release_deliveries_script() {
+  static const script s = make_script("release_deliveries",
+                                      release_deliveries_lua);
   return s;
 }
 

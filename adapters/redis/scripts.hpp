@@ -49,6 +49,8 @@ const script& claim_deliveries_script();
 /// Outcomes of delivery attempts, in one call: each done, rescheduled or
 /// dead-lettered.
 const script& record_deliveries_script();
+/// A node's unrecorded claims -> due again now.
+const script& release_deliveries_script();
 /// Dead-letter entry -> back onto its queue.
 const script& replay_dead_letter_script();
 

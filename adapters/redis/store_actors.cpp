@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace psp::redis {
@@ -202,10 +203,11 @@ struct delivery_state {
 
 caf::expected<std::vector<webhook_delivery>>
 claim(connection& conn, const store_settings& cfg, uint32_t n) {
-  auto res = run_script(conn, claim_deliveries_script(), {keys::deliveries_due},
+  auto res = run_script(conn, claim_deliveries_script(),
+                        {keys::deliveries_due, keys::delivery_claims},
                         {std::to_string(unix_now_ms()),
                          std::to_string(cfg.delivery_lease_ms),
-                         std::to_string(n)});
+                         std::to_string(n), cfg.consumer});
   if (!res) {
     return res.error();
   }
@@ -243,7 +245,8 @@ caf::expected<bool> record(connection& conn,
                  std::to_string(rep.next_attempt_ms), rep.last_error});
   }
   auto res = run_script(conn, record_deliveries_script(),
-                        {keys::deliveries_due, keys::dead_letter_stream},
+                        {keys::deliveries_due, keys::dead_letter_stream,
+                         keys::delivery_claims},
                         args);
   if (!res) {
     return res.error();
@@ -258,6 +261,21 @@ caf::expected<bool> record(connection& conn,
   return true;
 }
 
+caf::expected<uint64_t> release(connection& conn, const std::string& node) {
+  auto res = run_script(conn, release_deliveries_script(),
+                        {keys::deliveries_due, keys::delivery_claims},
+                        {std::to_string(unix_now_ms()), node});
+  if (!res) {
+    return res.error();
+  }
+  auto freed = static_cast<uint64_t>(std::max<int64_t>(0, res->integer));
+  if (freed > 0) {
+    spdlog::info("event=webhook_claims_released node={} deliveries={}", node,
+                 freed);
+  }
+  return freed;
+}
+
 delivery_store::behavior_type
 delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
                       store_settings cfg) {
@@ -269,6 +287,9 @@ delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
     [=](record_atom,
         const std::vector<delivery_report>& reps) -> caf::result<bool> {
       return record(*self->state.conn, reps);
+    },
+    [=](release_atom, const std::string& node) -> caf::result<uint64_t> {
+      return release(*self->state.conn, node);
     },
   };
 }

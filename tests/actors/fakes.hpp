@@ -33,6 +33,7 @@ struct fake_world {
   std::vector<delivery_report> reports;
   int record_failures_left = 0;
   int record_calls = 0;
+  std::vector<std::string> released;  ///< nodes whose claims were freed
 };
 
 using world_ptr = std::shared_ptr<fake_world>;
@@ -114,6 +115,10 @@ inline delivery_store spawn_fake_deliveries(caf::actor_system& sys,
         }
         w->reports.insert(w->reports.end(), reps.begin(), reps.end());
         return true;
+      },
+      [w](release_atom, const std::string& node) {
+        w->released.push_back(node);
+        return uint64_t{0};
       },
     };
   });

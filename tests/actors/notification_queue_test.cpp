@@ -34,7 +34,7 @@ public:
     limits.schedule_ms = {0, 5'000, 60'000};
     return keep(spawn_notification_queue(
       sys, keep(spawn_fake_deliveries(sys, world)),
-      keep(spawn_fake_sender(sys, world)), limits, fixed_now_ms));
+      keep(spawn_fake_sender(sys, world)), limits, "node-a", fixed_now_ms));
   }
 
   world_ptr world;
@@ -107,6 +107,15 @@ TEST_F(notification_queue_test, records_are_given_up_after_the_window) {
   EXPECT_EQ(world->record_calls, 5);
   EXPECT_TRUE(world->reports.empty());
   EXPECT_EQ(world->sent.size(), 1u) << "nothing sent again by this node";
+}
+
+TEST_F(notification_queue_test, frees_its_previous_lifes_claims_and_a_departed_nodes) {
+  auto queue = spawn_queue();
+  run();
+  ASSERT_EQ(world->released, std::vector<std::string>{"node-a"});
+  caf::anon_send(queue, release_atom::value, std::string{"node-b"});
+  run();
+  EXPECT_EQ(world->released, (std::vector<std::string>{"node-a", "node-b"}));
 }
 
 TEST_F(notification_queue_test, polls_again_on_its_interval) {

@@ -132,8 +132,9 @@ TEST_F(crash_points_test, after_webhook_sent_before_recorded) {
   stack_options opts;
   opts.store = true;
   psp_stack stack{opts};
-  std::vector<std::string> lease{"--psp.webhook-lease-ms=1500",
-                                 "--psp.webhook-timeout-ms=1000"};
+  // The default 60 s lease: the restarted node frees the claims of its
+  // previous life at once, so the resend comes well within the waits below.
+  std::vector<std::string> lease{"--psp.webhook-lease-ms=60000"};
   start_armed(stack, "after_webhook_sent", lease);
   auto url = stack.store_buy();
   auto cs = url.substr(url.rfind('/') + 1);
