@@ -152,6 +152,71 @@ TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
   EXPECT_GT(by_returned, 0) << "the restarted node takes work again";
 }
 
+/// How many webhook deliveries each node has claimed and not yet recorded.
+std::map<std::string, int> claims_by_node(psp_stack& stack) {
+  std::map<std::string, int> out;
+  for (auto& [delivery, node] : stack.redis_hash("webhooks:claims")) {
+    ++out[node];
+  }
+  return out;
+}
+
+TEST(cluster, a_killed_nodes_webhook_claims_go_out_again_at_once) {
+  auto opts = cluster_options();
+  opts.store = true;
+  // The default lease: without the release the deliveries node-1 claimed
+  // would wait a minute, far beyond the waits below.
+  opts.node_args = {"--psp.webhook-lease-ms=60000",
+                    "--psp.webhook-timeout-ms=10000"};
+  psp_stack stack{opts};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stack.wait_for_view(i, all_nodes));
+  }
+  // The store holds each webhook 3 s (then fails it), so every node has
+  // deliveries claimed and in flight when node-1 dies.
+  ASSERT_EQ(stack.store_faults({{"fail_all", true}, {"delay_ms", 3000}})
+              .status,
+            200);
+  auto ids = pay_many(stack, 30, {0, 2});
+  ASSERT_TRUE(wait_until([&] { return claims_by_node(stack)["node-1"] > 0; },
+                         10s))
+    << "node-1 claimed no delivery";
+  auto held = claims_by_node(stack)["node-1"];
+  stack.kill_node(1);
+  ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
+  auto killed_at = clock_type::now();
+  ASSERT_TRUE(stack.wait_for_view(0, {"node-0", "node-2"}, 5s));
+  expect_all_settled(stack, ids, 20s);
+  EXPECT_TRUE(wait_until(
+    [&] {
+      auto deliveries = stack.webhook_deliveries();
+      for (auto& [id, d] : deliveries) {
+        if (d.status != "delivered") {
+          return false;
+        }
+      }
+      return !deliveries.empty();
+    },
+    20s))
+    << "webhooks still waiting (node-1 held " << held << " claims)";
+  auto delivered_s =
+    std::chrono::duration<double>(clock_type::now() - killed_at).count();
+  std::cout << "[ measure  ] " << held << " deliveries claimed by the killed "
+            << "node-1, all delivered " << delivered_s << " s after the kill"
+            << std::endl;
+  EXPECT_EQ(claims_by_node(stack).count("node-1"), 0u);
+  EXPECT_TRUE(wait_until(
+    [&] {
+      return tail_file(stack.node_log(0), 400).find(
+               "webhook_claims_released node=node-1")
+               != std::string::npos
+             || tail_file(stack.node_log(2), 400).find(
+                  "webhook_claims_released node=node-1")
+                  != std::string::npos;
+    },
+    5s));
+}
+
 TEST(cluster, paused_node_is_declared_dead_and_fenced) {
   psp_stack stack{cluster_options()};
   for (size_t i = 0; i < 3; ++i) {
