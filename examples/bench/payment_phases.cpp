@@ -187,6 +187,7 @@ pay_result run_pay_phase(const phase_settings& cfg, const pay_settings& pay,
   out.missing = out.confirmed - std::min(out.confirmed, out.completed);
   out.stalls = stalls;
   out.issue_s = ns_to_s(std::max<int64_t>(0, last_issue_ns - start_ns));
+  out.ran_out = next >= limit && last_issue_ns < end_ns - 1'000'000'000;
   auto last = std::max(table->last_webhook_ns(), start_ns);
   out.elapsed_s = ns_to_s(last - start_ns);
   out.per_s = out.elapsed_s > 0 ? out.completed / out.elapsed_s : 0;
@@ -218,6 +219,7 @@ nlohmann::json to_json(const pay_result& r) {
           {"stalls", r.stalls},
           {"first_error", r.first_error},
           {"issue_s", r.issue_s},
+          {"ran_out", r.ran_out},
           {"elapsed_s", r.elapsed_s},
           {"per_s", r.per_s},
           {"start_unix", r.start_unix},

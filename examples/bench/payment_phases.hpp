@@ -78,6 +78,9 @@ struct pay_result {
   uint64_t stalls = 0;         ///< workers that waited stall_timeout_s
   std::string first_error;
   double issue_s = 0;          ///< first confirm to last confirm started
+  /// Every created session was paid before duration_s ran out: the rate
+  /// still holds (completed over elapsed), over a shorter window.
+  bool ran_out = false;
   double elapsed_s = 0;        ///< first confirm to last webhook
   double per_s = 0;            ///< completed / elapsed_s
   double start_unix = 0;
