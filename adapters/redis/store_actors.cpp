@@ -15,8 +15,9 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <nlohmann/json.hpp>
-#include <algorithm>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace psp::redis {
 
