@@ -43,8 +43,8 @@ struct form_limits {
 /// as the last segment; a key may not be both a value and a container, may
 /// not mix names, numeric indexes and `[]`, and a value may not be given
 /// twice. A bracket segment right after a `metadata` segment is always a
-/// key (`metadata[0]` is the key "0"). Empty pairs (`a=1&&b=2`) are skipped; a pair without `=` has the
-/// empty value. Keys and values must be UTF-8 after decoding, so the result
+/// key (`metadata[0]` is the key "0"). Empty pairs (`a=1&&b=2`) are
+/// skipped; a pair without `=` has the empty value. Keys and values must be UTF-8 after decoding, so the result
 /// can always be serialised.
 std::variant<nlohmann::json, form_error>
 decode_form(std::string_view body, const form_limits& limits = {});

@@ -204,16 +204,7 @@ TEST(cluster, a_killed_nodes_webhook_claims_go_out_again_at_once) {
     stack.wait_for_view(0, {"node-0", all_nodes[victim == 1 ? 2 : 1]}, 5s));
   expect_all_settled(stack, ids, 20s);
   EXPECT_TRUE(wait_until(
-    [&] {
-      auto deliveries = stack.webhook_deliveries();
-      for (auto& [id, d] : deliveries) {
-        if (d.status != "delivered") {
-          return false;
-        }
-      }
-      return !deliveries.empty();
-    },
-    20s))
+    [&] { return stack.all_webhooks_delivered(); }, 20s))
     << "webhooks still waiting (" << gone << " held " << held << " claims)";
   auto delivered_s =
     std::chrono::duration<double>(clock_type::now() - killed_at).count();

@@ -151,16 +151,7 @@ TEST_F(crash_points_test, after_webhook_sent_before_recorded) {
   // Every delivery ends recorded as delivered; the store saw the resent
   // one as a duplicate of the same event id.
   ASSERT_TRUE(wait_until(
-      [&] {
-        auto deliveries = stack.webhook_deliveries();
-        for (auto& [id, d] : deliveries) {
-          if (d.status != "delivered") {
-            return false;
-          }
-        }
-        return !deliveries.empty();
-      },
-      20s));
+      [&] { return stack.all_webhooks_delivered(); }, 20s));
   auto stats = stack.store_stats();
   EXPECT_GE(stats["duplicates"].get<int>(), 1) << "the crash lost the record";
   EXPECT_EQ(stats["webhooks_rejected"].get<int>(), 0);

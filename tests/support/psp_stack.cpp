@@ -844,6 +844,16 @@ psp_stack::webhook_deliveries() {
   return out;
 }
 
+bool psp_stack::all_webhooks_delivered() {
+  auto deliveries = webhook_deliveries();
+  for (auto& [id, d] : deliveries) {
+    if (d.status != "delivered") {
+      return false;
+    }
+  }
+  return !deliveries.empty();
+}
+
 long long psp_stack::redis_len(const std::string& stream) {
   auto r = redis_cmd({"XLEN", stream});
   return r && r->kind == redis_reply::integer ? r->number : -1;

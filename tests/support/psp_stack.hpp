@@ -303,6 +303,8 @@ public:
   };
   /// Every webhook delivery, by id `<event>:<endpoint>`.
   std::map<std::string, delivery_record> webhook_deliveries();
+  /// At least one webhook delivery, and every one recorded as delivered.
+  bool all_webhooks_delivered();
   /// Every ledger transaction balances, no posting is negative, and
   /// ledger:balances sums to 0.
   ::testing::AssertionResult ledger_balanced();
