@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
+#include <thread>
 
 namespace psp::test {
 namespace {
@@ -171,6 +173,40 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
   EXPECT_EQ(stack.store_stats().value("webhooks_rejected", -1), 0);
   // A replayed entry is gone: replaying it again is a 404.
   EXPECT_EQ(stack.replay_dead_letter(dead.front().value("id", "")).status, 404);
+}
+
+TEST(recovery, a_webhook_outcome_recorded_while_redis_hangs_is_kept) {
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,200ms,500ms";
+  // The default lease: a dropped record would leave the deliveries for a
+  // minute, far beyond the wait below.
+  opts.node_args = {"--psp.webhook-lease-ms=60000",
+                    "--psp.webhook-timeout-ms=10000"};
+  psp_stack stack{opts};
+  // The store holds the payment's two webhooks 1.5 s, then fails them;
+  // meanwhile Redis hangs, so recording those failures times out.
+  ASSERT_EQ(stack.store_faults({{"fail_next", 2}, {"delay_ms", 1500}}).status,
+            200);
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  auto outcome = stack.wait_for_outcome(cs);
+  ASSERT_EQ(outcome.value("status", ""), "complete") << outcome.dump();
+  std::this_thread::sleep_for(300ms); // both deliveries at the store
+  stack.redis().process().signal(SIGSTOP);
+  std::this_thread::sleep_for(3500ms); // past the node's 2 s Redis timeout
+  stack.redis().process().signal(SIGCONT);
+  auto resumed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(wait_until([&] { return stack.all_webhooks_delivered(); }, 10s))
+    << "the failed tries were not recorded: the deliveries wait out the lease";
+  auto delivered_s = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - resumed)
+                       .count();
+  std::cout << "[ measure  ] webhooks delivered " << delivered_s
+            << " s after Redis resumed" << std::endl;
+  for (auto& [id, d] : stack.webhook_deliveries()) {
+    EXPECT_EQ(d.attempts, "2") << id << ": one failed try, then delivered";
+  }
 }
 
 TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
