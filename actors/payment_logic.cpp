@@ -241,13 +241,6 @@ void commit_refund(payment_commit& c) {
   add_event(c, "U", "refund.updated", "refund");
 }
 
-/// The network holds no authorisation to capture or release any more: it
-/// was voided there or the network does not know it (lapsed, as
-/// authorisations do after days).
-bool authorization_gone(const std::string& decline_code) {
-  return decline_code == "charge_voided" || decline_code == "charge_not_found";
-}
-
 /// A capture, void or refund the network refused: nothing moves, unless the
 /// authorisation is gone at the network. Then nothing can ever be captured
 /// or released, so the intent is canceled and our memo of the hold released
@@ -327,6 +320,10 @@ std::optional<payment_commit> build_commit(const payment_job& job,
     out.transaction_id = "txn_" + id_suffix(job.attempt_id);
   }
   return out;
+}
+
+bool authorization_gone(const std::string& decline_code) {
+  return decline_code == "charge_voided" || decline_code == "charge_not_found";
 }
 
 std::string decline_error_code(const std::string& decline_code) {

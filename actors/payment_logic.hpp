@@ -44,6 +44,11 @@ std::optional<payment_commit> build_commit(const payment_job& job,
 /// otherwise card_declined (with the reason in decline_code).
 std::string decline_error_code(const std::string& decline_code);
 
+/// True when a capture or void was refused because the network holds no
+/// such authorisation any more: voided there, or unknown to it (lapsed, as
+/// authorisations do after days).
+bool authorization_gone(const std::string& decline_code);
+
 /// True when the postings balance (debits == credits) and none is negative.
 bool postings_balanced(const std::vector<ledger_posting>& postings);
 

@@ -257,7 +257,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
     api_error e;
     e.status = 400;
     e.type = "invalid_request_error";
-    e.code = refused == "charge_voided" || refused == "charge_not_found"
+    e.code = authorization_gone(refused)
                ? "charge_expired_for_capture"
              : refused == "charge_already_captured" || refused == "amount_too_large"
                ? refused
