@@ -17,7 +17,9 @@
 #   5. one node, the same node while the card network takes 200 ms a call,
 #      then three nodes sharing the Redis, twice (1 3 3 1: the ratio of the
 #      sums cancels a steady drift of the machine's speed);
-#   6. Redis memory per payment and node RSS.
+#   6. Redis memory per payment and node RSS;
+#   7. the archive: every paid charge packed at the end (psp-admin archive),
+#      its rate and CPU, and the memory per payment once archived.
 # BENCH_NODE_ARGS='--flag=value ...' adds flags to every node (for A/B
 # experiments; the results' commit line does not show them).
 # --smoke runs the same steps with tiny counts in well under a minute (once
@@ -243,7 +245,8 @@ start_redis() {
   redis_port=$free_port_found
   spawn "$name" redis-server --bind 127.0.0.1 --port "$redis_port" \
     --dir "$dir" --appendonly yes --appendfsync always --save "" \
-    --daemonize no --protected-mode yes --hash-max-listpack-value 1024
+    --daemonize no --protected-mode yes --hash-max-listpack-value 1024 \
+    --hash-max-listpack-entries 512
   await "$name" "Ready to accept connections"
 }
 
@@ -336,9 +339,17 @@ new_merchant() { # prints the secret key of a fresh merchant
 
 redis_info() { # FILE: INFO stats, commandstats, memory, cpu of the PSP's Redis
   local s
-  for s in stats commandstats memory cpu persistence; do
-    redis-cli -p "$psp_redis_port" info "$s"
-  done >"$1"
+  {
+    for s in stats commandstats memory cpu persistence keyspace; do
+      redis-cli -p "$psp_redis_port" info "$s"
+    done
+    # The key tables' bytes (MEMORY STATS), for the amortized memory figure
+    # (examples/bench/redis_info.hpp); one line in INFO's own format.
+    redis-cli -p "$psp_redis_port" memory stats | awk '
+      prev ~ /^overhead\.hashtable\.(main|expires)$/ { sum += $1 }
+      { prev = $1 }
+      END { printf "key_table_bytes:%d\n", sum }'
+  } >"$1"
 }
 
 # Rewrites the PSP Redis's AOF and waits for it (bounded): Redis rewrites on
@@ -464,6 +475,19 @@ measure_e2e() {
   payment_bench e2e_1node_b "${e2e_args[@]}"
 }
 
+# Every paid charge of the run packed into the archive at once (the nodes
+# would do it an hour after each payment): its rate, CPU and the memory it
+# frees (docs/decisions.md 38).
+measure_archive() {
+  echo "== archive: every paid charge packed (psp-admin archive) =="
+  redis_info "$raw_dir/archive.info.before"
+  "$build_dir/runtime/psp-admin" --redis "127.0.0.1:$psp_redis_port" \
+    archive --after-s 0 >"$raw_dir/archive.json" ||
+    die "psp-admin archive failed"
+  redis_info "$raw_dir/archive.info.after"
+  cat "$raw_dir/archive.json"
+}
+
 # The commit measured; "+dirty" when the working tree differs from it.
 code_version() {
   local commit
@@ -516,6 +540,7 @@ main() {
   measure_checkout
   measure_monitor
   measure_e2e
+  measure_archive
   stop_all
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 \

@@ -12,7 +12,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev libhiredis-dev libmsgpack-cxx-dev libcpp-httplib-dev
   nlohmann-json3-dev libspdlog-dev libssl-dev libjemalloc-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libzstd-dev
   libgtest-dev googletest
   redis-server curl
 )

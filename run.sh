@@ -2,7 +2,7 @@
 # Starts a local PSP cluster, shows a payment round trip, and leaves it up.
 #
 #   ./run.sh [--nodes N] [--checkouts N] [--run-dir DIR] [--redis HOST:PORT]
-#            [--no-node-store]
+#            [--no-node-store] [--archive-after-s S]
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
 #   ./run.sh restart NAME [--run-dir DIR]   (node-2, card-network, redis,
@@ -36,6 +36,7 @@ nodes_max=16
 checkouts=6            # --checkouts, 1..1000
 run_dir=run            # --run-dir
 redis_addr=""          # --redis HOST:PORT: use that Redis, start none
+archive_after_s=3600   # --archive-after-s: pack paid charges this long after
 # Keep the bases below the ephemeral range (/proc/sys/net/ipv4/
 # ip_local_port_range, 32768-60999 here): a port there may be the local end
 # of some client connection, which a probe by connect does not see.
@@ -82,6 +83,8 @@ while [[ $# -gt 0 ]]; do
     --run-dir) run_dir=${2:-}; run_dir_given=1; shift 2 || usage ;;
     --redis) redis_addr=${2:-}; shift 2 || usage ;;
     --no-node-store) node_store=0; shift ;;
+    --archive-after-s) archive_after_s=${2:-}; shift 2 || usage ;;
+    --archive-after-s=*) archive_after_s=${1#*=}; shift ;;
     --nodes=*) nodes=${1#*=}; shift ;;
     --checkouts=*) checkouts=${1#*=}; shift ;;
     --run-dir=*) run_dir=${1#*=}; run_dir_given=1; shift ;;
@@ -97,6 +100,8 @@ in_range() {
 in_range "$nodes" 1 "$nodes_max" ||
   die "--nodes must be a number from 1 to $nodes_max"
 in_range "$checkouts" 1 1000 || die "--checkouts must be a number from 1 to 1000"
+[[ "$archive_after_s" == -1 ]] || in_range "$archive_after_s" 0 31622400 ||
+  die "--archive-after-s must be -1 (never) or seconds up to 31622400"
 nodes=$((10#$nodes))
 checkouts=$((10#$checkouts))
 [[ -z "$redis_addr" || "$redis_addr" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] ||
@@ -443,7 +448,7 @@ start_redis() {
   spawn redis "redis://$redis_addr" -- redis-server --bind 127.0.0.1 \
     --port "$port" --dir "$data_dir" --appendonly yes \
     --appendfsync always --save "" --daemonize no --protected-mode yes \
-    --hash-max-listpack-value 1024
+    --hash-max-listpack-value 1024 --hash-max-listpack-entries 512
   await_line redis "Ready to accept connections"
 }
 
@@ -472,7 +477,8 @@ spawn_node() {
     --psp.public-url="$url" --psp.redis="$redis_addr" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
     --psp.webhook-schedule="$webhook_schedule" --psp.log-level=info \
-    --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port"
+    --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port" \
+    --psp.archive-after-s="$archive_after_s"
 }
 
 # node-1 first: it creates data/vault.key, which all nodes must share.

@@ -15,6 +15,9 @@
 //             [--format json|csv|html]
 // (runtime/admin_reports.hpp: reconciliation report / merchant statement;
 // reconcile exits 1 when it finds differences.)
+//   psp-admin --redis HOST:PORT archive [--after-s 3600]
+// packs the paid charges that finished at least that long ago into the
+// compressed archive now (runtime/admin_archive.hpp).
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -23,6 +26,7 @@
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/redis_connection.hpp"
+#include "runtime/admin_archive.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
 #include "runtime/merchant_balance_check.hpp"
@@ -54,7 +58,8 @@ void print_usage(std::ostream& out) {
          "       psp-admin --redis HOST:PORT reconcile"
          " --card-network-url URL [--from S --to S] [--grace-s N]\n"
          "       psp-admin --redis HOST:PORT statement --merchant ID"
-         " --from S --to S [--format json|csv|html]\n";
+         " --from S --to S [--format json|csv|html]\n"
+         "       psp-admin --redis HOST:PORT archive [--after-s N]\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -329,6 +334,9 @@ int main(int argc, char** argv) {
     allowed.insert({"--card-network-url", "--from", "--to", "--grace-s"});
   } else if (command == "statement") {
     allowed.insert({"--merchant", "--from", "--to", "--format"});
+  } else if (command == "archive") {
+    opts.insert({"--after-s", "3600"});
+    allowed.insert("--after-s");
   } else if (command != "verify-ledger") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
@@ -353,6 +361,9 @@ int main(int argc, char** argv) {
   }
   if (command == "statement") {
     return psp::admin::statement_command(conn, opts);
+  }
+  if (command == "archive") {
+    return psp::admin::archive_command(conn, opts);
   }
   return verify_ledger(conn, opts["--redis"]);
 }

@@ -1,5 +1,6 @@
 #include "runtime/balance_reader.hpp"
 
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <algorithm>
@@ -11,14 +12,6 @@ namespace {
 
 /// Commands per pipelined round trip.
 constexpr size_t pipeline_batch_max = 500;
-
-hash_fields to_map(const redis::value& reply) {
-  hash_fields out;
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    out[reply.elements[i].text()] = reply.elements[i + 1].text();
-  }
-  return out;
-}
 
 } // namespace
 
@@ -47,17 +40,16 @@ read_hashes(redis::connection& conn, const std::vector<std::string>& keys) {
   std::vector<hash_fields> out;
   out.reserve(keys.size());
   for (size_t at = 0; at < keys.size(); at += pipeline_batch_max) {
-    std::vector<std::vector<std::string>> batch;
     auto end = std::min(keys.size(), at + pipeline_batch_max);
-    for (size_t i = at; i < end; ++i) {
-      batch.push_back({"HGETALL", keys[i]});
-    }
-    auto replies = conn.query_all(batch);
-    if (!replies) {
+    std::vector<std::string> batch(keys.begin() + static_cast<long>(at),
+                                   keys.begin() + static_cast<long>(end));
+    // A paid charge's balance transaction is archived after a while.
+    auto read = redis::read_objects(conn, batch);
+    if (!read) {
       return redis_failure(conn, "hashes such as " + keys[at]);
     }
-    for (auto& r : *replies) {
-      out.push_back(to_map(r));
+    for (auto& fields : *read) {
+      out.emplace_back(fields.begin(), fields.end());
     }
   }
   return out;

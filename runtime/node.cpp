@@ -1,5 +1,6 @@
 #include "runtime/node.hpp"
 
+#include "runtime/archiver.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
@@ -28,6 +29,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -62,6 +64,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   store_cfg.consumer = cfg.node_id;
   store_cfg.reclaim_idle_ms = cfg.reclaim_idle_ms;
   store_cfg.delivery_lease_ms = cfg.webhook_lease_ms;
+  store_cfg.archive_paid = cfg.archive_after_s >= 0;
   auto store = redis::spawn_payment_store(sys, store_cfg, cfg.store_workers);
   auto stream = redis::spawn_payment_stream(sys, store_cfg);
   auto deliveries = redis::spawn_delivery_store(sys, store_cfg, 2);
@@ -206,6 +209,16 @@ int run_node(node_config& cfg) {
     // Its own thread and Redis connection: blocking reads stay off CAF.
     recon_scheduler scheduler{scheduler_settings_of(cfg, where)};
     scheduler.start();
+    std::optional<archiver> packer;
+    if (cfg.archive_after_s >= 0) {
+      archiver_settings archive_cfg;
+      archive_cfg.where = where;
+      archive_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
+      archive_cfg.after_ms = cfg.archive_after_s * 1000;
+      archive_cfg.interval_ms = cfg.archive_interval_ms;
+      packer.emplace(archive_cfg);
+      packer->start();
+    }
     std::thread http_thread{[&] { server.serve(); }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
@@ -231,6 +244,9 @@ int run_node(node_config& cfg) {
     http_thread.join();
     ctx.cluster_members = nullptr; // refers to the actor system
     scheduler.stop();
+    if (packer) {
+      packer->stop();
+    }
     for (auto& a : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

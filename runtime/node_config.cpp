@@ -91,6 +91,11 @@ node_config::node_config() {
          "(0: never)")
     .add(reconcile_grace_s, "reconcile-grace-s",
          "counterparts this far outside a period still match")
+    .add(archive_after_s, "archive-after-s",
+         "pack a paid charge into the compressed archive this long after it "
+         "finished (-1: never)")
+    .add(archive_interval_ms, "archive-interval-ms",
+         "how often the archiver looks for payments to pack")
     .add(rate_limit_per_s, "rate-limit-per-s",
          "API requests per second per merchant on this node (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst",
@@ -220,6 +225,12 @@ bool node_config::finish(std::string& err) {
       || reconcile_grace_s < 0 || reconcile_grace_s > 86'400) {
     err = "psp.reconcile-interval-s must be 0..2678400 and "
           "psp.reconcile-grace-s 0..86400";
+    return false;
+  }
+  if (archive_after_s < -1 || archive_after_s > 366 * 86'400
+      || archive_interval_ms < 10 || archive_interval_ms > 3'600'000) {
+    err = "psp.archive-after-s must be -1..31622400 and "
+          "psp.archive-interval-ms 10..3600000";
     return false;
   }
   std::string routes_err;

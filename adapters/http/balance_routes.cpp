@@ -2,6 +2,7 @@
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -129,7 +130,7 @@ void list_balance_transactions(api_context& ctx, const httplib::Request& req,
         reads.push_back({"HMGET", keys::balance_transaction(id), "type",
                          "source", "currency", "created"});
       }
-      auto rows = c.query_all(reads);
+      auto rows = redis::query_fields(c, reads); // archived ones too
       if (!rows) {
         return std::nullopt;
       }
@@ -184,18 +185,19 @@ void retrieve_charge(api_context& ctx, const httplib::Request& req,
   }
   std::string id = req.matches[1];
   auto conn = ctx.redis.acquire();
-  auto intent = conn->query({"HGET", "charge:" + id, "intent"});
-  if (!intent) {
+  auto index = redis::read_object(*conn, "charge:" + id); // maybe archived
+  if (!index) {
     return write_error(res, unavailable("Reading charges"));
   }
-  if (intent->is_nil()) {
+  auto intent = index->find("intent");
+  if (intent == index->end()) {
     return write_error(res, not_found("charge", id));
   }
-  auto reply = conn->query({"HGETALL", keys::intent(intent->text())});
-  if (!reply) {
+  auto read = redis::read_object(*conn, keys::intent(intent->second));
+  if (!read) {
     return write_error(res, unavailable("Reading charges"));
   }
-  auto f = to_fields(*reply);
+  auto& f = *read;
   if (f.empty() || f["merchant"] != std::get<merchant_info>(who).id
       || f["latest_charge"] != id) {
     return write_error(res, not_found("charge", id));

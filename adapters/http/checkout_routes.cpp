@@ -11,6 +11,7 @@
 #include "adapters/redis/scripts.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -210,11 +211,11 @@ void expire_session(api_context& ctx, const httplib::Request& req,
     e.code = "checkout_session_unexpected_state";
     return write_error(res, e);
   }
-  auto now = conn->query({"HGETALL", keys::session(cs["id"])});
+  auto now = redis::read_object(*conn, keys::session(cs["id"]));
   if (!now) {
     return write_error(res, unavailable("Reading checkout sessions"));
   }
-  write_json(res, render::checkout_session(to_fields(*now)).dump());
+  write_json(res, render::checkout_session(*now).dump());
 }
 
 } // namespace

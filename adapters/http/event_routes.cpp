@@ -6,6 +6,7 @@
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -189,7 +190,7 @@ id_filter event_filter(const event_filters& ef, const list_query& q,
         cmds.push_back({"HGET", legacy_delivery_key(id, ep), "status"});
       }
     }
-    auto replies = conn.query_all(cmds);
+    auto replies = redis::query_fields(conn, cmds); // archived ones too
     if (!replies || replies->size() != cmds.size()) {
       return std::nullopt;
     }

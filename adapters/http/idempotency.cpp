@@ -10,6 +10,7 @@
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/stored_reference.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/scripts.hpp"
 
 #include <httplib.h>
@@ -259,10 +260,10 @@ bool answer_if_key_used(api_context& ctx, const idempotent_write& w,
     return false;
   }
   if (!f[5].is_nil()) {
-    auto now = conn->query({"HGETALL", f[5].text()});
+    // The session may be archived by now (a paid one, after a while).
+    auto now = redis::read_object(*conn, f[5].text());
     return answer_reference(f[2].text(), f[5].text(), f[6].text(),
-                            now ? to_fields(*now) : render::fields{}, w.key,
-                            res);
+                            now ? *now : render::fields{}, w.key, res);
   }
   return answer_verdict("replay", {f[2].text(), f[3].text(), f[4].text()},
                         w.key, res);

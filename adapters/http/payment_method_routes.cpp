@@ -6,6 +6,7 @@
 #include "adapters/http/routes.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -48,9 +49,10 @@ find_payment_method(api_context& ctx, const std::string& id) {
   std::vector<std::string> cmd{"HMGET", keys::attempt(attempt_id), "intent"};
   cmd.insert(cmd.end(), card_keys.begin(), card_keys.end());
   auto conn = ctx.redis.acquire();
-  auto reply = conn->query(cmd);
+  auto replies = redis::query_fields(*conn, {cmd}); // maybe archived
   conn.reset();
-  if (!reply || !reply->is_array()
+  auto* reply = replies ? &replies->front() : nullptr;
+  if (reply == nullptr || !reply->is_array()
       || reply->elements.size() != card_keys.size() + 1) {
     return unavailable("Reading payment methods");
   }

@@ -6,6 +6,7 @@
 #include "adapters/http/payment_methods.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -37,11 +38,7 @@ std::pair<int, int> utc_year_month() {
 std::optional<render::fields> read_intent(api_context& ctx,
                                           const std::string& id) {
   auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::intent(id)});
-  if (!reply) {
-    return std::nullopt;
-  }
-  return to_fields(*reply);
+  return redis::read_object(*conn, keys::intent(id)); // maybe archived
 }
 
 std::variant<std::string, api_error>

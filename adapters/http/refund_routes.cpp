@@ -9,6 +9,7 @@
 #include "actors/currency.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -83,16 +84,18 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
   auto id = p.intent_id;
   if (id.empty()) {
     auto conn = ctx.redis.acquire();
-    auto found = conn->query({"HGET", "charge:" + p.charge_id, "intent"});
+    auto found = redis::query_fields(
+      *conn, {{"HGET", "charge:" + p.charge_id, "intent"}}); // maybe archived
     if (!found) {
       return unavailable("Creating refunds");
     }
-    if (found->is_nil()) {
+    auto& intent = found->front();
+    if (intent.is_nil()) {
       auto e = not_found("charge", p.charge_id);
       e.param = "charge";
       return e;
     }
-    id = found->text();
+    id = intent.text();
   }
   auto pi = read_intent(ctx, id);
   if (!pi) {

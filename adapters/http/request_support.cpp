@@ -3,6 +3,7 @@
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/api_key.hpp"
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -118,11 +119,12 @@ read_owned(api_context& ctx, const merchant_info& merchant,
            const std::string& key, const std::string& object_name,
            const std::string& id, const std::string& reading) {
   auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", key});
-  if (!reply) {
+  // A paid charge may be archived by now: read_object unpacks it.
+  auto read = redis::read_object(*conn, key);
+  if (!read) {
     return unavailable("Reading " + reading);
   }
-  auto f = to_fields(*reply);
+  auto& f = *read;
   auto owner = f.find("merchant");
   if (owner == f.end() || owner->second != merchant.id) {
     return not_found(object_name, id);
@@ -268,17 +270,17 @@ render_rows(redis::connection& conn, const std::vector<std::string>& ids,
   if (ids.empty()) {
     return data;
   }
-  std::vector<std::vector<std::string>> reads;
-  reads.reserve(ids.size());
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
   for (auto& id : ids) {
-    reads.push_back({"HGETALL", key_of(id)});
+    keys.push_back(key_of(id));
   }
-  auto rows = conn.query_all(reads);
+  auto rows = redis::read_objects(conn, keys); // live or archived
   if (!rows || rows->size() != ids.size()) {
     return std::nullopt;
   }
   for (size_t i = 0; i < ids.size(); ++i) {
-    auto f = to_fields((*rows)[i]);
+    auto& f = (*rows)[i];
     if (!f.empty()) {
       data.push_back(render(ids[i], f));
     }

@@ -1,3 +1,4 @@
+#include "adapters/redis/archive_scripts.hpp"
 #include "adapters/redis/lua_events.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 // 10 receipt_email ("" keeps the intent's).
 const char* confirm_intent_lua = R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
-if not pi[1] then return {'missing'} end
+if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
 if pi[2] and pi[2] ~= '' then return {'session'} end
 if pi[1] ~= 'requires_payment_method' and pi[1] ~= 'requires_confirmation' then
   return {'state', pi[1]}
@@ -51,7 +52,7 @@ const std::string request_op_lua = std::string{delivery_record_lua} + emit_event
 local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
   'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
   'latest_charge', 'currency')
-if not pi[1] then return {'missing'} end
+if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
 local op, amount = ARGV[1], tonumber(ARGV[3])
 local now_s, now_ms, merchant = ARGV[5], ARGV[6], ARGV[7]
 if op == 'refund' then
@@ -109,7 +110,7 @@ return {'ok'}
 // id, merchant.
 const std::string cancel_intent_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
-if not pi[1] then return {'missing'} end
+if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
 if pi[2] and pi[2] ~= '' then return {'session'} end
 if pi[1] ~= 'requires_payment_method' and pi[1] ~= 'requires_confirmation' then
   return {'state', pi[1]}
@@ -124,7 +125,7 @@ return {'ok'}
 // KEYS: cs, pi, deliveries due. ARGV: now_s, now_ms, event id, merchant.
 const std::string expire_session_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
-if not cs[1] then return {'missing'} end
+if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
 if cs[1] ~= 'open' then return {'state', cs[1]} end
 -- Past expires_at it reads as expired (lazy expiry): not open any more.
 if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'state', 'expired'} end
@@ -144,7 +145,7 @@ return {'ok'}
 // intent's id is only known from the session.
 const char* load_session_view_lua = R"lua(
 local cs = redis.call('HGETALL', KEYS[1])
-if #cs == 0 then return {cs, {}} end
+if #cs == 0 then archive_guard(KEYS[1]) return {cs, {}} end
 local intent = redis.call('HGET', KEYS[1], 'intent')
 if not intent then return {cs, {}} end
 return {cs, redis.call('HGETALL', 'pi:' .. intent)}
@@ -170,6 +171,7 @@ if keyed then
   if cur[1] then
     if cur[2] ~= ARGV[3] then return {'mismatch'} end
     if cur[1] == 'done' and cur[7] then
+      archive_guard(cur[7])
       return {'replay_ref', cur[3], cur[7], cur[8],
         redis.call('HGETALL', cur[7])}
     end
@@ -197,33 +199,38 @@ return {'created'}
 } // namespace
 
 const script& create_session_script() {
-  static const script s = make_script("create_session", create_session_lua);
+  static const script s = make_script("create_session",
+                                      std::string{archive_guard_lua} + create_session_lua);
   return s;
 }
 
 const script& load_session_view_script() {
   static const script s = make_script("load_session_view",
-                                      load_session_view_lua);
+                                      std::string{archive_guard_lua} + load_session_view_lua);
   return s;
 }
 
 const script& confirm_intent_script() {
-  static const script s = make_script("confirm_intent", confirm_intent_lua);
+  static const script s = make_script("confirm_intent",
+                                      std::string{archive_guard_lua} + confirm_intent_lua);
   return s;
 }
 
 const script& request_op_script() {
-  static const script s = make_script("request_op", request_op_lua);
+  static const script s = make_script("request_op",
+                                      std::string{archive_guard_lua} + request_op_lua);
   return s;
 }
 
 const script& cancel_intent_script() {
-  static const script s = make_script("cancel_intent", cancel_intent_lua);
+  static const script s = make_script("cancel_intent",
+                                      std::string{archive_guard_lua} + cancel_intent_lua);
   return s;
 }
 
 const script& expire_session_script() {
-  static const script s = make_script("expire_session", expire_session_lua);
+  static const script s = make_script("expire_session",
+                                      std::string{archive_guard_lua} + expire_session_lua);
   return s;
 }
 

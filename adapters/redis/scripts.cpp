@@ -1,6 +1,8 @@
 #include "adapters/redis/scripts.hpp"
 
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/redis/archive_scripts.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/lua_events.hpp"
 #include "adapters/redis/lua_partition.hpp"
 
@@ -29,7 +31,7 @@ std::string sha1_hex(const std::string& text) {
 // authorize 1).
 const char* confirm_attempt_lua = R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'intent')
-if not cs[1] then return {'missing'} end
+if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
 if cs[1] ~= 'open' then return {'not_open', cs[1]} end
 if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'expired'} end
 local pi_key = 'pi:' .. cs[3]
@@ -69,7 +71,8 @@ return {'ok', ARGV[3]}
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
 // id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
 // 13 fence token, 14 balance type ("" when none), 15 balance source,
-// 16 amount, 17 fee, 18 currency.
+// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge for the
+// archive (archive_scripts.hpp).
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
@@ -102,8 +105,12 @@ local records = {intent = KEYS[1], op = KEYS[2]}
 if KEYS[7] ~= 'cs:' then records.session = KEYS[7] end
 if KEYS[9] ~= 're:' then records.refund = KEYS[9] end
 local writes = {[KEYS[1]] = {'updated', now_s}, [KEYS[2]] = {'finished', now_s}}
+local paid = false
 for _, u in ipairs(cjson.decode(ARGV[5])) do
   local key = records[u[1]]
+  if u[1] == 'intent' and u[2] == 'status' and u[3] == 'succeeded' then
+    paid = true
+  end
   if key then
     local v = u[3]
     if v == '$now' then v = now_s
@@ -156,6 +163,9 @@ end
 emit_events(cjson.decode(ARGV[9]), merchant, now_s, now_ms,
   {payment_intent = KEYS[1], ['checkout.session'] = KEYS[7],
    refund = KEYS[9], charge = KEYS[1]}, KEYS[6])
+if ARGV[19] == '1' and paid and op == 'charge' then
+  redis.call('LPUSH', 'archive:due', now_ms .. '|' .. intent_id)
+end
 ack()
 return 1
 )lua";
@@ -305,6 +315,7 @@ if rec.kind == 'payment' then
 elseif rec.kind == 'webhook' then
   local event, endpoint = delivery_ids(rec.ref or '')
   local ev_key = 'evt:' .. (event or '')
+  if event then archive_guard(ev_key) end
   if not event or redis.call('EXISTS', ev_key) == 0 then
     return {'final', rec.ref}
   end
@@ -421,7 +432,8 @@ const script& idempotency_release_script() {
 
 const script& confirm_attempt_script() {
   static const script s =
-    make_script("confirm_attempt", payment_stream_lua() + confirm_attempt_lua);
+    make_script("confirm_attempt", archive_guard_lua + payment_stream_lua()
+                                     + confirm_attempt_lua);
   return s;
 }
 
@@ -459,7 +471,8 @@ const script& release_deliveries_script() {
 
 const script& replay_dead_letter_script() {
   static const script s = make_script(
-    "replay_dead_letter", payment_stream_lua() + replay_dead_letter_lua);
+    "replay_dead_letter",
+    archive_guard_lua + payment_stream_lua() + replay_dead_letter_lua);
   return s;
 }
 
@@ -477,6 +490,16 @@ std::optional<value> eval(connection& conn, const script& s,
   if (out && out->is_error() && out->str.rfind("NOSCRIPT", 0) == 0) {
     argv[0] = "EVAL";
     argv[1] = s.source;
+    out = conn.run(argv);
+  }
+  // A guarded script met an archived object: put the payment's hashes back
+  // and run the step again, once (archive_scripts.hpp).
+  if (auto arc = out ? archived_error_key(*out) : std::nullopt) {
+    if (!restore_archive(conn, *arc)) {
+      return std::nullopt;
+    }
+    argv[0] = "EVALSHA";
+    argv[1] = s.sha1_hex;
     out = conn.run(argv);
   }
   return out;

@@ -4,6 +4,7 @@
 #include "actors/errors.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/crash_point.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
@@ -78,7 +79,8 @@ std::string increments_json(const std::vector<intent_increment>& incs) {
   return arr.dump();
 }
 
-caf::expected<bool> commit(connection& conn, const payment_commit& c) {
+caf::expected<bool> commit(connection& conn, const payment_commit& c,
+                           bool archive_paid) {
   auto& j = c.job;
   auto now_ms = unix_now_ms(); // one clock reading: created and scores agree
   std::vector<std::string> keys{
@@ -108,7 +110,8 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
                                 c.balance.source,
                                 std::to_string(c.balance.amount_minor),
                                 std::to_string(c.balance.fee_minor),
-                                j.currency};
+                                j.currency,
+                                archive_paid ? "1" : ""};
   auto res = run_script(conn, commit_outcome_script(), keys, args);
   if (!res) {
     return res.error();
@@ -120,9 +123,10 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c) {
 caf::expected<attempt_status> load(connection& conn,
                                    const std::string& intent_id,
                                    const std::string& attempt_id) {
-  auto res = conn.pipeline({{"HGET", keys::intent(intent_id), "attempt"},
-                            {"HMGET", keys::attempt(attempt_id), "status",
-                             "kind"}});
+  // A redelivered job of a payment archived since reads it there.
+  auto res = query_fields(conn, {{"HGET", keys::intent(intent_id), "attempt"},
+                                 {"HMGET", keys::attempt(attempt_id), "status",
+                                  "kind"}});
   if (!res) {
     return make_error(errc::redis_unavailable, conn.last_error());
   }
@@ -183,7 +187,7 @@ payment_store_worker(payment_store::stateful_pointer<store_state> self,
       return load(*self->state.conn, intent_id, attempt_id);
     },
     [=](commit_atom, const payment_commit& c) -> caf::result<bool> {
-      return commit(*self->state.conn, c);
+      return commit(*self->state.conn, c, cfg.archive_paid);
     },
     [=](ack_atom, const std::string& intent_id,
         const std::string& entry_id) -> caf::result<bool> {

@@ -19,6 +19,9 @@ struct store_settings {
   uint32_t block_ms = 100;         ///< XREADGROUP BLOCK
   uint32_t reclaim_idle_ms = 30'000; ///< XAUTOCLAIM min idle time
   uint32_t delivery_lease_ms = 60'000;
+  /// Queue each paid charge for the archive (archive_scripts.hpp): only
+  /// when an archiver runs, or the queue would only grow.
+  bool archive_paid = false;
 };
 
 payment_store spawn_payment_store(caf::actor_system& sys,

@@ -60,6 +60,9 @@ report_data load_all(const std::string& dir, bool smoke) {
   d.e2e_one_b = load_json(dir + "/e2e_1node_b.json");
   d.e2e_slow_network = load_json(dir + "/e2e_slow_network.json");
   d.monitor_run = load_json(dir + "/monitor_run.json");
+  d.archive_run = load_json(dir + "/archive.json");
+  d.archive_before = load_info(dir + "/archive.info.before");
+  d.archive_after = load_info(dir + "/archive.info.after");
   if (d.monitor_run) {
     auto& m = *d.monitor_run;
     auto window = [&](const char* phase) {
@@ -89,6 +92,7 @@ std::vector<std::string> missing(const report_data& d) {
   need(d.e2e_three.has_value(), "e2e_3nodes.json");
   need(d.e2e_slow_network.has_value(), "e2e_slow_network.json");
   need(d.monitor_run.has_value(), "monitor_run.json");
+  need(d.archive_run.has_value(), "archive.json");
   return out;
 }
 

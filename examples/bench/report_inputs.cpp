@@ -112,7 +112,16 @@ std::optional<redis_snapshot> load_info(const std::string& path,
   if (!text || text->find("total_commands_processed") == std::string::npos) {
     return std::nullopt;
   }
-  return make_snapshot(*text, *text, *text, *text, unix_s);
+  auto snap = make_snapshot(*text, *text, *text, *text, unix_s);
+  // bench.sh adds INFO keyspace and a `key_table_bytes:` line of its own
+  // (from MEMORY STATS) where it can.
+  snap.keys = parse_keyspace_keys(*text);
+  auto fields = parse_info(*text);
+  auto tables = fields.find("key_table_bytes");
+  if (tables != fields.end()) {
+    snap.key_table_bytes = static_cast<int64_t>(to_double(tables->second));
+  }
+  return snap;
 }
 
 monitor_counts count_monitor(const std::string& path, double from_unix,

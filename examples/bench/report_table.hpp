@@ -32,6 +32,10 @@ struct report_data {
   std::optional<nlohmann::json> monitor_run; ///< payment-bench, tiny run
   std::optional<monitor_counts> monitor_pay;    ///< its pay window
   std::optional<monitor_counts> monitor_create; ///< its create window
+  /// psp-admin archive after the phases: its JSON answer, and INFO around.
+  std::optional<nlohmann::json> archive_run;
+  std::optional<redis_snapshot> archive_before;
+  std::optional<redis_snapshot> archive_after;
   bool smoke = false;
   double cores = 2; ///< CPUs the whole stack shares (from meta.json)
   double card_connections = 0;        ///< the node's, from meta.json

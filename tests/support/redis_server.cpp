@@ -15,7 +15,8 @@ void redis_server::start() {
                          "--appendonly", "yes", "--appendfsync", "always",
                          "--save", "", "--daemonize", "no",
                          // as run.sh: small hashes stay compact listpacks
-                         "--hash-max-listpack-value", "1024"},
+                         "--hash-max-listpack-value", "1024",
+                         "--hash-max-listpack-entries", "512"},
                         dir_.path() + "/redis.log");
   if (!wait_for_port(port_, std::chrono::seconds{10})) {
     throw std::runtime_error("redis-server did not start on port "

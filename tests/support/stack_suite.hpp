@@ -12,14 +12,18 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace psp::test {
 
 class stack_suite : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
+  static void SetUpTestSuite() { start_stack({}); }
+  /// A suite whose stack needs other options defines its own
+  /// SetUpTestSuite that calls this.
+  static void start_stack(stack_options opts) {
     try {
-      stack_ = std::make_unique<psp_stack>();
+      stack_ = std::make_unique<psp_stack>(std::move(opts));
     } catch (const std::exception& e) {
       start_error_ = e.what();
     }

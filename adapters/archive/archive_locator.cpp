@@ -1,0 +1,65 @@
+#include "adapters/archive/archive_locator.hpp"
+
+#include "adapters/crypto/encoding.hpp"
+
+#include <openssl/sha.h>
+
+namespace psp::archive {
+
+namespace {
+
+// 16^3 buckets: with hash-max-listpack-entries 512 they stay compact
+// listpacks up to ~2 million pointers (three a payment); past that Redis
+// turns them into hash tables, which costs memory, not correctness.
+constexpr size_t bucket_hex_chars = 3;
+// 64 bits of the id's SHA-1 name it inside its bucket; two ids that collide
+// are found out when the pointer is written (HSETNX) and the second
+// payment then stays unarchived.
+constexpr size_t field_hex_chars = 16;
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+       digest);
+  return crypto::to_hex(
+    std::string_view{reinterpret_cast<const char*>(digest), sizeof(digest)});
+}
+
+} // namespace
+
+std::string archive_key(std::string_view archive_id) {
+  return "arc:" + std::string{archive_id};
+}
+
+std::string archive_id_of(std::string_view id) {
+  auto pos = id.rfind('_');
+  auto suffix = pos == std::string_view::npos ? id : id.substr(pos + 1);
+  if (suffix.size() < archive_id_chars) {
+    return "";
+  }
+  return std::string{suffix.substr(0, archive_id_chars)};
+}
+
+std::optional<location> locate(std::string_view key) {
+  auto colon = key.find(':');
+  if (colon == std::string_view::npos || colon + 1 >= key.size()) {
+    return std::nullopt;
+  }
+  auto prefix = key.substr(0, colon);
+  auto id = key.substr(colon + 1);
+  if (prefix == "pa" || prefix == "evt" || prefix == "txn") {
+    auto arc = archive_id_of(id);
+    if (arc.empty()) {
+      return std::nullopt;
+    }
+    return location{archive_key(arc), "", ""};
+  }
+  if (prefix == "pi" || prefix == "cs" || prefix == "charge") {
+    auto hex = sha1_hex(id);
+    return location{"", "arx:" + hex.substr(0, bucket_hex_chars),
+                    hex.substr(bucket_hex_chars, field_hex_chars)};
+  }
+  return std::nullopt;
+}
+
+} // namespace psp::archive

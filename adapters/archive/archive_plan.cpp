@@ -1,0 +1,118 @@
+#include "adapters/archive/archive_plan.hpp"
+
+#include "adapters/archive/archive_locator.hpp"
+
+namespace psp::archive {
+
+namespace {
+
+const std::string* field(const stored_object& o, const char* name) {
+  for (auto& [f, v] : o.fields) {
+    if (f == name) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+bool is(const stored_object& o, const char* name, const char* value) {
+  auto* v = field(o, name);
+  return v != nullptr && *v == value;
+}
+
+bool zero_or_absent(const stored_object& o, const char* name) {
+  auto* v = field(o, name);
+  return v == nullptr || v->empty() || *v == "0";
+}
+
+std::string prefix_of(const std::string& key) {
+  return key.substr(0, key.find(':'));
+}
+
+// A delivery record is `status|attempts|at|error` (adapters/redis/
+// lua_events.cpp); these statuses are final.
+bool final_delivery(const std::string& record) {
+  auto status = record.substr(0, record.find('|'));
+  return status == "delivered" || status == "dead" || status == "dropped";
+}
+
+} // namespace
+
+std::optional<std::vector<std::string>>
+payment_keys(const std::string& intent_id, const intent_refs& refs) {
+  if (refs.status != "succeeded" || refs.latest_charge.empty()) {
+    return std::nullopt;
+  }
+  auto pos = refs.attempt.rfind('_');
+  if (pos == std::string::npos || refs.attempt.compare(0, pos, "pa") != 0) {
+    return std::nullopt;
+  }
+  auto suffix = refs.attempt.substr(pos + 1);
+  if (suffix.size() < archive_id_chars) {
+    return std::nullopt;
+  }
+  std::vector<std::string> keys{"pi:" + intent_id, "pa:" + refs.attempt};
+  if (!refs.session.empty()) {
+    keys.push_back("cs:" + refs.session);
+  }
+  // The commit step names the events of a charge after its attempt
+  // (actors/payment_logic.cpp): S succeeded, C session completed.
+  keys.push_back("evt:evt_" + suffix + "S");
+  keys.push_back("evt:evt_" + suffix + "C");
+  keys.push_back("txn:txn_" + suffix);
+  keys.push_back("charge:" + refs.latest_charge);
+  return keys;
+}
+
+readiness judge(const std::string& intent_id,
+                const std::vector<std::string>& keys,
+                const std::vector<stored_object>& objects) {
+  if (objects.size() < 2 || objects.size() != keys.size()) {
+    return readiness::never;
+  }
+  auto& pi = objects[0];
+  auto text = [&pi](const char* name) {
+    auto* v = field(pi, name);
+    return v == nullptr ? std::string{} : *v;
+  };
+  auto named = payment_keys(intent_id, {text("status"), text("attempt"),
+                                        text("session"),
+                                        text("latest_charge")});
+  if (!named || *named != keys) {
+    return readiness::never;
+  }
+  auto& pa = objects[1];
+  if (!is(pi, "status", "succeeded") || is(pi, "capture_method", "manual")
+      || !zero_or_absent(pi, "amount_refunded")
+      || !zero_or_absent(pi, "refund_pending")
+      || field(pi, "pending_op") != nullptr) {
+    return readiness::never;
+  }
+  if (!is(pa, "status", "succeeded") || !is(pa, "kind", "charge")
+      || field(pa, "job") != nullptr) {
+    return readiness::never;
+  }
+  bool pending = false;
+  for (size_t i = 2; i < objects.size(); ++i) {
+    auto& o = objects[i];
+    auto prefix = prefix_of(o.key);
+    if (o.fields.empty()) {
+      // Events and the balance transaction are optional; the session (when
+      // the intent names one) and the charge index are not.
+      if (prefix == "cs" || prefix == "charge") {
+        return readiness::never;
+      }
+      continue;
+    }
+    if (prefix == "evt") {
+      for (auto& [f, v] : o.fields) {
+        if (f.rfind("wh:", 0) == 0 && !final_delivery(v)) {
+          pending = true;
+        }
+      }
+    }
+  }
+  return pending ? readiness::later : readiness::ready;
+}
+
+} // namespace psp::archive

@@ -1,0 +1,146 @@
+#include "adapters/redis/archive_scripts.hpp"
+
+namespace psp::redis {
+
+// Must locate exactly as adapters/archive/archive_locator.cpp does.
+const char* const archive_guard_lua = R"lua(
+local function archive_pointer(id)
+  local h = redis.sha1hex(id)
+  return 'arx:' .. string.sub(h, 1, 3), string.sub(h, 4, 19)
+end
+local function archive_of(key)
+  local prefix, id = string.match(key, '^(%a+):(.+)$')
+  if prefix == 'pa' or prefix == 'evt' or prefix == 'txn' then
+    local suffix = string.match(id, '([^_]*)$')
+    if #suffix < 12 then return nil end
+    local arc = 'arc:' .. string.sub(suffix, 1, 12)
+    if redis.call('EXISTS', arc) == 1 then return arc end
+  elseif prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
+    local bucket, field = archive_pointer(id)
+    local arc_id = redis.call('HGET', bucket, field)
+    if arc_id then return 'arc:' .. arc_id end
+  end
+  return nil
+end
+local function archive_guard(key)
+  if redis.call('EXISTS', key) == 0 then
+    local arc = archive_of(key)
+    if arc then error(redis.error_reply('ARCHIVED ' .. arc)) end
+  end
+end
+)lua";
+
+namespace {
+
+const char* archive_take_lua = R"lua(
+local now, after, max = tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3])
+local out = {}
+while #out < max do
+  local oldest = redis.call('LINDEX', KEYS[1], -1)
+  if not oldest then break end
+  local at, id = string.match(oldest, '^(%d+)|(.+)$')
+  if at and tonumber(at) + after > now then break end
+  redis.call('RPOP', KEYS[1])
+  if id then table.insert(out, id) end
+end
+return out
+)lua";
+
+// Runs inside MULTI after WATCH of every key (archive_store.cpp): the
+// fields packed are the fields stored, or EXEC does nothing.
+const char* archive_commit_lua = R"lua(
+local archived = 0
+local i = 2
+while i + 2 <= #ARGV do
+  local arc_id, blob, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local keys, pointers = {}, {}
+  local free = redis.call('EXISTS', 'arc:' .. arc_id) == 0
+  for k = 1, n do
+    local key = ARGV[i + 2 + k]
+    keys[k] = key
+    local prefix, id = string.match(key, '^(%a+):(.+)$')
+    if prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
+      local bucket, field = archive_pointer(id)
+      if redis.call('HEXISTS', bucket, field) == 1 then free = false end
+      pointers[#pointers + 1] = {bucket, field}
+    end
+  end
+  i = i + 3 + n
+  if free and n > 0 then
+    redis.call('SET', 'arc:' .. arc_id, blob)
+    for _, p in ipairs(pointers) do redis.call('HSET', p[1], p[2], arc_id) end
+    redis.call('DEL', unpack(keys))
+    archived = archived + 1
+  end
+end
+return archived
+)lua";
+
+const char* archive_dictionary_lua = R"lua(
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local id, made_of = string.match(cur, '^(%d+)|(%d+)$')
+  if tonumber(made_of) >= tonumber(ARGV[3]) then
+    return {id, redis.call('GET', 'arc:dict:' .. id)}
+  end
+end
+local id = tostring(redis.call('INCR', KEYS[2]))
+redis.call('SET', 'arc:dict:' .. id, ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], id .. '|' .. ARGV[3])
+return {id, ARGV[2]}
+)lua";
+
+const char* archive_restore_lua = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local arc_id = string.sub(KEYS[1], 5)
+local pi_id
+local i = 3
+while i <= #ARGV do
+  local key, n = ARGV[i], tonumber(ARGV[i + 1])
+  if n > 0 and redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, unpack(ARGV, i + 2, i + 1 + n))
+  end
+  local prefix, id = string.match(key, '^(%a+):(.+)$')
+  if prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
+    local bucket, field = archive_pointer(id)
+    if redis.call('HGET', bucket, field) == arc_id then
+      redis.call('HDEL', bucket, field)
+    end
+  end
+  if prefix == 'pi' then pi_id = id end
+  i = i + 2 + n
+end
+redis.call('DEL', KEYS[1])
+if pi_id then
+  redis.call('LPUSH', 'archive:due', ARGV[2] .. '|' .. pi_id)
+end
+return 1
+)lua";
+
+} // namespace
+
+const script& archive_take_script() {
+  static const script s = make_script("archive_take", archive_take_lua);
+  return s;
+}
+
+const script& archive_commit_script() {
+  static const script s = make_script(
+    "archive_commit", std::string{archive_guard_lua} + archive_commit_lua);
+  return s;
+}
+
+const script& archive_dictionary_script() {
+  static const script s = make_script("archive_dictionary",
+                                      archive_dictionary_lua);
+  return s;
+}
+
+const script& archive_restore_script() {
+  static const script s = make_script(
+    "archive_restore", std::string{archive_guard_lua} + archive_restore_lua);
+  return s;
+}
+
+} // namespace psp::redis

@@ -1,0 +1,43 @@
+#pragma once
+
+// The archive of finished payments in Redis (docs/decisions.md 38). A paid
+// checkout whose webhooks are all final is packed, some time after it
+// finished, from its seven hashes (intent, session, attempt, two events,
+// balance transaction, charge index) into one compressed string
+// `arc:<archive id>`; its intent, session and charge ids point there from
+// bucketed hashes `arx:<bucket>`. Reads unpack it (archive_store.hpp);
+// any script that would change an archived object first has it restored:
+// archive_guard raises `ARCHIVED <arc key>` and eval() restores and runs
+// the script again.
+
+#include "adapters/redis/scripts.hpp"
+
+namespace psp::redis {
+
+/// Lua prepended to scripts that may meet an archived object: defines
+///   archive_of(key)     -> the arc key holding it, or nil
+///   archive_guard(key)  -> raises ARCHIVED when key is missing but archived
+extern const char* const archive_guard_lua;
+
+/// The list of finished payments waiting to be archived: `<ms>|<intent>`.
+inline const std::string archive_due_key = "archive:due";
+
+/// KEYS: archive:due. ARGV: now_ms, after_ms, max. Pops the oldest entries
+/// due (finished at least after_ms ago); answers their intent ids.
+const script& archive_take_script();
+/// ARGV: now_ms, then per payment: archive id, blob, key count n, n keys.
+/// Run inside MULTI after WATCH of the keys: writes each archive whose id
+/// and pointers are free, and deletes the hashes. Answers how many.
+const script& archive_commit_script();
+/// KEYS: arc:dicts (merchant -> `<dictionary id>|<payments it is made
+/// of>`), arc:dict:next. ARGV: merchant, a dictionary, how many payments it
+/// is made of. Stores it as the merchant's unless the current one is made of
+/// as many; answers {id, bytes} of the one to use (`arc:dict:<id>`, never
+/// changed once stored: older archives keep theirs).
+const script& archive_dictionary_script();
+/// KEYS: arc key. ARGV: the blob as read, now_ms, then per object: key,
+/// 2n, n field/value pairs. Puts the hashes back unless the archive changed
+/// meanwhile (answers 0 then); the payment is queued to be archived again.
+const script& archive_restore_script();
+
+} // namespace psp::redis

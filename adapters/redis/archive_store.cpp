@@ -1,0 +1,536 @@
+#include "adapters/redis/archive_store.hpp"
+
+#include "adapters/archive/archive_codec.hpp"
+#include "adapters/archive/archive_locator.hpp"
+#include "adapters/archive/archive_plan.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/archive_scripts.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+namespace psp::redis {
+
+namespace {
+
+render::fields to_map(const value& reply) {
+  render::fields out;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    out.emplace(reply.elements[i].str, reply.elements[i + 1].str);
+  }
+  return out;
+}
+
+// The archive ids of the keys' archives ("" when the key is never
+// archived or its pointer is not set); nullopt on failure.
+std::optional<std::vector<std::string>>
+archive_keys_of(connection& conn, const std::vector<std::string>& keys) {
+  std::vector<std::string> out(keys.size());
+  std::vector<std::vector<std::string>> reads;
+  std::vector<size_t> pointer_of;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto where = archive::locate(keys[i]);
+    if (!where) {
+      continue;
+    }
+    if (!where->archive_key.empty()) {
+      out[i] = where->archive_key;
+    } else {
+      reads.push_back({"HGET", where->pointer_bucket, where->pointer_field});
+      pointer_of.push_back(i);
+    }
+  }
+  if (!reads.empty()) {
+    auto got = conn.query_all(reads);
+    if (!got) {
+      return std::nullopt;
+    }
+    for (size_t r = 0; r < reads.size(); ++r) {
+      auto& v = (*got)[r];
+      out[pointer_of[r]] = v.is_nil() ? "" : archive::archive_key(v.str);
+    }
+  }
+  return out;
+}
+
+const std::string* field_of(const archive::stored_object& o,
+                            const std::string& name) {
+  for (auto& [field, value] : o.fields) {
+    if (field == name) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+std::string dictionary_key(uint64_t id) {
+  return "arc:dict:" + std::to_string(id);
+}
+
+// The dictionaries the blobs need, by id (one round trip); nullopt on a
+// failure or when a blob names a dictionary that is not stored.
+std::optional<std::map<uint64_t, archive::dictionary>>
+dictionaries_of(connection& conn, const std::vector<const std::string*>& blobs) {
+  std::map<uint64_t, archive::dictionary> out;
+  std::vector<std::vector<std::string>> gets;
+  std::vector<uint64_t> ids;
+  for (auto* blob : blobs) {
+    auto id = archive::dictionary_id_of(*blob);
+    if (!id) {
+      return std::nullopt;
+    }
+    if (out.emplace(*id, archive::dictionary{*id, ""}).second) {
+      gets.push_back({"GET", dictionary_key(*id)});
+      ids.push_back(*id);
+    }
+  }
+  if (gets.empty()) {
+    return out;
+  }
+  auto got = conn.query_all(gets);
+  if (!got) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if ((*got)[i].is_nil()) {
+      return std::nullopt;
+    }
+    out[ids[i]].bytes = std::move((*got)[i].str);
+  }
+  return out;
+}
+
+// The objects of one blob, its dictionary read from Redis.
+std::optional<std::vector<archive::stored_object>>
+unpack_blob(connection& conn, const std::string& blob) {
+  auto dicts = dictionaries_of(conn, {&blob});
+  if (!dicts || dicts->empty()) {
+    return std::nullopt;
+  }
+  return archive::unpack(blob, dicts->begin()->second);
+}
+
+// The merchant's dictionary, made from `payments` unless it has one made
+// of as many.
+std::optional<archive::dictionary> merchant_dictionary(
+  connection& conn, const std::string& merchant,
+  const std::vector<std::vector<archive::stored_object>>& payments) {
+  auto made_of = std::min(payments.size(), archive::dictionary_payments_max);
+  auto got = eval(conn, archive_dictionary_script(),
+                  {"arc:dicts", "arc:dict:next"},
+                  {merchant, archive::dictionary_bytes_for(payments),
+                   std::to_string(made_of)});
+  if (!got || got->is_error() || got->elements.size() != 2) {
+    return std::nullopt;
+  }
+  try {
+    return archive::dictionary{std::stoull(got->elements[0].str),
+                               std::move(got->elements[1].str)};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+std::optional<std::string> archived_error_key(const value& reply) {
+  static const std::string mark = "ARCHIVED ";
+  if (!reply.is_error() || reply.str.rfind(mark, 0) != 0) {
+    return std::nullopt;
+  }
+  auto end = reply.str.find(' ', mark.size());
+  return reply.str.substr(mark.size(), end == std::string::npos
+                                         ? std::string::npos
+                                         : end - mark.size());
+}
+
+std::optional<std::vector<render::fields>>
+read_objects(connection& conn, const std::vector<std::string>& keys) {
+  std::vector<render::fields> out(keys.size());
+  if (keys.empty()) {
+    return out;
+  }
+  std::vector<std::vector<std::string>> reads;
+  reads.reserve(keys.size());
+  for (auto& key : keys) {
+    reads.push_back({"HGETALL", key});
+  }
+  auto live = conn.query_all(reads);
+  if (!live || live->size() != keys.size()) {
+    return std::nullopt;
+  }
+  std::vector<std::string> missing;
+  std::vector<size_t> missing_at;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out[i] = to_map((*live)[i]);
+    if (out[i].empty()) {
+      missing.push_back(keys[i]);
+      missing_at.push_back(i);
+    }
+  }
+  if (missing.empty()) {
+    return out;
+  }
+  auto arcs = archive_keys_of(conn, missing);
+  if (!arcs) {
+    return std::nullopt;
+  }
+  std::vector<std::vector<std::string>> gets;
+  std::vector<size_t> get_of;
+  for (size_t m = 0; m < missing.size(); ++m) {
+    if (!(*arcs)[m].empty()) {
+      gets.push_back({"GET", (*arcs)[m]});
+      get_of.push_back(m);
+    }
+  }
+  if (gets.empty()) {
+    return out;
+  }
+  auto blobs = conn.query_all(gets);
+  if (!blobs) {
+    return std::nullopt;
+  }
+  std::vector<const std::string*> present;
+  for (auto& blob : *blobs) {
+    if (!blob.is_nil()) {
+      present.push_back(&blob.str);
+    }
+  }
+  auto dicts = dictionaries_of(conn, present);
+  if (!dicts) {
+    return std::nullopt;
+  }
+  std::vector<std::vector<std::string>> reread;
+  std::vector<size_t> reread_at;
+  for (size_t g = 0; g < gets.size(); ++g) {
+    auto& blob = (*blobs)[g];
+    if (blob.is_nil()) {
+      // Restored between the two reads: the hash is live again.
+      reread.push_back({"HGETALL", missing[get_of[g]]});
+      reread_at.push_back(missing_at[get_of[g]]);
+      continue;
+    }
+    auto& dict = (*dicts)[*archive::dictionary_id_of(blob.str)];
+    auto objects = archive::unpack(blob.str, dict);
+    if (!objects) {
+      return std::nullopt;
+    }
+    auto& key = missing[get_of[g]];
+    for (auto& o : *objects) {
+      if (o.key == key) {
+        out[missing_at[get_of[g]]] =
+          render::fields(o.fields.begin(), o.fields.end());
+      }
+    }
+  }
+  if (!reread.empty()) {
+    auto again = conn.query_all(reread);
+    if (!again) {
+      return std::nullopt;
+    }
+    for (size_t r = 0; r < reread.size(); ++r) {
+      out[reread_at[r]] = to_map((*again)[r]);
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<value>>
+query_fields(connection& conn,
+             const std::vector<std::vector<std::string>>& commands) {
+  auto out = conn.query_all(commands);
+  if (!out || out->size() != commands.size()) {
+    return std::nullopt;
+  }
+  auto all_nil = [](const value& v) {
+    if (v.is_nil()) {
+      return true;
+    }
+    return v.is_array()
+           && std::all_of(v.elements.begin(), v.elements.end(),
+                          [](const value& e) { return e.is_nil(); });
+  };
+  std::vector<size_t> missing;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    auto& cmd = commands[i];
+    if (cmd.size() >= 3 && (cmd[0] == "HGET" || cmd[0] == "HMGET")
+        && all_nil((*out)[i]) && archive::locate(cmd[1])) {
+      missing.push_back(i);
+      keys.push_back(cmd[1]);
+    }
+  }
+  if (missing.empty()) {
+    return out;
+  }
+  auto archived = read_objects(conn, keys);
+  if (!archived) {
+    return std::nullopt;
+  }
+  for (size_t m = 0; m < missing.size(); ++m) {
+    auto& fields = (*archived)[m];
+    if (fields.empty()) {
+      continue;
+    }
+    auto& cmd = commands[missing[m]];
+    auto answer = [&fields](const std::string& name) {
+      value v;
+      auto f = fields.find(name);
+      if (f != fields.end()) {
+        v.type = value::kind::string;
+        v.str = f->second;
+      }
+      return v;
+    };
+    if (cmd[0] == "HGET") {
+      (*out)[missing[m]] = answer(cmd[2]);
+    } else {
+      value arr;
+      arr.type = value::kind::array;
+      for (size_t f = 2; f < cmd.size(); ++f) {
+        arr.elements.push_back(answer(cmd[f]));
+      }
+      (*out)[missing[m]] = std::move(arr);
+    }
+  }
+  return out;
+}
+
+std::optional<bool> exists_anywhere(connection& conn, const std::string& key) {
+  auto live = conn.query({"EXISTS", key});
+  if (!live) {
+    return std::nullopt;
+  }
+  if (live->integer == 1) {
+    return true;
+  }
+  auto got = read_object(conn, key);
+  if (!got) {
+    return std::nullopt;
+  }
+  return !got->empty();
+}
+
+std::optional<render::fields> read_object(connection& conn,
+                                          const std::string& key) {
+  auto got = read_objects(conn, {key});
+  if (!got) {
+    return std::nullopt;
+  }
+  return std::move((*got)[0]);
+}
+
+bool restore_archive(connection& conn, const std::string& arc_key) {
+  auto blob = conn.query({"GET", arc_key});
+  if (!blob) {
+    return false;
+  }
+  if (blob->is_nil()) {
+    return true;
+  }
+  auto objects = unpack_blob(conn, blob->str);
+  if (!objects) {
+    return false;
+  }
+  std::vector<std::string> args{
+    blob->str,
+    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count())};
+  for (auto& o : *objects) {
+    args.push_back(o.key);
+    args.push_back(std::to_string(2 * o.fields.size()));
+    for (auto& [field, v] : o.fields) {
+      args.push_back(field);
+      args.push_back(v);
+    }
+  }
+  auto done = eval(conn, archive_restore_script(), {arc_key}, args);
+  return done && !done->is_error();
+}
+
+namespace {
+
+struct ready_payment {
+  std::string intent_id;
+  std::string archive_id;
+  std::vector<archive::stored_object> objects;
+};
+
+} // namespace
+
+archive_pass archive_due_payments(connection& conn, int64_t now_ms,
+                                  int64_t after_ms, size_t max) {
+  archive_pass pass;
+  auto taken = eval(conn, archive_take_script(), {archive_due_key},
+                    {std::to_string(now_ms), std::to_string(after_ms),
+                     std::to_string(max)});
+  if (!taken || taken->is_error()) {
+    pass.failed = true;
+    return pass;
+  }
+  pass.taken = taken->elements.size();
+  if (pass.taken == 0) {
+    return pass;
+  }
+  // 1. What each intent refers to.
+  std::vector<std::vector<std::string>> reads;
+  for (auto& id : taken->elements) {
+    std::vector<std::string> cmd{"HMGET", keys::intent(id.str)};
+    cmd.insert(cmd.end(), archive::intent_ref_fields.begin(),
+               archive::intent_ref_fields.end());
+    reads.push_back(std::move(cmd));
+  }
+  auto refs = conn.query_all(reads);
+  if (!refs) {
+    pass.failed = true;
+    return pass;
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> payments;
+  for (size_t i = 0; i < refs->size(); ++i) {
+    auto& r = (*refs)[i].elements;
+    archive::intent_refs got;
+    if (r.size() == 4) {
+      got = {r[0].str, r[1].str, r[2].str, r[3].str};
+    }
+    auto keys = archive::payment_keys(taken->elements[i].str, got);
+    if (keys) {
+      payments.emplace_back(taken->elements[i].str, std::move(*keys));
+    } else {
+      ++pass.skipped;
+    }
+  }
+  if (payments.empty()) {
+    return pass;
+  }
+  // 2. Their objects, watched from before the read: if any changes before
+  // the write, the write is not made (EXEC answers nil).
+  std::vector<std::vector<std::string>> snapshot{{"WATCH"}};
+  for (auto& [id, keys] : payments) {
+    snapshot[0].insert(snapshot[0].end(), keys.begin(), keys.end());
+    for (auto& key : keys) {
+      snapshot.push_back({"HGETALL", key});
+    }
+  }
+  auto read = conn.query_all(snapshot);
+  if (!read) {
+    pass.failed = true;
+    return pass;
+  }
+  auto unwatch = [&conn] { conn.run({"UNWATCH"}); };
+  size_t at = 1; // after WATCH's +OK
+  std::map<std::string, std::vector<ready_payment>> by_merchant;
+  std::vector<std::string> again{"LPUSH", archive_due_key};
+  for (auto& [id, keys] : payments) {
+    ready_payment p;
+    p.intent_id = id;
+    for (auto& key : keys) {
+      archive::stored_object o{key, {}};
+      auto& flat = (*read)[at++].elements;
+      for (size_t f = 0; f + 1 < flat.size(); f += 2) {
+        o.fields.emplace_back(flat[f].str, flat[f + 1].str);
+      }
+      p.objects.push_back(std::move(o));
+    }
+    auto verdict = archive::judge(id, keys, p.objects);
+    if (verdict == archive::readiness::later) {
+      ++pass.later;
+      again.push_back(std::to_string(now_ms) + "|" + id);
+      continue;
+    }
+    auto* merchant = field_of(p.objects[0], "merchant");
+    if (verdict == archive::readiness::never || merchant == nullptr) {
+      ++pass.skipped;
+      continue;
+    }
+    p.archive_id = archive::archive_id_of(keys[1]);
+    // Objects that do not exist are not archived (an intent without a
+    // session, a payment whose events were never written).
+    for (size_t i = p.objects.size(); i-- > 0;) {
+      if (p.objects[i].fields.empty()) {
+        p.objects.erase(p.objects.begin() + static_cast<long>(i));
+      }
+    }
+    by_merchant[*merchant].push_back(std::move(p));
+  }
+  if (again.size() > 2 && !conn.query(again)) {
+    unwatch();
+    pass.failed = true;
+    return pass; // the rest stays unarchived this time; nothing half-written
+  }
+  // 3. Packed with their merchant's dictionary, written if unchanged.
+  std::vector<std::string> commit{std::to_string(now_ms)};
+  for (auto& [merchant, ready] : by_merchant) {
+    std::vector<std::vector<archive::stored_object>> samples;
+    for (size_t i = 0;
+         i < ready.size() && i < archive::dictionary_payments_max; ++i) {
+      samples.push_back(ready[i].objects);
+    }
+    auto dict = merchant_dictionary(conn, merchant, samples);
+    if (!dict) {
+      unwatch();
+      pass.failed = true;
+      return pass;
+    }
+    for (auto& p : ready) {
+      auto blob = archive::pack(p.objects, *dict);
+      if (blob.empty()) {
+        ++pass.skipped;
+        continue;
+      }
+      pass.packed_bytes += blob.size();
+      commit.push_back(p.archive_id);
+      commit.push_back(std::move(blob));
+      commit.push_back(std::to_string(p.objects.size()));
+      for (auto& o : p.objects) {
+        commit.push_back(o.key);
+      }
+    }
+  }
+  if (commit.size() == 1) {
+    unwatch();
+  } else {
+    // Loaded before MULTI: EVALSHA queued in a transaction cannot fall back
+    // to EVAL when the script is unknown.
+    auto& script = archive_commit_script();
+    auto known = conn.query({"SCRIPT", "LOAD", script.source});
+    if (!known) {
+      unwatch();
+      pass.failed = true;
+      return pass;
+    }
+    std::vector<std::string> call{"EVALSHA", script.sha1_hex, "0"};
+    call.insert(call.end(), commit.begin(), commit.end());
+    auto done = conn.pipeline({{"MULTI"}, call, {"EXEC"}});
+    if (!done || done->size() != 3 || done->back().is_error()) {
+      unwatch();
+      pass.failed = true;
+      return pass;
+    }
+    auto& exec = done->back();
+    if (exec.is_nil()) {
+      // Something changed after the read: ask again at the next round.
+      std::vector<std::string> retry{"LPUSH", archive_due_key};
+      for (auto& [merchant, ready] : by_merchant) {
+        for (auto& p : ready) {
+          retry.push_back(std::to_string(now_ms) + "|" + p.intent_id);
+        }
+      }
+      pass.later += retry.size() - 2;
+      if (!conn.query(retry)) {
+        pass.failed = true;
+      }
+      return pass;
+    }
+    if (exec.elements.size() != 1 || exec.elements[0].is_error()) {
+      pass.failed = true;
+      return pass;
+    }
+    pass.archived = static_cast<size_t>(exec.elements[0].integer);
+  }
+  pass.skipped = pass.taken - pass.archived - pass.later;
+  return pass;
+}
+
+} // namespace psp::redis

@@ -1,0 +1,65 @@
+#pragma once
+
+// Reading, restoring and writing the archive of finished payments
+// (archive_scripts.hpp says what it is). Blocking: for HTTP handler threads
+// and detached actors only, like the connection it takes.
+
+#include "adapters/redis/redis_connection.hpp"
+#include "adapters/render/objects.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace psp::redis {
+
+/// The hash at each key, as HGETALL gives it, or from the archive when the
+/// key is archived; an empty map when neither has it. nullopt when Redis
+/// failed or answered an error (never mistaken for "no such object").
+std::optional<std::vector<render::fields>>
+read_objects(connection& conn, const std::vector<std::string>& keys);
+
+/// Runs HGET/HMGET commands in one pipeline and answers those whose key is
+/// gone but archived from the archive, in the same reply shapes (nil for a
+/// field the object lacks). nullopt as read_objects.
+std::optional<std::vector<value>>
+query_fields(connection& conn,
+             const std::vector<std::vector<std::string>>& commands);
+
+/// Whether the key exists, live or archived; nullopt when Redis failed.
+std::optional<bool> exists_anywhere(connection& conn, const std::string& key);
+
+/// One key's hash, live or archived (see read_objects).
+std::optional<render::fields> read_object(connection& conn,
+                                          const std::string& key);
+
+/// Puts the hashes of archive `arc_key` back (nothing to do when it is
+/// gone already). false when Redis failed or the blob cannot be read.
+bool restore_archive(connection& conn, const std::string& arc_key);
+
+/// The `ARCHIVED <arc key>` a guarded script raised, if that is what
+/// `reply` is.
+std::optional<std::string> archived_error_key(const value& reply);
+
+struct archive_pass {
+  size_t taken = 0;
+  size_t archived = 0;
+  /// A webhook still pending: queued again.
+  size_t later = 0;
+  /// Not a plain paid charge, or changed while being packed.
+  size_t skipped = 0;
+  /// Compressed bytes of the payments packed (archived or not).
+  size_t packed_bytes = 0;
+  bool failed = false;
+};
+
+/// One round of the archiver: takes up to `max` payments that finished at
+/// least `after_ms` ago, packs the ready ones and writes them (three round
+/// trips). A payment taken but not written because this process died is
+/// left unarchived, never lost.
+archive_pass archive_due_payments(connection& conn, int64_t now_ms,
+                                  int64_t after_ms, size_t max);
+
+} // namespace psp::redis

@@ -1,0 +1,515 @@
+// Goal: the archive's pure parts keep a payment exactly and refuse what they
+// cannot read. pack/unpack give back every key, field order and byte
+// (NULs, non-ASCII); a blob read with the wrong dictionary, a damaged blob
+// or a blob of another format is refused (nullopt), never crashes; a
+// merchant's dictionary makes its payments much smaller than MessagePack
+// alone. locate() finds each archived key where the Lua side looks (the
+// attempt's suffix, or the SHA-1 pointer computed here with OpenSSL), and
+// the plan takes a payment only while it is a plain, settled paid charge.
+
+#include "adapters/archive/archive_codec.hpp"
+#include "adapters/archive/archive_locator.hpp"
+#include "adapters/archive/archive_plan.hpp"
+#include "tests/support/archive_payments.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace psp::test {
+namespace {
+
+using archive::stored_object;
+
+bool same_objects(const std::vector<stored_object>& a,
+                  const std::vector<stored_object>& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].key != b[i].key || a[i].fields != b[i].fields) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void expect_same_objects(const std::vector<stored_object>& got,
+                         const std::vector<stored_object>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].key, want[i].key) << "object #" << i;
+    // Field order too: a restore writes the hash back in this order.
+    EXPECT_EQ(got[i].fields, want[i].fields) << "object " << want[i].key;
+  }
+}
+
+archive::dictionary merchant_dictionary(uint64_t id) {
+  // Two of the merchant's other payments, as the archiver samples them.
+  return {id, archive::dictionary_bytes_for(
+                {paid_payment(ids_for(100)), paid_payment(ids_for(101))})};
+}
+
+std::string sha1_hex(const std::string& text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+       digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (auto b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 0xf];
+  }
+  return out;
+}
+
+// ---- pack / unpack ---------------------------------------------------------
+
+TEST(archive_codec, round_trip_keeps_keys_field_order_and_every_byte) {
+  auto objects = paid_payment(ids_for(1));
+  // Binary-safe: a NUL inside a value, UTF-8, a high byte, an empty value,
+  // fields out of alphabetical order and an object without fields.
+  objects[0].fields.emplace_back("metadata",
+                                 std::string{"{\"note\":\"a\0b\"}", 14});
+  objects[0].fields.emplace_back("description", "Café ☕ – naïve 日本");
+  objects[0].fields.emplace_back("raw", std::string{"\xff\x00\x80", 3});
+  objects[0].fields.emplace_back("empty", "");
+  objects[0].fields.emplace_back("aaa_last", "z");
+  objects.push_back({"charge:ch_nothing", {}});
+  auto dict = merchant_dictionary(7);
+
+  auto blob = archive::pack(objects, dict);
+  ASSERT_FALSE(blob.empty());
+  auto back = archive::unpack(blob, dict);
+  ASSERT_TRUE(back);
+  expect_same_objects(*back, objects);
+  EXPECT_EQ((*back)[0].fields[20].second.size(), 14u); // the NUL survived
+}
+
+TEST(archive_codec, round_trip_without_a_merchants_payments_in_the_dictionary) {
+  // A merchant's first dictionary may be the template alone.
+  auto objects = paid_payment(ids_for(2));
+  archive::dictionary dict{1, archive::dictionary_bytes_for({})};
+  EXPECT_EQ(dict.bytes, archive::template_bytes());
+  auto back = archive::unpack(archive::pack(objects, dict), dict);
+  ASSERT_TRUE(back);
+  expect_same_objects(*back, objects);
+}
+
+TEST(archive_codec, a_blob_names_the_dictionary_it_needs) {
+  auto objects = paid_payment(ids_for(3));
+  auto blob = archive::pack(objects, merchant_dictionary(5));
+  ASSERT_FALSE(blob.empty());
+  EXPECT_EQ(blob[0], '\x01'); // the format byte
+  EXPECT_EQ(archive::dictionary_id_of(blob), 5u);
+}
+
+TEST(archive_codec, dictionary_ids_are_multi_byte_varints) {
+  auto objects = paid_payment(ids_for(4));
+  for (uint64_t id : {0ULL, 127ULL, 128ULL, 300ULL, 16384ULL,
+                      0xFFFFFFFFFFFFFFFFULL}) {
+    auto dict = merchant_dictionary(id);
+    auto blob = archive::pack(objects, dict);
+    ASSERT_FALSE(blob.empty()) << id;
+    EXPECT_EQ(archive::dictionary_id_of(blob), id);
+    auto back = archive::unpack(blob, dict);
+    ASSERT_TRUE(back) << id;
+    expect_same_objects(*back, objects);
+  }
+  // 300 = 0b10_0101100: low seven bits first with the continuation bit.
+  EXPECT_EQ(archive::dictionary_id_of(std::string{"\x01\xac\x02", 3}), 300u);
+  EXPECT_EQ(archive::dictionary_id_of(std::string{"\x01\x00", 2}), 0u);
+}
+
+TEST(archive_codec, a_header_that_is_not_ours_has_no_dictionary_id) {
+  EXPECT_FALSE(archive::dictionary_id_of(""));
+  EXPECT_FALSE(archive::dictionary_id_of(std::string{"\x01", 1}));
+  // The varint never ends.
+  EXPECT_FALSE(archive::dictionary_id_of(std::string{"\x01\xac\x82", 3}));
+  EXPECT_FALSE(archive::dictionary_id_of(std::string(20, '\xff')));
+  // Another format's byte.
+  EXPECT_FALSE(archive::dictionary_id_of(std::string{"\x02\x05", 2}));
+  EXPECT_FALSE(archive::dictionary_id_of("plain text"));
+}
+
+TEST(archive_codec, the_wrong_dictionary_id_is_refused) {
+  auto objects = paid_payment(ids_for(5));
+  auto dict = merchant_dictionary(7);
+  auto blob = archive::pack(objects, dict);
+  // Same bytes under another id: the blob asks for 7.
+  EXPECT_FALSE(archive::unpack(blob, {8, dict.bytes}));
+  EXPECT_FALSE(archive::unpack(blob, {0, dict.bytes}));
+}
+
+// A dictionary's bytes never change once stored (archive_codec.hpp), but
+// another Redis (or a lost arc:dict:<n>) may hold other bytes under the same
+// id: reading with them must not yield a payment that was never stored
+// (the frame's checksum; it failed before pack() asked for one).
+TEST(archive_codec, the_wrong_dictionary_bytes_are_refused) {
+  auto objects = paid_payment(ids_for(6));
+  auto dict = merchant_dictionary(9);
+  auto blob = archive::pack(objects, dict);
+  ASSERT_TRUE(archive::unpack(blob, dict));
+
+  // Every dictionary here has id 9 (digest_of checks the bytes). Reading
+  // exactly the original back would be harmless; anything else must be
+  // refused.
+  auto wrong_read = [&](const std::string& bytes) {
+    auto got = archive::unpack(blob, {9, bytes});
+    return got && !same_objects(*got, objects);
+  };
+  EXPECT_FALSE(wrong_read(archive::template_bytes())) << "the template";
+  EXPECT_FALSE(wrong_read(archive::dictionary_bytes_for({paid_payment(
+    ids_for(200, "acct_Other000000000000000000"))})))
+    << "another merchant's payments";
+  EXPECT_FALSE(wrong_read(std::string(dict.bytes.size(), 'x')))
+    << "unrelated bytes";
+  // The same bytes with one changed, at every place the frame may copy
+  // from.
+  size_t wrong_reads = 0;
+  std::string first;
+  for (size_t at = 0; at < dict.bytes.size(); ++at) {
+    auto bytes = dict.bytes;
+    bytes[at] ^= 0x20;
+    if (wrong_read(bytes) && wrong_reads++ == 0) {
+      first = "byte " + std::to_string(at);
+    }
+  }
+  EXPECT_EQ(wrong_reads, 0u)
+    << wrong_reads << " of " << dict.bytes.size()
+    << " one-byte changes of the dictionary read as a different payment, "
+       "first: "
+    << first;
+  // The right bytes still read afterwards (the cache follows the bytes).
+  auto back = archive::unpack(blob, dict);
+  ASSERT_TRUE(back);
+  expect_same_objects(*back, objects);
+}
+
+TEST(archive_codec, a_truncated_blob_is_refused) {
+  auto objects = paid_payment(ids_for(7));
+  auto dict = merchant_dictionary(11);
+  auto blob = archive::pack(objects, dict);
+  for (size_t n = 0; n < blob.size(); ++n) {
+    EXPECT_FALSE(archive::unpack(std::string_view{blob}.substr(0, n), dict))
+      << "first " << n << " of " << blob.size() << " bytes";
+  }
+  // Bytes appended after the frame are not a blob of ours either.
+  EXPECT_FALSE(archive::unpack(blob + "extra", dict));
+}
+
+// A blob damaged anywhere (a flipped bit in Redis, a bad restore from a
+// backup) must be refused, not read as a slightly different payment: the
+// frame's checksum, and unpack() using every byte of the MessagePack.
+TEST(archive_codec, a_corrupted_blob_is_refused) {
+  auto objects = paid_payment(ids_for(8));
+  auto dict = merchant_dictionary(12);
+  auto blob = archive::pack(objects, dict);
+  size_t flips = 0;
+  size_t read_as_another_payment = 0;
+  std::string first;
+  // From byte 2: a changed header is the wrong-dictionary or format case.
+  for (size_t i = 2; i < blob.size(); ++i) {
+    for (unsigned char mask : {0x01, 0x10, 0x80}) {
+      auto bad = blob;
+      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ mask);
+      ++flips;
+      auto got = archive::unpack(bad, dict); // must not crash
+      if (got && !same_objects(*got, objects)) {
+        ++read_as_another_payment;
+        if (first.empty()) {
+          first = "byte " + std::to_string(i) + " ^ " + std::to_string(mask);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(read_as_another_payment, 0u)
+    << read_as_another_payment << " of " << flips
+    << " one-bit corruptions read as a different payment, first: " << first
+    << " (blob of " << blob.size() << " bytes)";
+}
+
+TEST(archive_codec, a_blob_of_another_format_is_refused) {
+  auto objects = paid_payment(ids_for(9));
+  auto dict = merchant_dictionary(13);
+  auto blob = archive::pack(objects, dict);
+  for (char format : {'\x00', '\x02', '\x7f', '\xff'}) {
+    auto other = blob;
+    other[0] = format;
+    EXPECT_FALSE(archive::unpack(other, dict)) << int(format);
+    EXPECT_FALSE(archive::dictionary_id_of(other)) << int(format);
+  }
+  // The uncompressed form itself is not a blob.
+  EXPECT_FALSE(archive::unpack(archive::serialize(objects), dict));
+  EXPECT_FALSE(archive::unpack("", dict));
+}
+
+TEST(archive_codec, a_merchants_dictionary_makes_its_payments_small) {
+  auto objects = paid_payment(ids_for(10), "4999");
+  auto plain = archive::serialize(objects);
+  auto with_merchant = archive::pack(objects, merchant_dictionary(14));
+  auto with_template =
+    archive::pack(objects, {15, archive::dictionary_bytes_for({})});
+  std::cout << "[ sizes    ] serialized " << plain.size()
+            << " B, packed with the template " << with_template.size()
+            << " B, with the merchant's dictionary " << with_merchant.size()
+            << " B\n";
+  ASSERT_FALSE(with_merchant.empty());
+  EXPECT_LT(with_merchant.size() * 100, plain.size() * 40);
+  EXPECT_LT(with_template.size(), plain.size());
+}
+
+// ---- locate ----------------------------------------------------------------
+
+const std::string suffix = "9Wa8ry6lPsKWQgVjmLrj3RPl";
+
+TEST(archive_locator, attempt_event_and_transaction_keys_name_their_archive) {
+  const std::string arc = "arc:" + suffix.substr(0, 12);
+  for (auto key : {"pa:pa_" + suffix, "evt:evt_" + suffix + "S",
+                   "evt:evt_" + suffix + "C", "txn:txn_" + suffix}) {
+    auto where = archive::locate(key);
+    ASSERT_TRUE(where) << key;
+    EXPECT_EQ(where->archive_key, arc) << key;
+    EXPECT_EQ(where->pointer_bucket, "") << key;
+    EXPECT_EQ(where->pointer_field, "") << key;
+  }
+  EXPECT_EQ(archive::archive_id_of("pa_" + suffix), suffix.substr(0, 12));
+  EXPECT_EQ(archive::archive_key("abc"), "arc:abc");
+}
+
+TEST(archive_locator, intent_session_and_charge_keys_go_through_a_pointer) {
+  for (auto [prefix, id] : std::vector<std::pair<std::string, std::string>>{
+         {"pi", "pi_zyrVunL1NPH8yHMdxQ4g1ApZ"},
+         {"cs", "cs_test_Cqd1XopzhydY2t38bPZkFlZm"},
+         {"charge", "ch_cbee03478165bce34109c68d"},
+         {"pi", "x"}}) {
+    auto where = archive::locate(prefix + ":" + id);
+    ASSERT_TRUE(where) << prefix << ":" << id;
+    auto digest = sha1_hex(id); // of the id, not of the key
+    EXPECT_EQ(where->archive_key, "");
+    EXPECT_EQ(where->pointer_bucket, "arx:" + digest.substr(0, 3));
+    EXPECT_EQ(where->pointer_field, digest.substr(3, 16));
+  }
+}
+
+TEST(archive_locator, other_keys_are_never_archived) {
+  for (const auto& key : std::vector<std::string>{
+         "we:we_nRP31HOGhWe0nNOiRKvXiXgZ", "re:re_" + suffix, "idem:acct_1:k",
+         "merchant:acct_1", "arc:" + suffix.substr(0, 12), "arx:abc",
+         "apikey:00ff", "webhooks:due", "pi", "pi:", "", ":pi_x",
+         "PA:pa_" + suffix}) {
+    EXPECT_FALSE(archive::locate(key)) << "'" << key << "'";
+  }
+}
+
+TEST(archive_locator, ids_too_short_for_an_archive_id_are_not_located) {
+  EXPECT_FALSE(archive::locate("pa:pa_12345678901"));   // 11 chars
+  EXPECT_FALSE(archive::locate("evt:evt_1234567890S")); // 11 with the tag
+  EXPECT_FALSE(archive::locate("txn:txn_"));
+  EXPECT_EQ(archive::archive_id_of("pa_12345678901"), "");
+  // Exactly twelve is enough.
+  auto twelve = archive::locate("pa:pa_123456789012");
+  ASSERT_TRUE(twelve);
+  EXPECT_EQ(twelve->archive_key, "arc:123456789012");
+}
+
+// ---- payment_keys ----------------------------------------------------------
+
+archive::intent_refs refs_of(const payment_ids& p,
+                             const std::string& status = "succeeded") {
+  return {status, p.attempt(), p.session, p.charge};
+}
+
+TEST(archive_plan, a_paid_checkout_has_seven_objects_intent_first) {
+  auto p = ids_for(20);
+  auto keys = archive::payment_keys(p.intent, refs_of(p));
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, (std::vector<std::string>{
+                     "pi:" + p.intent, "pa:" + p.attempt(), "cs:" + p.session,
+                     "evt:evt_" + p.suffix + "S", "evt:evt_" + p.suffix + "C",
+                     "txn:txn_" + p.suffix, "charge:" + p.charge}));
+  // The builder above follows the same order.
+  std::vector<std::string> built;
+  for (auto& o : paid_payment(p)) {
+    built.push_back(o.key);
+  }
+  EXPECT_EQ(built, *keys);
+}
+
+TEST(archive_plan, an_api_intent_has_no_session_object) {
+  auto p = ids_for(21);
+  p.session.clear();
+  auto keys = archive::payment_keys(p.intent, refs_of(p));
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, (std::vector<std::string>{
+                     "pi:" + p.intent, "pa:" + p.attempt(),
+                     "evt:evt_" + p.suffix + "S", "evt:evt_" + p.suffix + "C",
+                     "txn:txn_" + p.suffix, "charge:" + p.charge}));
+}
+
+TEST(archive_plan, only_a_paid_charge_has_keys_to_take) {
+  auto p = ids_for(22);
+  for (auto status : {"requires_payment_method", "requires_confirmation",
+                      "processing", "requires_capture", "canceled", ""}) {
+    EXPECT_FALSE(archive::payment_keys(p.intent, refs_of(p, status)))
+      << status;
+  }
+  auto no_charge = refs_of(p);
+  no_charge.latest_charge.clear();
+  EXPECT_FALSE(archive::payment_keys(p.intent, no_charge));
+  auto short_attempt = refs_of(p);
+  short_attempt.attempt = "pa_short";
+  EXPECT_FALSE(archive::payment_keys(p.intent, short_attempt));
+  auto not_an_attempt = refs_of(p);
+  not_an_attempt.attempt = "re_" + p.suffix;
+  EXPECT_FALSE(archive::payment_keys(p.intent, not_an_attempt));
+  auto no_attempt = refs_of(p);
+  no_attempt.attempt.clear();
+  EXPECT_FALSE(archive::payment_keys(p.intent, no_attempt));
+}
+
+// ---- judge -----------------------------------------------------------------
+
+class archive_judge : public ::testing::Test {
+protected:
+  payment_ids p = ids_for(30);
+  std::vector<std::string> keys =
+    *archive::payment_keys(p.intent, refs_of(p));
+  std::vector<stored_object> objects = paid_payment(p);
+
+  stored_object& object(const std::string& key) {
+    for (auto& o : objects) {
+      if (o.key == key) {
+        return o;
+      }
+    }
+    ADD_FAILURE() << "no object " << key;
+    return objects[0];
+  }
+  stored_object& intent() { return object("pi:" + p.intent); }
+  stored_object& attempt() { return object("pa:" + p.attempt()); }
+
+  /// Sets a field (appended when the object lacks it).
+  static void set(stored_object& o, const std::string& field,
+                  const std::string& value) {
+    for (auto& [f, v] : o.fields) {
+      if (f == field) {
+        v = value;
+        return;
+      }
+    }
+    o.fields.emplace_back(field, value);
+  }
+
+  archive::readiness verdict() {
+    return archive::judge(p.intent, keys, objects);
+  }
+};
+
+TEST_F(archive_judge, a_clean_paid_charge_is_ready) {
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+}
+
+TEST_F(archive_judge, zero_refunds_and_final_deliveries_are_still_ready) {
+  set(intent(), "amount_refunded", "0");
+  set(intent(), "refund_pending", "0");
+  set(object("evt:evt_" + p.suffix + "S"), "wh:we_dead",
+      "dead|8|1796038999|HTTP 500");
+  set(object("evt:evt_" + p.suffix + "C"), "wh:we_off", "dropped|0||");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+}
+
+TEST_F(archive_judge, missing_events_and_transaction_are_optional) {
+  for (auto& o : objects) {
+    if (o.key.rfind("evt:", 0) == 0 || o.key.rfind("txn:", 0) == 0) {
+      o.fields.clear();
+    }
+  }
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+}
+
+TEST_F(archive_judge, a_pending_delivery_means_later) {
+  set(object("evt:evt_" + p.suffix + "C"), "wh:we_slow", "pending|3||timeout");
+  EXPECT_EQ(verdict(), archive::readiness::later);
+}
+
+TEST_F(archive_judge, a_pending_delivery_of_a_refunded_payment_is_never) {
+  set(object("evt:evt_" + p.suffix + "S"), "wh:we_slow", "pending|0||");
+  set(intent(), "amount_refunded", "100");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, a_refunded_or_refunding_intent_is_never) {
+  set(intent(), "amount_refunded", "2500");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  set(intent(), "refund_pending", "100");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, manual_capture_and_a_pending_op_are_never) {
+  set(intent(), "capture_method", "manual");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  // Present at all, even empty: an op was asked for.
+  set(intent(), "pending_op", "");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, an_attempt_that_is_not_a_finished_charge_is_never) {
+  set(attempt(), "status", "failed");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  set(attempt(), "kind", "authorize");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  // Still carrying its job: the commit step has not finished with it.
+  set(attempt(), "job", std::string{"\x93\x03\x00", 3});
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  attempt().fields.clear();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, a_missing_session_or_charge_index_is_never) {
+  object("cs:" + p.session).fields.clear();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  object("charge:" + p.charge).fields.clear();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, an_intent_that_names_other_objects_is_never) {
+  // Read after a change the keys were computed before.
+  set(intent(), "latest_charge", "ch_other");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  set(intent(), "attempt", "pa_" + token(999, 24));
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  set(intent(), "session", "cs_test_other");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  set(intent(), "status", "processing");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = paid_payment(p);
+  intent().fields.clear(); // the intent is gone
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(archive_judge, objects_that_do_not_match_the_keys_are_never) {
+  objects.pop_back();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  EXPECT_EQ(archive::judge(p.intent, {}, {}), archive::readiness::never);
+  // The keys of another intent.
+  auto other = ids_for(31);
+  EXPECT_EQ(archive::judge(other.intent, keys, paid_payment(p)),
+            archive::readiness::never);
+}
+
+} // namespace
+} // namespace psp::test

@@ -1,0 +1,214 @@
+// Goal: archiving a paid charge (docs/decisions.md 38) changes how Redis
+// holds it, never what the API, the hosted page, the ledger reports or a
+// later refund see. Each test pays, waits until the node's archiver has
+// packed the payment (its hashes gone), then compares with what was
+// answered before.
+
+#include "tests/support/payment_flows.hpp"
+#include "tests/support/stack_suite.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::test {
+namespace {
+
+class archive_api : public stack_suite {
+protected:
+  static void SetUpTestSuite() {
+    stack_options opts;
+    // Archive as soon as a payment is final, looking every 50 ms.
+    opts.node_args = {"--psp.archive-after-s=0",
+                      "--psp.archive-interval-ms=50"};
+    start_stack(opts);
+  }
+
+  bool live(const std::string& key) {
+    auto r = stack().redis_cmd({"EXISTS", key});
+    return r && r->number == 1;
+  }
+
+  /// Waits until the intent's hash is gone: only the archiver removes it.
+  ::testing::AssertionResult archived(const std::string& intent_id) {
+    if (wait_until([&] { return !live("pi:" + intent_id); }, 10s)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "pi:" << intent_id << " was not archived within 10 s";
+  }
+
+  json get(const std::string& path) {
+    auto r = stack().api_get(path);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return r.body_json();
+  }
+
+  /// A paid checkout: its session and intent as the API shows them.
+  std::pair<json, json> paid_checkout() {
+    auto cs = stack().create_session(2500);
+    auto paid = stack().pay(cs["id"].get<std::string>());
+    EXPECT_EQ(paid.status, 303) << paid.body;
+    stack().wait_for_outcome(cs["id"]);
+    auto session = get("/v1/checkout/sessions/" + cs["id"].get<std::string>());
+    auto intent = get("/v1/payment_intents/"
+                      + session["payment_intent"].get<std::string>());
+    EXPECT_EQ(intent["status"], "succeeded");
+    return {session, intent};
+  }
+};
+
+/// Everything a merchant can read of one payment, by the API.
+json merchant_view(psp_stack& s, const json& session, const json& intent) {
+  auto pi = intent["id"].get<std::string>();
+  auto charge = intent["latest_charge"].get<std::string>();
+  json view;
+  view["session"] = s.api_get("/v1/checkout/sessions/"
+                              + session["id"].get<std::string>())
+                      .body_json();
+  view["intent"] = s.api_get("/v1/payment_intents/" + pi).body_json();
+  view["charge"] = s.api_get("/v1/charges/" + charge).body_json();
+  view["payment_method"] =
+    s.api_get("/v1/payment_methods/"
+              + intent["payment_method"].get<std::string>())
+      .body_json();
+  // The payment's own events and balance transaction, through the lists
+  // (filtered) and one by one.
+  auto events = s.api_get("/v1/events?limit=100").body_json()["data"];
+  for (auto& e : events) {
+    if (e["data"]["object"]["id"] == pi
+        || e["data"]["object"]["id"] == session["id"]) {
+      view["events"].push_back(e);
+      view["event_by_id"].push_back(
+        s.api_get("/v1/events/" + e["id"].get<std::string>()).body_json());
+    }
+  }
+  auto typed = s.api_get("/v1/events?type=payment_intent.succeeded&limit=100")
+                 .body_json()["data"];
+  for (auto& e : typed) {
+    if (e["data"]["object"]["id"] == pi) {
+      view["typed_event"] = e;
+    }
+  }
+  auto txns = s.api_get("/v1/balance_transactions?source=" + charge)
+                .body_json()["data"];
+  view["balance_transactions"] = txns;
+  for (auto& t : txns) {
+    view["txn_by_id"].push_back(
+      s.api_get("/v1/balance_transactions/" + t["id"].get<std::string>())
+        .body_json());
+  }
+  auto listed = s.api_get("/v1/payment_intents?limit=100").body_json()["data"];
+  for (auto& p : listed) {
+    if (p["id"] == pi) {
+      view["listed_intent"] = p;
+    }
+  }
+  return view;
+}
+
+TEST_F(archive_api, every_read_answers_the_same_once_archived) {
+  auto [session, intent] = paid_checkout();
+  auto before = merchant_view(stack(), session, intent);
+  ASSERT_EQ(before["events"].size(), 2u) << before.dump(2);
+  ASSERT_EQ(before["balance_transactions"].size(), 1u) << before.dump(2);
+  ASSERT_TRUE(archived(intent["id"]));
+  EXPECT_FALSE(live("cs:" + session["id"].get<std::string>()));
+  EXPECT_FALSE(live("charge:" + intent["latest_charge"].get<std::string>()));
+  EXPECT_FALSE(stack().redis_keys("arc:*").empty());
+  auto after = merchant_view(stack(), session, intent);
+  EXPECT_EQ(after, before);
+  // Reading does not bring the payment back.
+  EXPECT_FALSE(live("pi:" + intent["id"].get<std::string>()));
+}
+
+TEST_F(archive_api, a_keyed_create_replays_its_archived_session) {
+  auto key = "archive-replay-" + std::to_string(now_s());
+  form_fields body{
+    {"mode", "payment"},
+    {"success_url", "http://127.0.0.1:9/ok"},
+    {"line_items[0][price_data][currency]", "usd"},
+    {"line_items[0][price_data][unit_amount]", "1200"},
+    {"line_items[0][price_data][product_data][name]", "Replayed"},
+    {"line_items[0][quantity]", "1"}};
+  auto first = http_call(stack().node_url(),
+                         keyed_post(stack(), "/v1/checkout/sessions", body, key));
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto cs = first.body_json()["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(cs).status, 303);
+  stack().wait_for_outcome(cs);
+  auto pi = get("/v1/checkout/sessions/" + cs)["payment_intent"];
+  ASSERT_TRUE(archived(pi.get<std::string>()));
+  auto again = http_call(stack().node_url(),
+                         keyed_post(stack(), "/v1/checkout/sessions", body, key));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body_json(), first.body_json());
+}
+
+TEST_F(archive_api, the_hosted_page_of_an_archived_session_stays_paid) {
+  auto cs = stack().create_session(2500)["id"].get<std::string>();
+  auto nonce = stack().page_nonce(cs);
+  ASSERT_FALSE(nonce.empty());
+  ASSERT_EQ(stack().pay(cs, card_input{}, 0, nonce).status, 303);
+  stack().wait_for_outcome(cs);
+  auto pi = get("/v1/checkout/sessions/" + cs)["payment_intent"]
+              .get<std::string>();
+  ASSERT_TRUE(archived(pi));
+  auto status = stack().payment_status(cs);
+  EXPECT_EQ(status["payment_status"], "paid") << status.dump();
+  // The same form submitted again, after the archive: nothing is charged.
+  auto late = stack().pay(cs, card_input{}, 0, nonce);
+  EXPECT_EQ(late.status, 200) << late.body;
+  EXPECT_NE(late.body.find("Already paid"), std::string::npos) << late.body;
+  EXPECT_EQ(stack().sim_charge_count(pi), 1);
+  EXPECT_EQ(get("/v1/payment_intents/" + pi)["amount_received"], 2500);
+}
+
+TEST_F(archive_api, a_refund_of_an_archived_charge_restores_and_refunds_it) {
+  auto [session, intent] = paid_checkout();
+  auto pi = intent["id"].get<std::string>();
+  ASSERT_TRUE(archived(pi));
+  auto refund = refund_intent(stack(), pi, 1000);
+  EXPECT_EQ(refund["status"], "succeeded") << refund.dump();
+  auto now = get("/v1/payment_intents/" + pi);
+  EXPECT_EQ(now["amount_received"], 2500);
+  auto charge = get("/v1/charges/" + intent["latest_charge"].get<std::string>());
+  EXPECT_EQ(charge["amount_refunded"], 1000) << charge.dump();
+  EXPECT_TRUE(stack().ledger_balanced());
+  // A refunded payment is not archived again (decision 38): it stays live
+  // however long the archiver keeps looking.
+  EXPECT_FALSE(wait_until([&] { return !live("pi:" + pi); }, 1s));
+  // A second refund works on the live payment as ever.
+  EXPECT_EQ(refund_intent(stack(), pi, 500)["status"], "succeeded");
+}
+
+TEST_F(archive_api, an_api_confirmed_intent_is_archived_and_still_read) {
+  auto created = create_intent(stack(), 4200);
+  ASSERT_EQ(created["status"], "succeeded") << created.dump();
+  auto pi = created["id"].get<std::string>();
+  auto before = get("/v1/payment_intents/" + pi);
+  ASSERT_TRUE(archived(pi));
+  EXPECT_EQ(get("/v1/payment_intents/" + pi), before);
+  // A cancel of the archived, succeeded intent is refused as before.
+  auto cancel = stack().api_post("/v1/payment_intents/" + pi + "/cancel", {});
+  EXPECT_EQ(cancel.status, 400) << cancel.body;
+  EXPECT_EQ(cancel.body_json()["error"]["code"],
+            "payment_intent_unexpected_state")
+    << cancel.body;
+}
+
+TEST_F(archive_api, statements_and_the_ledger_count_archived_payments) {
+  auto from = now_s() - 1;
+  auto [session, intent] = paid_checkout();
+  auto to = now_s() + 2;
+  auto path = "/admin/statements/" + stack().merchant().id
+              + "?from=" + std::to_string(from) + "&to=" + std::to_string(to);
+  auto before = http_get(stack().node_url(), path, stack().admin_token());
+  ASSERT_EQ(before.status, 200) << before.body;
+  ASSERT_TRUE(archived(intent["id"]));
+  auto after = http_get(stack().node_url(), path, stack().admin_token());
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.body_json(), before.body_json());
+  EXPECT_TRUE(stack().ledger_balanced());
+}
+
+} // namespace
+} // namespace psp::test

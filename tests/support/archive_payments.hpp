@@ -1,0 +1,44 @@
+#pragma once
+
+// A paid payment's ids and hashes as the node's commit step leaves them
+// (modelled on adapters/archive/archive_dictionary.cpp), for the archive's
+// tests: deterministic, so two runs build the same bytes.
+
+#include "adapters/archive/archive_codec.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace psp::test {
+
+/// `length` characters of the ids' alphabet, the same for the same seed
+/// (xorshift: no randomness between runs).
+std::string token(uint64_t seed, size_t length);
+
+/// The ids of one paid checkout, shaped as the node makes them.
+struct payment_ids {
+  std::string merchant;
+  std::string intent;   ///< pi_...
+  std::string session;  ///< cs_test_..., "" for an intent made by the API
+  std::string suffix;   ///< the attempt's random part (24 chars)
+  std::string charge;   ///< ch_...
+  std::string endpoint = "we_nRP31HOGhWe0nNOiRKvXiXgZ";
+
+  std::string attempt() const { return "pa_" + suffix; }
+  std::string archive_key() const;
+  std::string succeeded_event() const { return "evt:evt_" + suffix + "S"; }
+};
+
+inline const std::string default_merchant = "acct_XQKg6TWuucSEdiar7cwFve7q";
+
+/// The `n`th payment's ids.
+payment_ids ids_for(uint64_t n, const std::string& merchant = default_merchant);
+
+/// A paid checkout's objects in payment_keys() order (intent, attempt,
+/// session, events, balance transaction, charge index). The intent's
+/// metadata holds a NUL byte and non-ASCII: binary-safe all the way.
+std::vector<archive::stored_object>
+paid_payment(const payment_ids& p, const std::string& amount = "2500");
+
+} // namespace psp::test
