@@ -32,17 +32,32 @@ end
 
 namespace {
 
+// A taken entry moves to `archive:taking` as `<taken ms>|<entry>` until
+// its pass finishes; one a pass never finished (its process died) is due
+// again after stale_ms.
 const char* archive_take_lua = R"lua(
-local now, after, max = tonumber(ARGV[1]), tonumber(ARGV[2]),
-  tonumber(ARGV[3])
+local now, after, max, stale = tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3]), tonumber(ARGV[4])
+for _ = 1, 1000 do
+  local oldest = redis.call('LINDEX', KEYS[2], -1)
+  if not oldest then break end
+  local at, entry = string.match(oldest, '^(%d+)|(.+)$')
+  if at and tonumber(at) + stale > now then break end
+  redis.call('RPOP', KEYS[2])
+  if entry then redis.call('RPUSH', KEYS[1], entry) end
+end
 local out = {}
 while #out < max do
   local oldest = redis.call('LINDEX', KEYS[1], -1)
   if not oldest then break end
-  local at, id = string.match(oldest, '^(%d+)|(.+)$')
+  local at = string.match(oldest, '^(%d+)|.+$')
   if at and tonumber(at) + after > now then break end
   redis.call('RPOP', KEYS[1])
-  if id then table.insert(out, id) end
+  if at then
+    local taken = ARGV[1] .. '|' .. oldest
+    redis.call('LPUSH', KEYS[2], taken)
+    table.insert(out, taken)
+  end
 end
 return out
 )lua";

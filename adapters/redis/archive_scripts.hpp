@@ -19,11 +19,17 @@ namespace psp::redis {
 ///   archive_guard(key)  -> raises ARCHIVED when key is missing but archived
 extern const char* const archive_guard_lua;
 
-/// The list of finished payments waiting to be archived: `<ms>|<intent>`.
+/// The list of finished payments waiting to be archived: `<ms>|<intent>`,
+/// the oldest at the tail.
 inline const std::string archive_due_key = "archive:due";
+/// Entries a pass took and has not finished: `<taken ms>|<ms>|<intent>`.
+inline const std::string archive_taking_key = "archive:taking";
 
-/// KEYS: archive:due. ARGV: now_ms, after_ms, max. Pops the oldest entries
-/// due (finished at least after_ms ago); answers their intent ids.
+/// KEYS: archive:due, archive:taking. ARGV: now_ms, after_ms, max,
+/// stale_ms. First puts entries taken more than stale_ms ago back (their
+/// pass died), then moves up to max entries due (finished at least after_ms
+/// ago) from the tail of archive:due to archive:taking; answers those
+/// `<taken ms>|<ms>|<intent>` values.
 const script& archive_take_script();
 /// ARGV: now_ms, then per payment: archive id, blob, key count n, n keys.
 /// Run inside MULTI after WATCH of the keys: writes each archive whose id

@@ -352,79 +352,141 @@ bool restore_archive(connection& conn, const std::string& arc_key) {
 
 namespace {
 
-struct ready_payment {
+// A pass that has not finished its entries this long after taking them
+// died (a pass takes milliseconds; each Redis call is bounded by its
+// timeout): the next take puts them back on the queue.
+constexpr int64_t taken_stale_ms = 60'000;
+
+struct taken_entry {
+  std::string value;     ///< as held in archive:taking
+  std::string entry;     ///< as it was in archive:due: `<ms>|<intent>`
   std::string intent_id;
+};
+
+std::optional<taken_entry> parse_taken(const std::string& value) {
+  auto first = value.find('|');
+  auto second = first == std::string::npos ? first : value.find('|', first + 1);
+  if (second == std::string::npos) {
+    return std::nullopt;
+  }
+  return taken_entry{value, value.substr(first + 1), value.substr(second + 1)};
+}
+
+struct ready_payment {
+  const taken_entry* taken = nullptr;
   std::string archive_id;
   std::vector<archive::stored_object> objects;
 };
+
+/// What a pass does with its entries when it ends: some go back on the
+/// queue (`soon`: at the old end, taken again next; `later`: due again
+/// after after_ms), and every one leaves archive:taking.
+struct release_plan {
+  std::vector<std::string> soon;
+  std::vector<std::string> later;
+  std::vector<std::vector<std::string>> commands(
+    const std::vector<taken_entry>& taken) const {
+    std::vector<std::vector<std::string>> out;
+    if (!soon.empty()) {
+      out.push_back({"RPUSH", archive_due_key});
+      out.back().insert(out.back().end(), soon.begin(), soon.end());
+    }
+    if (!later.empty()) {
+      out.push_back({"LPUSH", archive_due_key});
+      out.back().insert(out.back().end(), later.begin(), later.end());
+    }
+    for (auto& t : taken) {
+      out.push_back({"LREM", archive_taking_key, "1", t.value});
+    }
+    return out;
+  }
+};
+
+/// Gives every entry back for the next pass after a failure (best effort:
+/// if Redis is gone, the next take finds them stale).
+void give_back(connection& conn, const std::vector<taken_entry>& taken) {
+  release_plan plan;
+  for (auto& t : taken) {
+    plan.soon.push_back(t.entry);
+  }
+  conn.run({"UNWATCH"});
+  conn.pipeline(plan.commands(taken));
+}
 
 } // namespace
 
 archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                                   int64_t after_ms, size_t max) {
   archive_pass pass;
-  auto taken = eval(conn, archive_take_script(), {archive_due_key},
-                    {std::to_string(now_ms), std::to_string(after_ms),
-                     std::to_string(max)});
-  if (!taken || taken->is_error()) {
+  auto got = eval(conn, archive_take_script(),
+                  {archive_due_key, archive_taking_key},
+                  {std::to_string(now_ms), std::to_string(after_ms),
+                   std::to_string(max), std::to_string(taken_stale_ms)});
+  if (!got || got->is_error()) {
     pass.failed = true;
     return pass;
   }
-  pass.taken = taken->elements.size();
-  if (pass.taken == 0) {
+  std::vector<taken_entry> taken;
+  for (auto& v : got->elements) {
+    if (auto t = parse_taken(v.str)) {
+      taken.push_back(std::move(*t));
+    }
+  }
+  pass.taken = taken.size();
+  if (taken.empty()) {
     return pass;
   }
+  auto failed = [&] {
+    give_back(conn, taken);
+    pass.failed = true;
+    pass.archived = pass.later = pass.skipped = 0;
+    return pass;
+  };
   // 1. What each intent refers to.
   std::vector<std::vector<std::string>> reads;
-  for (auto& id : taken->elements) {
-    std::vector<std::string> cmd{"HMGET", keys::intent(id.str)};
+  for (auto& t : taken) {
+    std::vector<std::string> cmd{"HMGET", keys::intent(t.intent_id)};
     cmd.insert(cmd.end(), archive::intent_ref_fields.begin(),
                archive::intent_ref_fields.end());
     reads.push_back(std::move(cmd));
   }
   auto refs = conn.query_all(reads);
   if (!refs) {
-    pass.failed = true;
-    return pass;
+    return failed();
   }
-  std::vector<std::pair<std::string, std::vector<std::string>>> payments;
+  std::vector<std::pair<const taken_entry*, std::vector<std::string>>> payments;
   for (size_t i = 0; i < refs->size(); ++i) {
     auto& r = (*refs)[i].elements;
-    archive::intent_refs got;
+    archive::intent_refs ref;
     if (r.size() == 4) {
-      got = {r[0].str, r[1].str, r[2].str, r[3].str};
+      ref = {r[0].str, r[1].str, r[2].str, r[3].str};
     }
-    auto keys = archive::payment_keys(taken->elements[i].str, got);
-    if (keys) {
-      payments.emplace_back(taken->elements[i].str, std::move(*keys));
-    } else {
-      ++pass.skipped;
+    if (auto keys = archive::payment_keys(taken[i].intent_id, ref)) {
+      payments.emplace_back(&taken[i], std::move(*keys));
     }
-  }
-  if (payments.empty()) {
-    return pass;
   }
   // 2. Their objects, watched from before the read: if any changes before
   // the write, the write is not made (EXEC answers nil).
   std::vector<std::vector<std::string>> snapshot{{"WATCH"}};
-  for (auto& [id, keys] : payments) {
+  for (auto& [t, keys] : payments) {
     snapshot[0].insert(snapshot[0].end(), keys.begin(), keys.end());
     for (auto& key : keys) {
       snapshot.push_back({"HGETALL", key});
     }
   }
-  auto read = conn.query_all(snapshot);
-  if (!read) {
-    pass.failed = true;
-    return pass;
+  std::optional<std::vector<value>> read;
+  if (!payments.empty()) {
+    read = conn.query_all(snapshot);
+    if (!read) {
+      return failed();
+    }
   }
-  auto unwatch = [&conn] { conn.run({"UNWATCH"}); };
-  size_t at = 1; // after WATCH's +OK
+  release_plan plan;
   std::map<std::string, std::vector<ready_payment>> by_merchant;
-  std::vector<std::string> again{"LPUSH", archive_due_key};
-  for (auto& [id, keys] : payments) {
+  size_t at = 1; // after WATCH's +OK
+  for (auto& [t, keys] : payments) {
     ready_payment p;
-    p.intent_id = id;
+    p.taken = t;
     for (auto& key : keys) {
       archive::stored_object o{key, {}};
       auto& flat = (*read)[at++].elements;
@@ -433,15 +495,14 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       }
       p.objects.push_back(std::move(o));
     }
-    auto verdict = archive::judge(id, keys, p.objects);
+    auto verdict = archive::judge(t->intent_id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
-      again.push_back(std::to_string(now_ms) + "|" + id);
+      plan.later.push_back(std::to_string(now_ms) + "|" + t->intent_id);
       continue;
     }
     auto* merchant = field_of(p.objects[0], "merchant");
     if (verdict == archive::readiness::never || merchant == nullptr) {
-      ++pass.skipped;
       continue;
     }
     p.archive_id = archive::archive_id_of(keys[1]);
@@ -454,13 +515,9 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
     by_merchant[*merchant].push_back(std::move(p));
   }
-  if (again.size() > 2 && !conn.query(again)) {
-    unwatch();
-    pass.failed = true;
-    return pass; // the rest stays unarchived this time; nothing half-written
-  }
-  // 3. Packed with their merchant's dictionary, written if unchanged.
+  // 3. Packed with their merchant's dictionary.
   std::vector<std::string> commit{std::to_string(now_ms)};
+  std::vector<const taken_entry*> packed;
   for (auto& [merchant, ready] : by_merchant) {
     std::vector<std::vector<archive::stored_object>> samples;
     for (size_t i = 0;
@@ -469,17 +526,15 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
     auto dict = merchant_dictionary(conn, merchant, samples);
     if (!dict) {
-      unwatch();
-      pass.failed = true;
-      return pass;
+      return failed();
     }
     for (auto& p : ready) {
       auto blob = archive::pack(p.objects, *dict);
       if (blob.empty()) {
-        ++pass.skipped;
         continue;
       }
       pass.packed_bytes += blob.size();
+      packed.push_back(p.taken);
       commit.push_back(p.archive_id);
       commit.push_back(std::move(blob));
       commit.push_back(std::to_string(p.objects.size()));
@@ -488,47 +543,50 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       }
     }
   }
-  if (commit.size() == 1) {
-    unwatch();
-  } else {
-    // Loaded before MULTI: EVALSHA queued in a transaction cannot fall back
-    // to EVAL when the script is unknown.
-    auto& script = archive_commit_script();
-    auto known = conn.query({"SCRIPT", "LOAD", script.source});
-    if (!known) {
-      unwatch();
-      pass.failed = true;
-      return pass;
+  // 4. Written, with the queue's bookkeeping, in one transaction.
+  auto finish = plan.commands(taken);
+  if (packed.empty()) {
+    conn.run({"UNWATCH"});
+    if (!conn.query_all(finish)) {
+      pass.failed = true; // the next take finds them stale
     }
-    std::vector<std::string> call{"EVALSHA", script.sha1_hex, "0"};
-    call.insert(call.end(), commit.begin(), commit.end());
-    auto done = conn.pipeline({{"MULTI"}, call, {"EXEC"}});
-    if (!done || done->size() != 3 || done->back().is_error()) {
-      unwatch();
-      pass.failed = true;
-      return pass;
-    }
-    auto& exec = done->back();
-    if (exec.is_nil()) {
-      // Something changed after the read: ask again at the next round.
-      std::vector<std::string> retry{"LPUSH", archive_due_key};
-      for (auto& [merchant, ready] : by_merchant) {
-        for (auto& p : ready) {
-          retry.push_back(std::to_string(now_ms) + "|" + p.intent_id);
-        }
-      }
-      pass.later += retry.size() - 2;
-      if (!conn.query(retry)) {
-        pass.failed = true;
-      }
-      return pass;
-    }
-    if (exec.elements.size() != 1 || exec.elements[0].is_error()) {
-      pass.failed = true;
-      return pass;
-    }
-    pass.archived = static_cast<size_t>(exec.elements[0].integer);
+    pass.skipped = pass.taken - pass.later;
+    return pass;
   }
+  // Loaded before MULTI: EVALSHA queued in a transaction cannot fall back
+  // to EVAL when the script is unknown.
+  auto& script = archive_commit_script();
+  if (!conn.query({"SCRIPT", "LOAD", script.source})) {
+    return failed();
+  }
+  std::vector<std::vector<std::string>> tx{{"MULTI"},
+                                           {"EVALSHA", script.sha1_hex, "0"}};
+  tx.back().insert(tx.back().end(), commit.begin(), commit.end());
+  tx.insert(tx.end(), finish.begin(), finish.end());
+  tx.push_back({"EXEC"});
+  auto done = conn.pipeline(tx);
+  if (!done || done->size() != tx.size() || done->back().is_error()) {
+    return failed();
+  }
+  auto& exec = done->back();
+  if (exec.is_nil()) {
+    // Something changed after the read: the packed ones are asked about
+    // again at the next pass, the rest as decided.
+    for (auto* t : packed) {
+      plan.soon.push_back(t->entry);
+    }
+    if (!conn.query_all(plan.commands(taken))) {
+      pass.failed = true; // the next take finds them stale
+    }
+    pass.later += packed.size();
+    pass.skipped = pass.taken - pass.later;
+    return pass;
+  }
+  if (exec.elements.empty() || exec.elements[0].is_error()) {
+    pass.failed = true; // bookkeeping applied; the payments stay live
+    return pass;
+  }
+  pass.archived = static_cast<size_t>(exec.elements[0].integer);
   pass.skipped = pass.taken - pass.archived - pass.later;
   return pass;
 }

@@ -56,9 +56,12 @@ struct archive_pass {
 };
 
 /// One round of the archiver: takes up to `max` payments that finished at
-/// least `after_ms` ago, packs the ready ones and writes them (three round
-/// trips). A payment taken but not written because this process died is
-/// left unarchived, never lost.
+/// least `after_ms` ago, packs the ready ones and writes them, each with
+/// its queue entry's removal, in one MULTI/EXEC. Round trips: take, the
+/// intents' references, WATCH + read, one dictionary call per merchant,
+/// SCRIPT LOAD, the transaction. An entry taken by a pass that died is
+/// given back by a later take after a minute; a payment is never lost
+/// either way, only archived later.
 archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                                   int64_t after_ms, size_t max);
 

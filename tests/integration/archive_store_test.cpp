@@ -6,7 +6,10 @@
 // asked about again and archived once delivered); a restore puts every hash
 // back byte for byte; a script that would change an archived payment (a
 // refund, a cancel) has it restored first and then sees it as it was; a
-// merchant's payments share one dictionary, another merchant gets its own.
+// merchant's payments share one dictionary, another merchant gets its own;
+// two archivers at once archive each payment once; a Redis SIGKILLed in the
+// middle of a pass leaves each payment wholly live or wholly archived; a
+// payment changed after the archiver's WATCH is not archived.
 
 #include "adapters/archive/archive_codec.hpp"
 #include "adapters/archive/archive_locator.hpp"
@@ -22,7 +25,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -467,6 +476,459 @@ TEST_F(archive_store, a_merchants_payments_share_one_dictionary) {
   expect_reads_back(a1_objects);
   expect_reads_back(a2_objects);
   expect_reads_back(b1_objects);
+}
+
+// --- Two archivers at once, a Redis killed mid-pass, the WATCH guard --------
+
+/// A payment the tests below write: its ids and its objects as written.
+struct written_payment {
+  payment_ids ids;
+  std::vector<stored_object> objects;
+  std::string arc_id() const {
+    return ids.suffix.substr(0, archive::archive_id_chars);
+  }
+};
+
+/// Runs the commands in pipelines of `chunk` (a round trip each) and
+/// answers every reply; nullopt (and a failure) on the first error.
+std::optional<std::vector<redis::value>>
+query_pipelined(redis::connection& c,
+                const std::vector<std::vector<std::string>>& commands,
+                size_t chunk = 1000) {
+  std::vector<redis::value> out;
+  for (size_t at = 0; at < commands.size(); at += chunk) {
+    auto end = std::min(commands.size(), at + chunk);
+    std::vector<std::vector<std::string>> part(
+      commands.begin() + static_cast<std::ptrdiff_t>(at),
+      commands.begin() + static_cast<std::ptrdiff_t>(end));
+    auto got = c.query_all(part);
+    if (!got || got->size() != part.size()) {
+      ADD_FAILURE() << "pipeline failed: " << c.last_error();
+      return std::nullopt;
+    }
+    for (auto& v : *got) {
+      out.push_back(std::move(v));
+    }
+  }
+  return out;
+}
+
+/// `n` paid payments over `merchants` merchants (amounts differ), written
+/// and queued as finished at finished_ms, in a few round trips.
+std::vector<written_payment> write_paid(redis::connection& c, size_t n,
+                                        size_t merchants, uint64_t first) {
+  std::vector<written_payment> out;
+  std::vector<std::vector<std::string>> commands;
+  for (size_t i = 0; i < n; ++i) {
+    auto merchant = "acct_" + token(900 + i % merchants, 24);
+    written_payment p{ids_for(first + i, merchant), {}};
+    p.objects = paid_payment(p.ids, std::to_string(1000 + i));
+    for (auto& o : p.objects) {
+      std::vector<std::string> cmd{"HSET", o.key};
+      for (auto& [field, value] : o.fields) {
+        cmd.push_back(field);
+        cmd.push_back(value);
+      }
+      commands.push_back(std::move(cmd));
+    }
+    commands.push_back({"LPUSH", redis::archive_due_key,
+                        std::to_string(finished_ms) + "|" + p.ids.intent});
+    out.push_back(std::move(p));
+  }
+  if (!query_pipelined(c, commands)) {
+    out.clear();
+  }
+  return out;
+}
+
+/// Where a payment is: how many of its hashes exist, whether its archive
+/// does, and what the pointers of its intent, session and charge hold.
+struct payment_place {
+  size_t live = 0;
+  bool archived = false;
+  std::vector<std::string> pointers; ///< "" when unset
+};
+
+std::vector<payment_place>
+places_of(redis::connection& c, const std::vector<written_payment>& payments) {
+  std::vector<std::vector<std::string>> commands;
+  for (auto& p : payments) {
+    for (auto& o : p.objects) {
+      commands.push_back({"EXISTS", o.key});
+    }
+    commands.push_back({"EXISTS", p.ids.archive_key()});
+    for (auto& o : p.objects) {
+      auto where = archive::locate(o.key);
+      if (where && !where->pointer_bucket.empty()) {
+        commands.push_back(
+          {"HGET", where->pointer_bucket, where->pointer_field});
+      }
+    }
+  }
+  std::vector<payment_place> out;
+  auto got = query_pipelined(c, commands);
+  if (!got) {
+    return out;
+  }
+  size_t at = 0;
+  for (auto& p : payments) {
+    payment_place place;
+    for (size_t i = 0; i < p.objects.size(); ++i) {
+      place.live += static_cast<size_t>((*got)[at++].integer);
+    }
+    place.archived = (*got)[at++].integer == 1;
+    for (auto& o : p.objects) {
+      auto where = archive::locate(o.key);
+      if (where && !where->pointer_bucket.empty()) {
+        place.pointers.push_back((*got)[at++].str);
+      }
+    }
+    out.push_back(std::move(place));
+  }
+  return out;
+}
+
+/// Each payment wholly live (every hash, no archive, no pointer) or wholly
+/// archived (no hash left, its archive, every pointer naming it); answers
+/// how many are archived.
+size_t expect_all_or_nothing(const std::vector<written_payment>& payments,
+                             const std::vector<payment_place>& places) {
+  EXPECT_EQ(places.size(), payments.size());
+  size_t archived = 0;
+  for (size_t i = 0; i < payments.size() && i < places.size(); ++i) {
+    auto& p = payments[i];
+    auto& at = places[i];
+    EXPECT_EQ(at.pointers.size(), 3u) << p.ids.intent;
+    if (at.archived) {
+      ++archived;
+      EXPECT_EQ(at.live, 0u) << p.ids.intent << ": both live and archived";
+      for (auto& pointer : at.pointers) {
+        EXPECT_EQ(pointer, p.arc_id())
+          << p.ids.intent << ": an archive without all its pointers";
+      }
+    } else {
+      EXPECT_EQ(at.live, p.objects.size())
+        << p.ids.intent << ": hashes gone but not archived";
+      for (auto& pointer : at.pointers) {
+        EXPECT_EQ(pointer, "") << p.ids.intent << ": a pointer to nothing";
+      }
+    }
+  }
+  return archived;
+}
+
+/// read_objects of every payment's keys (100 payments a call) gives the
+/// fields written, whether live or archived.
+void expect_read_back(redis::connection& c,
+                      const std::vector<written_payment>& payments) {
+  for (size_t at = 0; at < payments.size(); at += 100) {
+    std::vector<std::string> keys;
+    std::vector<const stored_object*> want;
+    for (size_t i = at; i < payments.size() && i < at + 100; ++i) {
+      for (auto& o : payments[i].objects) {
+        keys.push_back(o.key);
+        want.push_back(&o);
+      }
+    }
+    auto got = redis::read_objects(c, keys);
+    ASSERT_TRUE(got) << c.last_error();
+    ASSERT_EQ(got->size(), keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ((*got)[i], as_fields(want[i]->fields)) << keys[i];
+    }
+  }
+}
+
+/// The payment's archive holds exactly its objects: same keys, same fields
+/// in the same order, byte for byte (unpacked with the dictionary it names).
+void expect_archive_holds(redis::connection& c, const written_payment& p) {
+  auto blob = c.query({"GET", p.ids.archive_key()});
+  ASSERT_TRUE(blob && !blob->is_nil()) << p.ids.archive_key();
+  auto id = archive::dictionary_id_of(blob->str);
+  ASSERT_TRUE(id) << p.ids.archive_key();
+  auto dict = c.query({"GET", "arc:dict:" + std::to_string(*id)});
+  ASSERT_TRUE(dict && !dict->is_nil()) << "arc:dict:" << *id;
+  auto objects =
+    archive::unpack(blob->str, archive::dictionary{*id, dict->str});
+  ASSERT_TRUE(objects) << p.ids.archive_key();
+  ASSERT_EQ(objects->size(), p.objects.size()) << p.ids.archive_key();
+  for (size_t i = 0; i < objects->size(); ++i) {
+    EXPECT_EQ((*objects)[i].key, p.objects[i].key);
+    EXPECT_EQ((*objects)[i].fields, p.objects[i].fields) << p.objects[i].key;
+  }
+}
+
+struct pass_totals {
+  size_t passes = 0;
+  size_t taken = 0;
+  size_t archived = 0;
+  size_t later = 0;
+  size_t skipped = 0;
+  size_t failed = 0;
+
+  void add(const redis::archive_pass& pass) {
+    ++passes;
+    taken += pass.taken;
+    archived += pass.archived;
+    later += pass.later;
+    skipped += pass.skipped;
+    failed += pass.failed ? 1 : 0;
+  }
+};
+
+/// Passes until one takes nothing (or fails; at most `max_passes`).
+pass_totals archive_all_due(redis::connection& c, size_t per_pass,
+                            size_t max_passes, int64_t now_ms = due_ms) {
+  pass_totals totals;
+  while (totals.passes < max_passes) {
+    auto pass = redis::archive_due_payments(c, now_ms, after_ms, per_pass);
+    totals.add(pass);
+    if (pass.failed || pass.taken == 0) {
+      break;
+    }
+  }
+  return totals;
+}
+
+/// Until Redis answers reads again after a restart (-LOADING while it
+/// replays its AOF is a failure to query()).
+bool wait_until_loaded(redis::connection& c) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (c.query({"EXISTS", redis::archive_due_key})) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return false;
+}
+
+TEST_F(archive_store, two_archivers_at_once_archive_each_payment_once) {
+  // Each pass pops its entries in one Lua step, so two archivers never take
+  // the same payment; if they could, `taken` (and without the WATCH or the
+  // commit's free check, `archived`) would sum to more than n below.
+  constexpr size_t n = 400;
+  constexpr size_t per_pass = 8; // ~50 small passes: the two interleave
+  auto payments = write_paid(conn, n, 4, 1000);
+  ASSERT_EQ(payments.size(), n);
+  ASSERT_EQ(due_entries().size(), n);
+
+  pass_totals totals[2];
+  std::atomic<int> started{0};
+  auto archiver = [this, &started](pass_totals* out) {
+    redis::connection own{redis::endpoint{"127.0.0.1", server.port()}, 2000};
+    own.ensure_connected();
+    ++started;
+    while (started.load() < 2) {
+      std::this_thread::yield(); // both start together
+    }
+    *out = archive_all_due(own, per_pass, 10 * n);
+  };
+  std::thread first{archiver, &totals[0]};
+  std::thread second{archiver, &totals[1]};
+  first.join();
+  second.join();
+
+  for (auto& t : totals) {
+    EXPECT_EQ(t.failed, 0u);
+    EXPECT_GT(t.archived, 0u) << "one archiver did all the work";
+    EXPECT_EQ(t.later, 0u);
+    EXPECT_EQ(t.skipped, 0u);
+  }
+  EXPECT_EQ(totals[0].taken + totals[1].taken, n);
+  EXPECT_EQ(totals[0].archived + totals[1].archived, n);
+  EXPECT_TRUE(due_entries().empty());
+
+  // No hash left, one archive per payment and nothing else, its pointers.
+  EXPECT_EQ(expect_all_or_nothing(payments, places_of(conn, payments)), n);
+  std::vector<std::string> expected;
+  for (auto& p : payments) {
+    expected.push_back(p.ids.archive_key());
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(archive_keys(), expected);
+  EXPECT_EQ(pointer_count(), static_cast<int64_t>(3 * n));
+  for (auto& p : payments) {
+    expect_archive_holds(conn, p);
+  }
+  expect_read_back(conn, payments);
+}
+
+TEST_F(archive_store, a_redis_killed_while_archiving_loses_nothing) {
+  // The commit is one MULTI (the archive, its pointers, the DELs) in an AOF
+  // fsynced before each answer: a kill at any point leaves each payment
+  // wholly live or wholly archived. A commit split into several writes (or
+  // DELs before the SET) would leave hashes gone without an archive, or an
+  // archive without its pointers, for the pass the kill interrupts.
+  constexpr size_t n = 2000;
+  constexpr size_t per_pass = 50;
+  auto payments = write_paid(conn, n, 5, 5000);
+  ASSERT_EQ(payments.size(), n);
+
+  std::atomic<size_t> acked{0}; // archived as EXEC answered, before the kill
+  std::atomic<size_t> passes{0}; // that archived some
+  std::atomic<bool> stop{false};
+  auto start = std::chrono::steady_clock::now();
+  std::thread archiver{[&] {
+    redis::connection own{redis::endpoint{"127.0.0.1", server.port()}, 1000};
+    while (!stop.load()) {
+      auto pass = redis::archive_due_payments(own, due_ms, after_ms, per_pass);
+      if (pass.failed) { // Redis gone: try again until stopped
+        std::this_thread::sleep_for(std::chrono::milliseconds{2});
+        continue;
+      }
+      acked += pass.archived;
+      passes += pass.archived > 0 ? 1 : 0;
+      if (pass.taken == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      }
+    }
+  }};
+  // Killed about half a pass after a third is archived: the archiver is
+  // then inside a pass, most likely between its take and its EXEC (a pass
+  // just begun has taken nothing yet).
+  auto deadline = start + std::chrono::seconds{10};
+  while (acked.load() < n / 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds{100});
+  }
+  auto pass_time = (std::chrono::steady_clock::now() - start)
+                   / static_cast<int>(std::max<size_t>(passes.load(), 1));
+  std::this_thread::sleep_for(pass_time / 2);
+  server.process().signal(SIGKILL);
+  stop = true;
+  archiver.join(); // every answer it counted came before the kill
+  ASSERT_GE(acked.load(), n / 3) << "archiving never got a third through";
+
+  server.restart_after_kill(); // same port, same dir: the AOF replayed
+  ASSERT_TRUE(wait_until_loaded(conn)) << conn.last_error();
+
+  auto places = places_of(conn, payments);
+  auto archived = expect_all_or_nothing(payments, places);
+  // Every commit answered was in the AOF (appendfsync always); at most the
+  // pass in flight was written without its answer.
+  EXPECT_GE(archived, acked.load());
+  EXPECT_LE(archived, acked.load() + per_pass);
+  EXPECT_LT(archived, n) << "archiving finished before the kill";
+  EXPECT_EQ(archive_keys().size(), archived); // no archive of no payment
+  EXPECT_EQ(pointer_count(), static_cast<int64_t>(3 * archived));
+  expect_read_back(conn, payments);
+
+  // Every live payment is still queued: on archive:due, or on
+  // archive:taking where the killed pass left the entries it had taken
+  // (its commit, which would have removed them, never ran).
+  std::set<std::string> queued;
+  size_t entries = 0;
+  for (auto* key : {&redis::archive_due_key, &redis::archive_taking_key}) {
+    auto got = conn.query({"LRANGE", *key, "0", "-1"});
+    ASSERT_TRUE(got) << conn.last_error();
+    for (auto& e : got->elements) {
+      queued.insert(e.str.substr(e.str.rfind('|') + 1));
+      ++entries;
+    }
+  }
+  EXPECT_EQ(queued.size(), entries) << "a payment queued twice";
+  for (size_t i = 0; i < payments.size() && i < places.size(); ++i) {
+    auto& intent = payments[i].ids.intent;
+    EXPECT_EQ(queued.count(intent), places[i].archived ? 0u : 1u)
+      << intent << (places[i].archived ? " archived yet queued"
+                                       : " live but in no queue");
+  }
+  EXPECT_EQ(queued.size(), n - archived);
+
+  // A minute later the next take gives the killed pass's entries back.
+  auto rest = archive_all_due(conn, per_pass, 10 * n, due_ms + 61'000);
+  EXPECT_TRUE(conn.query({"LRANGE", redis::archive_taking_key, "0", "-1"})
+                ->elements.empty());
+  EXPECT_EQ(rest.failed, 0u) << conn.last_error();
+  EXPECT_EQ(rest.taken, n - archived);
+  EXPECT_EQ(rest.archived, n - archived);
+  EXPECT_TRUE(due_entries().empty());
+  EXPECT_EQ(expect_all_or_nothing(payments, places_of(conn, payments)), n);
+  EXPECT_EQ(archive_keys().size(), n);
+  EXPECT_EQ(pointer_count(), static_cast<int64_t>(3 * n));
+  expect_read_back(conn, payments);
+}
+
+TEST_F(archive_store,
+       a_payment_changed_between_read_and_write_is_not_archived) {
+  // There is no hook between archive_due_payments' read and its write, so
+  // the race is played by hand with its commands: WATCH of the payment's
+  // keys on the archiver's connection, a change from another, then MULTI +
+  // EVALSHA of the commit step + EXEC, which must do nothing.
+  auto p = ids_for(30);
+  auto objects = put_paid(p);
+  auto keys = keys_of(objects);
+  ASSERT_EQ(keys.size(), 7u);
+  // The merchant's dictionary, as archive_dictionary_script would store it.
+  const archive::dictionary dict{1, archive::template_bytes()};
+  ASSERT_TRUE(conn.query({"SET", "arc:dict:1", dict.bytes}));
+
+  redis::connection archiver{redis::endpoint{"127.0.0.1", server.port()},
+                             2000};
+  // Loaded first, as archive_due_payments does: EVALSHA queued in MULTI
+  // cannot fall back to EVAL.
+  auto& script = redis::archive_commit_script();
+  auto loaded = archiver.query({"SCRIPT", "LOAD", script.source});
+  ASSERT_TRUE(loaded) << archiver.last_error();
+  ASSERT_EQ(loaded->str, script.sha1_hex);
+  std::vector<std::string> watch{"WATCH"};
+  watch.insert(watch.end(), keys.begin(), keys.end());
+  // ARGV as archive_due_payments builds it: now_ms, then per payment its
+  // archive id, blob, key count and keys.
+  auto commit = [&](const std::vector<stored_object>& packed)
+    -> std::optional<redis::value> {
+    std::vector<std::string> call{
+      "EVALSHA", script.sha1_hex, "0", std::to_string(due_ms),
+      p.suffix.substr(0, archive::archive_id_chars),
+      archive::pack(packed, dict), std::to_string(packed.size())};
+    for (auto& o : packed) {
+      call.push_back(o.key);
+    }
+    auto done = archiver.pipeline({{"MULTI"}, call, {"EXEC"}});
+    if (!done || done->size() != 3) {
+      return std::nullopt;
+    }
+    EXPECT_EQ((*done)[1].text(), "QUEUED") << (*done)[1].str;
+    return done->back();
+  };
+
+  ASSERT_TRUE(archiver.query(watch)) << archiver.last_error();
+  std::vector<std::vector<std::string>> read;
+  for (auto& key : keys) {
+    read.push_back({"HGETALL", key});
+  }
+  ASSERT_TRUE(archiver.query_all(read)) << archiver.last_error();
+  // After the archiver's read, before its write: a refund reserves part of
+  // the payment.
+  ASSERT_TRUE(
+    conn.query({"HSET", keys::intent(p.intent), "refund_pending", "500"}));
+  auto exec = commit(objects); // packed from the read: stale now
+  ASSERT_TRUE(exec) << archiver.last_error();
+  EXPECT_TRUE(exec->is_nil()) << "a commit of a changed payment ran";
+
+  objects[0].fields.emplace_back("refund_pending", "500");
+  for (auto& o : objects) {
+    EXPECT_EQ(hgetall(o.key), o.fields) << o.key;
+  }
+  EXPECT_EQ(exists(p.archive_key()), 0);
+  EXPECT_TRUE(archive_keys().empty());
+  EXPECT_EQ(pointer_count(), 0);
+
+  // The same commit with nothing changed since its WATCH writes the archive
+  // (the script does not judge; the archiver does): the nil above is the
+  // WATCH's doing, not arguments the script ignored (that answers [0]).
+  ASSERT_TRUE(archiver.query(watch)) << archiver.last_error();
+  exec = commit(objects);
+  ASSERT_TRUE(exec) << archiver.last_error();
+  ASSERT_TRUE(exec->is_array()) << exec->str;
+  ASSERT_EQ(exec->elements.size(), 1u);
+  EXPECT_EQ(exec->elements[0].integer, 1);
+  for (auto& o : objects) {
+    EXPECT_EQ(exists(o.key), 0) << o.key;
+  }
+  EXPECT_EQ(archive_keys(), std::vector<std::string>{p.archive_key()});
+  EXPECT_EQ(pointer_count(), 3);
+  expect_reads_back(objects);
 }
 
 } // namespace
