@@ -357,6 +357,11 @@ namespace {
 // timeout): the next take puts them back on the queue.
 constexpr int64_t taken_stale_ms = 60'000;
 
+// A payment whose webhooks are still being tried is asked about again no
+// sooner than this (plus after_ms): with after_ms 0, every pass would
+// otherwise take it again at once.
+constexpr int64_t later_retry_ms = 5'000;
+
 struct taken_entry {
   std::string value;     ///< as held in archive:taking
   std::string entry;     ///< as it was in archive:due: `<ms>|<intent>`
@@ -498,7 +503,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     auto verdict = archive::judge(t->intent_id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
-      plan.later.push_back(std::to_string(now_ms) + "|" + t->intent_id);
+      plan.later.push_back(std::to_string(now_ms + later_retry_ms) + "|"
+                           + t->intent_id);
       continue;
     }
     auto* merchant = field_of(p.objects[0], "merchant");
