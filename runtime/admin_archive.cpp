@@ -45,9 +45,10 @@ int archive_command(redis::connection& conn,
   // A pass ends when a round finds nothing due; entries it queued again
   // (a webhook still pending) are due only after --after-s.
   auto now_ms = unix_now_ms();
+  redis::dictionary_cache dictionaries;
   for (;;) {
     auto round = redis::archive_due_payments(conn, now_ms, after_s * 1000,
-                                             batch);
+                                             batch, dictionaries);
     if (round.failed) {
       std::cerr << "psp-admin: archive failed: " << conn.last_error() << '\n';
       return exit_unreachable;

@@ -31,13 +31,14 @@ void archiver::stop() {
 
 void archiver::loop() {
   redis::connection conn{cfg_.where, cfg_.redis_timeout_ms};
+  redis::dictionary_cache dictionaries;
   std::unique_lock<std::mutex> lock{mutex_};
   while (!stopping_) {
     lock.unlock();
     redis::archive_pass pass;
     do {
       pass = redis::archive_due_payments(conn, unix_now_ms(), cfg_.after_ms,
-                                         cfg_.batch);
+                                         cfg_.batch, dictionaries);
       archived_ += pass.archived;
       if (pass.failed) {
         // Taken entries of a failed round stay unarchived (never lost);

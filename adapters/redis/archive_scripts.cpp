@@ -97,13 +97,13 @@ local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
   local id, made_of = string.match(cur, '^(%d+)|(%d+)$')
   if tonumber(made_of) >= tonumber(ARGV[3]) then
-    return {id, redis.call('GET', 'arc:dict:' .. id)}
+    return {id, redis.call('GET', 'arc:dict:' .. id), made_of}
   end
 end
 local id = tostring(redis.call('INCR', KEYS[2]))
 redis.call('SET', 'arc:dict:' .. id, ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], id .. '|' .. ARGV[3])
-return {id, ARGV[2]}
+return {id, ARGV[2], ARGV[3]}
 )lua";
 
 const char* archive_restore_lua = R"lua(

@@ -38,8 +38,9 @@ const script& archive_commit_script();
 /// KEYS: arc:dicts (merchant -> `<dictionary id>|<payments it is made
 /// of>`), arc:dict:next. ARGV: merchant, a dictionary, how many payments it
 /// is made of. Stores it as the merchant's unless the current one is made of
-/// as many; answers {id, bytes} of the one to use (`arc:dict:<id>`, never
-/// changed once stored: older archives keep theirs).
+/// as many; answers {id, bytes, payments it is made of} of the one to use
+/// (`arc:dict:<id>`, never changed once stored: older archives keep
+/// theirs).
 const script& archive_dictionary_script();
 /// KEYS: arc key. ARGV: the blob as read, now_ms, then per object: key,
 /// 2n, n field/value pairs. Puts the hashes back unless the archive changed

@@ -112,8 +112,8 @@ unpack_blob(connection& conn, const std::string& blob) {
 }
 
 // The merchant's dictionary, made from `payments` unless it has one made
-// of as many.
-std::optional<archive::dictionary> merchant_dictionary(
+// of as many; with how many payments it is made of.
+std::optional<std::pair<archive::dictionary, size_t>> merchant_dictionary(
   connection& conn, const std::string& merchant,
   const std::vector<std::vector<archive::stored_object>>& payments) {
   auto made_of = std::min(payments.size(), archive::dictionary_payments_max);
@@ -121,12 +121,14 @@ std::optional<archive::dictionary> merchant_dictionary(
                   {"arc:dicts", "arc:dict:next"},
                   {merchant, archive::dictionary_bytes_for(payments),
                    std::to_string(made_of)});
-  if (!got || got->is_error() || got->elements.size() != 2) {
+  if (!got || got->is_error() || got->elements.size() != 3) {
     return std::nullopt;
   }
   try {
-    return archive::dictionary{std::stoull(got->elements[0].str),
-                               std::move(got->elements[1].str)};
+    return std::make_pair(
+      archive::dictionary{std::stoull(got->elements[0].str),
+                          std::move(got->elements[1].str)},
+      static_cast<size_t>(std::stoull(got->elements[2].str)));
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -422,6 +424,13 @@ void give_back(connection& conn, const std::vector<taken_entry>& taken) {
 
 archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                                   int64_t after_ms, size_t max) {
+  dictionary_cache own;
+  return archive_due_payments(conn, now_ms, after_ms, max, own);
+}
+
+archive_pass archive_due_payments(connection& conn, int64_t now_ms,
+                                  int64_t after_ms, size_t max,
+                                  dictionary_cache& dictionaries) {
   archive_pass pass;
   auto got = eval(conn, archive_take_script(),
                   {archive_due_key, archive_taking_key},
@@ -530,12 +539,17 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
          i < ready.size() && i < archive::dictionary_payments_max; ++i) {
       samples.push_back(ready[i].objects);
     }
-    auto dict = merchant_dictionary(conn, merchant, samples);
-    if (!dict) {
-      return failed();
+    auto& cached = dictionaries.by_merchant[merchant];
+    if (cached.made_of < samples.size()) {
+      auto made = merchant_dictionary(conn, merchant, samples);
+      if (!made) {
+        return failed();
+      }
+      cached.dict = std::move(made->first);
+      cached.made_of = made->second;
     }
     for (auto& p : ready) {
-      auto blob = archive::pack(p.objects, *dict);
+      auto blob = archive::pack(p.objects, cached.dict);
       if (blob.empty()) {
         continue;
       }

@@ -4,11 +4,13 @@
 // (archive_scripts.hpp says what it is). Blocking: for HTTP handler threads
 // and detached actors only, like the connection it takes.
 
+#include "adapters/archive/archive_codec.hpp"
 #include "adapters/redis/redis_connection.hpp"
 #include "adapters/render/objects.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +64,22 @@ struct archive_pass {
 /// SCRIPT LOAD, the transaction. An entry taken by a pass that died is
 /// given back by a later take after a minute; a payment is never lost
 /// either way, only archived later.
+/// The dictionary each merchant's payments were last packed with, kept by
+/// an archiver between its passes: a dictionary is ~25 KB, too much to
+/// fetch for every batch. Dictionaries never change, so a cached one stays
+/// right even after another archiver made the merchant a newer one.
+struct dictionary_cache {
+  struct entry {
+    archive::dictionary dict;
+    size_t made_of = 0; ///< payments it is made of
+  };
+  std::map<std::string, entry> by_merchant;
+};
+
+archive_pass archive_due_payments(connection& conn, int64_t now_ms,
+                                  int64_t after_ms, size_t max,
+                                  dictionary_cache& dictionaries);
+/// The same with a cache of its own (tests, one-off passes).
 archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                                   int64_t after_ms, size_t max);
 
