@@ -3,8 +3,8 @@
 #include "adapters/archive/archive_codec.hpp"
 #include "adapters/archive/archive_locator.hpp"
 #include "adapters/archive/archive_plan.hpp"
-#include "adapters/redis/keys.hpp"
 #include "adapters/redis/archive_scripts.hpp"
+#include "adapters/redis/keys.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -71,7 +71,8 @@ std::string dictionary_key(uint64_t id) {
 // The dictionaries the blobs need, by id (one round trip); nullopt on a
 // failure or when a blob names a dictionary that is not stored.
 std::optional<std::map<uint64_t, archive::dictionary>>
-dictionaries_of(connection& conn, const std::vector<const std::string*>& blobs) {
+dictionaries_of(connection& conn,
+                const std::vector<const std::string*>& blobs) {
   std::map<uint64_t, archive::dictionary> out;
   std::vector<std::vector<std::string>> gets;
   std::vector<uint64_t> ids;

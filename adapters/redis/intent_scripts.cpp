@@ -199,38 +199,39 @@ return {'created'}
 } // namespace
 
 const script& create_session_script() {
-  static const script s = make_script("create_session",
-                                      std::string{archive_guard_lua} + create_session_lua);
+  static const script s = make_script(
+    "create_session", std::string{archive_guard_lua} + create_session_lua);
   return s;
 }
 
 const script& load_session_view_script() {
-  static const script s = make_script("load_session_view",
-                                      std::string{archive_guard_lua} + load_session_view_lua);
+  static const script s = make_script(
+    "load_session_view",
+    std::string{archive_guard_lua} + load_session_view_lua);
   return s;
 }
 
 const script& confirm_intent_script() {
-  static const script s = make_script("confirm_intent",
-                                      std::string{archive_guard_lua} + confirm_intent_lua);
+  static const script s = make_script(
+    "confirm_intent", std::string{archive_guard_lua} + confirm_intent_lua);
   return s;
 }
 
 const script& request_op_script() {
-  static const script s = make_script("request_op",
-                                      std::string{archive_guard_lua} + request_op_lua);
+  static const script s = make_script(
+    "request_op", std::string{archive_guard_lua} + request_op_lua);
   return s;
 }
 
 const script& cancel_intent_script() {
-  static const script s = make_script("cancel_intent",
-                                      std::string{archive_guard_lua} + cancel_intent_lua);
+  static const script s = make_script(
+    "cancel_intent", std::string{archive_guard_lua} + cancel_intent_lua);
   return s;
 }
 
 const script& expire_session_script() {
-  static const script s = make_script("expire_session",
-                                      std::string{archive_guard_lua} + expire_session_lua);
+  static const script s = make_script(
+    "expire_session", std::string{archive_guard_lua} + expire_session_lua);
   return s;
 }
 
