@@ -6,7 +6,7 @@ namespace {
 
 // One paid checkout as the commit step leaves it, field for field: every
 // field name, status, event type and snapshot shape, for the merchants
-// whose first archived payment lacks some (the ids are placeholders of the
+// whose first archived payment lacks some (the ids are made-up ones of the
 // right shapes). Stored dictionaries copy these bytes, so editing them
 // changes only dictionaries made afterwards.
 std::vector<stored_object> template_payment() {
