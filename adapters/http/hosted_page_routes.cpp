@@ -10,6 +10,7 @@
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/job_codec.hpp"
+#include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -41,10 +42,23 @@ std::variant<session_view, int> load_view(api_context& ctx,
   }
   session_view v;
   v.cs = to_fields(out->elements[0]);
-  if (v.cs.empty()) {
-    return 404;
-  }
   v.pi = to_fields(out->elements[1]);
+  if (v.cs.empty()) {
+    // A paid session archived by now (decision 38): read, not restored.
+    auto cs = redis::read_object(*conn, keys::session(id));
+    if (!cs) {
+      return 503;
+    }
+    if (cs->empty()) {
+      return 404;
+    }
+    v.cs = std::move(*cs);
+    auto pi = redis::read_object(*conn, keys::intent(v.cs["intent"]));
+    if (!pi) {
+      return 503;
+    }
+    v.pi = std::move(*pi);
+  }
   apply_lazy_expiry(v.cs, unix_now_s());
   return v;
 }

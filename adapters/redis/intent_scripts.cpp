@@ -142,10 +142,11 @@ return {'ok'}
 
 // KEYS: cs. Answers {session fields, intent fields} (flat HGETALL lists;
 // empty when missing): the hosted page's view in one round trip, since the
-// intent's id is only known from the session.
+// intent's id is only known from the session. Not guarded: a view of an
+// archived session is read from the archive, never restored.
 const char* load_session_view_lua = R"lua(
 local cs = redis.call('HGETALL', KEYS[1])
-if #cs == 0 then archive_guard(KEYS[1]) return {cs, {}} end
+if #cs == 0 then return {cs, {}} end
 local intent = redis.call('HGET', KEYS[1], 'intent')
 if not intent then return {cs, {}} end
 return {cs, redis.call('HGETALL', 'pi:' .. intent)}
@@ -205,9 +206,8 @@ const script& create_session_script() {
 }
 
 const script& load_session_view_script() {
-  static const script s = make_script(
-    "load_session_view",
-    std::string{archive_guard_lua} + load_session_view_lua);
+  static const script s = make_script("load_session_view",
+                                      load_session_view_lua);
   return s;
 }
 

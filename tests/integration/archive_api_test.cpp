@@ -154,6 +154,12 @@ TEST_F(archive_api, the_hosted_page_of_an_archived_session_stays_paid) {
   ASSERT_TRUE(archived(pi));
   auto status = stack().payment_status(cs);
   EXPECT_EQ(status["payment_status"], "paid") << status.dump();
+  auto page = http_get(stack().node_url(), "/pay/" + cs);
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Already paid"), std::string::npos) << page.body;
+  // Viewing reads the archive; it does not bring the payment back.
+  EXPECT_FALSE(live("pi:" + pi));
+  EXPECT_FALSE(live("cs:" + cs));
   // The same form submitted again, after the archive: nothing is charged.
   auto late = stack().pay(cs, card_input{}, 0, nonce);
   EXPECT_EQ(late.status, 200) << late.body;
