@@ -15,8 +15,6 @@ namespace psp::admin {
 
 namespace {
 
-constexpr size_t batch = 32; // as the node's archiver (runtime/archiver.hpp)
-
 double own_cpu_s() {
   rusage use{};
   getrusage(RUSAGE_SELF, &use);
@@ -48,7 +46,7 @@ int archive_command(redis::connection& conn,
   redis::dictionary_cache dictionaries;
   for (;;) {
     auto round = redis::archive_due_payments(conn, now_ms, after_s * 1000,
-                                             batch, dictionaries);
+                                             redis::archive_batch, dictionaries);
     if (round.failed) {
       std::cerr << "psp-admin: archive failed: " << conn.last_error() << '\n';
       return exit_unreachable;
@@ -58,7 +56,7 @@ int archive_command(redis::connection& conn,
     total.later += round.later;
     total.skipped += round.skipped;
     total.packed_bytes += round.packed_bytes;
-    if (round.taken < batch) {
+    if (round.taken < redis::archive_batch) {
       break;
     }
   }

@@ -5,7 +5,7 @@
 // are old enough (adapters/redis/archive_scripts.hpp). Every node runs one;
 // they share the queue, each entry goes to one of them.
 
-#include "adapters/redis/redis_connection.hpp"
+#include "adapters/redis/archive_store.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -21,10 +21,7 @@ struct archiver_settings {
   int64_t after_ms = 3'600'000;
   uint32_t interval_ms = 1'000;
   /// Payments per round; a full batch is followed by the next at once.
-  /// Small because Redis checks a WATCH against the connection's watched
-  /// keys one by one (seven keys a payment): 200 payments a batch spent
-  /// more of Redis's time in WATCH than in everything else of the archive.
-  size_t batch = 32;
+  size_t batch = redis::archive_batch;
 };
 
 class archiver {

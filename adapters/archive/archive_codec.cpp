@@ -78,6 +78,15 @@ std::optional<std::pair<uint64_t, size_t>> read_header(std::string_view b) {
 
 } // namespace
 
+const std::string* field_of(const stored_object& o, std::string_view name) {
+  for (auto& [field, value] : o.fields) {
+    if (field == name) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
 std::string serialize(const std::vector<stored_object>& objects) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> out{buf};

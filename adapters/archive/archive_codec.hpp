@@ -30,6 +30,9 @@ struct dictionary {
   std::string bytes;
 };
 
+/// The value of `name` in `o`, nullptr when it has no such field.
+const std::string* field_of(const stored_object& o, std::string_view name);
+
 /// The uncompressed form (MessagePack) that pack() compresses.
 std::string serialize(const std::vector<stored_object>& objects);
 

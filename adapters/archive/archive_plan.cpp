@@ -6,22 +6,13 @@ namespace psp::archive {
 
 namespace {
 
-const std::string* field(const stored_object& o, const char* name) {
-  for (auto& [f, v] : o.fields) {
-    if (f == name) {
-      return &v;
-    }
-  }
-  return nullptr;
-}
-
 bool is(const stored_object& o, const char* name, const char* value) {
-  auto* v = field(o, name);
+  auto* v = field_of(o, name);
   return v != nullptr && *v == value;
 }
 
 bool zero_or_absent(const stored_object& o, const char* name) {
-  auto* v = field(o, name);
+  auto* v = field_of(o, name);
   return v == nullptr || v->empty() || *v == "0";
 }
 
@@ -72,7 +63,7 @@ readiness judge(const std::string& intent_id,
   }
   auto& pi = objects[0];
   auto text = [&pi](const char* name) {
-    auto* v = field(pi, name);
+    auto* v = field_of(pi, name);
     return v == nullptr ? std::string{} : *v;
   };
   auto named = payment_keys(intent_id, {text("status"), text("attempt"),
@@ -85,11 +76,11 @@ readiness judge(const std::string& intent_id,
   if (!is(pi, "status", "succeeded") || is(pi, "capture_method", "manual")
       || !zero_or_absent(pi, "amount_refunded")
       || !zero_or_absent(pi, "refund_pending")
-      || field(pi, "pending_op") != nullptr) {
+      || field_of(pi, "pending_op") != nullptr) {
     return readiness::never;
   }
   if (!is(pa, "status", "succeeded") || !is(pa, "kind", "charge")
-      || field(pa, "job") != nullptr) {
+      || field_of(pa, "job") != nullptr) {
     return readiness::never;
   }
   bool pending = false;

@@ -69,13 +69,13 @@ void create_intent(api_context& ctx, const httplib::Request& req,
   auto& in = std::get<payment_intent_request>(parsed);
   auto pi_id = object_id("pi_");
   auto conn = ctx.redis.acquire();
-  auto existing = redis::exists_anywhere(*conn, keys::intent(pi_id));
+  auto existing = redis::read_object(*conn, keys::intent(pi_id));
   if (!existing) {
     return write_error(res, unavailable("Creating payment intents"));
   }
   // exists already (maybe archived): a re-run of an Idempotency-Key request
   // whose answer was lost; continue with the intent the first run wrote.
-  if (!*existing) {
+  if (existing->empty()) {
     auto now = std::to_string(unix_now_s());
     bool chosen = in.payment_method.has_value();
     std::vector<std::vector<std::string>> cmds{

@@ -232,11 +232,7 @@ std::optional<int64_t> parse_count(const std::string& text) {
 }
 
 render::fields to_fields(const redis::value& reply) {
-  render::fields out;
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    out[reply.elements[i].text()] = reply.elements[i + 1].text();
-  }
-  return out;
+  return redis::hash_fields(reply);
 }
 
 std::optional<form_request>

@@ -14,14 +14,6 @@ namespace psp::redis {
 
 namespace {
 
-render::fields to_map(const value& reply) {
-  render::fields out;
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    out.emplace(reply.elements[i].str, reply.elements[i + 1].str);
-  }
-  return out;
-}
-
 // The archive ids of the keys' archives ("" when the key is never
 // archived or its pointer is not set); nullopt on failure.
 std::optional<std::vector<std::string>>
@@ -52,16 +44,6 @@ archive_keys_of(connection& conn, const std::vector<std::string>& keys) {
     }
   }
   return out;
-}
-
-const std::string* field_of(const archive::stored_object& o,
-                            const std::string& name) {
-  for (auto& [field, value] : o.fields) {
-    if (field == name) {
-      return &value;
-    }
-  }
-  return nullptr;
 }
 
 std::string dictionary_key(uint64_t id) {
@@ -137,6 +119,14 @@ std::optional<std::pair<archive::dictionary, size_t>> merchant_dictionary(
 
 } // namespace
 
+render::fields hash_fields(const value& reply) {
+  render::fields out;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    out.emplace(reply.elements[i].str, reply.elements[i + 1].str);
+  }
+  return out;
+}
+
 std::optional<std::string> archived_error_key(const value& reply) {
   static const std::string mark = "ARCHIVED ";
   if (!reply.is_error() || reply.str.rfind(mark, 0) != 0) {
@@ -166,7 +156,7 @@ read_objects(connection& conn, const std::vector<std::string>& keys) {
   std::vector<std::string> missing;
   std::vector<size_t> missing_at;
   for (size_t i = 0; i < keys.size(); ++i) {
-    out[i] = to_map((*live)[i]);
+    out[i] = hash_fields((*live)[i]);
     if (out[i].empty()) {
       missing.push_back(keys[i]);
       missing_at.push_back(i);
@@ -233,7 +223,7 @@ read_objects(connection& conn, const std::vector<std::string>& keys) {
       return std::nullopt;
     }
     for (size_t r = 0; r < reread.size(); ++r) {
-      out[reread_at[r]] = to_map((*again)[r]);
+      out[reread_at[r]] = hash_fields((*again)[r]);
     }
   }
   return out;
@@ -298,21 +288,6 @@ query_fields(connection& conn,
     }
   }
   return out;
-}
-
-std::optional<bool> exists_anywhere(connection& conn, const std::string& key) {
-  auto live = conn.query({"EXISTS", key});
-  if (!live) {
-    return std::nullopt;
-  }
-  if (live->integer == 1) {
-    return true;
-  }
-  auto got = read_object(conn, key);
-  if (!got) {
-    return std::nullopt;
-  }
-  return !got->empty();
 }
 
 std::optional<render::fields> read_object(connection& conn,
@@ -517,7 +492,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                            + t->intent_id);
       continue;
     }
-    auto* merchant = field_of(p.objects[0], "merchant");
+    auto* merchant = archive::field_of(p.objects[0], "merchant");
     if (verdict == archive::readiness::never || merchant == nullptr) {
       continue;
     }

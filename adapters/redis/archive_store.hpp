@@ -17,6 +17,9 @@
 
 namespace psp::redis {
 
+/// An HGETALL reply as field -> value.
+render::fields hash_fields(const value& reply);
+
 /// The hash at each key, as HGETALL gives it, or from the archive when the
 /// key is archived; an empty map when neither has it. nullopt when Redis
 /// failed or answered an error (never mistaken for "no such object").
@@ -30,9 +33,6 @@ std::optional<std::vector<value>>
 query_fields(connection& conn,
              const std::vector<std::vector<std::string>>& commands);
 
-/// Whether the key exists, live or archived; nullopt when Redis failed.
-std::optional<bool> exists_anywhere(connection& conn, const std::string& key);
-
 /// One key's hash, live or archived (see read_objects).
 std::optional<render::fields> read_object(connection& conn,
                                           const std::string& key);
@@ -44,6 +44,12 @@ bool restore_archive(connection& conn, const std::string& arc_key);
 /// The `ARCHIVED <arc key>` a guarded script raised, if that is what
 /// `reply` is.
 std::optional<std::string> archived_error_key(const value& reply);
+
+/// Payments a pass takes at most: small, because Redis checks each WATCH
+/// against the connection's watched keys one by one (seven keys a
+/// payment): 200 payments a batch spent more of Redis's time in WATCH
+/// than in everything else of the archive.
+inline constexpr size_t archive_batch = 32;
 
 struct archive_pass {
   size_t taken = 0;
