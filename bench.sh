@@ -476,7 +476,7 @@ measure_e2e() {
 }
 
 # Every paid charge of the run packed into the archive at once (the nodes
-# would do it an hour after each payment): its rate, CPU and the memory it
+# would do it ten minutes after each payment): its rate, CPU and the memory it
 # frees (docs/decisions.md 38).
 measure_archive() {
   echo "== archive: every paid charge packed (psp-admin archive) =="

@@ -36,7 +36,7 @@ nodes_max=16
 checkouts=6            # --checkouts, 1..1000
 run_dir=run            # --run-dir
 redis_addr=""          # --redis HOST:PORT: use that Redis, start none
-archive_after_s=3600   # --archive-after-s: pack paid charges this long after
+archive_after_s=600    # --archive-after-s: pack paid charges this long after
 # Keep the bases below the ephemeral range (/proc/sys/net/ipv4/
 # ip_local_port_range, 32768-60999 here): a port there may be the local end
 # of some client connection, which a probe by connect does not see.

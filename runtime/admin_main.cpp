@@ -15,9 +15,9 @@
 //             [--format json|csv|html]
 // (runtime/admin_reports.hpp: reconciliation report / merchant statement;
 // reconcile exits 1 when it finds differences.)
-//   psp-admin --redis HOST:PORT archive [--after-s 3600]
-// packs the paid charges that finished at least that long ago into the
-// compressed archive now (runtime/admin_archive.hpp).
+//   psp-admin --redis HOST:PORT archive [--after-s 600]
+// packs the paid charges and refunds that finished at least that long ago
+// into the compressed archive now (runtime/admin_archive.hpp).
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -335,7 +335,7 @@ int main(int argc, char** argv) {
   } else if (command == "statement") {
     allowed.insert({"--merchant", "--from", "--to", "--format"});
   } else if (command == "archive") {
-    opts.insert({"--after-s", "3600"});
+    opts.insert({"--after-s", "600"});
     allowed.insert("--after-s");
   } else if (command != "verify-ledger") {
     return usage(command.empty() ? "no command given"

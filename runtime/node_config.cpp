@@ -92,8 +92,8 @@ node_config::node_config() {
     .add(reconcile_grace_s, "reconcile-grace-s",
          "counterparts this far outside a period still match")
     .add(archive_after_s, "archive-after-s",
-         "pack a paid charge into the compressed archive this long after it "
-         "finished (-1: never)")
+         "pack a paid charge or a refund into the compressed archive this "
+         "long after it finished (-1: never)")
     .add(archive_interval_ms, "archive-interval-ms",
          "how often the archiver looks for payments to pack")
     .add(rate_limit_per_s, "rate-limit-per-s",

@@ -63,9 +63,10 @@ public:
   /// How far outside a period a counterpart still matches; a period is
   /// reconciled only once this long has passed after its end.
   int64_t reconcile_grace_s = 300;
-  /// A paid charge is packed into the archive this long after it finished
-  /// and its webhooks went out (docs/decisions.md 38); -1: never archive.
-  int64_t archive_after_s = 3'600;
+  /// A paid charge (or a refund) is packed into the archive this long after
+  /// it finished and its webhooks went out (docs/decisions.md 38); -1:
+  /// never archive. Ten minutes: what is live is the rate times this.
+  int64_t archive_after_s = 600;
   uint32_t archive_interval_ms = 1'000;
   uint32_t rate_limit_per_s = 0;
   uint32_t rate_limit_burst = 0;

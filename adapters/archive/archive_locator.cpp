@@ -47,7 +47,8 @@ std::optional<location> locate(std::string_view key) {
   }
   auto prefix = key.substr(0, colon);
   auto id = key.substr(colon + 1);
-  if (prefix == "pa" || prefix == "evt" || prefix == "txn") {
+  if (prefix == "pa" || prefix == "evt" || prefix == "txn"
+      || prefix == "re") {
     auto arc = archive_id_of(id);
     if (arc.empty()) {
       return std::nullopt;

@@ -1,9 +1,9 @@
 #pragma once
 
 // Where an archived object is found by the Redis key it had. Objects whose
-// id carries the payment's attempt suffix (pa_, evt_, txn_) name their
-// archive directly; the intent, session and charge have ids of their own
-// and are found through a pointer in a bucketed hash. The Lua side
+// id carries the random part of an attempt or a refund (pa_, evt_, txn_,
+// re_) name their archive directly; the intent, session and charge have ids
+// of their own and are found through a pointer in a bucketed hash. The Lua side
 // (adapters/redis/archive_scripts.cpp) computes the same locations.
 
 #include <optional>
@@ -12,7 +12,8 @@
 
 namespace psp::archive {
 
-/// `arc:` + the first archive_id_chars of the attempt id's random part.
+/// `arc:` + the first archive_id_chars of the attempt's (or the refund's) id's
+/// random part.
 inline constexpr size_t archive_id_chars = 12;
 
 struct location {
@@ -30,7 +31,7 @@ std::optional<location> locate(std::string_view key);
 /// The archive key of an archive id (a pointer's value).
 std::string archive_key(std::string_view archive_id);
 
-/// The archive id of an attempt, event or balance transaction id: the
+/// The archive id of an attempt, refund, event or balance transaction id: the
 /// first archive_id_chars of what follows its last underscore; "" when the
 /// id is too short.
 std::string archive_id_of(std::string_view id);

@@ -27,7 +27,44 @@ bool final_delivery(const std::string& record) {
   return status == "delivered" || status == "dead" || status == "dropped";
 }
 
+// Pending when a webhook of these events is not final yet.
+bool deliveries_pending(const std::vector<stored_object>& objects) {
+  for (auto& o : objects) {
+    if (prefix_of(o.key) != "evt") {
+      continue;
+    }
+    for (auto& [f, v] : o.fields) {
+      if (f.rfind("wh:", 0) == 0 && !final_delivery(v)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 } // namespace
+
+bool is_refund_id(const std::string& id) {
+  return id.rfind("re_", 0) == 0;
+}
+
+std::optional<std::vector<std::string>>
+refund_keys(const std::string& refund_id) {
+  if (!is_refund_id(refund_id)) {
+    return std::nullopt;
+  }
+  auto suffix = refund_id.substr(3);
+  if (suffix.size() < archive_id_chars
+      || suffix.find('_') != std::string::npos) {
+    return std::nullopt;
+  }
+  // Named as refund_routes.cpp and the commit step name them
+  // (event_id_for(refund, "N"), add_event "U" and "R").
+  return std::vector<std::string>{
+    "re:" + refund_id,          "pa:" + refund_id,
+    "txn:txn_" + suffix,        "evt:evt_" + suffix + "N",
+    "evt:evt_" + suffix + "U",  "evt:evt_" + suffix + "R"};
+}
 
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs) {
@@ -74,7 +111,6 @@ readiness judge(const std::string& intent_id,
   }
   auto& pa = objects[1];
   if (!is(pi, "status", "succeeded") || is(pi, "capture_method", "manual")
-      || !zero_or_absent(pi, "amount_refunded")
       || !zero_or_absent(pi, "refund_pending")
       || field_of(pi, "pending_op") != nullptr) {
     return readiness::never;
@@ -83,27 +119,42 @@ readiness judge(const std::string& intent_id,
       || field_of(pa, "job") != nullptr) {
     return readiness::never;
   }
-  bool pending = false;
   for (size_t i = 2; i < objects.size(); ++i) {
-    auto& o = objects[i];
-    auto prefix = prefix_of(o.key);
-    if (o.fields.empty()) {
-      // Events and the balance transaction are optional; the session (when
-      // the intent names one) and the charge index are not.
-      if (prefix == "cs" || prefix == "charge") {
-        return readiness::never;
-      }
-      continue;
-    }
-    if (prefix == "evt") {
-      for (auto& [f, v] : o.fields) {
-        if (f.rfind("wh:", 0) == 0 && !final_delivery(v)) {
-          pending = true;
-        }
-      }
+    // Events and the balance transaction are optional; the session (when
+    // the intent names one) and the charge index are not.
+    auto prefix = prefix_of(objects[i].key);
+    if (objects[i].fields.empty() && (prefix == "cs" || prefix == "charge")) {
+      return readiness::never;
     }
   }
-  return pending ? readiness::later : readiness::ready;
+  return deliveries_pending(objects) ? readiness::later : readiness::ready;
+}
+
+readiness judge_refund(const std::string& refund_id,
+                       const std::vector<std::string>& keys,
+                       const std::vector<stored_object>& objects) {
+  auto named = refund_keys(refund_id);
+  if (!named || *named != keys || objects.size() != keys.size()) {
+    return readiness::never;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (objects[i].key != keys[i]) {
+      return readiness::never;
+    }
+  }
+  // The refund and its op record must be there; a failed refund has no
+  // balance transaction and no charge.refunded event.
+  auto& re = objects[0];
+  auto& op = objects[1];
+  if (field_of(re, "merchant") == nullptr
+      || !(is(re, "status", "succeeded") || is(re, "status", "failed"))) {
+    return readiness::never;
+  }
+  if (op.fields.empty() || is(op, "status", "pending")
+      || field_of(op, "job") != nullptr) {
+    return readiness::never;
+  }
+  return deliveries_pending(objects) ? readiness::later : readiness::ready;
 }
 
 } // namespace psp::archive

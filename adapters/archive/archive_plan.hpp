@@ -1,9 +1,9 @@
 #pragma once
 
-// Which of a payment's objects the archive takes, and whether the payment
-// may be archived now. Pure: the archiver (adapters/redis/archive_store.cpp)
-// reads the objects atomically, asks here, and writes only if nothing
-// changed since that read.
+// Which of a payment's (or a refund's) objects the archive takes, and
+// whether they may be archived now. Pure: the archiver
+// (adapters/redis/archive_store.cpp) reads the objects atomically, asks
+// here, and writes only if nothing changed since that read.
 
 #include "adapters/archive/archive_codec.hpp"
 
@@ -29,20 +29,40 @@ inline const std::vector<std::string> intent_ref_fields{
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs);
 
+/// A refund is archived on its own, apart from its payment: its objects all
+/// carry the refund's random part, so they name its archive, and a later
+/// refund of the same payment never changes them.
+bool is_refund_id(const std::string& id);
+
+/// The Redis keys of a refund's objects, the refund first: refund, op
+/// record, balance transaction, and its events (refund.created,
+/// refund.updated or refund.failed, charge.refunded). nullopt for an id that
+/// is not a refund's.
+std::optional<std::vector<std::string>>
+refund_keys(const std::string& refund_id);
+
 enum class readiness {
   ready,
   /// A webhook of its events is still pending: ask again later.
   later,
-  /// Not a plain paid charge (refunded or refunding, manual capture, an
-  /// object missing): it stays as it is.
+  /// Not finished (a refund or capture pending, manual capture, an object
+  /// missing): it stays as it is; what finishes it queues it again.
   never,
 };
 
 /// `objects` as read for `keys` (payment_keys of the intent; an object that
-/// does not exist has no fields). Never when the intent as read names other
-/// objects than `keys`.
+/// does not exist has no fields). Ready: a paid charge, automatic capture,
+/// with no refund pending (refunded in part or in full is fine: the refunds
+/// are archived apart). Never when the intent as read names other objects
+/// than `keys`.
 readiness judge(const std::string& intent_id,
                 const std::vector<std::string>& keys,
                 const std::vector<stored_object>& objects);
+
+/// The same for a refund (`keys` from refund_keys): ready once it succeeded
+/// or failed and its op record is finished.
+readiness judge_refund(const std::string& refund_id,
+                       const std::vector<std::string>& keys,
+                       const std::vector<stored_object>& objects);
 
 } // namespace psp::archive

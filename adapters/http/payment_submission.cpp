@@ -115,8 +115,11 @@ bool await_op(api_context& ctx, const std::string& op_id, uint32_t wait_ms) {
   for (;;) {
     {
       auto conn = ctx.redis.acquire();
-      auto status = conn->query({"HGET", keys::attempt(op_id), "status"});
-      if (status && !status->is_nil() && status->text() != "pending") {
+      // A finished op may be archived already (a refund's re-run).
+      auto status =
+        redis::query_fields(*conn, {{"HGET", keys::attempt(op_id), "status"}});
+      if (status && !status->empty() && !(*status)[0].is_nil()
+          && (*status)[0].text() != "pending") {
         return true;
       }
     }

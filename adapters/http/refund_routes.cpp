@@ -123,15 +123,11 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
 void answer_refund(api_context& ctx, const std::string& id,
                    httplib::Response& res) {
   auto conn = ctx.redis.acquire();
-  auto reply = conn->query({"HGETALL", keys::refund(id)});
-  if (!reply) {
+  auto f = redis::read_object(*conn, keys::refund(id)); // maybe archived
+  if (!f || f->empty()) {
     return write_error(res, unavailable("Reading refunds"));
   }
-  auto f = to_fields(*reply);
-  if (f.empty()) {
-    return write_error(res, unavailable("Reading refunds"));
-  }
-  write_json(res, render::refund(f).dump());
+  write_json(res, render::refund(*f).dump());
 }
 
 void create_refund(api_context& ctx, const httplib::Request& req,
@@ -155,13 +151,14 @@ void create_refund(api_context& ctx, const httplib::Request& req,
   auto& pi = std::get<render::fields>(loaded);
   auto re_id = object_id("re_");
   {
-    // A re-run after a lost answer: the refund exists; answer with it.
+    // A re-run after a lost answer: the refund exists (maybe archived by
+    // now); answer with it.
     auto conn = ctx.redis.acquire();
-    auto existing = conn->query({"EXISTS", keys::refund(re_id)});
+    auto existing = redis::read_object(*conn, keys::refund(re_id));
     if (!existing) {
       return write_error(res, unavailable("Creating refunds"));
     }
-    if (existing->integer == 1) {
+    if (!existing->empty()) {
       conn.reset();
       await_op(ctx, re_id, ctx.settings.confirm_wait_ms);
       return answer_refund(ctx, re_id, res);
@@ -292,7 +289,7 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
         reads.push_back({"HMGET", keys::refund(id), "payment_intent",
                          "charge", "created"});
       }
-      auto rows = c.query_all(reads);
+      auto rows = redis::query_fields(c, reads); // archived ones too
       if (!rows) {
         return std::nullopt;
       }

@@ -10,7 +10,8 @@ local function archive_pointer(id)
 end
 local function archive_of(key)
   local prefix, id = string.match(key, '^(%a+):(.+)$')
-  if prefix == 'pa' or prefix == 'evt' or prefix == 'txn' then
+  if prefix == 'pa' or prefix == 'evt' or prefix == 'txn'
+      or prefix == 're' then
     local suffix = string.match(id, '([^_]*)$')
     if #suffix < 12 then return nil end
     local arc = 'arc:' .. string.sub(suffix, 1, 12)
@@ -109,7 +110,7 @@ return {id, ARGV[2], ARGV[3]}
 const char* archive_restore_lua = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local arc_id = string.sub(KEYS[1], 5)
-local pi_id
+local requeue
 local i = 3
 while i <= #ARGV do
   local key, n = ARGV[i], tonumber(ARGV[i + 1])
@@ -123,12 +124,12 @@ while i <= #ARGV do
       redis.call('HDEL', bucket, field)
     end
   end
-  if prefix == 'pi' then pi_id = id end
+  if prefix == 'pi' or prefix == 're' then requeue = id end
   i = i + 2 + n
 end
 redis.call('DEL', KEYS[1])
-if pi_id then
-  redis.call('LPUSH', 'archive:due', ARGV[2] .. '|' .. pi_id)
+if requeue then
+  redis.call('LPUSH', 'archive:due', ARGV[2] .. '|' .. requeue)
 end
 return 1
 )lua";

@@ -5,10 +5,12 @@
 // finished, from its seven hashes (intent, session, attempt, two events,
 // balance transaction, charge index) into one compressed string
 // `arc:<archive id>`; its intent, session and charge ids point there from
-// bucketed hashes `arx:<bucket>`. Reads unpack it (archive_store.hpp);
-// any script that would change an archived object first has it restored:
-// archive_guard raises `ARCHIVED <arc key>` and eval() restores and runs
-// the script again.
+// bucketed hashes `arx:<bucket>`. A finished refund is packed on its own
+// (refund, op record, balance transaction, events: all named by the
+// refund's random part, so no pointers). Reads unpack it
+// (archive_store.hpp); any script that would change an archived object
+// first has it restored: archive_guard raises `ARCHIVED <arc key>` and
+// eval() restores and runs the script again.
 
 #include "adapters/redis/scripts.hpp"
 
@@ -19,17 +21,17 @@ namespace psp::redis {
 ///   archive_guard(key)  -> raises ARCHIVED when key is missing but archived
 extern const char* const archive_guard_lua;
 
-/// The list of finished payments waiting to be archived: `<ms>|<intent>`,
-/// the oldest at the tail.
+/// The list of finished payments and refunds waiting to be archived:
+/// `<ms>|<intent or refund id>`, the oldest at the tail.
 inline const std::string archive_due_key = "archive:due";
-/// Entries a pass took and has not finished: `<taken ms>|<ms>|<intent>`.
+/// Entries a pass took and has not finished: `<taken ms>|<ms>|<id>`.
 inline const std::string archive_taking_key = "archive:taking";
 
 /// KEYS: archive:due, archive:taking. ARGV: now_ms, after_ms, max,
 /// stale_ms. First puts entries taken more than stale_ms ago back (their
 /// pass died), then moves up to max entries due (finished at least after_ms
 /// ago) from the tail of archive:due to archive:taking; answers those
-/// `<taken ms>|<ms>|<intent>` values.
+/// `<taken ms>|<ms>|<id>` values.
 const script& archive_take_script();
 /// ARGV: now_ms, then per payment: archive id, blob, key count n, n keys.
 /// Run inside MULTI after WATCH of the keys: writes each archive whose id
@@ -44,7 +46,8 @@ const script& archive_commit_script();
 const script& archive_dictionary_script();
 /// KEYS: arc key. ARGV: the blob as read, now_ms, then per object: key,
 /// 2n, n field/value pairs. Puts the hashes back unless the archive changed
-/// meanwhile (answers 0 then); the payment is queued to be archived again.
+/// meanwhile (answers 0 then); the payment (or refund) is queued to be
+/// archived again.
 const script& archive_restore_script();
 
 } // namespace psp::redis

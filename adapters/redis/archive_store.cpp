@@ -341,9 +341,9 @@ constexpr int64_t taken_stale_ms = 60'000;
 constexpr int64_t later_retry_ms = 5'000;
 
 struct taken_entry {
-  std::string value;     ///< as held in archive:taking
-  std::string entry;     ///< as it was in archive:due: `<ms>|<intent>`
-  std::string intent_id;
+  std::string value; ///< as held in archive:taking
+  std::string entry; ///< as it was in archive:due: `<ms>|<id>`
+  std::string id;    ///< a payment's intent id, or a refund's id
 };
 
 std::optional<taken_entry> parse_taken(const std::string& value) {
@@ -432,27 +432,37 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     pass.archived = pass.later = pass.skipped = 0;
     return pass;
   };
-  // 1. What each intent refers to.
+  // 1. What each intent refers to (a refund's keys follow from its id).
   std::vector<std::vector<std::string>> reads;
+  std::vector<const taken_entry*> intents;
+  std::vector<std::pair<const taken_entry*, std::vector<std::string>>> payments;
   for (auto& t : taken) {
-    std::vector<std::string> cmd{"HMGET", keys::intent(t.intent_id)};
+    if (archive::is_refund_id(t.id)) {
+      if (auto keys = archive::refund_keys(t.id)) {
+        payments.emplace_back(&t, std::move(*keys));
+      }
+      continue;
+    }
+    std::vector<std::string> cmd{"HMGET", keys::intent(t.id)};
     cmd.insert(cmd.end(), archive::intent_ref_fields.begin(),
                archive::intent_ref_fields.end());
     reads.push_back(std::move(cmd));
+    intents.push_back(&t);
   }
-  auto refs = conn.query_all(reads);
-  if (!refs) {
-    return failed();
-  }
-  std::vector<std::pair<const taken_entry*, std::vector<std::string>>> payments;
-  for (size_t i = 0; i < refs->size(); ++i) {
-    auto& r = (*refs)[i].elements;
-    archive::intent_refs ref;
-    if (r.size() == 4) {
-      ref = {r[0].str, r[1].str, r[2].str, r[3].str};
+  if (!reads.empty()) {
+    auto refs = conn.query_all(reads);
+    if (!refs) {
+      return failed();
     }
-    if (auto keys = archive::payment_keys(taken[i].intent_id, ref)) {
-      payments.emplace_back(&taken[i], std::move(*keys));
+    for (size_t i = 0; i < refs->size(); ++i) {
+      auto& r = (*refs)[i].elements;
+      archive::intent_refs ref;
+      if (r.size() == 4) {
+        ref = {r[0].str, r[1].str, r[2].str, r[3].str};
+      }
+      if (auto keys = archive::payment_keys(intents[i]->id, ref)) {
+        payments.emplace_back(intents[i], std::move(*keys));
+      }
     }
   }
   // 2. Their objects, watched from before the read: if any changes before
@@ -485,11 +495,13 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       }
       p.objects.push_back(std::move(o));
     }
-    auto verdict = archive::judge(t->intent_id, keys, p.objects);
+    auto verdict = archive::is_refund_id(t->id)
+                     ? archive::judge_refund(t->id, keys, p.objects)
+                     : archive::judge(t->id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
       plan.later.push_back(std::to_string(now_ms + later_retry_ms) + "|"
-                           + t->intent_id);
+                           + t->id);
       continue;
     }
     auto* merchant = archive::field_of(p.objects[0], "merchant");
@@ -510,6 +522,11 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
   std::vector<std::string> commit{std::to_string(now_ms)};
   std::vector<const taken_entry*> packed;
   for (auto& [merchant, ready] : by_merchant) {
+    // Paid charges first: the dictionary is made of the first few, and they
+    // are most of what a merchant's archive holds.
+    std::stable_partition(ready.begin(), ready.end(), [](auto& p) {
+      return !archive::is_refund_id(p.taken->id);
+    });
     std::vector<std::vector<archive::stored_object>> samples;
     for (size_t i = 0;
          i < ready.size() && i < archive::dictionary_payments_max; ++i) {

@@ -31,7 +31,12 @@ std::string sha1_hex(const std::string& text) {
 // authorize 1).
 const char* confirm_attempt_lua = R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'intent')
-if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
+if not cs[1] then
+  -- Only a completed (paid) session is ever archived: answered as the live
+  -- one would be, without restoring it.
+  if archive_of(KEYS[1]) then return {'not_open', 'complete'} end
+  return {'missing'}
+end
 if cs[1] ~= 'open' then return {'not_open', cs[1]} end
 if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'expired'} end
 local pi_key = 'pi:' .. cs[3]
@@ -71,8 +76,8 @@ return {'ok', ARGV[3]}
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
 // id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
 // 13 fence token, 14 balance type ("" when none), 15 balance source,
-// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge for the
-// archive (archive_scripts.hpp).
+// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, or a
+// finished refund and its payment, for the archive (archive_scripts.hpp).
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
@@ -165,6 +170,11 @@ emit_events(cjson.decode(ARGV[9]), merchant, now_s, now_ms,
    refund = KEYS[9], charge = KEYS[1]}, KEYS[6])
 if ARGV[19] == '1' and paid and op == 'charge' then
   redis.call('LPUSH', 'archive:due', now_ms .. '|' .. intent_id)
+elseif ARGV[19] == '1' and op == 'refund' then
+  -- The refund is final either way, and its payment (live while the refund
+  -- ran) may be archivable again.
+  redis.call('LPUSH', 'archive:due', now_ms .. '|' .. intent_id,
+    now_ms .. '|' .. string.sub(KEYS[9], 4))
 end
 ack()
 return 1

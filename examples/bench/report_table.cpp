@@ -203,12 +203,12 @@ void redis_rows(const report_data& d, const json& e, row_sink& out,
              + num(e, {"redis", "pay", "memory_bytes_per_item"});
   auto live_text = grouped(mem) + " B (" + grouped(mem_session) + " + "
                    + grouped(mem_pay) + "; raw delta " + grouped(raw) + " B)";
-  // A paid charge is live for --psp.archive-after-s (an hour by default),
+  // A paid charge is live for --psp.archive-after-s (ten minutes by default),
   // then packed for good: the archived figure is what it costs over time.
   auto archived = archive_figures(d);
   if (archived) {
-    out.info("Redis memory per completed payment, live (first hour: session "
-             "+ payment; key tables amortized)",
+    out.info("Redis memory per completed payment, live (its first minutes: "
+             "session + payment; key tables amortized)",
              live_text);
     auto packed = mem + archived->memory_bytes_per_payment;
     out.judged("Redis memory per completed payment, archived (live figure "
@@ -270,7 +270,7 @@ void cpu_rows(const report_data& d, const json& e, row_sink& out,
 }
 
 /// The archive pass: its rate and CPU, and what it leaves of the 1-node
-/// rate once every payment is also archived (an hour later).
+/// rate once every payment is also archived (minutes later).
 void archive_rows(const report_data& d, const json& e, row_sink& out,
                   json& derived) {
   auto f = archive_figures(d);

@@ -1,6 +1,6 @@
-// Goal: archiving a paid charge (docs/decisions.md 38) changes how Redis
-// holds it, never what the API, the hosted page, the ledger reports or a
-// later refund see. Each test pays, waits until the node's archiver has
+// Goal: archiving a paid charge and its refunds (docs/decisions.md 38)
+// changes how Redis holds them, never what the API, the hosted page, the
+// ledger reports or a later refund see. Each test pays, waits until the node's archiver has
 // packed the payment (its hashes gone), then compares with what was
 // answered before.
 
@@ -168,22 +168,82 @@ TEST_F(archive_api, the_hosted_page_of_an_archived_session_stays_paid) {
   EXPECT_EQ(get("/v1/payment_intents/" + pi)["amount_received"], 2500);
 }
 
-TEST_F(archive_api, a_refund_of_an_archived_charge_restores_and_refunds_it) {
+/// What a merchant reads of a refund: itself, listed, its events and its
+/// balance transaction, one by one and through the lists' filters.
+json refund_view(psp_stack& s, const std::string& refund_id,
+                 const std::string& intent_id, const std::string& charge_id) {
+  json view;
+  view["refund"] = s.api_get("/v1/refunds/" + refund_id).body_json();
+  view["listed"] =
+    s.api_get("/v1/refunds?payment_intent=" + intent_id).body_json()["data"];
+  view["by_charge"] =
+    s.api_get("/v1/refunds?charge=" + charge_id).body_json()["data"];
+  auto events = s.api_get("/v1/events?limit=100").body_json()["data"];
+  for (auto& e : events) {
+    auto& object = e["data"]["object"];
+    if (object["id"] == refund_id
+        || (object["id"] == charge_id && e["type"] == "charge.refunded")) {
+      view["events"].push_back(e);
+      view["event_by_id"].push_back(
+        s.api_get("/v1/events/" + e["id"].get<std::string>()).body_json());
+    }
+  }
+  view["refund_events"] =
+    s.api_get("/v1/events?type=refund.updated&limit=100").body_json()["data"];
+  auto txns = s.api_get("/v1/balance_transactions?source=" + refund_id)
+                .body_json()["data"];
+  view["balance_transactions"] = txns;
+  for (auto& t : txns) {
+    view["txn_by_id"].push_back(
+      s.api_get("/v1/balance_transactions/" + t["id"].get<std::string>())
+        .body_json());
+  }
+  return view;
+}
+
+TEST_F(archive_api, a_refunded_payment_and_its_refunds_are_archived_and_read) {
   auto [session, intent] = paid_checkout();
   auto pi = intent["id"].get<std::string>();
+  auto charge = intent["latest_charge"].get<std::string>();
   ASSERT_TRUE(archived(pi));
+  // A refund of an archived charge restores the payment and refunds it.
   auto refund = refund_intent(stack(), pi, 1000);
-  EXPECT_EQ(refund["status"], "succeeded") << refund.dump();
-  auto now = get("/v1/payment_intents/" + pi);
-  EXPECT_EQ(now["amount_received"], 2500);
-  auto charge = get("/v1/charges/" + intent["latest_charge"].get<std::string>());
-  EXPECT_EQ(charge["amount_refunded"], 1000) << charge.dump();
+  ASSERT_EQ(refund["status"], "succeeded") << refund.dump();
+  auto re = refund["id"].get<std::string>();
+  EXPECT_EQ(get("/v1/charges/" + charge)["amount_refunded"], 1000);
+  auto before = merchant_view(stack(), session, intent);
+  auto refund_before = refund_view(stack(), re, pi, charge);
+  ASSERT_EQ(refund_before["events"].size(), 3u) << refund_before.dump(2);
+  ASSERT_EQ(refund_before["balance_transactions"].size(), 1u);
+
+  // Once the refund is final, the payment and the refund (apart) are
+  // archived again, and every read answers as before.
+  ASSERT_TRUE(archived(pi));
+  ASSERT_TRUE(wait_until([&] { return !live("re:" + re); }, 10s))
+    << "the refund was not archived";
+  EXPECT_FALSE(live("pa:" + re));
+  EXPECT_EQ(merchant_view(stack(), session, intent), before);
+  EXPECT_EQ(refund_view(stack(), re, pi, charge), refund_before);
+  EXPECT_FALSE(live("re:" + re)); // reading does not restore
+  EXPECT_FALSE(live("pi:" + pi));
+
+  // A second refund restores the payment only; the first stays archived.
+  auto second = refund_intent(stack(), pi, 500);
+  ASSERT_EQ(second["status"], "succeeded") << second.dump();
+  EXPECT_FALSE(live("re:" + re));
+  EXPECT_EQ(get("/v1/charges/" + charge)["amount_refunded"], 1500);
+  // More than what is left is refused, from the restored intent.
+  auto too_much = stack().api_post(
+    "/v1/refunds", {{"payment_intent", pi}, {"amount", "1001"}});
+  EXPECT_EQ(too_much.status, 400) << too_much.body;
+  ASSERT_TRUE(archived(pi));
+  auto second_re = second["id"].get<std::string>();
+  ASSERT_TRUE(wait_until([&] { return !live("re:" + second_re); }, 10s));
+  EXPECT_EQ(get("/v1/refunds/" + second_re), second);
+  EXPECT_EQ(get("/v1/refunds/" + re), refund_before["refund"]);
+  EXPECT_EQ(get("/v1/payment_intents/" + pi)["amount_received"], 2500);
+  EXPECT_EQ(stack().sim_charge_count(pi), 1);
   EXPECT_TRUE(stack().ledger_balanced());
-  // A refunded payment is not archived again (decision 38): it stays live
-  // however long the archiver keeps looking.
-  EXPECT_FALSE(wait_until([&] { return !live("pi:" + pi); }, 1s));
-  // A second refund works on the live payment as ever.
-  EXPECT_EQ(refund_intent(stack(), pi, 500)["status"], "succeeded");
 }
 
 TEST_F(archive_api, an_api_confirmed_intent_is_archived_and_still_read) {

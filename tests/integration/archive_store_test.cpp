@@ -1,15 +1,17 @@
 // Goal: the archiver takes a finished payment out of its seven hashes and
 // nothing is lost. Against a real Redis (no node): a due paid checkout is
 // packed into one `arc:` string with three `arx:` pointers and reads back
-// field for field; an entry not yet due, a payment with a webhook still
-// pending and a refunded payment are left as they are (the pending one is
-// asked about again and archived once delivered); a restore puts every hash
-// back byte for byte; a script that would change an archived payment (a
-// refund, a cancel) has it restored first and then sees it as it was; a
-// merchant's payments share one dictionary, another merchant gets its own;
-// two archivers at once archive each payment once; a Redis SIGKILLed in the
-// middle of a pass leaves each payment wholly live or wholly archived; a
-// payment changed after the archiver's WATCH is not archived.
+// field for field; a refunded payment is archived and each finished refund
+// apart; an entry not yet due, a payment with a webhook still pending, a
+// payment being refunded and its pending refund are left as they are (the
+// webhook's is asked about again and archived once delivered); a restore
+// puts every hash back byte for byte; a script that would change an
+// archived payment (a refund, a cancel) has it restored first and then sees
+// it as it was; a merchant's payments share one dictionary, another
+// merchant gets its own; two archivers at once archive each payment once; a
+// Redis SIGKILLed in the middle of a pass leaves each payment wholly live or
+// wholly archived; a payment changed after the archiver's WATCH is not
+// archived.
 
 #include "adapters/archive/archive_codec.hpp"
 #include "adapters/archive/archive_locator.hpp"
@@ -69,9 +71,13 @@ protected:
   redis_server server;
   redis::connection conn{redis::endpoint{"127.0.0.1", server.port()}, 2000};
 
-  /// Writes each object with one HSET, fields in order.
+  /// Writes each object with one HSET, fields in order (one without fields
+  /// does not exist).
   void write(const std::vector<stored_object>& objects) {
     for (auto& o : objects) {
+      if (o.fields.empty()) {
+        continue;
+      }
       std::vector<std::string> cmd{"HSET", o.key};
       for (auto& [field, value] : o.fields) {
         cmd.push_back(field);
@@ -312,24 +318,86 @@ TEST_F(archive_store, a_pending_webhook_is_asked_about_again_until_delivered) {
   expect_reads_back(objects);
 }
 
-TEST_F(archive_store, a_refunded_payment_is_skipped_and_left_untouched) {
+TEST_F(archive_store, a_refunded_payment_and_its_refunds_are_archived_apart) {
   auto p = ids_for(5);
-  auto objects = paid_payment(p);
-  objects[0].fields.emplace_back("amount_refunded", "2500");
-  write(objects);
+  auto payment = paid_payment(p);
+  payment[0].fields.emplace_back("amount_refunded", "1000");
+  payment[0].fields.emplace_back("refund_pending", "0");
+  auto ok_suffix = token(501, 24);
+  auto failed_suffix = token(502, 24);
+  auto refunded = finished_refund(p, ok_suffix, "1000");
+  auto refused = finished_refund(p, failed_suffix, "500", "failed");
+  write(payment);
+  write(refunded);
+  write(refused);
   queue(p.intent);
-  auto before = hgetall_each(keys_of(objects));
+  queue("re_" + ok_suffix);
+  queue("re_" + failed_suffix);
 
   auto pass = archive(due_ms);
-  EXPECT_EQ(pass.taken, 1u);
-  EXPECT_EQ(pass.skipped, 1u);
+  EXPECT_EQ(pass.taken, 3u);
+  EXPECT_EQ(pass.archived, 3u);
+  EXPECT_EQ(pass.skipped, 0u);
+  std::vector<std::string> arcs{p.archive_key(),
+                                "arc:" + ok_suffix.substr(0, 12),
+                                "arc:" + failed_suffix.substr(0, 12)};
+  std::sort(arcs.begin(), arcs.end());
+  EXPECT_EQ(archive_keys(), arcs);
+  // Refunds need no pointers: every id of theirs names the archive.
+  EXPECT_EQ(pointer_count(), 3);
+  for (auto* objects : {&payment, &refunded, &refused}) {
+    for (auto& o : *objects) {
+      EXPECT_EQ(exists(o.key), 0) << o.key;
+    }
+    expect_reads_back(*objects);
+  }
+  EXPECT_TRUE(due_entries().empty());
+
+  // A restored refund is queued again, by its own id.
+  auto keys = keys_of(refunded);
+  ASSERT_TRUE(redis::restore_archive(conn, "arc:" + ok_suffix.substr(0, 12)));
+  std::vector<hash> want;
+  for (auto& o : refunded) {
+    want.push_back(o.fields);
+  }
+  EXPECT_EQ(hgetall_each(keys), want);
+  auto due = due_entries();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].substr(due[0].find('|') + 1), "re_" + ok_suffix);
+  EXPECT_EQ(exists(p.archive_key()), 1); // its payment stays archived
+  EXPECT_EQ(archive(far_future_ms).archived, 1u);
+  expect_reads_back(refunded);
+}
+
+TEST_F(archive_store, a_refunding_payment_and_a_pending_refund_stay_live) {
+  auto p = ids_for(9);
+  auto payment = paid_payment(p);
+  payment[0].fields.emplace_back("refund_pending", "1000");
+  auto suffix = token(901, 24);
+  auto refund = finished_refund(p, suffix);
+  refund[0].fields[6].second = "pending"; // status
+  refund[1].fields[1].second = "pending";
+  refund[1].fields.emplace_back("job", std::string{"\x93\x05\x00", 3});
+  refund.resize(2);
+  write(payment);
+  write(refund);
+  queue(p.intent);
+  queue("re_" + suffix);
+  auto keys = keys_of(payment);
+  for (auto& key : keys_of(refund)) {
+    keys.push_back(key);
+  }
+  auto before = hgetall_each(keys);
+
+  auto pass = archive(due_ms);
+  EXPECT_EQ(pass.taken, 2u);
+  EXPECT_EQ(pass.skipped, 2u);
   EXPECT_EQ(pass.archived, 0u);
-  EXPECT_EQ(pass.later, 0u);
-  EXPECT_EQ(hgetall_each(keys_of(objects)), before);
+  EXPECT_EQ(hgetall_each(keys), before);
   EXPECT_TRUE(archive_keys().empty());
   EXPECT_EQ(pointer_count(), 0);
   EXPECT_EQ(exists("arc:dicts"), 0); // no dictionary for nothing packed
-  // Never archivable: not queued again.
+  // Not queued again: the refund's commit step queues both when it ends.
   EXPECT_TRUE(due_entries().empty());
 }
 
@@ -443,6 +511,38 @@ TEST_F(archive_store, a_cancel_of_an_archived_paid_intent_sees_its_state) {
 
   // An intent that never existed is still missing.
   auto none = cancel("pi_" + token(81, 24));
+  ASSERT_TRUE(none && none->is_array() && !none->elements.empty());
+  EXPECT_EQ(none->elements[0].text(), "missing");
+}
+
+TEST_F(archive_store, a_hosted_confirm_of_an_archived_session_leaves_it) {
+  // The hosted form submitted again after the payment was archived: the
+  // answer is the live session's ("complete"), and nothing is restored.
+  auto p = ids_for(10);
+  auto objects = put_paid(p);
+  ASSERT_EQ(archive(due_ms).archived, 1u);
+  auto confirm = [this](const std::string& session_id) {
+    auto attempt = "pa_" + token(100, 24);
+    return redis::eval(conn, redis::confirm_attempt_script(),
+                       {keys::session(session_id), keys::attempt(attempt)},
+                       {"1796045764", "nonce-1", attempt, "visa", "4242",
+                        "job", "pm_" + token(101, 24), "12", "2030"});
+  };
+  auto out = confirm(p.session);
+  ASSERT_TRUE(out) << conn.last_error();
+  ASSERT_TRUE(out->is_array()) << out->str;
+  ASSERT_EQ(out->elements.size(), 2u);
+  EXPECT_EQ(out->elements[0].text(), "not_open");
+  EXPECT_EQ(out->elements[1].text(), "complete");
+  EXPECT_EQ(exists(p.archive_key()), 1);
+  for (auto& o : objects) {
+    EXPECT_EQ(exists(o.key), 0) << o.key;
+  }
+  EXPECT_TRUE(due_entries().empty()); // a restore would have queued it
+  EXPECT_TRUE(keys_matching("pa:pa_" + token(100, 24)).empty());
+
+  // A session that never existed is still missing.
+  auto none = confirm("cs_test_" + token(102, 24));
   ASSERT_TRUE(none && none->is_array() && !none->elements.empty());
   EXPECT_EQ(none->elements[0].text(), "missing");
 }

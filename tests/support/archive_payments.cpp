@@ -105,4 +105,49 @@ std::vector<stored_object> paid_payment(const payment_ids& p,
   return out;
 }
 
+std::vector<stored_object> finished_refund(const payment_ids& p,
+                                           const std::string& suffix,
+                                           const std::string& amount,
+                                           const std::string& status) {
+  const std::string id = "re_" + suffix;
+  const std::string delivered = "delivered|1|1796039000|";
+  bool ok = status == "succeeded";
+  std::vector<stored_object> out;
+  stored_object re{"re:" + id,
+                   {{"id", id}, {"merchant", p.merchant}, {"amount", amount},
+                    {"currency", "usd"}, {"payment_intent", p.intent},
+                    {"charge", p.charge}, {"status", status},
+                    {"reason", "requested_by_customer"}, {"metadata", "{}"},
+                    {"created", "1796039000"}}};
+  re.fields.emplace_back(ok ? "network_refund" : "failure_reason",
+                         ok ? "re_b5e55436f297eeaabd54b95e" : "expired_card");
+  out.push_back(std::move(re));
+  out.push_back({"pa:" + id,
+                 {{"intent", p.intent}, {"status", ok ? "succeeded" : "failed"},
+                  {"kind", "refund"}, {"amount", amount},
+                  {"created", "1796039000"}, {"finished", "1796039001"}}});
+  out.push_back({"txn:txn_" + suffix,
+                 ok ? std::vector<std::pair<std::string, std::string>>{
+                        {"id", "txn_" + suffix}, {"type", "refund"},
+                        {"source", id}, {"amount", "-" + amount}, {"fee", "0"},
+                        {"net", "-" + amount}, {"currency", "usd"},
+                        {"created", "1796039001"}, {"merchant", p.merchant},
+                        {"intent", p.intent}}
+                    : std::vector<std::pair<std::string, std::string>>{}});
+  auto event = [&](const std::string& tag, const std::string& type,
+                   const std::string& object) {
+    return stored_object{"evt:evt_" + suffix + tag,
+                         {{"type", type}, {"created", "1796039001"},
+                          {"merchant", p.merchant}, {"object", object},
+                          {"snapshot", R"(["id",")" + id + R"(","status",")"
+                                         + status + R"("])"},
+                          {"wh:" + p.endpoint, delivered}}};
+  };
+  out.push_back(event("N", "refund.created", "refund"));
+  out.push_back(event("U", ok ? "refund.updated" : "refund.failed", "refund"));
+  out.push_back(ok ? event("R", "charge.refunded", "charge")
+                   : stored_object{"evt:evt_" + suffix + "R", {}});
+  return out;
+}
+
 } // namespace psp::test

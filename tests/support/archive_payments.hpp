@@ -41,4 +41,13 @@ payment_ids ids_for(uint64_t n, const std::string& merchant = default_merchant);
 std::vector<archive::stored_object>
 paid_payment(const payment_ids& p, const std::string& amount = "2500");
 
+/// A finished refund of `p`'s charge (refund_keys() order: refund, op
+/// record, balance transaction, refund.created, refund.updated,
+/// charge.refunded), its id `re_<suffix>`; a failed one has no balance
+/// transaction and no charge.refunded, and a refund.failed as its "U".
+std::vector<archive::stored_object>
+finished_refund(const payment_ids& p, const std::string& suffix,
+                const std::string& amount = "1000",
+                const std::string& status = "succeeded");
+
 } // namespace psp::test

@@ -281,6 +281,19 @@ TEST(archive_locator, attempt_event_and_transaction_keys_name_their_archive) {
   EXPECT_EQ(archive::archive_key("abc"), "arc:abc");
 }
 
+TEST(archive_locator, a_refunds_keys_name_the_refunds_own_archive) {
+  // A refund is archived apart from its payment, under its own random part.
+  const std::string arc = "arc:" + suffix.substr(0, 12);
+  for (auto key : {"re:re_" + suffix, "pa:re_" + suffix,
+                   "evt:evt_" + suffix + "N", "txn:txn_" + suffix}) {
+    auto where = archive::locate(key);
+    ASSERT_TRUE(where) << key;
+    EXPECT_EQ(where->archive_key, arc) << key;
+    EXPECT_EQ(where->pointer_bucket, "") << key;
+  }
+  EXPECT_FALSE(archive::locate("re:re_12345678901")); // 11 chars
+}
+
 TEST(archive_locator, intent_session_and_charge_keys_go_through_a_pointer) {
   for (auto [prefix, id] : std::vector<std::pair<std::string, std::string>>{
          {"pi", "pi_zyrVunL1NPH8yHMdxQ4g1ApZ"},
@@ -298,7 +311,7 @@ TEST(archive_locator, intent_session_and_charge_keys_go_through_a_pointer) {
 
 TEST(archive_locator, other_keys_are_never_archived) {
   for (const auto& key : std::vector<std::string>{
-         "we:we_nRP31HOGhWe0nNOiRKvXiXgZ", "re:re_" + suffix, "idem:acct_1:k",
+         "we:we_nRP31HOGhWe0nNOiRKvXiXgZ", "idem:acct_1:k",
          "merchant:acct_1", "arc:" + suffix.substr(0, 12), "arx:abc",
          "apikey:00ff", "webhooks:due", "pi", "pi:", "", ":pi_x",
          "PA:pa_" + suffix}) {
@@ -374,6 +387,18 @@ TEST(archive_plan, only_a_paid_charge_has_keys_to_take) {
 
 // ---- judge -----------------------------------------------------------------
 
+/// Sets a field (appended when the object lacks it).
+void set_field(stored_object& o, const std::string& field,
+               const std::string& value) {
+  for (auto& [f, v] : o.fields) {
+    if (f == field) {
+      v = value;
+      return;
+    }
+  }
+  o.fields.emplace_back(field, value);
+}
+
 class archive_judge : public ::testing::Test {
 protected:
   payment_ids p = ids_for(30);
@@ -393,16 +418,9 @@ protected:
   stored_object& intent() { return object("pi:" + p.intent); }
   stored_object& attempt() { return object("pa:" + p.attempt()); }
 
-  /// Sets a field (appended when the object lacks it).
   static void set(stored_object& o, const std::string& field,
                   const std::string& value) {
-    for (auto& [f, v] : o.fields) {
-      if (f == field) {
-        v = value;
-        return;
-      }
-    }
-    o.fields.emplace_back(field, value);
+    set_field(o, field, value);
   }
 
   archive::readiness verdict() {
@@ -437,16 +455,16 @@ TEST_F(archive_judge, a_pending_delivery_means_later) {
   EXPECT_EQ(verdict(), archive::readiness::later);
 }
 
-TEST_F(archive_judge, a_pending_delivery_of_a_refunded_payment_is_never) {
-  set(object("evt:evt_" + p.suffix + "S"), "wh:we_slow", "pending|0||");
-  set(intent(), "amount_refunded", "100");
-  EXPECT_EQ(verdict(), archive::readiness::never);
-}
-
-TEST_F(archive_judge, a_refunded_or_refunding_intent_is_never) {
+TEST_F(archive_judge, a_refunded_payment_is_ready_a_refunding_one_never) {
+  // Its refunds are archived apart; the payment only waits for none to be
+  // pending (the last one's commit step queues it again).
   set(intent(), "amount_refunded", "2500");
-  EXPECT_EQ(verdict(), archive::readiness::never);
+  set(intent(), "refund_pending", "0");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  set(object("evt:evt_" + p.suffix + "S"), "wh:we_slow", "pending|0||");
+  EXPECT_EQ(verdict(), archive::readiness::later);
   objects = paid_payment(p);
+  set(intent(), "amount_refunded", "1000");
   set(intent(), "refund_pending", "100");
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
@@ -508,6 +526,80 @@ TEST_F(archive_judge, objects_that_do_not_match_the_keys_are_never) {
   // The keys of another intent.
   auto other = ids_for(31);
   EXPECT_EQ(archive::judge(other.intent, keys, paid_payment(p)),
+            archive::readiness::never);
+}
+
+// ---- refunds ---------------------------------------------------------------
+
+TEST(archive_plan, a_refund_has_six_objects_named_by_its_random_part) {
+  auto keys = archive::refund_keys("re_" + suffix);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys,
+            (std::vector<std::string>{
+              "re:re_" + suffix, "pa:re_" + suffix, "txn:txn_" + suffix,
+              "evt:evt_" + suffix + "N", "evt:evt_" + suffix + "U",
+              "evt:evt_" + suffix + "R"}));
+  EXPECT_TRUE(archive::is_refund_id("re_" + suffix));
+  EXPECT_FALSE(archive::is_refund_id("pi_" + suffix));
+  for (auto bad : {"pi_" + suffix, "re_" + suffix.substr(0, 11),
+                   "re_a_" + suffix, std::string{"re_"}, std::string{}}) {
+    EXPECT_FALSE(archive::refund_keys(bad)) << bad;
+  }
+}
+
+struct refund_judge : ::testing::Test {
+  payment_ids p = ids_for(40);
+  std::string refund_id = "re_" + suffix;
+  std::vector<std::string> keys = *archive::refund_keys(refund_id);
+  std::vector<stored_object> objects = finished_refund(p, suffix);
+
+  archive::readiness verdict() {
+    return archive::judge_refund(refund_id, keys, objects);
+  }
+  static void set(stored_object& o, const std::string& field,
+                  const std::string& value) {
+    set_field(o, field, value);
+  }
+};
+
+TEST_F(refund_judge, a_succeeded_or_failed_refund_is_ready) {
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  objects = finished_refund(p, suffix, "1000", "failed");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+}
+
+TEST_F(refund_judge, a_pending_delivery_means_later) {
+  set(objects[4], "wh:we_slow", "pending|2||HTTP 503");
+  EXPECT_EQ(verdict(), archive::readiness::later);
+}
+
+TEST_F(refund_judge, a_refund_not_finished_is_never) {
+  set(objects[0], "status", "pending");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = finished_refund(p, suffix);
+  set(objects[1], "status", "pending");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = finished_refund(p, suffix);
+  set(objects[1], "job", std::string{"\x93\x05\x00", 3});
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(refund_judge, a_missing_refund_or_op_record_is_never) {
+  objects[0].fields.clear();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = finished_refund(p, suffix);
+  objects[1].fields.clear();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(refund_judge, objects_that_do_not_match_the_keys_are_never) {
+  objects.pop_back();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = finished_refund(p, suffix);
+  std::swap(objects[2], objects[3]);
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  EXPECT_EQ(archive::judge_refund("re_" + token(5, 24), keys,
+                                  finished_refund(p, suffix)),
             archive::readiness::never);
 }
 
