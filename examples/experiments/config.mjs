@@ -6,7 +6,9 @@ import path from 'node:path';
 import { FAULT_KINDS, expandSchedule } from './faults.mjs';
 
 export const INVARIANTS = ['no_double_charge', 'no_lost_payment', 'ledger_balanced',
-  'webhooks_delivered', 'idempotent_replays'];
+  'webhooks_delivered', 'idempotent_replays',
+  // Only checked when refund_share > 0:
+  'refunds_recorded', 'refunds_match_charges', 'refunds_once_at_network'];
 
 const DEFAULTS = {
   description: '',
@@ -19,6 +21,8 @@ const DEFAULTS = {
   amount_max: 9999,
   decline_share: 0.05,      // first try with a declining card, then 4242
   duplicate_share: 0.1,     // deliberate duplicate API requests / pay submits
+  refund_share: 0,          // paid checkouts that are then partly refunded (POST /v1/refunds)
+  refund_delay_ms: [100, 2000], // a refund is sent this long after its payment completed
   request_timeout_ms: 5000, // one HTTP exchange
   request_deadline_s: 60,   // all retries of one request
   complete_timeout_s: 60,   // shopper waits this long for "complete"
@@ -37,7 +41,7 @@ const DEFAULTS = {
 const LIMITS = {
   nodes: [1, 16], payments: [1, 1_000_000], concurrency: [1, 256],
   rate_per_s: [0, 100_000], amount_min: [50, 99_999_999], amount_max: [50, 99_999_999],
-  decline_share: [0, 1], duplicate_share: [0, 1],
+  decline_share: [0, 1], duplicate_share: [0, 1], refund_share: [0, 1],
   request_timeout_ms: [100, 120_000], request_deadline_s: [1, 600],
   complete_timeout_s: [1, 3600], max_duration_s: [1, 86_400],
   settle_timeout_s: [1, 3600], metrics_interval_ms: [100, 60_000],
@@ -83,6 +87,11 @@ export function validateExperiment(doc, fallbackName) {
       throw new ConfigError(`${key} must be an integer`);
     }
   }
+  if (!Array.isArray(cfg.refund_delay_ms) || cfg.refund_delay_ms.length !== 2
+      || cfg.refund_delay_ms.some((v) => !Number.isInteger(v) || v < 0 || v > 600_000)
+      || cfg.refund_delay_ms[0] > cfg.refund_delay_ms[1]) {
+    throw new ConfigError('refund_delay_ms must be [min, max]: integers 0..600000, min <= max');
+  }
   if (cfg.amount_min > cfg.amount_max) {
     throw new ConfigError('amount_min must not exceed amount_max');
   }
@@ -104,6 +113,10 @@ export function validateExperiment(doc, fallbackName) {
   }
   if (cfg.expect_violation !== null && !INVARIANTS.includes(cfg.expect_violation)) {
     throw new ConfigError(`expect_violation must be one of ${INVARIANTS.join(', ')}`);
+  }
+  if (cfg.expect_violation?.startsWith('refund') && !(cfg.refund_share > 0)) {
+    throw new ConfigError(`expect_violation "${cfg.expect_violation}" is only checked with `
+      + 'refund_share above 0');
   }
   if (!Array.isArray(cfg.faults)) {
     throw new ConfigError(`faults must be a list (kinds: ${FAULT_KINDS.join(', ')})`);

@@ -1,5 +1,5 @@
 // Reads what the system ended up with (simulator, Redis, the public and
-// admin APIs) and checks the five invariants. Each check returns
+// admin APIs) and checks the five invariants (eight with refunds). Each check returns
 // {name, title, pass, checked, summary, violations: [{id, what}], notes}.
 // The checker reports what it finds; it never repairs or retries a payment.
 
@@ -143,7 +143,84 @@ export async function collectEvidence({ stack, load, log }) {
   ev.sessionList = await listAll(stack, '/v1/checkout/sessions');
   ev.events = await listAll(stack, '/v1/events');
   ev.deadLetters = await deadLetters(stack);
+  if (load.cfg.refund_share > 0) {
+    ev.refunds = await collectRefunds({ stack, load, log });
+  }
   return ev;
+}
+
+/** What the refund checks read (invariants 6-8); the load's records get final_status. */
+async function collectRefunds({ stack, load, log }) {
+  const out = { objects: new Map(), intents: new Map(), charges: new Map(),
+    networkRefund: new Map(), list: [], byKey: new Map(), finalReplays: 0, simStats: null };
+  log(`replaying every answered refund key once more (${load.refunds.filter((r) => r.id)
+    .length} of ${load.refunds.length} refunds)`);
+  out.finalReplays = await load.replayRefundKeys();
+  out.list = await listAll(stack, '/v1/refunds');
+  for (const re of out.list) {
+    const key = re.metadata?.experiment_key ?? '';
+    out.byKey.set(key, [...(out.byKey.get(key) ?? []), re]);
+  }
+  // Every refund id any answer named, and every listed one.
+  const ids = new Set(out.list.map((re) => re.id));
+  for (const replies of load.refundReplies.values()) {
+    for (const a of replies) {
+      if (a.id) {
+        ids.add(a.id);
+      }
+    }
+  }
+  log(`retrieving ${ids.size} refunds and their payments`);
+  await mapLimit([...ids], 16, async (id) => {
+    const res = await apiCall(stack, `/v1/refunds/${id}`);
+    out.objects.set(id, { code: res.status, doc: res.json });
+  });
+  const intents = new Set([...load.refunds.map((r) => r.intent),
+    ...out.list.map((re) => re.payment_intent).filter(Boolean)]);
+  await mapLimit([...intents], 16, async (pi) => {
+    const res = await apiCall(stack, `/v1/payment_intents/${pi}`);
+    out.intents.set(pi, { code: res.status, doc: res.json });
+    const charge = res.json?.latest_charge;
+    if (res.status === 200 && charge) {
+      const c = await apiCall(stack, `/v1/charges/${charge}`);
+      out.charges.set(pi, { code: c.status, doc: c.json });
+    }
+  });
+  // The network's id for each refund, where the refund is still a live hash
+  // (an archived one is packed; those are compared per payment only).
+  const refundIds = [...ids];
+  for (let at = 0; at < refundIds.length; at += 500) {
+    const part = refundIds.slice(at, at + 500);
+    const got = await stack.redisCli(['EVAL', "local o = {} for i, k in ipairs(KEYS) do "
+      + "o[i] = redis.call('HGET', k, 'network_refund') or '' end return o",
+    String(part.length), ...part.map((id) => `re:${id}`)]);
+    part.forEach((id, i) => {
+      if (Array.isArray(got) && got[i]) {
+        out.networkRefund.set(id, got[i]);
+      }
+    });
+  }
+  out.simStats = await simGet(stack, '/admin/stats');
+  for (const r of load.refunds) {
+    const found = refundOf(out, r);
+    r.final_status = found?.status ?? null;
+    r.final_id = found?.id ?? null;
+  }
+  return out;
+}
+
+/**
+ * The refund object a logical refund ended with: the one its answers named
+ * (as GET /v1/refunds/<id> shows it now), else the one listed under its key
+ * (the client gave up, the PSP may have made it anyway); null if none.
+ */
+function refundOf(refunds, r) {
+  const id = r.id ?? refunds.byKey.get(r.key)?.[0]?.id ?? null;
+  if (!id) {
+    return null;
+  }
+  const got = refunds.objects.get(id);
+  return got?.code === 200 ? got.doc : null;
 }
 
 function result(name, title, checked, violations, notes = [], extra = {}) {
@@ -297,7 +374,7 @@ function ledgerBalanced(ev, load) {
       v.push({ id: tx.fields.txn ?? tx.id, what: `debits ${debits} != credits ${credits}` });
     }
     const list = txByIntent.get(tx.fields.intent) ?? [];
-    list.push({ txn: tx.fields.txn, receivable });
+    list.push({ txn: tx.fields.txn, op: tx.fields.op, receivable });
     txByIntent.set(tx.fields.intent, list);
   }
   for (const [account, value] of recomputed) {
@@ -310,19 +387,36 @@ function ledgerBalanced(ev, load) {
       v.push({ id: account, what: `balance ${ev.balances[account]} without any posting` });
     }
   }
-  // Per payment: one transaction per succeeded payment, none otherwise, and
-  // the amount the network captured.
+  // Per payment: one payment transaction per succeeded payment, none
+  // otherwise, one refund transaction per succeeded refund, and the net
+  // amount the network captured less what it refunded.
   const captured = new Map();
+  const refundedAt = new Map();
   let captureTotal = 0n;
+  let networkRefundTotal = 0n;
   for (const line of ev.settlement) {
     if (line.type === 'capture') {
       captured.set(line.reference, (captured.get(line.reference) ?? 0n) + BigInt(line.amount));
       captureTotal += BigInt(line.amount);
+    } else if (line.type === 'refund') {
+      refundedAt.set(line.reference,
+        (refundedAt.get(line.reference) ?? 0n) + BigInt(line.amount));
+      networkRefundTotal += BigInt(line.amount);
+    }
+  }
+  // The refund transaction each succeeded refund must have: txn_<its id's suffix>.
+  const refundTxnOf = new Map();
+  for (const [id, got] of ev.refunds?.objects ?? []) {
+    if (got.code === 200 && got.doc?.status === 'succeeded') {
+      refundTxnOf.set(`txn_${id.slice(id.lastIndexOf('_') + 1)}`,
+        { id, amount: BigInt(got.doc.amount), intent: got.doc.payment_intent });
     }
   }
   const ours = new Set();
   let checked = 0;
   let ledgerTotal = 0n;
+  let refundTxns = 0;
+  const refundTxnSeen = new Map();
   for (const p of load.payments) {
     if (!p.intent) {
       continue;
@@ -330,20 +424,45 @@ function ledgerBalanced(ev, load) {
     ours.add(p.intent);
     checked++;
     const txs = txByIntent.get(p.intent) ?? [];
+    const sales = txs.filter((t) => t.op !== 'refund');
+    const refunds = txs.filter((t) => t.op === 'refund');
     const ok = isSucceeded(ev, p);
-    if (ok && txs.length !== 1) {
-      v.push({ id: p.intent, what: `succeeded with ${txs.length} ledger transactions` });
+    if (ok && sales.length !== 1) {
+      v.push({ id: p.intent, what: `succeeded with ${sales.length} payment ledger transactions` });
     } else if (!ok && txs.length) {
       v.push({ id: p.intent, what: `not succeeded but has ${txs.length} ledger transaction(s)` });
     }
+    const saleBooked = sales.reduce((a, t) => a + t.receivable, 0n);
     const booked = txs.reduce((a, t) => a + t.receivable, 0n);
     ledgerTotal += booked;
-    const net = captured.get(p.intent) ?? 0n;
-    if (txs.length && booked !== BigInt(p.amount)) {
-      v.push({ id: p.intent, what: `ledger books ${booked}, the checkout asked ${p.amount}` });
+    if (sales.length && saleBooked !== BigInt(p.amount)) {
+      v.push({ id: p.intent, what: `ledger books ${saleBooked}, the checkout asked ${p.amount}` });
     }
-    if (booked !== net) {
-      v.push({ id: p.intent, what: `ledger books ${booked}, the card network captured ${net}` });
+    for (const t of refunds) {
+      refundTxns++;
+      refundTxnSeen.set(t.txn, (refundTxnSeen.get(t.txn) ?? 0) + 1);
+      const want = refundTxnOf.get(t.txn);
+      if (!want) {
+        v.push({ id: t.txn, what: `refund transaction on ${p.intent} (${-t.receivable}) for no `
+          + 'succeeded refund' });
+      } else if (want.intent !== p.intent || -t.receivable !== want.amount) {
+        v.push({ id: t.txn, what: `refund transaction books ${-t.receivable} on ${p.intent}, `
+          + `refund ${want.id} is ${want.amount} on ${want.intent}` });
+      }
+    }
+    const cap = captured.get(p.intent) ?? 0n;
+    const ref = refundedAt.get(p.intent) ?? 0n;
+    if (booked !== cap - ref) {
+      v.push({ id: p.intent, what: `ledger books ${booked}`
+        + `${refunds.length ? ` (payment ${saleBooked}, refunds ${booked - saleBooked})` : ''}, `
+        + `the card network captured ${cap}${ref ? ` and refunded ${ref}` : ''}` });
+    }
+  }
+  for (const [txn, want] of refundTxnOf) {
+    const n = refundTxnSeen.get(txn) ?? 0;
+    if (n !== 1 && ours.has(want.intent)) {
+      v.push({ id: want.id, what: `succeeded refund of ${want.amount} has ${n} ledger `
+        + `transactions (${txn})` });
     }
   }
   for (const intent of txByIntent.keys()) {
@@ -351,8 +470,10 @@ function ledgerBalanced(ev, load) {
       v.push({ id: intent, what: 'ledger transaction for a payment this run never made' });
     }
   }
-  notes.push(`${ev.transactions.length} ledger transactions; booked ${ledgerTotal} `
-    + `vs captured ${captureTotal} (minor units); balances sum to ${sum}`);
+  notes.push(`${ev.transactions.length} ledger transactions${refundTxns ? ` (${refundTxns} `
+    + 'of them refunds)' : ''}; booked ${ledgerTotal} vs captured ${captureTotal}`
+    + `${networkRefundTotal ? ` less refunded ${networkRefundTotal}` : ''} (minor units); `
+    + `balances sum to ${sum}`);
   return result('ledger_balanced', 'Ledger balances and matches the network', checked, v, notes);
 }
 
@@ -463,14 +584,249 @@ function idempotentReplays(ev, load) {
       + `${ev.sessionList.length} sessions listed for ${load.apiReplies.size} keys`]);
 }
 
+// ---- refunds (only with refund_share > 0) ----------------------------------------
+
+const isOk = (a) => a.status >= 200 && a.status < 300;
+
+/** The load's refunds per payment intent. */
+function refundsByIntent(load) {
+  const out = new Map();
+  for (const r of load.refunds) {
+    out.set(r.intent, [...(out.get(r.intent) ?? []), r]);
+  }
+  return out;
+}
+
+/**
+ * 6. Every refund the API answered 200 for exists, is final, and is the only
+ * refund of its Idempotency-Key; no refund exists that nobody asked for.
+ */
+function refundsRecorded(ev, load) {
+  const R = ev.refunds;
+  const v = [];
+  const notes = [];
+  let checked = 0;
+  let compared = 0;
+  let failed = 0;
+  const gaveUp = [];
+  const ourKeys = new Set(load.refunds.map((r) => r.key));
+  for (const r of load.refunds) {
+    checked++;
+    const replies = load.refundReplies.get(r.key) ?? [];
+    const ok = replies.filter(isOk);
+    const ids = [...new Set(ok.map((a) => a.id))];
+    const listed = R.byKey.get(r.key) ?? [];
+    if (r.state === 'waiting' || r.state === 'sending' || r.state === 'error') {
+      v.push({ id: r.key, what: `refund never finished on the client (${r.state}`
+        + `${r.errors.length ? `: ${r.errors[0].slice(0, 140)}` : ''})` });
+      continue;
+    }
+    if (ids.length > 1) {
+      v.push({ id: r.key, what: `the answers for one Idempotency-Key named ${ids.length} `
+        + `refunds: ${ids.join(', ')}` });
+    }
+    if (listed.length > 1) {
+      v.push({ id: r.key, what: `${listed.length} refunds exist for one Idempotency-Key: `
+        + `${listed.map((re) => `${re.id} (${re.amount}, ${re.status})`).join(', ')}` });
+    }
+    const first = ok[0];
+    for (const a of replies.filter((x) => x.replayed && x !== first)) {
+      compared++;
+      if (!first || a.status !== first.status || a.body !== first.body) {
+        v.push({ id: r.key, what: `${a.final ? 'final replay' : 'replayed answer'} at `
+          + `${a.t.toFixed(2)}s from node-${a.node} (HTTP ${a.status}, ${a.id ?? a.error}) differs `
+          + `from the first answer (${first ? `HTTP ${first.status}, ${first.id}` : 'none'})` });
+        break;
+      }
+    }
+    if (r.state === 'refused') {
+      v.push({ id: r.intent, what: `refund of ${r.amount} (of ${r.paid} paid) refused: `
+        + `HTTP ${r.http} ${(replies.at(-1)?.error ?? '').slice(0, 120)}` });
+    }
+    if (!first) {
+      if (r.state === 'gave_up') {
+        gaveUp.push(listed.length ? `${r.key} (made anyway: ${listed[0].id} ${listed[0].status})`
+          : r.key);
+      }
+      continue;
+    }
+    const id = first.id;
+    const got = R.objects.get(id);
+    if (!got || got.code !== 200) {
+      v.push({ id, what: `answered 200 at ${first.t.toFixed(2)}s (key ${r.key}) but GET `
+        + `/v1/refunds/${id} answers HTTP ${got?.code}: lost` });
+      continue;
+    }
+    const d = got.doc;
+    if (d.status === 'failed') {
+      failed++;
+      if (!d.failure_reason) {
+        v.push({ id, what: 'failed without a failure_reason' });
+      }
+    } else if (d.status !== 'succeeded') {
+      v.push({ id, what: `still ${d.status} after the system settled` });
+    }
+    if (d.amount !== r.amount || d.payment_intent !== r.intent) {
+      v.push({ id, what: `is ${d.amount} on ${d.payment_intent}; asked ${r.amount} on `
+        + `${r.intent}` });
+    }
+    if (!listed.some((re) => re.id === id)) {
+      v.push({ id, what: `not listed by GET /v1/refunds under its key ${r.key}` });
+    }
+  }
+  for (const re of R.list) {
+    const key = re.metadata?.experiment_key;
+    if (!key || !ourKeys.has(key)) {
+      v.push({ id: re.id, what: `a refund of ${re.amount} on ${re.payment_intent} (${re.status}) `
+        + 'that no refund request of this run asked for' });
+    }
+  }
+  const answered = load.refunds.filter((r) => r.id).length;
+  notes.push(`${load.refunds.length} refunds asked, ${answered} answered 200 `
+    + `(${failed} failed at the network), ${R.list.length} listed; ${compared} replayed answers `
+    + `compared (${R.finalReplays} final replays of every answered key)`);
+  if (gaveUp.length) {
+    notes.push(`${gaveUp.length} refund(s) without a 200 answer (the client gave up): `
+      + `${gaveUp.slice(0, 5).join(', ')}`);
+  }
+  return result('refunds_recorded', 'Every refund answered 200 exists, once per key', checked,
+    v, notes);
+}
+
+/** 7. Each refunded charge's amount_refunded is the sum of its succeeded refunds. */
+function refundsMatchCharges(ev, load) {
+  const R = ev.refunds;
+  const v = [];
+  let checked = 0;
+  let total = 0;
+  const paidOf = new Map(load.payments.map((p) => [p.intent, p.amount]));
+  for (const [intent, rs] of refundsByIntent(load)) {
+    checked++;
+    let expected = 0;
+    for (const r of rs) {
+      const d = refundOf(R, r);
+      if (d?.status === 'succeeded') {
+        expected += d.amount;
+      }
+    }
+    total += expected;
+    const pi = R.intents.get(intent);
+    const ch = R.charges.get(intent);
+    if (!pi || pi.code !== 200) {
+      v.push({ id: intent, what: `GET /v1/payment_intents answers HTTP ${pi?.code}` });
+      continue;
+    }
+    if (!ch || ch.code !== 200) {
+      v.push({ id: intent, what: `charge ${pi.doc.latest_charge}: GET /v1/charges answers `
+        + `HTTP ${ch?.code}` });
+      continue;
+    }
+    const c = ch.doc;
+    if (pi.doc.amount_received !== paidOf.get(intent)) {
+      v.push({ id: intent, what: `amount_received ${pi.doc.amount_received}, paid `
+        + `${paidOf.get(intent)}` });
+    }
+    if (c.amount_refunded !== expected) {
+      v.push({ id: c.id, what: `amount_refunded ${c.amount_refunded}, its succeeded refunds `
+        + `sum to ${expected} (${rs.map((r) => `${r.final_id ?? r.key}: ${r.amount} `
+          + `${r.final_status ?? r.state}`).join(', ')})` });
+    }
+    if (c.amount_refunded > c.amount_captured || c.amount_refunded > pi.doc.amount_received) {
+      v.push({ id: c.id, what: `amount_refunded ${c.amount_refunded} exceeds amount_captured `
+        + `${c.amount_captured} / amount_received ${pi.doc.amount_received}` });
+    }
+  }
+  return result('refunds_match_charges', 'Refunded amounts match the charges', checked, v,
+    [`${checked} refunded charges; succeeded refunds sum to ${total} (minor units)`]);
+}
+
+/** 8. Each succeeded refund was executed exactly once at the card network, a failed one never. */
+function refundsOnceAtNetwork(ev, load) {
+  const R = ev.refunds;
+  const v = [];
+  let checked = 0;
+  let byId = 0;
+  const lines = new Map();
+  let lineCount = 0;
+  let lineTotal = 0;
+  for (const l of ev.settlement) {
+    if (l.type === 'refund') {
+      lines.set(l.reference, [...(lines.get(l.reference) ?? []), l]);
+      lineCount++;
+      lineTotal += l.amount;
+    }
+  }
+  const simCharges = new Map(ev.charges.map((c) => [c.id, c]));
+  const byIntent = refundsByIntent(load);
+  const networkIdUsedBy = new Map();
+  for (const [intent, rs] of byIntent) {
+    const at = lines.get(intent) ?? [];
+    const succeeded = [];
+    for (const r of rs) {
+      const d = refundOf(R, r);
+      checked++;
+      if (d?.status === 'succeeded') {
+        succeeded.push(d);
+      }
+    }
+    const amounts = (xs) => xs.map((x) => x.amount).sort((a, b) => a - b).join(',');
+    if (at.length !== succeeded.length || amounts(at) !== amounts(succeeded)) {
+      v.push({ id: intent, what: `the network executed ${at.length} refund(s) `
+        + `[${at.map((l) => `${l.id} ${l.amount}`).join(', ')}] for ${succeeded.length} `
+        + `succeeded refund(s) [${succeeded.map((d) => `${d.id} ${d.amount}`).join(', ')}]` });
+    }
+    for (const d of succeeded) {
+      const nid = R.networkRefund.get(d.id);
+      if (!nid) {
+        continue; // archived: compared per payment above
+      }
+      byId++;
+      const line = at.find((l) => l.id === nid);
+      if (!line || line.amount !== d.amount) {
+        v.push({ id: d.id, what: `names network refund ${nid}, which the network's settlement `
+          + `${line ? `has at ${line.amount}, not ${d.amount}` : `does not list for ${intent}`}` });
+      }
+      if (networkIdUsedBy.has(nid)) {
+        v.push({ id: d.id, what: `names network refund ${nid}, as ${networkIdUsedBy.get(nid)} `
+          + 'does' });
+      }
+      networkIdUsedBy.set(nid, d.id);
+    }
+    const charge = R.intents.get(intent)?.doc?.latest_charge;
+    const sc = charge ? simCharges.get(charge) : null;
+    const atSum = at.reduce((a, l) => a + l.amount, 0);
+    if (charge && (!sc || sc.amount_refunded !== atSum)) {
+      v.push({ id: charge, what: sc ? `the network's charge says amount_refunded `
+        + `${sc.amount_refunded}, its refund lines sum to ${atSum}`
+        : 'the network does not list this charge' });
+    }
+  }
+  for (const [ref, ls] of lines) {
+    if (!byIntent.has(ref)) {
+      v.push({ id: ref, what: `the network executed ${ls.length} refund(s) `
+        + `(${ls.map((l) => l.amount).join(', ')}) for a payment no refund was asked for` });
+    }
+  }
+  return result('refunds_once_at_network', 'Each refund executed once at the card network',
+    checked, v, [`${lineCount} refunds at the card network summing to ${lineTotal} `
+      + `(simulator stats: ${R.simStats?.refunds ?? '?'} refunds); ${byId} matched by the `
+      + 'network refund id the PSP recorded (live refunds), the others per payment'],
+  );
+}
+
 export function checkInvariants(ev, { load, receiver, replay }) {
-  return [
+  const out = [
     noDoubleCharge(ev, load),
     noLostPayment(ev, load),
     ledgerBalanced(ev, load),
     webhooksDelivered(ev, load, receiver, replay),
     idempotentReplays(ev, load),
   ];
+  if (ev.refunds) {
+    out.push(refundsRecorded(ev, load), refundsMatchCharges(ev, load),
+      refundsOnceAtNetwork(ev, load));
+  }
+  return out;
 }
 
 /** Replays dead letters of the given kinds through the admin API. */

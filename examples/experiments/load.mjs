@@ -7,6 +7,10 @@
 // SAME nonce, bounded in count and time. Every API answer is recorded per
 // Idempotency-Key, every hosted-page answer per nonce (invariant 5); some
 // requests are deliberately sent twice.
+// With refund_share > 0, a paid checkout is then partly refunded (POST
+// /v1/refunds with its own Idempotency-Key, retried and duplicated the same
+// way) while the load and the faults go on; every refund answer is recorded
+// per key (invariants 6-8).
 
 import { randomBytes } from 'node:crypto';
 import { form, request, sleep } from './http.mjs';
@@ -14,6 +18,7 @@ import { form, request, sleep } from './http.mjs';
 const GOOD_CARD = '4242424242424242';
 const DECLINE_CARD = '4000000000000002';
 const RETRIES_MAX = 200; // per request, on top of the time deadline
+const REFUND_PART = 0.4; // a refund asks for 40 % of the amount (rounded, at least 1)
 
 /** Small seeded PRNG (mulberry32) so a run's choices can be repeated. */
 export function makeRng(seed) {
@@ -27,9 +32,43 @@ export function makeRng(seed) {
   };
 }
 
+/**
+ * The refund draws of checkout i: their own PRNG, seeded from the run's seed
+ * and i, so which checkouts are refunded does not depend on timing and the
+ * other draws are the same as without refunds.
+ */
+function refundRng(seed, i) {
+  return makeRng((Math.imul((seed >>> 0) + 0x5EF, 0x2545F491)
+    ^ Math.imul(i + 1, 0x9E3779B1)) >>> 0);
+}
+
 function backoffMs(n) {
   const base = Math.min(1000, 50 * 2 ** Math.min(n, 10));
   return base / 2 + Math.random() * base / 2;
+}
+
+/**
+ * How the answer to a keyed API write is taken: done, retried with the same
+ * key (no answer, 5xx, 409 while the first is running), or failed.
+ */
+function judgeKeyedWrite(res) {
+  if (res.status >= 200 && res.status < 300) {
+    return 'done';
+  }
+  if (res.status >= 500 && res.headers['idempotent-replayed'] === 'true') {
+    return 'fail'; // a stored failure: the same key will only replay it
+  }
+  return res.status >= 500 || res.status === 409 ? 'retry' : 'fail';
+}
+
+/** The same request sent twice at once; the answer of one that succeeded. */
+async function twiceAtOnce(send) {
+  const both = await Promise.allSettled([send(), send()]);
+  const ok = both.find((x) => x.status === 'fulfilled');
+  if (!ok) {
+    throw both[0].reason;
+  }
+  return ok.value;
 }
 
 class GiveUp extends Error {}
@@ -53,11 +92,15 @@ export class Load {
     this.payments = [];           // one record per started checkout
     this.apiReplies = new Map();  // Idempotency-Key -> [{status, body, replayed, node, t}]
     this.payReplies = new Map();  // nonce -> [{status, location, node, t}]
+    this.refunds = [];            // one record per logical refund
+    this.refundReplies = new Map(); // refund Idempotency-Key -> [{status, id, ...}]
+    this.refundTasks = new Set(); // refunds in progress (awaited by run())
     this.counts = { requests: 0, retries: 0, no_answer: 0, status_5xx: 0, status_409: 0,
-      duplicates_sent: 0 };
+      duplicates_sent: 0, refund_duplicates_sent: 0 };
     this.rr = 0;
     this.next = 0;
     this.stopAt = Infinity;
+    this.checkoutsDoneAt = null; // the last checkout finished (refunds may go on)
     this.done = false;
   }
 
@@ -72,7 +115,9 @@ export class Load {
       complete += p.state === 'complete' ? 1 : 0;
     }
     return { started: this.payments.length, created, submitted, complete,
-      inFlight: this.payments.filter((p) => p.busy).length };
+      inFlight: this.payments.filter((p) => p.busy).length,
+      refunds: this.refunds.length,
+      refunds_answered: this.refunds.filter((r) => r.id).length };
   }
 
   /** A live node for attempt `n` of a request that started at `hint`. */
@@ -158,27 +203,13 @@ export class Load {
     this.apiReplies.set(p.key, replies);
     const record = (res, node) => replies.push({ status: res.status, body: res.body,
       replayed: res.headers['idempotent-replayed'] === 'true', node, t: this.clock() });
-    const judge = (res) => {
-      if (res.status >= 200 && res.status < 300) {
-        return 'done';
-      }
-      if (res.status >= 500 && res.headers['idempotent-replayed'] === 'true') {
-        return 'fail'; // a stored failure: the same key will only replay it
-      }
-      return res.status >= 500 || res.status === 409 ? 'retry' : 'fail';
-    };
     const send = () => this.#exchange(p, 'create session', '/v1/checkout/sessions', options,
-      judge, record);
+      judgeKeyedWrite, record);
     let res;
     if (this.rng() < this.cfg.duplicate_share / 2) {
       // Two at once with the same key: one runs, the other waits (409) or replays.
       this.counts.duplicates_sent++;
-      const both = await Promise.allSettled([send(), send()]);
-      const ok = both.find((r) => r.status === 'fulfilled');
-      if (!ok) {
-        throw both[0].reason;
-      }
-      res = ok.value;
+      res = await twiceAtOnce(send);
     } else {
       res = await send();
     }
@@ -287,6 +318,7 @@ export class Load {
           p.state = 'complete';
           p.t_done = this.clock();
           p.latency_ms = Math.round((p.t_done - sentAt) * 1000);
+          this.#maybeRefund(p);
           return;
         }
         if (attempt.outcome === 'timeout') {
@@ -334,7 +366,160 @@ export class Load {
       }
     };
     await Promise.all(Array.from({ length: this.cfg.concurrency }, worker));
+    this.checkoutsDoneAt = this.clock();
+    // Refunds of the last checkouts may still be waiting or retrying.
+    while (this.refundTasks.size) {
+      await Promise.all([...this.refundTasks]);
+    }
     this.done = true;
+  }
+
+  /**
+   * Checkout p is paid: with probability refund_share, refund part of it a
+   * little later, in the background (the worker goes on with checkouts, so
+   * refunds run while the faults do).
+   */
+  #maybeRefund(p) {
+    if (!(this.cfg.refund_share > 0) || !p.intent) {
+      return;
+    }
+    const rng = refundRng(this.cfg.seed ?? 1, p.i);
+    if (rng() >= this.cfg.refund_share) {
+      return;
+    }
+    // Sent a while after the payment completed (uniform in refund_delay_ms),
+    // so that it meets the payment in every state: live, being archived,
+    // archived.
+    const [lo, hi] = this.cfg.refund_delay_ms ?? [100, 2000];
+    const r = {
+      i: p.i, intent: p.intent, session: p.session, key: `${p.key}_refund`,
+      amount: Math.max(1, Math.round(p.amount * REFUND_PART)), paid: p.amount,
+      duplicate: rng() < this.cfg.duplicate_share,
+      delay_ms: Math.round(lo + rng() * (hi - lo)),
+      state: 'waiting', payment_archived: null, id: null, status: null, final_status: null,
+      http: null,
+      t_paid: p.t_done, t_sent: null, t_answer: null, retries: 0, errors: [],
+    };
+    this.refunds.push(r);
+    const task = this.#refund(r).catch((err) => {
+      r.state = 'error';
+      r.errors.push(`refund: ${err.message}`);
+    }).finally(() => this.refundTasks.delete(task));
+    this.refundTasks.add(task);
+  }
+
+  /**
+   * Whether the payment is archived right now (its intent hash gone from
+   * Redis), for the figures only; null when Redis does not answer at once.
+   */
+  async #archived(intent) {
+    if (this.stack.redisState?.() !== 'up') {
+      return null;
+    }
+    try {
+      return (await this.stack.redisCli(['EXISTS', `pi:${intent}`], { timeoutMs: 1000 })) === 0;
+    } catch {
+      return null;
+    }
+  }
+
+  #refundRequest(r) {
+    const body = form([['payment_intent', r.intent], ['amount', String(r.amount)],
+      ['metadata[experiment_key]', r.key]]);
+    return { method: 'POST', body, headers: this.#apiHeaders(r.key) };
+  }
+
+  #recordRefundAnswer(r, extra = {}) {
+    let replies = this.refundReplies.get(r.key);
+    if (!replies) {
+      replies = [];
+      this.refundReplies.set(r.key, replies);
+    }
+    return (res, node) => {
+      let doc = null;
+      try {
+        doc = JSON.parse(res.body);
+      } catch {
+        doc = null;
+      }
+      const ok = res.status >= 200 && res.status < 300;
+      replies.push({ status: res.status, id: ok ? doc?.id ?? null : null,
+        refund_status: ok ? doc?.status ?? null : null,
+        error: ok ? null : doc?.error?.code ?? brief(res.body),
+        body: ok || res.headers['idempotent-replayed'] === 'true' ? res.body : null,
+        replayed: res.headers['idempotent-replayed'] === 'true', node, t: this.clock(),
+        ...extra });
+    };
+  }
+
+  /** One logical refund: its request until an answer, maybe twice at once. */
+  async #refund(r) {
+    let wait = r.delay_ms;
+    if (this.clock() + wait / 1000 > this.stopAt) {
+      wait = 0;
+    }
+    await sleep(wait);
+    r.payment_archived = await this.#archived(r.intent);
+    r.state = 'sending';
+    r.t_sent = this.clock();
+    const options = this.#refundRequest(r);
+    const record = this.#recordRefundAnswer(r);
+    const send = () => this.#exchange(r, 'refund', '/v1/refunds', options, judgeKeyedWrite,
+      record);
+    let res;
+    try {
+      if (r.duplicate) {
+        // The same refund sent twice at once (a double click in the merchant's back
+        // office): one runs, the other waits (409, retried) or replays.
+        this.counts.duplicates_sent++;
+        this.counts.refund_duplicates_sent++;
+        res = await twiceAtOnce(send);
+      } else {
+        res = await send();
+      }
+    } catch (err) {
+      if (!(err instanceof GiveUp)) {
+        throw err;
+      }
+      r.errors.push(err.message);
+      const last = (this.refundReplies.get(r.key) ?? []).at(-1);
+      r.http = last?.status ?? null;
+      // A 4xx is the PSP refusing a refund of a paid payment; without any
+      // answer (or only 5xx) the outcome is unknown to the merchant.
+      r.state = last && last.status >= 400 && last.status < 500 ? 'refused' : 'gave_up';
+      r.t_answer = this.clock();
+      return;
+    }
+    const doc = JSON.parse(res.body);
+    r.id = doc.id;
+    r.status = doc.status;
+    r.http = res.status;
+    r.state = 'answered';
+    r.t_answer = this.clock();
+  }
+
+  /**
+   * After the run: sends every answered refund once more with its key (as
+   * replayEveryKey does for the creates); the answer is recorded with the
+   * others, so invariant 6 checks it names the same refund.
+   */
+  async replayRefundKeys(limit = 16) {
+    const answered = this.refunds.filter((r) => r.id);
+    let next = 0;
+    const worker = async () => {
+      while (next < answered.length) {
+        const r = answered[next++];
+        try {
+          await this.#exchange(r, 'final refund replay', '/v1/refunds', this.#refundRequest(r),
+            (res) => (res.status >= 500 || res.status === 409 ? 'retry' : 'done'),
+            this.#recordRefundAnswer(r, { final: true }));
+        } catch (err) {
+          r.errors.push(`final replay: ${err.message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    return answered.length;
   }
 
   /**

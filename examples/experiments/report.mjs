@@ -16,7 +16,9 @@ export function percentile(sorted, q) {
 }
 
 /** Latency and throughput figures of the load. */
-export function loadFigures(load, loadSeconds) {
+export function loadFigures(load, loadEnd) {
+  // The checkouts' phase: refunds of the last payments may run on after it.
+  const loadSeconds = Math.min(loadEnd, load.checkoutsDoneAt ?? loadEnd);
   const ps = load.payments;
   const lat = ps.filter((p) => p.latency_ms !== null).map((p) => p.latency_ms)
     .sort((a, b) => a - b);
@@ -44,7 +46,49 @@ export function loadFigures(load, loadSeconds) {
       : null,
     latency_ms: { p50: percentile(lat, 0.5), p90: percentile(lat, 0.9),
       p99: percentile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : null, mean },
+    refunds: load.cfg.refund_share > 0 ? refundFigures(load, loadEnd) : null,
   };
+}
+
+/** Refund counts: asked, answered, final status (as the checker read it), retried. */
+export function refundFigures(load, loadEnd) {
+  const rs = load.refunds;
+  const count = (pred) => rs.filter(pred).length;
+  const sent = rs.map((r) => r.t_sent).filter((t) => t !== null);
+  // The last scheduled fault event (an injection or its end).
+  const faultsEnd = Math.max(0, ...(load.cfg.schedule ?? []).map((e) => e.at
+    + (e.kind === 'pause_redis' ? e.ms / 1000 : 0)));
+  return {
+    asked: rs.length,
+    answered: count((r) => r.id),
+    succeeded: count((r) => r.final_status === 'succeeded'),
+    failed: count((r) => r.final_status === 'failed'),
+    other_status: count((r) => r.final_status && r.final_status !== 'succeeded'
+      && r.final_status !== 'failed'),
+    refused: count((r) => r.state === 'refused'),
+    gave_up: count((r) => r.state === 'gave_up' || r.state === 'error'),
+    retried: count((r) => r.retries > 0),
+    retries: rs.reduce((a, r) => a + r.retries, 0),
+    duplicates_sent: load.counts.refund_duplicates_sent ?? 0,
+    payment_archived_when_sent: count((r) => r.payment_archived === true),
+    faults_end_s: faultsEnd,
+    load_end_s: load.done ? round(loadEnd, 1) : null,
+    sent_before_faults_end: count((r) => r.t_sent !== null && r.t_sent <= faultsEnd),
+    first_sent_s: sent.length ? round(Math.min(...sent), 1) : null,
+    last_sent_s: sent.length ? round(Math.max(...sent), 1) : null,
+  };
+}
+
+/** One line per refund for the terminal and the report. */
+function refundLine(F) {
+  return `${F.asked} asked, ${F.answered} answered 200 (${F.succeeded} succeeded, `
+    + `${F.failed} failed${F.other_status ? `, ${F.other_status} other` : ''}), `
+    + `${F.refused} refused, ${F.gave_up} gave up; ${F.payment_archived_when_sent} sent when `
+    + `the payment was archived; ${F.retried} retried `
+    + `(${F.retries} retries), ${F.duplicates_sent} sent twice; sent from `
+    + `${F.first_sent_s ?? '–'}s to ${F.last_sent_s ?? '–'}s, ${F.sent_before_faults_end} `
+    + `before the last fault event (${F.faults_end_s}s)${F.load_end_s !== null
+      ? `; the load with its refunds ended at ${F.load_end_s}s` : ''}`;
 }
 
 function round(x, digits) {
@@ -370,6 +414,7 @@ export function renderHtml(res) {
     ['HTTP requests / retries', `${L.requests} / ${L.retries} (no answer ${L.no_answer}, `
       + `5xx ${L.answers_5xx}, 409 ${L.answers_409})`],
     ['deliberate duplicate requests', String(L.duplicates_sent)],
+    ...(L.refunds ? [['refunds', esc(refundLine(L.refunds))]] : []),
     ['webhooks', `${res.webhooks.distinct_events} events in ${res.webhooks.deliveries} `
       + `deliveries (${res.webhooks.duplicate_deliveries} duplicates, ${res.webhooks.refused} `
       + 'refused on purpose)'],
@@ -447,6 +492,9 @@ export function terminalSummary(res) {
     + `max ${lat.max ?? '–'};  requests ${L.requests}, retries ${L.retries} `
     + `(no answer ${L.no_answer}, 5xx ${L.answers_5xx}, 409 ${L.answers_409}), `
     + `${L.duplicates_sent} deliberate duplicates`);
+  if (L.refunds) {
+    lines.push(`refunds: ${refundLine(L.refunds)}`);
+  }
   const inj = res.faults.filter((f) => f.injection);
   const kinds = [...new Set(inj.map((f) => f.kind))];
   lines.push(`faults: ${inj.filter((f) => f.ok).length} injected (${kinds.join(', ')}), `
@@ -472,7 +520,7 @@ export function terminalSummary(res) {
   res.invariants.forEach((r, i) => {
     const tag = r.pass ? 'pass' : 'FAIL';
     const exp = res.expect_violation === r.name ? ' (expected to fail)' : '';
-    lines.push(`  ${i + 1}. ${tag.padEnd(4)} ${r.name.padEnd(20)} ${r.summary}${exp}`);
+    lines.push(`  ${i + 1}. ${tag.padEnd(4)} ${r.name.padEnd(23)} ${r.summary}${exp}`);
     for (const v of r.violations.slice(0, 5)) {
       lines.push(`       ${v.id}: ${v.what}`);
     }
@@ -502,8 +550,25 @@ export function paymentsCsv(load) {
   return `${cols.join(',')}\n${rows.join('\n')}\n`;
 }
 
+/** One line per logical refund (times in s from the start). */
+export function refundsCsv(load) {
+  const cols = ['i', 'intent', 'key', 'amount', 'paid', 'duplicate', 'payment_archived', 'state',
+    'http', 'id',
+    'answer_status', 'final_status', 't_paid', 't_sent', 't_answer', 'retries', 'error'];
+  const cell = (v) => (v === null || v === undefined ? ''
+    : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3)
+      : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  const rows = load.refunds.map((r) => [r.i, r.intent, r.key, r.amount, r.paid, r.duplicate,
+    r.payment_archived, r.state, r.http, r.id, r.status, r.final_status, r.t_paid, r.t_sent,
+    r.t_answer, r.retries, r.errors[0] ?? ''].map(cell).join(','));
+  return `${cols.join(',')}\n${rows.join('\n')}\n`;
+}
+
 export function writeOutputs(dir, res, load) {
   writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(res, null, 1)}\n`);
   writeFileSync(path.join(dir, 'payments.csv'), paymentsCsv(load));
+  if (load.cfg.refund_share > 0) {
+    writeFileSync(path.join(dir, 'refunds.csv'), refundsCsv(load));
+  }
   writeFileSync(path.join(dir, 'report.html'), renderHtml(res));
 }
