@@ -27,22 +27,27 @@ bool final_delivery(const std::string& record) {
   return status == "delivered" || status == "dead" || status == "dropped";
 }
 
-// Pending when a webhook of these events is not final yet.
 bool deliveries_pending(const std::vector<stored_object>& objects) {
+  return !pending_deliveries(objects).empty();
+}
+
+} // namespace
+
+std::vector<std::string>
+pending_deliveries(const std::vector<stored_object>& objects) {
+  std::vector<std::string> out;
   for (auto& o : objects) {
     if (prefix_of(o.key) != "evt") {
       continue;
     }
     for (auto& [f, v] : o.fields) {
       if (f.rfind("wh:", 0) == 0 && !final_delivery(v)) {
-        return true;
+        out.push_back(o.key.substr(4) + ":" + f.substr(3));
       }
     }
   }
-  return false;
+  return out;
 }
-
-} // namespace
 
 bool is_refund_id(const std::string& id) {
   return id.rfind("re_", 0) == 0;

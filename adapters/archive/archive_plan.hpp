@@ -59,6 +59,11 @@ readiness judge(const std::string& intent_id,
                 const std::vector<std::string>& keys,
                 const std::vector<stored_object>& objects);
 
+/// The webhook deliveries of these objects' events that are not final yet,
+/// by their ids `<event id>:<endpoint id>` (as webhooks:due names them).
+std::vector<std::string>
+pending_deliveries(const std::vector<stored_object>& objects);
+
 /// The same for a refund (`keys` from refund_keys): ready once it succeeded
 /// or failed and its op record is finished.
 readiness judge_refund(const std::string& refund_id,

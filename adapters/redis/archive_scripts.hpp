@@ -26,12 +26,18 @@ extern const char* const archive_guard_lua;
 inline const std::string archive_due_key = "archive:due";
 /// Entries a pass took and has not finished: `<taken ms>|<ms>|<id>`.
 inline const std::string archive_taking_key = "archive:taking";
+/// Payments and refunds to ask about again later (a webhook of theirs still
+/// being tried): id -> when, in ms. A sorted set, not the queue: "when" may
+/// be hours ahead (the delivery's next try), and the queue is taken in order.
+inline const std::string archive_later_key = "archive:later";
 
-/// KEYS: archive:due, archive:taking. ARGV: now_ms, after_ms, max,
-/// stale_ms. First puts entries taken more than stale_ms ago back (their
-/// pass died), then moves up to max entries due (finished at least after_ms
-/// ago) from the tail of archive:due to archive:taking; answers those
-/// `<taken ms>|<ms>|<id>` values.
+/// KEYS: archive:due, archive:taking, archive:later. ARGV: now_ms,
+/// after_ms, max, stale_ms. First moves up to max ids whose time has come
+/// from archive:later to the old end of archive:due, puts entries taken
+/// more than stale_ms ago back (their pass died), then moves up to max
+/// entries due (finished at least after_ms ago) from the tail of
+/// archive:due to archive:taking; answers those `<taken ms>|<ms>|<id>`
+/// values.
 const script& archive_take_script();
 /// ARGV: now_ms, then per payment: archive id, blob, key count n, n keys.
 /// Run inside MULTI after WATCH of the keys: writes each archive whose id

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 
 namespace psp::redis {
@@ -335,10 +336,13 @@ namespace {
 // timeout): the next take puts them back on the queue.
 constexpr int64_t taken_stale_ms = 60'000;
 
-// A payment whose webhooks are still being tried is asked about again no
-// sooner than this (plus after_ms): with after_ms 0, every pass would
-// otherwise take it again at once.
+// A payment whose webhooks are still being tried is asked about again just
+// after the next try of its pending deliveries (their score in
+// webhooks:due), and never sooner than this: with after_ms 0, every pass
+// would otherwise take it again at once. Without a known next try: after
+// max(this, after_ms).
 constexpr int64_t later_retry_ms = 5'000;
+constexpr int64_t after_next_try_ms = 1'000;
 
 struct taken_entry {
   std::string value; ///< as held in archive:taking
@@ -362,8 +366,9 @@ struct ready_payment {
 };
 
 /// What a pass does with its entries when it ends: some go back on the
-/// queue (`soon`: at the old end, taken again next; `later`: due again
-/// after after_ms), and every one leaves archive:taking.
+/// queue (`soon`: at the old end, taken again next), some wait in
+/// archive:later (`later`: score, id pairs), and every one leaves
+/// archive:taking.
 struct release_plan {
   std::vector<std::string> soon;
   std::vector<std::string> later;
@@ -375,7 +380,7 @@ struct release_plan {
       out.back().insert(out.back().end(), soon.begin(), soon.end());
     }
     if (!later.empty()) {
-      out.push_back({"LPUSH", archive_due_key});
+      out.push_back({"ZADD", archive_later_key});
       out.back().insert(out.back().end(), later.begin(), later.end());
     }
     for (auto& t : taken) {
@@ -384,6 +389,55 @@ struct release_plan {
     return out;
   }
 };
+
+/// Payments (or refunds) with deliveries still being tried, and the ids of
+/// those deliveries.
+using waiting_payments =
+  std::vector<std::pair<const taken_entry*, std::vector<std::string>>>;
+
+/// archive:later's score, id pairs for payments whose deliveries are still
+/// being tried: each just after the latest next try of its pending
+/// deliveries (reads after WATCH do not disturb it). Empty when Redis
+/// failed.
+std::vector<std::string> when_to_ask_again(connection& conn,
+                                           const waiting_payments& waiting,
+                                           int64_t now_ms, int64_t after_ms) {
+  std::vector<std::vector<std::string>> reads;
+  for (auto& [t, deliveries] : waiting) {
+    for (auto& id : deliveries) {
+      reads.push_back({"ZSCORE", keys::deliveries_due, id});
+    }
+  }
+  std::vector<value> scores;
+  if (!reads.empty()) {
+    auto got = conn.query_all(reads);
+    if (!got) {
+      return {};
+    }
+    scores = std::move(*got);
+  }
+  std::vector<std::string> out;
+  size_t at = 0;
+  for (auto& [t, deliveries] : waiting) {
+    int64_t next_try_ms = 0;
+    for (size_t i = 0; i < deliveries.size(); ++i, ++at) {
+      auto& s = scores[at];
+      char* end = nullptr;
+      double score = s.is_nil() || s.is_error()
+                       ? 0
+                       : std::strtod(s.str.c_str(), &end);
+      if (end != nullptr && end != s.str.c_str() && score > 0) {
+        next_try_ms = std::max(next_try_ms, static_cast<int64_t>(score));
+      }
+    }
+    auto when = next_try_ms > 0
+                  ? next_try_ms + after_next_try_ms
+                  : now_ms + std::max(later_retry_ms, after_ms);
+    out.push_back(std::to_string(std::max(when, now_ms + later_retry_ms)));
+    out.push_back(t->id);
+  }
+  return out;
+}
 
 /// Gives every entry back for the next pass after a failure (best effort:
 /// if Redis is gone, the next take finds them stale).
@@ -409,7 +463,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                                   dictionary_cache& dictionaries) {
   archive_pass pass;
   auto got = eval(conn, archive_take_script(),
-                  {archive_due_key, archive_taking_key},
+                  {archive_due_key, archive_taking_key, archive_later_key},
                   {std::to_string(now_ms), std::to_string(after_ms),
                    std::to_string(max), std::to_string(taken_stale_ms)});
   if (!got || got->is_error()) {
@@ -482,6 +536,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
   }
   release_plan plan;
+  waiting_payments waiting;
   std::map<std::string, std::vector<ready_payment>> by_merchant;
   size_t at = 1; // after WATCH's +OK
   for (auto& [t, keys] : payments) {
@@ -500,8 +555,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                      : archive::judge(t->id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
-      plan.later.push_back(std::to_string(now_ms + later_retry_ms) + "|"
-                           + t->id);
+      waiting.emplace_back(t, archive::pending_deliveries(p.objects));
       continue;
     }
     auto* merchant = archive::field_of(p.objects[0], "merchant");
@@ -517,6 +571,12 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       }
     }
     by_merchant[*merchant].push_back(std::move(p));
+  }
+  if (!waiting.empty()) {
+    plan.later = when_to_ask_again(conn, waiting, now_ms, after_ms);
+    if (plan.later.empty()) {
+      return failed();
+    }
   }
   // 3. Packed with their merchant's dictionary.
   std::vector<std::string> commit{std::to_string(now_ms)};

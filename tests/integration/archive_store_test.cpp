@@ -171,6 +171,17 @@ protected:
     return where ? hget(where->pointer_bucket, where->pointer_field) : "";
   }
 
+  /// archive:later as (id, score) pairs, soonest first.
+  hash later_entries() {
+    auto got = conn.query(
+      {"ZRANGE", redis::archive_later_key, "0", "-1", "WITHSCORES"});
+    hash out;
+    for (size_t i = 0; got && i + 1 < got->elements.size(); i += 2) {
+      out.emplace_back(got->elements[i].str, got->elements[i + 1].str);
+    }
+    return out;
+  }
+
   std::vector<std::string> due_entries() {
     auto got = conn.query({"LRANGE", redis::archive_due_key, "0", "-1"});
     std::vector<std::string> out;
@@ -284,13 +295,18 @@ TEST_F(archive_store, an_entry_not_yet_due_is_not_taken) {
   EXPECT_EQ(exists(keys::intent(later.intent)), 1);
 }
 
-TEST_F(archive_store, a_pending_webhook_is_asked_about_again_until_delivered) {
+TEST_F(archive_store, a_pending_webhook_is_asked_about_again_after_its_next_try) {
   auto p = ids_for(4);
   auto objects = paid_payment(p);
   objects[3].fields.back().second = "pending|2|1796038570|HTTP 503";
   ASSERT_EQ(objects[3].key, p.succeeded_event());
   write(objects);
   queue(p.intent);
+  // The delivery's next try, two hours on (a failing endpoint's schedule).
+  auto delivery = p.succeeded_event().substr(4) + ":" + p.endpoint;
+  const int64_t next_try_ms = due_ms + 2 * 3'600'000;
+  ASSERT_TRUE(conn.query({"ZADD", keys::deliveries_due,
+                          std::to_string(next_try_ms), delivery}));
 
   auto pass = archive(due_ms);
   EXPECT_EQ(pass.taken, 1u);
@@ -300,22 +316,59 @@ TEST_F(archive_store, a_pending_webhook_is_asked_about_again_until_delivered) {
   for (auto& o : objects) {
     EXPECT_EQ(hgetall(o.key), o.fields) << o.key << " changed";
   }
-  // Queued again 5 s after this pass (a webhook's next tries take
-  // seconds), plus after_ms as any entry: not taken before.
-  const int64_t again_ms = due_ms + 5'000;
-  EXPECT_EQ(due_entries(), std::vector<std::string>{
-                             std::to_string(again_ms) + "|" + p.intent});
-  EXPECT_EQ(archive(again_ms + after_ms - 1).taken, 0u);
+  // Asked about again a second after that try, not every pass meanwhile,
+  // and not from the queue (taken in order: it would hold back the rest).
+  EXPECT_TRUE(due_entries().empty());
+  const int64_t again_ms = next_try_ms + 1'000;
+  EXPECT_EQ(later_entries(),
+            (hash{{p.intent, std::to_string(again_ms)}}));
+  EXPECT_EQ(archive(again_ms - 1).taken, 0u);
 
-  // The delivery worker records the delivery.
+  // That try failed too: the next one is a day later.
+  const int64_t next_again_ms = again_ms + 86'400'000;
+  ASSERT_TRUE(conn.query({"ZADD", keys::deliveries_due,
+                          std::to_string(next_again_ms), delivery}));
+  pass = archive(again_ms);
+  EXPECT_EQ(pass.taken, 1u);
+  EXPECT_EQ(pass.later, 1u);
+  EXPECT_EQ(later_entries(),
+            (hash{{p.intent, std::to_string(next_again_ms + 1'000)}}));
+
+  // Delivered then: archived at the next look.
   ASSERT_TRUE(conn.query({"HSET", p.succeeded_event(), "wh:" + p.endpoint,
                           "delivered|3|1796038600|"}));
+  ASSERT_TRUE(conn.query({"ZREM", keys::deliveries_due, delivery}));
   objects[3].fields.back().second = "delivered|3|1796038600|";
-  pass = archive(again_ms + after_ms);
+  pass = archive(next_again_ms + 1'000);
   EXPECT_EQ(pass.archived, 1u);
   EXPECT_EQ(archive_keys(), std::vector<std::string>{p.archive_key()});
   EXPECT_TRUE(due_entries().empty());
+  EXPECT_TRUE(later_entries().empty());
   expect_reads_back(objects);
+}
+
+TEST_F(archive_store, a_pending_webhook_without_a_next_try_waits_the_delay) {
+  // Pending, but not (or no longer) in webhooks:due: no try to wait for.
+  auto p = ids_for(11);
+  auto objects = paid_payment(p);
+  objects[4].fields.back().second = "pending|0||";
+  write(objects);
+  queue(p.intent);
+  auto pass = archive(due_ms);
+  EXPECT_EQ(pass.later, 1u);
+  EXPECT_EQ(later_entries(),
+            (hash{{p.intent, std::to_string(due_ms + after_ms)}}));
+  // With no delay (the experiments'), never sooner than 5 s.
+  auto q = ids_for(12);
+  auto others = paid_payment(q);
+  others[4].fields.back().second = "pending|0||";
+  write(others);
+  queue(q.intent);
+  pass = redis::archive_due_payments(conn, due_ms + 10, 0, 100);
+  EXPECT_EQ(pass.later, 1u);
+  auto got = conn.query({"ZSCORE", redis::archive_later_key, q.intent});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->str, std::to_string(due_ms + 10 + 5'000));
 }
 
 TEST_F(archive_store, a_refunded_payment_and_its_refunds_are_archived_apart) {

@@ -455,6 +455,14 @@ TEST_F(archive_judge, a_pending_delivery_means_later) {
   EXPECT_EQ(verdict(), archive::readiness::later);
 }
 
+TEST_F(archive_judge, pending_deliveries_are_named_as_webhooks_due_names_them) {
+  EXPECT_TRUE(archive::pending_deliveries(objects).empty());
+  set(object("evt:evt_" + p.suffix + "S"), "wh:we_slow", "pending|3||timeout");
+  set(object("evt:evt_" + p.suffix + "C"), "wh:we_dead", "dead|8|1796038999|");
+  EXPECT_EQ(archive::pending_deliveries(objects),
+            std::vector<std::string>{"evt_" + p.suffix + "S:we_slow"});
+}
+
 TEST_F(archive_judge, a_refunded_payment_is_ready_a_refunding_one_never) {
   // Its refunds are archived apart; the payment only waits for none to be
   // pending (the last one's commit step queues it again).
