@@ -56,6 +56,19 @@ protected:
   }
 };
 
+/// The balance transactions of `source`, listed (filtered) and one by one.
+void add_balance_transactions(psp_stack& s, const std::string& source,
+                              json& view) {
+  auto txns = s.api_get("/v1/balance_transactions?source=" + source)
+                .body_json()["data"];
+  view["balance_transactions"] = txns;
+  for (auto& t : txns) {
+    view["txn_by_id"].push_back(
+      s.api_get("/v1/balance_transactions/" + t["id"].get<std::string>())
+        .body_json());
+  }
+}
+
 /// Everything a merchant can read of one payment, by the API.
 json merchant_view(psp_stack& s, const json& session, const json& intent) {
   auto pi = intent["id"].get<std::string>();
@@ -88,14 +101,7 @@ json merchant_view(psp_stack& s, const json& session, const json& intent) {
       view["typed_event"] = e;
     }
   }
-  auto txns = s.api_get("/v1/balance_transactions?source=" + charge)
-                .body_json()["data"];
-  view["balance_transactions"] = txns;
-  for (auto& t : txns) {
-    view["txn_by_id"].push_back(
-      s.api_get("/v1/balance_transactions/" + t["id"].get<std::string>())
-        .body_json());
-  }
+  add_balance_transactions(s, charge, view);
   auto listed = s.api_get("/v1/payment_intents?limit=100").body_json()["data"];
   for (auto& p : listed) {
     if (p["id"] == pi) {
@@ -190,14 +196,7 @@ json refund_view(psp_stack& s, const std::string& refund_id,
   }
   view["refund_events"] =
     s.api_get("/v1/events?type=refund.updated&limit=100").body_json()["data"];
-  auto txns = s.api_get("/v1/balance_transactions?source=" + refund_id)
-                .body_json()["data"];
-  view["balance_transactions"] = txns;
-  for (auto& t : txns) {
-    view["txn_by_id"].push_back(
-      s.api_get("/v1/balance_transactions/" + t["id"].get<std::string>())
-        .body_json());
-  }
+  add_balance_transactions(s, refund_id, view);
   return view;
 }
 
