@@ -41,9 +41,10 @@ local now, after, max, stale = tonumber(ARGV[1]), tonumber(ARGV[2]),
   tonumber(ARGV[3]), tonumber(ARGV[4])
 -- Asked about again now: to the old end of the queue, due at once.
 local back = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, max)
-for _, id in ipairs(back) do
-  redis.call('ZREM', KEYS[3], id)
-  redis.call('RPUSH', KEYS[1], (now - after) .. '|' .. id)
+if #back > 0 then
+  redis.call('ZREM', KEYS[3], unpack(back))
+  for i, id in ipairs(back) do back[i] = (now - after) .. '|' .. id end
+  redis.call('RPUSH', KEYS[1], unpack(back))
 end
 for _ = 1, 1000 do
   local oldest = redis.call('LINDEX', KEYS[2], -1)

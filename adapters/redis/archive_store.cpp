@@ -350,6 +350,11 @@ struct taken_entry {
   std::string id;    ///< a payment's intent id, or a refund's id
 };
 
+/// Taken entries, each with some names: its objects' keys, or the ids of
+/// its deliveries still being tried.
+using named_entries =
+  std::vector<std::pair<const taken_entry*, std::vector<std::string>>>;
+
 std::optional<taken_entry> parse_taken(const std::string& value) {
   auto first = value.find('|');
   auto second = first == std::string::npos ? first : value.find('|', first + 1);
@@ -390,17 +395,13 @@ struct release_plan {
   }
 };
 
-/// Payments (or refunds) with deliveries still being tried, and the ids of
-/// those deliveries.
-using waiting_payments =
-  std::vector<std::pair<const taken_entry*, std::vector<std::string>>>;
 
 /// archive:later's score, id pairs for payments whose deliveries are still
 /// being tried: each just after the latest next try of its pending
 /// deliveries (reads after WATCH do not disturb it). Empty when Redis
 /// failed.
 std::vector<std::string> when_to_ask_again(connection& conn,
-                                           const waiting_payments& waiting,
+                                           const named_entries& waiting,
                                            int64_t now_ms, int64_t after_ms) {
   std::vector<std::vector<std::string>> reads;
   for (auto& [t, deliveries] : waiting) {
@@ -489,7 +490,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
   // 1. What each intent refers to (a refund's keys follow from its id).
   std::vector<std::vector<std::string>> reads;
   std::vector<const taken_entry*> intents;
-  std::vector<std::pair<const taken_entry*, std::vector<std::string>>> payments;
+  named_entries payments;
   for (auto& t : taken) {
     if (archive::is_refund_id(t.id)) {
       if (auto keys = archive::refund_keys(t.id)) {
@@ -536,7 +537,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
   }
   release_plan plan;
-  waiting_payments waiting;
+  named_entries waiting;
   std::map<std::string, std::vector<ready_payment>> by_merchant;
   size_t at = 1; // after WATCH's +OK
   for (auto& [t, keys] : payments) {
