@@ -1,17 +1,15 @@
 #pragma once
 
-// The node's archiver: a plain thread (blocking Redis calls stay off CAF's
-// scheduler) that packs paid charges into the compressed archive once they
-// are old enough (adapters/redis/archive_scripts.hpp). Every node runs one;
-// they share the queue, each entry goes to one of them.
+// The node's archiver: packs paid charges and finished refunds (and expired
+// sessions) into the compressed archive once they are old enough
+// (adapters/redis/archive_scripts.hpp), on a thread of its own. Every node
+// runs one; they share the queue, each entry goes to one of them.
 
 #include "adapters/redis/archive_store.hpp"
+#include "runtime/periodic_thread.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
 namespace psp {
 
@@ -27,26 +25,23 @@ struct archiver_settings {
 class archiver {
 public:
   explicit archiver(archiver_settings cfg);
-  ~archiver();
-  archiver(const archiver&) = delete;
-  archiver& operator=(const archiver&) = delete;
 
-  void start();
+  void start() { thread_.start(); }
   /// Lets the current batch finish and joins the thread.
-  void stop();
+  void stop() { thread_.stop(); }
 
   /// Payments archived by this node since it started.
   uint64_t archived() const { return archived_.load(); }
 
 private:
-  void loop();
+  void round();
 
   archiver_settings cfg_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::atomic<bool> stopping_{false};
+  redis::connection conn_;
+  redis::dictionary_cache dictionaries_;
   std::atomic<uint64_t> archived_{0};
+  // Last: stopped (joined) before the members its rounds use are destroyed.
+  periodic_thread thread_;
 };
 
 } // namespace psp

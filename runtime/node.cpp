@@ -1,6 +1,7 @@
 #include "runtime/node.hpp"
 
 #include "runtime/archiver.hpp"
+#include "runtime/session_expirer.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
@@ -219,6 +220,16 @@ int run_node(node_config& cfg) {
       packer.emplace(archive_cfg);
       packer->start();
     }
+    std::optional<session_expirer> expirer;
+    if (cfg.session_expiry_interval_ms > 0) {
+      session_expirer_settings expiry_cfg;
+      expiry_cfg.where = where;
+      expiry_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
+      expiry_cfg.interval_ms = cfg.session_expiry_interval_ms;
+      expiry_cfg.queue_for_archive = cfg.archive_after_s >= 0;
+      expirer.emplace(expiry_cfg);
+      expirer->start();
+    }
     std::thread http_thread{[&] { server.serve(); }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
@@ -246,6 +257,9 @@ int run_node(node_config& cfg) {
     scheduler.stop();
     if (packer) {
       packer->stop();
+    }
+    if (expirer) {
+      expirer->stop();
     }
     for (auto& a : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

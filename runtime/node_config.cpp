@@ -96,6 +96,9 @@ node_config::node_config() {
          "long after it finished (-1: never)")
     .add(archive_interval_ms, "archive-interval-ms",
          "how often the archiver looks for payments to pack")
+    .add(session_expiry_interval_ms, "session-expiry-interval-ms",
+         "how often checkout sessions past expires_at are expired "
+         "(0: never on this node)")
     .add(rate_limit_per_s, "rate-limit-per-s",
          "API requests per second per merchant on this node (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst",
@@ -231,6 +234,10 @@ bool node_config::finish(std::string& err) {
       || archive_interval_ms < 10 || archive_interval_ms > 3'600'000) {
     err = "psp.archive-after-s must be -1..31622400 and "
           "psp.archive-interval-ms 10..3600000";
+    return false;
+  }
+  if (session_expiry_interval_ms > 3'600'000) {
+    err = "psp.session-expiry-interval-ms must be 0..3600000";
     return false;
   }
   std::string routes_err;

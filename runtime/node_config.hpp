@@ -68,6 +68,9 @@ public:
   /// never archive. Ten minutes: what is live is the rate times this.
   int64_t archive_after_s = 600;
   uint32_t archive_interval_ms = 1'000;
+  /// How often this node sweeps checkout sessions past their expires_at
+  /// (0: never; another node's sweep, or the lazy read, covers them).
+  uint32_t session_expiry_interval_ms = 1'000;
   uint32_t rate_limit_per_s = 0;
   uint32_t rate_limit_burst = 0;
 

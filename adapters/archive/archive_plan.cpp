@@ -71,6 +71,27 @@ refund_keys(const std::string& refund_id) {
     "evt:evt_" + suffix + "U",  "evt:evt_" + suffix + "R"};
 }
 
+bool is_session_id(const std::string& id) {
+  return id.rfind("cs_", 0) == 0;
+}
+
+std::optional<std::vector<std::string>>
+session_keys(const std::string& session_id, const std::string& intent_id) {
+  if (!is_session_id(session_id) || intent_id.empty()) {
+    return std::nullopt;
+  }
+  // The random part follows the last underscore (cs_test_...), as
+  // event_id_for(session, "E") names the expiry event (the expire endpoint
+  // and the sweep alike).
+  auto suffix = session_id.substr(session_id.rfind('_') + 1);
+  if (suffix.size() < archive_id_chars) {
+    return std::nullopt;
+  }
+  return std::vector<std::string>{"cs:" + session_id,
+                                  "evt:evt_" + suffix + "E",
+                                  "pi:" + intent_id};
+}
+
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs) {
   if (refs.status != "succeeded" || refs.latest_charge.empty()) {
@@ -157,6 +178,34 @@ readiness judge_refund(const std::string& refund_id,
   }
   if (op.fields.empty() || is(op, "status", "pending")
       || field_of(op, "job") != nullptr) {
+    return readiness::never;
+  }
+  return deliveries_pending(objects) ? readiness::later : readiness::ready;
+}
+
+readiness judge_session(const std::string& session_id,
+                        const std::vector<std::string>& keys,
+                        const std::vector<stored_object>& objects) {
+  if (objects.size() != keys.size() || keys.size() != 3) {
+    return readiness::never;
+  }
+  auto& cs = objects[0];
+  auto& pi = objects[2];
+  auto* intent = field_of(cs, "intent");
+  auto named = session_keys(session_id, intent == nullptr ? "" : *intent);
+  if (!named || *named != keys || field_of(cs, "merchant") == nullptr) {
+    return readiness::never;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (objects[i].key != keys[i]) {
+      return readiness::never;
+    }
+  }
+  if (!is(cs, "status", "expired") || !is(pi, "status", "canceled")) {
+    return readiness::never;
+  }
+  auto* attempt = field_of(pi, "attempt");
+  if (attempt != nullptr && !attempt->empty()) {
     return readiness::never;
   }
   return deliveries_pending(objects) ? readiness::later : readiness::ready;

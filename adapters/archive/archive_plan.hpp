@@ -1,6 +1,7 @@
 #pragma once
 
-// Which of a payment's (or a refund's) objects the archive takes, and
+// Which of a payment's (a refund's, an expired session's) objects the
+// archive takes, and
 // whether they may be archived now. Pure: the archiver
 // (adapters/redis/archive_store.cpp) reads the objects atomically, asks
 // here, and writes only if nothing changed since that read.
@@ -41,6 +42,18 @@ bool is_refund_id(const std::string& id);
 std::optional<std::vector<std::string>>
 refund_keys(const std::string& refund_id);
 
+/// An expired checkout session is archived too (with its canceled intent
+/// and its checkout.session.expired event), once the sweep or the expire
+/// endpoint closed it (adapters/redis/session_expiry.hpp).
+bool is_session_id(const std::string& id);
+
+/// The Redis keys of an expired session's objects: session, its expiry
+/// event (named after the session, so it names the archive: the second key
+/// names it, as the attempt does a payment's), intent. nullopt when the id
+/// cannot name an archive.
+std::optional<std::vector<std::string>>
+session_keys(const std::string& session_id, const std::string& intent_id);
+
 enum class readiness {
   ready,
   /// A webhook of its events is still pending: ask again later.
@@ -69,5 +82,12 @@ pending_deliveries(const std::vector<stored_object>& objects);
 readiness judge_refund(const std::string& refund_id,
                        const std::vector<std::string>& keys,
                        const std::vector<stored_object>& objects);
+
+/// The same for a session (`keys` from session_keys): ready once expired
+/// with its intent canceled and never tried: a session that saw a declined
+/// card has attempt records and events of its own and stays live.
+readiness judge_session(const std::string& session_id,
+                        const std::vector<std::string>& keys,
+                        const std::vector<stored_object>& objects);
 
 } // namespace psp::archive

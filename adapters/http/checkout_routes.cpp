@@ -103,7 +103,8 @@ void create_session(api_context& ctx, const httplib::Request& req,
                          {keys::session(cs_id), keys::intent(pi_id),
                           keys::merchant_sessions(merchant.id),
                           keys::merchant_intents(merchant.id),
-                          once.key.empty() ? "idem:" : once.redis_key},
+                          once.key.empty() ? "idem:" : once.redis_key,
+                          keys::sessions_expiring},
                          args);
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -122,12 +123,10 @@ void create_session(api_context& ctx, const httplib::Request& req,
 std::variant<render::fields, api_error>
 load_session(api_context& ctx, const merchant_info& merchant,
              const std::string& id) {
-  auto f = read_owned(ctx, merchant, keys::session(id), "checkout.session",
-                      id, "checkout sessions");
-  if (auto* fields = std::get_if<render::fields>(&f)) {
-    apply_lazy_expiry(*fields, unix_now_s());
-  }
-  return f;
+  // As stored: a session past expires_at reads open until the sweep
+  // expires it (a second or so), so its status only ever moves forward.
+  return read_owned(ctx, merchant, keys::session(id), "checkout.session", id,
+                    "checkout sessions");
 }
 
 void retrieve_session(api_context& ctx, const httplib::Request& req,
@@ -163,10 +162,8 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto now = unix_now_s();
   auto data = render_rows(*conn, p.ids, keys::session,
-                          [now](const std::string&, render::fields& f) {
-                            apply_lazy_expiry(f, now);
+                          [](const std::string&, render::fields& f) {
                             return render::checkout_session(f);
                           });
   if (!data) {
@@ -193,7 +190,7 @@ void expire_session(api_context& ctx, const httplib::Request& req,
   auto out = redis::eval(
     *conn, redis::expire_session_script(),
     {keys::session(cs["id"]), keys::intent(cs["intent"]),
-     keys::deliveries_due},
+     keys::deliveries_due, keys::sessions_expiring},
     {std::to_string(unix_now_s()), std::to_string(unix_now_ms()),
      event_id_for(cs["id"], "E"), merchant.id});
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {

@@ -59,7 +59,15 @@ std::variant<session_view, int> load_view(api_context& ctx,
     }
     v.pi = std::move(*pi);
   }
-  apply_lazy_expiry(v.cs, unix_now_s());
+  // The shopper is told at once that the session is over (the confirm
+  // step refuses it already), unless a payment made before expires_at is
+  // still deciding it; the sweep stores the expiry a moment later.
+  if (v.cs["status"] == "open" && v.pi["status"] != "processing") {
+    auto expires = parse_count(v.cs["expires_at"]);
+    if (expires && *expires <= unix_now_s()) {
+      v.cs["status"] = "expired";
+    }
+  }
   return v;
 }
 

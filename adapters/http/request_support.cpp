@@ -284,15 +284,6 @@ render_rows(redis::connection& conn, const std::vector<std::string>& ids,
   return data;
 }
 
-void apply_lazy_expiry(render::fields& cs, int64_t now_s) {
-  if (cs["status"] == "open") {
-    auto expires = parse_count(cs["expires_at"]);
-    if (expires && *expires <= now_s) {
-      cs["status"] = "expired";
-    }
-  }
-}
-
 std::variant<std::string, api_error>
 metadata_param(const nlohmann::json& params, metadata_use use) {
   if (!params.contains("metadata")) {

@@ -102,10 +102,6 @@ render_rows(redis::connection& conn, const std::vector<std::string>& ids,
             const std::function<nlohmann::json(const std::string&,
                                                render::fields&)>& render);
 
-/// Marks a session whose expires_at has passed as expired (Stripe expires
-/// sessions on its own; we apply it when the session is read).
-void apply_lazy_expiry(render::fields& cs, int64_t now_s);
-
 /// `create`: the metadata of a new object (empty values are not stored).
 /// `update`: changes to an object's metadata, merged in by the step that
 /// applies them: an empty value unsets its key, and `metadata=` (all

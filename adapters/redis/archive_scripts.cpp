@@ -131,7 +131,11 @@ while i <= #ARGV do
       redis.call('HDEL', bucket, field)
     end
   end
-  if prefix == 'pi' or prefix == 're' then requeue = id end
+  -- The first object is the one its archive unit is queued by: a
+  -- payment's intent, a refund, an expired session.
+  if i == 3 and (prefix == 'pi' or prefix == 're' or prefix == 'cs') then
+    requeue = id
+  end
   i = i + 2 + n
 end
 redis.call('DEL', KEYS[1])

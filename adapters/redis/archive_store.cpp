@@ -487,9 +487,10 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     pass.archived = pass.later = pass.skipped = 0;
     return pass;
   };
-  // 1. What each intent refers to (a refund's keys follow from its id).
+  // 1. What each intent refers to, and each session's intent (a refund's
+  // keys follow from its id).
   std::vector<std::vector<std::string>> reads;
-  std::vector<const taken_entry*> intents;
+  std::vector<const taken_entry*> read_for;
   named_entries payments;
   for (auto& t : taken) {
     if (archive::is_refund_id(t.id)) {
@@ -498,11 +499,15 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       }
       continue;
     }
-    std::vector<std::string> cmd{"HMGET", keys::intent(t.id)};
-    cmd.insert(cmd.end(), archive::intent_ref_fields.begin(),
-               archive::intent_ref_fields.end());
-    reads.push_back(std::move(cmd));
-    intents.push_back(&t);
+    if (archive::is_session_id(t.id)) {
+      reads.push_back({"HMGET", keys::session(t.id), "intent"});
+    } else {
+      std::vector<std::string> cmd{"HMGET", keys::intent(t.id)};
+      cmd.insert(cmd.end(), archive::intent_ref_fields.begin(),
+                 archive::intent_ref_fields.end());
+      reads.push_back(std::move(cmd));
+    }
+    read_for.push_back(&t);
   }
   if (!reads.empty()) {
     auto refs = conn.query_all(reads);
@@ -511,12 +516,19 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
     for (size_t i = 0; i < refs->size(); ++i) {
       auto& r = (*refs)[i].elements;
-      archive::intent_refs ref;
-      if (r.size() == 4) {
-        ref = {r[0].str, r[1].str, r[2].str, r[3].str};
+      auto& id = read_for[i]->id;
+      std::optional<std::vector<std::string>> keys;
+      if (archive::is_session_id(id)) {
+        keys = archive::session_keys(id, r.size() == 1 ? r[0].str : "");
+      } else {
+        archive::intent_refs ref;
+        if (r.size() == 4) {
+          ref = {r[0].str, r[1].str, r[2].str, r[3].str};
+        }
+        keys = archive::payment_keys(id, ref);
       }
-      if (auto keys = archive::payment_keys(intents[i]->id, ref)) {
-        payments.emplace_back(intents[i], std::move(*keys));
+      if (keys) {
+        payments.emplace_back(read_for[i], std::move(*keys));
       }
     }
   }
@@ -553,6 +565,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     }
     auto verdict = archive::is_refund_id(t->id)
                      ? archive::judge_refund(t->id, keys, p.objects)
+                   : archive::is_session_id(t->id)
+                     ? archive::judge_session(t->id, keys, p.objects)
                      : archive::judge(t->id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
@@ -563,6 +577,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     if (verdict == archive::readiness::never || merchant == nullptr) {
       continue;
     }
+    // The second key names the archive: the attempt, the refund's op
+    // record, the session's expiry event.
     p.archive_id = archive::archive_id_of(keys[1]);
     // Objects that do not exist are not archived (an intent without a
     // session, a payment whose events were never written).
@@ -586,7 +602,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     // Paid charges first: the dictionary is made of the first few, and they
     // are most of what a merchant's archive holds.
     std::stable_partition(ready.begin(), ready.end(), [](auto& p) {
-      return !archive::is_refund_id(p.taken->id);
+      return !archive::is_refund_id(p.taken->id)
+             && !archive::is_session_id(p.taken->id);
     });
     std::vector<std::vector<archive::stored_object>> samples;
     for (size_t i = 0;

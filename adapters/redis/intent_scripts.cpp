@@ -122,7 +122,9 @@ emit_events({{ARGV[4], 'payment_intent.canceled', 'payment_intent'}},
 return {'ok'}
 )lua";
 
-// KEYS: cs, pi, deliveries due. ARGV: now_s, now_ms, event id, merchant.
+// KEYS: cs, pi, deliveries due, sessions by expiry. ARGV: now_s, now_ms,
+// event id, merchant. The session's expiry entry comes due now, so that the
+// sweep (session_expiry.cpp) takes it out and queues it for the archive.
 const std::string expire_session_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
@@ -135,6 +137,7 @@ redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', 'abandoned', 'updated', ARGV[1])
+redis.call('ZADD', KEYS[4], 'XX', ARGV[1], string.sub(KEYS[1], 4))
 emit_events({{ARGV[3], 'checkout.session.expired', 'checkout.session'}},
   ARGV[4], ARGV[1], ARGV[2], {['checkout.session'] = KEYS[1]}, KEYS[3])
 return {'ok'}
@@ -153,7 +156,8 @@ return {cs, redis.call('HGETALL', 'pi:' .. intent)}
 )lua";
 
 // KEYS: 1 cs, 2 pi, 3 merchant sessions, 4 merchant intents, 5 the
-// Idempotency-Key's record ("idem:" when none was sent). ARGV: 1 now (ms;
+// Idempotency-Key's record ("idem:" when none was sent), 6 the sessions
+// by expiry (session_expiry.hpp). ARGV: 1 now (ms;
 // also the index score), 2 number of session values n, 3 request
 // fingerprint ("" without a key), 4 the session's mutable fields as created
 // (a JSON object), 5 the key's ttl s, then n session field/value items, then
@@ -188,6 +192,8 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + n))
 redis.call('HSET', KEYS[2], unpack(ARGV, 6 + n, #ARGV))
 redis.call('ZADD', KEYS[3], ARGV[1], string.sub(KEYS[1], 4))
 redis.call('ZADD', KEYS[4], ARGV[1], string.sub(KEYS[2], 4))
+redis.call('ZADD', KEYS[6], redis.call('HGET', KEYS[1], 'expires_at'),
+  string.sub(KEYS[1], 4))
 if keyed then
   redis.call('DEL', KEYS[5])
   redis.call('HSET', KEYS[5], 'state', 'done', 'fingerprint', ARGV[3],

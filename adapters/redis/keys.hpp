@@ -26,6 +26,9 @@ inline const std::string deliveries_due = "webhooks:due";
 /// Claimed deliveries not yet recorded -> the node that claimed them.
 inline const std::string delivery_claims = "webhooks:claims";
 inline const std::string dead_letter_stream = "stream:deadletter";
+/// Open checkout sessions by expires_at (s), for the expiry sweep
+/// (adapters/redis/session_expiry.hpp).
+inline const std::string sessions_expiring = "sessions:expiring";
 
 inline std::string merchant(const std::string& id) { return "merchant:" + id; }
 inline std::string api_key(const std::string& hash_hex) {

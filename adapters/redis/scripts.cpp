@@ -32,9 +32,9 @@ std::string sha1_hex(const std::string& text) {
 const char* confirm_attempt_lua = R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'intent')
 if not cs[1] then
-  -- Only a completed (paid) session is ever archived: answered as the live
-  -- one would be, without restoring it.
-  if archive_of(KEYS[1]) then return {'not_open', 'complete'} end
+  -- An archived session is closed (paid, or expired): the hosted page reads
+  -- which from the archive, nothing is restored.
+  if archive_of(KEYS[1]) then return {'not_open', 'archived'} end
   return {'missing'}
 end
 if cs[1] ~= 'open' then return {'not_open', cs[1]} end
@@ -115,6 +115,10 @@ for _, u in ipairs(cjson.decode(ARGV[5])) do
   local key = records[u[1]]
   if u[1] == 'intent' and u[2] == 'status' and u[3] == 'succeeded' then
     paid = true
+  elseif key and u[1] == 'session' and u[2] == 'status'
+      and u[3] == 'complete' then
+    -- Paid: no expiry to sweep any more (keys::sessions_expiring).
+    redis.call('ZREM', 'sessions:expiring', string.sub(key, 4))
   end
   if key then
     local v = u[3]

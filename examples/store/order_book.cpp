@@ -48,6 +48,11 @@ order event_result(const order& o, const webhook_event& ev) {
     if (!ev.object_id.empty()) {
       r.session_id = ev.object_id;
     }
+  } else if (ev.type == "checkout.session.expired") {
+    // Only a pending order: a paid one is never taken back.
+    if (r.status == order_status::pending) {
+      r.status = order_status::expired;
+    }
   } else if (ev.type == "payment_intent.payment_failed") {
     // Stays pending: the shopper may retry on the hosted page.
     r.last_failure_message =
@@ -67,6 +72,8 @@ const char* to_string(order_status status) {
     return "pending";
   case order_status::paid:
     return "paid";
+  case order_status::expired:
+    return "expired";
   }
   return "unknown";
 }

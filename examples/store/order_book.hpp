@@ -21,7 +21,9 @@ namespace store {
 
 /// An order stays `pending` until a verified checkout.session.completed says
 /// the money was taken; the store never guesses `paid` from anything else.
-enum class order_status { pending, paid };
+/// A verified checkout.session.expired makes a pending order `expired` (the
+/// shopper never paid; what the cart held is released).
+enum class order_status { pending, paid, expired };
 
 const char* to_string(order_status status);
 

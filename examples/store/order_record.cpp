@@ -42,6 +42,9 @@ order_status status(const json& line) {
   if (name == to_string(order_status::paid)) {
     return order_status::paid;
   }
+  if (name == to_string(order_status::expired)) {
+    return order_status::expired;
+  }
   throw bad_line{"unknown status '" + name + "'"};
 }
 

@@ -17,7 +17,7 @@ std::string layout(std::string_view title, std::string_view body,
   out += "<title>" + html_escape(title) + " - Example Store</title>";
   out += "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto}"
          ".product{border:1px solid #ccc;padding:1em;margin:1em 0}"
-         ".paid{color:#080}.pending{color:#a60}.error{color:#b00}"
+         ".paid{color:#080}.pending{color:#a60}.expired{color:#777}.error{color:#b00}"
          "table{border-collapse:collapse}td,th{padding:.2em .8em;"
          "border-bottom:1px solid #ddd;text-align:left}</style>";
   out += "</head><body><p><a href=\"/\">Example Store</a></p>\n<h1>" +

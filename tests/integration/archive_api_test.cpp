@@ -275,5 +275,94 @@ TEST_F(archive_api, statements_and_the_ledger_count_archived_payments) {
   EXPECT_TRUE(stack().ledger_balanced());
 }
 
+/// What a merchant reads of an unpaid session: itself, its intent, its
+/// expiry event, and each listed.
+json session_view(psp_stack& s, const std::string& session_id,
+                  const std::string& intent_id) {
+  json view;
+  view["session"] =
+    s.api_get("/v1/checkout/sessions/" + session_id).body_json();
+  view["intent"] = s.api_get("/v1/payment_intents/" + intent_id).body_json();
+  auto event_id = "evt_" + session_id.substr(session_id.rfind('_') + 1) + "E";
+  view["event"] = s.api_get("/v1/events/" + event_id).body_json();
+  auto events =
+    s.api_get("/v1/events?type=checkout.session.expired&limit=100").body_json();
+  for (auto& e : events["data"]) {
+    if (e["id"] == event_id) {
+      view["listed_event"] = e;
+    }
+  }
+  auto sessions = s.api_get("/v1/checkout/sessions?limit=100").body_json();
+  for (auto& c : sessions["data"]) {
+    if (c["id"] == session_id) {
+      view["listed_session"] = c;
+    }
+  }
+  return view;
+}
+
+TEST_F(archive_api, an_expired_session_is_archived_and_read_as_before) {
+  // Expired through the API: the node's sweep queues it for the archive.
+  auto cs = stack().create_session(3100);
+  auto id = cs["id"].get<std::string>();
+  auto pi = cs["payment_intent"].get<std::string>();
+  auto expired = stack().api_post("/v1/checkout/sessions/" + id + "/expire",
+                                  {});
+  ASSERT_EQ(expired.status, 200) << expired.body;
+  auto before = session_view(stack(), id, pi);
+  ASSERT_EQ(before["session"], expired.body_json());
+  ASSERT_EQ(before["intent"]["status"], "canceled") << before.dump(2);
+  ASSERT_EQ(before["event"]["type"], "checkout.session.expired");
+  ASSERT_TRUE(before.contains("listed_event") && before.contains("listed_session"));
+  ASSERT_TRUE(wait_until([&] { return !live("cs:" + id); }, 10s))
+    << "the expired session was not archived";
+  auto random_part = id.substr(id.rfind('_') + 1);
+  EXPECT_TRUE(live("arc:" + random_part.substr(0, 12)));
+  EXPECT_FALSE(live("pi:" + pi));
+  EXPECT_FALSE(live("evt:evt_" + random_part + "E"));
+  EXPECT_EQ(session_view(stack(), id, pi), before);
+
+  // The hosted page still says expired, and takes no card; nothing is
+  // brought back by reading it.
+  auto page = http_get(stack().node_url(), "/pay/" + id);
+  EXPECT_NE(page.body.find("expired"), std::string::npos) << page.body;
+  auto paid = stack().pay(id, card_input{}, 0, "any-nonce");
+  EXPECT_NE(paid.status, 303) << paid.body;
+  EXPECT_NE(paid.body.find("expired"), std::string::npos) << paid.body;
+  EXPECT_FALSE(live("cs:" + id));
+  EXPECT_EQ(stack().sim_charge_count(pi), 0);
+
+  // Expiring it again is refused as before (the step restores it first,
+  // then it goes back to the archive).
+  auto again = stack().api_post("/v1/checkout/sessions/" + id + "/expire", {});
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(again.body_json()["error"]["code"],
+            "checkout_session_unexpected_state")
+    << again.body;
+  EXPECT_TRUE(wait_until([&] { return !live("cs:" + id); }, 10s));
+  EXPECT_EQ(session_view(stack(), id, pi), before);
+}
+
+TEST_F(archive_api, the_node_sweeps_a_session_past_expires_at_into_the_archive) {
+  auto cs = stack().create_session(3300);
+  auto id = cs["id"].get<std::string>();
+  auto pi = cs["payment_intent"].get<std::string>();
+  // As if its 30 minutes had passed: the session and its entry in the
+  // sweep's set say it expired a second ago.
+  auto past = std::to_string(now_s() - 1);
+  stack().redis_cmd({"HSET", "cs:" + id, "expires_at", past});
+  stack().redis_cmd({"ZADD", "sessions:expiring", past, id});
+  ASSERT_TRUE(wait_until([&] { return !live("cs:" + id); }, 10s))
+    << "the node did not expire and archive the session";
+  auto view = session_view(stack(), id, pi);
+  EXPECT_EQ(view["session"]["status"], "expired") << view.dump(2);
+  EXPECT_EQ(view["session"]["expires_at"], std::stoll(past));
+  EXPECT_EQ(view["intent"]["status"], "canceled");
+  EXPECT_EQ(view["intent"]["cancellation_reason"], "abandoned");
+  EXPECT_EQ(view["event"]["data"]["object"]["status"], "expired");
+  EXPECT_EQ(view["listed_session"], view["session"]);
+  EXPECT_EQ(view["listed_event"], view["event"]);
+}
+
 } // namespace
 } // namespace psp::test

@@ -569,8 +569,8 @@ TEST_F(archive_store, a_cancel_of_an_archived_paid_intent_sees_its_state) {
 }
 
 TEST_F(archive_store, a_hosted_confirm_of_an_archived_session_leaves_it) {
-  // The hosted form submitted again after the payment was archived: the
-  // answer is the live session's ("complete"), and nothing is restored.
+  // The hosted form submitted again after the payment was archived: closed
+  // (the page reads how from the archive), and nothing is restored.
   auto p = ids_for(10);
   auto objects = put_paid(p);
   ASSERT_EQ(archive(due_ms).archived, 1u);
@@ -586,7 +586,7 @@ TEST_F(archive_store, a_hosted_confirm_of_an_archived_session_leaves_it) {
   ASSERT_TRUE(out->is_array()) << out->str;
   ASSERT_EQ(out->elements.size(), 2u);
   EXPECT_EQ(out->elements[0].text(), "not_open");
-  EXPECT_EQ(out->elements[1].text(), "complete");
+  EXPECT_EQ(out->elements[1].text(), "archived");
   EXPECT_EQ(exists(p.archive_key()), 1);
   for (auto& o : objects) {
     EXPECT_EQ(exists(o.key), 0) << o.key;

@@ -127,14 +127,14 @@ async function health() {
   return (await fetch(`${shop.url}/healthz`)).json();
 }
 
-test('it registered its own webhook endpoint for the three events',
+test('it registered its own webhook endpoint for the four events',
   async () => {
     const list = await stripe().webhookEndpoints.list({ limit: 100 });
     const mine = list.data.filter((e) => e.url === `${shop.url}/webhook`);
     assert.equal(mine.length, 1);
     assert.deepEqual([...mine[0].enabled_events].sort(),
       ['charge.refunded', 'checkout.session.completed',
-        'payment_intent.payment_failed']);
+        'checkout.session.expired', 'payment_intent.payment_failed']);
     assert.equal((await health()).webhook_endpoint, mine[0].id);
     const home = await fetch(`${shop.url}/`);
     assert.equal(home.status, 200);

@@ -81,6 +81,24 @@ const refunded = (order, id, amount, full) => ({
     amount_refunded: amount, refunded: full } },
 });
 
+const expired = (order, id) => ({
+  id, type: 'checkout.session.expired',
+  data: { object: { id: order.session_id, client_reference_id: order.id,
+    status: 'expired', payment_status: 'unpaid' } },
+});
+
+test('order book: an expired session expires a pending order, never a paid one',
+  () => {
+    const { book, order } = bookWithOrder();
+    assert.equal(book.apply(expired(order, 'evt_e')).outcome, 'applied');
+    assert.equal(order.status, 'expired');
+    const other = bookWithOrder();
+    other.book.apply(completed(other.order, 'evt_p'));
+    assert.equal(other.book.apply(expired(other.order, 'evt_e2')).outcome,
+      'ignored');
+    assert.equal(other.order.status, 'paid');
+  });
+
 test('order book: create checks product, quantity and the size limit', () => {
   const book = new OrderBook({ ordersMax: 1 });
   assert.equal(book.create('nope', '1').status, 400);

@@ -150,4 +150,37 @@ std::vector<stored_object> finished_refund(const payment_ids& p,
   return out;
 }
 
+std::vector<stored_object> expired_session(const payment_ids& p) {
+  auto random_part = p.session.substr(p.session.rfind('_') + 1);
+  std::vector<stored_object> out;
+  out.push_back(
+    {"cs:" + p.session,
+     {{"id", p.session}, {"merchant", p.merchant},
+      {"merchant_name", "Example Shop"}, {"intent", p.intent},
+      {"status", "expired"}, {"payment_status", "unpaid"},
+      {"amount_total", "2500"}, {"currency", "usd"},
+      {"line_items", R"([{"amount_total":2500,"name":"Mug","quantity":1}])"},
+      {"success_url", "https://shop.example/success"},
+      {"expires_at", "1796040361"}, {"created", "1796038561"},
+      {"url", "https://pay.example/pay/" + p.session},
+      {"expired_at", "1796040362"}}});
+  out.push_back({"evt:evt_" + random_part + "E",
+                 {{"type", "checkout.session.expired"},
+                  {"created", "1796040362"}, {"merchant", p.merchant},
+                  {"object", "checkout.session"},
+                  {"snapshot", R"(["id",")" + p.session
+                                 + R"(","status","expired"])"},
+                  {"wh:" + p.endpoint, "delivered|1|1796040363|"}}});
+  out.push_back({"pi:" + p.intent,
+                 {{"id", p.intent}, {"merchant", p.merchant},
+                  {"session", p.session}, {"amount", "2500"},
+                  {"currency", "usd"}, {"status", "canceled"},
+                  {"created", "1796038561"}, {"capture_method", "automatic"},
+                  {"fee_bps", "290"}, {"fee_fixed_minor", "30"},
+                  {"canceled_at", "1796040362"},
+                  {"cancellation_reason", "abandoned"},
+                  {"updated", "1796040362"}}});
+  return out;
+}
+
 } // namespace psp::test

@@ -50,4 +50,9 @@ finished_refund(const payment_ids& p, const std::string& suffix,
                 const std::string& amount = "1000",
                 const std::string& status = "succeeded");
 
+/// `p`'s session expired unpaid (session_keys() order: session, its
+/// checkout.session.expired event, the canceled intent; never tried, so the
+/// intent names no attempt).
+std::vector<archive::stored_object> expired_session(const payment_ids& p);
+
 } // namespace psp::test

@@ -3,14 +3,16 @@
 //
 // Rules: an event id is applied at most once (the PSP retries deliveries);
 // an order's status only moves forward (pending -> paid -> partially
-// refunded -> refunded), because events are not ordered across types; a
-// declined card is counted but leaves the order pending, since the shopper
-// may try another card on the same Checkout Session.
+// refunded -> refunded, or pending -> expired when its Checkout Session
+// expired unpaid and what the cart held is released), because events are
+// not ordered across types; a declined card is counted but leaves the order
+// pending, since the shopper may try another card on the same Checkout
+// Session.
 
 import { randomBytes } from 'node:crypto';
 import { findProduct } from './catalog.mjs';
 
-const rank = { pending: 0, checkout_failed: 0, paid: 1,
+const rank = { pending: 0, checkout_failed: 0, expired: 0.5, paid: 1,
   partially_refunded: 2, refunded: 3 };
 
 /** Limits: every map here is bounded. */
@@ -167,6 +169,8 @@ export function transition(order, type, object, nowMs) {
       order.paid_ms ??= nowMs;
       return changed;
     }
+    case 'checkout.session.expired':
+      return raise(order, 'expired');
     case 'payment_intent.payment_failed':
       order.failed_attempts += 1;
       order.last_failure = object.last_payment_error?.message

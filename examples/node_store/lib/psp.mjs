@@ -7,7 +7,8 @@ import { stripeConnection } from './options.mjs';
 
 /** The events the store's endpoint subscribes to. */
 export const enabledEvents = ['checkout.session.completed',
-  'payment_intent.payment_failed', 'charge.refunded'];
+  'checkout.session.expired', 'payment_intent.payment_failed',
+  'charge.refunded'];
 
 const requestTimeoutMs = 10_000;
 const networkRetriesMax = 2;        // the client's own retries per call

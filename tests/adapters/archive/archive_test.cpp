@@ -611,5 +611,78 @@ TEST_F(refund_judge, objects_that_do_not_match_the_keys_are_never) {
             archive::readiness::never);
 }
 
+// ---- expired sessions ------------------------------------------------------
+
+TEST(archive_plan, an_expired_session_has_three_objects_its_event_names_it) {
+  auto p = ids_for(50);
+  auto random_part = p.session.substr(p.session.rfind('_') + 1);
+  auto keys = archive::session_keys(p.session, p.intent);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, (std::vector<std::string>{
+                     "cs:" + p.session, "evt:evt_" + random_part + "E",
+                     "pi:" + p.intent}));
+  // The second key names the archive, by the session's random part.
+  EXPECT_EQ(archive::archive_id_of((*keys)[1]), random_part.substr(0, 12));
+  EXPECT_TRUE(archive::is_session_id(p.session));
+  EXPECT_FALSE(archive::is_session_id(p.intent));
+  EXPECT_FALSE(archive::session_keys(p.session, ""));
+  EXPECT_FALSE(archive::session_keys(p.intent, p.intent));
+  EXPECT_FALSE(archive::session_keys("cs_test_" + token(1, 11), p.intent));
+}
+
+struct session_judge : ::testing::Test {
+  payment_ids p = ids_for(51);
+  std::vector<std::string> keys = *archive::session_keys(p.session, p.intent);
+  std::vector<stored_object> objects = expired_session(p);
+
+  archive::readiness verdict() {
+    return archive::judge_session(p.session, keys, objects);
+  }
+};
+
+TEST_F(session_judge, an_expired_session_never_tried_is_ready) {
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  // Expired with no endpoint to tell: no event deliveries at all.
+  objects[1].fields.pop_back();
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+}
+
+TEST_F(session_judge, a_pending_delivery_means_later) {
+  set_field(objects[1], "wh:" + p.endpoint, "pending|1||HTTP 503");
+  EXPECT_EQ(verdict(), archive::readiness::later);
+}
+
+TEST_F(session_judge, an_open_or_paid_session_is_never) {
+  set_field(objects[0], "status", "open");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = expired_session(p);
+  set_field(objects[0], "status", "complete");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = expired_session(p);
+  set_field(objects[2], "status", "requires_payment_method");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(session_judge, a_session_that_saw_a_card_stays_live) {
+  // A declined attempt has records and events of its own, outside the
+  // session's archive.
+  set_field(objects[2], "attempt", p.attempt());
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(session_judge, objects_that_do_not_match_the_keys_are_never) {
+  std::swap(objects[1], objects[2]);
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = expired_session(p);
+  objects.pop_back();
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = expired_session(p);
+  set_field(objects[0], "intent", ids_for(52).intent);
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = expired_session(p);
+  objects[0].fields.erase(objects[0].fields.begin() + 1); // merchant
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
 } // namespace
 } // namespace psp::test

@@ -77,6 +77,22 @@ TEST(order_book, completed_but_unpaid_session_stays_pending) {
   EXPECT_EQ(book.find("ord_1")->status, order_status::pending);
 }
 
+TEST(order_book, an_expired_session_expires_a_pending_order_only) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  book.create(mug(), 1, now_s);
+  EXPECT_EQ(book.apply(expired("evt_1", "ord_1"), now_s + 1800),
+            apply_outcome::applied);
+  EXPECT_EQ(book.find("ord_1")->status, order_status::expired);
+  EXPECT_STREQ(to_string(order_status::expired), "expired");
+  // A paid order stays paid whatever arrives after.
+  ASSERT_EQ(book.apply(completed("evt_2", "ord_2", "cs_test_2", "pi_2"),
+                       now_s + 5),
+            apply_outcome::applied);
+  book.apply(expired("evt_3", "ord_2", "cs_test_2"), now_s + 1800);
+  EXPECT_EQ(book.find("ord_2")->status, order_status::paid);
+}
+
 TEST(order_book, redelivered_event_is_a_duplicate_and_not_reapplied) {
   order_book book;
   book.create(tshirt(), 1, now_s);

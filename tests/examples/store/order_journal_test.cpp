@@ -235,6 +235,20 @@ TEST_F(order_journal_test, a_third_start_sees_what_the_second_added) {
   EXPECT_EQ(s.book->create(mug(), 1, now_s)->id, "ord_4");
 }
 
+TEST_F(order_journal_test, an_expired_order_stays_expired_after_replay) {
+  write_two_orders();
+  {
+    auto s = start(path_);
+    ASSERT_EQ(s.replayed.error, "");
+    EXPECT_EQ(s.book->apply(expired("evt_1", "ord_1", "cs_1"), now_s + 1800),
+              apply_outcome::applied);
+  }
+  auto s = start(path_);
+  ASSERT_EQ(s.replayed.error, "");
+  EXPECT_EQ(s.book->find("ord_1")->status, order_status::expired);
+  EXPECT_EQ(s.book->find("ord_2")->status, order_status::pending);
+}
+
 TEST_F(order_journal_test, writes_one_json_line_per_change) {
   {
     auto s = start(path_);

@@ -32,6 +32,20 @@ inline webhook_event completed(const std::string& event_id,
   return ev;
 }
 
+/// A checkout.session.expired naming `order_id` (client reference).
+inline webhook_event expired(const std::string& event_id,
+                             const std::string& order_id,
+                             const std::string& session_id = "cs_test_1") {
+  webhook_event ev;
+  ev.id = event_id;
+  ev.type = "checkout.session.expired";
+  ev.object_type = "checkout.session";
+  ev.object_id = session_id;
+  ev.order_id = order_id;
+  ev.payment_status = "unpaid";
+  return ev;
+}
+
 /// A payment_intent.payment_failed; without `order_id` the book finds the
 /// order by its intent.
 inline webhook_event failed(const std::string& event_id, const std::string& pi,

@@ -1,0 +1,42 @@
+#include "runtime/periodic_thread.hpp"
+
+#include <chrono>
+
+namespace psp {
+
+periodic_thread::periodic_thread(uint32_t interval_ms,
+                                 std::function<void()> round)
+  : interval_ms_(interval_ms), round_(std::move(round)) {
+}
+
+periodic_thread::~periodic_thread() {
+  stop();
+}
+
+void periodic_thread::start() {
+  thread_ = std::thread{[this] { loop(); }};
+}
+
+void periodic_thread::stop() {
+  {
+    std::lock_guard<std::mutex> lock{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void periodic_thread::loop() {
+  std::unique_lock<std::mutex> lock{mutex_};
+  while (!stopping_) {
+    lock.unlock();
+    round_();
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::milliseconds{interval_ms_},
+                   [this] { return stopping_.load(); });
+  }
+}
+
+} // namespace psp

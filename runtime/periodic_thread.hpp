@@ -1,0 +1,41 @@
+#pragma once
+
+// A plain thread that runs one round of housekeeping every interval until
+// stopped: blocking Redis calls stay off CAF's scheduler. The archiver and
+// the session expiry sweep each own one.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace psp {
+
+class periodic_thread {
+public:
+  /// `round` runs on the thread; it should return soon after stopping()
+  /// turns true.
+  periodic_thread(uint32_t interval_ms, std::function<void()> round);
+  ~periodic_thread();
+  periodic_thread(const periodic_thread&) = delete;
+  periodic_thread& operator=(const periodic_thread&) = delete;
+
+  void start();
+  /// Lets the current round finish and joins the thread.
+  void stop();
+  bool stopping() const { return stopping_.load(); }
+
+private:
+  void loop();
+
+  uint32_t interval_ms_;
+  std::function<void()> round_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+};
+
+} // namespace psp

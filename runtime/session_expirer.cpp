@@ -1,0 +1,35 @@
+#include "runtime/session_expirer.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/redis/session_expiry.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace psp {
+
+session_expirer::session_expirer(session_expirer_settings cfg)
+  : cfg_(std::move(cfg)),
+    conn_(cfg_.where, cfg_.redis_timeout_ms),
+    thread_(cfg_.interval_ms, [this] { round(); }) {
+}
+
+void session_expirer::round() {
+  redis::expiry_sweep sweep;
+  do {
+    sweep = redis::expire_due_sessions(conn_, unix_now_ms(),
+                                       redis::expiry_batch,
+                                       cfg_.queue_for_archive);
+    expired_ += sweep.expired;
+    if (sweep.failed) {
+      // Nothing is lost: the due sessions stay in the set for the next round.
+      spdlog::warn("event=session_expiry_failed error=\"{}\"",
+                   conn_.last_error());
+    } else if (sweep.expired > 0) {
+      spdlog::info("event=sessions_expired count={} queued_for_archive={}",
+                   sweep.expired, sweep.queued);
+    }
+  } while (!sweep.failed && sweep.due == redis::expiry_batch
+           && !thread_.stopping());
+}
+
+} // namespace psp
