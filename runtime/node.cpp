@@ -1,10 +1,10 @@
 #include "runtime/node.hpp"
 
 #include "runtime/archiver.hpp"
-#include "runtime/session_expirer.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
+#include "runtime/session_expirer.hpp"
 
 #include "actors/clock.hpp"
 #include "actors/dead_letter.hpp"

@@ -71,6 +71,26 @@ refund_keys(const std::string& refund_id) {
     "evt:evt_" + suffix + "U",  "evt:evt_" + suffix + "R"};
 }
 
+bool is_attempt_id(const std::string& id) {
+  return id.rfind("pa_", 0) == 0;
+}
+
+std::optional<std::vector<std::string>>
+attempt_keys(const std::string& attempt_id) {
+  if (!is_attempt_id(attempt_id)) {
+    return std::nullopt;
+  }
+  auto suffix = attempt_id.substr(3);
+  if (suffix.size() < archive_id_chars
+      || suffix.find('_') != std::string::npos) {
+    return std::nullopt;
+  }
+  // The commit step names a decline's event after its attempt
+  // (actors/payment_logic.cpp): F payment_intent.payment_failed.
+  return std::vector<std::string>{"pa:" + attempt_id,
+                                  "evt:evt_" + suffix + "F"};
+}
+
 bool is_session_id(const std::string& id) {
   return id.rfind("cs_", 0) == 0;
 }
@@ -204,11 +224,37 @@ readiness judge_session(const std::string& session_id,
   if (!is(cs, "status", "expired") || !is(pi, "status", "canceled")) {
     return readiness::never;
   }
-  auto* attempt = field_of(pi, "attempt");
-  if (attempt != nullptr && !attempt->empty()) {
+  return deliveries_pending(objects) ? readiness::later : readiness::ready;
+}
+
+readiness judge_attempt(const std::string& attempt_id,
+                        const std::vector<std::string>& keys,
+                        const std::vector<stored_object>& objects) {
+  auto named = attempt_keys(attempt_id);
+  if (!named || *named != keys || objects.size() != keys.size()) {
+    return readiness::never;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (objects[i].key != keys[i]) {
+      return readiness::never;
+    }
+  }
+  auto& op = objects[0];
+  if (!is(op, "status", "failed")
+      || !(is(op, "kind", "charge") || is(op, "kind", "authorize"))
+      || field_of(op, "job") != nullptr) {
     return readiness::never;
   }
   return deliveries_pending(objects) ? readiness::later : readiness::ready;
+}
+
+const std::string* merchant_of(const std::vector<stored_object>& objects) {
+  for (auto& o : objects) {
+    if (auto* m = field_of(o, "merchant")) {
+      return m;
+    }
+  }
+  return nullptr;
 }
 
 } // namespace psp::archive

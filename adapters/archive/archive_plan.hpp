@@ -54,6 +54,16 @@ bool is_session_id(const std::string& id);
 std::optional<std::vector<std::string>>
 session_keys(const std::string& session_id, const std::string& intent_id);
 
+/// A declined card attempt (`pa_`) is archived on its own, like a refund:
+/// its op record and its payment_intent.payment_failed event carry the
+/// attempt's random part, and nothing changes them once it failed.
+bool is_attempt_id(const std::string& id);
+
+/// The Redis keys of a declined attempt's objects: op record, event.
+/// nullopt when the id cannot name an archive.
+std::optional<std::vector<std::string>>
+attempt_keys(const std::string& attempt_id);
+
 enum class readiness {
   ready,
   /// A webhook of its events is still pending: ask again later.
@@ -84,10 +94,20 @@ readiness judge_refund(const std::string& refund_id,
                        const std::vector<stored_object>& objects);
 
 /// The same for a session (`keys` from session_keys): ready once expired
-/// with its intent canceled and never tried: a session that saw a declined
-/// card has attempt records and events of its own and stays live.
+/// with its intent canceled (a declined attempt it saw is archived apart).
 readiness judge_session(const std::string& session_id,
                         const std::vector<std::string>& keys,
                         const std::vector<stored_object>& objects);
+
+/// The same for a declined attempt (`keys` from attempt_keys): ready once
+/// its charge or authorisation failed and its job is gone.
+readiness judge_attempt(const std::string& attempt_id,
+                        const std::vector<std::string>& keys,
+                        const std::vector<stored_object>& objects);
+
+/// The merchant an archive unit belongs to: the first of its objects that
+/// names one (a declined attempt's op record does not, its event does);
+/// nullptr when none does.
+const std::string* merchant_of(const std::vector<stored_object>& objects);
 
 } // namespace psp::archive

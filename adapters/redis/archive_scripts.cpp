@@ -132,8 +132,9 @@ while i <= #ARGV do
     end
   end
   -- The first object is the one its archive unit is queued by: a
-  -- payment's intent, a refund, an expired session.
-  if i == 3 and (prefix == 'pi' or prefix == 're' or prefix == 'cs') then
+  -- payment's intent, a refund, an expired session, a declined attempt.
+  if i == 3 and (prefix == 'pi' or prefix == 're' or prefix == 'cs'
+      or prefix == 'pa') then
     requeue = id
   end
   i = i + 2 + n

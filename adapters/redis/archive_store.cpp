@@ -488,13 +488,15 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     return pass;
   };
   // 1. What each intent refers to, and each session's intent (a refund's
-  // keys follow from its id).
+  // and a declined attempt's keys follow from their ids).
   std::vector<std::vector<std::string>> reads;
   std::vector<const taken_entry*> read_for;
   named_entries payments;
   for (auto& t : taken) {
-    if (archive::is_refund_id(t.id)) {
-      if (auto keys = archive::refund_keys(t.id)) {
+    if (archive::is_refund_id(t.id) || archive::is_attempt_id(t.id)) {
+      auto keys = archive::is_refund_id(t.id) ? archive::refund_keys(t.id)
+                                              : archive::attempt_keys(t.id);
+      if (keys) {
         payments.emplace_back(&t, std::move(*keys));
       }
       continue;
@@ -567,18 +569,20 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                      ? archive::judge_refund(t->id, keys, p.objects)
                    : archive::is_session_id(t->id)
                      ? archive::judge_session(t->id, keys, p.objects)
+                   : archive::is_attempt_id(t->id)
+                     ? archive::judge_attempt(t->id, keys, p.objects)
                      : archive::judge(t->id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
       waiting.emplace_back(t, archive::pending_deliveries(p.objects));
       continue;
     }
-    auto* merchant = archive::field_of(p.objects[0], "merchant");
+    auto* merchant = archive::merchant_of(p.objects);
     if (verdict == archive::readiness::never || merchant == nullptr) {
       continue;
     }
     // The second key names the archive: the attempt, the refund's op
-    // record, the session's expiry event.
+    // record, the session's expiry event, the declined attempt's event.
     p.archive_id = archive::archive_id_of(keys[1]);
     // Objects that do not exist are not archived (an intent without a
     // session, a payment whose events were never written).
@@ -602,8 +606,9 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     // Paid charges first: the dictionary is made of the first few, and they
     // are most of what a merchant's archive holds.
     std::stable_partition(ready.begin(), ready.end(), [](auto& p) {
-      return !archive::is_refund_id(p.taken->id)
-             && !archive::is_session_id(p.taken->id);
+      auto& id = p.taken->id;
+      return !archive::is_refund_id(id) && !archive::is_session_id(id)
+             && !archive::is_attempt_id(id);
     });
     std::vector<std::vector<archive::stored_object>> samples;
     for (size_t i = 0;

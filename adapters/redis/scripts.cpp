@@ -76,8 +76,9 @@ return {'ok', ARGV[3]}
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
 // id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
 // 13 fence token, 14 balance type ("" when none), 15 balance source,
-// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, or a
-// finished refund and its payment, for the archive (archive_scripts.hpp).
+// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, a
+// finished refund and its payment, or a declined attempt, for the archive
+// (archive_scripts.hpp).
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
@@ -110,11 +111,13 @@ local records = {intent = KEYS[1], op = KEYS[2]}
 if KEYS[7] ~= 'cs:' then records.session = KEYS[7] end
 if KEYS[9] ~= 're:' then records.refund = KEYS[9] end
 local writes = {[KEYS[1]] = {'updated', now_s}, [KEYS[2]] = {'finished', now_s}}
-local paid = false
+local paid, declined = false, false
 for _, u in ipairs(cjson.decode(ARGV[5])) do
   local key = records[u[1]]
   if u[1] == 'intent' and u[2] == 'status' and u[3] == 'succeeded' then
     paid = true
+  elseif u[1] == 'op' and u[2] == 'status' and u[3] == 'failed' then
+    declined = op == 'charge' or op == 'authorize'
   elseif key and u[1] == 'session' and u[2] == 'status'
       and u[3] == 'complete' then
     -- Paid: no expiry to sweep any more (keys::sessions_expiring).
@@ -174,6 +177,9 @@ emit_events(cjson.decode(ARGV[9]), merchant, now_s, now_ms,
    refund = KEYS[9], charge = KEYS[1]}, KEYS[6])
 if ARGV[19] == '1' and paid and op == 'charge' then
   redis.call('LPUSH', 'archive:due', now_ms .. '|' .. intent_id)
+elseif ARGV[19] == '1' and declined then
+  -- A declined card's attempt is final: archived apart from its payment.
+  redis.call('LPUSH', 'archive:due', now_ms .. '|' .. ARGV[3])
 elseif ARGV[19] == '1' and op == 'refund' then
   -- The refund is final either way, and its payment (live while the refund
   -- ran) may be archivable again.

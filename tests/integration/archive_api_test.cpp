@@ -364,5 +364,72 @@ TEST_F(archive_api, the_node_sweeps_a_session_past_expires_at_into_the_archive) 
   EXPECT_EQ(view["listed_event"], view["event"]);
 }
 
+/// The random part of the declined attempt behind the intent's
+/// payment_intent.payment_failed event ("" when there is none).
+std::string declined_part(psp_stack& s, const std::string& intent_id) {
+  auto failed =
+    s.api_get("/v1/events?type=payment_intent.payment_failed&limit=100")
+      .body_json();
+  for (auto& e : failed["data"]) {
+    if (e["data"]["object"]["id"] == intent_id) {
+      auto id = e["id"].get<std::string>(); // evt_<part>F
+      return id.substr(4, id.size() - 5);
+    }
+  }
+  return "";
+}
+
+TEST_F(archive_api, a_declined_attempt_is_archived_apart_and_read_as_before) {
+  // A declined card, then one that pays, on the same session.
+  auto cs = stack().create_session(2700);
+  auto id = cs["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(id, "4000000000000002").status, 303);
+  stack().wait_for_outcome(id);
+  ASSERT_EQ(stack().pay(id).status, 303);
+  auto outcome = stack().wait_for_outcome(id);
+  ASSERT_EQ(outcome["payment_status"], "paid") << outcome.dump();
+  auto session = get("/v1/checkout/sessions/" + id);
+  auto intent = get("/v1/payment_intents/"
+                    + session["payment_intent"].get<std::string>());
+  auto pi = intent["id"].get<std::string>();
+  auto part = declined_part(stack(), pi);
+  ASSERT_FALSE(part.empty());
+  auto before = merchant_view(stack(), session, intent);
+  before["declined_card"] = get("/v1/payment_methods/pm_" + part);
+  ASSERT_EQ(before["declined_card"]["card"]["last4"], "0002");
+  ASSERT_EQ(before["events"].size(), 3u) << before.dump(2);
+
+  ASSERT_TRUE(archived(pi));
+  ASSERT_TRUE(wait_until([&] { return !live("pa:pa_" + part); }, 10s))
+    << "the declined attempt was not archived";
+  EXPECT_FALSE(live("evt:evt_" + part + "F"));
+  EXPECT_TRUE(live("arc:" + part.substr(0, 12)));
+  auto after = merchant_view(stack(), session, intent);
+  after["declined_card"] = get("/v1/payment_methods/pm_" + part);
+  EXPECT_EQ(after, before);
+}
+
+TEST_F(archive_api, an_expired_session_that_saw_a_declined_card_is_archived) {
+  auto cs = stack().create_session(2900);
+  auto id = cs["id"].get<std::string>();
+  auto pi = cs["payment_intent"].get<std::string>();
+  ASSERT_EQ(stack().pay(id, "4000000000000002").status, 303);
+  stack().wait_for_outcome(id);
+  auto part = declined_part(stack(), pi);
+  ASSERT_FALSE(part.empty());
+  auto expired = stack().api_post("/v1/checkout/sessions/" + id + "/expire",
+                                  {});
+  ASSERT_EQ(expired.status, 200) << expired.body;
+  auto before = session_view(stack(), id, pi);
+  before["declined_card"] = get("/v1/payment_methods/pm_" + part);
+  ASSERT_TRUE(wait_until(
+    [&] { return !live("cs:" + id) && !live("pa:pa_" + part); }, 10s))
+    << "the session or its declined attempt was not archived";
+  EXPECT_FALSE(live("pi:" + pi));
+  auto after = session_view(stack(), id, pi);
+  after["declined_card"] = get("/v1/payment_methods/pm_" + part);
+  EXPECT_EQ(after, before);
+}
+
 } // namespace
 } // namespace psp::test

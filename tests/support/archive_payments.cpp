@@ -183,4 +183,23 @@ std::vector<stored_object> expired_session(const payment_ids& p) {
   return out;
 }
 
+std::vector<stored_object> declined_attempt(const payment_ids& p,
+                                            const std::string& suffix) {
+  std::vector<stored_object> out;
+  out.push_back({"pa:pa_" + suffix,
+                 {{"intent", p.intent}, {"status", "failed"},
+                  {"kind", "charge"}, {"brand", "visa"}, {"last4", "0002"},
+                  {"created", "1796038562"}, {"exp_month", "12"},
+                  {"exp_year", "2030"}, {"finished", "1796038562"},
+                  {"decline_code", "generic_decline"}}});
+  out.push_back({"evt:evt_" + suffix + "F",
+                 {{"type", "payment_intent.payment_failed"},
+                  {"created", "1796038562"}, {"merchant", p.merchant},
+                  {"object", "payment_intent"},
+                  {"snapshot", R"(["id",")" + p.intent
+                                 + R"(","status","requires_payment_method"])"},
+                  {"wh:" + p.endpoint, "delivered|1|1796038563|"}}});
+  return out;
+}
+
 } // namespace psp::test

@@ -55,4 +55,9 @@ finished_refund(const payment_ids& p, const std::string& suffix,
 /// intent names no attempt).
 std::vector<archive::stored_object> expired_session(const payment_ids& p);
 
+/// A declined card attempt on `p`'s intent (attempt_keys() order: op
+/// record, its payment_intent.payment_failed event), id `pa_<suffix>`.
+std::vector<archive::stored_object>
+declined_attempt(const payment_ids& p, const std::string& suffix);
+
 } // namespace psp::test

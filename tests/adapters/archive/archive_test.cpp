@@ -663,11 +663,11 @@ TEST_F(session_judge, an_open_or_paid_session_is_never) {
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
-TEST_F(session_judge, a_session_that_saw_a_card_stays_live) {
-  // A declined attempt has records and events of its own, outside the
-  // session's archive.
+TEST_F(session_judge, a_session_that_saw_a_declined_card_is_ready_too) {
+  // The declined attempt's records and event are archived apart.
   set_field(objects[2], "attempt", p.attempt());
-  EXPECT_EQ(verdict(), archive::readiness::never);
+  set_field(objects[2], "last_error_code", "card_declined");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
 }
 
 TEST_F(session_judge, objects_that_do_not_match_the_keys_are_never) {
@@ -681,6 +681,64 @@ TEST_F(session_judge, objects_that_do_not_match_the_keys_are_never) {
   EXPECT_EQ(verdict(), archive::readiness::never);
   objects = expired_session(p);
   objects[0].fields.erase(objects[0].fields.begin() + 1); // merchant
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+// ---- declined attempts -----------------------------------------------------
+
+TEST(archive_plan, a_declined_attempt_has_two_objects_named_by_its_random_part) {
+  auto keys = archive::attempt_keys("pa_" + suffix);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, (std::vector<std::string>{"pa:pa_" + suffix,
+                                             "evt:evt_" + suffix + "F"}));
+  EXPECT_EQ(archive::archive_id_of((*keys)[1]), suffix.substr(0, 12));
+  EXPECT_TRUE(archive::is_attempt_id("pa_" + suffix));
+  EXPECT_FALSE(archive::is_attempt_id("pi_" + suffix));
+  for (auto bad : {"re_" + suffix, "pa_" + suffix.substr(0, 11),
+                   "pa_a_" + suffix, std::string{"pa_"}}) {
+    EXPECT_FALSE(archive::attempt_keys(bad)) << bad;
+  }
+}
+
+struct attempt_judge : ::testing::Test {
+  payment_ids p = ids_for(60);
+  std::string attempt_id = "pa_" + suffix;
+  std::vector<std::string> keys = *archive::attempt_keys(attempt_id);
+  std::vector<stored_object> objects = declined_attempt(p, suffix);
+
+  archive::readiness verdict() {
+    return archive::judge_attempt(attempt_id, keys, objects);
+  }
+};
+
+TEST_F(attempt_judge, a_declined_charge_or_authorisation_is_ready) {
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  set_field(objects[0], "kind", "authorize");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  // Its merchant is named by the event (the op record has none).
+  ASSERT_NE(archive::merchant_of(objects), nullptr);
+  EXPECT_EQ(*archive::merchant_of(objects), p.merchant);
+}
+
+TEST_F(attempt_judge, a_pending_delivery_means_later) {
+  set_field(objects[1], "wh:" + p.endpoint, "pending|1||HTTP 503");
+  EXPECT_EQ(verdict(), archive::readiness::later);
+}
+
+TEST_F(attempt_judge, anything_but_a_finished_decline_is_never) {
+  for (auto status : {"pending", "succeeded", "superseded"}) {
+    objects = declined_attempt(p, suffix);
+    set_field(objects[0], "status", status);
+    EXPECT_EQ(verdict(), archive::readiness::never) << status;
+  }
+  objects = declined_attempt(p, suffix);
+  set_field(objects[0], "job", "sealed");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = declined_attempt(p, suffix);
+  set_field(objects[0], "kind", "capture");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = declined_attempt(p, suffix);
+  std::swap(objects[0], objects[1]);
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
