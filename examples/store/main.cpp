@@ -281,11 +281,11 @@ int main(int argc, char** argv) {
               << std::endl;
     // What the webhooks may have missed while the store was away (its
     // endpoint registered anew, or moved): the PSP's sessions say.
-    if (auto paid = store::catch_up_pending_orders(st.orders, st.psp,
-                                                   st.stopping)) {
-      std::cerr << "example-store: " << paid
-                << " pending orders were paid at the PSP meanwhile; marked "
-                   "paid"
+    if (auto changed = store::catch_up_pending_orders(st.orders, st.psp,
+                                                      st.stopping)) {
+      std::cerr << "example-store: " << changed
+                << " pending orders were paid or expired at the PSP "
+                   "meanwhile; marked so"
                 << std::endl;
     }
   } else if (!st.stopping.load()) {

@@ -1,7 +1,8 @@
 #include "order_sync.hpp"
 
 #include "psp_client.hpp"
-#include "store_routes.hpp"
+
+#include <ctime>
 
 namespace store {
 
@@ -10,12 +11,15 @@ bool sync_order(order_book& orders, const order& o,
   bool paid = session.status == "complete"
               && (session.payment_status == "paid"
                   || session.payment_status == "no_payment_required");
-  if (o.status != order_status::pending || !paid || session.id.empty()) {
+  bool expired = session.status == "expired";
+  if (o.status != order_status::pending || !(paid || expired)
+      || session.id.empty()) {
     return false;
   }
   webhook_event ev;
+  // One id for either: a session is paid or expired, never both.
   ev.id = "sync_" + session.id;
-  ev.type = "checkout.session.completed";
+  ev.type = paid ? "checkout.session.completed" : "checkout.session.expired";
   ev.created_unix_s = now_s;
   ev.object_type = "checkout.session";
   ev.object_id = session.id;
@@ -27,7 +31,7 @@ bool sync_order(order_book& orders, const order& o,
 
 size_t catch_up_pending_orders(order_book& orders, psp_api& psp,
                                const std::atomic<bool>& stopping) {
-  size_t paid = 0;
+  size_t changed = 0;
   for (const auto& o : orders.snapshot()) {
     if (stopping.load()) {
       break;
@@ -36,11 +40,12 @@ size_t catch_up_pending_orders(order_book& orders, psp_api& psp,
       continue;
     }
     auto session = psp.retrieve_checkout_session(o.session_id);
-    if (session.ok() && sync_order(orders, o, *session.value, unix_now_s())) {
-      ++paid;
+    if (session.ok() && sync_order(orders, o, *session.value,
+                                      static_cast<int64_t>(std::time(nullptr)))) {
+      ++changed;
     }
   }
-  return paid;
+  return changed;
 }
 
 } // namespace store

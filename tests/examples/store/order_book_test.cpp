@@ -1,6 +1,7 @@
 // Checks the order book: order creation, marking paid from events, event
 // deduplication, failure messages and the limits on orders and event ids.
 #include "order_book.hpp"
+#include "order_sync.hpp"
 #include "store_events.hpp"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,26 @@ TEST(order_book, an_expired_session_expires_a_pending_order_only) {
                        now_s + 5),
             apply_outcome::applied);
   book.apply(expired("evt_3", "ord_2", "cs_test_2"), now_s + 1800);
+  EXPECT_EQ(book.find("ord_2")->status, order_status::paid);
+}
+
+TEST(order_book, a_sync_marks_an_order_paid_or_expired_as_the_psp_says) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  book.create(mug(), 1, now_s);
+  book.attach_session("ord_1", "cs_test_1", "pi_1", "u");
+  book.attach_session("ord_2", "cs_test_2", "pi_2", "u");
+  checkout_session open{"cs_test_1", "u", "open", "unpaid", "pi_1", "ord_1",
+                        2000, "usd"};
+  EXPECT_FALSE(sync_order(book, *book.find("ord_1"), open, now_s));
+  auto expired = open;
+  expired.status = "expired";
+  EXPECT_TRUE(sync_order(book, *book.find("ord_1"), expired, now_s));
+  EXPECT_EQ(book.find("ord_1")->status, order_status::expired);
+  EXPECT_FALSE(sync_order(book, *book.find("ord_1"), expired, now_s));
+  checkout_session paid{"cs_test_2", "u", "complete", "paid", "pi_2", "ord_2",
+                        1200, "usd"};
+  EXPECT_TRUE(sync_order(book, *book.find("ord_2"), paid, now_s));
   EXPECT_EQ(book.find("ord_2")->status, order_status::paid);
 }
 
