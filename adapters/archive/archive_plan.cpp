@@ -71,24 +71,30 @@ refund_keys(const std::string& refund_id) {
     "evt:evt_" + suffix + "U",  "evt:evt_" + suffix + "R"};
 }
 
-bool is_attempt_id(const std::string& id) {
-  return id.rfind("pa_", 0) == 0;
+bool is_op_id(const std::string& id) {
+  for (auto* prefix : {"pa_", "cap_", "void_"}) {
+    if (id.rfind(prefix, 0) == 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
-std::optional<std::vector<std::string>>
-attempt_keys(const std::string& attempt_id) {
-  if (!is_attempt_id(attempt_id)) {
+std::optional<std::vector<std::string>> op_keys(const std::string& op_id) {
+  if (!is_op_id(op_id)) {
     return std::nullopt;
   }
-  auto suffix = attempt_id.substr(3);
+  auto suffix = op_id.substr(op_id.find('_') + 1);
   if (suffix.size() < archive_id_chars
       || suffix.find('_') != std::string::npos) {
     return std::nullopt;
   }
-  // The commit step names a decline's event after its attempt
-  // (actors/payment_logic.cpp): F payment_intent.payment_failed.
-  return std::vector<std::string>{"pa:" + attempt_id,
-                                  "evt:evt_" + suffix + "F"};
+  // Named as the commit step names them (actors/payment_logic.cpp): F
+  // payment_intent.payment_failed, S payment_intent.succeeded (a capture),
+  // X payment_intent.canceled (a void, or an authorisation gone).
+  return std::vector<std::string>{
+    "pa:" + op_id, "evt:evt_" + suffix + "F", "evt:evt_" + suffix + "S",
+    "evt:evt_" + suffix + "X", "txn:txn_" + suffix};
 }
 
 bool is_session_id(const std::string& id) {
@@ -114,7 +120,10 @@ session_keys(const std::string& session_id, const std::string& intent_id) {
 
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs) {
-  if (refs.status != "succeeded" || refs.latest_charge.empty()) {
+  bool manual = refs.capture_method == "manual";
+  bool finished = refs.status == "succeeded"
+                  || (manual && refs.status == "canceled");
+  if (!finished || refs.latest_charge.empty()) {
     return std::nullopt;
   }
   auto pos = refs.attempt.rfind('_');
@@ -135,6 +144,11 @@ payment_keys(const std::string& intent_id, const intent_refs& refs) {
   keys.push_back("evt:evt_" + suffix + "C");
   keys.push_back("txn:txn_" + suffix);
   keys.push_back("charge:" + refs.latest_charge);
+  if (manual) {
+    // payment_intent.amount_capturable_updated, named after the
+    // authorisation; its capture's events are the capture op's.
+    keys.push_back("evt:evt_" + suffix + "A");
+  }
   return keys;
 }
 
@@ -151,17 +165,20 @@ readiness judge(const std::string& intent_id,
   };
   auto named = payment_keys(intent_id, {text("status"), text("attempt"),
                                         text("session"),
-                                        text("latest_charge")});
+                                        text("latest_charge"),
+                                        text("capture_method")});
   if (!named || *named != keys) {
     return readiness::never;
   }
   auto& pa = objects[1];
-  if (!is(pi, "status", "succeeded") || is(pi, "capture_method", "manual")
-      || !zero_or_absent(pi, "refund_pending")
-      || field_of(pi, "pending_op") != nullptr) {
+  bool manual = is(pi, "capture_method", "manual");
+  // A finished capture or void leaves pending_op empty, not absent.
+  if (!zero_or_absent(pi, "refund_pending")
+      || !text("pending_op").empty()) {
     return readiness::never;
   }
-  if (!is(pa, "status", "succeeded") || !is(pa, "kind", "charge")
+  if (!is(pa, "status", "succeeded")
+      || !is(pa, "kind", manual ? "authorize" : "charge")
       || field_of(pa, "job") != nullptr) {
     return readiness::never;
   }
@@ -227,10 +244,10 @@ readiness judge_session(const std::string& session_id,
   return deliveries_pending(objects) ? readiness::later : readiness::ready;
 }
 
-readiness judge_attempt(const std::string& attempt_id,
-                        const std::vector<std::string>& keys,
-                        const std::vector<stored_object>& objects) {
-  auto named = attempt_keys(attempt_id);
+readiness judge_op(const std::string& op_id,
+                   const std::vector<std::string>& keys,
+                   const std::vector<stored_object>& objects) {
+  auto named = op_keys(op_id);
   if (!named || *named != keys || objects.size() != keys.size()) {
     return readiness::never;
   }
@@ -240,9 +257,14 @@ readiness judge_attempt(const std::string& attempt_id,
     }
   }
   auto& op = objects[0];
-  if (!is(op, "status", "failed")
-      || !(is(op, "kind", "charge") || is(op, "kind", "authorize"))
-      || field_of(op, "job") != nullptr) {
+  if (op.fields.empty() || field_of(op, "job") != nullptr) {
+    return readiness::never;
+  }
+  bool attempt = is(op, "kind", "charge") || is(op, "kind", "authorize");
+  bool declined = attempt && is(op, "status", "failed");
+  bool settled = (is(op, "kind", "capture") || is(op, "kind", "void"))
+                 && (is(op, "status", "succeeded") || is(op, "status", "failed"));
+  if (!declined && !settled) {
     return readiness::never;
   }
   return deliveries_pending(objects) ? readiness::later : readiness::ready;

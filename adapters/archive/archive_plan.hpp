@@ -20,13 +20,17 @@ struct intent_refs {
   std::string attempt;
   std::string session;        ///< "" for an intent made through the API
   std::string latest_charge;
+  std::string capture_method; ///< "manual" or automatic
 };
 inline const std::vector<std::string> intent_ref_fields{
-  "status", "attempt", "session", "latest_charge"};
+  "status", "attempt", "session", "latest_charge", "capture_method"};
 
 /// The Redis keys of a paid charge's objects, the intent first: intent,
 /// attempt, session (if any), its two events, balance transaction, charge
-/// index. nullopt when the intent is not a paid charge (nothing to take).
+/// index; for manual capture also the authorisation's event (A), while the
+/// capture or void that finished it is an op of its own. nullopt when the
+/// intent is not a paid charge, or a manual one captured or canceled
+/// (nothing to take).
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs);
 
@@ -54,15 +58,18 @@ bool is_session_id(const std::string& id);
 std::optional<std::vector<std::string>>
 session_keys(const std::string& session_id, const std::string& intent_id);
 
-/// A declined card attempt (`pa_`) is archived on its own, like a refund:
-/// its op record and its payment_intent.payment_failed event carry the
-/// attempt's random part, and nothing changes them once it failed.
-bool is_attempt_id(const std::string& id);
+/// A finished op is archived on its own, like a refund: a declined card
+/// attempt (`pa_`), a capture (`cap_`) or a void (`void_`) of a
+/// manual-capture payment. Its op record, its events and its balance
+/// transaction carry the op's random part, and nothing changes them once
+/// it finished.
+bool is_op_id(const std::string& id);
 
-/// The Redis keys of a declined attempt's objects: op record, event.
-/// nullopt when the id cannot name an archive.
-std::optional<std::vector<std::string>>
-attempt_keys(const std::string& attempt_id);
+/// The Redis keys an op's objects may have: op record, then the events a
+/// decline (F), a capture (S) or a void (X) emits, and a capture's balance
+/// transaction; the ones an op did not write do not exist. nullopt when
+/// the id cannot name an archive.
+std::optional<std::vector<std::string>> op_keys(const std::string& op_id);
 
 enum class readiness {
   ready,
@@ -74,10 +81,11 @@ enum class readiness {
 };
 
 /// `objects` as read for `keys` (payment_keys of the intent; an object that
-/// does not exist has no fields). Ready: a paid charge, automatic capture,
-/// with no refund pending (refunded in part or in full is fine: the refunds
-/// are archived apart). Never when the intent as read names other objects
-/// than `keys`.
+/// does not exist has no fields). Ready: a paid charge with no refund or op
+/// pending (refunded in part or in full is fine: the refunds are archived
+/// apart); with manual capture, an authorisation that was captured or
+/// canceled (voided, or gone at the network). Never when the intent as read
+/// names other objects than `keys`.
 readiness judge(const std::string& intent_id,
                 const std::vector<std::string>& keys,
                 const std::vector<stored_object>& objects);
@@ -99,11 +107,12 @@ readiness judge_session(const std::string& session_id,
                         const std::vector<std::string>& keys,
                         const std::vector<stored_object>& objects);
 
-/// The same for a declined attempt (`keys` from attempt_keys): ready once
-/// its charge or authorisation failed and its job is gone.
-readiness judge_attempt(const std::string& attempt_id,
-                        const std::vector<std::string>& keys,
-                        const std::vector<stored_object>& objects);
+/// The same for an op (`keys` from op_keys): ready once a charge or
+/// authorisation attempt failed (declined), or a capture or void finished
+/// either way, and its job is gone.
+readiness judge_op(const std::string& op_id,
+                   const std::vector<std::string>& keys,
+                   const std::vector<stored_object>& objects);
 
 /// The merchant an archive unit belongs to: the first of its objects that
 /// names one (a declined attempt's op record does not, its event does);

@@ -132,7 +132,7 @@ while i <= #ARGV do
     end
   end
   -- The first object is the one its archive unit is queued by: a
-  -- payment's intent, a refund, an expired session, a declined attempt.
+  -- payment's intent, a refund, an expired session, an op (pa:).
   if i == 3 and (prefix == 'pi' or prefix == 're' or prefix == 'cs'
       or prefix == 'pa') then
     requeue = id

@@ -488,14 +488,14 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     return pass;
   };
   // 1. What each intent refers to, and each session's intent (a refund's
-  // and a declined attempt's keys follow from their ids).
+  // and an op's keys follow from their ids).
   std::vector<std::vector<std::string>> reads;
   std::vector<const taken_entry*> read_for;
   named_entries payments;
   for (auto& t : taken) {
-    if (archive::is_refund_id(t.id) || archive::is_attempt_id(t.id)) {
+    if (archive::is_refund_id(t.id) || archive::is_op_id(t.id)) {
       auto keys = archive::is_refund_id(t.id) ? archive::refund_keys(t.id)
-                                              : archive::attempt_keys(t.id);
+                                              : archive::op_keys(t.id);
       if (keys) {
         payments.emplace_back(&t, std::move(*keys));
       }
@@ -524,8 +524,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
         keys = archive::session_keys(id, r.size() == 1 ? r[0].str : "");
       } else {
         archive::intent_refs ref;
-        if (r.size() == 4) {
-          ref = {r[0].str, r[1].str, r[2].str, r[3].str};
+        if (r.size() == 5) {
+          ref = {r[0].str, r[1].str, r[2].str, r[3].str, r[4].str};
         }
         keys = archive::payment_keys(id, ref);
       }
@@ -569,8 +569,8 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
                      ? archive::judge_refund(t->id, keys, p.objects)
                    : archive::is_session_id(t->id)
                      ? archive::judge_session(t->id, keys, p.objects)
-                   : archive::is_attempt_id(t->id)
-                     ? archive::judge_attempt(t->id, keys, p.objects)
+                   : archive::is_op_id(t->id)
+                     ? archive::judge_op(t->id, keys, p.objects)
                      : archive::judge(t->id, keys, p.objects);
     if (verdict == archive::readiness::later) {
       ++pass.later;
@@ -582,7 +582,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
       continue;
     }
     // The second key names the archive: the attempt, the refund's op
-    // record, the session's expiry event, the declined attempt's event.
+    // record, the session's expiry event, the op's first event.
     p.archive_id = archive::archive_id_of(keys[1]);
     // Objects that do not exist are not archived (an intent without a
     // session, a payment whose events were never written).
@@ -608,7 +608,7 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
     std::stable_partition(ready.begin(), ready.end(), [](auto& p) {
       auto& id = p.taken->id;
       return !archive::is_refund_id(id) && !archive::is_session_id(id)
-             && !archive::is_attempt_id(id);
+             && !archive::is_op_id(id);
     });
     std::vector<std::vector<archive::stored_object>> samples;
     for (size_t i = 0;

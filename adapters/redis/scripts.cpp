@@ -77,8 +77,8 @@ return {'ok', ARGV[3]}
 // id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
 // 13 fence token, 14 balance type ("" when none), 15 balance source,
 // 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, a
-// finished refund and its payment, or a declined attempt, for the archive
-// (archive_scripts.hpp).
+// finished refund, capture or void and its payment, or a declined attempt,
+// for the archive (archive_scripts.hpp).
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
@@ -180,6 +180,11 @@ if ARGV[19] == '1' and paid and op == 'charge' then
 elseif ARGV[19] == '1' and declined then
   -- A declined card's attempt is final: archived apart from its payment.
   redis.call('LPUSH', 'archive:due', now_ms .. '|' .. ARGV[3])
+elseif ARGV[19] == '1' and (op == 'capture' or op == 'void') then
+  -- The op is final either way; a manual-capture payment it captured or
+  -- canceled may be archived too.
+  redis.call('LPUSH', 'archive:due', now_ms .. '|' .. intent_id,
+    now_ms .. '|' .. ARGV[3])
 elseif ARGV[19] == '1' and op == 'refund' then
   -- The refund is final either way, and its payment (live while the refund
   -- ran) may be archivable again.

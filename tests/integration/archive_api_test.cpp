@@ -431,5 +431,83 @@ TEST_F(archive_api, an_expired_session_that_saw_a_declined_card_is_archived) {
   EXPECT_EQ(after, before);
 }
 
+/// A checkout paid with manual capture: authorised on the hosted page.
+std::pair<json, json> authorised_checkout(psp_stack& s, int64_t amount) {
+  auto cs = s.create_session(amount, 1,
+                             {{"payment_intent_data[capture_method]",
+                               "manual"}});
+  auto id = cs["id"].get<std::string>();
+  EXPECT_EQ(s.pay(id).status, 303);
+  s.wait_for_outcome(id);
+  auto session = s.api_get("/v1/checkout/sessions/" + id).body_json();
+  auto intent = wait_intent(s, session["payment_intent"].get<std::string>());
+  EXPECT_EQ(intent["status"], "requires_capture") << intent.dump();
+  return {session, intent};
+}
+
+TEST_F(archive_api, a_captured_manual_payment_is_archived_and_read) {
+  auto [session, held] = authorised_checkout(stack(), 3700);
+  auto pi = held["id"].get<std::string>();
+  auto captured = capture_intent(stack(), pi, 3000); // in part
+  ASSERT_EQ(captured["status"], "succeeded") << captured.dump();
+  session = get("/v1/checkout/sessions/" + session["id"].get<std::string>());
+  auto before = merchant_view(stack(), session, captured);
+  // Authorised (A), completed (C), captured (S, the capture op's).
+  ASSERT_EQ(before["events"].size(), 3u) << before.dump(2);
+  ASSERT_EQ(before["balance_transactions"].size(), 1u) << before.dump(2);
+  auto capture_part = before["typed_event"]["id"].get<std::string>();
+  capture_part = capture_part.substr(4, capture_part.size() - 5);
+
+  ASSERT_TRUE(archived(pi));
+  ASSERT_TRUE(
+    wait_until([&] { return !live("pa:cap_" + capture_part); }, 10s))
+    << "the capture was not archived";
+  EXPECT_FALSE(live("txn:txn_" + capture_part));
+  EXPECT_EQ(merchant_view(stack(), session, captured), before);
+
+  // A refund restores the payment and works as on a live one.
+  auto refund = refund_intent(stack(), pi, 1000);
+  EXPECT_EQ(refund["status"], "succeeded") << refund.dump();
+  EXPECT_EQ(get("/v1/charges/" + held["latest_charge"].get<std::string>())
+              ["amount_refunded"],
+            1000);
+  EXPECT_TRUE(stack().ledger_balanced());
+}
+
+TEST_F(archive_api, a_voided_manual_payment_is_archived_and_read) {
+  auto [session, held] = authorised_checkout(stack(), 3900);
+  auto pi = held["id"].get<std::string>();
+  auto voided = cancel_intent(stack(), pi);
+  ASSERT_EQ(voided["status"], "canceled") << voided.dump();
+  auto intent_before = get("/v1/payment_intents/" + pi);
+  auto charge_before =
+    get("/v1/charges/" + held["latest_charge"].get<std::string>());
+  auto session_before =
+    get("/v1/checkout/sessions/" + session["id"].get<std::string>());
+  std::string void_part;
+  auto canceled = stack()
+                    .api_get("/v1/events?type=payment_intent.canceled&limit=100")
+                    .body_json();
+  for (auto& e : canceled["data"]) {
+    if (e["data"]["object"]["id"] == pi) {
+      auto id = e["id"].get<std::string>(); // evt_<part>X
+      void_part = id.substr(4, id.size() - 5);
+    }
+  }
+  ASSERT_FALSE(void_part.empty());
+  ASSERT_TRUE(archived(pi));
+  ASSERT_TRUE(wait_until([&] { return !live("pa:void_" + void_part); }, 10s))
+    << "the void was not archived";
+  EXPECT_EQ(get("/v1/payment_intents/" + pi), intent_before);
+  EXPECT_EQ(get("/v1/charges/" + held["latest_charge"].get<std::string>()),
+            charge_before);
+  EXPECT_EQ(get("/v1/checkout/sessions/" + session["id"].get<std::string>()),
+            session_before);
+  // A second cancel is refused as before.
+  auto again = stack().api_post("/v1/payment_intents/" + pi + "/cancel", {});
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_TRUE(stack().ledger_balanced());
+}
+
 } // namespace
 } // namespace psp::test

@@ -334,7 +334,7 @@ TEST(archive_locator, ids_too_short_for_an_archive_id_are_not_located) {
 
 archive::intent_refs refs_of(const payment_ids& p,
                              const std::string& status = "succeeded") {
-  return {status, p.attempt(), p.session, p.charge};
+  return {status, p.attempt(), p.session, p.charge, "automatic"};
 }
 
 TEST(archive_plan, a_paid_checkout_has_seven_objects_intent_first) {
@@ -477,13 +477,72 @@ TEST_F(archive_judge, a_refunded_payment_is_ready_a_refunding_one_never) {
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
-TEST_F(archive_judge, manual_capture_and_a_pending_op_are_never) {
+TEST_F(archive_judge, an_op_in_flight_is_never_a_finished_one_is_fine) {
+  set(intent(), "pending_op", "cap_" + p.suffix);
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  // A finished op leaves it empty.
+  set(intent(), "pending_op", "");
+  EXPECT_EQ(verdict(), archive::readiness::ready);
+  // Manual capture named in an intent read as automatic: other keys.
+  objects = paid_payment(p);
   set(intent(), "capture_method", "manual");
   EXPECT_EQ(verdict(), archive::readiness::never);
-  objects = paid_payment(p);
-  // Present at all, even empty: an op was asked for.
-  set(intent(), "pending_op", "");
-  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+/// `p` paid by manual capture: authorised (A, C under the authorisation),
+/// then captured by an op of its own (its S event and balance transaction
+/// are the op's, so absent here), in payment_keys() order.
+std::vector<stored_object> captured_manually(const payment_ids& p,
+                                             const std::string& status) {
+  auto objects = paid_payment(p);
+  set_field(objects[0], "capture_method", "manual");
+  set_field(objects[0], "status", status);
+  set_field(objects[0], "pending_op", "");
+  set_field(objects[1], "kind", "authorize");
+  objects[3].fields.clear(); // S
+  objects[5].fields.clear(); // txn
+  objects.push_back({"evt:evt_" + p.suffix + "A",
+                     {{"type", "payment_intent.amount_capturable_updated"},
+                      {"created", "1796038564"}, {"merchant", p.merchant},
+                      {"object", "payment_intent"},
+                      {"snapshot", R"(["id",")" + p.intent + R"("])"}}});
+  return objects;
+}
+
+TEST(archive_plan, a_manual_capture_adds_its_authorisation_event) {
+  auto p = ids_for(31);
+  auto refs = refs_of(p);
+  refs.capture_method = "manual";
+  auto keys = archive::payment_keys(p.intent, refs);
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 8u);
+  EXPECT_EQ(keys->back(), "evt:evt_" + p.suffix + "A");
+  // Voided (or gone at the network) is finished too, for manual capture
+  // only; authorised and not yet captured is not.
+  refs.status = "canceled";
+  EXPECT_TRUE(archive::payment_keys(p.intent, refs));
+  refs.status = "requires_capture";
+  EXPECT_FALSE(archive::payment_keys(p.intent, refs));
+  EXPECT_FALSE(archive::payment_keys(p.intent, refs_of(p, "canceled")));
+}
+
+TEST(archive_plan, a_captured_or_voided_manual_payment_is_ready) {
+  auto p = ids_for(32);
+  auto refs = refs_of(p);
+  refs.capture_method = "manual";
+  for (auto status : {"succeeded", "canceled"}) {
+    refs.status = status;
+    auto keys = *archive::payment_keys(p.intent, refs);
+    auto objects = captured_manually(p, status);
+    EXPECT_EQ(archive::judge(p.intent, keys, objects),
+              archive::readiness::ready)
+      << status;
+    // An authorisation that is a charge attempt is not this payment's.
+    set_field(objects[1], "kind", "charge");
+    EXPECT_EQ(archive::judge(p.intent, keys, objects),
+              archive::readiness::never)
+      << status;
+  }
 }
 
 TEST_F(archive_judge, an_attempt_that_is_not_a_finished_charge_is_never) {
@@ -684,34 +743,44 @@ TEST_F(session_judge, objects_that_do_not_match_the_keys_are_never) {
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
-// ---- declined attempts -----------------------------------------------------
+// ---- ops: declined attempts, captures, voids --------------------------------
 
-TEST(archive_plan, a_declined_attempt_has_two_objects_named_by_its_random_part) {
-  auto keys = archive::attempt_keys("pa_" + suffix);
-  ASSERT_TRUE(keys);
-  EXPECT_EQ(*keys, (std::vector<std::string>{"pa:pa_" + suffix,
-                                             "evt:evt_" + suffix + "F"}));
-  EXPECT_EQ(archive::archive_id_of((*keys)[1]), suffix.substr(0, 12));
-  EXPECT_TRUE(archive::is_attempt_id("pa_" + suffix));
-  EXPECT_FALSE(archive::is_attempt_id("pi_" + suffix));
+TEST(archive_plan, an_op_names_its_record_events_and_transaction_by_its_part) {
+  for (auto prefix : {"pa_", "cap_", "void_"}) {
+    auto keys = archive::op_keys(prefix + suffix);
+    ASSERT_TRUE(keys) << prefix;
+    EXPECT_EQ(*keys, (std::vector<std::string>{
+                       "pa:" + (prefix + suffix), "evt:evt_" + suffix + "F",
+                       "evt:evt_" + suffix + "S", "evt:evt_" + suffix + "X",
+                       "txn:txn_" + suffix}));
+    EXPECT_EQ(archive::archive_id_of((*keys)[1]), suffix.substr(0, 12));
+    EXPECT_TRUE(archive::is_op_id(prefix + suffix));
+  }
+  EXPECT_FALSE(archive::is_op_id("pi_" + suffix));
   for (auto bad : {"re_" + suffix, "pa_" + suffix.substr(0, 11),
                    "pa_a_" + suffix, std::string{"pa_"}}) {
-    EXPECT_FALSE(archive::attempt_keys(bad)) << bad;
+    EXPECT_FALSE(archive::op_keys(bad)) << bad;
   }
 }
 
-struct attempt_judge : ::testing::Test {
+struct op_judge : ::testing::Test {
   payment_ids p = ids_for(60);
-  std::string attempt_id = "pa_" + suffix;
-  std::vector<std::string> keys = *archive::attempt_keys(attempt_id);
-  std::vector<stored_object> objects = declined_attempt(p, suffix);
+  std::string op_id = "pa_" + suffix;
+  std::vector<std::string> keys = *archive::op_keys(op_id);
+  std::vector<stored_object> objects = with_absent(declined_attempt(p, suffix));
 
+  /// op_keys() order: the declined attempt's two objects, then the S, X
+  /// and transaction it never wrote.
+  std::vector<stored_object> with_absent(std::vector<stored_object> declined) {
+    return {declined[0], declined[1], {"evt:evt_" + suffix + "S", {}},
+            {"evt:evt_" + suffix + "X", {}}, {"txn:txn_" + suffix, {}}};
+  }
   archive::readiness verdict() {
-    return archive::judge_attempt(attempt_id, keys, objects);
+    return archive::judge_op(op_id, keys, objects);
   }
 };
 
-TEST_F(attempt_judge, a_declined_charge_or_authorisation_is_ready) {
+TEST_F(op_judge, a_declined_charge_or_authorisation_is_ready) {
   EXPECT_EQ(verdict(), archive::readiness::ready);
   set_field(objects[0], "kind", "authorize");
   EXPECT_EQ(verdict(), archive::readiness::ready);
@@ -720,25 +789,43 @@ TEST_F(attempt_judge, a_declined_charge_or_authorisation_is_ready) {
   EXPECT_EQ(*archive::merchant_of(objects), p.merchant);
 }
 
-TEST_F(attempt_judge, a_pending_delivery_means_later) {
+TEST_F(op_judge, a_finished_capture_or_void_is_ready_either_way) {
+  op_id = "cap_" + suffix;
+  keys = *archive::op_keys(op_id);
+  objects[0].key = "pa:" + op_id;
+  for (auto kind : {"capture", "void"}) {
+    for (auto status : {"succeeded", "failed"}) {
+      set_field(objects[0], "kind", kind);
+      set_field(objects[0], "status", status);
+      EXPECT_EQ(verdict(), archive::readiness::ready) << kind << status;
+    }
+  }
+  set_field(objects[0], "status", "pending");
+  EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+TEST_F(op_judge, a_pending_delivery_means_later) {
   set_field(objects[1], "wh:" + p.endpoint, "pending|1||HTTP 503");
   EXPECT_EQ(verdict(), archive::readiness::later);
 }
 
-TEST_F(attempt_judge, anything_but_a_finished_decline_is_never) {
+TEST_F(op_judge, anything_but_a_finished_op_is_never) {
   for (auto status : {"pending", "succeeded", "superseded"}) {
-    objects = declined_attempt(p, suffix);
+    objects = with_absent(declined_attempt(p, suffix));
     set_field(objects[0], "status", status);
     EXPECT_EQ(verdict(), archive::readiness::never) << status;
   }
-  objects = declined_attempt(p, suffix);
+  objects = with_absent(declined_attempt(p, suffix));
   set_field(objects[0], "job", "sealed");
   EXPECT_EQ(verdict(), archive::readiness::never);
-  objects = declined_attempt(p, suffix);
-  set_field(objects[0], "kind", "capture");
+  objects = with_absent(declined_attempt(p, suffix));
+  set_field(objects[0], "kind", "refund");
   EXPECT_EQ(verdict(), archive::readiness::never);
-  objects = declined_attempt(p, suffix);
+  objects = with_absent(declined_attempt(p, suffix));
   std::swap(objects[0], objects[1]);
+  EXPECT_EQ(verdict(), archive::readiness::never);
+  objects = with_absent(declined_attempt(p, suffix));
+  objects[0].fields.clear();
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
