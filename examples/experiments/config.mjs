@@ -8,7 +8,9 @@ import { FAULT_KINDS, expandSchedule } from './faults.mjs';
 export const INVARIANTS = ['no_double_charge', 'no_lost_payment', 'ledger_balanced',
   'webhooks_delivered', 'idempotent_replays',
   // Only checked when refund_share > 0:
-  'refunds_recorded', 'refunds_match_charges', 'refunds_once_at_network'];
+  'refunds_recorded', 'refunds_match_charges', 'refunds_once_at_network',
+  // Only checked when abandon_share > 0:
+  'abandoned_sessions_expired'];
 
 const DEFAULTS = {
   description: '',
@@ -23,6 +25,7 @@ const DEFAULTS = {
   duplicate_share: 0.1,     // deliberate duplicate API requests / pay submits
   refund_share: 0,          // paid checkouts that are then partly refunded (POST /v1/refunds)
   refund_delay_ms: [100, 2000], // a refund is sent this long after its payment completed
+  abandon_share: 0,         // checkouts the shopper leaves (after a decline, if drawn): their time runs out
   request_timeout_ms: 5000, // one HTTP exchange
   request_deadline_s: 60,   // all retries of one request
   complete_timeout_s: 60,   // shopper waits this long for "complete"
@@ -42,6 +45,7 @@ const LIMITS = {
   nodes: [1, 16], payments: [1, 1_000_000], concurrency: [1, 256],
   rate_per_s: [0, 100_000], amount_min: [50, 99_999_999], amount_max: [50, 99_999_999],
   decline_share: [0, 1], duplicate_share: [0, 1], refund_share: [0, 1],
+  abandon_share: [0, 1],
   request_timeout_ms: [100, 120_000], request_deadline_s: [1, 600],
   complete_timeout_s: [1, 3600], max_duration_s: [1, 86_400],
   settle_timeout_s: [1, 3600], metrics_interval_ms: [100, 60_000],
@@ -117,6 +121,10 @@ export function validateExperiment(doc, fallbackName) {
   if (cfg.expect_violation?.startsWith('refund') && !(cfg.refund_share > 0)) {
     throw new ConfigError(`expect_violation "${cfg.expect_violation}" is only checked with `
       + 'refund_share above 0');
+  }
+  if (cfg.expect_violation === 'abandoned_sessions_expired' && !(cfg.abandon_share > 0)) {
+    throw new ConfigError('expect_violation "abandoned_sessions_expired" is only checked '
+      + 'with abandon_share above 0');
   }
   if (!Array.isArray(cfg.faults)) {
     throw new ConfigError(`faults must be a list (kinds: ${FAULT_KINDS.join(', ')})`);

@@ -289,6 +289,7 @@ function noLostPayment(ev, load) {
   let deadLettered = 0;
   let notAccepted = 0;
   let wrongAnswers = 0;
+  let abandoned = 0;
   for (const p of load.payments) {
     if (!p.session) {
       notAccepted++;
@@ -304,6 +305,10 @@ function noLostPayment(ev, load) {
       wrongAnswers++; // told "failed", charged anyway: reported below
     }
     if (!p.attempts.length) {
+      continue;
+    }
+    if (p.abandoned) {
+      abandoned++; // left after a declined card: invariant 9's
       continue;
     }
     checked++;
@@ -326,6 +331,9 @@ function noLostPayment(ev, load) {
   }
   if (deadLettered) {
     notes.push(`${deadLettered} payment(s) dead-lettered with a reason`);
+  }
+  if (abandoned) {
+    notes.push(`${abandoned} checkout(s) left after a declined card (abandoned: invariant 9)`);
   }
   if (wrongAnswers) {
     notes.push(`${wrongAnswers} payment(s) succeeded although the shopper's card post ended `
@@ -814,6 +822,62 @@ function refundsOnceAtNetwork(ev, load) {
   );
 }
 
+/**
+ * 9. Every abandoned checkout was expired by the PSP once its time ran out:
+ * the session expired and unpaid, its intent canceled as abandoned, exactly
+ * one checkout.session.expired (named after the session) that the store
+ * received, nothing captured; and no other session got one.
+ */
+function abandonedSessionsExpired(ev, load, receiver) {
+  const v = [];
+  const expiredEvents = new Map();
+  for (const e of ev.events) {
+    if (e.type === 'checkout.session.expired') {
+      const id = e.data?.object?.id;
+      expiredEvents.set(id, [...(expiredEvents.get(id) ?? []), e.id]);
+    }
+  }
+  let checked = 0;
+  let afterDecline = 0;
+  for (const p of load.payments) {
+    if (!p.session) {
+      continue;
+    }
+    const events = expiredEvents.get(p.session) ?? [];
+    if (!p.abandoned) {
+      if (events.length) {
+        v.push({ id: p.session, what: `not abandoned, yet ${events.join(', ')} expired it` });
+      }
+      continue;
+    }
+    checked++;
+    afterDecline += p.attempts.length ? 1 : 0;
+    const s = ev.sessions.get(p.session)?.doc;
+    if (s?.status !== 'expired' || s?.payment_status !== 'unpaid') {
+      v.push({ id: p.session, what: `abandoned at ${p.t_abandoned?.toFixed(1)}s, but the `
+        + `session is ${s?.status}/${s?.payment_status}` });
+    }
+    const pi = ev.intents.get(p.intent)?.doc;
+    if (pi?.status !== 'canceled' || pi?.cancellation_reason !== 'abandoned') {
+      v.push({ id: p.intent, what: `abandoned, but its intent is ${pi?.status} `
+        + `(${pi?.cancellation_reason ?? 'no reason'})` });
+    }
+    const want = `evt_${p.session.slice(p.session.lastIndexOf('_') + 1)}E`;
+    if (events.length !== 1 || events[0] !== want) {
+      v.push({ id: p.session, what: `checkout.session.expired events: `
+        + `[${events.join(', ')}], want exactly [${want}]` });
+    } else if (!receiver.events.has(want)) {
+      v.push({ id: p.session, what: `${want} was never received by the store` });
+    }
+    if ((ev.chargeCounts[p.intent] ?? 0) !== 0) {
+      v.push({ id: p.intent, what: `abandoned, yet captured ${ev.chargeCounts[p.intent]} time(s)` });
+    }
+  }
+  return result('abandoned_sessions_expired', 'Abandoned checkouts expired once, with their event',
+    checked, v, [`${checked} abandoned checkout(s) (${afterDecline} after a declined card); `
+      + `${[...expiredEvents.values()].flat().length} checkout.session.expired event(s) listed`]);
+}
+
 export function checkInvariants(ev, { load, receiver, replay }) {
   const out = [
     noDoubleCharge(ev, load),
@@ -825,6 +889,9 @@ export function checkInvariants(ev, { load, receiver, replay }) {
   if (ev.refunds) {
     out.push(refundsRecorded(ev, load), refundsMatchCharges(ev, load),
       refundsOnceAtNetwork(ev, load));
+  }
+  if (load.cfg.abandon_share > 0) {
+    out.push(abandonedSessionsExpired(ev, load, receiver));
   }
   return out;
 }

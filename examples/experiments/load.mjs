@@ -11,6 +11,11 @@
 // /v1/refunds with its own Idempotency-Key, retried and duplicated the same
 // way) while the load and the faults go on; every refund answer is recorded
 // per key (invariants 6-8).
+// With abandon_share > 0, some shoppers leave a checkout unpaid (after a
+// declined card, when the decline was drawn too): its 30 minutes or more are
+// made to run out at once (its expires_at and its entry in the sweep's set
+// moved into the past, in Redis: the only way a run of seconds gets there),
+// and the PSP's sweep must expire it once, with its event (invariant 9).
 
 import { randomBytes } from 'node:crypto';
 import { form, request, sleep } from './http.mjs';
@@ -40,6 +45,12 @@ export function makeRng(seed) {
 function refundRng(seed, i) {
   return makeRng((Math.imul((seed >>> 0) + 0x5EF, 0x2545F491)
     ^ Math.imul(i + 1, 0x9E3779B1)) >>> 0);
+}
+
+/** The abandon draw of checkout i: its own PRNG, like refundRng. */
+function abandonRng(seed, i) {
+  return makeRng((Math.imul((seed >>> 0) + 0xAB4, 0x2C1B3C6D)
+    ^ Math.imul(i + 1, 0x85EBCA77)) >>> 0);
 }
 
 function backoffMs(n) {
@@ -300,7 +311,12 @@ export class Load {
       latency_ms: null, attempts: [], retries: 0, errors: [], last_error: null,
     };
     this.payments.push(p);
-    const cards = this.rng() < this.cfg.decline_share ? [DECLINE_CARD, GOOD_CARD] : [GOOD_CARD];
+    let cards = this.rng() < this.cfg.decline_share ? [DECLINE_CARD, GOOD_CARD] : [GOOD_CARD];
+    p.abandoned = this.cfg.abandon_share > 0
+      && abandonRng(this.cfg.seed ?? 1, i)() < this.cfg.abandon_share;
+    if (p.abandoned) {
+      cards = cards.length > 1 ? [DECLINE_CARD] : []; // leaves after the decline, if any
+    }
     try {
       await this.#createSession(p);
       p.state = 'created';
@@ -331,6 +347,9 @@ export class Load {
           return;
         }
       }
+      if (p.abandoned) {
+        await this.#runOutOfTime(p);
+      }
     } catch (err) {
       if (!(err instanceof GiveUp)) {
         throw err;
@@ -339,6 +358,39 @@ export class Load {
       p.state = p.session ? 'pay_failed' : 'create_failed';
     } finally {
       p.busy = false;
+    }
+  }
+
+  /**
+   * The shopper left: the session's time runs out now instead of in 30
+   * minutes (its expires_at and its score in sessions:expiring, a second in
+   * the past), retried while Redis is paused or down. The PSP's sweep does
+   * the rest; the settle phase waits for it.
+   */
+  async #runOutOfTime(p) {
+    p.state = 'abandoned';
+    const deadline = Date.now() + this.cfg.request_deadline_s * 1000;
+    for (let n = 0; ; n++) {
+      const past = String(Math.floor(Date.now() / 1000) - 1);
+      try {
+        // One transaction: the field and the set entry move together.
+        const out = await this.stack.redisCli(['EVAL',
+          "if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end "
+            + "redis.call('HSET', KEYS[1], 'expires_at', ARGV[1]) "
+            + "redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) return 1",
+          '2', `cs:${p.session}`, 'sessions:expiring', past, p.session], { timeoutMs: 3000 });
+        if (out === 0 || out === 1) {
+          p.t_abandoned = this.clock();
+          return;
+        }
+      } catch {
+        // Redis paused or down: try again
+      }
+      if (Date.now() > deadline) {
+        p.errors.push('could not make the abandoned session run out of time');
+        return;
+      }
+      await sleep(backoffMs(n));
     }
   }
 

@@ -517,10 +517,11 @@ export function terminalSummary(res) {
     lines.push(`WARNING: ${x.process} ${x.what} at ${x.t.toFixed(1)}s`);
   }
   lines.push('invariants:');
+  const nameWidth = Math.max(...res.invariants.map((r) => r.name.length));
   res.invariants.forEach((r, i) => {
     const tag = r.pass ? 'pass' : 'FAIL';
     const exp = res.expect_violation === r.name ? ' (expected to fail)' : '';
-    lines.push(`  ${i + 1}. ${tag.padEnd(4)} ${r.name.padEnd(23)} ${r.summary}${exp}`);
+    lines.push(`  ${i + 1}. ${tag.padEnd(4)} ${r.name.padEnd(nameWidth)} ${r.summary}${exp}`);
     for (const v of r.violations.slice(0, 5)) {
       lines.push(`       ${v.id}: ${v.what}`);
     }

@@ -407,7 +407,24 @@ async function settleDown({ stack, load, receiver, cfg, clock, log, phaseName,
         why.push('dead letters unreadable');
       }
       let processing = 0;
+      let notExpired = 0;
       await mapLimit(open, 16, async (p) => {
+        if (p.abandoned) {
+          // Stored as expired by the PSP's sweep (the hosted page's status
+          // says so at once; the API only once it is done).
+          let doc = null;
+          try {
+            doc = (await apiCall(stack, `/v1/checkout/sessions/${p.session}`, { tries: 1 })).json;
+          } catch {
+            // no node answers right now
+          }
+          if (doc?.status === 'expired') {
+            p.settled = true;
+          } else {
+            notExpired++;
+          }
+          return;
+        }
         const st = await load.sessionStatus(p);
         if (!st) {
           processing++;
@@ -428,6 +445,9 @@ async function settleDown({ stack, load, receiver, cfg, clock, log, phaseName,
       });
       if (processing) {
         why.push(`${processing} payment(s) still processing`);
+      }
+      if (notExpired) {
+        why.push(`${notExpired} abandoned session(s) not expired yet`);
       }
     }
     const missing = expectEvents.filter((id) => !receiver.events.has(id));
