@@ -31,6 +31,20 @@ bool deliveries_pending(const std::vector<stored_object>& objects) {
   return !pending_deliveries(objects).empty();
 }
 
+/// The objects were read for exactly these keys, in this order.
+bool read_for(const std::vector<std::string>& keys,
+              const std::vector<stored_object>& objects) {
+  if (objects.size() != keys.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (objects[i].key != keys[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace
 
 std::vector<std::string>
@@ -197,13 +211,8 @@ readiness judge_refund(const std::string& refund_id,
                        const std::vector<std::string>& keys,
                        const std::vector<stored_object>& objects) {
   auto named = refund_keys(refund_id);
-  if (!named || *named != keys || objects.size() != keys.size()) {
+  if (!named || *named != keys || !read_for(keys, objects)) {
     return readiness::never;
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (objects[i].key != keys[i]) {
-      return readiness::never;
-    }
   }
   // The refund and its op record must be there; a failed refund has no
   // balance transaction and no charge.refunded event.
@@ -223,7 +232,7 @@ readiness judge_refund(const std::string& refund_id,
 readiness judge_session(const std::string& session_id,
                         const std::vector<std::string>& keys,
                         const std::vector<stored_object>& objects) {
-  if (objects.size() != keys.size() || keys.size() != 3) {
+  if (keys.size() != 3 || !read_for(keys, objects)) {
     return readiness::never;
   }
   auto& cs = objects[0];
@@ -232,11 +241,6 @@ readiness judge_session(const std::string& session_id,
   auto named = session_keys(session_id, intent == nullptr ? "" : *intent);
   if (!named || *named != keys || field_of(cs, "merchant") == nullptr) {
     return readiness::never;
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (objects[i].key != keys[i]) {
-      return readiness::never;
-    }
   }
   if (!is(cs, "status", "expired") || !is(pi, "status", "canceled")) {
     return readiness::never;
@@ -248,13 +252,8 @@ readiness judge_op(const std::string& op_id,
                    const std::vector<std::string>& keys,
                    const std::vector<stored_object>& objects) {
   auto named = op_keys(op_id);
-  if (!named || *named != keys || objects.size() != keys.size()) {
+  if (!named || *named != keys || !read_for(keys, objects)) {
     return readiness::never;
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (objects[i].key != keys[i]) {
-      return readiness::never;
-    }
   }
   auto& op = objects[0];
   if (op.fields.empty() || field_of(op, "job") != nullptr) {

@@ -150,6 +150,23 @@ std::vector<stored_object> finished_refund(const payment_ids& p,
   return out;
 }
 
+namespace {
+
+/// An event hash as the Lua steps write it, delivered once to `p`'s
+/// endpoint.
+stored_object delivered_event(const payment_ids& p, const std::string& key,
+                              const std::string& type,
+                              const std::string& object,
+                              const std::string& snapshot,
+                              const std::string& at) {
+  return {key,
+          {{"type", type}, {"created", at}, {"merchant", p.merchant},
+           {"object", object}, {"snapshot", snapshot},
+           {"wh:" + p.endpoint, "delivered|1|" + at + "|"}}};
+}
+
+} // namespace
+
 std::vector<stored_object> expired_session(const payment_ids& p) {
   auto random_part = p.session.substr(p.session.rfind('_') + 1);
   std::vector<stored_object> out;
@@ -164,13 +181,10 @@ std::vector<stored_object> expired_session(const payment_ids& p) {
       {"expires_at", "1796040361"}, {"created", "1796038561"},
       {"url", "https://pay.example/pay/" + p.session},
       {"expired_at", "1796040362"}}});
-  out.push_back({"evt:evt_" + random_part + "E",
-                 {{"type", "checkout.session.expired"},
-                  {"created", "1796040362"}, {"merchant", p.merchant},
-                  {"object", "checkout.session"},
-                  {"snapshot", R"(["id",")" + p.session
-                                 + R"(","status","expired"])"},
-                  {"wh:" + p.endpoint, "delivered|1|1796040363|"}}});
+  out.push_back(delivered_event(
+    p, "evt:evt_" + random_part + "E", "checkout.session.expired",
+    "checkout.session", R"(["id",")" + p.session + R"(","status","expired"])",
+    "1796040362"));
   out.push_back({"pi:" + p.intent,
                  {{"id", p.intent}, {"merchant", p.merchant},
                   {"session", p.session}, {"amount", "2500"},
@@ -192,13 +206,11 @@ std::vector<stored_object> declined_attempt(const payment_ids& p,
                   {"created", "1796038562"}, {"exp_month", "12"},
                   {"exp_year", "2030"}, {"finished", "1796038562"},
                   {"decline_code", "generic_decline"}}});
-  out.push_back({"evt:evt_" + suffix + "F",
-                 {{"type", "payment_intent.payment_failed"},
-                  {"created", "1796038562"}, {"merchant", p.merchant},
-                  {"object", "payment_intent"},
-                  {"snapshot", R"(["id",")" + p.intent
-                                 + R"(","status","requires_payment_method"])"},
-                  {"wh:" + p.endpoint, "delivered|1|1796038563|"}}});
+  out.push_back(delivered_event(
+    p, "evt:evt_" + suffix + "F", "payment_intent.payment_failed",
+    "payment_intent",
+    R"(["id",")" + p.intent + R"(","status","requires_payment_method"])",
+    "1796038562"));
   return out;
 }
 
