@@ -34,6 +34,15 @@ owned_intent(api_context& ctx, const merchant_info& merchant,
                     "payment intents");
 }
 
+/// Whether op `op_id` (a capture or void) was recorded, live or archived:
+/// an earlier run of the same keyed request queued it.
+bool op_recorded(api_context& ctx, const std::string& op_id) {
+  auto conn = ctx.redis.acquire();
+  auto kind = redis::query_fields(*conn, {{"HGET", keys::attempt(op_id),
+                                           "kind"}});
+  return kind && kind->size() == 1 && !(*kind)[0].is_nil();
+}
+
 /// Writes `e`; a payment_intent_unexpected_state error carries the intent as
 /// it stands (`error.payment_intent`), as Stripe's does, so a client can act
 /// on its status.
@@ -206,9 +215,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   auto detail = out->elements.size() > 1 ? out->elements[1].text() : "";
   bool rerun = false;
   if (verdict != "ok" && ids_are_derived()) {
-    auto conn2 = ctx.redis.acquire();
-    auto mine = conn2->query({"EXISTS", keys::attempt(job.attempt_id)});
-    rerun = mine && mine->integer == 1;
+    rerun = op_recorded(ctx, job.attempt_id);
   }
   if (verdict != "ok" && !rerun) {
     auto what = want.op == payment_op::capture ? "capture" : "cancel";
@@ -246,9 +253,10 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
     return write_json(res, render::payment_intent(now ? *now : pi).dump());
   }
   auto conn3 = ctx.redis.acquire();
-  auto op = conn3->query({"HGETALL", keys::attempt(job.attempt_id)});
+  // Finished, the op may be archived already (decision 38).
+  auto op = redis::read_object(*conn3, keys::attempt(job.attempt_id));
   conn3.reset();
-  auto rec = op ? to_fields(*op) : render::fields{};
+  auto rec = op ? std::move(*op) : render::fields{};
   if (field(rec, "status") == "failed") {
     // Not a card error: the card was charged or held already; the request
     // cannot be carried out on this PaymentIntent (any more). It ran, so a
@@ -286,9 +294,7 @@ bool earlier_run_queued(api_context& ctx, const std::string& prefix) {
   if (!ids_are_derived()) {
     return false;
   }
-  auto conn = ctx.redis.acquire();
-  auto mine = conn->query({"EXISTS", keys::attempt(object_id(prefix))});
-  return mine && mine->integer == 1;
+  return op_recorded(ctx, object_id(prefix));
 }
 
 void capture_intent(api_context& ctx, const httplib::Request& req,

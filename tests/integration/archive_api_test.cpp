@@ -4,6 +4,7 @@
 // packed the payment (its hashes gone), then compares with what was
 // answered before.
 
+#include "adapters/http/idempotency.hpp"
 #include "tests/support/payment_flows.hpp"
 #include "tests/support/stack_suite.hpp"
 
@@ -472,6 +473,39 @@ TEST_F(archive_api, a_captured_manual_payment_is_archived_and_read) {
               ["amount_refunded"],
             1000);
   EXPECT_TRUE(stack().ledger_balanced());
+}
+
+TEST_F(archive_api, a_keyed_capture_rerun_finds_its_archived_op) {
+  // A capture whose stored answer was lost (a crash between the step and
+  // the store), retried after its op was archived: the retry runs again,
+  // finds the op it queued (derived from the key) and answers the captured
+  // intent, not "already succeeded".
+  auto [session, held] = authorised_checkout(stack(), 4100);
+  auto pi = held["id"].get<std::string>();
+  auto key = "archive-capture-" + pi;
+  auto path = "/v1/payment_intents/" + pi + "/capture";
+  // The key as a run that died before storing its answer leaves it: its
+  // lease over, its seed (which derives the op's id) kept.
+  auto idem = "idem:" + stack().merchant().id + ":" + key;
+  auto leave_lost_claim = [&] {
+    stack().redis_cmd({"DEL", idem});
+    stack().redis_cmd({"HSET", idem, "state", "running", "fingerprint",
+                       http::request_fingerprint("POST", path, std::string{}),
+                       "lease_until", "0", "seed", "lost-answer-seed"});
+  };
+  leave_lost_claim();
+  auto first = http_call(stack().node_url(), keyed_post(stack(), path, {}, key));
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.body_json()["status"], "succeeded");
+  ASSERT_TRUE(archived(pi));
+  ASSERT_TRUE(wait_until(
+    [&] { return stack().redis_keys("pa:cap_*").empty(); }, 10s))
+    << "the capture op was not archived";
+  leave_lost_claim(); // as if that answer had never been stored
+  auto again = http_call(stack().node_url(), keyed_post(stack(), path, {}, key));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body_json()["status"], "succeeded") << again.body;
+  EXPECT_EQ(again.body_json()["amount_received"], 4100);
 }
 
 TEST_F(archive_api, a_voided_manual_payment_is_archived_and_read) {
