@@ -1,7 +1,8 @@
 #include "adapters/archive/archive_codec.hpp"
 
+#include "adapters/archive/zstd_free.hpp"
+
 #include <msgpack.hpp>
-#include <zstd.h>
 
 #include <map>
 #include <memory>
@@ -17,13 +18,6 @@ constexpr char format_v1 = 1;
 constexpr int compression_level = 3;
 // A payment's objects unpack to ~3 KB; anything far larger is not ours.
 constexpr unsigned long long max_unpacked_bytes = 1u << 20;
-
-struct zstd_free {
-  void operator()(ZSTD_CDict* d) const { ZSTD_freeCDict(d); }
-  void operator()(ZSTD_DDict* d) const { ZSTD_freeDDict(d); }
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
-};
 
 // zstd's digested dictionaries, built once per dictionary and shared
 // read-only by every thread. Keyed by id, checked against the bytes: two

@@ -1,6 +1,7 @@
 #include "adapters/http/idempotency.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/archive/answer_codec.hpp"
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/digest.hpp"
@@ -87,7 +88,8 @@ void run_claimed(api_context& ctx, const route_handler& handler,
       if (store) {
         out = redis::eval(*conn, redis::idempotency_finish_script(),
                           {redis_key},
-                          {fingerprint, std::to_string(res.status), res.body,
+                          {fingerprint, std::to_string(res.status),
+                           archive::pack_answer(res.body),
                            res.get_header_value("Content-Type"),
                            std::to_string(ctx.settings.idempotency_ttl_s),
                            owner});
@@ -197,9 +199,16 @@ bool answer_verdict(const std::string& verdict,
     return true;
   }
   if (verdict == "replay" && stored.size() == 3) {
+    auto body = archive::unpack_answer(stored[1]);
+    if (!body) {
+      spdlog::error("event=replay_failed key=\"{}\" reason=\"stored answer "
+                    "unreadable\"", key);
+      write_unexpected_error(res);
+      return true;
+    }
     res.status = std::stoi(stored[0]);
     res.set_header("Idempotent-Replayed", "true");
-    res.set_content(stored[1], stored[2]);
+    res.set_content(*body, stored[2]);
     return true;
   }
   return false;

@@ -7,6 +7,7 @@
 // attempt's suffix, or the SHA-1 pointer computed here with OpenSSL), and
 // the plan takes a payment only while it is a plain, settled paid charge.
 
+#include "adapters/archive/answer_codec.hpp"
 #include "adapters/archive/archive_codec.hpp"
 #include "adapters/archive/archive_locator.hpp"
 #include "adapters/archive/archive_plan.hpp"
@@ -827,6 +828,57 @@ TEST_F(op_judge, anything_but_a_finished_op_is_never) {
   objects = with_absent(declined_attempt(p, suffix));
   objects[0].fields.clear();
   EXPECT_EQ(verdict(), archive::readiness::never);
+}
+
+// ---- stored Idempotency-Key answers ----------------------------------------
+
+const std::string intent_answer =
+  R"({"amount":4242,"amount_capturable":0,"amount_received":4242,)"
+  R"("canceled_at":null,"cancellation_reason":null,"capture_method":)"
+  R"("automatic","confirmation_method":"automatic","created":1796056951,)"
+  R"("currency":"eur","description":null,"id":"pi_Q59uKJ4PuBaryJVmTXPkB4S5",)"
+  R"("last_payment_error":null,"latest_charge":"ch_b86a0cd4fee591180f3e028d",)"
+  R"("livemode":false,"metadata":{"order":"42"},"object":"payment_intent",)"
+  R"("payment_method":"pm_iw5VS38vUxxO9CpcUbJuPfAw","payment_method_details":)"
+  R"({"card":{"brand":"mastercard","last4":"4444"},"type":"card"},)"
+  R"("payment_method_types":["card"],"receipt_email":"a@example.com",)"
+  R"("status":"succeeded"})";
+
+TEST(answer_codec, an_intent_answer_comes_back_byte_for_byte_and_smaller) {
+  auto packed = archive::pack_answer(intent_answer);
+  EXPECT_EQ(packed[0], '\0');
+  EXPECT_LT(packed.size() * 2, intent_answer.size())
+    << packed.size() << " of " << intent_answer.size();
+  std::cout << "[ info ] intent answer " << intent_answer.size() << " B -> "
+            << packed.size() << " B stored\n";
+  auto back = archive::unpack_answer(packed);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, intent_answer);
+  // Any bytes, not only JSON.
+  std::string binary{"\x01\x00\xff", 3};
+  binary += intent_answer + std::string(200, '\0');
+  EXPECT_EQ(archive::unpack_answer(archive::pack_answer(binary)), binary);
+}
+
+TEST(answer_codec, short_and_earlier_answers_are_kept_as_they_are) {
+  std::string short_answer = R"({"id":"cs_test_planted"})";
+  EXPECT_EQ(archive::pack_answer(short_answer), short_answer);
+  EXPECT_EQ(archive::unpack_answer(short_answer), short_answer);
+  // Stored plain by an earlier release: read as is.
+  EXPECT_EQ(archive::unpack_answer(intent_answer), intent_answer);
+  EXPECT_EQ(archive::unpack_answer(""), "");
+}
+
+TEST(answer_codec, a_damaged_or_unknown_packed_answer_is_refused) {
+  auto packed = archive::pack_answer(intent_answer);
+  auto flipped = packed;
+  flipped[packed.size() / 2] ^= 0x20;
+  EXPECT_FALSE(archive::unpack_answer(flipped));
+  EXPECT_FALSE(archive::unpack_answer(packed.substr(0, packed.size() - 3)));
+  auto other_tag = packed;
+  other_tag[2] = '9';
+  EXPECT_FALSE(archive::unpack_answer(other_tag));
+  EXPECT_FALSE(archive::unpack_answer(std::string(1, '\0')));
 }
 
 } // namespace
