@@ -18,6 +18,9 @@
 //   psp-admin --redis HOST:PORT archive [--after-s 600]
 // packs the paid charges and refunds that finished at least that long ago
 // into the compressed archive now (runtime/admin_archive.hpp).
+//   psp-admin --redis HOST:PORT backfill-expiry
+// puts the open sessions of a Redis written before the expiry sweep
+// (decision 39) into its set; prints {"seen": N, "added": M}.
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -26,6 +29,7 @@
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/redis_connection.hpp"
+#include "adapters/redis/session_expiry.hpp"
 #include "runtime/admin_archive.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
@@ -59,7 +63,8 @@ void print_usage(std::ostream& out) {
          " --card-network-url URL [--from S --to S] [--grace-s N]\n"
          "       psp-admin --redis HOST:PORT statement --merchant ID"
          " --from S --to S [--format json|csv|html]\n"
-         "       psp-admin --redis HOST:PORT archive [--after-s N]\n";
+         "       psp-admin --redis HOST:PORT archive [--after-s N]\n"
+         "       psp-admin --redis HOST:PORT backfill-expiry\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -337,7 +342,7 @@ int main(int argc, char** argv) {
   } else if (command == "archive") {
     opts.insert({"--after-s", "600"});
     allowed.insert("--after-s");
-  } else if (command != "verify-ledger") {
+  } else if (command != "verify-ledger" && command != "backfill-expiry") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
   }
@@ -364,6 +369,16 @@ int main(int argc, char** argv) {
   }
   if (command == "archive") {
     return psp::admin::archive_command(conn, opts);
+  }
+  if (command == "backfill-expiry") {
+    auto done = psp::redis::backfill_session_expiry(conn);
+    if (done.failed) {
+      std::cerr << "psp-admin: backfill failed: " << conn.last_error() << '\n';
+      return exit_unreachable;
+    }
+    std::cout << "{\"seen\": " << done.seen << ", \"added\": " << done.added
+              << "}\n";
+    return 0;
   }
   return verify_ledger(conn, opts["--redis"]);
 }

@@ -5,6 +5,7 @@
 #include "adapters/redis/scripts.hpp"
 
 #include <string>
+#include <vector>
 
 namespace psp::redis {
 
@@ -85,6 +86,53 @@ expiry_sweep expire_due_sessions(connection& conn, int64_t now_ms, size_t max,
   sweep.expired = static_cast<size_t>(got->elements[1].integer);
   sweep.queued = static_cast<size_t>(got->elements[2].integer);
   return sweep;
+}
+
+expiry_backfill backfill_session_expiry(connection& conn) {
+  expiry_backfill out;
+  std::string cursor = "0";
+  do {
+    auto page = conn.query({"SCAN", cursor, "MATCH", "cs:*", "COUNT", "1000"});
+    if (!page || page->elements.size() != 2) {
+      out.failed = true;
+      return out;
+    }
+    cursor = page->elements[0].text();
+    std::vector<std::vector<std::string>> reads;
+    std::vector<std::string> ids;
+    for (auto& key : page->elements[1].elements) {
+      reads.push_back({"HMGET", key.text(), "status", "expires_at"});
+      ids.push_back(key.text().substr(3));
+    }
+    out.seen += ids.size();
+    if (reads.empty()) {
+      continue;
+    }
+    auto fields = conn.query_all(reads);
+    if (!fields) {
+      out.failed = true;
+      return out;
+    }
+    std::vector<std::vector<std::string>> adds;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto& f = (*fields)[i].elements;
+      if (f.size() == 2 && f[0].text() == "open" && !f[1].is_nil()) {
+        adds.push_back({"ZADD", keys::sessions_expiring, "NX", f[1].text(),
+                        ids[i]});
+      }
+    }
+    if (!adds.empty()) {
+      auto done = conn.query_all(adds);
+      if (!done) {
+        out.failed = true;
+        return out;
+      }
+      for (auto& d : *done) {
+        out.added += static_cast<size_t>(d.integer);
+      }
+    }
+  } while (cursor != "0");
+  return out;
 }
 
 } // namespace psp::redis

@@ -39,4 +39,17 @@ struct expiry_sweep {
 expiry_sweep expire_due_sessions(connection& conn, int64_t now_ms, size_t max,
                                  bool queue_for_archive);
 
+struct expiry_backfill {
+  /// Session hashes looked at, and open ones put into the set.
+  size_t seen = 0;
+  size_t added = 0;
+  bool failed = false;
+};
+
+/// For a Redis written by a release before the sweep: puts every open
+/// session into `sessions:expiring` (SCAN over `cs:*`, in batches; an entry
+/// already there is left as it is). Safe while nodes run: a session that
+/// closes meanwhile only costs the sweep one look. psp-admin backfill-expiry.
+expiry_backfill backfill_session_expiry(connection& conn);
+
 } // namespace psp::redis

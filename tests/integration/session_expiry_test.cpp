@@ -210,6 +210,29 @@ TEST_F(session_expiry, a_session_after_a_declined_card_still_expires) {
   EXPECT_EQ(events_about(id, "checkout.session.expired").size(), 1u);
 }
 
+TEST_F(session_expiry, a_backfill_puts_sessions_of_an_earlier_release_in_the_set) {
+  // Written before the sweep existed: open sessions missing from the set.
+  auto open = stack().create_session(1100);
+  auto open_id = open["id"].get<std::string>();
+  auto paid = stack().create_session(1300);
+  auto paid_id = paid["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(paid_id).status, 303);
+  ASSERT_EQ(stack().wait_for_outcome(paid_id)["payment_status"], "paid");
+  stack().redis_cmd({"ZREM", keys::sessions_expiring, open_id});
+  ASSERT_EQ(expiry_score(open_id), -1);
+
+  auto done = redis::backfill_session_expiry(conn());
+  ASSERT_FALSE(done.failed) << conn().last_error();
+  EXPECT_GE(done.seen, 2u);
+  EXPECT_GE(done.added, 1u);
+  EXPECT_EQ(expiry_score(open_id), open["expires_at"].get<int64_t>());
+  EXPECT_EQ(expiry_score(paid_id), -1); // complete: nothing to expire
+  // Run again: nothing new, nothing moved.
+  auto again = redis::backfill_session_expiry(conn());
+  EXPECT_EQ(again.added, 0u);
+  EXPECT_EQ(expiry_score(open_id), open["expires_at"].get<int64_t>());
+}
+
 TEST_F(session_expiry, the_store_releases_an_order_whose_session_expired) {
   auto url = stack().store_buy("mug", 2);
   auto id = url.substr(url.rfind('/') + 1);
