@@ -155,11 +155,12 @@ int run_node(node_config& cfg) {
     api_cfg.registration_key = redis::node_registration_key(cfg.node_id);
   }
   api_cfg.idempotency_ttl_s = cfg.idempotency_ttl_s;
-  // A waiting request should answer while it still holds its key's lease.
   api_cfg.rate_limit_per_s = cfg.rate_limit_per_s;
   api_cfg.rate_limit_burst = cfg.rate_limit_burst;
+  // A waiting request should answer while it still holds its key's lease.
   api_cfg.confirm_wait_ms = std::min(cfg.confirm_wait_ms,
                                      cfg.idempotency_lease_ms / 2);
+  api_cfg.archive_canceled = cfg.archive_after_s >= 0;
   http::api_context ctx{pool, *vault, api_cfg};
   report_service reports{pool, report_settings(cfg, "admin_api")};
   ctx.reports = &reports;

@@ -166,6 +166,21 @@ payment_keys(const std::string& intent_id, const intent_refs& refs) {
   return keys;
 }
 
+std::optional<std::vector<std::string>>
+canceled_intent_keys(const std::string& intent_id, const intent_refs& refs) {
+  if (refs.status != "canceled" || !refs.latest_charge.empty()
+      || !refs.session.empty()) {
+    return std::nullopt;
+  }
+  // The cancel endpoint names the event event_id_for(intent, "X").
+  auto suffix = intent_id.substr(intent_id.rfind('_') + 1);
+  if (intent_id.rfind("pi_", 0) != 0 || suffix.size() < archive_id_chars) {
+    return std::nullopt;
+  }
+  return std::vector<std::string>{"pi:" + intent_id,
+                                  "evt:evt_" + suffix + "X"};
+}
+
 readiness judge(const std::string& intent_id,
                 const std::vector<std::string>& keys,
                 const std::vector<stored_object>& objects) {
@@ -177,10 +192,16 @@ readiness judge(const std::string& intent_id,
     auto* v = field_of(pi, name);
     return v == nullptr ? std::string{} : *v;
   };
-  auto named = payment_keys(intent_id, {text("status"), text("attempt"),
-                                        text("session"),
-                                        text("latest_charge"),
-                                        text("capture_method")});
+  intent_refs refs{text("status"), text("attempt"), text("session"),
+                   text("latest_charge"), text("capture_method")};
+  if (auto canceled = canceled_intent_keys(intent_id, refs)) {
+    if (*canceled != keys || !read_for(keys, objects)
+        || !text("pending_op").empty()) {
+      return readiness::never;
+    }
+    return deliveries_pending(objects) ? readiness::later : readiness::ready;
+  }
+  auto named = payment_keys(intent_id, refs);
   if (!named || *named != keys) {
     return readiness::never;
   }

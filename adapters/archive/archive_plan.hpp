@@ -34,6 +34,12 @@ inline const std::vector<std::string> intent_ref_fields{
 std::optional<std::vector<std::string>>
 payment_keys(const std::string& intent_id, const intent_refs& refs);
 
+/// The Redis keys of an intent canceled through the API before any charge
+/// (no session, no latest charge): the intent, its payment_intent.canceled
+/// (named after the intent, so it names the archive). nullopt otherwise.
+std::optional<std::vector<std::string>>
+canceled_intent_keys(const std::string& intent_id, const intent_refs& refs);
+
 /// A refund is archived on its own, apart from its payment: its objects all
 /// carry the refund's random part, so they name its archive, and a later
 /// refund of the same payment never changes them.
@@ -84,8 +90,9 @@ enum class readiness {
 /// does not exist has no fields). Ready: a paid charge with no refund or op
 /// pending (refunded in part or in full is fine: the refunds are archived
 /// apart); with manual capture, an authorisation that was captured or
-/// canceled (voided, or gone at the network). Never when the intent as read
-/// names other objects than `keys`.
+/// canceled (voided, or gone at the network); or an intent canceled before
+/// any charge (`keys` from canceled_intent_keys). Never when the intent as
+/// read names other objects than `keys`.
 readiness judge(const std::string& intent_id,
                 const std::vector<std::string>& keys,
                 const std::vector<stored_object>& objects);

@@ -43,6 +43,9 @@ struct api_settings {
   /// the burst allowed above it.
   uint32_t rate_limit_per_s = 0;
   uint32_t rate_limit_burst = 0;
+  /// Queue an intent canceled through the API for the archive (the archive
+  /// is on, decision 38).
+  bool archive_canceled = false;
 };
 
 struct merchant_info {

@@ -382,7 +382,8 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
     *conn, redis::cancel_intent_script(),
     {keys::intent(id), keys::deliveries_due},
     {std::to_string(unix_now_s()), std::to_string(unix_now_ms()), why,
-     event_id_for(id, "X"), merchant.id});
+     event_id_for(id, "X"), merchant.id,
+     ctx.settings.archive_canceled ? "1" : "0"});
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
     return write_error(res, unavailable("Canceling payment intents"));

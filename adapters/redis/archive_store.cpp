@@ -528,6 +528,9 @@ archive_pass archive_due_payments(connection& conn, int64_t now_ms,
           ref = {r[0].str, r[1].str, r[2].str, r[3].str, r[4].str};
         }
         keys = archive::payment_keys(id, ref);
+        if (!keys) {
+          keys = archive::canceled_intent_keys(id, ref);
+        }
       }
       if (keys) {
         payments.emplace_back(read_for[i], std::move(*keys));

@@ -107,7 +107,7 @@ return {'ok'}
 )lua";
 
 // KEYS: pi, deliveries due. ARGV: now_s, now_ms, cancellation reason, event
-// id, merchant.
+// id, merchant, "1" to queue the canceled intent for the archive.
 const std::string cancel_intent_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
@@ -119,6 +119,9 @@ redis.call('HSET', KEYS[1], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', ARGV[3], 'updated', ARGV[1])
 emit_events({{ARGV[4], 'payment_intent.canceled', 'payment_intent'}},
   ARGV[5], ARGV[1], ARGV[2], {payment_intent = KEYS[1]}, KEYS[2])
+if ARGV[6] == '1' then
+  redis.call('LPUSH', 'archive:due', ARGV[2] .. '|' .. string.sub(KEYS[1], 4))
+end
 return {'ok'}
 )lua";
 

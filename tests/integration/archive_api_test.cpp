@@ -508,6 +508,37 @@ TEST_F(archive_api, a_keyed_capture_rerun_finds_its_archived_op) {
   EXPECT_EQ(again.body_json()["amount_received"], 4100);
 }
 
+TEST_F(archive_api, an_intent_canceled_before_any_charge_is_archived) {
+  auto made = stack().api_post("/v1/payment_intents",
+                               {{"amount", "1900"}, {"currency", "usd"}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto pi = made.body_json()["id"].get<std::string>();
+  auto canceled = stack().api_post("/v1/payment_intents/" + pi + "/cancel",
+                                   {{"cancellation_reason", "duplicate"}});
+  ASSERT_EQ(canceled.status, 200) << canceled.body;
+  auto before = get("/v1/payment_intents/" + pi);
+  auto event_id = "evt_" + pi.substr(3) + "X";
+  auto event_before = get("/v1/events/" + event_id);
+  ASSERT_TRUE(archived(pi));
+  EXPECT_FALSE(live("evt:" + event_id));
+  EXPECT_EQ(get("/v1/payment_intents/" + pi), before);
+  EXPECT_EQ(get("/v1/events/" + event_id), event_before);
+  auto listed = stack().api_get("/v1/payment_intents?limit=100").body_json();
+  bool found = false;
+  for (auto& p : listed["data"]) {
+    if (p["id"] == pi) {
+      found = true;
+      EXPECT_EQ(p, before);
+    }
+  }
+  EXPECT_TRUE(found);
+  // A second cancel is refused as before (restored first, then archived
+  // again).
+  auto again = stack().api_post("/v1/payment_intents/" + pi + "/cancel", {});
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_TRUE(archived(pi));
+}
+
 TEST_F(archive_api, a_voided_manual_payment_is_archived_and_read) {
   auto [session, held] = authorised_checkout(stack(), 3900);
   auto pi = held["id"].get<std::string>();

@@ -744,6 +744,47 @@ TEST_F(session_judge, objects_that_do_not_match_the_keys_are_never) {
   EXPECT_EQ(verdict(), archive::readiness::never);
 }
 
+// ---- intents canceled before any charge -------------------------------------
+
+TEST(archive_plan, an_intent_canceled_before_any_charge_is_two_objects) {
+  auto p = ids_for(70);
+  p.session.clear();
+  auto part = p.intent.substr(3);
+  archive::intent_refs refs{"canceled", "", "", "", "automatic"};
+  auto keys = archive::canceled_intent_keys(p.intent, refs);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, (std::vector<std::string>{"pi:" + p.intent,
+                                             "evt:evt_" + part + "X"}));
+  std::vector<stored_object> objects{
+    {"pi:" + p.intent,
+     {{"id", p.intent}, {"merchant", p.merchant}, {"status", "canceled"},
+      {"cancellation_reason", "requested_by_customer"}}},
+    {"evt:evt_" + part + "X",
+     {{"type", "payment_intent.canceled"}, {"merchant", p.merchant}}}};
+  EXPECT_EQ(archive::judge(p.intent, *keys, objects),
+            archive::readiness::ready);
+  set_field(objects[1], "wh:" + p.endpoint, "pending|1||HTTP 503");
+  EXPECT_EQ(archive::judge(p.intent, *keys, objects),
+            archive::readiness::later);
+  // A session's intent goes with its session; a held or paid one has a
+  // charge; anything else is not canceled.
+  for (auto other : {archive::intent_refs{"canceled", "", p.session.empty()
+                                                             ? "cs_test_x"
+                                                             : p.session,
+                                          "", "automatic"},
+                     archive::intent_refs{"canceled", "", "", "ch_1",
+                                          "manual"},
+                     archive::intent_refs{"requires_payment_method", "", "",
+                                          "", "automatic"}}) {
+    EXPECT_FALSE(archive::canceled_intent_keys(p.intent, other));
+  }
+  // Read as something else than canceled: never.
+  objects = {{"pi:" + p.intent, {{"status", "requires_payment_method"}}},
+             {"evt:evt_" + part + "X", {}}};
+  EXPECT_EQ(archive::judge(p.intent, *keys, objects),
+            archive::readiness::never);
+}
+
 // ---- ops: declined attempts, captures, voids --------------------------------
 
 TEST(archive_plan, an_op_names_its_record_events_and_transaction_by_its_part) {
