@@ -14,7 +14,9 @@ periodic_thread::~periodic_thread() {
 }
 
 void periodic_thread::start() {
-  thread_ = std::thread{[this] { loop(); }};
+  if (!thread_.joinable()) {
+    thread_ = std::thread{[this] { loop(); }};
+  }
 }
 
 void periodic_thread::stop() {

@@ -1,8 +1,8 @@
 #pragma once
 
 // A plain thread that runs one round of housekeeping every interval until
-// stopped: blocking Redis calls stay off CAF's scheduler. The archiver and
-// the session expiry sweep each own one.
+// stopped: blocking Redis calls stay off CAF's scheduler. The archiver, the
+// session expiry sweep and the reconciliation scheduler each own one.
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +22,7 @@ public:
   periodic_thread(const periodic_thread&) = delete;
   periodic_thread& operator=(const periodic_thread&) = delete;
 
+  /// Starts the thread once (again: nothing).
   void start();
   /// Lets the current round finish and joins the thread.
   void stop();

@@ -41,44 +41,15 @@ std::optional<int64_t> since_from(redis::connection& conn,
 } // namespace
 
 recon_scheduler::recon_scheduler(scheduler_settings cfg)
-  : cfg_(std::move(cfg)) {
-}
-
-recon_scheduler::~recon_scheduler() {
-  stop();
+  : cfg_(std::move(cfg)),
+    conn_(cfg_.where, cfg_.redis_timeout_ms),
+    thread_(static_cast<uint32_t>(tick_of(cfg_.interval_s).count()),
+            [this] { tick(conn_); }) {
 }
 
 void recon_scheduler::start() {
-  if (cfg_.interval_s > 0 && !thread_.joinable()) {
-    thread_ = std::thread{[this] { loop(); }};
-  }
-}
-
-void recon_scheduler::stop() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-  }
-}
-
-bool recon_scheduler::stopping() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return stop_;
-}
-
-void recon_scheduler::loop() {
-  redis::connection conn{cfg_.where, cfg_.redis_timeout_ms};
-  auto tick_ms = tick_of(cfg_.interval_s);
-  std::unique_lock<std::mutex> lock{mtx_};
-  while (!stop_) {
-    lock.unlock();
-    tick(conn);
-    lock.lock();
-    wake_.wait_for(lock, tick_ms, [this] { return stop_; });
+  if (cfg_.interval_s > 0) {
+    thread_.start();
   }
 }
 

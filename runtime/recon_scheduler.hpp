@@ -11,15 +11,13 @@
 // atomically. So two nodes never run together and a period is stored once.
 
 #include "adapters/redis/redis_connection.hpp"
+#include "runtime/periodic_thread.hpp"
 #include "runtime/recon_period.hpp"
 #include "runtime/recon_runner.hpp"
 #include "runtime/redis_lease.hpp"
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 namespace psp {
 
@@ -38,17 +36,13 @@ struct scheduler_settings {
 class recon_scheduler {
 public:
   explicit recon_scheduler(scheduler_settings cfg);
-  ~recon_scheduler();
-  recon_scheduler(const recon_scheduler&) = delete;
-  recon_scheduler& operator=(const recon_scheduler&) = delete;
 
   /// Starts the thread (nothing when interval_s is 0).
   void start();
   /// Wakes the thread, lets its current step finish and joins it.
-  void stop();
+  void stop() { thread_.stop(); }
 
 private:
-  void loop();
   void tick(redis::connection& conn);
   /// Statements then the run of one period, under the lease; false when
   /// the lease is gone or a step failed (the period stays due).
@@ -59,13 +53,12 @@ private:
   std::optional<size_t>
   write_statements(redis::connection& conn, const recon::period& p,
                    const std::function<bool()>& still_mine);
-  bool stopping();
+  bool stopping() const { return thread_.stopping(); }
 
   const scheduler_settings cfg_;
-  std::mutex mtx_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
+  redis::connection conn_;
+  // Last: stopped (joined) before the members its rounds use are destroyed.
+  periodic_thread thread_;
 };
 
 } // namespace psp
