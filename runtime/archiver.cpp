@@ -17,7 +17,6 @@ void archiver::round() {
   do {
     pass = redis::archive_due_payments(conn_, unix_now_ms(), cfg_.after_ms,
                                        cfg_.batch, dictionaries_);
-    archived_ += pass.archived;
     if (pass.failed) {
       // Taken entries of a failed round stay unarchived (never lost); the
       // next round goes on with the queue.

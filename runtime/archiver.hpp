@@ -8,7 +8,6 @@
 #include "adapters/redis/archive_store.hpp"
 #include "runtime/periodic_thread.hpp"
 
-#include <atomic>
 #include <cstdint>
 
 namespace psp {
@@ -30,16 +29,12 @@ public:
   /// Lets the current batch finish and joins the thread.
   void stop() { thread_.stop(); }
 
-  /// Payments archived by this node since it started.
-  uint64_t archived() const { return archived_.load(); }
-
 private:
   void round();
 
   archiver_settings cfg_;
   redis::connection conn_;
   redis::dictionary_cache dictionaries_;
-  std::atomic<uint64_t> archived_{0};
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;
 };

@@ -19,7 +19,6 @@ void session_expirer::round() {
     sweep = redis::expire_due_sessions(conn_, unix_now_ms(),
                                        redis::expiry_batch,
                                        cfg_.queue_for_archive);
-    expired_ += sweep.expired;
     if (sweep.failed) {
       // Nothing is lost: the due sessions stay in the set for the next round.
       spdlog::warn("event=session_expiry_failed error=\"{}\"",

@@ -8,7 +8,6 @@
 #include "adapters/redis/redis_connection.hpp"
 #include "runtime/periodic_thread.hpp"
 
-#include <atomic>
 #include <cstdint>
 
 namespace psp {
@@ -28,15 +27,11 @@ public:
   void start() { thread_.start(); }
   void stop() { thread_.stop(); }
 
-  /// Sessions this node expired since it started.
-  uint64_t expired() const { return expired_.load(); }
-
 private:
   void round();
 
   session_expirer_settings cfg_;
   redis::connection conn_;
-  std::atomic<uint64_t> expired_{0};
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;
 };

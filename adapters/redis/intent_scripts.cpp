@@ -136,8 +136,8 @@ if cs[1] ~= 'open' then return {'state', cs[1]} end
 if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'state', 'expired'} end
 local pi_status = redis.call('HGET', KEYS[2], 'status')
 if pi_status == 'processing' then return {'busy'} end
-redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1],
+  'expires_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', 'abandoned', 'updated', ARGV[1])
 redis.call('ZADD', KEYS[4], 'XX', ARGV[1], string.sub(KEYS[1], 4))
