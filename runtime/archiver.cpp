@@ -9,7 +9,7 @@ namespace psp {
 archiver::archiver(archiver_settings cfg)
   : cfg_(std::move(cfg)),
     conn_(cfg_.where, cfg_.redis_timeout_ms),
-    thread_(cfg_.interval_ms, [this] { round(); }) {
+    thread_("psp.archiver", cfg_.interval_ms, [this] { round(); }) {
 }
 
 void archiver::round() {

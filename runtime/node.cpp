@@ -1,6 +1,7 @@
 #include "runtime/node.hpp"
 
 #include "runtime/archiver.hpp"
+#include "runtime/caf_thread_names.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
@@ -20,6 +21,7 @@
 #include "adapters/redis/connection_pool.hpp"
 #include "adapters/redis/legacy_stream.hpp"
 #include "adapters/redis/store_actors.hpp"
+#include "adapters/thread_name.hpp"
 #include "adapters/webhook/webhook_sender.hpp"
 
 #include <caf/actor_system.hpp>
@@ -185,6 +187,7 @@ int run_node(node_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
+    name_caf_workers(sys);
     auto actors = start_actors(sys, cfg, where, *vault);
     cluster_handles cluster;
     if (cfg.cluster_port != 0) {
@@ -231,7 +234,12 @@ int run_node(node_config& cfg) {
       expirer.emplace(expiry_cfg);
       expirer->start();
     }
-    std::thread http_thread{[&] { server.serve(); }};
+    std::thread http_thread{[&] {
+      // cpp-httplib starts its pool from here: one thread per open
+      // connection, all of them then named after this one.
+      name_this_thread("psp.http");
+      server.serve();
+    }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
     if (cfg.cluster_port != 0) {

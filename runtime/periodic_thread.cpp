@@ -1,12 +1,17 @@
 #include "runtime/periodic_thread.hpp"
 
+#include "adapters/thread_name.hpp"
+
 #include <chrono>
 
 namespace psp {
 
-periodic_thread::periodic_thread(uint32_t interval_ms,
+periodic_thread::periodic_thread(const char* thread_name,
+                                 uint32_t interval_ms,
                                  std::function<void()> round)
-  : interval_ms_(interval_ms), round_(std::move(round)) {
+  : thread_name_(thread_name),
+    interval_ms_(interval_ms),
+    round_(std::move(round)) {
 }
 
 periodic_thread::~periodic_thread() {
@@ -15,7 +20,10 @@ periodic_thread::~periodic_thread() {
 
 void periodic_thread::start() {
   if (!thread_.joinable()) {
-    thread_ = std::thread{[this] { loop(); }};
+    thread_ = std::thread{[this] {
+      name_this_thread(thread_name_);
+      loop();
+    }};
   }
 }
 

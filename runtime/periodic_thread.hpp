@@ -15,9 +15,10 @@ namespace psp {
 
 class periodic_thread {
 public:
-  /// `round` runs on the thread; it should return soon after stopping()
-  /// turns true.
-  periodic_thread(uint32_t interval_ms, std::function<void()> round);
+  /// `round` runs on the thread, named `thread_name` (at most 15
+  /// characters); it should return soon after stopping() turns true.
+  periodic_thread(const char* thread_name, uint32_t interval_ms,
+                  std::function<void()> round);
   ~periodic_thread();
   periodic_thread(const periodic_thread&) = delete;
   periodic_thread& operator=(const periodic_thread&) = delete;
@@ -31,6 +32,7 @@ public:
 private:
   void loop();
 
+  const char* thread_name_;
   uint32_t interval_ms_;
   std::function<void()> round_;
   std::thread thread_;

@@ -43,7 +43,8 @@ std::optional<int64_t> since_from(redis::connection& conn,
 recon_scheduler::recon_scheduler(scheduler_settings cfg)
   : cfg_(std::move(cfg)),
     conn_(cfg_.where, cfg_.redis_timeout_ms),
-    thread_(static_cast<uint32_t>(tick_of(cfg_.interval_s).count()),
+    thread_("psp.recon",
+            static_cast<uint32_t>(tick_of(cfg_.interval_s).count()),
             [this] { tick(conn_); }) {
 }
 

@@ -10,7 +10,7 @@ namespace psp {
 session_expirer::session_expirer(session_expirer_settings cfg)
   : cfg_(std::move(cfg)),
     conn_(cfg_.where, cfg_.redis_timeout_ms),
-    thread_(cfg_.interval_ms, [this] { round(); }) {
+    thread_("psp.expiry", cfg_.interval_ms, [this] { round(); }) {
 }
 
 void session_expirer::round() {

@@ -159,6 +159,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
   limits.connections_cached = cfg.connections;
   // As many as the network's latency needs, not always the most it may get.
   limits.connections_min = std::min(cfg.connections_min, cfg.connections);
+  limits.thread_name = "psp.card";
   st.http = std::make_unique<http_client::multi_client>(limits);
   return {
     [=](charge_atom, const charge_request& req)

@@ -1,8 +1,8 @@
 #include "adapters/http_client/multi_client.hpp"
 
-#include <curl/curl.h>
+#include "adapters/thread_name.hpp"
 
-#include <pthread.h>
+#include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -95,7 +95,7 @@ struct multi_client::impl {
       std::clamp<size_t>(limits.connections_min, 1, limits.connections_per_host);
     set_cap(limits.connections_min);
     loop = std::thread{[this] {
-      pthread_setname_np(pthread_self(), "psp.httpclient");
+      name_this_thread(limits.thread_name);
       run();
     }};
   }

@@ -55,6 +55,8 @@ struct client_limits {
   /// False: answers' bodies are read and dropped (webhook endpoints: only
   /// the status counts), and no length fails the request.
   bool keep_body = true;
+  /// The client thread's name (at most 15 characters).
+  const char* thread_name = "psp.httpclient";
 };
 
 /// Runs on the client's thread, once per request; must not block.

@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/scripts.hpp"
+#include "adapters/thread_name.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -79,6 +80,7 @@ caf::expected<std::vector<member_info>> live_members(connection& conn) {
 cluster_registry::behavior_type
 registry(cluster_registry::stateful_pointer<registry_state> self,
          registry_settings cfg) {
+  name_this_thread("psp.registry"); // a detached actor: its own thread
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   self->state.token = crypto::random_base62(16);
   auto ttl = std::to_string(cfg.ttl_ms);

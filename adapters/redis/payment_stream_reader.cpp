@@ -11,6 +11,7 @@
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/legacy_stream.hpp"
+#include "adapters/thread_name.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -231,6 +232,7 @@ claim_from(stream_state& st, const store_settings& cfg,
 payment_stream::behavior_type
 payment_stream_reader(payment_stream::stateful_pointer<stream_state> self,
                       store_settings cfg) {
+  name_this_thread("psp.stream"); // a detached actor: its own thread
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   return {
     [=](read_atom, uint32_t n, const std::vector<uint32_t>& partitions)

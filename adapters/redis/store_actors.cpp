@@ -10,6 +10,7 @@
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 #include "adapters/render/objects.hpp"
+#include "adapters/thread_name.hpp"
 
 #include <caf/actor_pool.hpp>
 #include <caf/actor_system.hpp>
@@ -180,6 +181,7 @@ caf::expected<bool> bury(connection& conn, const dead_letter_record& rec) {
 payment_store::behavior_type
 payment_store_worker(payment_store::stateful_pointer<store_state> self,
                      store_settings cfg) {
+  name_this_thread("psp.store"); // a detached actor: its own thread
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   return {
     [=](load_atom, const std::string& intent_id,
@@ -284,6 +286,7 @@ caf::expected<uint64_t> release(connection& conn, const std::string& node) {
 delivery_store::behavior_type
 delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
                       store_settings cfg) {
+  name_this_thread("psp.delivery"); // a detached actor: its own thread
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   return {
     [=](claim_atom, uint32_t n) -> caf::result<std::vector<webhook_delivery>> {

@@ -1,8 +1,40 @@
 #include "cpu_accounting.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <unistd.h>
 
 namespace bench {
+
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+/// Adds every thread of `pid` to `into` (threads that end meanwhile are
+/// skipped).
+void add_threads_of(int pid, thread_groups& into) {
+  auto hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks{
+    "/proc/" + std::to_string(pid) + "/task", ec};
+  for (auto& task : tasks) {
+    auto name = read_all(task.path() / "comm");
+    if (!name.empty() && name.back() == '\n') {
+      name.pop_back();
+    }
+    auto stat = read_all(task.path() / "stat");
+    auto status = read_all(task.path() / "status");
+    add_thread(into, name, stat, status, hz);
+  }
+}
+
+} // namespace
 
 cpu_mark cpu_now(const std::vector<int>& node_pids, int sim_pid) {
   cpu_mark m;
@@ -11,6 +43,7 @@ cpu_mark cpu_now(const std::vector<int>& node_pids, int sim_pid) {
     auto t = cpu_of(pid);
     m.nodes_user += std::max(0.0, t.user_s);
     m.nodes_system += std::max(0.0, t.system_s);
+    add_threads_of(pid, m.node_threads);
   }
   if (sim_pid > 0) {
     auto t = cpu_of(sim_pid);
@@ -44,7 +77,9 @@ nlohmann::json cpu_per_item(const cpu_mark& a, const cpu_mark& b,
           {"redis", per(redis_cpu_s)},
           {"card_network", per(b.card_network - a.card_network)},
           {"driver", per(b.driver - a.driver)},
-          {"total", per(total)}};
+          {"total", per(total)},
+          {"node_threads",
+           thread_groups_per_item(a.node_threads, b.node_threads, items)}};
 }
 
 } // namespace bench

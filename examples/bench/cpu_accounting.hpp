@@ -5,6 +5,7 @@
 #pragma once
 
 #include "rss_sampler.hpp"
+#include "thread_groups.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,7 @@ struct cpu_mark {
   double nodes_system = 0;
   double card_network = 0;
   double driver = 0;
+  thread_groups node_threads; ///< all nodes' threads, by name
 };
 
 cpu_mark cpu_now(const std::vector<int>& node_pids, int sim_pid);

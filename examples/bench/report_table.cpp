@@ -370,6 +370,39 @@ std::string rss_text(const json& e, const char* which) {
   return out + " MiB";
 }
 
+/// Which of the nodes' threads spend a payment's CPU and wake-ups, one node
+/// against three (summed): where co-location costs (docs/performance.md).
+void thread_rows(const json& one, const json& three, row_sink& out) {
+  static const json::json_pointer where{"/cpu_ms_per_item/pay/node_threads"};
+  if (!one.contains(where) || !three.contains(where)) {
+    return; // results of a payment-bench before the per-thread figures
+  }
+  auto& a = one.at(where);
+  auto& b = three.at(where);
+  if (!a.is_object() || !b.is_object() || a.empty()) {
+    return;
+  }
+  std::vector<std::pair<double, std::string>> order;
+  for (auto& [name, g] : a.items()) {
+    order.emplace_back(-num(g, {"cpu_ms"}), name);
+  }
+  std::sort(order.begin(), order.end());
+  auto cell = [](const json& g) {
+    return fixed(num(g, {"cpu_ms"}), 2) + " ms, "
+           + fixed(num(g, {"voluntary_switches"}), 1);
+  };
+  std::string text;
+  for (size_t i = 0; i < order.size() && i < 8; ++i) {
+    auto& name = order[i].second;
+    auto three_cell = b.contains(name) ? cell(b[name]) : std::string{"–"};
+    text += (i > 0 ? "; " : "") + name + " " + cell(a[name]) + " → "
+            + three_cell;
+  }
+  out.info("node threads by name, per payment: CPU, wake-ups (voluntary "
+           "switches); 1 node → 3 nodes summed",
+           text);
+}
+
 void scale_rows(const report_data& d, row_sink& out, json& derived) {
   if (d.e2e_one) {
     out.info("node RSS at rest / peak under load (1 node)",
@@ -422,6 +455,7 @@ void scale_rows(const report_data& d, row_sink& out, json& derived) {
   out.info("context switches per payment, whole machine: 1 node / 3 nodes",
            fixed(switches(*d.e2e_one), 0) + " / "
              + fixed(switches(*d.e2e_three), 0));
+  thread_rows(*d.e2e_one, *d.e2e_three, out);
   out.info("node RSS at rest / peak under load (3 nodes, each)",
            rss_text(*d.e2e_three, "rest") + " → "
              + rss_text(*d.e2e_three, "load_peak"));

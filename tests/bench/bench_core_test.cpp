@@ -7,6 +7,8 @@
 #include "redis_info.hpp"
 #include "report_table.hpp"
 #include "signature_check.hpp"
+#include "thread_groups.hpp"
+#include "thread_groups.hpp"
 
 #include <algorithm>
 #include <string>
@@ -124,6 +126,88 @@ TEST(SignatureCheck, KnownHmacAndForgedOrStaleHeaders) {
             signature_verdict::missing);
   EXPECT_EQ(bench::check_stripe_signature("v1=abc", body, secret, 1010),
             signature_verdict::malformed);
+}
+
+
+// /proc/<pid>/task/<tid>/{stat,status} as Linux writes them: utime and
+// stime are fields 14 and 15, counted after the command name's ')'.
+std::string stat_line(const char* name, int utime, int stime) {
+  return std::string{"4242 ("} + name + ") S 1 1 1 0 -1 4194560 10 0 0 0 "
+         + std::to_string(utime) + " " + std::to_string(stime)
+         + " 0 0 20 0 9 0 100";
+}
+
+std::string status_text(int voluntary, int involuntary) {
+  return "Name:\tpsp.http\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t"
+         + std::to_string(voluntary) + "\nnonvoluntary_ctxt_switches:\t"
+         + std::to_string(involuntary) + "\n";
+}
+
+TEST(ThreadGroups, ThreadsOfOneNameAddUpAndPerItemIsTheDifference) {
+  bench::thread_groups before;
+  ASSERT_TRUE(bench::add_thread(before, "psp.http",
+                                stat_line("psp.http", 60, 40),
+                                status_text(10, 1), 100));
+  bench::thread_groups after;
+  // Two threads of one name, one with a space in its stat name field.
+  ASSERT_TRUE(bench::add_thread(after, "psp.http",
+                                stat_line("psp.http", 150, 50),
+                                status_text(100, 5), 100));
+  ASSERT_TRUE(bench::add_thread(after, "psp.http",
+                                stat_line("psp http", 80, 20),
+                                status_text(30, 3), 100));
+  ASSERT_TRUE(bench::add_thread(after, "caf.clock",
+                                stat_line("caf.clock", 5, 0),
+                                status_text(40, 0), 100));
+  EXPECT_DOUBLE_EQ(after["psp.http"].cpu_s, 3.0);
+  auto per = bench::thread_groups_per_item(before, after, 100);
+  EXPECT_DOUBLE_EQ(per["psp.http"]["cpu_ms"].get<double>(), 20.0);
+  EXPECT_DOUBLE_EQ(per["psp.http"]["voluntary_switches"].get<double>(), 1.2);
+  EXPECT_DOUBLE_EQ(per["psp.http"]["involuntary_switches"].get<double>(),
+                   0.07);
+  // A name seen only afterwards counts from zero.
+  EXPECT_DOUBLE_EQ(per["caf.clock"]["cpu_ms"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(per["caf.clock"]["voluntary_switches"].get<double>(), 0.4);
+  // A group that shrank (its threads ended) counts zero, never negative.
+  auto back = bench::thread_groups_per_item(after, before, 100);
+  EXPECT_DOUBLE_EQ(back["psp.http"]["cpu_ms"].get<double>(), 0.0);
+}
+
+TEST(ThreadGroups, UnreadableThreadsAreSkipped) {
+  bench::thread_groups g;
+  EXPECT_FALSE(bench::add_thread(g, "x", "", status_text(1, 1), 100));
+  EXPECT_FALSE(bench::add_thread(g, "x", "4242 (x) S 1 2 3",
+                                 status_text(1, 1), 100));
+  EXPECT_FALSE(bench::add_thread(g, "x", stat_line("x", 1, 1), "Name:\tx\n",
+                                 100));
+  EXPECT_TRUE(g.empty());
+}
+
+TEST(BenchReport, NodeThreadsRowComparesOneNodeWithThree) {
+  bench::report_data d;
+  d.e2e_one = phase_at(800);
+  d.e2e_three = phase_at(600);
+  (*d.e2e_one)["cpu_ms_per_item"]["pay"]["node_threads"] = {
+    {"caf.worker", {{"cpu_ms", 0.1}, {"voluntary_switches", 2.0}}},
+    {"psp.http", {{"cpu_ms", 0.2}, {"voluntary_switches", 5.0}}}};
+  (*d.e2e_three)["cpu_ms_per_item"]["pay"]["node_threads"] = {
+    {"caf.worker", {{"cpu_ms", 0.16}, {"voluntary_switches", 4.2}}},
+    {"psp.http", {{"cpu_ms", 0.26}, {"voluntary_switches", 5.3}}}};
+  json derived;
+  auto rows = bench::build_rows(d, derived);
+  auto i = std::find_if(rows.begin(), rows.end(), [](auto& r) {
+    return r.measure.rfind("node threads by name", 0) == 0;
+  });
+  ASSERT_NE(i, rows.end());
+  // Largest first: one node's figure, then three nodes' summed.
+  EXPECT_EQ(i->value, "psp.http 0.20 ms, 5.0 → 0.26 ms, 5.3; "
+                      "caf.worker 0.10 ms, 2.0 → 0.16 ms, 4.2");
+  // Results written before the per-thread figures: no row.
+  d.e2e_one = phase_at(800);
+  rows = bench::build_rows(d, derived);
+  EXPECT_TRUE(std::none_of(rows.begin(), rows.end(), [](auto& r) {
+    return r.measure.rfind("node threads by name", 0) == 0;
+  }));
 }
 
 } // namespace

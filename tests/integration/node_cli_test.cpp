@@ -1,6 +1,6 @@
 // Goal: psp-node refuses to start with a clear message and a distinct exit
 // code for each start-up failure (2 bad config, 3 Redis unreachable, 4 port
-// in use), and stops cleanly on SIGTERM.
+// in use), names its threads, and stops cleanly on SIGTERM.
 
 #include "tests/support/psp_stack.hpp"
 
@@ -8,6 +8,9 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -163,6 +166,58 @@ TEST(node_cli, sigterm_stops_a_running_node_cleanly) {
     EXPECT_EQ(WEXITSTATUS(status), 0) << tail_file(log, 50);
   }
   EXPECT_FALSE(wait_for_port(port, std::chrono::milliseconds{100}));
+}
+
+/// How many threads of `pid` carry each name.
+std::map<std::string, int> thread_names(pid_t pid) {
+  std::map<std::string, int> out;
+  std::error_code ec;
+  for (auto& task : std::filesystem::directory_iterator{
+         "/proc/" + std::to_string(pid) + "/task", ec}) {
+    std::string name;
+    std::getline(std::ifstream{task.path() / "comm"}, name);
+    ++out[name];
+  }
+  return out;
+}
+
+// What `top -H` and the bench's per-thread rows show (docs/architecture.md):
+// every thread of the node named by its job, CAF's workers apart from its
+// multiplexer, whose name they would otherwise inherit.
+TEST(node_cli, a_running_node_names_its_threads) {
+  redis_server redis;
+  temp_dir dir;
+  auto port = free_port();
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), port,
+                               {"--psp.store-workers=3",
+                                "--scheduler.max-threads=2"}),
+                     log};
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return tail_file(log, 50).find("psp-node cli-test listening on") !=
+               std::string::npos;
+      },
+      20s))
+      << tail_file(log, 50);
+  std::map<std::string, int> names;
+  // The multiplexer takes its name back on its own thread, soon after.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        names = thread_names(node.pid());
+        return names["caf.multiplexer"] == 1;
+      },
+      5s));
+  EXPECT_EQ(names["caf.worker"], 2);
+  EXPECT_EQ(names["caf.clock"], 1);
+  EXPECT_EQ(names["psp.store"], 3);
+  EXPECT_EQ(names["psp.delivery"], 2);
+  EXPECT_GE(names["psp.http"], 2); // the acceptor and its pool
+  for (auto* one : {"psp.card", "psp.webhook", "psp.stream", "psp.archiver",
+                    "psp.expiry"}) {
+    EXPECT_EQ(names[one], 1) << one;
+  }
+  EXPECT_EQ(names["psp-node"], 1) << "only the main thread is unnamed";
 }
 
 } // namespace

@@ -1,0 +1,33 @@
+#include "runtime/caf_thread_names.hpp"
+
+#include "adapters/thread_name.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace psp {
+
+void name_caf_workers(caf::actor_system& sys) {
+  // Every thread of the multiplexer's name is renamed (another thread of
+  // the process may rename one of ours through /proc), then the
+  // multiplexer's own thread takes its name back.
+  std::error_code ec;
+  for (auto& task : std::filesystem::directory_iterator{"/proc/self/task", ec}) {
+    auto comm = task.path() / "comm";
+    std::string name;
+    std::getline(std::ifstream{comm}, name);
+    if (name == "caf.multiplexer") {
+      std::ofstream{comm} << "caf.worker";
+    }
+  }
+  if (sys.has_middleman()) {
+    sys.middleman().backend().post(
+      [] { name_this_thread("caf.multiplexer"); });
+  }
+}
+
+} // namespace psp
