@@ -61,7 +61,9 @@ const script& idempotency_finish_script();
 const script& idempotency_release_script();
 
 /// EVALSHA, falling back to EVAL when the server does not know the script
-/// (after a restart or on a fresh server).
+/// (after a restart or on a fresh server). A guarded script that meets an
+/// archived object has it restored and runs again (at most three times:
+/// an archiver may pack it again in between). nullopt: Redis failed.
 std::optional<value> eval(connection& conn, const script& s,
                           const std::vector<std::string>& keys,
                           const std::vector<std::string>& args);
