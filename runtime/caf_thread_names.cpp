@@ -12,9 +12,9 @@
 namespace psp {
 
 void name_caf_workers(caf::actor_system& sys) {
-  // Every thread of the multiplexer's name is renamed (another thread of
-  // the process may rename one of ours through /proc), then the
-  // multiplexer's own thread takes its name back.
+  // Any thread of a process may rename another through /proc: every thread
+  // called after the multiplexer is renamed, then the multiplexer's own
+  // thread (the one that runs what is posted to it) takes its name back.
   std::error_code ec;
   for (auto& task : std::filesystem::directory_iterator{"/proc/self/task", ec}) {
     auto comm = task.path() / "comm";
