@@ -143,19 +143,23 @@ TEST(node_cli, bad_configuration_exits_2) {
   }
 }
 
+/// True once the node logging to `log` listens (within 20 s).
+bool wait_listening(const std::string& log) {
+  return wait_until(
+      [&] {
+        return tail_file(log, 50).find("psp-node cli-test listening on") !=
+               std::string::npos;
+      },
+      20s);
+}
+
 TEST(node_cli, sigterm_stops_a_running_node_cleanly) {
   redis_server redis;
   temp_dir dir;
   auto port = free_port();
   auto log = dir.path() + "/node.log";
   child_process node{node_argv(dir, redis.port(), port), log};
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return tail_file(log, 50).find("psp-node cli-test listening on") !=
-               std::string::npos;
-      },
-      20s))
-      << tail_file(log, 50);
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
   EXPECT_EQ(
       http_get("http://127.0.0.1:" + std::to_string(port), "/healthz").status,
       200);
@@ -193,13 +197,7 @@ TEST(node_cli, a_running_node_names_its_threads) {
                                {"--psp.store-workers=3",
                                 "--scheduler.max-threads=2"}),
                      log};
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return tail_file(log, 50).find("psp-node cli-test listening on") !=
-               std::string::npos;
-      },
-      20s))
-      << tail_file(log, 50);
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
   std::map<std::string, int> names;
   // The multiplexer takes its name back on its own thread, soon after.
   EXPECT_TRUE(wait_until(
