@@ -1,8 +1,9 @@
 #include "rss_sampler.hpp"
 
+#include "thread_groups.hpp"
+
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <sys/resource.h>
@@ -26,32 +27,14 @@ int64_t rss_kib(int pid) {
 }
 
 cpu_times cpu_of(int pid) {
-  cpu_times out{-1, -1};
   std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
   std::string line;
-  if (!std::getline(in, line)) {
-    return out;
+  auto ticks = std::getline(in, line) ? parse_stat_ticks(line) : std::nullopt;
+  if (!ticks) {
+    return cpu_times{-1, -1};
   }
-  // The command name (field 2) may hold spaces: count fields after its ')'.
-  auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 > line.size()) {
-    return out;
-  }
-  std::istringstream fields{line.substr(close + 2)};
-  std::string field;
   auto hz = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    try {
-      if (i == 14) {
-        out.user_s = std::stod(field) / hz;
-      } else if (i == 15) {
-        out.system_s = std::stod(field) / hz;
-      }
-    } catch (const std::exception&) {
-      return cpu_times{-1, -1};
-    }
-  }
-  return out;
+  return cpu_times{ticks->user / hz, ticks->system / hz};
 }
 
 double own_cpu_s() {

@@ -25,35 +25,44 @@ double status_field(const std::string& status, const std::string& key) {
 
 } // namespace
 
-bool add_thread(thread_groups& into, const std::string& name,
-                const std::string& stat_line, const std::string& status,
-                double ticks_per_s) {
+std::optional<stat_ticks> parse_stat_ticks(const std::string& stat_line) {
   // The command name (field 2) may hold spaces: count fields after its ')'.
   auto close = stat_line.rfind(')');
-  if (close == std::string::npos || close + 2 > stat_line.size()
-      || ticks_per_s <= 0) {
-    return false;
+  if (close == std::string::npos || close + 2 > stat_line.size()) {
+    return std::nullopt;
   }
   std::istringstream fields{stat_line.substr(close + 2)};
   std::string field;
-  double ticks = 0;
+  stat_ticks out;
   int i = 3;
   for (; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) { // utime, stime
-      try {
-        ticks += std::stod(field);
-      } catch (const std::exception&) {
-        return false;
+    try {
+      if (i == 14) {
+        out.user = std::stod(field);
+      } else if (i == 15) {
+        out.system = std::stod(field);
       }
+    } catch (const std::exception&) {
+      return std::nullopt;
     }
   }
+  if (i <= 15) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool add_thread(thread_groups& into, const std::string& name,
+                const std::string& stat_line, const std::string& status,
+                double ticks_per_s) {
+  auto ticks = parse_stat_ticks(stat_line);
   auto voluntary = status_field(status, "voluntary_ctxt_switches:");
   auto involuntary = status_field(status, "nonvoluntary_ctxt_switches:");
-  if (i <= 15 || voluntary < 0 || involuntary < 0) {
+  if (!ticks || ticks_per_s <= 0 || voluntary < 0 || involuntary < 0) {
     return false;
   }
   auto& g = into[name];
-  g.cpu_s += ticks / ticks_per_s;
+  g.cpu_s += (ticks->user + ticks->system) / ticks_per_s;
   g.voluntary_switches += voluntary;
   g.involuntary_switches += involuntary;
   return true;

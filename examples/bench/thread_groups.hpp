@@ -9,9 +9,18 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace bench {
+
+/// utime and stime (fields 14 and 15, clock ticks) of a /proc `stat` line
+/// of a process or a thread; nullopt when the line does not parse.
+struct stat_ticks {
+  double user = 0;
+  double system = 0;
+};
+std::optional<stat_ticks> parse_stat_ticks(const std::string& stat_line);
 
 struct thread_group {
   double cpu_s = 0;
