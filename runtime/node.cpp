@@ -1,7 +1,6 @@
 #include "runtime/node.hpp"
 
 #include "runtime/archiver.hpp"
-#include "runtime/caf_thread_names.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
@@ -187,7 +186,6 @@ int run_node(node_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    name_caf_workers(sys);
     auto actors = start_actors(sys, cfg, where, *vault);
     cluster_handles cluster;
     if (cfg.cluster_port != 0) {

@@ -186,27 +186,25 @@ std::map<std::string, int> thread_names(pid_t pid) {
 }
 
 // What `top -H` and the bench's per-thread rows show (docs/architecture.md):
-// every thread of the node named by its job, CAF's workers apart from its
-// multiplexer, whose name they would otherwise inherit.
+// every thread of ours named by its job. CAF names its own (in 0.17 its
+// scheduler workers share the multiplexer's name, set by CAF as they run).
 TEST(node_cli, a_running_node_names_its_threads) {
   redis_server redis;
   temp_dir dir;
   auto port = free_port();
   auto log = dir.path() + "/node.log";
   child_process node{node_argv(dir, redis.port(), port,
-                               {"--psp.store-workers=3",
-                                "--scheduler.max-threads=2"}),
+                               {"--psp.store-workers=3"}),
                      log};
   ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
+  // The HTTP clients' threads start with their actors, soon after.
   std::map<std::string, int> names;
-  // The multiplexer takes its name back on its own thread, soon after.
   EXPECT_TRUE(wait_until(
       [&] {
         names = thread_names(node.pid());
-        return names["caf.multiplexer"] == 1;
+        return names["psp.card"] == 1 && names["psp.webhook"] == 1;
       },
       5s));
-  EXPECT_EQ(names["caf.worker"], 2);
   EXPECT_EQ(names["caf.clock"], 1);
   EXPECT_EQ(names["psp.store"], 3);
   EXPECT_EQ(names["psp.delivery"], 2);
