@@ -6,7 +6,8 @@
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
 #   ./run.sh restart NAME [--run-dir DIR]   (node-2, card-network, redis,
-#                                            store: e.g. after a kill -9)
+#                                            store, store-node: e.g. after
+#                                            a kill -9)
 #
 # Start: installs missing packages (deps.sh), builds into build/, then starts
 # redis-server (unless --redis is given), the card network simulator, N PSP
@@ -573,9 +574,11 @@ start_node_store() {
   fi
   # Port 0: the kernel picks one Node can bind. free_port's connect probe
   # cannot see a port that is bound but not listening, which Node then
-  # fails to bind.
-  spawn store-node "" "PSP_API_KEY=$secret_key" -- \
-    node "$dir/store.mjs" --port 0 --psp-url "$(url_of node-1)"
+  # fails to bind. The journal keeps its orders and its webhook endpoint
+  # across a restart, as the C++ store's does.
+  local args=(node "$dir/store.mjs" --psp-url "$(url_of node-1)"
+              --journal "$data_dir/store-node.journal")
+  spawn store-node "" "PSP_API_KEY=$secret_key" -- "${args[@]}" --port 0
   await_line store-node "node-store listening on" || return 1
   port=$(sed -n 's/^node-store listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
            "$log_dir/store-node.log" | head -n 1)
@@ -583,6 +586,11 @@ start_node_store() {
                         return 1; }
   node_store_url=http://127.0.0.1:$port
   echo "$node_store_url" >"$pid_dir/store-node.url"
+  # ./run.sh restart store-node starts it on this port again: its endpoint
+  # at the PSP is registered for this URL.
+  (umask 077 && printf '%q ' store-node "$node_store_url" \
+     "PSP_API_KEY=$secret_key" -- "${args[@]}" --port "$port" \
+     >"$pid_dir/store-node.cmd")
 }
 
 # Runs the demo against the store and the last node; returns its status.
@@ -676,14 +684,14 @@ cmd_start() {
 
 # One node stopped (or killed) and started again with its own port, id and
 # cluster endpoint, while the rest of the cluster keeps running.
-# The line each restartable process prints once it serves (the node store
-# is not restartable: it listens on a port the kernel picks).
+# The line each restartable process prints once it serves.
 ready_line_of() {
   case "$1" in
     node-[0-9]|node-[0-9][0-9]) echo "psp-node $1 listening on" ;;
     card-network) echo "card-network-sim listening on" ;;
     redis) echo "Ready to accept connections" ;;
     store) echo "example-store listening on" ;;
+    store-node) echo "node-store listening on" ;;
     *) return 1 ;;
   esac
 }
@@ -691,7 +699,8 @@ ready_line_of() {
 cmd_restart() {
   local ready
   ready=$(ready_line_of "$target") ||
-    die "restart takes node-N, card-network, redis or store, not '$target'"
+    die "restart takes node-N, card-network, redis, store or store-node," \
+        "not '$target'"
   [[ -f "$pid_dir/$target.cmd" ]] ||
     die "$target was not started from $run_dir by this run.sh"
   if is_up "$target"; then

@@ -3,14 +3,16 @@
 // redirects a buyer (303) to the hosted page, turns the order paid from the
 // signed checkout.session.completed, counts declines, turns refunded from
 // charge.refunded, rejects forged or oversized webhooks without changing
-// anything, applies a redelivered event once, and stops cleanly on SIGTERM
-// (deleting its endpoint).
+// anything, applies a redelivered event once, keeps its orders and endpoint
+// across a kill -9 with --journal (catching up on what was paid meanwhile),
+// and stops cleanly on SIGTERM (deleting its endpoint unless journaled).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
@@ -41,9 +43,9 @@ function ensureStoreModules() {
 }
 
 /** Starts store.mjs against the stack; resolves once it printed its line. */
-async function startShop(stack, extraArgs = []) {
+async function startShop(stack, extraArgs = [], fixedPort = null) {
   await ensureStoreModules();
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   const s = { url: `http://127.0.0.1:${port}`, out: '', exit: null };
   s.child = spawn(process.execPath, [path.join(storeDir, 'store.mjs'),
     '--port', String(port), '--psp-url', stack.url,
@@ -285,6 +287,56 @@ test('with --webhook-secret it registers nothing, applies a correctly '
   } finally {
     assert.deepEqual(await stopShop(second), { code: 0, signal: null });
   }
+});
+
+test('with --journal, orders and the endpoint outlive a kill -9, and what '
+  + 'was paid while the store was down is paid after its restart', async () => {
+  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'nstore-')),
+    'orders.jsonl');
+  const first = await startShop(ctx.stack, ['--journal', journal]);
+  const port = Number(new URL(first.url).port);
+  const healthOf = async (s) => (await fetch(`${s.url}/healthz`)).json();
+  const statusAt = (s, id, status) => waitFor(async () => {
+    const o = (await orders(s.url)).find((x) => x.id === id);
+    return o?.status === status ? o : null;
+  }, webhookWaitMs, `order ${id} to become ${status}`, 100);
+  let second = null;
+  try {
+    const endpointId = (await healthOf(first)).webhook_endpoint;
+    assert.match(endpointId, /^we_/);
+    const before = await buy('hoodie', '1', first.url);
+    await payOnHostedPage(before.location);
+    const paid = await statusAt(first, before.order.id, 'paid');
+    const later = await buy('cap', '1', first.url);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Paid while the store is down: the webhook has nowhere to go.
+    await payOnHostedPage(later.location);
+
+    second = await startShop(ctx.stack, ['--journal', journal], port);
+    assert.match(second.out, /journal .*: \d+ records, 2 orders/);
+    assert.match(second.out, new RegExp(`kept webhook endpoint ${endpointId}`));
+    assert.equal((await healthOf(second)).webhook_endpoint, endpointId);
+    const list = await stripe().webhookEndpoints.list({ limit: 100 });
+    assert.equal(list.data.filter((e) => e.url === `${second.url}/webhook`)
+      .length, 1, 'no second endpoint registered');
+    const kept = (await orders(second.url)).find((x) => x.id === paid.id);
+    assert.deepEqual(kept, paid);
+    const caughtUp = await statusAt(second, later.order.id, 'paid');
+    assert.ok(caughtUp.events_seen.some((e) => e.id === `sync_${later.sessionId}`
+      || e.type === 'checkout.session.completed'));
+  } finally {
+    if (!first.exit) {
+      first.child.kill('SIGKILL');
+    }
+    await stopShop(second);
+  }
+  assert.deepEqual(second.exit, { code: 0, signal: null }, second.out);
+  // A journaled store keeps its endpoint at a clean stop too.
+  const left = (await stripe().webhookEndpoints.list({ limit: 100 })).data
+    .filter((e) => e.url === `${second.url}/webhook`);
+  assert.equal(left.length, 1);
+  await stripe().webhookEndpoints.del(left[0].id);
 });
 
 test('SIGTERM stops it cleanly and removes its webhook endpoint', async () => {

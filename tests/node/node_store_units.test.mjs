@@ -17,7 +17,7 @@ const psp = ['--psp-url', 'http://127.0.0.1:17001'];
 test('options: defaults, env key, both flag forms', () => {
   const { options } = parseOptions(psp, { PSP_API_KEY: key });
   assert.deepEqual(options, { port: 8090, pspUrl: 'http://127.0.0.1:17001',
-    secretKey: key, publicUrl: null, webhookSecret: null });
+    secretKey: key, publicUrl: null, webhookSecret: null, journal: null });
   const more = parseOptions(['--port=0', '--psp-url=https://psp.test/',
     '--secret-key', key, '--public-url', 'http://127.0.0.1:9/shop/',
     '--webhook-secret', 'whsec_x'], {}).options;
@@ -25,6 +25,8 @@ test('options: defaults, env key, both flag forms', () => {
   assert.equal(more.pspUrl, 'https://psp.test');
   assert.equal(more.publicUrl, 'http://127.0.0.1:9/shop');
   assert.equal(more.webhookSecret, 'whsec_x');
+  assert.equal(parseOptions([...psp, '--secret-key', key, '--journal',
+    '/tmp/orders.jsonl'], {}).options.journal, '/tmp/orders.jsonl');
   assert.deepEqual(parseOptions(['-h'], {}), { help: true });
 });
 
@@ -42,6 +44,8 @@ test('options: rejections name the flag', () => {
       /--webhook-secret/],
     [[...psp, '--secret-key', key, '--verbose'], {}, /unknown argument/],
     [[...psp, '--secret-key'], {}, /needs a value/],
+    [[...psp, '--secret-key', key, '--journal', ''], {}, /--journal/],
+    [[...psp, '--secret-key', key, '--journal', '/tmp/'], {}, /--journal/],
   ];
   for (const [argv, env, pattern] of bad) {
     const got = parseOptions(argv, env);

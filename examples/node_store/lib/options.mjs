@@ -12,12 +12,15 @@ export const usage = `usage: node store.mjs --psp-url URL [options]
   --webhook-secret S  use this whsec_... secret instead of registering a
                       webhook endpoint at start-up (default: env
                       NODE_STORE_WEBHOOK_SECRET)
+  --journal FILE      keep the orders in FILE (replayed at start) and the
+                      webhook endpoint in FILE.endpoint, kept at stop
+                      (default: none, orders in memory only)
   -h, --help          this text
 `;
 
 const portDefault = 8090;
 const flagNames = new Set(['--port', '--psp-url', '--secret-key',
-  '--public-url', '--webhook-secret']);
+  '--public-url', '--webhook-secret', '--journal']);
 
 /** An http(s) URL without a trailing slash, or null. */
 function baseUrl(text) {
@@ -65,7 +68,7 @@ function collect(argv) {
  * Parses argv (without node and the script) and env into
  * {options} | {help: true} | {error}. Options: port, pspUrl, secretKey,
  * publicUrl (null: derive from the bound port), webhookSecret (null:
- * register an endpoint).
+ * register an endpoint), journal (null: orders in memory only).
  */
 export function parseOptions(argv, env = {}) {
   const got = collect(argv);
@@ -99,9 +102,14 @@ export function parseOptions(argv, env = {}) {
   if (webhookSecret !== null && !/^whsec_\S+$/.test(webhookSecret)) {
     return { error: '--webhook-secret must start with whsec_' };
   }
+  const journal = v.get('--journal') ?? null;
+  if (journal !== null && (journal === '' || journal.endsWith('/'))) {
+    return { error: '--journal must name a file' };
+  }
   return {
     options: {
       port: Number(portText), pspUrl, secretKey, publicUrl, webhookSecret,
+      journal,
     },
   };
 }

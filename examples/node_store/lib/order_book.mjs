@@ -1,5 +1,8 @@
-// The store's orders in memory, and how a verified webhook event changes
-// them. No I/O here: the routes call it, the unit tests drive it directly.
+// The store's orders, and how a verified webhook event changes them. No I/O
+// here but through the journal it is given (journal.mjs): each change is
+// one record, appended before it is applied, and applyRecord() is the one
+// way a record changes the book, live or replayed at start. The routes call
+// it, the unit tests drive it directly.
 //
 // Rules: an event id is applied at most once (the PSP retries deliveries);
 // an order's status only moves forward (pending -> paid -> partially
@@ -33,14 +36,87 @@ function idOf(ref) {
   return ref && typeof ref.id === 'string' ? ref.id : '';
 }
 
+/**
+ * What of an event's object the book reads (orderFor, transition): kept in
+ * the journal instead of the whole object.
+ */
+function slimObject(object) {
+  const slim = { id: object.id };
+  for (const field of ['client_reference_id', 'payment_status', 'status',
+    'amount_refunded', 'refunded']) {
+    if (object[field] !== undefined) {
+      slim[field] = object[field];
+    }
+  }
+  if (object.payment_intent) {
+    slim.payment_intent = idOf(object.payment_intent);
+  }
+  if (object.last_payment_error?.message !== undefined) {
+    slim.last_payment_error = { message: object.last_payment_error.message };
+  }
+  return slim;
+}
+
 export class OrderBook {
-  constructor(limits = {}, makeId = newOrderId) {
+  /** `journal`: null (memory only) or {append(record)}, which throws. */
+  constructor(limits = {}, makeId = newOrderId, journal = null) {
     this.limits = { ...limitsDefault, ...limits };
     this.makeId = makeId;
+    this.journal = journal;
     this.orders = new Map();   // id -> order, in creation order
     this.bySession = new Map();
     this.byIntent = new Map();
     this.seenEvents = new Set(); // insertion order: oldest first
+  }
+
+  /** Journals `record`, then applies it; returns what applying returns. */
+  record(record) {
+    this.journal?.append(record);
+    return this.applyRecord(record);
+  }
+
+  /**
+   * Applies one journal record (live or replayed). Throws for a record that
+   * does not fit the book: a journal that disagrees cannot be trusted.
+   */
+  applyRecord(rec) {
+    switch (rec?.op) {
+      case 'order':
+        if (typeof rec.order?.id !== 'string' || this.orders.has(rec.order.id)) {
+          throw new Error('an order record without a new order id');
+        }
+        this.orders.set(rec.order.id, rec.order);
+        return rec.order;
+      case 'session': {
+        const order = this.mustGet(rec.order);
+        order.session_id = rec.session.id;
+        order.session_url = rec.session.url;
+        order.payment_intent = rec.session.payment_intent || null;
+        this.bySession.set(order.session_id, order);
+        if (order.payment_intent) {
+          this.byIntent.set(order.payment_intent, order);
+        }
+        return order;
+      }
+      case 'checkout_failed': {
+        const order = this.mustGet(rec.order);
+        order.status = 'checkout_failed';
+        order.checkout_error = rec.message;
+        return order;
+      }
+      case 'event':
+        return this.applyEvent(rec.event, rec.at);
+      default:
+        throw new Error(`unknown journal record '${rec?.op}'`);
+    }
+  }
+
+  mustGet(id) {
+    const order = this.orders.get(id);
+    if (!order) {
+      throw new Error(`a record for unknown order '${id}'`);
+    }
+    return order;
   }
 
   /** {order} or {error, status} for a bad product, quantity or a full book. */
@@ -67,27 +143,18 @@ export class OrderBook {
       checkout_error: null, events_seen: [], created_ms: nowMs,
       paid_ms: null,
     };
-    this.orders.set(order.id, order);
-    return { order };
+    return { order: this.record({ op: 'order', order }) };
   }
 
   /** Records the Checkout Session created for an order. */
   attachSession(orderId, session) {
-    const order = this.orders.get(orderId);
-    order.session_id = session.id;
-    order.session_url = session.url;
-    order.payment_intent = idOf(session.payment_intent) || null;
-    this.bySession.set(session.id, order);
-    if (order.payment_intent) {
-      this.byIntent.set(order.payment_intent, order);
-    }
+    this.record({ op: 'session', order: orderId, session: { id: session.id,
+      url: session.url, payment_intent: idOf(session.payment_intent) } });
   }
 
   /** The PSP refused or did not answer the session create. */
   checkoutFailed(orderId, message) {
-    const order = this.orders.get(orderId);
-    order.status = 'checkout_failed';
-    order.checkout_error = message;
+    this.record({ op: 'checkout_failed', order: orderId, message });
   }
 
   get(id) {
@@ -108,6 +175,12 @@ export class OrderBook {
     if (this.seenEvents.has(event.id)) {
       return { outcome: 'duplicate', order: null };
     }
+    const object = event.data?.object ?? {};
+    return this.record({ op: 'event', at: nowMs, event: { id: event.id,
+      type: event.type, data: { object: slimObject(object) } } });
+  }
+
+  applyEvent(event, nowMs) {
     this.remember(event.id);
     const object = event.data?.object ?? {};
     const order = this.orderFor(event.type, object);

@@ -102,6 +102,46 @@ export async function registerWebhook(stripe, url, { log, stopping }) {
   }
 }
 
+/**
+ * The endpoint `id` as the PSP has it, or null when it is gone (404).
+ * Retries like registerWebhook while the PSP cannot answer.
+ */
+export async function findWebhook(stripe, id, { stopping }) {
+  const deadline = Date.now() + registerDeadlineMs;
+  for (;;) {
+    try {
+      return await stripe.webhookEndpoints.retrieve(id);
+    } catch (err) {
+      if (err.statusCode === 404) {
+        return null;
+      }
+      if (!transient(err) || stopping() || Date.now() > deadline) {
+        throw err;
+      }
+      await sleep(registerRetryMs);
+    }
+  }
+}
+
+/**
+ * What the PSP says of an order's Checkout Session, as an event the order
+ * book applies like a webhook's (id `sync_<session>`, so it is applied
+ * once): completed and paid, or expired; null while it is still open. For
+ * deliveries that had nowhere to go while the store was down or before its
+ * endpoint existed.
+ */
+export async function sessionOutcome(stripe, sessionId) {
+  const session = await stripe.checkout.sessions.retrieve(sessionId);
+  let type = null;
+  if (session.status === 'complete' && session.payment_status === 'paid') {
+    type = 'checkout.session.completed';
+  } else if (session.status === 'expired') {
+    type = 'checkout.session.expired';
+  }
+  return type && { id: `sync_${session.id}`, type,
+    data: { object: session } };
+}
+
 /** Best effort at shutdown; bounded by the client's timeout. */
 export async function deleteWebhook(stripe, id) {
   await stripe.webhookEndpoints.del(id, {}, { maxNetworkRetries: 0,

@@ -10,7 +10,7 @@
 //   GET  /healthz               {"status":"ok", ...}
 
 import { orderJson } from './order_book.mjs';
-import { createCheckout, refundOrder } from './psp.mjs';
+import { createCheckout, refundOrder, sessionOutcome } from './psp.mjs';
 import { errorPage, orderPage, productPage } from './pages.mjs';
 
 const formBytesMax = 8 * 1024;
@@ -115,12 +115,58 @@ function ordersJson(store, req, res) {
   sendJson(res, 200, { orders: store.book.list().map(orderJson) });
 }
 
-function showOrder(store, req, res, id, url) {
+async function showOrder(store, req, res, id, url) {
   const order = store.book.get(id);
   if (!order) {
     return sendHtml(res, 404, errorPage(404, `no order ${id}`));
   }
-  sendHtml(res, 200, orderPage(order, url.searchParams.get('checkout')));
+  const banner = url.searchParams.get('checkout');
+  if (banner === 'success') {
+    // The shopper is back from paying: if the webhook has not come (yet,
+    // or at all), the PSP says how the session ended.
+    await syncOrder(store, order);
+  }
+  sendHtml(res, 200, orderPage(order, banner));
+}
+
+/**
+ * Applies what the PSP says of a pending order's session; false when it
+ * could not ask (logged): the webhook, or the next sync, will tell.
+ */
+async function syncOrder(store, order) {
+  if (order.status !== 'pending' || !order.session_id) {
+    return true;
+  }
+  try {
+    const event = await sessionOutcome(store.stripe, order.session_id);
+    if (event) {
+      const { outcome } = store.book.apply(event);
+      store.log(`sync ${order.session_id} -> ${order.id} ${outcome}, `
+        + `now ${order.status}`);
+    }
+    return true;
+  } catch (err) {
+    store.log(`sync of ${order.id} (${order.session_id}) failed: `
+      + `${err.message}`);
+    return false;
+  }
+}
+
+/**
+ * Asks the PSP about every pending order's session (at start): for what was
+ * paid or expired while no webhook could reach this store. Sequential and
+ * bounded by the order book's size.
+ */
+export async function syncPendingOrders(store) {
+  let failed = 0;
+  for (const order of store.book.list()) {
+    if (!await syncOrder(store, order)) {
+      failed += 1;
+    }
+  }
+  if (failed > 0) {
+    store.log(`${failed} pending orders could not be synced`);
+  }
 }
 
 async function refund(store, req, res, id) {
