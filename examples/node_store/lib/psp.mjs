@@ -15,6 +15,7 @@ const networkRetriesMax = 2;        // the client's own retries per call
 const registerDeadlineMs = 30_000;  // while the PSP is still starting
 const registerRetryMs = 250;
 const staleEndpointsMax = 1_000;    // endpoints listed when cleaning up
+const syncTimeoutMs = 2_000;        // asking about one session
 
 export function makeClient(secretKey, pspUrl) {
   return new Stripe(secretKey, {
@@ -131,7 +132,10 @@ export async function findWebhook(stripe, id, { stopping }) {
  * endpoint existed.
  */
 export async function sessionOutcome(stripe, sessionId) {
-  const session = await stripe.checkout.sessions.retrieve(sessionId);
+  // Short and without retries: a shopper's page waits on it, and the next
+  // sync or the webhook tells later anyway.
+  const session = await stripe.checkout.sessions.retrieve(sessionId, {},
+    { timeout: syncTimeoutMs, maxNetworkRetries: 0 });
   let type = null;
   if (session.status === 'complete' && session.payment_status === 'paid') {
     type = 'checkout.session.completed';

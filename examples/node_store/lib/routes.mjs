@@ -152,20 +152,24 @@ async function syncOrder(store, order) {
   }
 }
 
+/** Consecutive failures after which the start-up sync gives up. */
+const syncFailuresMax = 3;
+
 /**
  * Asks the PSP about every pending order's session (at start): for what was
- * paid or expired while no webhook could reach this store. Sequential and
- * bounded by the order book's size.
+ * paid or expired while no webhook could reach this store. Sequential,
+ * bounded by the order book's size; it stops after syncFailuresMax
+ * failures in a row (the PSP is not answering: the webhooks will tell).
  */
 export async function syncPendingOrders(store) {
-  let failed = 0;
+  let failuresInRow = 0;
   for (const order of store.book.list()) {
-    if (!await syncOrder(store, order)) {
-      failed += 1;
+    if (await syncOrder(store, order)) {
+      failuresInRow = 0;
+    } else if (++failuresInRow >= syncFailuresMax) {
+      store.log(`sync stopped after ${failuresInRow} failures in a row`);
+      return;
     }
-  }
-  if (failed > 0) {
-    store.log(`${failed} pending orders could not be synced`);
   }
 }
 
