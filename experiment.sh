@@ -26,9 +26,30 @@ from_caller() {
   esac
 }
 
+# The usage line, then the experiments that come with the repository, each
+# with the first sentence of its description (python3 reads the JSON).
+# Exit status $1 (default 2: bad arguments; --help: 0).
 usage() {
   sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
-  exit 2
+  if command -v python3 >/dev/null 2>&1; then
+    echo "experiments in examples/experiments:" >&2
+    python3 - "$repo_root"/examples/experiments/*.json >&2 <<'PY' || true
+import json, sys
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        continue
+    if not isinstance(doc, dict) or "faults" not in doc:
+        continue  # package.json and the like
+    text = doc.get("description", "").split(". ")[0]
+    if len(text) > 100:
+        text = text[:100].rsplit(" ", 1)[0] + " ..."
+    print(f"  {path.rsplit('/', 1)[-1]:<22} {text}")
+PY
+  fi
+  exit "${1:-2}"
 }
 
 experiment=""
@@ -42,7 +63,7 @@ while [[ $# -gt 0 ]]; do
     --binaries) binaries=${2:-}; shift 2 || usage ;;
     --binaries=*) binaries=${1#*=}; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "experiment.sh: unknown option '$1'" >&2; usage ;;
     *) [[ -z "$experiment" ]] || usage; experiment=$1; shift ;;
   esac
