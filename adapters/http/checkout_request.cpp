@@ -155,7 +155,8 @@ std::variant<line_item, api_error> parse_line_item(const json& item,
                : std::nullopt;
   if (!qty || *qty < 1 || *qty > quantity_max) {
     return invalid_param(at + "[quantity]",
-                         "Quantity must be a positive integer.");
+                         "Quantity must be an integer from 1 to "
+                           + std::to_string(quantity_max) + ".");
   }
   out.quantity = *qty;
   return out;

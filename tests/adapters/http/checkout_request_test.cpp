@@ -294,6 +294,9 @@ TEST(checkout_request, quantity_must_be_from_1_to_999999) {
     SCOPED_TRACE(bad);
     expect_error(with_item(valid(), 0, item("usd", "2000", bad)), param);
   }
+  // The message gives the range: a million is positive, just too many.
+  auto too_many = fail(with_item(valid(), 0, item("usd", "2000", "1000000")));
+  EXPECT_EQ(too_many.message, "Quantity must be an integer from 1 to 999999.");
   auto p = valid();
   p["line_items"][0]["quantity"] = {{"n", "1"}};
   expect_error(p, param);
