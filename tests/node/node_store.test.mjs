@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { freePort, useStack, waitFor } from './support/stack.mjs';
 import { payWithCard } from './support/hosted_page.mjs';
+import { Journal } from '../../examples/node_store/lib/journal.mjs';
+import { OrderBook } from '../../examples/node_store/lib/order_book.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const storeDir = path.resolve(here, '..', '..', 'examples', 'node_store');
@@ -337,6 +339,42 @@ test('with --journal, orders and the endpoint outlive a kill -9, and what '
     .filter((e) => e.url === `${second.url}/webhook`);
   assert.equal(left.length, 1);
   await stripe().webhookEndpoints.del(left[0].id);
+});
+
+test('with --journal, an order journaled before its session was created gets '
+  + 'that session at the next start, under the same Idempotency-Key', async () => {
+  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'nstore-')),
+    'orders.jsonl');
+  // What a store killed between journaling the order and the PSP's answer
+  // leaves: the order, and a session the PSP created that nobody saw.
+  const writer = Journal.open(journal);
+  const { order: cut } = new OrderBook(undefined, undefined, writer)
+    .create('poster', '2', Date.now());
+  writer.close();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // The store's own call (its `stripe` comes from its node_modules, which
+  // exist once a store has started: imported here, not at the top).
+  await ensureStoreModules();
+  const { createCheckout } = await import(
+    '../../examples/node_store/lib/psp.mjs');
+  const unseen = await createCheckout(stripe(), cut, url);
+
+  const shop2 = await startShop(ctx.stack, ['--journal', journal], port);
+  try {
+    const got = (await orders(shop2.url)).find((o) => o.id === cut.id);
+    assert.equal(got.status, 'pending');
+    assert.equal(got.session_id, unseen.id, 'the same session, not a second');
+    assert.match(shop2.out, /created again after a stop/);
+    const cs = await stripe().checkout.sessions.retrieve(unseen.id);
+    assert.equal(cs.client_reference_id, cut.id);
+    assert.equal(cs.amount_total, got.amount);
+  } finally {
+    await stopShop(shop2);
+  }
+  const endpoints = (await stripe().webhookEndpoints.list({ limit: 100 }))
+    .data.filter((e) => e.url === `${url}/webhook`);
+  await Promise.all(endpoints.map((e) => stripe().webhookEndpoints.del(e.id)));
 });
 
 test('SIGTERM stops it cleanly and removes its webhook endpoint', async () => {
