@@ -280,13 +280,21 @@ int main(int argc, char** argv) {
     std::cout << "example-store listening on " << opts.host << ":" << port
               << std::endl;
     // What the webhooks may have missed while the store was away (its
-    // endpoint registered anew, or moved): the PSP's sessions say.
-    if (auto changed = store::catch_up_pending_orders(st.orders, st.psp,
-                                                      st.stopping)) {
-      std::cerr << "example-store: " << changed
+    // endpoint registered anew, or moved): the PSP's sessions say. And the
+    // sessions a stop cut off before the PSP answered.
+    auto caught = store::catch_up_pending_orders(st.orders, st.psp,
+                                                 st.public_url, st.stopping);
+    if (caught.settled > 0) {
+      std::cerr << "example-store: " << caught.settled
                 << " pending orders were paid or expired at the PSP "
                    "meanwhile; marked so"
                 << std::endl;
+    }
+    if (caught.attached + caught.refused > 0) {
+      std::cerr << "example-store: " << caught.attached
+                << " orders without a session got it (created again under "
+                   "their Idempotency-Key), "
+                << caught.refused << " refused by the PSP" << std::endl;
     }
   } else if (!st.stopping.load()) {
     exit_code = 1;

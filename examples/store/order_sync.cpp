@@ -29,23 +29,52 @@ bool sync_order(order_book& orders, const order& o,
   return orders.apply(ev, now_s) == apply_outcome::applied;
 }
 
-size_t catch_up_pending_orders(order_book& orders, psp_api& psp,
-                               const std::atomic<bool>& stopping) {
-  size_t changed = 0;
+checkout_request checkout_request_of(const order& o,
+                                     const std::string& public_url) {
+  checkout_request req;
+  req.order_id = o.id;
+  req.product_name = o.product_name;
+  req.quantity = o.quantity;
+  // The book made amount_minor as unit × quantity.
+  req.unit_amount_minor = o.quantity > 0 ? o.amount_minor / o.quantity : 0;
+  req.currency = o.currency;
+  req.public_url = public_url;
+  req.idempotency_key = o.idempotency_key;
+  return req;
+}
+
+catch_up_result catch_up_pending_orders(order_book& orders, psp_api& psp,
+                                        const std::string& public_url,
+                                        const std::atomic<bool>& stopping) {
+  catch_up_result out;
   for (const auto& o : orders.snapshot()) {
     if (stopping.load()) {
       break;
     }
-    if (o.status != order_status::pending || o.session_id.empty()) {
+    if (o.status != order_status::pending) {
+      continue;
+    }
+    if (o.session_id.empty()) {
+      auto session = psp.create_checkout_session(
+        checkout_request_of(o, public_url));
+      if (session.ok() && !session.value->url.empty()
+          && orders.attach_session(o.id, session.value->id,
+                                   session.value->payment_intent,
+                                   session.value->url)) {
+        ++out.attached;
+      } else if (!session.ok() && session.error.status >= 400
+                 && session.error.status < 500) {
+        ++out.refused;
+      }
       continue;
     }
     auto session = psp.retrieve_checkout_session(o.session_id);
     if (session.ok() && sync_order(orders, o, *session.value,
                                       static_cast<int64_t>(std::time(nullptr)))) {
-      ++changed;
+      ++out.settled;
     }
   }
-  return changed;
+  return out;
 }
 
 } // namespace store

@@ -23,10 +23,26 @@ class psp_api;
 bool sync_order(order_book& orders, const order& o,
                 const checkout_session& session, int64_t now_s);
 
-/// Every pending order with a session, asked of the PSP one at a time;
-/// answers how many became paid or expired. Stops early when `stopping`
-/// is set.
-size_t catch_up_pending_orders(order_book& orders, psp_api& psp,
-                               const std::atomic<bool>& stopping);
+/// The checkout-session create of order `o` as it was first sent: same
+/// product, amount, URLs and Idempotency-Key (the order's own).
+checkout_request checkout_request_of(const order& o,
+                                     const std::string& public_url);
+
+/// What catch_up_pending_orders did.
+struct catch_up_result {
+  size_t settled = 0;  ///< pending orders the PSP says are paid or expired
+  size_t attached = 0; ///< sessions created again for orders without one
+  size_t refused = 0;  ///< creates the PSP refused (the order stays pending)
+};
+
+/// Every pending order, one at a time: one with a session is asked of the
+/// PSP and marked paid or expired as the PSP says; one without (the store
+/// stopped between journaling it and the PSP's answer, so no shopper saw a
+/// checkout URL) gets its create sent again under its Idempotency-Key,
+/// which returns the session the PSP may have made instead of a second
+/// one. Stops early when `stopping` is set.
+catch_up_result catch_up_pending_orders(order_book& orders, psp_api& psp,
+                                        const std::string& public_url,
+                                        const std::atomic<bool>& stopping);
 
 } // namespace store

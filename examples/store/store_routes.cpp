@@ -95,10 +95,10 @@ void handle_buy(const httplib::Request& req, httplib::Response& res,
                     "The shop cannot take more orders right now.");
     return;
   }
-  checkout_request creq{
-      created->id,    item->name,    item->unit_amount_minor, quantity,
-      item->currency, st.public_url, created->idempotency_key};
-  auto session = st.psp.create_checkout_session(creq);
+  // The same request catch_up_pending_orders sends again after a stop, so
+  // the Idempotency-Key's stored answer matches it.
+  auto session =
+    st.psp.create_checkout_session(checkout_request_of(*created, st.public_url));
   if (!session.ok() || session.value->url.empty()) {
     auto message = session.ok()
                        ? std::string("the PSP returned no checkout URL")

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 namespace psp::test {
@@ -204,6 +205,48 @@ TEST(pipeline, a_store_that_lost_its_endpoint_catches_up_from_the_psp) {
   auto order = await_paid_order(stack, cs, 10s);
   EXPECT_EQ(order.value("status", ""), "paid") << order.dump();
   EXPECT_TRUE(has_event(order, "checkout.session.completed")) << order.dump();
+}
+
+TEST(pipeline, a_store_stopped_before_the_psp_answered_gets_the_same_session) {
+  temp_dir store_dir;
+  auto journal = store_dir.path() + "/store.journal";
+  stack_options opts;
+  opts.store = true;
+  opts.store_args = {"--journal", journal};
+  psp_stack stack{opts};
+  auto cs = session_of(stack.store_buy("tshirt", 2));
+  stack.stop_store();
+  // What a stop between journaling the order and the PSP's answer leaves:
+  // the order, no session (the PSP made one that no shopper saw).
+  std::string kept;
+  {
+    std::ifstream in{journal};
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"session_attached\"") == std::string::npos) {
+        kept += line + "\n";
+      }
+    }
+  }
+  std::ofstream{journal, std::ios::trunc} << kept;
+
+  stack.start_store();
+  // The catch-up runs once the store listens.
+  json order;
+  wait_until(
+    [&] {
+      auto orders = stack.store_orders();
+      order = orders["orders"].is_array() && orders["orders"].size() == 1
+                ? orders["orders"][0]
+                : json::object();
+      return !order.value("session_id", std::string{}).empty();
+    },
+    10s, 50ms);
+  // Sent again under the order's Idempotency-Key: the PSP's own session.
+  EXPECT_EQ(order.value("session_id", ""), cs) << order.dump();
+  EXPECT_EQ(order.value("status", ""), "pending");
+  EXPECT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  EXPECT_EQ(await_paid_order(stack, cs, 10s).value("status", ""), "paid");
 }
 
 TEST(pipeline, decline_then_retry_on_the_same_session_charges_once) {

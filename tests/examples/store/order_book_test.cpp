@@ -2,6 +2,7 @@
 // deduplication, failure messages and the limits on orders and event ids.
 #include "order_book.hpp"
 #include "order_sync.hpp"
+#include "psp_client.hpp"
 #include "store_events.hpp"
 
 #include <gtest/gtest.h>
@@ -112,6 +113,97 @@ TEST(order_book, a_sync_marks_an_order_paid_or_expired_as_the_psp_says) {
                         1200, "usd"};
   EXPECT_TRUE(sync_order(book, *book.find("ord_2"), paid, now_s));
   EXPECT_EQ(book.find("ord_2")->status, order_status::paid);
+}
+
+namespace {
+
+/// Answers the catch-up's two calls from tables; records the creates.
+class scripted_psp : public psp_api {
+public:
+  std::vector<checkout_request> creates;
+  psp_result<checkout_session> create_answer;
+  std::vector<checkout_session> sessions;
+
+  psp_result<webhook_endpoint> create_webhook_endpoint(const std::string&) override {
+    return {};
+  }
+  psp_result<checkout_session>
+  create_checkout_session(const checkout_request& req) override {
+    creates.push_back(req);
+    return create_answer;
+  }
+  psp_result<checkout_session>
+  retrieve_checkout_session(const std::string& id) override {
+    for (auto& s : sessions) {
+      if (s.id == id) {
+        return {s, {}};
+      }
+    }
+    return {std::nullopt, {404, "invalid_request_error", "resource_missing",
+                           "No such checkout.session"}};
+  }
+};
+
+} // namespace
+
+TEST(order_book, catch_up_sends_a_cut_off_create_again_and_settles_the_rest) {
+  order_book book;
+  auto cut = book.create(tshirt(), 3, now_s); // journaled, then the stop
+  book.create(mug(), 1, now_s);
+  book.attach_session("ord_2", "cs_test_2", "pi_2", "u2");
+  book.create(mug(), 1, now_s);
+  book.attach_session("ord_3", "cs_test_3", "pi_3", "u3");
+  book.apply(completed("evt_3", "ord_3"), now_s); // paid: left alone
+  scripted_psp psp;
+  psp.create_answer = {checkout_session{"cs_test_1", "https://psp/pay/cs_test_1",
+                                        "open", "unpaid", "pi_1", "ord_1", 6000,
+                                        "usd"},
+                       {}};
+  psp.sessions.push_back({"cs_test_2", "u2", "complete", "paid", "pi_2", "ord_2",
+                          1200, "usd"});
+  std::atomic<bool> stopping{false};
+
+  auto r = catch_up_pending_orders(book, psp, "http://shop", stopping);
+  EXPECT_EQ(r.attached, 1u);
+  EXPECT_EQ(r.settled, 1u);
+  EXPECT_EQ(r.refused, 0u);
+  ASSERT_EQ(psp.creates.size(), 1u);
+  // The request as it was first sent, under the order's own key.
+  auto& req = psp.creates[0];
+  EXPECT_EQ(req.idempotency_key, cut->idempotency_key);
+  EXPECT_EQ(req.order_id, "ord_1");
+  EXPECT_EQ(req.quantity, 3);
+  EXPECT_EQ(req.unit_amount_minor, tshirt().unit_amount_minor);
+  EXPECT_EQ(req.product_name, tshirt().name);
+  EXPECT_EQ(req.currency, "usd");
+  EXPECT_EQ(req.public_url, "http://shop");
+  EXPECT_EQ(book.find("ord_1")->session_id, "cs_test_1");
+  EXPECT_EQ(book.find("ord_1")->checkout_url, "https://psp/pay/cs_test_1");
+  EXPECT_EQ(book.find("ord_1")->status, order_status::pending);
+  EXPECT_EQ(book.find("ord_2")->status, order_status::paid);
+
+  // Once attached, the next catch-up asks about it instead of creating.
+  psp.creates.clear();
+  catch_up_pending_orders(book, psp, "http://shop", stopping);
+  EXPECT_TRUE(psp.creates.empty());
+}
+
+TEST(order_book, catch_up_counts_a_refused_create_and_leaves_the_order_as_is) {
+  order_book book;
+  book.create(tshirt(), 1, now_s);
+  scripted_psp psp;
+  psp.create_answer = {std::nullopt, {400, "idempotency_error", "",
+                                      "Keys for idempotent requests can only "
+                                      "be used with the same parameters"}};
+  std::atomic<bool> stopping{false};
+  auto r = catch_up_pending_orders(book, psp, "http://moved", stopping);
+  EXPECT_EQ(r.refused, 1u);
+  EXPECT_EQ(r.attached, 0u);
+  EXPECT_TRUE(book.find("ord_1")->session_id.empty());
+  // No answer at all is neither: the next start tries again.
+  psp.create_answer = {std::nullopt, {0, "", "", "connection refused"}};
+  r = catch_up_pending_orders(book, psp, "http://shop", stopping);
+  EXPECT_EQ(r.refused + r.attached, 0u);
 }
 
 TEST(order_book, redelivered_event_is_a_duplicate_and_not_reapplied) {
