@@ -16,7 +16,7 @@ namespace psp::http {
 /// The mutable fields of a checkout session as created: their values in a
 /// fixed order joined by `|` (empty for one the session did not have), or
 /// a JSON object (null for one it did not have) when a value is empty or
-/// holds a `|`. render_stored_reference reads both.
+/// holds a `|` or `{`. render_stored_reference reads both.
 std::string session_as_created(const render::fields& created);
 
 /// The answer stored as `ref` (a Redis key) and `as_created`, rendered from
