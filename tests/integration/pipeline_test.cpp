@@ -53,6 +53,14 @@ std::string pay_while_the_store_is_down(psp_stack& stack) {
   return cs;
 }
 
+/// A stack whose example store keeps its orders in the journal at `path`.
+stack_options with_store_journal(const std::string& path) {
+  stack_options opts;
+  opts.store = true;
+  opts.store_args = {"--journal", path};
+  return opts;
+}
+
 /// The store's order for `cs` once it is paid (or as it is at `timeout`).
 json await_paid_order(psp_stack& stack, const std::string& cs,
                       std::chrono::milliseconds timeout) {
@@ -147,9 +155,7 @@ TEST(pipeline, a_restarted_store_deletes_the_endpoints_of_its_earlier_runs) {
 
 TEST(pipeline, a_store_restarted_with_its_journal_gets_what_was_paid_meanwhile) {
   temp_dir store_dir;
-  stack_options opts;
-  opts.store = true;
-  opts.store_args = {"--journal", store_dir.path() + "/store.journal"};
+  auto opts = with_store_journal(store_dir.path() + "/store.journal");
   // Long enough to outlast the store's restart below.
   opts.webhook_schedule = "0s,1s,2s,4s,8s";
   psp_stack stack{opts};
@@ -192,10 +198,7 @@ TEST(pipeline, a_store_restarted_with_its_journal_gets_what_was_paid_meanwhile) 
 TEST(pipeline, a_store_that_lost_its_endpoint_catches_up_from_the_psp) {
   temp_dir store_dir;
   auto journal = store_dir.path() + "/store.journal";
-  stack_options opts;
-  opts.store = true;
-  opts.store_args = {"--journal", journal};
-  psp_stack stack{opts};
+  psp_stack stack{with_store_journal(journal)};
   auto cs = pay_while_the_store_is_down(stack);
   // Without its saved endpoint the store registers a new one, and the
   // deliveries scheduled for the old one go with it: the PSP's session
@@ -210,10 +213,7 @@ TEST(pipeline, a_store_that_lost_its_endpoint_catches_up_from_the_psp) {
 TEST(pipeline, a_store_stopped_before_the_psp_answered_gets_the_same_session) {
   temp_dir store_dir;
   auto journal = store_dir.path() + "/store.journal";
-  stack_options opts;
-  opts.store = true;
-  opts.store_args = {"--journal", journal};
-  psp_stack stack{opts};
+  psp_stack stack{with_store_journal(journal)};
   auto cs = session_of(stack.store_buy("tshirt", 2));
   stack.stop_store();
   // What a stop between journaling the order and the PSP's answer leaves:
