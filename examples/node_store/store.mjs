@@ -21,7 +21,8 @@ import { endpointFile, Journal, loadEndpoint, saveEndpoint }
 import { OrderBook } from './lib/order_book.mjs';
 import { deleteWebhook, findWebhook, makeClient, registerWebhook }
   from './lib/psp.mjs';
-import { makeHandler, syncPendingOrders } from './lib/routes.mjs';
+import { syncPendingOrders } from './lib/order_sync.mjs';
+import { makeHandler } from './lib/routes.mjs';
 
 const host = '127.0.0.1'; // loopback only
 const stopGraceMs = 3_000;  // then open connections are cut

@@ -81,19 +81,15 @@ async function removeStaleEndpoints(stripe, url, log) {
 }
 
 /**
- * Registers `url` for enabledEvents and returns the endpoint (with its
- * secret). Retries while the PSP cannot answer, up to registerDeadlineMs;
- * a 4xx (bad key, bad URL) fails at once.
+ * Runs `call` until it answers, while the PSP cannot (it may be starting):
+ * up to registerDeadlineMs, every registerRetryMs; anything but a
+ * transient failure, or `stopping()`, ends it with the error.
  */
-export async function registerWebhook(stripe, url, { log, stopping }) {
+async function whileStarting(call, stopping) {
   const deadline = Date.now() + registerDeadlineMs;
   for (;;) {
     try {
-      await removeStaleEndpoints(stripe, url, log);
-      return await stripe.webhookEndpoints.create({
-        url, enabled_events: enabledEvents,
-        description: 'psp example Node store',
-      });
+      return await call();
     } catch (err) {
       if (!transient(err) || stopping() || Date.now() > deadline) {
         throw err;
@@ -104,24 +100,32 @@ export async function registerWebhook(stripe, url, { log, stopping }) {
 }
 
 /**
+ * Registers `url` for enabledEvents and returns the endpoint (with its
+ * secret). Retries while the PSP cannot answer; a 4xx (bad key, bad URL)
+ * fails at once.
+ */
+export function registerWebhook(stripe, url, { log, stopping }) {
+  return whileStarting(async () => {
+    await removeStaleEndpoints(stripe, url, log);
+    return stripe.webhookEndpoints.create({
+      url, enabled_events: enabledEvents,
+      description: 'psp example Node store',
+    });
+  }, stopping);
+}
+
+/**
  * The endpoint `id` as the PSP has it, or null when it is gone (404).
  * Retries like registerWebhook while the PSP cannot answer.
  */
-export async function findWebhook(stripe, id, { stopping }) {
-  const deadline = Date.now() + registerDeadlineMs;
-  for (;;) {
-    try {
-      return await stripe.webhookEndpoints.retrieve(id);
-    } catch (err) {
+export function findWebhook(stripe, id, { stopping }) {
+  return whileStarting(() => stripe.webhookEndpoints.retrieve(id)
+    .catch((err) => {
       if (err.statusCode === 404) {
         return null;
       }
-      if (!transient(err) || stopping() || Date.now() > deadline) {
-        throw err;
-      }
-      await sleep(registerRetryMs);
-    }
-  }
+      throw err;
+    }), stopping);
 }
 
 /**
