@@ -1,5 +1,7 @@
 #include "runtime/ledger_check.hpp"
 
+#include "actors/ledger_account_names.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -111,7 +113,7 @@ void compare_balances(const std::map<std::string, int64_t>& computed,
 } // namespace
 
 std::variant<std::vector<ledger_leg>, std::string>
-parse_postings(std::string_view text) {
+parse_postings(std::string_view text, std::string_view merchant_id) {
   auto doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_array()) {
     return std::string{"postings are not a JSON array"};
@@ -131,7 +133,12 @@ parse_postings(std::string_view text) {
     if (!debit || !credit) {
       return "posting amounts are not 64-bit integers: " + p.dump();
     }
-    out.push_back({p[0].get<std::string>(), *debit, *credit});
+    auto account =
+        ledger_names::full_account(p[0].get<std::string>(), merchant_id);
+    if (!account) {
+      return "relative account name without a merchant: " + p.dump();
+    }
+    out.push_back({std::move(*account), *debit, *credit});
   }
   return out;
 }
@@ -152,7 +159,10 @@ parse_transaction(std::string entry_id,
     out.malformed = "no postings field";
     return out;
   }
-  auto parsed = parse_postings(postings->second);
+  auto merchant = fields.find("merchant");
+  auto parsed = parse_postings(
+      postings->second,
+      merchant == fields.end() ? std::string_view{} : merchant->second);
   if (auto* why = std::get_if<std::string>(&parsed)) {
     out.malformed = *why;
   } else if (out.malformed.empty()) {

@@ -36,13 +36,17 @@ struct ledger_transaction {
 /// 0, as HGET/HINCRBY treat it.
 using stored_balances = std::map<std::string, std::optional<int64_t>>;
 
-/// Parses the `postings` field: a non-empty JSON array of
-/// `[string, integer, integer]`. Returns the legs or why they are malformed.
+/// Parses the `postings` field of an entry of `merchant_id` (its `merchant`
+/// field): a non-empty JSON array of `[string, integer, integer]`. Accounts
+/// come back with their full names (actors/ledger_account_names.hpp: an
+/// entry stores its own merchant's accounts relative). Returns the legs or
+/// why they are malformed.
 std::variant<std::vector<ledger_leg>, std::string>
-parse_postings(std::string_view text);
+parse_postings(std::string_view text, std::string_view merchant_id);
 
 /// Builds a transaction from a stream entry's fields (field -> value); a
-/// missing `txn` or malformed `postings` is recorded in `malformed`.
+/// missing `txn` or malformed `postings` (a relative account name in an
+/// entry without `merchant` among them) is recorded in `malformed`.
 ledger_transaction
 parse_transaction(std::string entry_id,
                   const std::map<std::string, std::string>& fields);

@@ -27,11 +27,12 @@ parse_pending_account(std::string_view account) {
 }
 
 bool pending_ledger::add_entry(int64_t created_s,
-                               std::string_view postings_json) {
+                               std::string_view postings_json,
+                               std::string_view merchant_id) {
   if (created_s >= covered_.to_s) {
     return true; // after the period: in neither balance
   }
-  auto parsed = ledger::parse_postings(postings_json);
+  auto parsed = ledger::parse_postings(postings_json, merchant_id);
   auto* legs = std::get_if<std::vector<ledger::ledger_leg>>(&parsed);
   if (!legs) {
     return false;

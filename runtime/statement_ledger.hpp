@@ -33,10 +33,11 @@ public:
   explicit pending_ledger(recon::period covered) : covered_(covered) {
   }
 
-  /// Adds one entry: its `created` (Unix s) and `postings` fields. False
-  /// when the postings are malformed (the entry is then ignored; psp-admin
-  /// verify-ledger is the tool that reports it).
-  bool add_entry(int64_t created_s, std::string_view postings_json);
+  /// Adds one entry: its `created` (Unix s), `postings` and `merchant`
+  /// fields. False when the postings are malformed (the entry is then
+  /// ignored; psp-admin verify-ledger is the tool that reports it).
+  bool add_entry(int64_t created_s, std::string_view postings_json,
+                 std::string_view merchant_id);
 
   /// Merchant id -> balances; merchants without pending postings before the
   /// end are absent.

@@ -51,16 +51,19 @@ scan_ledger(redis::connection& conn, const recon::period& p,
       auto& kv = entry.elements[1].elements;
       std::string created;
       std::string postings;
+      std::string merchant;
       for (size_t i = 0; i + 1 < kv.size(); i += 2) {
         if (kv[i].text() == "created") {
           created = kv[i + 1].text();
         } else if (kv[i].text() == "postings") {
           postings = kv[i + 1].text();
+        } else if (kv[i].text() == "merchant") {
+          merchant = kv[i + 1].text();
         }
       }
       auto created_s = ledger::parse_balance(created);
       if (created_s) {
-        out.add_entry(*created_s, postings);
+        out.add_entry(*created_s, postings, merchant);
       }
     }
     read += batch->elements.size();

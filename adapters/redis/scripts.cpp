@@ -74,7 +74,8 @@ return {'ok', ARGV[3]}
 // ("re:" when the op is not a refund).
 // ARGV: 1 group, 2 entry id, 3 attempt/op id, 4 op, 5 updates json
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
-// id, 8 postings json, 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
+// id, 8 postings json (the merchant's own accounts relative, as
+// actors/ledger_account_names.hpp stores them), 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
 // 13 fence token, 14 balance type ("" when none), 15 balance source,
 // 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, a
 // finished refund, capture or void and its payment, or a declined attempt,
@@ -101,6 +102,9 @@ local postings = cjson.decode(ARGV[8])
 local debits, credits = 0, 0
 for _, p in ipairs(postings) do
   if p[2] < 0 or p[3] < 0 then return redis.error_reply('NEGATIVE_POSTING') end
+  if string.sub(p[1], 1, 1) == ':' and ARGV[12] == '' then
+    return redis.error_reply('RELATIVE_ACCOUNT_WITHOUT_MERCHANT')
+  end
   debits = debits + p[2]
   credits = credits + p[3]
 end
@@ -155,11 +159,13 @@ redis.call('HDEL', KEYS[2], 'job')
 if #postings > 0 then
   redis.call('XADD', KEYS[4], '*', 'txn', ARGV[7], 'intent', intent_id,
     'merchant', merchant, 'op', op, 'postings', ARGV[8], 'created', now_s)
-  local own = 'merchant:' .. merchant .. ':'
+  local own = 'merchant:' .. merchant
   for _, p in ipairs(postings) do
-    redis.call('HINCRBY', KEYS[5], p[1], p[2] - p[3])
-    if string.sub(p[1], 1, #own) == own then
-      redis.call('HINCRBY', own .. 'balances', p[1], p[2] - p[3])
+    local account = p[1]
+    if string.sub(account, 1, 1) == ':' then account = own .. account end
+    redis.call('HINCRBY', KEYS[5], account, p[2] - p[3])
+    if string.sub(account, 1, #own + 1) == own .. ':' then
+      redis.call('HINCRBY', own .. ':balances', account, p[2] - p[3])
     end
   end
 end

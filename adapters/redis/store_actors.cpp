@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/errors.hpp"
+#include "actors/ledger_account_names.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/redis/archive_store.hpp"
@@ -48,10 +49,12 @@ struct store_state {
   std::unique_ptr<connection> conn;
 };
 
-std::string postings_json(const std::vector<ledger_posting>& postings) {
+std::string postings_json(const std::vector<ledger_posting>& postings,
+                          const std::string& merchant_id) {
   auto arr = nlohmann::json::array();
   for (auto& p : postings) {
-    arr.push_back({p.account, p.debit_minor, p.credit_minor});
+    arr.push_back({ledger_names::stored_account(p.account, merchant_id),
+                   p.debit_minor, p.credit_minor});
   }
   return arr.dump();
 }
@@ -101,7 +104,7 @@ caf::expected<bool> commit(connection& conn, const payment_commit& c,
                                 updates_json(c.updates),
                                 increments_json(c.increments),
                                 c.transaction_id,
-                                postings_json(c.postings),
+                                postings_json(c.postings, j.merchant_id),
                                 events_json(c.events),
                                 std::to_string(now_ms / 1000),
                                 std::to_string(now_ms),

@@ -370,7 +370,10 @@ function ledgerBalanced(ev, load) {
     let debits = 0n;
     let credits = 0n;
     let receivable = 0n;
-    for (const [account, debit, credit] of postings) {
+    for (const [stored, debit, credit] of postings) {
+      // An entry names its own merchant's accounts relative, ":pending:usd"
+      // (actors/ledger_account_names.hpp); balances use full names.
+      const account = stored.startsWith(':') ? `merchant:${tx.fields.merchant}${stored}` : stored;
       debits += BigInt(debit);
       credits += BigInt(credit);
       if (account === RECEIVABLE || account.startsWith(`${RECEIVABLE}:`)) {

@@ -5,6 +5,7 @@
 // per payment the receivable equals captured minus refunded. The sequence
 // is random with a printed seed (PSP_PROPERTY_SEED=N replays one).
 
+#include "actors/ledger_account_names.hpp"
 #include "tests/support/payment_flows.hpp"
 
 #include <gtest/gtest.h>
@@ -159,18 +160,23 @@ ledger_by_intent(psp_stack& stack) {
   auto entries = stack.redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
   for (auto& e : entries->elements) {
     std::string intent;
+    std::string merchant;
     json postings;
     auto& kv = e.elements[1].elements;
     for (size_t i = 0; i + 1 < kv.size(); i += 2) {
       if (kv[i].str == "intent") {
         intent = kv[i + 1].str;
+      } else if (kv[i].str == "merchant") {
+        merchant = kv[i + 1].str;
       } else if (kv[i].str == "postings") {
         postings = json::parse(kv[i + 1].str);
       }
     }
     for (auto& p : postings) {
-      out[intent][p[0].get<std::string>()] += p[1].get<int64_t>()
-                                              - p[2].get<int64_t>();
+      auto account =
+          ledger_names::full_account(p[0].get<std::string>(), merchant);
+      out[intent][account.value_or("(relative, no merchant)")] +=
+          p[1].get<int64_t>() - p[2].get<int64_t>();
     }
   }
   return out;
@@ -218,6 +224,10 @@ TEST(ledger_property, random_sequences_keep_every_invariant) {
       << id;
     auto holds = accounts["psp:card_network_holds:" + p.currency];
     EXPECT_EQ(holds, p.open_hold ? p.held_minor : 0) << id;
+    // The merchant's side, stored relative in each entry, under its full
+    // name once read.
+    EXPECT_EQ(accounts["merchant:" + stack.merchant().id + ":held:"
+                       + p.currency], -holds) << id;
   }
 
   // 3. The statement: closing = opening + movements, equal to the ledger

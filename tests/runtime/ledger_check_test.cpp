@@ -2,6 +2,7 @@
 // kind of inconsistency (unbalanced, negative, duplicate, malformed entries,
 // stored balances that differ or do not sum to zero) with the accounts named.
 
+#include "actors/ledger_account_names.hpp"
 #include "runtime/ledger_check.hpp"
 
 #include <gtest/gtest.h>
@@ -230,7 +231,7 @@ TEST(ledger_check, report_is_bounded) {
 // -- parsing ------------------------------------------------------------------
 
 TEST(ledger_check, parses_postings) {
-  auto parsed = parse_postings(R"([["a",2000,0],["b",0,1912],["c",0,88]])");
+  auto parsed = parse_postings(R"([["a",2000,0],["b",0,1912],["c",0,88]])", "acct_1");
   ASSERT_TRUE(std::holds_alternative<std::vector<ledger_leg>>(parsed));
   auto& legs = std::get<std::vector<ledger_leg>>(parsed);
   ASSERT_EQ(legs.size(), 3u);
@@ -238,7 +239,56 @@ TEST(ledger_check, parses_postings) {
   EXPECT_EQ(legs[1].credit_minor, 1912);
   // Negative amounts parse; the check reports them.
   EXPECT_TRUE(std::holds_alternative<std::vector<ledger_leg>>(
-      parse_postings(R"([["a",-1,0]])")));
+      parse_postings(R"([["a",-1,0]])", "acct_1")));
+}
+
+TEST(ledger_check, stores_only_the_entrys_own_merchant_accounts_relative) {
+  using psp::ledger_names::full_account;
+  using psp::ledger_names::stored_account;
+  EXPECT_EQ(stored_account("merchant:acct_1:pending:usd", "acct_1"),
+            ":pending:usd");
+  for (auto [account, merchant] :
+       {std::pair{"merchant:acct_12:pending:usd", "acct_1"}, // another one
+        {"merchant:acct_1:pending:usd", ""},
+        {"merchant:acct_1:", "acct_1"},
+        {"psp:fee_revenue:usd", "acct_1"},
+        {"merchant:acct_1", "acct_1"}}) {
+    SCOPED_TRACE(account);
+    EXPECT_EQ(stored_account(account, merchant), account);
+  }
+  for (auto account :
+       {"merchant:acct_1:pending:usd", "merchant:acct_1:held:jpy",
+        "merchant:acct_2:pending:usd", "psp:card_network_receivable:usd"}) {
+    EXPECT_EQ(full_account(stored_account(account, "acct_1"), "acct_1"),
+              account);
+  }
+  EXPECT_EQ(full_account(":held:usd", ""), std::nullopt);
+}
+
+TEST(ledger_check, expands_the_entrys_own_merchant_accounts) {
+  auto parsed = parse_postings(
+      R"([["psp:card_network_holds:usd",0,700],[":held:usd",700,0],)"
+      R"(["merchant:acct_2:pending:usd",0,0]])",
+      "acct_1");
+  ASSERT_TRUE(std::holds_alternative<std::vector<ledger_leg>>(parsed));
+  auto& legs = std::get<std::vector<ledger_leg>>(parsed);
+  EXPECT_EQ(legs[0].account, "psp:card_network_holds:usd");
+  EXPECT_EQ(legs[1].account, "merchant:acct_1:held:usd");
+  EXPECT_EQ(legs[2].account, "merchant:acct_2:pending:usd"); // in full: kept
+  // A relative name needs the entry's merchant.
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      parse_postings(R"([[":held:usd",1,0]])", "")));
+  auto t = parse_transaction("8-1", {{"txn", "txn_1"},
+                                     {"postings", R"([[":held:usd",5,0],)"
+                                                  R"(["psp:x",0,5]])"}});
+  EXPECT_NE(t.malformed.find("without a merchant"), std::string::npos)
+      << t.malformed;
+  t = parse_transaction("8-2", {{"txn", "txn_1"},
+                                {"merchant", "acct_7"},
+                                {"postings", R"([[":held:usd",5,0],)"
+                                             R"(["psp:x",0,5]])"}});
+  ASSERT_EQ(t.malformed, "");
+  EXPECT_EQ(t.postings[0].account, "merchant:acct_7:held:usd");
 }
 
 TEST(ledger_check, rejects_malformed_postings) {
@@ -247,7 +297,8 @@ TEST(ledger_check, rejects_malformed_postings) {
         "[[\"\",1,1]]", "[[\"a\",1.5,0]]", "[[\"a\",\"1\",0]]",
         "[[\"a\",9223372036854775808,0]]", "[\"a\"]", "[[\"a\",1,0]"}) {
     SCOPED_TRACE(bad);
-    EXPECT_TRUE(std::holds_alternative<std::string>(parse_postings(bad)));
+    EXPECT_TRUE(
+        std::holds_alternative<std::string>(parse_postings(bad, "acct_1")));
   }
 }
 

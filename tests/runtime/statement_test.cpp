@@ -78,14 +78,22 @@ TEST(statement_ledger, opening_and_closing_come_from_pending_postings) {
     ["psp:card_network_receivable:usd",0,500]])";
   auto hold = R"([["psp:card_network_holds:usd",700,0],
     ["merchant:acct_2:held:usd",0,700]])";
-  EXPECT_TRUE(ledger.add_entry(50, charge));  // before: opening
-  EXPECT_TRUE(ledger.add_entry(150, refund)); // inside
-  EXPECT_TRUE(ledger.add_entry(150, hold));   // not a pending account
-  EXPECT_TRUE(ledger.add_entry(200, charge)); // at the end: excluded
-  EXPECT_FALSE(ledger.add_entry(150, "not json"));
+  // As entries are written now: the entry's own merchant's accounts
+  // relative (actors/ledger_account_names.hpp).
+  auto charge_relative = R"([["psp:card_network_receivable:usd",300,0],
+    [":pending:usd",0,280],["psp:fee_revenue:usd",0,20]])";
+  EXPECT_TRUE(ledger.add_entry(50, charge, "acct_1"));  // before: opening
+  EXPECT_TRUE(ledger.add_entry(150, refund, "acct_1")); // inside
+  EXPECT_TRUE(ledger.add_entry(150, hold, "acct_2")); // not a pending account
+  EXPECT_TRUE(ledger.add_entry(200, charge, "acct_1")); // at the end: excluded
+  EXPECT_TRUE(ledger.add_entry(160, charge_relative, "acct_1"));
+  EXPECT_TRUE(ledger.add_entry(160, charge_relative, "acct_3"));
+  EXPECT_FALSE(ledger.add_entry(150, "not json", "acct_1"));
+  EXPECT_FALSE(ledger.add_entry(160, charge_relative, ""));
   auto t = ledger.of("acct_1");
   EXPECT_EQ(t.opening.at("usd"), 1912);
-  EXPECT_EQ(t.closing.at("usd"), 1412);
+  EXPECT_EQ(t.closing.at("usd"), 1412 + 280);
+  EXPECT_EQ(ledger.of("acct_3").closing.at("usd"), 280);
   EXPECT_TRUE(ledger.of("acct_2").closing.empty());
   EXPECT_EQ(parse_pending_account("merchant:acct_9:pending:jpy"),
             std::make_pair(std::string{"acct_9"}, std::string{"jpy"}));

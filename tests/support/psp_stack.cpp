@@ -1,5 +1,7 @@
 #include "tests/support/psp_stack.hpp"
 
+#include "actors/ledger_account_names.hpp"
+
 #include <hiredis/hiredis.h>
 #include <httplib.h>
 
@@ -10,6 +12,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -883,6 +886,7 @@ long long psp_stack::payment_stream_pending() {
   if (!txns || txns->kind != redis_reply::array) {
     return ::testing::AssertionFailure() << "cannot read ledger:transactions";
   }
+  std::map<std::string, long long> recomputed; // account -> debits - credits
   for (auto& entry : txns->elements) {
     if (entry.elements.size() != 2) {
       return ::testing::AssertionFailure() << "malformed stream entry";
@@ -890,9 +894,12 @@ long long psp_stack::payment_stream_pending() {
     auto& id = entry.elements[0].str;
     auto& fields = entry.elements[1].elements;
     std::string postings_text;
+    std::string merchant;
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       if (fields[i].str == "postings") {
         postings_text = fields[i + 1].str;
+      } else if (fields[i].str == "merchant") {
+        merchant = fields[i + 1].str;
       }
     }
     auto postings = json::parse(postings_text, nullptr, false);
@@ -914,6 +921,13 @@ long long psp_stack::payment_stream_pending() {
         return ::testing::AssertionFailure()
                << "transaction " << id << ": negative posting " << p.dump();
       }
+      auto account = ledger_names::full_account(
+          p[0].is_string() ? p[0].get<std::string>() : "", merchant);
+      if (!account || account->empty()) {
+        return ::testing::AssertionFailure()
+               << "transaction " << id << ": bad account " << p.dump();
+      }
+      recomputed[*account] += d - c;
       debits += d;
       credits += c;
     }
@@ -923,10 +937,25 @@ long long psp_stack::payment_stream_pending() {
              << " != credits " << credits << " in " << postings_text;
     }
   }
+  // Every stored balance is its account's postings, under its full name.
   auto balances = redis_hash("ledger:balances");
   long long sum = 0;
   for (auto& [account, value] : balances) {
     sum += std::stoll(value);
+    auto posted = recomputed.find(account);
+    auto posted_minor = posted == recomputed.end() ? 0 : posted->second;
+    if (std::stoll(value) != posted_minor) {
+      return ::testing::AssertionFailure()
+             << "ledger:balances " << account << " = " << value
+             << " but its postings sum to " << posted_minor;
+    }
+  }
+  for (auto& [account, posted_minor] : recomputed) {
+    if (posted_minor != 0 && !balances.count(account)) {
+      return ::testing::AssertionFailure()
+             << account << " has postings summing to " << posted_minor
+             << " and no stored balance";
+    }
   }
   if (sum != 0) {
     return ::testing::AssertionFailure()
