@@ -66,9 +66,14 @@ report_data load_all(const std::string& dir, bool smoke) {
   if (d.monitor_run) {
     auto& m = *d.monitor_run;
     auto window = [&](const char* phase) {
+      auto times = m.is_object() ? m.value(phase, json::object())
+                                 : json::object();
+      if (!times.is_object()) {
+        times = json::object();
+      }
       return count_monitor(dir + "/monitor.log",
-                           m[phase].value("start_unix", 0.0),
-                           m[phase].value("end_unix", 0.0) + 0.2);
+                           times.value("start_unix", 0.0),
+                           times.value("end_unix", 0.0) + 0.2);
     };
     d.monitor_pay = window("pay");
     d.monitor_create = window("create");

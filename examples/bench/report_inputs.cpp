@@ -66,11 +66,15 @@ std::optional<wrk_result> load_wrk(const std::string& path) {
   wrk_result r;
   r.requests = j->value("requests", 0ull);
   r.duration_s = j->value("duration_us", 0.0) / 1e6;
-  for (auto& [kind, n] : (*j)["errors"].items()) {
-    r.errors += n.get<uint64_t>();
+  auto errors = j->value("errors", nlohmann::json::object());
+  for (auto& [kind, n] : errors.items()) {
+    r.errors += n.is_number_unsigned() ? n.get<uint64_t>() : 0;
   }
   r.per_s = r.duration_s > 0 ? r.requests / r.duration_s : 0;
-  auto& lat = (*j)["latency_us"];
+  auto lat = j->value("latency_us", nlohmann::json::object());
+  if (!lat.is_object()) {
+    lat = nlohmann::json::object();
+  }
   r.p50_ms = lat.value("p50", 0.0) / 1e3;
   r.p90_ms = lat.value("p90", 0.0) / 1e3;
   r.p99_ms = lat.value("p99", 0.0) / 1e3;

@@ -40,15 +40,28 @@ std::string ratio_text(double r) {
   return fixed(r, 2) + "×";
 }
 
-double num(const json& j, std::initializer_list<const char*> path) {
+/// The member at `path`, or null when any step is missing. Results files
+/// of older or smoke runs lack members, and a const json's operator[] on a
+/// missing key is undefined behaviour (it read freed memory in a test).
+const json& member(const json& j, std::initializer_list<const char*> path) {
+  static const json missing;
   const json* at = &j;
   for (auto* key : path) {
-    if (!at->is_object() || !at->contains(key)) {
-      return 0;
+    if (!at->is_object()) {
+      return missing;
     }
-    at = &(*at)[key];
+    auto found = at->find(key);
+    if (found == at->end()) {
+      return missing;
+    }
+    at = &*found;
   }
-  return at->is_number() ? at->get<double>() : 0;
+  return *at;
+}
+
+double num(const json& j, std::initializer_list<const char*> path) {
+  auto& at = member(j, path);
+  return at.is_number() ? at.get<double>() : 0;
 }
 
 struct row_sink {
@@ -232,10 +245,10 @@ void redis_rows(const report_data& d, const json& e, row_sink& out,
 /// CPU per item by process, and the ceiling that puts on the rate.
 void cpu_row(const report_data& d, const json& e, const char* phase,
              const char* what, double per_s, row_sink& out, json& into) {
-  if (!e.contains("cpu_ms_per_item")) {
+  auto& c = member(e, {"cpu_ms_per_item", phase});
+  if (!c.is_object()) {
     return;
   }
-  auto& c = e["cpu_ms_per_item"][phase];
   auto total = num(c, {"total"});
   auto cores = std::max(1.0, d.cores);
   auto ceiling = total > 0 ? cores * 1000 / total : 0;
@@ -256,8 +269,7 @@ void cpu_row(const report_data& d, const json& e, const char* phase,
 
 void cpu_rows(const report_data& d, const json& e, row_sink& out,
               json& derived) {
-  if (e.contains("cpu_ms_per_item")) {
-    auto& pay = e["cpu_ms_per_item"]["pay"];
+  if (auto& pay = member(e, {"cpu_ms_per_item", "pay"}); pay.is_object()) {
     out.info("machine CPU during the pay phase: busy / used by other "
              "processes",
              fixed(num(pay, {"machine_busy_fraction"}) * 100, 0) + " % / "
@@ -355,15 +367,16 @@ void slow_network_rows(const report_data& d, row_sink& out, json& derived) {
   auto& mine = derived["e2e_slow_network"];
   mine["per_s"] = rate;
   mine["ceiling_per_s"] = ceiling;
-  mine["confirm_to_webhook"] = e["pay"]["confirm_to_webhook"];
+  mine["confirm_to_webhook"] = member(e, {"pay", "confirm_to_webhook"});
 }
 
 std::string rss_text(const json& e, const char* which) {
   std::string out;
-  if (!e.contains("rss_kib") || !e["rss_kib"][which].is_array()) {
+  auto& kib = member(e, {"rss_kib", which});
+  if (!kib.is_array()) {
     return out;
   }
-  for (auto& v : e["rss_kib"][which]) {
+  for (auto& v : kib) {
     out += (out.empty() ? "" : " / ")
            + fixed(v.get<double>() / 1024.0, 1);
   }
@@ -394,8 +407,8 @@ void thread_rows(const json& one, const json& three, row_sink& out) {
   std::string text;
   for (size_t i = 0; i < order.size() && i < 8; ++i) {
     auto& name = order[i].second;
-    auto three_cell = b.contains(name) ? cell(b[name]) : std::string{"–"};
-    text += (i > 0 ? "; " : "") + name + " " + cell(a[name]) + " → "
+    auto three_cell = b.contains(name) ? cell(b.at(name)) : std::string{"–"};
+    text += (i > 0 ? "; " : "") + name + " " + cell(a.at(name)) + " → "
             + three_cell;
   }
   out.info("node threads by name, per payment: CPU, wake-ups (voluntary "
