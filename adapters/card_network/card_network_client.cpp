@@ -1,5 +1,6 @@
 #include "adapters/card_network/card_network_client.hpp"
 
+#include "adapters/card_network/network_answer.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/card_vault.hpp"
 #include "adapters/crypto/random_id.hpp"
@@ -46,12 +47,6 @@ bool break_network_idempotency() {
   return broken;
 }
 
-charge_result transient(std::string why) {
-  charge_result out;
-  out.outcome = charge_outcome::transient;
-  out.message = std::move(why);
-  return out;
-}
 
 /// Splits "pan|mm|yyyy"; false if malformed.
 bool split_card(const std::string& plain, std::string& pan, int& month,
@@ -69,42 +64,6 @@ bool split_card(const std::string& plain, std::string& pan, int& month,
     return false;
   }
   return true;
-}
-
-charge_result interpret(const http_client::post_response& res,
-                        payment_op op) {
-  if (res.status == 0) {
-    return transient("card network: " + res.error);
-  }
-  auto body = json::parse(res.body, nullptr, false);
-  bool follow_up = op == payment_op::capture || op == payment_op::void_auth
-                   || op == payment_op::refund;
-  if (follow_up && (res.status == 400 || res.status == 404)
-      && body.is_object() && body["error"].is_object()) {
-    // A capture, void or refund the network refuses for good (already
-    // captured, voided, over the refundable amount): a final answer.
-    charge_result out;
-    out.outcome = charge_outcome::declined;
-    out.decline_code = body["error"].value("code", "network_refused");
-    out.message = body["error"].value("message", "The card network refused.");
-    return out;
-  }
-  if (res.status == 200 && body.is_object()) {
-    charge_result out;
-    out.outcome = charge_outcome::approved;
-    out.charge_id = body.value("id", "");
-    return out;
-  }
-  if (res.status == 402 && body.is_object()) {
-    charge_result out;
-    out.outcome = charge_outcome::declined;
-    out.charge_id = body.value("id", "");
-    out.decline_code = body.value("decline_code", "card_declined");
-    out.message = body.value("message", "Your card was declined.");
-    return out;
-  }
-  // 5xx, 409 and anything unexpected: the outcome is unknown, never guessed.
-  return transient("card network answered HTTP " + std::to_string(res.status));
 }
 
 /// Path and body of a capture, void or refund of an earlier charge.
@@ -180,7 +139,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
         describe_follow_up(req, post);
       } else if (!describe_charge(*s.vault, req, post)) {
         spdlog::error("event=card_unsealable attempt={}", req.attempt_id);
-        return transient("sealed card cannot be opened");
+        return transient_answer("sealed card cannot be opened");
       }
       auto promise = self->make_response_promise<charge_result>();
       auto ticket = s.open_calls.add(open_call{req.op, promise});
@@ -196,7 +155,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       }
       crash_point("after_network_answer");
       http_client::post_response res{status, std::move(body), std::move(error)};
-      call->promise.deliver(interpret(res, call->op));
+      call->promise.deliver(
+          interpret_network_answer(res.status, res.body, res.error, call->op));
     },
   };
 }

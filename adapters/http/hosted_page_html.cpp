@@ -54,6 +54,9 @@ std::string summary(const render::fields& cs) {
   auto items = nlohmann::json::parse(get(cs, "line_items"), nullptr, false);
   if (items.is_array()) {
     for (auto& li : items) {
+      if (!li.is_object()) {
+        continue; // not as the create step writes them: show none
+      }
       rows += "<tr><td>" + html_escape(li.value("name", "")) + " &times; "
               + std::to_string(li.value("quantity", 0)) + "</td><td class="
               "\"amount\">" + money(li.value("amount_total", 0),

@@ -149,6 +149,9 @@ int main(int argc, char** argv) {
   auto meta = opts.meta_path.empty()
                 ? json::object()
                 : load_json(opts.meta_path).value_or(json::object());
+  if (!meta.is_object()) {
+    meta = json::object();
+  }
   data.cores = meta.value("cores", data.cores);
   data.card_connections = meta.value("card_connections", 0.0);
   data.slow_network_latency_ms = meta.value("slow_network_latency_ms", 0.0);

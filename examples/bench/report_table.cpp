@@ -334,7 +334,7 @@ void e2e_rows(const report_data& d, row_sink& out, json& derived) {
   if (d.e2e_light) {
     out.info("confirm → webhook latency p99 (p50), light load: 2 in flight",
              latency_text(*d.e2e_light));
-    derived["e2e_light"] = (*d.e2e_light)["pay"]["confirm_to_webhook"];
+    derived["e2e_light"] = member(*d.e2e_light, {"pay", "confirm_to_webhook"});
   }
   redis_rows(d, e, out, mine);
   cpu_rows(d, e, out, mine);

@@ -86,6 +86,9 @@ int http_psp_client::remove_stale_webhook_endpoints(
   }
   int removed = 0;
   for (auto& ep : doc["data"]) {
+    if (!ep.is_object()) {
+      continue;
+    }
     // Ours from an earlier run: at this URL, or marked by this store (a run
     // on another port, whose port may now belong to another process).
     bool ours = ep.value("url", "") == public_url + "/webhook"

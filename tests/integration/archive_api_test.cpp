@@ -72,17 +72,19 @@ void add_balance_transactions(psp_stack& s, const std::string& source,
 
 /// Everything a merchant can read of one payment, by the API.
 json merchant_view(psp_stack& s, const json& session, const json& intent) {
-  auto pi = intent["id"].get<std::string>();
-  auto charge = intent["latest_charge"].get<std::string>();
+  // .at() throws (a test failure) where a const operator[] would be
+  // undefined behaviour on an error body.
+  auto pi = intent.at("id").get<std::string>();
+  auto charge = intent.at("latest_charge").get<std::string>();
   json view;
   view["session"] = s.api_get("/v1/checkout/sessions/"
-                              + session["id"].get<std::string>())
+                              + session.at("id").get<std::string>())
                       .body_json();
   view["intent"] = s.api_get("/v1/payment_intents/" + pi).body_json();
   view["charge"] = s.api_get("/v1/charges/" + charge).body_json();
   view["payment_method"] =
     s.api_get("/v1/payment_methods/"
-              + intent["payment_method"].get<std::string>())
+              + intent.at("payment_method").get<std::string>())
       .body_json();
   // The payment's own events and balance transaction, through the lists
   // (filtered) and one by one.

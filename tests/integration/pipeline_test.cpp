@@ -4,6 +4,7 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/psp_stack.hpp"
+#include "tests/support/store_orders.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,30 +18,6 @@ namespace {
 /// The session id at the end of a hosted page URL ".../pay/cs_test_…".
 std::string session_of(const std::string& page_url) {
   return page_url.substr(page_url.rfind('/') + 1);
-}
-
-/// The store's order for a session, or null.
-json order_for(const json& orders, const std::string& session_id) {
-  if (orders.is_object() && orders["orders"].is_array()) {
-    for (auto& o : orders["orders"]) {
-      if (o.value("session_id", "") == session_id) {
-        return o;
-      }
-    }
-  }
-  return nullptr;
-}
-
-bool has_event(const json& order, const std::string& type) {
-  if (!order.is_object() || !order["events"].is_array()) {
-    return false;
-  }
-  for (auto& e : order["events"]) {
-    if (e.value("type", "") == type) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /// Buys at the store, stops it and pays the session at the PSP meanwhile;

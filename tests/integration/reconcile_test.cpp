@@ -67,15 +67,24 @@ protected:
 
   /// The single difference of a run, after checking there is exactly one.
   static json only_difference(const json& report, const std::string& kind) {
+    // .at(): a const json's operator[] on a missing key (an error body) is
+    // undefined behaviour; checked first, so the failure says what came.
+    if (!report.is_object() || !report.contains("counts")
+        || !report.at("counts").is_object()
+        || !report.contains("differences")) {
+      ADD_FAILURE() << "not a reconciliation report: " << report.dump(2);
+      return json::object();
+    }
+    auto& counts = report.at("counts");
+    auto& differences = report.at("differences");
     EXPECT_EQ(report.value("status", ""), "differences") << report.dump(2);
-    EXPECT_EQ(report["counts"].value("differences", -1), 1) << report.dump(2);
-    EXPECT_EQ(report["counts"].value(kind, -1), 1) << report.dump(2);
-    if (!report["differences"].is_array()
-        || report["differences"].size() != 1) {
+    EXPECT_EQ(counts.value("differences", -1), 1) << report.dump(2);
+    EXPECT_EQ(counts.value(kind, -1), 1) << report.dump(2);
+    if (!differences.is_array() || differences.size() != 1) {
       ADD_FAILURE() << report.dump(2);
       return json::object();
     }
-    auto d = report["differences"][0];
+    auto d = differences.at(0);
     EXPECT_EQ(d.value("kind", ""), kind) << d.dump();
     return d;
   }

@@ -3,6 +3,7 @@
 // recover, exhausted work lands in the dead-letter stream and replays.
 
 #include "tests/support/psp_stack.hpp"
+#include "tests/support/store_orders.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,29 +16,6 @@ namespace {
 
 std::string session_of(const std::string& page_url) {
   return page_url.substr(page_url.rfind('/') + 1);
-}
-
-json order_for(const json& orders, const std::string& session_id) {
-  if (orders.is_object() && orders["orders"].is_array()) {
-    for (auto& o : orders["orders"]) {
-      if (o.value("session_id", "") == session_id) {
-        return o;
-      }
-    }
-  }
-  return nullptr;
-}
-
-bool has_event(const json& order, const std::string& type) {
-  if (!order.is_object() || !order["events"].is_array()) {
-    return false;
-  }
-  for (auto& e : order["events"]) {
-    if (e.value("type", "") == type) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /// Every webhook delivery is recorded as delivered (and there is one).
@@ -150,7 +128,9 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
   EXPECT_EQ(stats.value("webhooks_faulted", int64_t{0}),
             static_cast<int64_t>(3 * dead.size()))
       << stats.dump();
-  EXPECT_EQ(order_for(stack.store_orders(), cs).value("status", ""), "pending");
+  auto pending = order_for(stack.store_orders(), cs);
+  ASSERT_TRUE(pending.is_object()) << "the store has no order for " << cs;
+  EXPECT_EQ(pending.value("status", ""), "pending");
 
   ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
   for (auto& d : dead) {
@@ -163,7 +143,7 @@ TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
   bool paid = wait_until(
       [&] {
         order = order_for(stack.store_orders(), cs);
-        return order.value("status", "") == "paid" &&
+        return order.is_object() && order.value("status", "") == "paid" &&
                has_event(order, "checkout.session.completed");
       },
       10s, 50ms);

@@ -49,8 +49,10 @@ protected:
 
   static std::vector<std::string> ids(const json& report) {
     std::vector<std::string> out;
-    for (const auto& line : report["lines"]) {
-      out.push_back(line["id"].get<std::string>());
+    // at(): throws (a test failure) on an error body, where a const
+    // operator[] would be undefined behaviour.
+    for (const auto& line : report.at("lines")) {
+      out.push_back(line.at("id").get<std::string>());
     }
     return out;
   }
