@@ -21,6 +21,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 
 namespace psp::redis {
 
@@ -43,6 +45,20 @@ caf::expected<value> run_script(connection& conn, const script& s,
 }
 
 // -- payment store ----------------------------------------------------------
+
+/// Runs one store step; an exception (a reply no decoder expected) becomes
+/// an error answer instead of ending the worker: CAF 0.17 ends an actor
+/// whose handler throws, and an actor pool does not replace its workers, so
+/// a few would leave the node without a Redis store while it still serves.
+template <class Step>
+auto without_throwing(const char* step, Step&& run) -> decltype(run()) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {}", step, e.what());
+    return make_error(errc::malformed, std::string{step} + ": " + e.what());
+  }
+}
 
 struct store_state {
   static inline const char* name = "psp.redis.payment_store";
@@ -189,17 +205,25 @@ payment_store_worker(payment_store::stateful_pointer<store_state> self,
   return {
     [=](load_atom, const std::string& intent_id,
         const std::string& attempt_id) -> caf::result<attempt_status> {
-      return load(*self->state.conn, intent_id, attempt_id);
+      return without_throwing("load", [&] {
+        return load(*self->state.conn, intent_id, attempt_id);
+      });
     },
     [=](commit_atom, const payment_commit& c) -> caf::result<bool> {
-      return commit(*self->state.conn, c, cfg.archive_paid);
+      return without_throwing("commit", [&] {
+        return commit(*self->state.conn, c, cfg.archive_paid);
+      });
     },
     [=](ack_atom, const std::string& intent_id,
         const std::string& entry_id) -> caf::result<bool> {
-      return ack(*self->state.conn, intent_id, entry_id);
+      return without_throwing("ack", [&] {
+        return ack(*self->state.conn, intent_id, entry_id);
+      });
     },
     [=](dead_atom, const dead_letter_record& rec) -> caf::result<bool> {
-      return bury(*self->state.conn, rec);
+      return without_throwing("dead letter", [&] {
+        return bury(*self->state.conn, rec);
+      });
     },
   };
 }
@@ -210,6 +234,24 @@ struct delivery_state {
   static inline const char* name = "psp.redis.delivery_store";
   std::unique_ptr<connection> conn;
 };
+
+/// A decimal field of a claimed row, or `fallback` with a warning when Redis
+/// holds something else (a hand-edited or half-migrated record): a throw
+/// here would end the worker, and the batch it had leased would come back
+/// to end the next one, on every node, after every restart.
+int64_t integer_or(const std::string& text, int64_t fallback,
+                   const char* field, const std::string& delivery_id) {
+  int64_t out = 0;
+  auto end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    spdlog::warn("delivery {}: {} is not an integer (\"{}\" in Redis); "
+                 "taken as {}", delivery_id, field, text.substr(0, 32),
+                 fallback);
+    return fallback;
+  }
+  return out;
+}
 
 caf::expected<std::vector<webhook_delivery>>
 claim(connection& conn, const store_settings& cfg, uint32_t n) {
@@ -231,14 +273,17 @@ claim(connection& conn, const store_settings& cfg, uint32_t n) {
     d.delivery_id = f[0].text();
     d.event_id = f[1].text();
     d.endpoint_id = f[2].text();
-    d.attempts_before = static_cast<uint32_t>(std::stoul(f[3].text().empty()
-                                                           ? "0"
-                                                           : f[3].text()));
+    auto attempts = f[3].text().empty()
+                      ? 0
+                      : integer_or(f[3].text(), 0, "attempts", d.delivery_id);
+    d.attempts_before = static_cast<uint32_t>(
+        std::clamp<int64_t>(attempts, 0, UINT32_MAX));
     d.url = f[4].text();
     d.secret = f[5].text();
-    d.body = render::event_body(d.event_id, f[6].text(),
-                                std::stoll(f[7].text()), f[8].text(),
-                                f[9].text());
+    d.body = render::event_body(
+        d.event_id, f[6].text(),
+        integer_or(f[7].text(), 0, "the event's created", d.delivery_id),
+        f[8].text(), f[9].text());
     out.push_back(std::move(d));
   }
   return out;
@@ -293,14 +338,20 @@ delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
   self->state.conn = std::make_unique<connection>(cfg.where, cfg.timeout_ms);
   return {
     [=](claim_atom, uint32_t n) -> caf::result<std::vector<webhook_delivery>> {
-      return claim(*self->state.conn, cfg, n);
+      return without_throwing("claim deliveries", [&] {
+        return claim(*self->state.conn, cfg, n);
+      });
     },
     [=](record_atom,
         const std::vector<delivery_report>& reps) -> caf::result<bool> {
-      return record(*self->state.conn, reps);
+      return without_throwing("record deliveries", [&] {
+        return record(*self->state.conn, reps);
+      });
     },
     [=](release_atom, const std::string& node) -> caf::result<uint64_t> {
-      return release(*self->state.conn, node);
+      return without_throwing("release claims", [&] {
+        return release(*self->state.conn, node);
+      });
     },
   };
 }

@@ -331,7 +331,11 @@ json event(const std::string& id, const std::string& type, int64_t created_s,
 std::string event_body(const std::string& id, const std::string& type,
                        int64_t created_s, const std::string& object_kind,
                        const std::string& snapshot_json) {
-  return event(id, type, created_s, object_kind, snapshot_json).dump();
+  // Invalid UTF-8 (only a damaged record could hold it) is replaced, not
+  // thrown: the delivery is sent and recorded instead of failing its claim
+  // again at every lease.
+  return event(id, type, created_s, object_kind, snapshot_json)
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace psp::render

@@ -189,6 +189,57 @@ TEST(recovery, a_webhook_outcome_recorded_while_redis_hangs_is_kept) {
   }
 }
 
+TEST(recovery, a_damaged_delivery_record_is_still_sent_and_sending_goes_on) {
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,2s,2s,2s";
+  // The default lease: were the delivery workers to die on the damaged
+  // record, its batch would come back only after a minute.
+  opts.node_args = {"--psp.webhook-lease-ms=60000"};
+  psp_stack stack{opts};
+  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  ASSERT_EQ(stack.wait_for_outcome(cs).value("status", ""), "complete");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto deliveries = stack.webhook_deliveries();
+        return !deliveries.empty()
+               && std::all_of(deliveries.begin(), deliveries.end(),
+                              [](auto& d) { return d.second.attempts == "1"; });
+      },
+      5s))
+      << "the first tries were not recorded";
+  // Damage what the claim step reads before the next try: the attempts
+  // count and the event's created time are no longer numbers.
+  for (auto& key : stack.redis_keys("evt:*")) {
+    for (auto& [field, value] : stack.redis_hash(key)) {
+      if (field.rfind("wh:", 0) == 0) {
+        auto bar1 = value.find('|');
+        auto bar2 = value.find('|', bar1 + 1);
+        auto damaged = value.substr(0, bar1 + 1) + "x" + value.substr(bar2);
+        ASSERT_TRUE(stack.redis_cmd({"HSET", key, field, damaged}));
+      }
+    }
+    ASSERT_TRUE(stack.redis_cmd({"HSET", key, "created", "yesterday"}));
+  }
+  ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
+  EXPECT_TRUE(wait_until([&] { return all_delivered(stack); }, 10s, 50ms))
+      << "the damaged deliveries were not sent";
+  // The node's delivery workers are still there: the next payment's
+  // webhooks go out too.
+  auto next = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(next, "4242424242424242").status, 303);
+  json order;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        order = order_for(stack.store_orders(), next);
+        return has_event(order, "checkout.session.completed");
+      },
+      10s, 50ms))
+      << order.dump();
+}
+
 TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
   stack_options opts;
   opts.store = true;
