@@ -2,7 +2,10 @@
 
 #include "adapters/thread_name.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <exception>
 
 namespace psp {
 
@@ -42,7 +45,13 @@ void periodic_thread::loop() {
   std::unique_lock<std::mutex> lock{mutex_};
   while (!stopping_) {
     lock.unlock();
-    round_();
+    // A round that throws (a reply no decoder expected) is logged and the
+    // next one runs: uncaught, it would end the whole node.
+    try {
+      round_();
+    } catch (const std::exception& e) {
+      spdlog::error("{}: a round failed: {}", thread_name_, e.what());
+    }
     lock.lock();
     wake_.wait_for(lock, std::chrono::milliseconds{interval_ms_},
                    [this] { return stopping_.load(); });

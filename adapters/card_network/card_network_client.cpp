@@ -84,7 +84,9 @@ void describe_follow_up(const charge_request& req,
       body["amount"] = req.amount_minor;
       break;
   }
-  post.body = body.dump();
+  // Strings from a decoded job: replace invalid UTF-8 rather than throw in
+  // the actor's handler (which would end the card client).
+  post.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 /// Path and body of a charge or authorisation; false if the sealed card
@@ -105,7 +107,7 @@ bool describe_charge(const crypto::card_vault& vault,
             {"reference", req.intent_id},
             {"capture", req.op != payment_op::authorize}};
   post.url += "/v1/charges";
-  post.body = body.dump();
+  post.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return true;
 }
 
