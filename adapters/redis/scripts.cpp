@@ -75,11 +75,11 @@ return {'ok', ARGV[3]}
 // ARGV: 1 group, 2 entry id, 3 attempt/op id, 4 op, 5 updates json
 // [[record, field, value]], 6 increments json [[field, delta]], 7 transaction
 // id, 8 postings json (the merchant's own accounts relative, as
-// actors/ledger_account_names.hpp stores them), 9 events json, 10 now_s, 11 now_ms, 12 merchant id,
-// 13 fence token, 14 balance type ("" when none), 15 balance source,
-// 16 amount, 17 fee, 18 currency, 19 "1" to queue a paid charge, a
-// finished refund, capture or void and its payment, or a declined attempt,
-// for the archive (archive_scripts.hpp).
+// actors/ledger_account_names.hpp stores them), 9 events json, 10 now_s,
+// 11 now_ms, 12 merchant id, 13 fence token, 14 balance type ("" when
+// none), 15 balance source, 16 amount, 17 fee, 18 currency, 19 "1" to queue
+// a paid charge, a finished refund, capture or void and its payment, or a
+// declined attempt, for the archive (archive_scripts.hpp).
 // Which fields change is decided by build_commit (C++, unit-tested); this
 // step only guards, applies and appends, all or nothing.
 const std::string commit_outcome_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(

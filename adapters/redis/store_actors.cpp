@@ -44,8 +44,6 @@ caf::expected<value> run_script(connection& conn, const script& s,
   return std::move(*out);
 }
 
-// -- payment store ----------------------------------------------------------
-
 /// Runs one store step; an exception (a reply no decoder expected) becomes
 /// an error answer instead of ending the worker: CAF 0.17 ends an actor
 /// whose handler throws, and an actor pool does not replace its workers, so
@@ -59,6 +57,8 @@ auto without_throwing(const char* step, Step&& run) -> decltype(run()) {
     return make_error(errc::malformed, std::string{step} + ": " + e.what());
   }
 }
+
+// -- payment store ----------------------------------------------------------
 
 struct store_state {
   static inline const char* name = "psp.redis.payment_store";
