@@ -11,6 +11,7 @@
 #include "actors/notification_queue.hpp"
 #include "actors/payment_queue.hpp"
 #include "actors/payment_router.hpp"
+#include "actors/watchdog.hpp"
 #include "adapters/card_network/card_network_client.hpp"
 #include "adapters/crypto/card_vault.hpp"
 #include "adapters/crypto/digest.hpp"
@@ -31,10 +32,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <optional>
+#include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
+#include <unistd.h>
 
 namespace psp {
 
@@ -46,13 +49,15 @@ int64_t wall_clock_ms() {
 
 struct node_actors {
   std::vector<caf::actor> all;
+  /// The same actors by name, for the watchdog.
+  std::vector<std::pair<std::string, caf::actor>> named;
   caf::actor router;
   caf::actor queue;
   caf::actor notifier;
-  void add(const caf::actor& a) { all.push_back(a); }
   template <class Handle>
-  void add(const Handle& h) {
+  void add(const char* name, const Handle& h) {
     all.push_back(caf::actor_cast<caf::actor>(h));
+    named.emplace_back(name, all.back());
   }
 };
 
@@ -104,15 +109,15 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   out.queue = queue;
   out.notifier = notifier;
   // Stop order: intake first, then workers, then the ports.
-  out.add(queue);
-  out.add(notifier);
-  out.add(router);
-  out.add(dead);
-  out.add(stream);
-  out.add(store);
-  out.add(deliveries);
-  out.add(network);
-  out.add(sender);
+  out.add("payment_queue", queue);
+  out.add("notification_queue", notifier);
+  out.add("payment_router", router);
+  out.add("dead_letter", dead);
+  out.add("payment_stream", stream);
+  out.add("payment_store", store);
+  out.add("delivery_store", deliveries);
+  out.add("card_network", network);
+  out.add("webhook_sender", sender);
   return out;
 }
 
@@ -199,6 +204,8 @@ int run_node(node_config& cfg) {
       }
       actors.all.insert(actors.all.begin(), {cluster.membership,
                                              cluster.registry});
+      actors.named.emplace_back("membership", cluster.membership);
+      actors.named.emplace_back("cluster_registry", cluster.registry);
       ctx.cluster_members = [&sys, membership = cluster.membership]()
         -> std::optional<std::vector<std::string>> {
         std::optional<std::vector<std::string>> out;
@@ -232,6 +239,19 @@ int run_node(node_config& cfg) {
       expirer.emplace(expiry_cfg);
       expirer->start();
     }
+    // An actor gone while the node runs: log it and stop the node as on
+    // SIGTERM (leaving the cluster, so the peers take its partitions), with
+    // exit code 7. The stop signals are blocked in every thread, so the
+    // raised one waits for the sigwait below.
+    std::atomic<bool> actor_failed{false};
+    auto watchdog = spawn_watchdog(
+      sys, actors.named,
+      [&actor_failed](const std::string& name, const caf::error& reason) {
+        spdlog::critical("event=actor_down actor={} reason=\"{}\" "
+                         "action=stopping_node", name, to_string(reason));
+        actor_failed = true;
+        ::kill(::getpid(), SIGTERM);
+      });
     std::thread http_thread{[&] {
       // cpp-httplib starts its pool from here: one thread per open
       // connection, all of them then named after this one.
@@ -249,6 +269,15 @@ int run_node(node_config& cfg) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("event=node_stopping signal={}", sig);
+    {
+      // First, so that the actors stopped below do not look like failures.
+      caf::scoped_actor self{sys};
+      self->send_exit(watchdog, caf::exit_reason::user_shutdown);
+      self->wait_for(watchdog);
+    }
+    if (actor_failed) {
+      exit_code = 7;
+    }
     if (cfg.cluster_port != 0) {
       // Membership first: a heartbeat tick after the DEL would register
       // this node again, a ghost its peers count for one TTL.
