@@ -48,16 +48,14 @@ int64_t wall_clock_ms() {
 }
 
 struct node_actors {
-  std::vector<caf::actor> all;
-  /// The same actors by name, for the watchdog.
-  std::vector<std::pair<std::string, caf::actor>> named;
+  /// Every long-lived actor by name (for the watchdog), in stop order.
+  std::vector<std::pair<std::string, caf::actor>> all;
   caf::actor router;
   caf::actor queue;
   caf::actor notifier;
   template <class Handle>
   void add(const char* name, const Handle& h) {
-    all.push_back(caf::actor_cast<caf::actor>(h));
-    named.emplace_back(name, all.back());
+    all.emplace_back(name, caf::actor_cast<caf::actor>(h));
   }
 };
 
@@ -197,15 +195,14 @@ int run_node(node_config& cfg) {
       if (auto code = start_cluster(sys, cfg, actors.router, actors.queue,
                                     actors.notifier, cluster, err)) {
         std::cerr << "psp-node: " << err << '\n';
-        for (auto& a : actors.all) {
+        for (auto& [name, a] : actors.all) {
           caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
         }
         return code;
       }
-      actors.all.insert(actors.all.begin(), {cluster.membership,
-                                             cluster.registry});
-      actors.named.emplace_back("membership", cluster.membership);
-      actors.named.emplace_back("cluster_registry", cluster.registry);
+      actors.all.insert(actors.all.begin(),
+                        {{"membership", cluster.membership},
+                         {"cluster_registry", cluster.registry}});
       ctx.cluster_members = [&sys, membership = cluster.membership]()
         -> std::optional<std::vector<std::string>> {
         std::optional<std::vector<std::string>> out;
@@ -245,7 +242,7 @@ int run_node(node_config& cfg) {
     // raised one waits for the sigwait below.
     std::atomic<bool> actor_failed{false};
     auto watchdog = spawn_watchdog(
-      sys, actors.named,
+      sys, actors.all,
       [&actor_failed](const std::string& name, const caf::error& reason) {
         spdlog::critical("event=actor_down actor={} reason=\"{}\" "
                          "action=stopping_node", name, to_string(reason));
@@ -297,7 +294,7 @@ int run_node(node_config& cfg) {
     if (expirer) {
       expirer->stop();
     }
-    for (auto& a : actors.all) {
+    for (auto& [name, a] : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }
   }
