@@ -8,12 +8,8 @@ namespace psp::archive {
 
 namespace {
 
-// 16^3 buckets: with hash-max-listpack-entries 512 they stay compact
-// listpacks up to ~2 million pointers (three a payment); past that Redis
-// turns them into hash tables, which costs memory, not correctness.
-constexpr size_t bucket_hex_chars = 3;
 // 64 bits of the id's SHA-1 name it inside its bucket; two ids that collide
-// are found out when the pointer is written (HSETNX) and the second
+// at any level are found out when the pointer is written and the second
 // payment then stays unarchived.
 constexpr size_t field_hex_chars = 16;
 
@@ -53,12 +49,17 @@ std::optional<location> locate(std::string_view key) {
     if (arc.empty()) {
       return std::nullopt;
     }
-    return location{archive_key(arc), "", ""};
+    return location{archive_key(arc), {}};
   }
   if (prefix == "pi" || prefix == "cs" || prefix == "charge") {
     auto hex = sha1_hex(id);
-    return location{"", "arx:" + hex.substr(0, bucket_hex_chars),
-                    hex.substr(bucket_hex_chars, field_hex_chars)};
+    location where;
+    for (int level = 1; level <= pointer_levels; ++level) {
+      auto bucket_hex_chars = static_cast<size_t>(2 + level);
+      where.pointers.push_back({"arx:" + hex.substr(0, bucket_hex_chars),
+                                hex.substr(bucket_hex_chars, field_hex_chars)});
+    }
+    return where;
   }
   return std::nullopt;
 }

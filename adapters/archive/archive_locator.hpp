@@ -5,10 +5,17 @@
 // re_) name their archive directly; the intent, session and charge have ids
 // of their own and are found through a pointer in a bucketed hash. The Lua side
 // (adapters/redis/archive_scripts.cpp) computes the same locations.
+//
+// Pointers have levels (decision 38): level L has 4,096 x 16^(L-1) buckets
+// `arx:<first 2 + L hex digits of SHA-1(id)>`, the field the next 16 digits.
+// Pointers are written at the first level not yet ~420 full a bucket, so
+// buckets stay compact listpacks however many payments are archived; an id
+// has its pointer at exactly one level, so reads try each.
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace psp::archive {
 
@@ -16,13 +23,20 @@ namespace psp::archive {
 /// random part.
 inline constexpr size_t archive_id_chars = 12;
 
+/// Levels of pointer buckets (the Lua side's pointer_levels).
+inline constexpr int pointer_levels = 4;
+
+/// HGET bucket field gives the archive id.
+struct pointer {
+  std::string bucket;
+  std::string field;
+};
+
 struct location {
   /// Set when the key names its archive directly.
   std::string archive_key;
-  /// Otherwise the pointer to read: HGET pointer_bucket pointer_field gives
-  /// the archive id.
-  std::string pointer_bucket;
-  std::string pointer_field;
+  /// Otherwise where its pointer may be, one place a level, level 1 first.
+  std::vector<pointer> pointers;
 };
 
 /// nullopt for keys that are never archived.

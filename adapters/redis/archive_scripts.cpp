@@ -4,9 +4,12 @@ namespace psp::redis {
 
 // Must locate exactly as adapters/archive/archive_locator.cpp does.
 const char* const archive_guard_lua = R"lua(
-local function archive_pointer(id)
-  local h = redis.sha1hex(id)
-  return 'arx:' .. string.sub(h, 1, 3), string.sub(h, 4, 19)
+-- Pointer level L buckets by the first 2 + L hex digits of the id's SHA-1
+-- and names it by the next 16 (adapters/archive/archive_locator.hpp).
+local pointer_levels = 4
+local function archive_pointer(digest, level)
+  return 'arx:' .. string.sub(digest, 1, 2 + level),
+    string.sub(digest, 3 + level, 18 + level)
 end
 local function archive_of(key)
   local prefix, id = string.match(key, '^(%a+):(.+)$')
@@ -17,9 +20,12 @@ local function archive_of(key)
     local arc = 'arc:' .. string.sub(suffix, 1, 12)
     if redis.call('EXISTS', arc) == 1 then return arc end
   elseif prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
-    local bucket, field = archive_pointer(id)
-    local arc_id = redis.call('HGET', bucket, field)
-    if arc_id then return 'arc:' .. arc_id end
+    local digest = redis.sha1hex(id)
+    for level = 1, pointer_levels do
+      local bucket, field = archive_pointer(digest, level)
+      local arc_id = redis.call('HGET', bucket, field)
+      if arc_id then return 'arc:' .. arc_id end
+    end
   end
   return nil
 end
@@ -73,19 +79,38 @@ return out
 // Runs inside MULTI after WATCH of every key (archive_store.cpp): the
 // fields packed are the fields stored, or EXEC does nothing.
 const char* archive_commit_lua = R"lua(
+-- New pointers go to the first level whose buckets are not yet ~420 full
+-- on average (4,096 x 16^(L-1) buckets a level), so that each bucket stays
+-- a listpack under hash-max-listpack-entries 512; the count only grows.
+local written = tonumber(redis.call('GET', 'archive:pointers_written') or 0)
+local function write_level()
+  local below = 0
+  for level = 1, pointer_levels - 1 do
+    below = below + 4096 * 16 ^ (level - 1) * 420
+    if written < below then return level end
+  end
+  return pointer_levels
+end
 local archived = 0
 local i = 2
 while i + 2 <= #ARGV do
   local arc_id, blob, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local keys, pointers = {}, {}
   local free = redis.call('EXISTS', 'arc:' .. arc_id) == 0
+  local level = write_level()
   for k = 1, n do
     local key = ARGV[i + 2 + k]
     keys[k] = key
     local prefix, id = string.match(key, '^(%a+):(.+)$')
     if prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
-      local bucket, field = archive_pointer(id)
-      if redis.call('HEXISTS', bucket, field) == 1 then free = false end
+      -- Every level: an id whose digits match another's at any level
+      -- would be read as the other (the payment then stays live).
+      local digest = redis.sha1hex(id)
+      for l = 1, pointer_levels do
+        local bucket, field = archive_pointer(digest, l)
+        if redis.call('HEXISTS', bucket, field) == 1 then free = false end
+      end
+      local bucket, field = archive_pointer(digest, level)
       pointers[#pointers + 1] = {bucket, field}
     end
   end
@@ -94,6 +119,9 @@ while i + 2 <= #ARGV do
     redis.call('SET', 'arc:' .. arc_id, blob)
     for _, p in ipairs(pointers) do redis.call('HSET', p[1], p[2], arc_id) end
     redis.call('DEL', unpack(keys))
+    if #pointers > 0 then
+      written = redis.call('INCRBY', 'archive:pointers_written', #pointers)
+    end
     archived = archived + 1
   end
 end
@@ -126,9 +154,12 @@ while i <= #ARGV do
   end
   local prefix, id = string.match(key, '^(%a+):(.+)$')
   if prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
-    local bucket, field = archive_pointer(id)
-    if redis.call('HGET', bucket, field) == arc_id then
-      redis.call('HDEL', bucket, field)
+    local digest = redis.sha1hex(id)
+    for level = 1, pointer_levels do
+      local bucket, field = archive_pointer(digest, level)
+      if redis.call('HGET', bucket, field) == arc_id then
+        redis.call('HDEL', bucket, field)
+      end
     end
   end
   -- The first object is the one its archive unit is queued by: a

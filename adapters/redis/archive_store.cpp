@@ -21,7 +21,7 @@ std::optional<std::vector<std::string>>
 archive_keys_of(connection& conn, const std::vector<std::string>& keys) {
   std::vector<std::string> out(keys.size());
   std::vector<std::vector<std::string>> reads;
-  std::vector<size_t> pointer_of;
+  std::vector<size_t> pointer_of; // the key each read is for
   for (size_t i = 0; i < keys.size(); ++i) {
     auto where = archive::locate(keys[i]);
     if (!where) {
@@ -29,19 +29,23 @@ archive_keys_of(connection& conn, const std::vector<std::string>& keys) {
     }
     if (!where->archive_key.empty()) {
       out[i] = where->archive_key;
-    } else {
-      reads.push_back({"HGET", where->pointer_bucket, where->pointer_field});
+    }
+    for (auto& p : where->pointers) {
+      reads.push_back({"HGET", p.bucket, p.field});
       pointer_of.push_back(i);
     }
   }
   if (!reads.empty()) {
     auto got = conn.query_all(reads);
-    if (!got) {
+    if (!got || got->size() != reads.size()) {
       return std::nullopt;
     }
+    // An id has its pointer at one level at most.
     for (size_t r = 0; r < reads.size(); ++r) {
       auto& v = (*got)[r];
-      out[pointer_of[r]] = v.is_nil() ? "" : archive::archive_key(v.str);
+      if (v.type == value::kind::string && !v.str.empty()) {
+        out[pointer_of[r]] = archive::archive_key(v.str);
+      }
     }
   }
   return out;

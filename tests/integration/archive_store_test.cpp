@@ -8,7 +8,8 @@
 // puts every hash back byte for byte; a script that would change an
 // archived payment (a refund, a cancel) has it restored first and then sees
 // it as it was; a merchant's payments share one dictionary, another
-// merchant gets its own; two archivers at once archive each payment once; a
+// merchant gets its own; pointers move to a level of more buckets once the
+// first level's are full, and both levels read; two archivers at once archive each payment once; a
 // Redis SIGKILLed in the middle of a pass leaves each payment wholly live or
 // wholly archived; a payment changed after the archiver's WATCH is not
 // archived.
@@ -164,11 +165,25 @@ protected:
     return n;
   }
 
-  /// The archive id the pointer of `key` (pi/cs/charge) holds, "" if none.
-  std::string pointer_of(const std::string& key) {
+  /// The archive id the pointer of `key` (pi/cs/charge) holds, "" if none,
+  /// and the level it is at (0 if none); expects it at one level at most.
+  std::pair<std::string, int> pointer_and_level_of(const std::string& key) {
     auto where = archive::locate(key);
-    EXPECT_TRUE(where && !where->pointer_bucket.empty()) << key;
-    return where ? hget(where->pointer_bucket, where->pointer_field) : "";
+    EXPECT_TRUE(where && !where->pointers.empty()) << key;
+    std::pair<std::string, int> out{"", 0};
+    for (size_t i = 0; where && i < where->pointers.size(); ++i) {
+      auto& p = where->pointers[i];
+      auto arc_id = hget(p.bucket, p.field);
+      if (!arc_id.empty()) {
+        EXPECT_EQ(out.second, 0) << key << ": pointers at two levels";
+        out = {arc_id, static_cast<int>(i) + 1};
+      }
+    }
+    return out;
+  }
+
+  std::string pointer_of(const std::string& key) {
+    return pointer_and_level_of(key).first;
   }
 
   /// archive:later as (id, score) pairs, soonest first.
@@ -633,6 +648,91 @@ TEST_F(archive_store, a_merchants_payments_share_one_dictionary) {
   expect_reads_back(b1_objects);
 }
 
+// Level 1's 4,096 pointer buckets hold 4,096 x 420 pointers as listpacks.
+constexpr int64_t level_one_pointers = 4096 * 420;
+
+TEST_F(archive_store, pointers_go_to_more_buckets_once_the_first_are_full) {
+  // Past ~2 million pointers in 4,096 buckets Redis turns them into hash
+  // tables (~3 times the memory); new pointers then go to 65,536 buckets,
+  // and every pointer stays readable where it was written.
+  auto early = ids_for(21);
+  auto early_objects = put_paid(early);
+  ASSERT_EQ(archive(due_ms).archived, 1u);
+  EXPECT_EQ(get("archive:pointers_written"), "3");
+  for (auto key : {keys::intent(early.intent), keys::session(early.session),
+                   "charge:" + early.charge}) {
+    EXPECT_EQ(pointer_and_level_of(key).second, 1) << key;
+  }
+
+  // One pointer short of full: the next payment still fills level 1, the
+  // one after goes to level 2.
+  ASSERT_TRUE(conn.query({"SET", "archive:pointers_written",
+                          std::to_string(level_one_pointers - 1)}));
+  auto last_of_one = ids_for(22);
+  auto last_of_one_objects = put_paid(last_of_one);
+  ASSERT_EQ(archive(due_ms).archived, 1u);
+  auto first_of_two = ids_for(23);
+  auto first_of_two_objects = put_paid(first_of_two);
+  ASSERT_EQ(archive(due_ms).archived, 1u);
+  EXPECT_EQ(get("archive:pointers_written"),
+            std::to_string(level_one_pointers + 5));
+  auto arc_of = [](const payment_ids& p) {
+    return p.suffix.substr(0, archive::archive_id_chars);
+  };
+  for (auto* p : {&last_of_one, &first_of_two}) {
+    int level = p == &last_of_one ? 1 : 2;
+    for (auto key : {keys::intent(p->intent), keys::session(p->session),
+                     "charge:" + p->charge}) {
+      EXPECT_EQ(pointer_and_level_of(key),
+                std::make_pair(arc_of(*p), level)) << key;
+    }
+  }
+  EXPECT_EQ(keys_matching("arx:????").size(), 3u); // the level-2 buckets
+
+  // Read from both levels, by C++ and by the scripts' guard.
+  expect_reads_back(early_objects);
+  expect_reads_back(last_of_one_objects);
+  expect_reads_back(first_of_two_objects);
+  auto archive_of = redis::make_script(
+    "archive_of_test",
+    std::string{redis::archive_guard_lua} + "return archive_of(KEYS[1])");
+  for (auto* p : {&early, &first_of_two}) {
+    auto got = redis::eval(conn, archive_of, {keys::intent(p->intent)}, {});
+    ASSERT_TRUE(got) << conn.last_error();
+    EXPECT_EQ(got->str, p->archive_key());
+  }
+
+  // A restore removes the pointers at whichever level they are; archived
+  // again, they are written at the level of now.
+  ASSERT_TRUE(redis::restore_archive(conn, first_of_two.archive_key()));
+  ASSERT_TRUE(redis::restore_archive(conn, early.archive_key()));
+  EXPECT_EQ(pointer_of(keys::intent(first_of_two.intent)), "");
+  EXPECT_EQ(pointer_of(keys::intent(early.intent)), "");
+  EXPECT_EQ(archive(far_future_ms).archived, 2u);
+  EXPECT_EQ(pointer_and_level_of(keys::intent(early.intent)),
+            std::make_pair(arc_of(early), 2));
+  expect_reads_back(early_objects);
+  expect_reads_back(first_of_two_objects);
+}
+
+TEST_F(archive_store, an_id_pointed_to_at_another_level_stays_live) {
+  // Two ids whose digests agree on a level's digits would read as each
+  // other: the second payment is not archived, whatever the level.
+  auto p = ids_for(24);
+  auto objects = put_paid(p);
+  auto where = archive::locate(keys::session(p.session));
+  ASSERT_TRUE(where && where->pointers.size() == 4);
+  ASSERT_TRUE(conn.query({"HSET", where->pointers[2].bucket,
+                          where->pointers[2].field, "someoneelse1"}));
+  auto pass = archive(due_ms);
+  EXPECT_EQ(pass.archived, 0u);
+  EXPECT_EQ(exists(p.archive_key()), 0);
+  for (auto& o : objects) {
+    EXPECT_EQ(exists(o.key), 1) << o.key;
+  }
+  EXPECT_EQ(get("archive:pointers_written"), "");
+}
+
 // --- Two archivers at once, a Redis killed mid-pass, the WATCH guard --------
 
 /// A payment the tests below write: its ids and its objects as written.
@@ -714,9 +814,10 @@ places_of(redis::connection& c, const std::vector<written_payment>& payments) {
     commands.push_back({"EXISTS", p.ids.archive_key()});
     for (auto& o : p.objects) {
       auto where = archive::locate(o.key);
-      if (where && !where->pointer_bucket.empty()) {
-        commands.push_back(
-          {"HGET", where->pointer_bucket, where->pointer_field});
+      if (where && !where->pointers.empty()) {
+        // Level 1: these tests archive far fewer than its ~1.7 M pointers.
+        commands.push_back({"HGET", where->pointers[0].bucket,
+                            where->pointers[0].field});
       }
     }
   }
@@ -734,7 +835,7 @@ places_of(redis::connection& c, const std::vector<written_payment>& payments) {
     place.archived = (*got)[at++].integer == 1;
     for (auto& o : p.objects) {
       auto where = archive::locate(o.key);
-      if (where && !where->pointer_bucket.empty()) {
+      if (where && !where->pointers.empty()) {
         place.pointers.push_back((*got)[at++].str);
       }
     }

@@ -275,8 +275,7 @@ TEST(archive_locator, attempt_event_and_transaction_keys_name_their_archive) {
     auto where = archive::locate(key);
     ASSERT_TRUE(where) << key;
     EXPECT_EQ(where->archive_key, arc) << key;
-    EXPECT_EQ(where->pointer_bucket, "") << key;
-    EXPECT_EQ(where->pointer_field, "") << key;
+    EXPECT_TRUE(where->pointers.empty()) << key;
   }
   EXPECT_EQ(archive::archive_id_of("pa_" + suffix), suffix.substr(0, 12));
   EXPECT_EQ(archive::archive_key("abc"), "arc:abc");
@@ -290,7 +289,7 @@ TEST(archive_locator, a_refunds_keys_name_the_refunds_own_archive) {
     auto where = archive::locate(key);
     ASSERT_TRUE(where) << key;
     EXPECT_EQ(where->archive_key, arc) << key;
-    EXPECT_EQ(where->pointer_bucket, "") << key;
+    EXPECT_TRUE(where->pointers.empty()) << key;
   }
   EXPECT_FALSE(archive::locate("re:re_12345678901")); // 11 chars
 }
@@ -305,8 +304,13 @@ TEST(archive_locator, intent_session_and_charge_keys_go_through_a_pointer) {
     ASSERT_TRUE(where) << prefix << ":" << id;
     auto digest = sha1_hex(id); // of the id, not of the key
     EXPECT_EQ(where->archive_key, "");
-    EXPECT_EQ(where->pointer_bucket, "arx:" + digest.substr(0, 3));
-    EXPECT_EQ(where->pointer_field, digest.substr(3, 16));
+    // One place a level: 4,096 buckets, then 16 times as many at each.
+    ASSERT_EQ(where->pointers.size(), 4u);
+    for (size_t level = 1; level <= 4; ++level) {
+      auto& p = where->pointers[level - 1];
+      EXPECT_EQ(p.bucket, "arx:" + digest.substr(0, 2 + level)) << level;
+      EXPECT_EQ(p.field, digest.substr(2 + level, 16)) << level;
+    }
   }
 }
 
