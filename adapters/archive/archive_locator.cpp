@@ -8,9 +8,9 @@ namespace psp::archive {
 
 namespace {
 
-// 64 bits of the id's SHA-1 name it inside its bucket; two ids that collide
-// at any level are found out when the pointer is written and the second
-// payment then stays unarchived.
+// 64 bits of the id's SHA-1 name it inside its bucket; a digest equal to a
+// pointer's at the level written or a lower one is found out when the
+// pointer is written, and that payment then stays unarchived.
 constexpr size_t field_hex_chars = 16;
 
 std::string sha1_hex(std::string_view text) {

@@ -103,10 +103,11 @@ while i + 2 <= #ARGV do
     keys[k] = key
     local prefix, id = string.match(key, '^(%a+):(.+)$')
     if prefix == 'pi' or prefix == 'cs' or prefix == 'charge' then
-      -- Every level: an id whose digits match another's at any level
-      -- would be read as the other (the payment then stays live).
+      -- An id whose digits match a pointer's at its level or a lower one
+      -- would read as the other (the payment then stays live). Levels only
+      -- grow, so every pointer written before is at one of those.
       local digest = redis.sha1hex(id)
-      for l = 1, pointer_levels do
+      for l = 1, level do
         local bucket, field = archive_pointer(digest, l)
         if redis.call('HEXISTS', bucket, field) == 1 then free = false end
       end

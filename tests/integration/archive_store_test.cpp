@@ -715,22 +715,27 @@ TEST_F(archive_store, pointers_go_to_more_buckets_once_the_first_are_full) {
   expect_reads_back(first_of_two_objects);
 }
 
-TEST_F(archive_store, an_id_pointed_to_at_another_level_stays_live) {
+TEST_F(archive_store, an_id_pointed_to_at_a_lower_level_stays_live) {
   // Two ids whose digests agree on a level's digits would read as each
-  // other: the second payment is not archived, whatever the level.
+  // other: a payment written at level 2 is not archived when a pointer of
+  // level 1 has its digits (as if another id's, written before the switch).
   auto p = ids_for(24);
   auto objects = put_paid(p);
   auto where = archive::locate(keys::session(p.session));
   ASSERT_TRUE(where && where->pointers.size() == 4);
-  ASSERT_TRUE(conn.query({"HSET", where->pointers[2].bucket,
-                          where->pointers[2].field, "someoneelse1"}));
+  ASSERT_TRUE(conn.query({"HSET", where->pointers[0].bucket,
+                          where->pointers[0].field, "someoneelse1"}));
+  ASSERT_TRUE(conn.query({"SET", "archive:pointers_written",
+                          std::to_string(level_one_pointers)}));
   auto pass = archive(due_ms);
   EXPECT_EQ(pass.archived, 0u);
   EXPECT_EQ(exists(p.archive_key()), 0);
   for (auto& o : objects) {
     EXPECT_EQ(exists(o.key), 1) << o.key;
   }
-  EXPECT_EQ(get("archive:pointers_written"), "");
+  EXPECT_EQ(get("archive:pointers_written"),
+            std::to_string(level_one_pointers));
+  EXPECT_TRUE(keys_matching("arx:????").empty());
 }
 
 // --- Two archivers at once, a Redis killed mid-pass, the WATCH guard --------
