@@ -16,8 +16,9 @@
 // (runtime/admin_reports.hpp: reconciliation report / merchant statement;
 // reconcile exits 1 when it finds differences.)
 //   psp-admin --redis HOST:PORT archive [--after-s 600]
-// packs the paid charges and refunds that finished at least that long ago
-// into the compressed archive now (runtime/admin_archive.hpp).
+// packs the paid charges, refunds, finished ops and expired sessions that
+// finished at least that long ago into the compressed archive now
+// (runtime/admin_archive.hpp).
 //   psp-admin --redis HOST:PORT backfill-expiry
 // puts the open sessions of a Redis written before the expiry sweep
 // (decision 39) into its set; prints {"seen": N, "added": M}.

@@ -19,6 +19,7 @@
 #include "adapters/http/api_server.hpp"
 #include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/connection_pool.hpp"
+#include "adapters/redis/durability_check.hpp"
 #include "adapters/redis/legacy_stream.hpp"
 #include "adapters/redis/store_actors.hpp"
 #include "adapters/thread_name.hpp"
@@ -127,6 +128,30 @@ void configure_logging(const node_config& cfg) {
                       spdlog::pattern_time_type::utc);
 }
 
+/// Logs what is wrong with the Redis settings; false when the node must not
+/// start on them (a setting that breaks durability, under "require").
+bool redis_durable_enough(redis::connection& conn, const node_config& cfg) {
+  std::string err;
+  auto settings = redis::read_redis_settings(conn, err);
+  if (!settings) {
+    // A managed Redis may refuse CONFIG; its durability is its provider's.
+    spdlog::warn("event=redis_settings_unverified error=\"{}\"", err);
+    return true;
+  }
+  bool refuse = false;
+  for (auto& f : redis::judge_redis_settings(*settings)) {
+    if (f.breaks_durability && cfg.redis_durability == "require") {
+      std::cerr << "psp-node: Redis at " << cfg.redis << " is not durable: "
+                << f.text << " (or start with --psp.redis-durability=warn)\n";
+      refuse = true;
+    } else {
+      spdlog::warn("event=redis_setting setting={} durability={} \"{}\"",
+                   f.setting, f.breaks_durability ? "broken" : "kept", f.text);
+    }
+  }
+  return !refuse;
+}
+
 } // namespace
 
 int run_node(node_config& cfg) {
@@ -134,10 +159,20 @@ int run_node(node_config& cfg) {
   auto where = *redis::parse_endpoint(cfg.redis);
   redis::connection probe{where, cfg.redis_timeout_ms};
   std::string err;
-  if (!probe.ensure_connected() || !redis::ensure_stream_groups(probe, err)) {
+  auto unusable = [&] {
     std::cerr << "psp-node: cannot use Redis at " << cfg.redis << ": "
               << (err.empty() ? probe.last_error() : err) << '\n';
     return 3;
+  };
+  if (!probe.ensure_connected()) {
+    return unusable();
+  }
+  // Before anything is written to it.
+  if (!redis_durable_enough(probe, cfg)) {
+    return 8;
+  }
+  if (!redis::ensure_stream_groups(probe, err)) {
+    return unusable();
   }
   if (!redis::migrate_legacy_payment_stream(probe, err)) {
     // Left for the next start; the jobs stay where they are, nothing lost.

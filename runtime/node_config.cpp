@@ -41,6 +41,9 @@ node_config::node_config() {
     .add(public_url, "public-url", "base URL of hosted pages")
     .add(redis, "redis", "Redis address host:port")
     .add(redis_timeout_ms, "redis-timeout-ms", "Redis connect/read timeout")
+    .add(redis_durability, "redis-durability",
+         "require|warn: refuse (exit 8) or only log a Redis without AOF "
+         "fsync always or with key eviction")
     .add(card_network_url, "card-network-url", "card network base URL")
     .add(card_network_timeout_ms, "card-network-timeout-ms",
          "card network read timeout")
@@ -92,8 +95,8 @@ node_config::node_config() {
     .add(reconcile_grace_s, "reconcile-grace-s",
          "counterparts this far outside a period still match")
     .add(archive_after_s, "archive-after-s",
-         "pack a paid charge or a refund into the compressed archive this "
-         "long after it finished (-1: never)")
+         "pack finished payments, refunds, ops and expired sessions into "
+         "the compressed archive this long after they finished (-1: never)")
     .add(archive_interval_ms, "archive-interval-ms",
          "how often the archiver looks for payments to pack")
     .add(session_expiry_interval_ms, "session-expiry-interval-ms",
@@ -200,6 +203,10 @@ bool node_config::finish(std::string& err) {
           "(http-threads 2..1024, card-connections up to 4096, "
           "card-connections-min up to card-connections, "
           "webhook-connections up to 1024)";
+    return false;
+  }
+  if (redis_durability != "require" && redis_durability != "warn") {
+    err = "psp.redis-durability must be require or warn";
     return false;
   }
   if (log_level != "trace" && log_level != "debug" && log_level != "info"

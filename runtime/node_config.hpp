@@ -27,6 +27,10 @@ public:
   std::string public_url;          ///< default: http://<http-host>:<port>
   std::string redis = "127.0.0.1:6379";
   uint32_t redis_timeout_ms = 2'000;
+  /// "require": refuse to start on a Redis that would lose acknowledged
+  /// payments (no AOF, no fsync per write, evicting keys); "warn": log it
+  /// and start (a scratch stack). adapters/redis/durability_check.hpp.
+  std::string redis_durability = "require";
   std::string card_network_url = "http://127.0.0.1:4010";
   uint32_t card_network_timeout_ms = 10'000;
   std::string data_dir = "run/data";

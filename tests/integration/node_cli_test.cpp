@@ -1,6 +1,8 @@
 // Goal: psp-node refuses to start with a clear message and a distinct exit
 // code for each start-up failure (2 bad config, 3 Redis unreachable, 4 port
-// in use), names its threads, and stops cleanly on SIGTERM (exit 0; 7 is
+// in use, 8 a Redis that would lose acknowledged payments: no AOF, no fsync
+// per write, evicting keys; it starts on one only when told to warn), names
+// its threads, and stops cleanly on SIGTERM (exit 0; 7 is
 // kept for a node that stops because one of its actors went down).
 
 #include "tests/support/psp_stack.hpp"
@@ -134,7 +136,8 @@ TEST(node_cli, bad_configuration_exits_2) {
            {"--psp.card-network-url=ftp://x", "card-network-url"},
            {"--psp.log-level=loud", "log-level"},
            {"--psp.vault-key=abc", "vault-key"},
-           {"--psp.http-threads=1", "http-threads"}}) {
+           {"--psp.http-threads=1", "http-threads"},
+           {"--psp.redis-durability=maybe", "redis-durability"}}) {
     SCOPED_TRACE(c.flag);
     auto res = run_to_exit(node_argv(dir, redis_port, free_port(), {c.flag}));
     EXPECT_FALSE(res.timed_out);
@@ -142,6 +145,70 @@ TEST(node_cli, bad_configuration_exits_2) {
     EXPECT_NE(res.err.find("bad configuration"), std::string::npos) << res.err;
     EXPECT_NE(res.err.find(c.mentions), std::string::npos) << res.err;
   }
+}
+
+/// Sets `name` on the running test Redis.
+void config_set(redis_server& redis, const std::string& name,
+                const std::string& value) {
+  auto r = redis_command(redis.port(), {"CONFIG", "SET", name, value});
+  ASSERT_TRUE(r && r->ok()) << name << " " << value;
+}
+
+TEST(node_cli, a_redis_that_would_lose_acknowledged_payments_exits_8) {
+  struct unsafe {
+    std::vector<std::pair<std::string, std::string>> settings;
+    std::string mentions;
+  };
+  for (auto& c : std::vector<unsafe>{
+         {{{"appendonly", "no"}}, "appendonly is 'no'"},
+         {{{"appendfsync", "everysec"}}, "appendfsync is 'everysec'"},
+         {{{"maxmemory", "100mb"}, {"maxmemory-policy", "allkeys-lru"}},
+          "maxmemory-policy is 'allkeys-lru'"}}) {
+    SCOPED_TRACE(c.mentions);
+    redis_server redis;
+    for (auto& [name, value] : c.settings) {
+      config_set(redis, name, value);
+    }
+    temp_dir dir;
+    auto res = run_to_exit(node_argv(dir, redis.port(), free_port()));
+    EXPECT_FALSE(res.timed_out);
+    EXPECT_EQ(res.exit_code, 8) << res.err;
+    EXPECT_NE(res.err.find("is not durable: " + c.mentions),
+              std::string::npos)
+      << res.err;
+    EXPECT_NE(res.err.find("--psp.redis-durability=warn"), std::string::npos)
+      << res.err;
+    // Refused before writing anything (not even the stream groups).
+    auto size = redis_command(redis.port(), {"DBSIZE"});
+    ASSERT_TRUE(size);
+    EXPECT_EQ(size->number, 0);
+  }
+}
+
+TEST(node_cli, a_redis_durability_of_warn_starts_and_says_why_not) {
+  // A scratch stack may run on a Redis without AOF if it says so.
+  redis_server redis;
+  config_set(redis, "appendonly", "no");
+  temp_dir dir;
+  auto port = free_port();
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), port,
+                               {"--psp.redis-durability=warn"}),
+                     log};
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return tail_file(log, 50).find("listening on") != std::string::npos;
+    },
+    20s))
+    << tail_file(log, 50);
+  auto logged = tail_file(log, 200);
+  EXPECT_NE(logged.find("event=redis_setting setting=appendonly "
+                        "durability=broken"),
+            std::string::npos)
+    << logged;
+  EXPECT_EQ(
+    http_get("http://127.0.0.1:" + std::to_string(port), "/healthz").status,
+    200);
 }
 
 /// True once the node logging to `log` listens (within 20 s).

@@ -1,0 +1,106 @@
+#include "adapters/redis/durability_check.hpp"
+
+#include <charconv>
+
+namespace psp::redis {
+
+namespace {
+
+// The compact encodings run.sh, the bench and the tests configure; the
+// memory figures of docs/performance.md assume them.
+constexpr long long listpack_entries_min = 512;
+constexpr long long listpack_value_min = 1024;
+
+std::optional<long long> number(const std::string& text) {
+  long long out = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+const std::string* find(const redis_settings& s, const std::string& name) {
+  auto it = s.find(name);
+  return it == s.end() ? nullptr : &it->second;
+}
+
+} // namespace
+
+const std::vector<std::string>& checked_setting_names() {
+  static const std::vector<std::string> names{
+    "appendonly", "appendfsync", "maxmemory", "maxmemory-policy",
+    "hash-max-listpack-entries", "hash-max-listpack-value"};
+  return names;
+}
+
+std::optional<redis_settings> read_redis_settings(connection& conn,
+                                                  std::string& error) {
+  std::vector<std::vector<std::string>> gets;
+  for (auto& name : checked_setting_names()) {
+    gets.push_back({"CONFIG", "GET", name});
+  }
+  auto replies = conn.pipeline(gets);
+  if (!replies || replies->size() != gets.size()) {
+    error = conn.last_error();
+    return std::nullopt;
+  }
+  redis_settings out;
+  for (auto& reply : *replies) {
+    if (reply.is_error()) {
+      error = reply.str;
+      return std::nullopt;
+    }
+    // [name, value] (an unknown name answers an empty array).
+    if (reply.is_array() && reply.elements.size() == 2) {
+      out[reply.elements[0].text()] = reply.elements[1].text();
+    }
+  }
+  return out;
+}
+
+std::vector<settings_finding> judge_redis_settings(
+  const redis_settings& settings) {
+  std::vector<settings_finding> out;
+  if (auto* aof = find(settings, "appendonly"); aof && *aof != "yes") {
+    out.push_back({true, "appendonly",
+                   "appendonly is '" + *aof + "': a crash of Redis loses "
+                   "every payment the API acknowledged since the last "
+                   "snapshot; run it with --appendonly yes --appendfsync "
+                   "always"});
+  }
+  if (auto* fsync = find(settings, "appendfsync");
+      fsync && *fsync != "always") {
+    out.push_back({true, "appendfsync",
+                   "appendfsync is '" + *fsync + "': a crash of the machine "
+                   "loses up to a second of acknowledged payments; set it "
+                   "to always (Redis fsyncs each event-loop batch once)"});
+  }
+  auto* limit = find(settings, "maxmemory");
+  auto* policy = find(settings, "maxmemory-policy");
+  if (limit && policy && number(*limit).value_or(1) != 0
+      && *policy != "noeviction") {
+    out.push_back({true, "maxmemory-policy",
+                   "maxmemory-policy is '" + *policy + "' with maxmemory "
+                   + *limit + ": a full Redis would evict payments, "
+                   "idempotency keys and ledger entries; set noeviction "
+                   "(writes then fail and the API answers 503)"});
+  }
+  if (auto* entries = find(settings, "hash-max-listpack-entries");
+      entries && number(*entries).value_or(0) < listpack_entries_min) {
+    out.push_back({false, "hash-max-listpack-entries",
+                   "hash-max-listpack-entries is " + *entries + ": objects "
+                   "and archive pointers take more memory than measured; "
+                   "set 512 or more"});
+  }
+  if (auto* value = find(settings, "hash-max-listpack-value");
+      value && number(*value).value_or(0) < listpack_value_min) {
+    out.push_back({false, "hash-max-listpack-value",
+                   "hash-max-listpack-value is " + *value + ": objects "
+                   "with longer fields take more memory than measured; set "
+                   "1024 or more"});
+  }
+  return out;
+}
+
+} // namespace psp::redis
