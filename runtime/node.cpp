@@ -2,6 +2,7 @@
 
 #include "runtime/archiver.hpp"
 #include "runtime/cluster_start.hpp"
+#include "runtime/redis_start_checks.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
 #include "runtime/session_expirer.hpp"
@@ -19,7 +20,6 @@
 #include "adapters/http/api_server.hpp"
 #include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/connection_pool.hpp"
-#include "adapters/redis/durability_check.hpp"
 #include "adapters/redis/legacy_stream.hpp"
 #include "adapters/redis/store_actors.hpp"
 #include "adapters/thread_name.hpp"
@@ -128,30 +128,6 @@ void configure_logging(const node_config& cfg) {
                       spdlog::pattern_time_type::utc);
 }
 
-/// Logs what is wrong with the Redis settings; false when the node must not
-/// start on them (a setting that breaks durability, under "require").
-bool redis_durable_enough(redis::connection& conn, const node_config& cfg) {
-  std::string err;
-  auto settings = redis::read_redis_settings(conn, err);
-  if (!settings) {
-    // A managed Redis may refuse CONFIG; its durability is its provider's.
-    spdlog::warn("event=redis_settings_unverified error=\"{}\"", err);
-    return true;
-  }
-  bool refuse = false;
-  for (auto& f : redis::judge_redis_settings(*settings)) {
-    if (f.breaks_durability && cfg.redis_durability == "require") {
-      std::cerr << "psp-node: Redis at " << cfg.redis << " is not durable: "
-                << f.text << " (or start with --psp.redis-durability=warn)\n";
-      refuse = true;
-    } else {
-      spdlog::warn("event=redis_setting setting={} durability={} \"{}\"",
-                   f.setting, f.breaks_durability ? "broken" : "kept", f.text);
-    }
-  }
-  return !refuse;
-}
-
 } // namespace
 
 int run_node(node_config& cfg) {
@@ -167,9 +143,8 @@ int run_node(node_config& cfg) {
   if (!probe.ensure_connected()) {
     return unusable();
   }
-  // Before anything is written to it.
-  if (!redis_durable_enough(probe, cfg)) {
-    return 8;
+  if (auto code = redis_start_checks(probe, cfg); code != 0) {
+    return code;
   }
   if (!redis::ensure_stream_groups(probe, err)) {
     return unusable();

@@ -1,7 +1,8 @@
 // Goal: psp-node refuses to start with a clear message and a distinct exit
 // code for each start-up failure (2 bad config, 3 Redis unreachable, 4 port
 // in use, 8 a Redis that would lose acknowledged payments: no AOF, no fsync
-// per write, evicting keys; it starts on one only when told to warn), names
+// per write, evicting keys; it starts on one only when told to warn; 9 a
+// vault key other than the one the nodes of its Redis use), names
 // its threads, and stops cleanly on SIGTERM (exit 0; 7 is
 // kept for a node that stops because one of its actors went down).
 
@@ -209,6 +210,48 @@ TEST(node_cli, a_redis_durability_of_warn_starts_and_says_why_not) {
   EXPECT_EQ(
     http_get("http://127.0.0.1:" + std::to_string(port), "/healthz").status,
     200);
+}
+
+TEST(node_cli, a_node_with_another_vault_key_than_its_peers_exits_9) {
+  // A fresh data-dir creates a key of its own: on a second machine that
+  // node could not open the cards the others seal, and would derive other
+  // object ids for re-run requests.
+  redis_server redis;
+  const std::string key_a(64, 'a');
+  const std::string key_b(64, 'b');
+  auto start_and_stop = [&](const std::string& key) {
+    temp_dir dir;
+    auto port = free_port();
+    auto log = dir.path() + "/node.log";
+    child_process node{node_argv(dir, redis.port(), port,
+                                 {"--psp.vault-key=" + key}),
+                       log};
+    EXPECT_TRUE(wait_until(
+      [&] {
+        return tail_file(log, 50).find("listening on") != std::string::npos;
+      },
+      20s))
+      << tail_file(log, 50);
+    return node.stop(std::chrono::milliseconds{10'000});
+  };
+  start_and_stop(key_a); // the first: its check is stored
+  auto stored = redis_command(redis.port(), {"GET", "psp:vault_key_check"});
+  ASSERT_TRUE(stored && stored->kind == redis_reply::string);
+  EXPECT_EQ(stored->str.size(), 64u);
+  EXPECT_EQ(stored->str.find(key_a), std::string::npos); // not the key
+
+  temp_dir dir;
+  auto res = run_to_exit(node_argv(dir, redis.port(), free_port(),
+                                   {"--psp.vault-key=" + key_b}));
+  EXPECT_FALSE(res.timed_out);
+  EXPECT_EQ(res.exit_code, 9) << res.err;
+  EXPECT_NE(res.err.find("vault key is not the one"), std::string::npos)
+    << res.err;
+  EXPECT_EQ(res.err.find(key_b), std::string::npos) << "the key leaked";
+
+  // The same key as the first starts again.
+  int status = start_and_stop(key_a);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 /// True once the node logging to `log` listens (within 20 s).
