@@ -1,6 +1,8 @@
 #include "adapters/redis/durability_check.hpp"
 
 #include <charconv>
+#include <string_view>
+#include <utility>
 
 namespace psp::redis {
 
@@ -20,6 +22,22 @@ std::optional<long long> number(const std::string& text) {
   return out;
 }
 
+/// "7.0.15" -> (7, 0); nullopt when it does not start that way.
+std::optional<std::pair<int, int>> major_minor(const std::string& version) {
+  int major = 0;
+  int minor = 0;
+  auto* end = version.data() + version.size();
+  auto [dot, ec] = std::from_chars(version.data(), end, major);
+  if (ec != std::errc{} || dot == end || *dot != '.') {
+    return std::nullopt;
+  }
+  auto [rest, ec2] = std::from_chars(dot + 1, end, minor);
+  if (ec2 != std::errc{}) {
+    return std::nullopt;
+  }
+  return std::make_pair(major, minor);
+}
+
 const std::string* find(const redis_settings& s, const std::string& name) {
   auto it = s.find(name);
   return it == s.end() ? nullptr : &it->second;
@@ -36,7 +54,7 @@ const std::vector<std::string>& checked_setting_names() {
 
 std::optional<redis_settings> read_redis_settings(connection& conn,
                                                   std::string& error) {
-  std::vector<std::vector<std::string>> gets;
+  std::vector<std::vector<std::string>> gets{{"INFO", "server"}};
   for (auto& name : checked_setting_names()) {
     gets.push_back({"CONFIG", "GET", name});
   }
@@ -46,6 +64,16 @@ std::optional<redis_settings> read_redis_settings(connection& conn,
     return std::nullopt;
   }
   redis_settings out;
+  auto& info = replies->front().text();
+  auto at = info.find("redis_version:");
+  if (at != std::string::npos) {
+    at += std::string_view{"redis_version:"}.size();
+    auto end = info.find_first_of("\r\n", at);
+    out["redis_version"] = info.substr(at, end == std::string::npos
+                                             ? std::string::npos
+                                             : end - at);
+  }
+  replies->erase(replies->begin());
   for (auto& reply : *replies) {
     if (reply.is_error()) {
       error = reply.str;
@@ -62,6 +90,15 @@ std::optional<redis_settings> read_redis_settings(connection& conn,
 std::vector<settings_finding> judge_redis_settings(
   const redis_settings& settings) {
   std::vector<settings_finding> out;
+  if (auto* version = find(settings, "redis_version")) {
+    auto v = major_minor(*version);
+    if (v && *v < std::make_pair(6, 2)) {
+      out.push_back({true, "redis_version",
+                     "Redis " + *version + " has no XAUTOCLAIM (6.2): the "
+                     "payments a dead node had taken would never be taken "
+                     "over; use Redis 6.2 or later (Debian 12 ships 7.0)"});
+    }
+  }
   if (auto* aof = find(settings, "appendonly"); aof && *aof != "yes") {
     out.push_back({true, "appendonly",
                    "appendonly is '" + *aof + "': a crash of Redis loses "

@@ -6,6 +6,7 @@
 // its threads, and stops cleanly on SIGTERM (exit 0; 7 is
 // kept for a node that stops because one of its actors went down).
 
+#include "adapters/redis/durability_check.hpp"
 #include "tests/support/psp_stack.hpp"
 
 #include <gtest/gtest.h>
@@ -153,6 +154,22 @@ void config_set(redis_server& redis, const std::string& name,
                 const std::string& value) {
   auto r = redis_command(redis.port(), {"CONFIG", "SET", name, value});
   ASSERT_TRUE(r && r->ok()) << name << " " << value;
+}
+
+TEST(node_cli, the_settings_judged_are_read_from_a_real_redis) {
+  redis_server redis;
+  redis::connection conn{redis::endpoint{"127.0.0.1", redis.port()}, 2000};
+  std::string err;
+  auto settings = redis::read_redis_settings(conn, err);
+  ASSERT_TRUE(settings) << err;
+  EXPECT_EQ((*settings)["appendonly"], "yes");
+  EXPECT_EQ((*settings)["appendfsync"], "always");
+  EXPECT_EQ((*settings)["maxmemory-policy"], "noeviction");
+  EXPECT_EQ((*settings)["hash-max-listpack-entries"], "512");
+  // What deps.sh installs (Debian 12: 7.0.x), read from INFO.
+  auto& version = (*settings)["redis_version"];
+  EXPECT_GE(std::stoi(version.substr(0, version.find('.'))), 7) << version;
+  EXPECT_TRUE(redis::judge_redis_settings(*settings).empty());
 }
 
 TEST(node_cli, a_redis_that_would_lose_acknowledged_payments_exits_8) {

@@ -1,7 +1,7 @@
 // Goal: the settings that would lose acknowledged payments are named as
 // breaking durability (AOF off, fsync not per write, evicting keys under a
-// memory limit), those that only cost memory as advice, and a Redis set
-// up as run.sh sets it up has nothing to say.
+// memory limit, a version without XAUTOCLAIM), those that only cost memory
+// as advice, and a Redis set up as run.sh sets it up has nothing to say.
 
 #include "adapters/redis/durability_check.hpp"
 
@@ -102,6 +102,21 @@ TEST(durability_check, a_stock_redis_breaks_it_twice_and_missing_names_pass) {
             2);
   // What a Redis does not answer is not judged.
   EXPECT_TRUE(judge_redis_settings({}).empty());
+}
+
+TEST(durability_check, a_redis_without_xautoclaim_is_refused) {
+  for (auto version : {"6.0.16", "5.0.14"}) {
+    auto s = as_run_sh_sets_it();
+    s["redis_version"] = version;
+    auto f = only_finding(s, "redis_version");
+    EXPECT_TRUE(f.breaks_durability) << version;
+    EXPECT_NE(f.text.find("XAUTOCLAIM"), std::string::npos) << f.text;
+  }
+  for (auto version : {"6.2.0", "7.0.15", "7.2.4", "10.0.0", "unstable"}) {
+    auto s = as_run_sh_sets_it();
+    s["redis_version"] = version; // a form it cannot read is not judged
+    EXPECT_TRUE(judge_redis_settings(s).empty()) << version;
+  }
 }
 
 } // namespace
