@@ -2,11 +2,13 @@
 
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/durability_check.hpp"
 #include "adapters/redis/vault_key_check.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace psp {
@@ -66,11 +68,47 @@ int vault_key_verdict(redis::connection& conn, const node_config& cfg) {
   return 3;
 }
 
+/// False (the reason on stderr) when this machine's clock is too far from
+/// Redis's for the leases; a failed measurement is logged and passes (the
+/// next Redis call tells whether Redis is there).
+bool clock_close_enough(redis::connection& conn, const node_config& cfg) {
+  auto measured = redis::measure_clock_offset(conn);
+  if (!measured) {
+    spdlog::warn("event=clock_offset_unmeasured error=\"{}\"",
+                 conn.last_error());
+    return true;
+  }
+  auto lease_ms = static_cast<int64_t>(
+    std::min(cfg.idempotency_lease_ms, cfg.webhook_lease_ms));
+  switch (redis::judge_clock_offset(*measured, lease_ms)) {
+    case redis::clock_verdict::fine:
+      return true;
+    case redis::clock_verdict::warn:
+      spdlog::warn("event=clock_offset offset_ms={} uncertainty_ms={} "
+                   "\"this machine's clock differs from Redis's; leases "
+                   "written by other nodes expire early or late by as "
+                   "much\"",
+                   measured->offset_ms, measured->uncertainty_ms);
+      return true;
+    case redis::clock_verdict::refuse:
+      break;
+  }
+  std::cerr << "psp-node: this machine's clock is " << measured->offset_ms
+            << " ms off Redis's (at " << cfg.redis << "), more than a "
+            << "quarter of the shortest lease (" << lease_ms << " ms): "
+            << "another node's running request or webhook could be taken "
+               "over while it runs; synchronise the clocks (NTP)\n";
+  return false;
+}
+
 } // namespace
 
 int redis_start_checks(redis::connection& conn, const node_config& cfg) {
   if (!redis_durable_enough(conn, cfg)) {
     return 8;
+  }
+  if (!clock_close_enough(conn, cfg)) {
+    return 10;
   }
   return vault_key_verdict(conn, cfg);
 }

@@ -6,6 +6,7 @@
 // its threads, and stops cleanly on SIGTERM (exit 0; 7 is
 // kept for a node that stops because one of its actors went down).
 
+#include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/durability_check.hpp"
 #include "tests/support/psp_stack.hpp"
 
@@ -156,7 +157,7 @@ void config_set(redis_server& redis, const std::string& name,
   ASSERT_TRUE(r && r->ok()) << name << " " << value;
 }
 
-TEST(node_cli, the_settings_judged_are_read_from_a_real_redis) {
+TEST(node_cli, the_settings_and_clock_judged_are_read_from_a_real_redis) {
   redis_server redis;
   redis::connection conn{redis::endpoint{"127.0.0.1", redis.port()}, 2000};
   std::string err;
@@ -170,6 +171,12 @@ TEST(node_cli, the_settings_judged_are_read_from_a_real_redis) {
   auto& version = (*settings)["redis_version"];
   EXPECT_GE(std::stoi(version.substr(0, version.find('.'))), 7) << version;
   EXPECT_TRUE(redis::judge_redis_settings(*settings).empty());
+  // Same machine, same clock: the offset is the round trip's noise.
+  auto clock = redis::measure_clock_offset(conn);
+  ASSERT_TRUE(clock);
+  EXPECT_LT(std::llabs(clock->offset_ms), 1'000) << clock->offset_ms;
+  EXPECT_EQ(redis::judge_clock_offset(*clock, 60'000),
+            redis::clock_verdict::fine);
 }
 
 TEST(node_cli, a_redis_that_would_lose_acknowledged_payments_exits_8) {

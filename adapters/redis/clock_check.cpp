@@ -1,0 +1,56 @@
+#include "adapters/redis/clock_check.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+namespace psp::redis {
+
+namespace {
+
+constexpr int64_t warn_above_ms = 1'000;
+
+int64_t system_now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::optional<int64_t> integer_of(const value& v) {
+  try {
+    return std::stoll(v.text());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+std::optional<clock_offset> measure_clock_offset(connection& conn) {
+  auto before_us = system_now_us();
+  auto reply = conn.query({"TIME"});
+  auto after_us = system_now_us();
+  if (!reply || !reply->is_array() || reply->elements.size() != 2) {
+    return std::nullopt;
+  }
+  auto seconds = integer_of(reply->elements[0]);
+  auto micros = integer_of(reply->elements[1]);
+  if (!seconds || !micros) {
+    return std::nullopt;
+  }
+  auto redis_us = *seconds * 1'000'000 + *micros;
+  auto middle_us = before_us + (after_us - before_us) / 2;
+  return clock_offset{(middle_us - redis_us) / 1'000,
+                      (after_us - before_us) / 2'000};
+}
+
+clock_verdict judge_clock_offset(const clock_offset& measured,
+                                 int64_t shortest_lease_ms) {
+  auto surely = std::llabs(measured.offset_ms) - measured.uncertainty_ms;
+  if (surely > shortest_lease_ms / 4) {
+    return clock_verdict::refuse;
+  }
+  return surely > warn_above_ms ? clock_verdict::warn : clock_verdict::fine;
+}
+
+} // namespace psp::redis
