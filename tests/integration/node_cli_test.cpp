@@ -2,9 +2,11 @@
 // code for each start-up failure (2 bad config, 3 Redis unreachable, 4 port
 // in use, 8 a Redis that would lose acknowledged payments: no AOF, no fsync
 // per write, evicting keys; it starts on one only when told to warn; 9 a
-// vault key other than the one the nodes of its Redis use), names
-// its threads, and stops cleanly on SIGTERM (exit 0; 7 is
-// kept for a node that stops because one of its actors went down).
+// vault key other than the one the nodes of its Redis use; 10, a clock far
+// off Redis's, is judged by clock_check_test, and here the offset is
+// measured on a real Redis), names its threads, and stops cleanly on
+// SIGTERM (exit 0; 7 is kept for a node that stops because one of its
+// actors went down).
 
 #include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/durability_check.hpp"
