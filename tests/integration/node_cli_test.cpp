@@ -152,6 +152,16 @@ TEST(node_cli, bad_configuration_exits_2) {
   }
 }
 
+/// True once the node logging to `log` listens (within 20 s).
+bool wait_listening(const std::string& log) {
+  return wait_until(
+      [&] {
+        return tail_file(log, 50).find("psp-node cli-test listening on") !=
+               std::string::npos;
+      },
+      20s);
+}
+
 /// Sets `name` on the running test Redis.
 void config_set(redis_server& redis, const std::string& name,
                 const std::string& value) {
@@ -222,12 +232,7 @@ TEST(node_cli, a_redis_durability_of_warn_starts_and_says_why_not) {
   child_process node{node_argv(dir, redis.port(), port,
                                {"--psp.redis-durability=warn"}),
                      log};
-  ASSERT_TRUE(wait_until(
-    [&] {
-      return tail_file(log, 50).find("listening on") != std::string::npos;
-    },
-    20s))
-    << tail_file(log, 50);
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
   auto logged = tail_file(log, 200);
   EXPECT_NE(logged.find("event=redis_setting setting=appendonly "
                         "durability=broken"),
@@ -252,12 +257,7 @@ TEST(node_cli, a_node_with_another_vault_key_than_its_peers_exits_9) {
     child_process node{node_argv(dir, redis.port(), port,
                                  {"--psp.vault-key=" + key}),
                        log};
-    EXPECT_TRUE(wait_until(
-      [&] {
-        return tail_file(log, 50).find("listening on") != std::string::npos;
-      },
-      20s))
-      << tail_file(log, 50);
+    EXPECT_TRUE(wait_listening(log)) << tail_file(log, 50);
     return node.stop(std::chrono::milliseconds{10'000});
   };
   start_and_stop(key_a); // the first: its check is stored
@@ -278,16 +278,6 @@ TEST(node_cli, a_node_with_another_vault_key_than_its_peers_exits_9) {
   // The same key as the first starts again.
   int status = start_and_stop(key_a);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-}
-
-/// True once the node logging to `log` listens (within 20 s).
-bool wait_listening(const std::string& log) {
-  return wait_until(
-      [&] {
-        return tail_file(log, 50).find("psp-node cli-test listening on") !=
-               std::string::npos;
-      },
-      20s);
 }
 
 /// Starts a node, checks it answers, stops it with SIGTERM: it exits 0
