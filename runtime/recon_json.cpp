@@ -1,6 +1,6 @@
 #include "runtime/recon_json.hpp"
 
-#include <charconv>
+#include "actors/decimal.hpp"
 
 namespace psp::recon {
 
@@ -19,16 +19,6 @@ std::optional<int64_t> integer(const json& line, const char* key) {
     return std::nullopt;
   }
   return it->get<int64_t>();
-}
-
-std::optional<int64_t> parse_int(const std::string& text) {
-  int64_t out = 0;
-  auto end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  if (text.empty() || ec != std::errc{} || ptr != end) {
-    return std::nullopt;
-  }
-  return out;
 }
 
 json id_or_null(const std::string& id) {
@@ -176,7 +166,7 @@ json report_from_fields(const std::map<std::string, std::string>& f) {
   }
   for (auto* key : {"from", "to", "grace_s", "started", "finished"}) {
     auto* v = get(key);
-    auto n = v ? parse_int(*v) : std::nullopt;
+    auto n = v ? parse_integer(*v) : std::nullopt;
     if (!n) {
       return json(json::value_t::discarded);
     }

@@ -41,7 +41,7 @@ bool redis_durable_enough(redis::connection& conn, const node_config& cfg) {
 
 /// 0 when the node's vault key is the one the nodes of this Redis use (or
 /// it is the first), else the exit code: 9 another key, 3 Redis failed.
-int vault_key_verdict(redis::connection& conn, const node_config& cfg) {
+int vault_key_exit_code(redis::connection& conn, const node_config& cfg) {
   auto key = crypto::from_hex(cfg.vault_key_hex);
   auto check = crypto::to_hex(
     crypto::hmac_sha256(key ? *key : "", "psp vault key check v1"));
@@ -110,7 +110,7 @@ int redis_start_checks(redis::connection& conn, const node_config& cfg) {
   if (!clock_close_enough(conn, cfg)) {
     return 10;
   }
-  return vault_key_verdict(conn, cfg);
+  return vault_key_exit_code(conn, cfg);
 }
 
 } // namespace psp

@@ -1,8 +1,9 @@
 #include "adapters/redis/clock_check.hpp"
 
+#include "actors/decimal.hpp"
+
 #include <chrono>
 #include <cstdlib>
-#include <string>
 
 namespace psp::redis {
 
@@ -16,14 +17,6 @@ int64_t system_now_us() {
     .count();
 }
 
-std::optional<int64_t> integer_of(const value& v) {
-  try {
-    return std::stoll(v.text());
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 } // namespace
 
 std::optional<clock_offset> measure_clock_offset(connection& conn) {
@@ -33,8 +26,8 @@ std::optional<clock_offset> measure_clock_offset(connection& conn) {
   if (!reply || !reply->is_array() || reply->elements.size() != 2) {
     return std::nullopt;
   }
-  auto seconds = integer_of(reply->elements[0]);
-  auto micros = integer_of(reply->elements[1]);
+  auto seconds = parse_integer(reply->elements[0].text());
+  auto micros = parse_integer(reply->elements[1].text());
   if (!seconds || !micros) {
     return std::nullopt;
   }

@@ -1,5 +1,7 @@
 #include "adapters/redis/durability_check.hpp"
 
+#include "actors/decimal.hpp"
+
 #include <charconv>
 #include <string_view>
 #include <utility>
@@ -8,19 +10,17 @@ namespace psp::redis {
 
 namespace {
 
-// The compact encodings run.sh, the bench and the tests configure; the
-// memory figures of docs/performance.md assume them.
-constexpr long long listpack_entries_min = 512;
-constexpr long long listpack_value_min = 1024;
+/// A compact encoding run.sh, the bench and the tests configure; the
+/// memory figures of docs/performance.md assume it.
+struct encoding_floor {
+  const char* setting;
+  int64_t minimum;
+  const char* costs; ///< what takes more memory below it
+};
 
-std::optional<long long> number(const std::string& text) {
-  long long out = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc{} || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return out;
-}
+constexpr encoding_floor encoding_floors[] = {
+  {"hash-max-listpack-entries", 512, "objects and archive pointers"},
+  {"hash-max-listpack-value", 1024, "objects with longer fields"}};
 
 /// "7.0.15" -> (7, 0); nullopt when it does not start that way.
 std::optional<std::pair<int, int>> major_minor(const std::string& version) {
@@ -115,7 +115,7 @@ std::vector<settings_finding> judge_redis_settings(
   }
   auto* limit = find(settings, "maxmemory");
   auto* policy = find(settings, "maxmemory-policy");
-  if (limit && policy && number(*limit).value_or(1) != 0
+  if (limit && policy && parse_integer(*limit).value_or(1) != 0
       && *policy != "noeviction") {
     out.push_back({true, "maxmemory-policy",
                    "maxmemory-policy is '" + *policy + "' with maxmemory "
@@ -123,19 +123,15 @@ std::vector<settings_finding> judge_redis_settings(
                    "idempotency keys and ledger entries; set noeviction "
                    "(writes then fail and the API answers 503)"});
   }
-  if (auto* entries = find(settings, "hash-max-listpack-entries");
-      entries && number(*entries).value_or(0) < listpack_entries_min) {
-    out.push_back({false, "hash-max-listpack-entries",
-                   "hash-max-listpack-entries is " + *entries + ": objects "
-                   "and archive pointers take more memory than measured; "
-                   "set 512 or more"});
-  }
-  if (auto* value = find(settings, "hash-max-listpack-value");
-      value && number(*value).value_or(0) < listpack_value_min) {
-    out.push_back({false, "hash-max-listpack-value",
-                   "hash-max-listpack-value is " + *value + ": objects "
-                   "with longer fields take more memory than measured; set "
-                   "1024 or more"});
+  for (auto& floor : encoding_floors) {
+    auto* set = find(settings, floor.setting);
+    if (set && parse_integer(*set).value_or(0) < floor.minimum) {
+      out.push_back({false, floor.setting,
+                     std::string{floor.setting} + " is " + *set + ": "
+                       + floor.costs + " take more memory than measured; "
+                       + "set " + std::to_string(floor.minimum)
+                       + " or more"});
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "adapters/redis/store_actors.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/decimal.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger_account_names.hpp"
 #include "actors/payment_logic.hpp"
@@ -21,7 +22,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 
 namespace psp::redis {
@@ -241,16 +241,14 @@ struct delivery_state {
 /// to end the next one, on every node, after every restart.
 int64_t integer_or(const std::string& text, int64_t fallback,
                    const char* field, const std::string& delivery_id) {
-  int64_t out = 0;
-  auto end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  if (text.empty() || ec != std::errc{} || ptr != end) {
+  auto out = parse_integer(text);
+  if (!out) {
     spdlog::warn("delivery {}: {} is not an integer (\"{}\" in Redis); "
                  "taken as {}", delivery_id, field, text.substr(0, 32),
                  fallback);
     return fallback;
   }
-  return out;
+  return *out;
 }
 
 caf::expected<std::vector<webhook_delivery>>
