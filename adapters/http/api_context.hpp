@@ -4,6 +4,7 @@
 // the merchant key cache and counters for /metrics.
 
 #include "adapters/crypto/card_vault.hpp"
+#include "adapters/http/claim_janitor.hpp"
 #include "adapters/http/rate_limiter.hpp"
 #include "adapters/redis/connection_pool.hpp"
 
@@ -69,7 +70,8 @@ public:
               api_settings settings)
     : redis(pool), vault(std::move(vault)), settings(std::move(settings)),
       limiter(this->settings.rate_limit_per_s,
-              this->settings.rate_limit_burst) {
+              this->settings.rate_limit_burst),
+      janitor(pool) {
   }
 
   redis::connection_pool& redis;
@@ -84,6 +86,8 @@ public:
   /// cluster, empty otherwise. nullopt: the membership did not answer.
   std::function<std::optional<std::vector<std::string>>()> cluster_members;
   rate_limiter limiter;
+  /// Idempotency-Key writes given up on while Redis did not answer.
+  claim_janitor janitor;
 
   /// Cached API key -> merchant (keys are looked up by their SHA-256).
   std::optional<merchant_info> cached_merchant(const std::string& key_hash);

@@ -103,7 +103,7 @@ api_error unavailable(const std::string& what) {
   e.status = 503;
   e.type = "api_error";
   // Also answered to reads and admin calls, which carry no key.
-  e.message = what + " is temporarily unavailable; retry (a POST with the "
+  e.message = what + ": temporarily unavailable; retry (a POST with the "
                      "same Idempotency-Key).";
   return e;
 }

@@ -50,11 +50,21 @@ api_error key_too_long() {
 
 thread_local answer_kind marked_answer = answer_kind::by_status;
 
+/// One run of a keyed request: who it is and when its claim's lease ends.
+struct claim_run {
+  std::string redis_key;
+  std::string fingerprint;
+  std::string owner;
+  int64_t lease_end_ms = 0;
+};
+
 /// Runs the handler and stores or releases the claim.
 void run_claimed(api_context& ctx, const route_handler& handler,
-                 const std::string& redis_key, const std::string& fingerprint,
-                 const std::string& owner, const std::string& seed,
+                 const claim_run& run, const std::string& seed,
                  const httplib::Request& req, httplib::Response& res) {
+  auto& redis_key = run.redis_key;
+  auto& fingerprint = run.fingerprint;
+  auto& owner = run.owner;
   marked_answer = answer_kind::by_status;
   try {
     derived_ids_scope ids{ctx.settings.id_secret, redis_key + "\n" + seed};
@@ -78,6 +88,23 @@ void run_claimed(api_context& ctx, const route_handler& handler,
   bool store = kind == answer_kind::executed
                || (kind == answer_kind::by_status && stores_answer(res.status));
   bool keep_seed = res.status == 503 || kind == answer_kind::pending;
+  pending_key_write settle;
+  settle.keys = {redis_key};
+  settle.give_up_at_ms = run.lease_end_ms;
+  if (store) {
+    settle.script = &redis::idempotency_finish_script();
+    settle.args = {fingerprint, std::to_string(res.status),
+                   archive::pack_answer(res.body),
+                   res.get_header_value("Content-Type"),
+                   std::to_string(ctx.settings.idempotency_ttl_s), owner};
+  } else {
+    // A 503 means Redis failed, perhaps after the handler wrote (a charge
+    // queued, a refund reserved), and a pending answer follows a step still
+    // under way: the retry must name the same objects to find them, so the
+    // key keeps its seed.
+    settle.script = &redis::idempotency_release_script();
+    settle.args = {fingerprint, owner, keep_seed ? "keep_seed" : ""};
+  }
   auto pause = std::chrono::milliseconds{50};
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds{record_retry_ms};
@@ -85,23 +112,7 @@ void run_claimed(api_context& ctx, const route_handler& handler,
     std::optional<redis::value> out;
     {
       auto conn = ctx.redis.acquire();
-      if (store) {
-        out = redis::eval(*conn, redis::idempotency_finish_script(),
-                          {redis_key},
-                          {fingerprint, std::to_string(res.status),
-                           archive::pack_answer(res.body),
-                           res.get_header_value("Content-Type"),
-                           std::to_string(ctx.settings.idempotency_ttl_s),
-                           owner});
-      } else {
-        // A 503 means Redis failed, perhaps after the handler wrote (a
-        // charge queued, a refund reserved), and a pending answer follows a
-        // step still under way: the retry must name the same objects to
-        // find them, so the key keeps its seed.
-        out = redis::eval(*conn, redis::idempotency_release_script(),
-                          {redis_key},
-                          {fingerprint, owner, keep_seed ? "keep_seed" : ""});
-      }
+      out = redis::eval(*conn, *settle.script, settle.keys, settle.args);
     }
     if (out && !out->is_error()) {
       return;
@@ -112,10 +123,13 @@ void run_claimed(api_context& ctx, const route_handler& handler,
     std::this_thread::sleep_for(pause);
     pause *= 2;
   }
-  // The claim expires with its lease; a retry then runs again and, with the
-  // ids derived from the key, finds what this run created.
+  // The answer goes out now; storing it (or freeing the claim) is left to
+  // the janitor until the lease ends. Were that to fail too, a retry after
+  // the lease runs again and, with the ids derived from the key, finds what
+  // this run created.
   spdlog::warn("event=idempotency_record_failed key={} status={}", redis_key,
                res.status);
+  ctx.janitor.add(std::move(settle));
 }
 
 void handle(api_context& ctx, const route_handler& handler,
@@ -134,17 +148,30 @@ void handle(api_context& ctx, const route_handler& handler,
   }
   auto redis_key = idempotency_key(std::get<merchant_info>(who).id, key);
   auto fingerprint = request_fingerprint(req.method, req.path, req.body);
-  auto owner = crypto::random_base62(16); // this run of the request
+  claim_run run{redis_key, fingerprint,
+                crypto::random_base62(16), // this run of the request
+                0};
+  auto fresh_seed = crypto::random_base62(22);
+  auto claim_ms = unix_now_ms();
+  run.lease_end_ms = claim_ms + ctx.settings.idempotency_lease_ms;
   std::optional<redis::value> claim;
   {
     auto conn = ctx.redis.acquire();
     claim = redis::eval(*conn, redis::idempotency_claim_script(), {redis_key},
                         {fingerprint,
                          std::to_string(ctx.settings.idempotency_lease_ms),
-                         owner, std::to_string(unix_now_ms()),
-                         crypto::random_base62(22),
+                         run.owner, std::to_string(claim_ms), fresh_seed,
                          std::to_string(ctx.settings.idempotency_ttl_s),
                          ctx.settings.registration_key});
+  }
+  if (!claim) {
+    // No answer: Redis may still apply the claim once it runs again, and
+    // would then refuse the very retry this 503 asks for.
+    ctx.janitor.add({&redis::idempotency_abandon_script(),
+                     {redis_key},
+                     {fingerprint, run.owner, fresh_seed},
+                     run.lease_end_ms,
+                     true});
   }
   if (!claim || claim->is_error() || claim->elements.empty()) {
     return write_error(res, unavailable("Idempotent requests"));
@@ -153,8 +180,9 @@ void handle(api_context& ctx, const route_handler& handler,
     return;
   }
   crash_point("after_key_claim");
-  auto seed = claim->elements.size() >= 2 ? claim->elements[1].text() : owner;
-  run_claimed(ctx, handler, redis_key, fingerprint, owner, seed, req, res);
+  auto seed = claim->elements.size() >= 2 ? claim->elements[1].text()
+                                           : run.owner;
+  run_claimed(ctx, handler, run, seed, req, res);
 }
 
 } // namespace

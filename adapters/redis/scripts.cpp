@@ -439,6 +439,30 @@ end
 return 0
 )lua";
 
+// KEYS: idempotency key. ARGV: fingerprint, owner, the fresh seed the claim
+// brought. For a claim whose request gave up before it learnt whether the
+// claim landed, so its handler never ran. 'freed' when the claim holds the
+// key: dropped whole when it holds its own fresh seed (nothing was written
+// under it), else only its lease ends and the earlier run's seed stays.
+// 'settled' when the claim can no longer take the key (an answer stored,
+// or other parameters under it). 'wait' while it still may: no key yet (the
+// claim may be queued in a stalled Redis), or another run's lease that
+// could lapse first.
+const char* idempotency_abandon_lua = R"lua(
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'owner',
+  'seed')
+if not cur[1] then return 'wait' end
+if cur[1] ~= 'running' or cur[2] ~= ARGV[1] then return 'settled' end
+if cur[3] ~= ARGV[2] then return 'wait' end
+if cur[4] == ARGV[3] then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'lease_until', 0)
+  redis.call('HDEL', KEYS[1], 'owner')
+end
+return 'freed'
+)lua";
+
 } // namespace
 
 script make_script(const char* name, std::string source) {
@@ -458,6 +482,11 @@ const script& idempotency_finish_script() {
 
 const script& idempotency_release_script() {
   static const script s = make_script("idempotency_release", idempotency_release_lua);
+  return s;
+}
+
+const script& idempotency_abandon_script() {
+  static const script s = make_script("idempotency_abandon", idempotency_abandon_lua);
   return s;
 }
 

@@ -59,6 +59,8 @@ const script& replay_dead_letter_script();
 const script& idempotency_claim_script();
 const script& idempotency_finish_script();
 const script& idempotency_release_script();
+/// Frees a claim whose request gave up before learning it landed.
+const script& idempotency_abandon_script();
 
 /// EVALSHA, falling back to EVAL when the server does not know the script
 /// (after a restart or on a fresh server). A guarded script that meets an

@@ -111,5 +111,61 @@ TEST_F(idempotency_claim, a_finished_answer_keeps_no_claim_fields) {
   EXPECT_EQ(claim("run-2", 2'000, node_key).first, "replay");
 }
 
+// A request whose claim got no answer (Redis stalled) answers 503; the
+// janitor then frees the claim should Redis have applied it after all.
+class abandoned_claim : public idempotency_claim {
+protected:
+  std::string abandon(const std::string& owner) {
+    auto out = redis::eval(conn, redis::idempotency_abandon_script(), {key},
+                           {"fingerprint-1", owner, "seed-" + owner});
+    EXPECT_TRUE(out && !out->is_error())
+      << (out ? out->str : conn.last_error());
+    return out ? out->text() : "";
+  }
+};
+
+TEST_F(abandoned_claim, waits_while_the_claim_may_still_land) {
+  EXPECT_EQ(abandon("run-1"), "wait") << "no key yet";
+  ASSERT_EQ(claim("run-2", 1'000, "").first, "claimed");
+  EXPECT_EQ(abandon("run-1"), "wait")
+    << "another run holds the key; its lease could end before ours lands";
+  EXPECT_EQ(claim("run-3", 2'000, "").first, "in_use") << "untouched";
+}
+
+TEST_F(abandoned_claim, a_claim_with_its_own_fresh_seed_is_dropped_whole) {
+  ASSERT_EQ(claim("run-1", 1'000, "").first, "claimed");
+  EXPECT_EQ(abandon("run-1"), "freed");
+  EXPECT_EQ(conn.query({"EXISTS", key})->integer, 0)
+    << "nothing was written under its seed";
+  EXPECT_EQ(claim("run-2", 2'000, ""),
+            (std::pair<std::string, std::string>{"claimed", "seed-run-2"}));
+}
+
+TEST_F(abandoned_claim, a_taken_over_claim_frees_its_lease_and_keeps_the_seed) {
+  ASSERT_EQ(claim("run-1", 1'000, "").first, "claimed");
+  // run-1 crashed; run-2 took the key over after the lease, under run-1's
+  // seed (run-1 may have created objects), then got no answer.
+  ASSERT_EQ(claim("run-2", 1'000 + lease_ms + 1, "").first, "claimed");
+  EXPECT_EQ(abandon("run-2"), "freed");
+  EXPECT_EQ(claim("run-3", lease_ms + 2'000, ""),
+            (std::pair<std::string, std::string>{"claimed", "seed-run-1"}))
+    << "free at once, and the retry derives run-1's ids";
+}
+
+TEST_F(abandoned_claim, a_stored_answer_or_other_parameters_settle_it) {
+  ASSERT_EQ(claim("run-1", 1'000, "").first, "claimed");
+  ASSERT_TRUE(redis::eval(conn, redis::idempotency_finish_script(), {key},
+                          {"fingerprint-1", "200", "{}", "application/json",
+                           "86400", "run-1"}));
+  EXPECT_EQ(abandon("run-1"), "settled");
+  EXPECT_EQ(claim("run-2", 2'000, "").first, "replay");
+  ASSERT_TRUE(conn.query({"DEL", key}));
+  ASSERT_TRUE(conn.query({"HSET", key, "state", "running", "fingerprint",
+                          "fingerprint-2", "owner", "run-1"}));
+  EXPECT_EQ(abandon("run-1"), "settled");
+  EXPECT_EQ(conn.query({"HGET", key, "owner"})->text(), "run-1")
+    << "another request's claim is not touched";
+}
+
 } // namespace
 } // namespace psp::test

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -225,6 +227,43 @@ TEST(idempotency, keys_are_scoped_per_merchant_and_bounded) {
       http_call(stack.node_url(),
                 create_request(stack, std::string(256, 'k'), session_form()));
   EXPECT_EQ(too_long.status, 400);
+}
+
+TEST(idempotency, a_retry_after_a_503_from_a_stalled_redis_runs_at_once) {
+  psp_stack stack;
+  form_fields intent{{"amount", "1500"}, {"currency", "usd"}};
+  // Caches the merchant's key, so the stalled request fails at its claim,
+  // and loads the claim's script, so Redis can run it once it resumes.
+  auto warm = keyed_post(stack, "/v1/payment_intents", intent, "warm-1");
+  ASSERT_EQ(http_call(stack.node_url(), warm).status, 200);
+  auto req = keyed_post(stack, "/v1/payment_intents", intent, "stalled-1");
+  stack.redis().process().signal(SIGSTOP);
+  auto during = http_call(stack.node_url(), req);
+  std::this_thread::sleep_for(500ms);
+  stack.redis().process().signal(SIGCONT);
+  ASSERT_EQ(during.status, 503) << during.body;
+  // Resumed, Redis applies the claim that was queued in it; the retry the
+  // 503 asked for must not meet that claim as a live request (409 until
+  // its lease ends, a minute later).
+  auto resumed = std::chrono::steady_clock::now();
+  http_reply retry;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        retry = http_call(stack.node_url(), req);
+        return retry.status != 409 && retry.status != 503;
+      },
+      10s, 100ms))
+    << retry.status << " " << retry.body;
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  std::cout << "[ measure  ] the retry ran "
+            << std::chrono::duration<double>(
+                 std::chrono::steady_clock::now() - resumed)
+                 .count()
+            << " s after Redis resumed" << std::endl;
+  auto replay = http_call(stack.node_url(), req);
+  EXPECT_EQ(replay.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(replay.body, retry.body);
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 2u);
 }
 
 TEST(idempotency, two_tabs_paying_one_session_make_one_attempt) {
