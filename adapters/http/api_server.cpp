@@ -40,7 +40,7 @@ void prepare_body_headers(httplib::Request& req) {
     req.headers.emplace("Content-Length", "0");
   }
   auto type = req.headers.find("Content-Type");
-  if (type != req.headers.end() && type->second.rfind(form_content_type, 0) == 0) {
+  if (type != req.headers.end() && is_form_type(type->second)) {
     type->second = unparsed_marker + type->second;
   }
 }

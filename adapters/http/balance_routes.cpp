@@ -1,6 +1,7 @@
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -119,6 +120,9 @@ void list_balance_transactions(api_context& ctx, const httplib::Request& req,
     if (req.has_param(key)) {
       wanted[key] = req.get_param_value(key);
     }
+  }
+  if (wanted.count("currency") != 0) {
+    wanted["currency"] = ascii_lower(wanted["currency"]); // stored lower
   }
   id_filter filter;
   if (!wanted.empty() || q.filters_created()) {

@@ -3,6 +3,7 @@
 #include "actors/currency.hpp"
 #include "actors/money.hpp"
 #include "adapters/http/request_support.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,11 +22,6 @@ constexpr int64_t expires_in_s_max = 24 * 3600;
 
 /// Largest quantity of one line item (Stripe's limit).
 constexpr int64_t quantity_max = 999'999;
-
-bool is_url(const std::string& s) {
-  return (s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0)
-         && s.size() <= 2048;
-}
 
 /// `text` cut to at most `max` bytes without splitting a UTF-8 sequence, so
 /// the error message still serialises as JSON.
@@ -84,10 +80,11 @@ std::optional<api_error> parse_price_data(const json& pd,
   if (auto* err = std::get_if<api_error>(&currency)) {
     return *err;
   }
-  out.currency = std::get<std::string>(currency);
+  out.currency = ascii_lower(std::get<std::string>(currency));
   if (!is_supported_currency(out.currency)) {
     return invalid_param(at + "[currency]",
-                         invalid_currency_message(out.currency));
+                         invalid_currency_message(
+                           std::get<std::string>(currency)));
   }
   if (!pd.contains("unit_amount")) {
     return missing_param(at + "[unit_amount]");
@@ -114,7 +111,7 @@ std::optional<api_error> parse_price_data(const json& pd,
   if (out.name.empty()) {
     return missing_param(name_param);
   }
-  if (out.name.size() > 250) {
+  if (utf8_length(out.name) > 250) {
     return invalid_param(name_param,
                          "Product names are at most 250 characters.");
   }
@@ -214,7 +211,7 @@ std::variant<std::string, api_error> url_param(const json& params,
                                                const char* key) {
   auto url = string_param(params, key, key);
   if (auto* text = std::get_if<std::string>(&url)) {
-    if (!text->empty() && !is_url(*text)) {
+    if (!text->empty() && !is_http_url(*text)) {
       return invalid_param(key, "Not a valid URL.");
     }
   }
@@ -259,14 +256,14 @@ std::optional<api_error> parse_extras(const json& params, int64_t now_s,
     return err;
   }
   out.client_reference_id = params.value("client_reference_id", "");
-  if (out.client_reference_id.size() > 200) {
+  if (utf8_length(out.client_reference_id) > 200) {
     return invalid_param("client_reference_id", "At most 200 characters.");
   }
   out.customer_email = params.value("customer_email", "");
-  if (!out.customer_email.empty()
-      && (out.customer_email.find('@') == std::string::npos
-          || out.customer_email.size() > 512)) {
-    return invalid_param("customer_email", "Invalid email address.");
+  if (!out.customer_email.empty() && !looks_like_email(out.customer_email)) {
+    return invalid_param("customer_email",
+                         "Invalid email address: "
+                           + shorten(out.customer_email, 100));
   }
   auto md = metadata_param(params);
   if (auto* err = std::get_if<api_error>(&md)) {

@@ -11,6 +11,7 @@
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/stored_reference.hpp"
+#include "adapters/http/text_checks.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -138,7 +139,7 @@ void handle(api_context& ctx, const route_handler& handler,
   if (key.empty()) {
     return handler(req, res);
   }
-  if (key.size() > key_length_max) {
+  if (utf8_length(key) > key_length_max) {
     return write_error(res, key_too_long());
   }
   // The handler authenticates again and takes the rate-limit token.
@@ -196,7 +197,7 @@ idempotent_write_for(const httplib::Request& req,
   if (w.key.empty()) {
     return w;
   }
-  if (w.key.size() > key_length_max) {
+  if (utf8_length(w.key) > key_length_max) {
     return key_too_long();
   }
   w.redis_key = idempotency_key(merchant_id, w.key);

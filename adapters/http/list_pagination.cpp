@@ -150,6 +150,14 @@ parse_list_query(const httplib::Request& req,
       return invalid_param(top, "Invalid " + top + ": expected a single "
                                                    "value.");
     }
+    // A filter left empty (`payment_intent=` from an unset variable) would
+    // read as no filter and list everything.
+    bool filter = std::any_of(extra_allowed.begin(), extra_allowed.end(),
+                              [&](const char* n) { return top == n; });
+    if (filter && value.empty()) {
+      return invalid_param(top, "Invalid " + top + ": expected a value, not "
+                                                   "an empty string.");
+    }
   }
   if (req.has_param("limit")) {
     auto l = parse_count(req.get_param_value("limit"));

@@ -2,6 +2,7 @@
 
 #include "actors/currency.hpp"
 #include "adapters/http/request_support.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -117,20 +118,9 @@ receipt_email_param(const json& params) {
   if (email.empty()) {
     return email;
   }
-  // Only the shape (RFC 5321's 254 characters, one @, a dotted domain, no
-  // spaces or address-list punctuation): whether it reaches anyone is not
-  // ours to know, and no receipt is mailed here.
-  auto at = email.find('@');
-  auto domain = at == std::string::npos ? std::string_view{}
-                                        : std::string_view{email}.substr(at + 1);
-  auto dot = domain.find('.');
-  bool looks_like_one
-    = email.size() <= 254 && at != std::string::npos && at > 0
-      && email.find('@', at + 1) == std::string::npos
-      && email.find_first_of(" \t\r\n<>()[],;:\\\"") == std::string::npos
-      && dot != std::string_view::npos && dot > 0 && domain.back() != '.'
-      && domain.find("..") == std::string_view::npos;
-  if (!looks_like_one) {
+  // Only the shape: whether it reaches anyone is not ours to know, and no
+  // receipt is mailed here.
+  if (!looks_like_email(email)) {
     return invalid_param("receipt_email",
                          "Invalid email address: " + email.substr(0, 100));
   }
@@ -229,12 +219,12 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
   if (auto* err = std::get_if<api_error>(&currency)) {
     return *err;
   }
-  out.currency = std::get<std::string>(currency);
+  out.currency = ascii_lower(std::get<std::string>(currency));
   if (!is_supported_currency(out.currency)) {
-    return invalid_param("currency", "Invalid currency: "
-                                       + out.currency.substr(0, 16)
-                                       + ". Use a supported lowercase ISO "
-                                         "4217 code.");
+    return invalid_param("currency",
+                         "Invalid currency: "
+                           + std::get<std::string>(currency).substr(0, 16)
+                           + ". Use a supported ISO 4217 code.");
   }
   auto capture = string_param(params, "capture_method", "capture_method");
   if (auto* err = std::get_if<api_error>(&capture)) {

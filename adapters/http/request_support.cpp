@@ -3,6 +3,7 @@
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/api_key.hpp"
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/http/text_checks.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
@@ -132,14 +133,28 @@ read_owned(api_context& ctx, const merchant_info& merchant,
   return f;
 }
 
+bool is_form_type(std::string_view content_type) {
+  auto media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
+    media.remove_suffix(1);
+  }
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) {
+    media.remove_prefix(1);
+  }
+  return equals_ignoring_case(media, form_content_type);
+}
+
 std::variant<nlohmann::json, api_error>
 decode_body(const httplib::Request& req) {
-  auto type = req.get_header_value("Content-Type");
+  auto type_header = req.get_header_value("Content-Type");
+  std::string_view type = type_header;
+  if (type.rfind(unparsed_marker, 0) == 0) {
+    type.remove_prefix(std::string_view{unparsed_marker}.size());
+  }
   // cpp-httplib moves multipart parts into `files` and leaves the body
   // empty: never read that as "no parameters".
   bool other_type = req.is_multipart_form_data() || !req.files.empty()
-                    || (!req.body.empty()
-                        && type.find(form_content_type) == std::string::npos);
+                    || (!req.body.empty() && !is_form_type(type));
   if (other_type) {
     api_error e;
     e.message = "Invalid request: bodies must be "
@@ -308,7 +323,7 @@ metadata_param(const nlohmann::json& params, metadata_use use) {
                            "Metadata values must be strings: nested "
                            "hashes and arrays are not allowed.");
     }
-    if (k.size() > 40 || v.get<std::string>().size() > 500) {
+    if (utf8_length(k) > 40 || utf8_length(v.get<std::string>()) > 500) {
       return invalid_param("metadata[" + k + "]",
                            "Metadata keys are at most 40 characters and "
                            "values at most 500 characters.");

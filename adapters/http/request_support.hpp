@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -38,6 +39,9 @@ identify(api_context& ctx, const httplib::Request& req);
 /// The one body type the API takes (as Stripe's does).
 inline constexpr const char* form_content_type =
   "application/x-www-form-urlencoded";
+/// Whether a Content-Type names the form type (media types ignore case;
+/// parameters such as `; charset=utf-8` may follow).
+bool is_form_type(std::string_view content_type);
 /// Put in front of the form type before cpp-httplib reads the body, so it
 /// neither caps nor parses it (api_server.cpp).
 inline constexpr const char* unparsed_marker = "unparsed+";

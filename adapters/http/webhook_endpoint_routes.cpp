@@ -2,6 +2,7 @@
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include "actors/clock.hpp"
 #include "adapters/crypto/random_id.hpp"
@@ -43,6 +44,7 @@ std::variant<std::string, api_error> enabled_events(const json& params) {
                                            "(enabled_events[]=...).");
   }
   std::string joined;
+  std::vector<std::string> seen;
   for (auto& e : ev) {
     auto name = e.is_string() ? e.get<std::string>() : std::string{};
     bool known = std::any_of(known_events.begin(), known_events.end(),
@@ -51,9 +53,18 @@ std::variant<std::string, api_error> enabled_events(const json& params) {
       return invalid_param("enabled_events",
                            "Invalid event type: '" + name + "'.");
     }
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      continue; // listed twice: subscribed once
+    }
+    seen.push_back(name);
     joined += (joined.empty() ? "" : ",") + name;
   }
   return joined;
+}
+
+api_error invalid_url() {
+  return invalid_param("url", "Invalid URL: expected an absolute http or "
+                              "https URL with a host.");
 }
 
 std::variant<render::fields, api_error>
@@ -83,10 +94,8 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
   if (url.empty()) {
     return write_error(res, missing_param("url"));
   }
-  if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-      || url.size() > 2048) {
-    return write_error(res, invalid_param("url", "Invalid URL: must be http "
-                                                 "or https."));
+  if (!is_http_url(url)) {
+    return write_error(res, invalid_url());
   }
   auto events = enabled_events(params);
   if (auto* err = std::get_if<api_error>(&events)) {
@@ -217,10 +226,8 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
   std::vector<std::string> hset{"HSET", keys::endpoint(req.matches[1])};
   if (params.contains("url")) {
     auto url = params.value("url", "");
-    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-        || url.size() > 2048) {
-      return write_error(res, invalid_param("url", "Invalid URL: must be "
-                                                   "http or https."));
+    if (!is_http_url(url)) {
+      return write_error(res, invalid_url());
     }
     hset.insert(hset.end(), {"url", url});
   }

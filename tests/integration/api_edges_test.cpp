@@ -241,6 +241,18 @@ TEST_F(api_edges, list_filters_are_exact_and_single_valued) {
   EXPECT_FALSE(refunds.body_json()["data"].empty()) << refunds.body;
   EXPECT_EQ(
     stack().api_get("/v1/events?types[]=charge.refunded&limit=1").status, 200);
+  // An empty filter (an unset variable in the store's code) is refused, not
+  // read as no filter.
+  for (auto* empty : {"/v1/refunds?payment_intent=", "/v1/refunds?charge=",
+                      "/v1/balance_transactions?source=",
+                      "/v1/events?type="}) {
+    auto res = stack().api_get(empty);
+    EXPECT_EQ(res.status, 400) << empty << " -> " << res.body;
+  }
+  // Currencies are stored in lower case; a filter in upper case finds them.
+  auto upper = stack().api_get("/v1/balance_transactions?currency=USD");
+  ASSERT_EQ(upper.status, 200) << upper.body;
+  EXPECT_FALSE(upper.body_json()["data"].empty()) << upper.body;
 }
 
 TEST_F(api_edges, an_amex_card_without_cvc_is_accepted_through_the_api) {

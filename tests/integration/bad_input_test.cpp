@@ -185,11 +185,20 @@ TEST_F(bad_input, bad_amounts) {
 
 TEST_F(bad_input, bad_currency) {
   const std::string param = "line_items[0][price_data][currency]";
-  for (auto bad : {"USD", "dollars", "u$d", ""}) {
+  for (auto bad : {"dollars", "u$d", "", "US"}) {
     SCOPED_TRACE(bad);
     expect_rejected_create(with(valid_session(), param, bad), 400, param,
                            "parameter_invalid");
   }
+  // Stripe takes a code in any case and answers it in lower case.
+  auto upper = stack().api_post("/v1/checkout/sessions",
+                                with(valid_session(), param, "USD"));
+  ASSERT_EQ(upper.status, 200) << upper.body;
+  EXPECT_EQ(upper.body_json().value("currency", ""), "usd");
+  auto intent = stack().api_post("/v1/payment_intents",
+                                 {{"amount", "700"}, {"currency", "EuR"}});
+  ASSERT_EQ(intent.status, 200) << intent.body;
+  EXPECT_EQ(intent.body_json().value("currency", ""), "eur");
 }
 
 TEST_F(bad_input, bad_urls_and_mode) {
@@ -197,6 +206,61 @@ TEST_F(bad_input, bad_urls_and_mode) {
                          "mode", "parameter_invalid");
   expect_rejected_create(with(valid_session(), "success_url", "ftp://x/y"), 400,
                          "success_url", "parameter_invalid");
+  // No host: the shopper would be sent nowhere after paying.
+  for (auto bad : {"http://", "https:///ok", "http://x y/ok"}) {
+    SCOPED_TRACE(bad);
+    expect_rejected_create(with(valid_session(), "success_url", bad), 400,
+                           "success_url", "parameter_invalid");
+    expect_rejected_create(with(valid_session(), "cancel_url", bad), 400,
+                           "cancel_url", "parameter_invalid");
+  }
+  auto upper = stack().api_post(
+    "/v1/checkout/sessions",
+    with(valid_session(), "success_url", "HTTPS://Shop.Example/ok"));
+  EXPECT_EQ(upper.status, 200) << "schemes ignore case: " << upper.body;
+}
+
+TEST_F(bad_input, webhook_endpoint_urls_must_have_a_host) {
+  auto endpoints_before = stack().redis_keys("we:*").size();
+  for (auto bad : {"http://", "http://x y", "https://:443/hook", "hooks.example"}) {
+    SCOPED_TRACE(bad);
+    auto res = stack().api_post("/v1/webhook_endpoints",
+                                {{"url", bad}, {"enabled_events[]", "*"}});
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_EQ(res.body_json()["error"].value("param", ""), "url") << res.body;
+  }
+  EXPECT_EQ(stack().redis_keys("we:*").size(), endpoints_before)
+    << "a refused endpoint was written";
+  auto twice = stack().api_post(
+    "/v1/webhook_endpoints", {{"url", "https://hooks.example/psp"},
+                              {"enabled_events[]", "*"},
+                              {"enabled_events[]", "*"}});
+  ASSERT_EQ(twice.status, 200) << twice.body;
+  EXPECT_EQ(twice.body_json()["enabled_events"], json::array({"*"}));
+  auto id = twice.body_json().value("id", "");
+  auto update = stack().api_post("/v1/webhook_endpoints/" + id,
+                                 {{"url", "http://"}});
+  EXPECT_EQ(update.status, 400) << update.body;
+  EXPECT_EQ(stack().api_post("/v1/webhook_endpoints/" + id, {{"url", ""}})
+              .status,
+            400);
+  // Gone again, so the suite's other events are not sent to it.
+  http_request del;
+  del.method = "DELETE";
+  del.path = "/v1/webhook_endpoints/" + id;
+  del.bearer = stack().secret_key();
+  EXPECT_EQ(http_call(stack().node_url(), del).status, 200);
+}
+
+TEST_F(bad_input, media_types_ignore_case) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/checkout/sessions";
+  req.body = form_encode(valid_session());
+  req.content_type = "Application/X-WWW-Form-Urlencoded; charset=UTF-8";
+  req.bearer = stack().secret_key();
+  auto res = http_call(stack().node_url(), req);
+  EXPECT_EQ(res.status, 200) << res.body;
 }
 
 TEST_F(bad_input, missing_or_wrong_api_key_is_401) {

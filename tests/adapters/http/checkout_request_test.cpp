@@ -80,6 +80,14 @@ json with_price(const std::string& key, const json& value) {
   return p;
 }
 
+std::string repeat(const std::string& unit, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += unit;
+  }
+  return out;
+}
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -222,6 +230,15 @@ TEST(checkout_request, success_url_is_required_and_urls_must_be_http) {
   p = valid();
   p["cancel_url"] = "mailto:a@b";
   expect_error(p, "cancel_url");
+  // A URL with no host would send the shopper nowhere after paying.
+  for (auto bad : {"http://", "https:///ok", "http://x y/"}) {
+    p = valid();
+    p["success_url"] = bad;
+    expect_error(p, "success_url");
+    p = valid();
+    p["cancel_url"] = bad;
+    expect_error(p, "cancel_url");
+  }
 }
 
 TEST(checkout_request, line_items_must_be_a_list_of_1_to_100_items) {
@@ -272,6 +289,13 @@ TEST(checkout_request, product_name_is_required_and_bounded) {
   expect_error(
       with_item(valid(), 0, item("usd", "2000", "1", std::string(251, 'n'))),
       name);
+  // 250 characters, whatever their bytes.
+  auto kanji = repeat("茶", 250);
+  EXPECT_EQ(ok(with_item(valid(), 0, item("usd", "2000", "1", kanji)))
+              .line_items_json.find(kanji) != std::string::npos,
+            true);
+  expect_error(with_item(valid(), 0, item("usd", "2000", "1", kanji + "茶")),
+               name);
   expect_error(with_price("product_data", {{"name", {{"x", "y"}}}}), name);
 }
 
@@ -321,7 +345,7 @@ TEST(checkout_request, total_must_be_between_minimum_and_maximum) {
 
 TEST(checkout_request, unsupported_currencies_are_rejected_with_the_list) {
   const std::string param = "line_items[0][price_data][currency]";
-  for (auto bad : {"xyz", "USD", "Usd", "dollars", "u$d", "", "isk"}) {
+  for (auto bad : {"xyz", "XYZ", "dollars", "u$d", "", "isk", "ISK"}) {
     SCOPED_TRACE(bad);
     auto err = fail(with_item(valid(), 0, item(bad)));
     EXPECT_EQ(err.param, param);
@@ -334,6 +358,10 @@ TEST(checkout_request, unsupported_currencies_are_rejected_with_the_list) {
                                       "usd, aed, aud,"))
         << err.message;
     EXPECT_TRUE(contains(err.message, "jpy")) << err.message;
+  }
+  // A supported code in any case is taken, in lower case (as at Stripe).
+  for (auto upper : {"USD", "Usd"}) {
+    EXPECT_EQ(ok(with_item(valid(), 0, item(upper))).currency, "usd");
   }
   auto err = fail(with_item(valid(), 0, item(std::string(5000, 'x'))));
   EXPECT_EQ(err.param, param);
@@ -382,6 +410,15 @@ TEST(checkout_request, metadata_limits) {
   expect_error(p, "metadata[" + std::string(41, 'k') + "]");
   p["metadata"] = {{"order", std::string(501, 'v')}};
   expect_error(p, "metadata[order]");
+  // Limits count characters: 40 and 500 of them in any script.
+  auto key40 = repeat("é", 40);  // 80 bytes
+  auto value500 = repeat("€", 500); // 1,500 bytes
+  p["metadata"] = {{key40, value500}};
+  EXPECT_EQ(json::parse(ok(p).metadata_json), json({{key40, value500}}));
+  p["metadata"] = {{key40 + "é", "v"}};
+  expect_error(p, "metadata[" + key40 + "é]");
+  p["metadata"] = {{"order", value500 + "€"}};
+  expect_error(p, "metadata[order]");
   p["metadata"] = {{"order", {{"nested", "1"}}}};
   expect_error(p, "metadata[order]");
   p["metadata"] = "order=7";
@@ -392,11 +429,15 @@ TEST(checkout_request, reference_and_email) {
   auto p = valid();
   p["client_reference_id"] = std::string(201, 'r');
   expect_error(p, "client_reference_id");
+  p["client_reference_id"] = repeat("注", 200); // 600 bytes, 200 characters
+  EXPECT_EQ(ok(p).client_reference_id, repeat("注", 200));
   p["client_reference_id"] = {{"a", "b"}};
   expect_error(p, "client_reference_id");
   p = valid();
-  p["customer_email"] = "ada.example.com";
-  expect_error(p, "customer_email");
+  for (auto bad : {"ada.example.com", "@", "a@b@c.d", "ada@example"}) {
+    p["customer_email"] = bad;
+    expect_error(p, "customer_email");
+  }
   p["customer_email"] = json::array({"a@b"});
   expect_error(p, "customer_email");
 }
