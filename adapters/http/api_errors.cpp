@@ -98,6 +98,13 @@ api_error unexpected_state(const std::string& what,
   return e;
 }
 
+api_error session_owned_intent(const std::string& instead) {
+  api_error e;
+  e.message = "This PaymentIntent belongs to a Checkout Session; " + instead;
+  e.code = "payment_intent_unexpected_state";
+  return e;
+}
+
 api_error unavailable(const std::string& what) {
   api_error e;
   e.status = 503;

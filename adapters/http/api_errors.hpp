@@ -27,6 +27,10 @@ struct api_error {
 /// 400 payment_intent_unexpected_state for an op the status does not allow.
 api_error unexpected_state(const std::string& what, const std::string& status);
 
+/// 400 payment_intent_unexpected_state for an op on an intent its Checkout
+/// Session runs; `instead` says what to do ("expire the session instead").
+api_error session_owned_intent(const std::string& instead);
+
 api_error invalid_param(std::string param, std::string message);
 api_error missing_param(const std::string& param);
 api_error unknown_param(const std::string& param);

@@ -390,10 +390,8 @@ void cancel_intent(api_context& ctx, const httplib::Request& req,
   }
   auto verdict = out->elements[0].text();
   if (verdict == "session") {
-    return write_error(res, invalid_param("intent",
-                                          "This PaymentIntent belongs to a "
-                                          "Checkout Session; expire the "
-                                          "session instead."));
+    return write_error(res,
+                       session_owned_intent("expire the session instead."));
   }
   if (verdict == "state") {
     return write_intent_error(

@@ -89,9 +89,7 @@ submit_attempt(api_context& ctx, const render::fields& pi,
     return job.attempt_id;
   }
   if (verdict == "session") {
-    return invalid_param("intent", "This PaymentIntent belongs to a Checkout "
-                                   "Session; the shopper pays it on the "
-                                   "hosted page.");
+    return session_owned_intent("the shopper pays it on the hosted page.");
   }
   if (verdict == "state") {
     auto status = out->elements.size() > 1 ? out->elements[1].text() : "";

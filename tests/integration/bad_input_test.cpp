@@ -252,6 +252,23 @@ TEST_F(bad_input, webhook_endpoint_urls_must_have_a_host) {
   EXPECT_EQ(http_call(stack().node_url(), del).status, 200);
 }
 
+TEST_F(bad_input, a_sessions_intent_is_neither_confirmed_nor_canceled_by_api) {
+  auto cs = stack().create_session();
+  auto pi = cs.value("payment_intent", "");
+  ASSERT_FALSE(pi.empty()) << cs.dump();
+  for (auto& [path, fields] :
+       std::vector<std::pair<std::string, form_fields>>{
+         {"/confirm", {{"payment_method", "pm_card_visa"}}}, {"/cancel", {}}}) {
+    SCOPED_TRACE(path);
+    auto res = stack().api_post("/v1/payment_intents/" + pi + path, fields);
+    EXPECT_EQ(res.status, 400) << res.body;
+    auto err = res.body_json()["error"];
+    EXPECT_EQ(err.value("code", ""), "payment_intent_unexpected_state");
+    EXPECT_FALSE(err.contains("param")) << "no parameter is wrong: " << err;
+  }
+  EXPECT_EQ(stack().redis_hash("pi:" + pi)["status"], "requires_payment_method");
+}
+
 TEST_F(bad_input, media_types_ignore_case) {
   http_request req;
   req.method = "POST";
