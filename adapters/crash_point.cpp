@@ -1,9 +1,12 @@
 #include "adapters/crash_point.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <unistd.h>
 
 namespace psp {
@@ -26,6 +29,23 @@ void crash_point(const char* name) {
                static_cast<int>(::getpid()));
   std::fflush(stderr);
   ::kill(::getpid(), SIGKILL);
+}
+
+void pause_point(const char* name) {
+  static const char* armed = std::getenv("PSP_TEST_PAUSE_AT");
+  static std::atomic<bool> paused{false};
+  if (armed == nullptr) {
+    return;
+  }
+  auto len = std::strlen(name);
+  if (std::strncmp(armed, name, len) != 0 || armed[len] != ':'
+      || paused.exchange(true)) {
+    return;
+  }
+  auto ms = std::strtol(armed + len + 1, nullptr, 10);
+  std::fprintf(stderr, "event=pause_point point=%s ms=%ld\n", name, ms);
+  std::fflush(stderr);
+  std::this_thread::sleep_for(std::chrono::milliseconds{ms});
 }
 
 bool fail_point(const char* name) {

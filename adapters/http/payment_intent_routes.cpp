@@ -8,6 +8,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/payment_logic.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -77,36 +78,30 @@ void create_intent(api_context& ctx, const httplib::Request& req,
   }
   auto& in = std::get<payment_intent_request>(parsed);
   auto pi_id = object_id("pi_");
+  auto now = std::to_string(unix_now_s());
+  bool chosen = in.payment_method.has_value();
+  pause_point("before_intent_write");
+  // Written only when new: an intent that exists already (maybe archived)
+  // was written by an earlier run of this Idempotency-Key request, which
+  // may have moved it on since (paid it); continue with that intent.
   auto conn = ctx.redis.acquire();
-  auto existing = redis::read_object(*conn, keys::intent(pi_id));
-  if (!existing) {
+  auto out = redis::eval(
+    *conn, redis::create_intent_script(),
+    {keys::intent(pi_id), keys::merchant_intents(merchant.id)},
+    {std::to_string(unix_now_ms()), pi_id, "id", pi_id, "merchant",
+     merchant.id, "amount", std::to_string(in.amount_minor), "currency",
+     in.currency, "status",
+     chosen ? "requires_confirmation" : "requires_payment_method",
+     "capture_method", in.capture_method, "created", now, "metadata",
+     in.metadata_json, "description", in.description, "receipt_email",
+     in.receipt_email, "payment_method",
+     chosen ? in.payment_method->payment_method_id : "", "fee_bps",
+     std::to_string(merchant.fee_bps), "fee_fixed_minor",
+     std::to_string(merchant.fee_fixed_minor)});
+  conn.reset();
+  if (!out || out->is_error()) {
     return write_error(res, unavailable("Creating payment intents"));
   }
-  // exists already (maybe archived): a re-run of an Idempotency-Key request
-  // whose answer was lost; continue with the intent the first run wrote.
-  if (existing->empty()) {
-    auto now = std::to_string(unix_now_s());
-    bool chosen = in.payment_method.has_value();
-    std::vector<std::vector<std::string>> cmds{
-      {"MULTI"},
-      {"HSET", keys::intent(pi_id), "id", pi_id, "merchant", merchant.id,
-       "amount", std::to_string(in.amount_minor), "currency", in.currency,
-       "status", chosen ? "requires_confirmation" : "requires_payment_method",
-       "capture_method", in.capture_method, "created", now, "metadata",
-       in.metadata_json, "description", in.description, "receipt_email",
-       in.receipt_email, "payment_method",
-       chosen ? in.payment_method->payment_method_id : "", "fee_bps",
-       std::to_string(merchant.fee_bps), "fee_fixed_minor",
-       std::to_string(merchant.fee_fixed_minor)},
-      {"ZADD", keys::merchant_intents(merchant.id),
-       std::to_string(unix_now_ms()), pi_id},
-      {"EXEC"}};
-    auto out = conn->query_all(cmds);
-    if (!out || !out->back().is_array()) {
-      return write_error(res, unavailable("Creating payment intents"));
-    }
-  }
-  conn.reset();
   if (!in.confirm) {
     auto pi = read_intent(ctx, pi_id);
     if (!pi) {
@@ -213,8 +208,9 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   }
   auto verdict = out->elements[0].text();
   auto detail = out->elements.size() > 1 ? out->elements[1].text() : "";
-  bool rerun = false;
-  if (verdict != "ok" && ids_are_derived()) {
+  // "requested": an earlier run of this request recorded the op.
+  bool rerun = verdict == "requested";
+  if (verdict != "ok" && !rerun && ids_are_derived()) {
     rerun = op_recorded(ctx, job.attempt_id);
   }
   if (verdict != "ok" && !rerun) {

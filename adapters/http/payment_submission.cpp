@@ -88,6 +88,11 @@ submit_attempt(api_context& ctx, const render::fields& pi,
                  pm.card.last4);
     return job.attempt_id;
   }
+  if (verdict == "submitted") {
+    // An earlier run of this request submitted the attempt (a run that
+    // stalled, woke after its key was taken over, and got here last).
+    return job.attempt_id;
+  }
   if (verdict == "session") {
     return session_owned_intent("the shopper pays it on the hosted page.");
   }

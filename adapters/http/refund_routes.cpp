@@ -8,6 +8,7 @@
 #include "actors/clock.hpp"
 #include "actors/currency.hpp"
 #include "actors/payment_logic.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/redis/job_codec.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -187,6 +188,7 @@ void create_refund(api_context& ctx, const httplib::Request& req,
        std::to_string(unix_now_ms()), merchant.id, p.reason, p.metadata_json,
        event_id_for(re_id, "N"), ""});
   };
+  pause_point("before_refund_reserve");
   auto out = reserve();
   // Without an amount the refund is "the rest", read before the step: a
   // refund reserved meanwhile (another request) makes it too large, so ask
@@ -241,7 +243,10 @@ void create_refund(api_context& ctx, const httplib::Request& req,
     e.code = "amount_too_large";
     return write_error(res, e);
   }
-  if (verdict != "ok") {
+  // "requested": an earlier run of this request reserved the refund (one
+  // that stalled between its read above and this step, or the other way
+  // round); answer that refund.
+  if (verdict != "ok" && verdict != "requested") {
     return write_error(res, not_found("payment_intent", job.intent_id));
   }
   await_op(ctx, re_id, ctx.settings.confirm_wait_ms);

@@ -10,15 +10,33 @@ namespace psp::redis {
 
 namespace {
 
+// KEYS: pi, the merchant's intents index. ARGV: 1 index score (ms), 2 the
+// intent's id, 3.. its fields and values. Writes the intent only when none
+// exists under that id, live or archived: an id derived from an
+// Idempotency-Key is created once, even by a run that stalled and woke after
+// another run took its key over and moved the payment on (decision 46).
+const char* create_intent_lua = R"lua(
+archive_guard(KEYS[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 'created'
+)lua";
+
 // KEYS: pi, pa, payment stream. ARGV: 1 now_s, 2 attempt id, 3 brand,
 // 4 last4, 5 job bytes, 6 op (charge|authorize), 7 payment method id,
 // 8 exp_month, 9 exp_year (both "" for a test payment method: the expiry
 // marks an attempt whose card is a PaymentMethod of its own, named after it),
 // 10 receipt_email ("" keeps the intent's).
+// An attempt that exists already was submitted by an earlier run of the same
+// request (its id derives from the Idempotency-Key): {'submitted'}, and the
+// caller answers its outcome; never written twice (decision 46).
 const char* confirm_intent_lua = R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'session')
 if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
 if pi[2] and pi[2] ~= '' then return {'session'} end
+archive_guard(KEYS[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'submitted'} end
 if pi[1] ~= 'requires_payment_method' and pi[1] ~= 'requires_confirmation' then
   return {'state', pi[1]}
 end
@@ -48,12 +66,22 @@ return {'ok'}
 // empty values unset their keys; the merged result waits on the op record
 // for the commit step of a successful capture), 10 event id of
 // refund.created, 11 cancellation reason.
+// An op (or refund) that exists already was requested by an earlier run of
+// the same request (ids derive from the Idempotency-Key): {'requested'},
+// and the caller answers its outcome; its amount is never reserved or
+// booked twice (decision 46).
 const std::string request_op_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local pi = redis.call('HMGET', KEYS[1], 'status', 'pending_op',
   'amount_capturable', 'amount_received', 'amount_refunded', 'refund_pending',
   'latest_charge', 'currency')
 if not pi[1] then archive_guard(KEYS[1]) return {'missing'} end
 local op, amount = ARGV[1], tonumber(ARGV[3])
+archive_guard(KEYS[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'requested'} end
+if op == 'refund' then
+  archive_guard(KEYS[4])
+  if redis.call('EXISTS', KEYS[4]) == 1 then return {'requested'} end
+end
 local now_s, now_ms, merchant = ARGV[5], ARGV[6], ARGV[7]
 if op == 'refund' then
   if pi[1] ~= 'succeeded' then return {'state', pi[1]} end
@@ -217,6 +245,12 @@ const script& create_session_script() {
 const script& load_session_view_script() {
   static const script s = make_script("load_session_view",
                                       load_session_view_lua);
+  return s;
+}
+
+const script& create_intent_script() {
+  static const script s = make_script(
+    "create_intent", std::string{archive_guard_lua} + create_intent_lua);
   return s;
 }
 

@@ -29,6 +29,8 @@ const script& confirm_attempt_script();
 const script& create_session_script();
 /// A session and its intent in one round trip (the hosted page's reads).
 const script& load_session_view_script();
+/// A payment intent through the API, written only if its id is new.
+const script& create_intent_script();
 /// API confirm of a bare payment intent -> new attempt, job queued.
 const script& confirm_intent_script();
 /// Capture, void or refund request -> validated, recorded, job queued (a

@@ -7,7 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
+#include <thread>
 
 namespace psp::test {
 namespace {
@@ -81,6 +85,34 @@ public:
         << "payment_intent.succeeded + checkout.session.completed, once each";
     auto stream = stack.payment_stream_len();
     EXPECT_EQ(stream, 0) << "every payment stream entry acknowledged";
+  }
+
+  /// Waits until the armed node logged that a request stalls at its pause
+  /// point (so the test's next request is the retry, not the first run).
+  bool paused(psp_stack& stack) {
+    return wait_until(
+      [&] {
+        std::ifstream log{stack.node_log(0)};
+        std::string text{std::istreambuf_iterator<char>{log}, {}};
+        return text.find("event=pause_point") != std::string::npos;
+      },
+      10s);
+  }
+
+  /// Ledger transactions of intent `intent` and op `op`.
+  static int ledger_entries(psp_stack& stack, const std::string& intent,
+                            const std::string& op) {
+    auto txns = stack.redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
+    int n = 0;
+    for (auto& t : txns ? txns->elements : std::vector<redis_reply>{}) {
+      std::map<std::string, std::string> f;
+      auto& flat = t.elements[1].elements;
+      for (size_t i = 0; i + 1 < flat.size(); i += 2) {
+        f[flat[i].str] = flat[i + 1].str;
+      }
+      n += f["intent"] == intent && f["op"] == op ? 1 : 0;
+    }
+    return n;
   }
 
   std::unique_ptr<child_process> armed_;
@@ -318,6 +350,101 @@ TEST_F(crash_points_test, create_checkout_killed_before_answering_replays) {
   EXPECT_EQ(retried.body_json()["id"], written);
   EXPECT_EQ(stack.redis_keys("cs:*").size(), 1u);
   EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+}
+
+// A run that stalls (a VM pause, swap) between its checks and its write,
+// past its key's lease, wakes after the client's retry took the key over
+// and finished the payment. Its late write must find what the retry did,
+// not redo it: found by a fault probe (a node SIGSTOPped mid-request), the
+// charge was booked twice in the ledger and the refund counted twice.
+TEST_F(crash_points_test, a_create_and_confirm_that_stalls_past_its_lease_books_once) {
+  psp_stack stack;
+  start_armed(stack, "before_intent_write:4000",
+              {"--psp.idempotency-lease-ms=1500"}, "PSP_TEST_PAUSE_AT");
+  auto req = keyed_post(stack, "/v1/payment_intents",
+                        {{"amount", "1700"},
+                         {"currency", "usd"},
+                         {"payment_method", "pm_card_visa"},
+                         {"confirm", "true"}},
+                        "order-stall-1");
+  http_reply stalled;
+  std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
+  EXPECT_TRUE(paused(stack));
+  http_reply retried;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        retried = http_call(stack.node_url(), req);
+        return retried.status != 409;
+      },
+      10s, 200ms));
+  first.join();
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  auto id = retried.body_json().value("id", "");
+  ASSERT_TRUE(wait_until(
+      [&] { return stack.redis_hash("pi:" + id)["status"] == "succeeded"; },
+      10s));
+  ASSERT_EQ(stalled.status, 200) << stalled.body;
+  EXPECT_EQ(stalled.body_json().value("id", ""), id);
+  EXPECT_EQ(stalled.body_json().value("status", ""), "succeeded");
+  std::this_thread::sleep_for(500ms); // a second commit, were one queued
+  EXPECT_EQ(stack.redis_hash("pi:" + id)["status"], "succeeded");
+  EXPECT_EQ(stack.redis_keys("pi:*").size(), 1u);
+  EXPECT_EQ(stack.sim_charge_count(id), 1);
+  EXPECT_EQ(ledger_entries(stack, id, "charge"), 1)
+    << "the charge is booked once";
+  EXPECT_TRUE(stack.ledger_balanced());
+  EXPECT_EQ(stack.payment_stream_len(), 0);
+}
+
+TEST_F(crash_points_test, a_refund_that_stalls_past_its_lease_books_once) {
+  psp_stack stack;
+  start_armed(stack, "before_refund_reserve:4000",
+              {"--psp.idempotency-lease-ms=1500"}, "PSP_TEST_PAUSE_AT");
+  auto paid = stack.api_post("/v1/payment_intents",
+                             {{"amount", "3000"},
+                              {"currency", "usd"},
+                              {"payment_method", "pm_card_visa"},
+                              {"confirm", "true"}});
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  auto pi = paid.body_json().value("id", "");
+  ASSERT_TRUE(wait_until(
+      [&] { return stack.redis_hash("pi:" + pi)["status"] == "succeeded"; },
+      10s));
+  auto req = keyed_post(stack, "/v1/refunds",
+                        {{"payment_intent", pi}, {"amount", "1000"}},
+                        "refund-stall-1");
+  http_reply stalled;
+  std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
+  EXPECT_TRUE(paused(stack));
+  http_reply retried;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        retried = http_call(stack.node_url(), req);
+        return retried.status != 409;
+      },
+      10s, 200ms));
+  first.join();
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  auto re = retried.body_json().value("id", "");
+  ASSERT_EQ(stalled.status, 200) << stalled.body;
+  EXPECT_EQ(stalled.body_json().value("id", ""), re);
+  ASSERT_TRUE(wait_until(
+      [&] { return stack.redis_hash("re:" + re)["status"] == "succeeded"; },
+      10s));
+  std::this_thread::sleep_for(500ms); // a second commit, were one queued
+  auto intent = stack.redis_hash("pi:" + pi);
+  EXPECT_EQ(intent["amount_refunded"], "1000") << "the refund counted once";
+  EXPECT_TRUE(intent["refund_pending"].empty()
+              || intent["refund_pending"] == "0")
+    << intent["refund_pending"];
+  EXPECT_EQ(stack.redis_keys("re:*").size(), 1u);
+  EXPECT_EQ(ledger_entries(stack, pi, "refund"), 1)
+    << "the refund is booked once";
+  EXPECT_TRUE(stack.ledger_balanced());
+  // What is left can still be refunded.
+  auto rest = stack.api_post("/v1/refunds",
+                             {{"payment_intent", pi}, {"amount", "2000"}});
+  EXPECT_EQ(rest.status, 200) << rest.body;
 }
 
 } // namespace
