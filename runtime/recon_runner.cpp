@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "adapters/crypto/random_id.hpp"
+#include "runtime/ledger_duplicates.hpp"
 #include "runtime/recon_source.hpp"
 #include "runtime/recon_store.hpp"
 
@@ -24,8 +25,16 @@ run_reconciliation(redis::connection& conn, const run_settings& cfg,
   if (auto* f = std::get_if<report_failure>(&network)) {
     return *f;
   }
+  auto ledger = read_ledger_duplicates(conn, p, window);
+  if (auto* f = std::get_if<report_failure>(&ledger)) {
+    return *f;
+  }
   run.result = reconcile(p, cfg.grace_s, std::get<0>(psp),
                          std::get<0>(network));
+  for (auto& d : std::get<0>(ledger)) {
+    ++run.result.counts.duplicate;
+    run.result.differences.push_back(std::move(d));
+  }
   run.finished_s = unix_now_s();
   if (!run.result.clean()) {
     run.event = crypto::new_id("evt_");

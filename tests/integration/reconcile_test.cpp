@@ -183,6 +183,41 @@ TEST_F(reconcile, duplicated_line_is_a_duplicate) {
   EXPECT_EQ(run().value("status", ""), "clean");
 }
 
+TEST_F(reconcile, a_ledger_transaction_booked_twice_is_a_duplicate) {
+  // What decision 46's fault did: the commit step of a charge ran twice,
+  // so its ledger entry is there twice while its balance transaction (one
+  // hash) and the network's line still match.
+  auto txns = stack_.redis_cmd({"XRANGE", "ledger:transactions", "-", "+"});
+  ASSERT_TRUE(txns && !txns->elements.empty());
+  std::vector<std::string> copy{"XADD", "ledger:transactions", "*"};
+  std::string txn;
+  for (auto& t : txns->elements) {
+    auto& f = t.elements[1].elements;
+    bool of_b = false;
+    for (size_t i = 0; i + 1 < f.size(); i += 2) {
+      of_b = of_b || (f[i].str == "intent" && f[i + 1].str == p_.pi_b);
+    }
+    if (of_b) {
+      for (size_t i = 0; i + 1 < f.size(); i += 2) {
+        copy.push_back(f[i].str);
+        copy.push_back(f[i + 1].str);
+        if (f[i].str == "txn") {
+          txn = f[i + 1].str;
+        }
+      }
+      break;
+    }
+  }
+  ASSERT_FALSE(txn.empty());
+  ASSERT_TRUE(stack_.redis_cmd(copy));
+  auto d = only_difference(run(), "duplicate");
+  EXPECT_EQ(d.value("side", ""), "ledger");
+  EXPECT_EQ(d.value("copies", 0), 2);
+  EXPECT_EQ(d.value("psp_txn", ""), txn);
+  EXPECT_EQ(d.value("intent", ""), p_.pi_b);
+  EXPECT_EQ(d.value("type", ""), "charge");
+}
+
 TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
   http_request charge;
   charge.method = "POST";
