@@ -20,7 +20,8 @@ bool fail_point(const char* name);
 /// Test-only stall points: when PSP_TEST_PAUSE_AT is `<name>:<ms>`, the
 /// first request to pass `name` sleeps that long there, as a node stalled
 /// by a VM pause or swap would, while the rest of the process runs on.
-/// Points: before_intent_write, before_refund_reserve.
+/// Points: before_intent_write, before_refund_reserve,
+/// before_endpoint_write, before_endpoint_update.
 void pause_point(const char* name);
 
 } // namespace psp

@@ -5,9 +5,11 @@
 #include "adapters/http/text_checks.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/crash_point.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/crypto/webhook_signature.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
 
 #include <httplib.h>
 
@@ -108,32 +110,31 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
   auto& merchant = std::get<merchant_info>(who);
   auto id = object_id("we_");
   auto secret = crypto::new_webhook_secret();
+  pause_point("before_endpoint_write");
   auto conn = ctx.redis.acquire();
-  if (ids_are_derived()) {
-    // Re-run after a lost answer: the endpoint (and its secret) exist.
-    auto existing = conn->query({"HGETALL", keys::endpoint(id)});
-    if (!existing) {
-      return write_error(res, unavailable("Creating webhook endpoints"));
-    }
-    if (!existing->elements.empty()) {
-      return write_json(
-        res, render::webhook_endpoint(to_fields(*existing), true).dump());
-    }
-  }
-  auto out = conn->query_all(
-    {{"MULTI"},
-     {"HSET", keys::endpoint(id), "id", id, "merchant", merchant.id, "url", url,
-      "secret", secret, "enabled_events", std::get<std::string>(events),
-      "status", "enabled", "description", params.value("description", ""),
-      "metadata", std::get<std::string>(md), "created",
-      std::to_string(unix_now_s())},
-     {"SADD", keys::merchant_endpoints(merchant.id), id},
-     {"EXEC"},
-     {"HGETALL", keys::endpoint(id)}});
-  if (!out || !(*out)[3].is_array()) {
+  // Under a derived id the endpoint may exist already: written by an
+  // earlier run of this request, whose answer was lost or which stalled
+  // while the retry wrote it. Then it is answered as it stands, secret and
+  // all, as the first answer would have been.
+  auto out = redis::eval(
+    *conn, redis::create_endpoint_script(),
+    {keys::endpoint(id), keys::merchant_endpoints(merchant.id),
+     keys::endpoint_deleted(id)},
+    {id, "id", id, "merchant", merchant.id, "url", url, "secret", secret,
+     "enabled_events", std::get<std::string>(events), "status", "enabled",
+     "description", params.value("description", ""), "metadata",
+     std::get<std::string>(md), "created", std::to_string(unix_now_s())});
+  if (!out || out->is_error()) {
     return write_error(res, unavailable("Creating webhook endpoints"));
   }
-  write_json(res, render::webhook_endpoint(to_fields(out->back()), true).dump());
+  if (out->text() == "deleted") {
+    return write_error(res, not_found("webhook_endpoint", id));
+  }
+  auto now = conn->query({"HGETALL", keys::endpoint(id)});
+  if (!now) {
+    return write_error(res, unavailable("Creating webhook endpoints"));
+  }
+  write_json(res, render::webhook_endpoint(to_fields(*now), true).dump());
 }
 
 void list_endpoints(api_context& ctx, const httplib::Request& req,
@@ -223,20 +224,20 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
                                              "disabled"})) {
     return write_error(res, *err);
   }
-  std::vector<std::string> hset{"HSET", keys::endpoint(req.matches[1])};
+  std::vector<std::string> changes; // field, value, ...
   if (params.contains("url")) {
     auto url = params.value("url", "");
     if (!is_http_url(url)) {
       return write_error(res, invalid_url());
     }
-    hset.insert(hset.end(), {"url", url});
+    changes.insert(changes.end(), {"url", url});
   }
   if (params.contains("enabled_events")) {
     auto events = enabled_events(params);
     if (auto* err = std::get_if<api_error>(&events)) {
       return write_error(res, *err);
     }
-    hset.insert(hset.end(), {"enabled_events", std::get<std::string>(events)});
+    changes.insert(changes.end(), {"enabled_events", std::get<std::string>(events)});
   }
   if (params.contains("disabled")) {
     auto d = params.value("disabled", "");
@@ -244,30 +245,31 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
       return write_error(res, invalid_param("disabled", "disabled must be "
                                                         "true or false."));
     }
-    hset.insert(hset.end(), {"status", d == "true" ? "disabled" : "enabled"});
+    changes.insert(changes.end(), {"status", d == "true" ? "disabled" : "enabled"});
   }
   if (params.contains("description")) {
-    hset.insert(hset.end(), {"description", params.value("description", "")});
+    changes.insert(changes.end(), {"description", params.value("description", "")});
   }
   if (params.contains("metadata")) {
     auto md = metadata_param(params);
     if (auto* err = std::get_if<api_error>(&md)) {
       return write_error(res, *err);
     }
-    hset.insert(hset.end(), {"metadata", std::get<std::string>(md)});
+    changes.insert(changes.end(), {"metadata", std::get<std::string>(md)});
   }
+  // Ownership is checked in the step that writes: an update racing a
+  // delete is a 404, never a hash brought back without its secret.
+  std::vector<std::string> args{std::get<merchant_info>(who).id};
+  args.insert(args.end(), changes.begin(), changes.end());
+  pause_point("before_endpoint_update");
   auto conn = ctx.redis.acquire();
-  auto found = owned_endpoint(*conn, std::get<merchant_info>(who),
-                              req.matches[1]);
-  if (auto* err = std::get_if<api_error>(&found)) {
-    return write_error(res, *err);
-  }
-  if (hset.size() > 2 && !conn->query(hset)) {
+  auto after = redis::eval(*conn, redis::update_endpoint_script(),
+                           {keys::endpoint(req.matches[1])}, args);
+  if (!after || after->is_error()) {
     return write_error(res, unavailable("Webhook endpoints"));
   }
-  auto after = conn->query({"HGETALL", keys::endpoint(req.matches[1])});
-  if (!after) {
-    return write_error(res, unavailable("Webhook endpoints"));
+  if (!after->is_array()) {
+    return write_error(res, not_found("webhook_endpoint", req.matches[1]));
   }
   write_json(res, render::webhook_endpoint(to_fields(*after), false).dump());
 }
@@ -286,10 +288,15 @@ void delete_endpoint(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   // Deliveries still scheduled for it are dropped when they come due.
-  auto out = conn->query_all({{"MULTI"},
-                             {"DEL", keys::endpoint(id)},
-                             {"SREM", keys::merchant_endpoints(merchant.id), id},
-                             {"EXEC"}});
+  // The mark keeps a late run of the request that created it (same derived
+  // id) from bringing it back, for as long as that request's key holds.
+  auto out = conn->query_all(
+    {{"MULTI"},
+     {"DEL", keys::endpoint(id)},
+     {"SREM", keys::merchant_endpoints(merchant.id), id},
+     {"SET", keys::endpoint_deleted(id), "1", "EX",
+      std::to_string(ctx.settings.idempotency_ttl_s)},
+     {"EXEC"}});
   if (!out || !out->back().is_array()) {
     return write_error(res, unavailable("Webhook endpoints"));
   }

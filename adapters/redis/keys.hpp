@@ -43,6 +43,11 @@ inline std::string balance_transaction(const std::string& id) {
   return "txn:" + id;
 }
 inline std::string endpoint(const std::string& id) { return "we:" + id; }
+/// Marks a deleted endpoint for a day, so that a late run of the request
+/// that created it does not bring it back (decision 46).
+inline std::string endpoint_deleted(const std::string& id) {
+  return "we:" + id + ":deleted";
+}
 inline std::string merchant_endpoints(const std::string& merchant_id) {
   return "merchant:" + merchant_id + ":endpoints";
 }

@@ -40,6 +40,11 @@ const script& request_op_script();
 const script& cancel_intent_script();
 /// Expire an open session -> expired, its intent canceled, event.
 const script& expire_session_script();
+/// A webhook endpoint under its id, unless an earlier run of the same
+/// request wrote it (and perhaps it was deleted since).
+const script& create_endpoint_script();
+/// Fields of the merchant's endpoint set, then the endpoint as it is.
+const script& update_endpoint_script();
 /// Final network answer -> status + ledger + events + deliveries + ack.
 const script& commit_outcome_script();
 /// Payment that exhausted its retries -> dead-letter stream + ack.

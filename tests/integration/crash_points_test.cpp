@@ -87,16 +87,22 @@ public:
     EXPECT_EQ(stream, 0) << "every payment stream entry acknowledged";
   }
 
-  /// Waits until the armed node logged that a request stalls at its pause
-  /// point (so the test's next request is the retry, not the first run).
-  bool paused(psp_stack& stack) {
-    return wait_until(
-      [&] {
-        std::ifstream log{stack.node_log(0)};
-        std::string text{std::istreambuf_iterator<char>{log}, {}};
-        return text.find("event=pause_point") != std::string::npos;
-      },
-      10s);
+  /// How many times node 0's log says a request stalled at a pause point.
+  static size_t pause_lines(psp_stack& stack) {
+    std::ifstream log{stack.node_log(0)};
+    std::string text{std::istreambuf_iterator<char>{log}, {}};
+    size_t n = 0;
+    for (auto at = text.find("event=pause_point"); at != std::string::npos;
+         at = text.find("event=pause_point", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  /// Waits until the armed node logged one more stall than `before` (so the
+  /// test's next request is the retry, not the first run).
+  bool paused(psp_stack& stack, size_t before = 0) {
+    return wait_until([&] { return pause_lines(stack) > before; }, 10s);
   }
 
   /// Ledger transactions of intent `intent` and op `op`.
@@ -445,6 +451,90 @@ TEST_F(crash_points_test, a_refund_that_stalls_past_its_lease_books_once) {
   auto rest = stack.api_post("/v1/refunds",
                              {{"payment_intent", pi}, {"amount", "2000"}});
   EXPECT_EQ(rest.status, 200) << rest.body;
+}
+
+TEST_F(crash_points_test, a_late_endpoint_create_brings_back_nothing) {
+  // The retry creates the endpoint and the merchant works with it: updates
+  // it, then deletes it. A run of the same create that stalled and wakes
+  // after each must leave it as the merchant did (found by an audit: the
+  // late run rewrote the endpoint with a secret nobody was told, or
+  // brought a deleted one back).
+  psp_stack stack;
+  for (auto* then : {"update", "delete"}) {
+    SCOPED_TRACE(then);
+    start_armed(stack, "before_endpoint_write:4000",
+                {"--psp.idempotency-lease-ms=1500"}, "PSP_TEST_PAUSE_AT");
+    auto req = keyed_post(stack, "/v1/webhook_endpoints",
+                          {{"url", "https://hooks.example/first"},
+                           {"enabled_events[]", "*"}},
+                          std::string{"endpoint-stall-"} + then);
+    auto before = pause_lines(stack);
+    http_reply stalled;
+    std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
+    EXPECT_TRUE(paused(stack, before));
+    http_reply retried;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          retried = http_call(stack.node_url(), req);
+          return retried.status != 409;
+        },
+        10s, 200ms));
+    ASSERT_EQ(retried.status, 200) << retried.body;
+    auto id = retried.body_json().value("id", "");
+    auto secret = retried.body_json().value("secret", "");
+    if (std::string{then} == "update") {
+      auto moved = stack.api_post("/v1/webhook_endpoints/" + id,
+                                  {{"url", "https://hooks.example/moved"}});
+      ASSERT_EQ(moved.status, 200) << moved.body;
+    } else {
+      http_request del;
+      del.method = "DELETE";
+      del.path = "/v1/webhook_endpoints/" + id;
+      del.bearer = stack.secret_key();
+      ASSERT_EQ(http_call(stack.node_url(), del).status, 200);
+    }
+    first.join();
+    auto now = stack.redis_hash("we:" + id);
+    if (std::string{then} == "update") {
+      EXPECT_EQ(stalled.status, 200) << stalled.body;
+      EXPECT_EQ(now["url"], "https://hooks.example/moved");
+      EXPECT_EQ(now["secret"], secret) << "the secret the merchant was given";
+    } else {
+      EXPECT_EQ(stalled.status, 404) << stalled.body;
+      EXPECT_TRUE(now.empty()) << "a deleted endpoint came back";
+      auto set = stack.redis_cmd(
+        {"SISMEMBER", "merchant:" + stack.merchant().id + ":endpoints", id});
+      EXPECT_EQ(set ? set->number : -1, 0);
+    }
+    armed_->stop();
+    armed_.reset();
+  }
+}
+
+TEST_F(crash_points_test, an_update_racing_a_delete_does_not_revive_the_endpoint) {
+  psp_stack stack;
+  start_armed(stack, "before_endpoint_update:1500", {}, "PSP_TEST_PAUSE_AT");
+  auto made = stack.api_post("/v1/webhook_endpoints",
+                             {{"url", "https://hooks.example/a"},
+                              {"enabled_events[]", "*"}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto id = made.body_json().value("id", "");
+  http_reply update;
+  std::thread first{[&] {
+    update = stack.api_post("/v1/webhook_endpoints/" + id,
+                            {{"url", "https://hooks.example/b"},
+                             {"disabled", "false"}});
+  }};
+  EXPECT_TRUE(paused(stack));
+  http_request del;
+  del.method = "DELETE";
+  del.path = "/v1/webhook_endpoints/" + id;
+  del.bearer = stack.secret_key();
+  ASSERT_EQ(http_call(stack.node_url(), del).status, 200);
+  first.join();
+  EXPECT_EQ(update.status, 404) << update.body;
+  EXPECT_TRUE(stack.redis_hash("we:" + id).empty())
+    << "a hash without merchant or secret was brought back";
 }
 
 } // namespace
