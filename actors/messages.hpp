@@ -188,12 +188,17 @@ struct dead_letter_record {
   std::string entry_id;   ///< stream entry to ack (payments)
   std::string reason;
   std::string payload;    ///< what replay needs (opaque to actors)
+  /// Payments: the burying node's registration and token, as on a commit:
+  /// a node that lost the entry to another (it stalled past its
+  /// registration) must not delete it under the new owner. "": unfenced.
+  std::string fence_node;
+  std::string fence_token;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dead_letter_record& x) {
   return f(caf::meta::type_name("dead_letter_record"), x.kind, x.ref,
-           x.entry_id, x.reason, x.payload);
+           x.entry_id, x.reason, x.payload, x.fence_node, x.fence_token);
 }
 
 /// A webhook delivery claimed from the due set, with its rendered body.

@@ -86,8 +86,10 @@ void retry_later(self_ptr self, uint32_t retry) {
 void bury(self_ptr self, std::string reason) {
   auto& st = self->state;
   st.current_stage = stage::burying;
-  dead_letter_record rec{"payment", st.job->attempt_id, st.job->entry_id,
-                         std::move(reason), st.job->intent_id};
+  dead_letter_record rec{"payment",          st.job->attempt_id,
+                         st.job->entry_id,   std::move(reason),
+                         st.job->intent_id,  st.job->fence_node,
+                         st.job->fence_token};
   self->request(st.ports.dead_letter, timeout(self), dead_atom::value, rec)
     .then([=](bool) { finish(self, true); },
           [=](caf::error&) { finish(self, false); });

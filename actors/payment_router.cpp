@@ -71,9 +71,11 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
       auto i = st.actors.find(job.intent_id);
       if (i == st.actors.end()) {
         if (!may_restart(st, job.intent_id)) {
-          dead_letter_record rec{"payment", job.attempt_id, job.entry_id,
-                                 "payment actor crashed repeatedly",
-                                 job.intent_id};
+          dead_letter_record rec{"payment",         job.attempt_id,
+                                 job.entry_id,      "payment actor crashed "
+                                                    "repeatedly",
+                                 job.intent_id,     st.fence_node,
+                                 st.fence_token};
           st.crashes.erase(job.intent_id);
           return self->delegate(st.ports.dead_letter, dead_atom::value,
                                 std::move(rec));

@@ -219,9 +219,16 @@ if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
 return 1
 )lua";
 
-// KEYS: payment stream, dead-letter stream, pa. ARGV: group, entry id,
-// attempt id, reason, now_s, intent id.
+// KEYS: payment stream, dead-letter stream, pa, the burying node's
+// registration ("cluster:node:" when unfenced). ARGV: group, entry id,
+// attempt id, reason, now_s, intent id, fence token ("" unfenced). Fenced as
+// the commit step is: a node that stalled past its registration lost the
+// entry to another, which may still commit it; burying it then would delete
+// the entry under the new owner.
 const char* bury_payment_lua = R"lua(
+if ARGV[7] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[7] then
+  return redis.error_reply('FENCED this node lost its registration')
+end
 if redis.call('HGET', KEYS[3], 'status') == 'pending' then
   redis.call('XADD', KEYS[2], '*', 'kind', 'payment', 'ref', ARGV[3],
     'intent', ARGV[6], 'reason', ARGV[4], 'created', ARGV[5])

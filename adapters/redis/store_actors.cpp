@@ -186,9 +186,9 @@ caf::expected<bool> bury(connection& conn, const dead_letter_record& rec) {
   auto res = run_script(
     conn, bury_payment_script(),
     {keys::payment_stream_for(rec.payload), keys::dead_letter_stream,
-     keys::attempt(rec.ref)},
+     keys::attempt(rec.ref), node_registration_key(rec.fence_node)},
     {keys::payment_group, rec.entry_id, rec.ref, rec.reason,
-     std::to_string(unix_now_s()), rec.payload});
+     std::to_string(unix_now_s()), rec.payload, rec.fence_token});
   if (!res) {
     return res.error();
   }

@@ -115,8 +115,10 @@ TEST_F(messages_test, webhook_and_dead_letter_messages) {
   EXPECT_EQ(reps[1].last_error, "HTTP 503");
   auto att = round_trip(delivery_attempt{true, 204, ""});
   EXPECT_EQ(att.http_status, 204);
-  auto dl = round_trip(dead_letter_record{"payment", "pa_1", "1-0", "why", "pi"});
+  auto dl = round_trip(dead_letter_record{"payment", "pa_1", "1-0", "why", "pi",
+                                          "node-1", "tok"});
   EXPECT_EQ(dl.reason, "why");
+  EXPECT_EQ(dl.fence_token, "tok") << "a bury is fenced as a commit is";
   EXPECT_EQ(round_trip(attempt_status::superseded), attempt_status::superseded);
 }
 

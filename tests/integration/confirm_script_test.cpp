@@ -206,5 +206,37 @@ TEST_F(confirm_script, lua_and_cpp_put_an_intent_on_the_same_partition) {
   }
 }
 
+TEST_F(confirm_script, a_bury_by_a_node_that_lost_its_registration_keeps_the_entry) {
+  // A node whose actor ran out of network tries after it stalled past its
+  // registration: another node took the entry over and may still commit it.
+  auto stream = keys::payment_stream_for("pi_1");
+  ASSERT_TRUE(conn.query({"XGROUP", "CREATE", stream, keys::payment_group,
+                          "0", "MKSTREAM"}));
+  auto entry = conn.query({"XADD", stream, "*", "job", "x"});
+  ASSERT_TRUE(entry);
+  ASSERT_TRUE(conn.query({"XREADGROUP", "GROUP", keys::payment_group, "n1",
+                          "COUNT", "1", "STREAMS", stream, ">"}));
+  ASSERT_TRUE(conn.query({"HSET", keys::attempt("pa_1"), "status",
+                          "pending"}));
+  ASSERT_TRUE(conn.query({"SET", "cluster:node:node-1", "tok-new"}));
+  auto bury = [&](const std::string& token) {
+    return redis::eval(conn, redis::bury_payment_script(),
+                       {stream, keys::dead_letter_stream, keys::attempt("pa_1"),
+                        "cluster:node:node-1"},
+                       {keys::payment_group, entry->text(), "pa_1", "tries",
+                        "1700000000", "pi_1", token});
+  };
+  auto stale = bury("tok-old");
+  ASSERT_TRUE(stale);
+  EXPECT_TRUE(stale->is_error() && stale->str.rfind("FENCED", 0) == 0)
+    << stale->str;
+  EXPECT_EQ(conn.query({"XLEN", stream})->integer, 1) << "entry kept";
+  EXPECT_EQ(conn.query({"EXISTS", keys::dead_letter_stream})->integer, 0);
+  auto current = bury("tok-new");
+  ASSERT_TRUE(current && !current->is_error()) << current->str;
+  EXPECT_EQ(conn.query({"XLEN", stream})->integer, 0);
+  EXPECT_EQ(conn.query({"XLEN", keys::dead_letter_stream})->integer, 1);
+}
+
 } // namespace
 } // namespace psp::test
