@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -87,6 +88,14 @@ public:
     EXPECT_EQ(stream, 0) << "every payment stream entry acknowledged";
   }
 
+  static http_reply delete_endpoint(psp_stack& stack, const std::string& id) {
+    http_request del;
+    del.method = "DELETE";
+    del.path = "/v1/webhook_endpoints/" + id;
+    del.bearer = stack.secret_key();
+    return http_call(stack.node_url(), del);
+  }
+
   /// How many times node 0's log says a request stalled at a pause point.
   static size_t pause_lines(psp_stack& stack) {
     std::ifstream log{stack.node_log(0)};
@@ -101,8 +110,38 @@ public:
 
   /// Waits until the armed node logged one more stall than `before` (so the
   /// test's next request is the retry, not the first run).
-  bool paused(psp_stack& stack, size_t before = 0) {
+  bool paused(psp_stack& stack, size_t before) {
     return wait_until([&] { return pause_lines(stack) > before; }, 10s);
+  }
+
+  struct stalled_and_retried {
+    http_reply stalled;
+    http_reply retried;
+  };
+
+  /// Sends `req`, which stalls at the armed pause point, then sends it again
+  /// until the retry takes its key over (once the stalled run's lease
+  /// ended); runs `meanwhile` while the stalled run still sleeps; answers
+  /// both replies once the stalled run woke and answered.
+  stalled_and_retried
+  stall_and_retry(psp_stack& stack, const http_request& req,
+                  const std::function<void(const http_reply&)>& meanwhile
+                  = {}) {
+    stalled_and_retried out;
+    auto before = pause_lines(stack);
+    std::thread first{[&] { out.stalled = http_call(stack.node_url(), req); }};
+    EXPECT_TRUE(paused(stack, before));
+    EXPECT_TRUE(wait_until(
+        [&] {
+          out.retried = http_call(stack.node_url(), req);
+          return out.retried.status != 409;
+        },
+        10s, 200ms));
+    if (meanwhile && out.retried.status == 200) {
+      meanwhile(out.retried);
+    }
+    first.join();
+    return out;
   }
 
   /// Ledger transactions of intent `intent` and op `op`.
@@ -373,17 +412,7 @@ TEST_F(crash_points_test, a_create_and_confirm_that_stalls_past_its_lease_books_
                          {"payment_method", "pm_card_visa"},
                          {"confirm", "true"}},
                         "order-stall-1");
-  http_reply stalled;
-  std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
-  EXPECT_TRUE(paused(stack));
-  http_reply retried;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        retried = http_call(stack.node_url(), req);
-        return retried.status != 409;
-      },
-      10s, 200ms));
-  first.join();
+  auto [stalled, retried] = stall_and_retry(stack, req);
   ASSERT_EQ(retried.status, 200) << retried.body;
   auto id = retried.body_json().value("id", "");
   ASSERT_TRUE(wait_until(
@@ -419,17 +448,7 @@ TEST_F(crash_points_test, a_refund_that_stalls_past_its_lease_books_once) {
   auto req = keyed_post(stack, "/v1/refunds",
                         {{"payment_intent", pi}, {"amount", "1000"}},
                         "refund-stall-1");
-  http_reply stalled;
-  std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
-  EXPECT_TRUE(paused(stack));
-  http_reply retried;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        retried = http_call(stack.node_url(), req);
-        return retried.status != 409;
-      },
-      10s, 200ms));
-  first.join();
+  auto [stalled, retried] = stall_and_retry(stack, req);
   ASSERT_EQ(retried.status, 200) << retried.body;
   auto re = retried.body_json().value("id", "");
   ASSERT_EQ(stalled.status, 200) << stalled.body;
@@ -468,32 +487,21 @@ TEST_F(crash_points_test, a_late_endpoint_create_brings_back_nothing) {
                           {{"url", "https://hooks.example/first"},
                            {"enabled_events[]", "*"}},
                           std::string{"endpoint-stall-"} + then);
-    auto before = pause_lines(stack);
-    http_reply stalled;
-    std::thread first{[&] { stalled = http_call(stack.node_url(), req); }};
-    EXPECT_TRUE(paused(stack, before));
-    http_reply retried;
-    EXPECT_TRUE(wait_until(
-        [&] {
-          retried = http_call(stack.node_url(), req);
-          return retried.status != 409;
-        },
-        10s, 200ms));
+    std::string id;
+    std::string secret;
+    auto [stalled, retried] =
+      stall_and_retry(stack, req, [&](const http_reply& created) {
+        id = created.body_json().value("id", "");
+        secret = created.body_json().value("secret", "");
+        if (std::string{then} == "update") {
+          auto moved = stack.api_post("/v1/webhook_endpoints/" + id,
+                                      {{"url", "https://hooks.example/moved"}});
+          EXPECT_EQ(moved.status, 200) << moved.body;
+        } else {
+          EXPECT_EQ(delete_endpoint(stack, id).status, 200);
+        }
+      });
     ASSERT_EQ(retried.status, 200) << retried.body;
-    auto id = retried.body_json().value("id", "");
-    auto secret = retried.body_json().value("secret", "");
-    if (std::string{then} == "update") {
-      auto moved = stack.api_post("/v1/webhook_endpoints/" + id,
-                                  {{"url", "https://hooks.example/moved"}});
-      ASSERT_EQ(moved.status, 200) << moved.body;
-    } else {
-      http_request del;
-      del.method = "DELETE";
-      del.path = "/v1/webhook_endpoints/" + id;
-      del.bearer = stack.secret_key();
-      ASSERT_EQ(http_call(stack.node_url(), del).status, 200);
-    }
-    first.join();
     auto now = stack.redis_hash("we:" + id);
     if (std::string{then} == "update") {
       EXPECT_EQ(stalled.status, 200) << stalled.body;
@@ -519,18 +527,15 @@ TEST_F(crash_points_test, an_update_racing_a_delete_does_not_revive_the_endpoint
                               {"enabled_events[]", "*"}});
   ASSERT_EQ(made.status, 200) << made.body;
   auto id = made.body_json().value("id", "");
+  auto before = pause_lines(stack);
   http_reply update;
   std::thread first{[&] {
     update = stack.api_post("/v1/webhook_endpoints/" + id,
                             {{"url", "https://hooks.example/b"},
                              {"disabled", "false"}});
   }};
-  EXPECT_TRUE(paused(stack));
-  http_request del;
-  del.method = "DELETE";
-  del.path = "/v1/webhook_endpoints/" + id;
-  del.bearer = stack.secret_key();
-  ASSERT_EQ(http_call(stack.node_url(), del).status, 200);
+  EXPECT_TRUE(paused(stack, before));
+  ASSERT_EQ(delete_endpoint(stack, id).status, 200);
   first.join();
   EXPECT_EQ(update.status, 404) << update.body;
   EXPECT_TRUE(stack.redis_hash("we:" + id).empty())
