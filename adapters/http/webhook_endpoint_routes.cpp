@@ -127,14 +127,10 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
   if (!out || out->is_error()) {
     return write_error(res, unavailable("Creating webhook endpoints"));
   }
-  if (out->text() == "deleted") {
+  if (!out->is_array()) { // deleted since an earlier run created it
     return write_error(res, not_found("webhook_endpoint", id));
   }
-  auto now = conn->query({"HGETALL", keys::endpoint(id)});
-  if (!now) {
-    return write_error(res, unavailable("Creating webhook endpoints"));
-  }
-  write_json(res, render::webhook_endpoint(to_fields(*now), true).dump());
+  write_json(res, render::webhook_endpoint(to_fields(*out), true).dump());
 }
 
 void list_endpoints(api_context& ctx, const httplib::Request& req,

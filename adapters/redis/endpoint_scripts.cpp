@@ -11,16 +11,17 @@ namespace {
 
 // KEYS: we:<id>, the merchant's endpoint set, the id's deletion mark.
 // ARGV: 1 id, 2.. the endpoint's fields and values. An endpoint whose id
-// derives from an Idempotency-Key is created once: 'exists' when an earlier
-// run wrote it (it may have been updated since: left as it is), 'deleted'
-// when it was written and deleted since (the mark lives as long as the
-// key's stored answer), else 'created'.
+// derives from an Idempotency-Key is created once: an earlier run of the
+// request may have written it (and it may have been updated since: left as
+// it is), or written and deleted it ('deleted'; the mark lives as long as
+// the key's stored answer). Answers the endpoint as it is (HGETALL).
 const char* create_endpoint_lua = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-if redis.call('EXISTS', KEYS[3]) == 1 then return 'deleted' end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SADD', KEYS[2], ARGV[1])
-return 'created'
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return 'deleted' end
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
+return redis.call('HGETALL', KEYS[1])
 )lua";
 
 // KEYS: we:<id>. ARGV: 1 merchant, 2.. fields and values to set. The

@@ -41,7 +41,7 @@ const script& cancel_intent_script();
 /// Expire an open session -> expired, its intent canceled, event.
 const script& expire_session_script();
 /// A webhook endpoint under its id, unless an earlier run of the same
-/// request wrote it (and perhaps it was deleted since).
+/// request wrote it (and perhaps it was deleted since); then the endpoint.
 const script& create_endpoint_script();
 /// Fields of the merchant's endpoint set, then the endpoint as it is.
 const script& update_endpoint_script();
