@@ -208,11 +208,9 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
   }
   auto verdict = out->elements[0].text();
   auto detail = out->elements.size() > 1 ? out->elements[1].text() : "";
-  // "requested": an earlier run of this request recorded the op.
+  // "requested": an earlier run of this request recorded the op (the step
+  // checks that before the intent's status, live or archived).
   bool rerun = verdict == "requested";
-  if (verdict != "ok" && !rerun && ids_are_derived()) {
-    rerun = op_recorded(ctx, job.attempt_id);
-  }
   if (verdict != "ok" && !rerun) {
     auto what = want.op == payment_op::capture ? "capture" : "cancel";
     if (verdict == "state") {

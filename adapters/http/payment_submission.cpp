@@ -97,15 +97,9 @@ submit_attempt(api_context& ctx, const render::fields& pi,
     return session_owned_intent("the shopper pays it on the hosted page.");
   }
   if (verdict == "state") {
+    // A re-run of this request whose attempt exists answered "submitted"
+    // above: the step checks that before the intent's status.
     auto status = out->elements.size() > 1 ? out->elements[1].text() : "";
-    // A re-run of a confirm whose answer was lost: the same derived attempt
-    // is already under way; wait for it instead of refusing.
-    if (ids_are_derived() && status != "canceled") {
-      auto now = read_intent(ctx, job.intent_id);
-      if (now && field(*now, "attempt") == job.attempt_id) {
-        return job.attempt_id;
-      }
-    }
     return unexpected_state("confirm", status);
   }
   return not_found("payment_intent", job.intent_id);
