@@ -210,13 +210,16 @@ struct webhook_delivery {
   std::string secret;
   std::string body;
   uint32_t attempts_before = 0;  ///< failed attempts so far
+  /// Unix ms the claim's lease ends: the claim's token, since a later claim
+  /// of the same delivery (this one lapsed) sets a later lease.
+  int64_t lease_until_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, webhook_delivery& x) {
   return f(caf::meta::type_name("webhook_delivery"), x.delivery_id,
            x.event_id, x.endpoint_id, x.url, x.secret, x.body,
-           x.attempts_before);
+           x.attempts_before, x.lease_until_ms);
 }
 
 /// The answer of one HTTP delivery attempt.
@@ -239,12 +242,17 @@ struct delivery_report {
   int64_t next_attempt_ms = -1;  ///< unix ms; -1 with !delivered = dead letter
   uint32_t attempts = 0;         ///< including this one
   std::string last_error;
+  /// The claim this outcome comes from (webhook_delivery::lease_until_ms):
+  /// a failure under a claim that lapsed and was taken again is not
+  /// recorded, so the current claim's outcome counts.
+  int64_t lease_until_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
   return f(caf::meta::type_name("delivery_report"), x.delivery_id,
-           x.delivered, x.next_attempt_ms, x.attempts, x.last_error);
+           x.delivered, x.next_attempt_ms, x.attempts, x.last_error,
+           x.lease_until_ms);
 }
 
 /// A live cluster member as registered in Redis.

@@ -116,6 +116,7 @@ void record(self_ptr self, const webhook_delivery& d,
   rep.delivery_id = d.delivery_id;
   rep.delivered = res.delivered;
   rep.attempts = d.attempts_before + 1;
+  rep.lease_until_ms = d.lease_until_ms;
   if (!res.delivered) {
     rep.last_error = res.error.empty()
                        ? "HTTP " + std::to_string(res.http_status)

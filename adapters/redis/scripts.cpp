@@ -275,22 +275,32 @@ return out
 )lua";
 
 // KEYS: deliveries due, dead-letter stream, claims. ARGV: now_s, then per
-// outcome
-// five values: delivery id, delivered (1|0), attempts, next attempt ms (-1:
-// dead), last error. Answers how many were recorded (a delivery no longer
-// pending is skipped).
+// outcome six values: delivery id, delivered (1|0), attempts, next attempt
+// ms (-1: dead), last error, the claim's lease end (its token; 0: unfenced).
+// Answers how many were recorded (a delivery no longer pending is skipped).
+// A claim that lapsed (its node stalled past the lease) may have been taken
+// again: its due score is then another lease, and only the current claim's
+// failure counts, or a stale one would move the retry, count an attempt
+// twice or bury a delivery the current claim may still get through. A
+// stale success is recorded: the store has the event, whatever the current
+// claim then does.
 const std::string record_deliveries_lua = std::string{delivery_record_lua} + R"lua(
 local recorded = 0
 local now_s = ARGV[1]
-for i = 2, #ARGV, 5 do
-  local id, delivered, attempts, next_ms, err = ARGV[i], ARGV[i + 1],
-    ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+for i = 2, #ARGV, 6 do
+  local id, delivered, attempts, next_ms, err, lease_until = ARGV[i],
+    ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local event, endpoint = delivery_ids(id)
   local ev_key = 'evt:' .. (event or '')
   local d = event and delivery_read(ev_key, endpoint, id,
     redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)
-  redis.call('HDEL', KEYS[3], id)
-  if d and d.status == 'pending' then
+  local due = redis.call('ZSCORE', KEYS[1], id)
+  local current = lease_until == '0'
+    or (due and tonumber(due) == tonumber(lease_until))
+  if current or delivered == '1' then
+    redis.call('HDEL', KEYS[3], id)
+  end
+  if d and d.status == 'pending' and (current or delivered == '1') then
     recorded = recorded + 1
     local field = delivery_field(endpoint)
     if delivered == '1' then

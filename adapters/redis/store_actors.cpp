@@ -253,9 +253,10 @@ int64_t integer_or(const std::string& text, int64_t fallback,
 
 caf::expected<std::vector<webhook_delivery>>
 claim(connection& conn, const store_settings& cfg, uint32_t n) {
+  auto now_ms = unix_now_ms();
   auto res = run_script(conn, claim_deliveries_script(),
                         {keys::deliveries_due, keys::delivery_claims},
-                        {std::to_string(unix_now_ms()),
+                        {std::to_string(now_ms),
                          std::to_string(cfg.delivery_lease_ms),
                          std::to_string(n), cfg.consumer});
   if (!res) {
@@ -268,6 +269,7 @@ claim(connection& conn, const store_settings& cfg, uint32_t n) {
       continue;
     }
     webhook_delivery d;
+    d.lease_until_ms = now_ms + cfg.delivery_lease_ms;
     d.delivery_id = f[0].text();
     d.event_id = f[1].text();
     d.endpoint_id = f[2].text();
@@ -290,12 +292,13 @@ claim(connection& conn, const store_settings& cfg, uint32_t n) {
 caf::expected<bool> record(connection& conn,
                            const std::vector<delivery_report>& reps) {
   std::vector<std::string> args{std::to_string(unix_now_s())};
-  args.reserve(1 + reps.size() * 5);
+  args.reserve(1 + reps.size() * 6);
   for (auto& rep : reps) {
     args.insert(args.end(),
                 {rep.delivery_id, rep.delivered ? "1" : "0",
                  std::to_string(rep.attempts),
-                 std::to_string(rep.next_attempt_ms), rep.last_error});
+                 std::to_string(rep.next_attempt_ms), rep.last_error,
+                 std::to_string(rep.lease_until_ms)});
   }
   auto res = run_script(conn, record_deliveries_script(),
                         {keys::deliveries_due, keys::dead_letter_stream,
