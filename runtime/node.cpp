@@ -18,6 +18,7 @@
 #include "adapters/crypto/digest.hpp"
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/http/api_server.hpp"
+#include "adapters/http/idempotency.hpp"
 #include "adapters/redis/cluster_registry.hpp"
 #include "adapters/redis/connection_pool.hpp"
 #include "adapters/redis/legacy_stream.hpp"
@@ -162,8 +163,9 @@ int run_node(node_config& cfg) {
   api_cfg.admin_token = cfg.admin_token;
   // Shared by every node (like the vault key it derives from), so a request
   // re-run on another node names the same objects.
-  api_cfg.id_secret = crypto::hmac_sha256(*crypto::from_hex(cfg.vault_key_hex),
-                                          "psp object ids");
+  auto vault_key = *crypto::from_hex(cfg.vault_key_hex);
+  api_cfg.id_secret = crypto::hmac_sha256(vault_key, "psp object ids");
+  api_cfg.fingerprint_secret = http::fingerprint_secret(vault_key);
   api_cfg.idempotency_lease_ms = cfg.idempotency_lease_ms;
   if (cfg.cluster_port != 0) {
     api_cfg.registration_key = redis::node_registration_key(cfg.node_id);

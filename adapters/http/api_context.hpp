@@ -27,6 +27,7 @@ struct api_settings {
   std::string public_url;            ///< base of hosted page URLs
   std::string admin_token;           ///< empty: admin API disabled
   std::string id_secret;             ///< derives ids under Idempotency-Key
+  std::string fingerprint_secret;    ///< keys request fingerprints
   size_t body_bytes_max = 64 * 1024;
   int64_t session_ttl_s = 24 * 3600; ///< default expires_at distance
   uint32_t auth_cache_ms = 30'000;

@@ -4,6 +4,7 @@
 #include "adapters/http/api_errors.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
 #include <sys/socket.h>
@@ -21,9 +22,32 @@ public:
 namespace {
 constexpr int listen_backlog = 1024;
 
-bool is_chunked(const httplib::Request& req) {
-  return req.get_header_value("Transfer-Encoding").find("chunked")
-         != std::string::npos;
+/// A body the size limit cannot bound, refused before it is read: cpp-httplib
+/// 0.11 checks `payload_max_length` against Content-Length only, so a
+/// chunked body is read whole (a 200 MB one grew a node by 400 MB) and a
+/// gzip one is inflated whole (63 KB became 62 MB), both before any key is
+/// checked. Stripe's clients send identity bodies with a Content-Length.
+/// The unread body would be parsed as the next request, so the connection
+/// closes after the answer.
+bool refuse_unbounded_body(httplib::Request& req, httplib::Response& res) {
+  api_error e;
+  if (req.has_header("Transfer-Encoding")) {
+    e.status = 411;
+    e.message = "Transfer-Encoding is not supported: send the body with a "
+                "Content-Length header.";
+  } else if (auto coding = req.get_header_value("Content-Encoding");
+             !coding.empty() && !equals_ignoring_case(coding, "identity")) {
+    e.status = 415;
+    e.message = "Content-Encoding is not supported: send the body "
+                "uncompressed.";
+  } else {
+    return false;
+  }
+  write_error(res, e);
+  res.set_header("Connection", "close");
+  req.headers.erase("Connection");
+  req.headers.emplace("Connection", "close");
+  return true;
 }
 
 /// Undoes two cpp-httplib 0.11 behaviours that Stripe clients trip over,
@@ -36,7 +60,7 @@ bool is_chunked(const httplib::Request& req) {
 ///   decode_body parses. A marker in front of the form type hides it from
 ///   the library; decode_body still recognises the type.
 void prepare_body_headers(httplib::Request& req) {
-  if (!req.has_header("Content-Length") && !is_chunked(req)) {
+  if (!req.has_header("Content-Length")) {
     req.headers.emplace("Content-Length", "0");
   }
   auto type = req.headers.find("Content-Type");
@@ -71,7 +95,11 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     res.set_header("Request-Id", crypto::new_id("req_"));
     // Runs before cpp-httplib reads the body; the request object is the
     // server's own, non-const one.
-    prepare_body_headers(const_cast<httplib::Request&>(req));
+    auto& own = const_cast<httplib::Request&>(req);
+    if (refuse_unbounded_body(own, res)) {
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    prepare_body_headers(own);
     return httplib::Server::HandlerResponse::Unhandled;
   });
   srv.set_error_handler([this](const httplib::Request& req,
@@ -106,8 +134,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
                   req.path);
     write_unexpected_error(res);
   });
-  srv.set_post_routing_handler([this](const httplib::Request&,
+  srv.set_post_routing_handler([this](const httplib::Request& req,
                                       httplib::Response& res) {
+    // API answers are per merchant and some carry secrets (a webhook
+    // endpoint's on create): no cache keeps them. Hosted pages set theirs.
+    if (req.path.rfind("/v1/", 0) == 0 && !res.has_header("Cache-Control")) {
+      res.set_header("Cache-Control", "no-store");
+    }
     if (res.status >= 500) {
       ++ctx_.counters.errors_5xx;
     } else if (res.status >= 400) {

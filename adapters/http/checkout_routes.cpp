@@ -38,7 +38,8 @@ void create_session(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& params = std::get<json>(body);
-  auto idem = idempotent_write_for(req, merchant.id, params);
+  auto idem = idempotent_write_for(ctx.settings.fingerprint_secret, req,
+                                   merchant.id, params);
   if (auto* err = std::get_if<api_error>(&idem)) {
     return write_error(res, *err);
   }

@@ -148,7 +148,8 @@ void handle(api_context& ctx, const route_handler& handler,
     return write_error(res, *err);
   }
   auto redis_key = idempotency_key(std::get<merchant_info>(who).id, key);
-  auto fingerprint = request_fingerprint(req.method, req.path, req.body);
+  auto fingerprint = request_fingerprint(ctx.settings.fingerprint_secret,
+                                         req.method, req.path, req.body);
   claim_run run{redis_key, fingerprint,
                 crypto::random_base62(16), // this run of the request
                 0};
@@ -189,7 +190,7 @@ void handle(api_context& ctx, const route_handler& handler,
 } // namespace
 
 std::variant<idempotent_write, api_error>
-idempotent_write_for(const httplib::Request& req,
+idempotent_write_for(std::string_view secret, const httplib::Request& req,
                      const std::string& merchant_id,
                      const nlohmann::json& params) {
   idempotent_write w;
@@ -201,7 +202,7 @@ idempotent_write_for(const httplib::Request& req,
     return key_too_long();
   }
   w.redis_key = idempotency_key(merchant_id, w.key);
-  w.fingerprint = request_fingerprint(req.method, req.path, params);
+  w.fingerprint = request_fingerprint(secret, req.method, req.path, params);
   return w;
 }
 
@@ -321,22 +322,55 @@ bool stores_answer(int status) {
          || (status >= 500 && status != 503);
 }
 
-std::string request_fingerprint(const std::string& method,
+namespace {
+
+/// `params` without any member named `cvc`, at any depth.
+nlohmann::json without_cvc(const nlohmann::json& params) {
+  if (params.is_array()) {
+    auto out = nlohmann::json::array();
+    for (auto& item : params) {
+      out.push_back(without_cvc(item));
+    }
+    return out;
+  }
+  if (!params.is_object()) {
+    return params;
+  }
+  auto out = nlohmann::json::object();
+  for (auto& [name, value] : params.items()) {
+    if (name != "cvc") {
+      out[name] = without_cvc(value);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::string fingerprint_secret(std::string_view vault_key) {
+  return crypto::hmac_sha256(vault_key, "psp request fingerprints");
+}
+
+std::string request_fingerprint(std::string_view secret,
+                                const std::string& method,
                                 const std::string& path,
                                 const std::string& body) {
   auto decoded = codec::decode_form(body);
   if (auto* params = std::get_if<nlohmann::json>(&decoded)) {
-    return request_fingerprint(method, path, *params);
+    return request_fingerprint(secret, method, path, *params);
   }
-  return crypto::to_hex(crypto::sha256(method + " " + path + "\n" + body));
+  // Not a form: refused by the handler, and its record with it.
+  return crypto::to_hex(
+    crypto::hmac_sha256(secret, method + " " + path + "\n" + body));
 }
 
-std::string request_fingerprint(const std::string& method,
+std::string request_fingerprint(std::string_view secret,
+                                const std::string& method,
                                 const std::string& path,
                                 const nlohmann::json& params) {
   // dump() sorts keys: reordered form fields are the same request.
-  return crypto::to_hex(
-    crypto::sha256(method + " " + path + "\n" + params.dump()));
+  return crypto::to_hex(crypto::hmac_sha256(
+    secret, method + " " + path + "\n" + without_cvc(params).dump()));
 }
 
 void post_idempotent(httplib::Server& srv, api_context& ctx,

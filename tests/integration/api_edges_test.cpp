@@ -13,7 +13,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 namespace psp::test {
@@ -118,6 +121,41 @@ TEST_F(api_edges, a_post_without_content_length_has_an_empty_body) {
   raw = raw_post("/v1/payment_intents/" + pi.value("id", "") + "/cancel", "");
   EXPECT_EQ(status_of(raw), 200) << raw;
   EXPECT_EQ(body_of(raw).value("status", ""), "canceled") << raw;
+}
+
+TEST_F(api_edges, chunked_and_compressed_bodies_are_refused_unread) {
+  // cpp-httplib 0.11 bounds a body by its Content-Length only: a chunked one
+  // was read whole (200 MB grew a node by 400 MB) and a compressed one
+  // inflated whole (63 KB to 62 MB), before the key was checked (found by
+  // a security audit).
+  const std::string form = "amount=2000&currency=usd";
+  std::ostringstream chunk_size;
+  chunk_size << std::hex << form.size();
+  auto raw = raw_post("/v1/payment_intents",
+                      "Transfer-Encoding: chunked\r\nContent-Type: "
+                      "application/x-www-form-urlencoded\r\n",
+                      chunk_size.str() + "\r\n" + form + "\r\n0\r\n\r\n");
+  EXPECT_EQ(status_of(raw), 411) << raw;
+  EXPECT_EQ(body_of(raw)["error"].value("type", ""), "invalid_request_error")
+    << raw;
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
+
+  std::string packed(compressBound(form.size()), '\0');
+  auto packed_size = static_cast<uLongf>(packed.size());
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
+                      reinterpret_cast<const Bytef*>(form.data()),
+                      form.size(), 9),
+            Z_OK);
+  packed.resize(packed_size);
+  raw = raw_form_post("/v1/payment_intents", "Content-Encoding: deflate\r\n",
+                      packed);
+  EXPECT_EQ(status_of(raw), 415) << raw;
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
+
+  raw = raw_form_post("/v1/payment_intents", "Content-Encoding: Identity\r\n",
+                      form);
+  EXPECT_EQ(status_of(raw), 200) << raw;
+  EXPECT_NE(raw.find("Cache-Control: no-store"), std::string::npos) << raw;
 }
 
 TEST_F(api_edges, form_bodies_above_8_kib_are_read) {

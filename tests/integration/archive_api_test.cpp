@@ -4,6 +4,7 @@
 // packed the payment (its hashes gone), then compares with what was
 // answered before.
 
+#include "adapters/crypto/encoding.hpp"
 #include "adapters/http/idempotency.hpp"
 #include "tests/support/payment_flows.hpp"
 #include "tests/support/stack_suite.hpp"
@@ -489,10 +490,13 @@ TEST_F(archive_api, a_keyed_capture_rerun_finds_its_archived_op) {
   // The key as a run that died before storing its answer leaves it: its
   // lease over, its seed (which derives the op's id) kept.
   auto idem = "idem:" + stack().merchant().id + ":" + key;
+  auto secret = http::fingerprint_secret(*crypto::from_hex(
+    stack().vault_key_hex()));
   auto leave_lost_claim = [&] {
     stack().redis_cmd({"DEL", idem});
     stack().redis_cmd({"HSET", idem, "state", "running", "fingerprint",
-                       http::request_fingerprint("POST", path, std::string{}),
+                       http::request_fingerprint(secret, "POST", path,
+                                                 std::string{}),
                        "lease_until", "0", "seed", "lost-answer-seed"});
   };
   leave_lost_claim();

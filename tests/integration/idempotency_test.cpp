@@ -6,6 +6,7 @@
 #include "tests/support/psp_stack.hpp"
 
 #include "adapters/codec/form_decode.hpp"
+#include "adapters/crypto/encoding.hpp"
 #include "adapters/http/idempotency.hpp"
 
 #include <gtest/gtest.h>
@@ -182,9 +183,12 @@ TEST(idempotency, a_retry_that_no_longer_validates_still_replays) {
   auto req = create_request(stack, "was-fine", bad);
   auto params = std::get<nlohmann::json>(codec::decode_form(req.body));
   auto idem = "idem:" + stack.merchant().id + ":was-fine";
+  auto secret = http::fingerprint_secret(*crypto::from_hex(
+    stack.vault_key_hex()));
   ASSERT_TRUE(stack.redis_cmd(
     {"HSET", idem, "state", "done", "fingerprint",
-     http::request_fingerprint("POST", "/v1/checkout/sessions", params),
+     http::request_fingerprint(secret, "POST", "/v1/checkout/sessions",
+                               params),
      "status", "200", "body", R"({"id":"cs_test_planted"})", "content_type",
      "application/json"}));
   auto replayed = http_call(stack.node_url(), req);

@@ -193,6 +193,8 @@ public:
   const merchant_account& merchant() const { return merchant_; }
   const std::string& secret_key() const { return merchant_.secret_key; }
   const std::string& admin_token() const { return admin_token_; }
+  /// The nodes' --psp.vault-key (64 hex digits): what derives their secrets.
+  const std::string& vault_key_hex() const { return vault_key_hex_; }
 
   // -- process control (same ports on restart) --------------------------------
 
