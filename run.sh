@@ -62,9 +62,19 @@ die() {
   exit 1
 }
 
+# usage [STATUS]: the synopsis at the top of this file; exits STATUS (2: a
+# usage error, 0 for --help).
 usage() {
-  sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  exit 2
+  sed -n '4,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit "${1:-2}"
+}
+
+# needs_value FLAG VALUE: a flag given without its value is a usage error
+# that names it.
+needs_value() {
+  [[ -n "${2:-}" && "$2" != --* ]] && return 0
+  echo "run.sh: $1 needs a value" >&2
+  usage
 }
 
 # ---- arguments ------------------------------------------------------------
@@ -79,18 +89,18 @@ while [[ $# -gt 0 ]]; do
       [[ -n "$target" && "$target" != -* ]] ||
         die "restart needs a process name first (./run.sh restart node-2 ...)"
       shift 2 ;;
-    --nodes) nodes=${2:-}; shift 2 || usage ;;
-    --checkouts) checkouts=${2:-}; shift 2 || usage ;;
-    --run-dir) run_dir=${2:-}; run_dir_given=1; shift 2 || usage ;;
-    --redis) redis_addr=${2:-}; shift 2 || usage ;;
+    --nodes) needs_value "$@"; nodes=$2; shift 2 ;;
+    --checkouts) needs_value "$@"; checkouts=$2; shift 2 ;;
+    --run-dir) needs_value "$@"; run_dir=$2; run_dir_given=1; shift 2 ;;
+    --redis) needs_value "$@"; redis_addr=$2; shift 2 ;;
     --no-node-store) node_store=0; shift ;;
-    --archive-after-s) archive_after_s=${2:-}; shift 2 || usage ;;
+    --archive-after-s) needs_value "$@"; archive_after_s=$2; shift 2 ;;
     --archive-after-s=*) archive_after_s=${1#*=}; shift ;;
     --nodes=*) nodes=${1#*=}; shift ;;
     --checkouts=*) checkouts=${1#*=}; shift ;;
     --run-dir=*) run_dir=${1#*=}; run_dir_given=1; shift ;;
     --redis=*) redis_addr=${1#*=}; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
@@ -192,6 +202,9 @@ url_of() {
 stop_group() {
   local n pid waited=0 alive
   for n in "$@"; do
+    # A stopped (SIGSTOP) process would hold SIGTERM pending and be killed
+    # without its clean exit (registration deleted, claims released).
+    is_up "$n" && kill -CONT "$(pid_of "$n")" 2>/dev/null || true
     is_up "$n" && kill -TERM "$(pid_of "$n")" 2>/dev/null || true
   done
   while ((waited < stop_wait_s * 10)); do
@@ -391,6 +404,11 @@ exit_reason() {
     node-*:2) echo "bad configuration" ;;
     node-*:3) echo "Redis unreachable" ;;
     node-*:4) echo "port in use" ;;
+    node-*:5) echo "another live node has this node id" ;;
+    node-*:6) echo "no cluster seed answered" ;;
+    node-*:8) echo "Redis would lose acknowledged writes; see the log" ;;
+    node-*:9) echo "the vault key differs from the other nodes'" ;;
+    node-*:10) echo "the clock is too far off Redis's" ;;
     *) echo "exit status $2" ;;
   esac
 }
@@ -645,21 +663,28 @@ print_summary() {
   echo "open to pay:    $(fresh_checkout_url)"
   echo "  (test cards: 4242424242424242 ok, 4000000000000002 declined;" \
        "any future expiry, any CVC)"
-  local dir_flag=""
-  [[ "$run_dir" == "$repo_root/run" ]] || dir_flag=" --run-dir $run_dir"
-  echo "status:         ./run.sh status$dir_flag"
-  echo "stop:           ./run.sh stop$dir_flag"
+  echo "status:         ./run.sh status$(run_dir_flag)"
+  echo "stop:           ./run.sh stop$(run_dir_flag)"
+}
+
+# The --run-dir a later command needs to find this run ("" for the default).
+run_dir_flag() {
+  [[ "$run_dir" == "$repo_root/run" ]] || echo " --run-dir $run_dir"
 }
 
 cmd_start() {
   if any_up; then
-    echo "run.sh: a cluster is already running in $run_dir:"
-    cmd_status || true
-    echo "(stop it first with ./run.sh stop)"
+    {
+      echo "run.sh: a cluster is already running in $run_dir:"
+      cmd_status || true
+      echo "(stop it first with ./run.sh stop$(run_dir_flag))"
+    } >&2
     return 1
   fi
   stop_all >/dev/null # forget stale pid files of a cluster that died
   mkdir -p "$data_dir" "$log_dir" "$pid_dir"
+  # Redis's AOF holds webhook secrets and sealed cards: the run's user only.
+  chmod 700 "$data_dir"
   "$repo_root/deps.sh"
   build
   trap on_abort EXIT

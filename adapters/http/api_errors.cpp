@@ -1,5 +1,7 @@
 #include "adapters/http/api_errors.hpp"
 
+#include "adapters/http/card_number_mask.hpp"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -116,9 +118,10 @@ api_error unavailable(const std::string& what) {
 }
 
 void write_error(httplib::Response& res, const api_error& err) {
-  nlohmann::json body{{"type", err.type}, {"message", err.message}};
+  nlohmann::json body{{"type", err.type},
+                      {"message", mask_card_numbers(err.message)}};
   if (!err.param.empty()) {
-    body["param"] = err.param;
+    body["param"] = mask_card_numbers(err.param);
   }
   if (!err.code.empty()) {
     body["code"] = err.code;

@@ -313,6 +313,25 @@ TEST_F(bad_input, body_over_64_kib_is_413) {
   expect_rejected_create(fields, 413, "");
 }
 
+TEST_F(bad_input, a_card_number_in_the_wrong_place_is_not_echoed) {
+  // The card fields never echo a number; an id, a key or an index might
+  // (found by a security audit).
+  for (auto& fields : std::vector<form_fields>{
+         {{"amount", "500"}, {"currency", "usd"},
+          {"payment_method", "4242424242424242"}},
+         {{"amount", "500"}, {"currency", "usd"},
+          {"payment_method_data[card][4242424242424242]", "1"}},
+         {{"amount", "500"}, {"currency", "usd"},
+          {"4242 4242 4242 4242", "1"}}}) {
+    auto res = stack().api_post("/v1/payment_intents", fields);
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_EQ(res.body.find("42424242"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find("4242"), std::string::npos)
+      << "the last four stay, so the client can tell what it sent: "
+      << res.body;
+  }
+}
+
 TEST_F(bad_input, unknown_ids_are_404) {
   auto res = stack().api_get("/v1/checkout/sessions/cs_test_doesnotexist");
   EXPECT_EQ(res.status, 404) << res.body;

@@ -1,0 +1,50 @@
+// Goal: an error message never carries a card number the client put in the
+// wrong place, while the numbers errors legitimately show (amounts,
+// timestamps, indexes, ids) stay readable.
+
+#include "adapters/http/card_number_mask.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::http {
+namespace {
+
+TEST(card_number_mask, masks_a_card_number_but_its_last_four) {
+  EXPECT_EQ(mask_card_numbers("No such PaymentMethod: '4242424242424242'"),
+            "No such PaymentMethod: '************4242'");
+  EXPECT_EQ(mask_card_numbers("Array index too large in "
+                              "payment_method_data[card][4000000000000002]"),
+            "Array index too large in payment_method_data[card]"
+            "[************0002]");
+}
+
+TEST(card_number_mask, masks_numbers_written_in_groups) {
+  EXPECT_EQ(mask_card_numbers("card 4242 4242 4242 4242 here"),
+            "card **** **** **** 4242 here");
+  EXPECT_EQ(mask_card_numbers("3782-822463-10005"), "****-******-*0005");
+}
+
+TEST(card_number_mask, masks_every_length_a_card_number_has) {
+  EXPECT_EQ(mask_card_numbers("123456789012"), "********9012");
+  EXPECT_EQ(mask_card_numbers("1234567890123456789"),
+            "***************6789");
+}
+
+TEST(card_number_mask, leaves_other_numbers_alone) {
+  for (const char* text :
+       {"Invalid integer: 99999999999", "created 1764578400 ok",
+        "amount must be at most 99999999", "index 100",
+        "12345678901234567890 is twenty digits", "pi_3Nx12ab 12 34",
+        "1 2 3 4 5 6 7 8 9 0 1", ""}) {
+    EXPECT_EQ(mask_card_numbers(text), text);
+  }
+}
+
+TEST(card_number_mask, separators_must_sit_between_digits) {
+  // "4242 " then a letter: the space ends the run, not the text.
+  EXPECT_EQ(mask_card_numbers("4242424242424242 x"), "************4242 x");
+  EXPECT_EQ(mask_card_numbers("424242424242--4242"), "********4242--4242");
+}
+
+} // namespace
+} // namespace psp::http
