@@ -91,13 +91,25 @@ grep -q '"status":"ok"' <<<"$health" || fail "node-2 after restart: $health"
 grep -q '"members":\["[^]]*,[^]]*,[^]]*\]' <<<"$health" ||
   fail "node-2 did not rejoin all three members: $health"
 
+# Starting over a running cluster is refused, on stderr, naming the run dir.
+again_err=$("$repo/run.sh" --nodes 3 --no-node-store --run-dir "$run_dir" \
+  2>&1 >/dev/null) && fail "a second start over a running cluster exited 0"
+grep -q -- "stop it first with ./run.sh stop --run-dir $run_dir" \
+  <<<"$again_err" || fail "the refusal names no --run-dir: $again_err"
+
+# A paused node is woken by stop and exits cleanly, not by SIGKILL.
+kill -STOP "$(pid_file node-3)"
 pids=""
 for name in $names; do
   pids="$pids $(pid_file "$name")"
 done
-"$repo/run.sh" stop --run-dir "$run_dir" >>"$out" 2>&1 ||
-  fail "stop exited with $?"
+stop_out=$("$repo/run.sh" stop --run-dir "$run_dir" 2>&1) ||
+  fail "stop exited with $?: $stop_out"
 for pid in $pids; do
   alive "$pid" && fail "process $pid still runs after stop"
 done
-echo "run_sh_smoke: ok (start, status, SIGKILL + restart of node-2, stop)"
+grep -q "SIGKILL" <<<"$stop_out" && fail "stop had to kill: $stop_out"
+grep -q "event=node_stopping" "$run_dir/logs/node-3.log" ||
+  fail "the paused node-3 did not stop cleanly"
+echo "run_sh_smoke: ok (start, status, SIGKILL + restart of node-2, refused" \
+  "second start, stop with a paused node)"
