@@ -44,7 +44,8 @@ bool refuse_unbounded_body(httplib::Request& req, httplib::Response& res) {
     return false;
   }
   write_error(res, e);
-  res.set_header("Connection", "close");
+  // As if the client had asked: cpp-httplib then answers with
+  // `Connection: close`.
   req.headers.erase("Connection");
   req.headers.emplace("Connection", "close");
   return true;
