@@ -22,6 +22,9 @@
 //   psp-admin --redis HOST:PORT backfill-expiry
 // puts the open sessions of a Redis written before the expiry sweep
 // (decision 39) into its set; prints {"seen": N, "added": M}.
+//   psp-admin --redis HOST:PORT roll-key --merchant ID [--expire-old-s N]
+// gives the merchant a new secret key; the old one ends now or after N s
+// (runtime/admin_keys.hpp).
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -32,6 +35,7 @@
 #include "adapters/redis/redis_connection.hpp"
 #include "adapters/redis/session_expiry.hpp"
 #include "runtime/admin_archive.hpp"
+#include "runtime/admin_keys.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
 #include "runtime/merchant_balance_check.hpp"
@@ -65,7 +69,9 @@ void print_usage(std::ostream& out) {
          "       psp-admin --redis HOST:PORT statement --merchant ID"
          " --from S --to S [--format json|csv|html]\n"
          "       psp-admin --redis HOST:PORT archive [--after-s N]\n"
-         "       psp-admin --redis HOST:PORT backfill-expiry\n";
+         "       psp-admin --redis HOST:PORT backfill-expiry\n"
+         "       psp-admin --redis HOST:PORT roll-key --merchant ID"
+         " [--expire-old-s N]\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -343,6 +349,8 @@ int main(int argc, char** argv) {
   } else if (command == "archive") {
     opts.insert({"--after-s", "600"});
     allowed.insert("--after-s");
+  } else if (command == "roll-key") {
+    allowed.insert({"--merchant", "--expire-old-s"});
   } else if (command != "verify-ledger" && command != "backfill-expiry") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
@@ -370,6 +378,9 @@ int main(int argc, char** argv) {
   }
   if (command == "archive") {
     return psp::admin::archive_command(conn, opts);
+  }
+  if (command == "roll-key") {
+    return psp::admin::roll_key_command(conn, opts);
   }
   if (command == "backfill-expiry") {
     auto done = psp::redis::backfill_session_expiry(conn);

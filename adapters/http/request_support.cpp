@@ -1,5 +1,6 @@
 #include "adapters/http/request_support.hpp"
 
+#include "actors/clock.hpp"
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/api_key.hpp"
 #include "adapters/crypto/encoding.hpp"
@@ -101,7 +102,14 @@ identify(api_context& ctx, const httplib::Request& req) {
     return unavailable("Authentication");
   }
   auto f = to_fields(*m);
-  if (f.empty() || !crypto::api_key_matches(key, f["key_hash"])) {
+  // The merchant's key, or the one it replaced while their overlap lasts
+  // (psp-admin roll-key --expire-old-s).
+  bool current = !f.empty() && crypto::api_key_matches(key, f["key_hash"]);
+  bool previous = !current && !f["previous_key_hash"].empty()
+                  && crypto::api_key_matches(key, f["previous_key_hash"])
+                  && parse_count(f["previous_key_until"]).value_or(0)
+                       > unix_now_s();
+  if (!current && !previous) {
     return auth_error("Invalid API Key provided: " + redact_key(key));
   }
   merchant_info info;

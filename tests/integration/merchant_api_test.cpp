@@ -138,5 +138,51 @@ TEST(merchant_api_auth, basic_auth_with_the_key_as_user_name) {
   EXPECT_EQ(http_call(stack.node_url(), req).status, 200);
 }
 
+// psp-admin roll-key: the new key works at once; the old one ends now, or
+// after its overlap. Each old key is first used only where the check is
+// meant to happen, since a node caches a key's merchant for 30 s.
+TEST(merchant_api_auth, a_rolled_key_ends_now_or_after_its_overlap) {
+  stack_options opts;
+  opts.nodes = 2;
+  psp_stack stack{opts};
+  auto status_with = [&](const std::string& key, size_t node) {
+    return http_get(stack.node_url(node), "/v1/checkout/sessions", key)
+      .status;
+  };
+  auto roll = [&](const merchant_account& m,
+                  std::vector<std::string> extra) {
+    std::vector<std::string> argv{psp_admin_binary(), "--redis",
+                                  stack.redis_address(), "roll-key",
+                                  "--merchant", m.id};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto res = run_to_exit(argv);
+    EXPECT_EQ(res.exit_code, 0) << res.out << res.err;
+    return json::parse(res.out, nullptr, false);
+  };
+
+  auto revoked = stack.create_merchant("Rolled Now");
+  auto now_doc = roll(revoked, {});
+  auto fresh = now_doc.value("secret_key", "");
+  EXPECT_TRUE(now_doc["old_key_expires_at"].is_null()) << now_doc.dump();
+  EXPECT_EQ(status_with(revoked.secret_key, 0), 401);
+  EXPECT_EQ(status_with(fresh, 0), 200);
+  EXPECT_EQ(status_with(fresh, 1), 200);
+
+  auto overlapped = stack.create_merchant("Rolled Later");
+  auto later_doc = roll(overlapped, {"--expire-old-s", "2"});
+  EXPECT_EQ(status_with(later_doc.value("secret_key", ""), 1), 200);
+  EXPECT_EQ(status_with(overlapped.secret_key, 0), 200)
+    << "the old key works while the overlap lasts";
+  std::this_thread::sleep_for(std::chrono::milliseconds{3'100});
+  EXPECT_EQ(status_with(overlapped.secret_key, 1), 401)
+    << "and not after it (node-2 never cached it)";
+
+  auto bad = run_to_exit({psp_admin_binary(), "--redis", stack.redis_address(),
+                          "roll-key", "--merchant", "acct_nobody"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("no merchant acct_nobody"), std::string::npos)
+    << bad.err;
+}
+
 } // namespace
 } // namespace psp::test
