@@ -294,6 +294,8 @@ measure_floors() {
 node_urls=()
 # Every node runs as a cluster member (as run.sh starts them): membership,
 # ownership, forwarding to the owner and the quorum rule are all measured.
+# The webhook receiver is on 127.0.0.1, which a node refuses unless told
+# (decision 48); everything here runs on loopback.
 start_node() { # N
   local name=node-$1 port cluster_port
   free_port
@@ -307,6 +309,7 @@ start_node() { # N
     --psp.redis="127.0.0.1:$psp_redis_port" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
     --psp.cluster-host=127.0.0.1 --psp.cluster-port="$cluster_port" \
+    --psp.webhook-private-addresses=true \
     --psp.log-level=warn ${BENCH_NODE_ARGS:-}
   node_urls+=("http://127.0.0.1:$port")
 }

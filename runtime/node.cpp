@@ -84,6 +84,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
   hook_cfg.connections_per_endpoint = cfg.webhook_connections;
+  hook_cfg.private_addresses_allowed = cfg.webhook_private_addresses;
   auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
@@ -177,6 +178,7 @@ int run_node(node_config& cfg) {
   api_cfg.confirm_wait_ms = std::min(cfg.confirm_wait_ms,
                                      cfg.idempotency_lease_ms / 2);
   api_cfg.archive_canceled = cfg.archive_after_s >= 0;
+  api_cfg.webhook_private_addresses = cfg.webhook_private_addresses;
   http::api_context ctx{pool, *vault, api_cfg};
   report_service reports{pool, report_settings(cfg, "admin_api")};
   ctx.reports = &reports;
@@ -269,6 +271,11 @@ int run_node(node_config& cfg) {
     }};
     spdlog::info("event=node_started http={}:{} redis={} card_network={}",
                  cfg.http_host, server.port(), cfg.redis, cfg.card_network_url);
+    if (cfg.webhook_private_addresses) {
+      // Fine where every endpoint is on this machine; an SSRF hole on a
+      // node that serves merchants (decision 48).
+      spdlog::warn("event=webhook_private_addresses_allowed");
+    }
     if (cfg.cluster_port != 0) {
       std::cout << "psp-node " << cfg.node_id << " cluster endpoint "
                 << cfg.cluster_host << ":" << cfg.cluster_port << std::endl;

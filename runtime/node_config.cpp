@@ -54,6 +54,9 @@ node_config::node_config() {
     .add(webhook_schedule, "webhook-schedule",
          "delays between webhook tries, e.g. 0s,5s,5m,30m")
     .add(webhook_timeout_ms, "webhook-timeout-ms", "webhook read timeout")
+    .add(webhook_private_addresses, "webhook-private-addresses",
+         "allow webhook endpoints on loopback, private and link-local "
+         "addresses (local development only)")
     .add(log_level, "log-level", "trace|debug|info|warn|error")
     .add(card_connections, "card-connections",
          "card network connections (calls in flight)")

@@ -39,6 +39,11 @@ public:
   std::string admin_token;         ///< default: env PSP_ADMIN_TOKEN
   std::string webhook_schedule = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h";
   uint32_t webhook_timeout_ms = 10'000;
+  /// Webhook endpoints may be on loopback, private and link-local
+  /// addresses: only for stacks where everything runs on one machine (the
+  /// demo, tests, benchmarks). Off, a merchant cannot make the node POST
+  /// into the operator's network (decision 48).
+  bool webhook_private_addresses = false;
   std::string log_level = "info";
   size_t card_connections = 64;
   size_t card_connections_min = 8;

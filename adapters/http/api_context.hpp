@@ -48,6 +48,9 @@ struct api_settings {
   /// Queue an intent canceled through the API for the archive (the archive
   /// is on, decision 38).
   bool archive_canceled = false;
+  /// Accept webhook endpoint URLs on loopback, private and link-local
+  /// addresses (local development; decision 48).
+  bool webhook_private_addresses = false;
 };
 
 struct merchant_info {

@@ -63,6 +63,20 @@ bool is_host_and_port(std::string_view hp) {
   return is_host_name(hp.substr(0, colon)) && is_port(hp.substr(colon + 1));
 }
 
+/// host[:port] of an absolute URL: after "://", before the path, query or
+/// fragment, after the last '@' (user:password@ stays allowed; some stores
+/// guard their webhook URL so).
+std::string_view host_and_port(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    return {};
+  }
+  auto rest = url.substr(sep + 3);
+  auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  auto at = authority.rfind('@');
+  return at == std::string_view::npos ? authority : authority.substr(at + 1);
+}
+
 } // namespace
 
 std::string ascii_lower(std::string_view text) {
@@ -90,6 +104,16 @@ size_t utf8_length(std::string_view text) {
   }));
 }
 
+std::string_view url_host(std::string_view url) {
+  auto hp = host_and_port(url);
+  if (!hp.empty() && hp.front() == '[') {
+    auto close = hp.find(']');
+    return close == std::string_view::npos ? hp.substr(1)
+                                           : hp.substr(1, close - 1);
+  }
+  return hp.substr(0, hp.find(':'));
+}
+
 bool is_http_url(std::string_view text) {
   if (text.size() > url_bytes_max
       || std::any_of(text.begin(), text.end(), [](char c) {
@@ -106,13 +130,7 @@ bool is_http_url(std::string_view text) {
   if (!equals_ignoring_case(scheme, "http") && !equals_ignoring_case(scheme, "https")) {
     return false;
   }
-  auto rest = text.substr(sep + 3);
-  auto authority = rest.substr(0, rest.find_first_of("/?#"));
-  // user:password@ stays allowed (some stores guard their webhook URL so).
-  auto at = authority.rfind('@');
-  auto host_port
-    = at == std::string_view::npos ? authority : authority.substr(at + 1);
-  return is_host_and_port(host_port);
+  return is_host_and_port(host_and_port(text));
 }
 
 bool looks_like_email(std::string_view text) {

@@ -27,6 +27,10 @@ bool equals_ignoring_case(std::string_view text, std::string_view lower);
 /// post to. Whether the host exists is not ours to know.
 bool is_http_url(std::string_view text);
 
+/// The host of a URL that is_http_url accepts, as written: without the
+/// user info and the port, an IPv6 literal without its brackets.
+std::string_view url_host(std::string_view url);
+
 /// The shape of an email address (RFC 5321's 254 bytes, one @ with a local
 /// part before it, a dotted domain, no spaces or address-list punctuation).
 bool looks_like_email(std::string_view text);

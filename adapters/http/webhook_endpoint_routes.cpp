@@ -8,6 +8,7 @@
 #include "adapters/crash_point.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/crypto/webhook_signature.hpp"
+#include "adapters/http_client/address_policy.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 
@@ -15,12 +16,18 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace psp::http {
 
 namespace {
 
 using json = nlohmann::json;
+
+/// Stripe's limit. Each endpoint gets its own POST of every event it
+/// subscribes to, so without one a merchant multiplied each payment's
+/// webhooks at will (the audit made one payment 502 POSTs; decision 48).
+constexpr size_t webhook_endpoints_per_merchant_max = 16;
 
 /// Event types this PSP emits; "*" subscribes to all.
 constexpr std::array<const char*, 11> known_events{
@@ -69,6 +76,56 @@ api_error invalid_url() {
                               "https URL with a host.");
 }
 
+/// Why the node may not POST to `url`, or nullopt. Unless the node allows
+/// private addresses, a host that is the operator's own network (an IP
+/// literal in a private range, localhost) is refused here; the addresses a
+/// DNS name resolves to are judged by the webhook client when it connects
+/// (decision 48).
+std::optional<api_error> url_error(const api_settings& settings,
+                                   const std::string& url) {
+  if (!is_http_url(url)) {
+    return invalid_url();
+  }
+  if (settings.webhook_private_addresses) {
+    return std::nullopt;
+  }
+  std::string host{url_host(url)};
+  const std::string must_be_public = " Webhook endpoints must be reachable "
+                                     "on the public internet.";
+  switch (http_client::judge_host(host)) {
+    case http_client::host_verdict::allowed:
+      return std::nullopt;
+    case http_client::host_verdict::private_address:
+      return invalid_param("url", "Invalid URL: " + host
+                                    + " is a loopback, private, link-local "
+                                      "or reserved address."
+                                    + must_be_public);
+    case http_client::host_verdict::local_name:
+      return invalid_param("url", "Invalid URL: " + host
+                                    + " names the local machine."
+                                    + must_be_public);
+    case http_client::host_verdict::non_canonical_ipv4:
+      return invalid_param("url", "Invalid URL: " + host
+                                    + " is read as an IPv4 address; write "
+                                      "one as four decimal numbers "
+                                      "(a.b.c.d).");
+    case http_client::host_verdict::malformed_ipv6:
+      return invalid_param("url", "Invalid URL: [" + host
+                                    + "] is not an IPv6 address.");
+  }
+  return invalid_url();
+}
+
+/// 400 invalid_request_error, no param: no value of this request's
+/// parameters would pass.
+api_error too_many_endpoints() {
+  api_error e;
+  e.message = "You have reached the maximum of "
+              + std::to_string(webhook_endpoints_per_merchant_max)
+              + " webhook endpoints. Delete one before adding another.";
+  return e;
+}
+
 std::variant<render::fields, api_error>
 owned_endpoint(redis::connection& conn, const merchant_info& merchant,
                const std::string& id);
@@ -96,8 +153,8 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
   if (url.empty()) {
     return write_error(res, missing_param("url"));
   }
-  if (!is_http_url(url)) {
-    return write_error(res, invalid_url());
+  if (auto err = url_error(ctx.settings, url)) {
+    return write_error(res, *err);
   }
   auto events = enabled_events(params);
   if (auto* err = std::get_if<api_error>(&events)) {
@@ -120,12 +177,16 @@ void create_endpoint(api_context& ctx, const httplib::Request& req,
     *conn, redis::create_endpoint_script(),
     {keys::endpoint(id), keys::merchant_endpoints(merchant.id),
      keys::endpoint_deleted(id)},
-    {id, "id", id, "merchant", merchant.id, "url", url, "secret", secret,
+    {id, std::to_string(webhook_endpoints_per_merchant_max), "id", id,
+     "merchant", merchant.id, "url", url, "secret", secret,
      "enabled_events", std::get<std::string>(events), "status", "enabled",
      "description", params.value("description", ""), "metadata",
      std::get<std::string>(md), "created", std::to_string(unix_now_s())});
   if (!out || out->is_error()) {
     return write_error(res, unavailable("Creating webhook endpoints"));
+  }
+  if (!out->is_array() && out->text() == "too_many") {
+    return write_error(res, too_many_endpoints());
   }
   if (!out->is_array()) { // deleted since an earlier run created it
     return write_error(res, not_found("webhook_endpoint", id));
@@ -223,8 +284,8 @@ void update_endpoint(api_context& ctx, const httplib::Request& req,
   std::vector<std::string> changes; // field, value, ...
   if (params.contains("url")) {
     auto url = params.value("url", "");
-    if (!is_http_url(url)) {
-      return write_error(res, invalid_url());
+    if (auto err = url_error(ctx.settings, url)) {
+      return write_error(res, *err);
     }
     changes.insert(changes.end(), {"url", url});
   }

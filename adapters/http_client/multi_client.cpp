@@ -1,8 +1,10 @@
 #include "adapters/http_client/multi_client.hpp"
 
+#include "adapters/http_client/address_policy.hpp"
 #include "adapters/thread_name.hpp"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,6 +31,8 @@ struct transfer {
   size_t bytes_max = 0;
   bool keep_body = true;
   bool too_long = false;
+  /// The first address refused by open_public_socket, if any.
+  std::string refused_address;
   char error_text[CURL_ERROR_SIZE] = {0};
 
   ~transfer() { curl_slist_free_all(headers); }
@@ -46,6 +50,25 @@ size_t append_body(char* data, size_t size, size_t count, void* user) {
   }
   t->res.body.append(data, n);
   return n;
+}
+
+/// CURLOPT_OPENSOCKETFUNCTION of a client for public addresses only. curl
+/// calls it after resolving, for each address it tries (the next one after
+/// a refusal), and only to open a new connection: a reused one was judged
+/// when it was opened.
+curl_socket_t open_public_socket(void* user, curlsocktype purpose,
+                                 curl_sockaddr* address) {
+  auto* t = static_cast<transfer*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN || !is_public_address(&address->addr)) {
+    if (t->refused_address.empty()) {
+      auto text = address_text(&address->addr);
+      t->refused_address = text.empty() ? "address family "
+                                            + std::to_string(address->family)
+                                        : text;
+    }
+    return CURL_SOCKET_BAD; // curl fails the attempt: CURLE_COULDNT_CONNECT
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
 }
 
 void init_curl_once() {
@@ -164,6 +187,13 @@ struct multi_client::impl {
                      static_cast<long>(req.connect_timeout_ms));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(req.timeout_ms - waited_ms));
+    if (limits.public_addresses_only) {
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t.get());
+      // "" turns off http_proxy and the like: a proxy would open the
+      // connection to the endpoint itself, where no check sees it.
+      curl_easy_setopt(h, CURLOPT_PROXY, "");
+    }
     if (curl_multi_add_handle(multi, h) != CURLM_OK) {
       give_back(h);
       t->res.error = "cannot queue the transfer";
@@ -195,6 +225,9 @@ struct multi_client::impl {
     give_back(h);
     if (code == CURLE_OK) {
       t->res.status = static_cast<int32_t>(status);
+    } else if (code == CURLE_COULDNT_CONNECT && !t->refused_address.empty()) {
+      t->res.body.clear();
+      t->res.error = "address not allowed: " + t->refused_address;
     } else {
       t->res.body.clear();
       t->res.error = t->too_long ? "answer longer than "

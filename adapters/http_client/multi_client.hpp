@@ -55,6 +55,14 @@ struct client_limits {
   /// False: answers' bodies are read and dropped (webhook endpoints: only
   /// the status counts), and no length fails the request.
   bool keep_body = true;
+  /// True: the client connects only to public internet addresses
+  /// (address_policy.hpp), judged on each address after DNS, so a name that
+  /// resolves or rebinds to a private one is caught too; such a request
+  /// fails with "address not allowed: <address>", and no proxy from the
+  /// environment is used (it would connect on the client's behalf, unseen).
+  /// For webhooks, whose URLs merchants choose (decision 48); the card
+  /// network is the operator's, on loopback in every local setup.
+  bool public_addresses_only = false;
   /// The client thread's name (at most 15 characters).
   const char* thread_name = "psp.httpclient";
 };

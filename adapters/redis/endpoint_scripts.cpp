@@ -10,15 +10,21 @@ namespace psp::redis {
 namespace {
 
 // KEYS: we:<id>, the merchant's endpoint set, the id's deletion mark.
-// ARGV: 1 id, 2.. the endpoint's fields and values. An endpoint whose id
-// derives from an Idempotency-Key is created once: an earlier run of the
-// request may have written it (and it may have been updated since: left as
-// it is), or written and deleted it ('deleted'; the mark lives as long as
-// the key's stored answer). Answers the endpoint as it is (HGETALL).
+// ARGV: 1 id, 2 the most endpoints a merchant may have, 3.. the endpoint's
+// fields and values. An endpoint whose id derives from an Idempotency-Key
+// is created once: an earlier run of the request may have written it (and
+// it may have been updated since: left as it is), or written and deleted
+// it ('deleted'; the mark lives as long as the key's stored answer). A new
+// endpoint beyond the cap is 'too_many': counted here, in the step that
+// adds, so concurrent creates cannot pass it together (decision 48).
+// Answers the endpoint as it is (HGETALL).
 const char* create_endpoint_lua = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if redis.call('EXISTS', KEYS[3]) == 1 then return 'deleted' end
-  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+    return 'too_many'
+  end
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
   redis.call('SADD', KEYS[2], ARGV[1])
 end
 return redis.call('HGETALL', KEYS[1])

@@ -42,6 +42,7 @@ const script& cancel_intent_script();
 const script& expire_session_script();
 /// A webhook endpoint under its id, unless an earlier run of the same
 /// request wrote it (and perhaps it was deleted since); then the endpoint.
+/// ARGV[2] caps the merchant's endpoints ('too_many' beyond it).
 const script& create_endpoint_script();
 /// Fields of the merchant's endpoint set, then the endpoint as it is.
 const script& update_endpoint_script();

@@ -35,6 +35,7 @@ caf::behavior sender_actor(caf::stateful_actor<sender_state>* self,
   http_client::client_limits limits;
   limits.connections_per_host = cfg.connections_per_endpoint;
   limits.keep_body = false;
+  limits.public_addresses_only = !cfg.private_addresses_allowed;
   limits.thread_name = "psp.webhook";
   self->state.http = std::make_unique<http_client::multi_client>(limits);
   return {

@@ -16,6 +16,10 @@ struct sender_settings {
   /// The whole delivery, including a wait for a free connection.
   uint32_t read_timeout_ms = 10'000;
   size_t connections_per_endpoint = 8;
+  /// False: deliveries connect only to public internet addresses (a
+  /// merchant's URL must not reach the operator's network, decision 48);
+  /// true for stacks where every endpoint is on loopback.
+  bool private_addresses_allowed = false;
 };
 
 webhook_sender spawn_webhook_sender(caf::actor_system& sys,

@@ -28,6 +28,9 @@ const NODE_FLAGS = [
   // a request is given up on after 2 s.
   '--psp.idempotency-lease-ms=10000', '--psp.webhook-lease-ms=5000',
   '--psp.webhook-timeout-ms=2000',
+  // The webhook receiver is on 127.0.0.1, which a node refuses by default
+  // (decision 48); everything here runs on loopback.
+  '--psp.webhook-private-addresses=true',
 ];
 
 function flagName(flag) {

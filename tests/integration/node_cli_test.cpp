@@ -39,7 +39,9 @@ std::vector<std::string> node_argv(const temp_dir& dir, uint16_t redis_port,
                                 "--psp.card-network-url=http://127.0.0.1:9",
                                 "--psp.data-dir=" + dir.path() + "/data",
                                 "--psp.node-id=cli-test",
-                                "--psp.admin-token=t"};
+                                "--psp.admin-token=t",
+                                // Everything here is on loopback.
+                                "--psp.webhook-private-addresses=true"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -142,7 +144,9 @@ TEST(node_cli, bad_configuration_exits_2) {
            {"--psp.log-level=loud", "log-level"},
            {"--psp.vault-key=abc", "vault-key"},
            {"--psp.http-threads=1", "http-threads"},
-           {"--psp.redis-durability=maybe", "redis-durability"}}) {
+           {"--psp.redis-durability=maybe", "redis-durability"},
+           {"--psp.webhook-private-addresses=maybe",
+            "webhook-private-addresses"}}) {
     SCOPED_TRACE(c.flag);
     auto res = run_to_exit(node_argv(dir, redis_port, free_port(), {c.flag}));
     EXPECT_FALSE(res.timed_out);

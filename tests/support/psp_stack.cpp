@@ -538,7 +538,9 @@ std::vector<std::string> psp_stack::node_command(size_t i) const {
       "--psp.backoff-base-ms=" + std::to_string(opts_.backoff_base_ms),
       "--psp.backoff-max-ms=" + std::to_string(opts_.backoff_max_ms),
       "--psp.reclaim-idle-ms=" + std::to_string(opts_.reclaim_idle_ms),
-      "--psp.log-level=" + opts_.log_level};
+      "--psp.log-level=" + opts_.log_level,
+      std::string{"--psp.webhook-private-addresses="}
+        + (opts_.webhook_private_addresses ? "true" : "false")};
   if (n.cluster_port != 0) {
     argv.push_back("--psp.cluster-port=" + std::to_string(n.cluster_port));
     argv.push_back("--psp.heartbeat-interval-ms="

@@ -146,6 +146,10 @@ struct stack_options {
   uint32_t backoff_max_ms = 500;
   uint32_t reclaim_idle_ms = 30'000;
   std::string log_level = "info";
+  /// Webhook endpoints on loopback and private addresses allowed: every
+  /// receiver in these tests is on 127.0.0.1. False for a node as in
+  /// production, which refuses them (decision 48).
+  bool webhook_private_addresses = true;
   /// Run the nodes as a CAF cluster (each gets its own cluster port).
   bool cluster = false;
   uint32_t heartbeat_interval_ms = 250;

@@ -50,6 +50,20 @@ TEST(text_checks, anything_else_is_refused) {
   EXPECT_FALSE(is_http_url("https://x/" + std::string(2039, 'a')));
 }
 
+TEST(text_checks, a_urls_host_is_without_user_port_and_brackets) {
+  EXPECT_EQ(url_host("https://shop.example/ok"), "shop.example");
+  EXPECT_EQ(url_host("http://127.0.0.1:65535"), "127.0.0.1");
+  EXPECT_EQ(url_host("http://[::1]:9000/x"), "::1");
+  EXPECT_EQ(url_host("http://[::ffff:127.0.0.1]"), "::ffff:127.0.0.1");
+  EXPECT_EQ(url_host("https://user:secret@hooks.example/psp"),
+            "hooks.example");
+  // The host curl connects to, not the one a reader sees first.
+  EXPECT_EQ(url_host("http://hooks.example@127.0.0.1/x"), "127.0.0.1");
+  EXPECT_EQ(url_host("http://10.0.0.1#@hooks.example/"), "10.0.0.1");
+  EXPECT_EQ(url_host("http://10.0.0.1?@hooks.example/"), "10.0.0.1");
+  EXPECT_EQ(url_host("HTTP://LOCALHOST./x"), "LOCALHOST.");
+}
+
 TEST(text_checks, email_shapes) {
   for (auto good : {"ada@example.com", "a.b+c@mail.shop.example"}) {
     EXPECT_TRUE(looks_like_email(good)) << good;

@@ -324,6 +324,42 @@ TEST(multi_client, follows_only_http_urls) {
   EXPECT_FALSE(all[0].error.empty());
 }
 
+TEST(multi_client, a_client_for_public_addresses_only_never_connects_here) {
+  std::atomic<int> arrived{0};
+  loopback_server server;
+  server.routes().Post("/admin/reset", [&](const httplib::Request&,
+                                           httplib::Response& res) {
+    ++arrived;
+    res.set_content("{}", "application/json");
+  });
+  auto base = server.start(); // http://127.0.0.1:<port>
+  auto port = base.substr(base.rfind(':'));
+  client_limits limits;
+  limits.public_addresses_only = true;
+  multi_client client{limits};
+  // Literal, by curl's own name for this machine, in a form only the
+  // resolver decodes, IPv4-mapped and IPv6 loopback.
+  for (auto url : {base, "http://localhost" + port, "http://127.1" + port,
+                   "http://[::ffff:127.0.0.1]" + port, "http://[::1]" + port}) {
+    auto all = post_and_wait(client, post_to(url + "/admin/reset"));
+    ASSERT_EQ(all.size(), 1u) << url;
+    EXPECT_EQ(all[0].status, 0) << url;
+    EXPECT_EQ(all[0].error.rfind("address not allowed: ", 0), 0u)
+      << url << ": " << all[0].error;
+  }
+  auto literal = post_and_wait(client, post_to(base + "/admin/reset"));
+  ASSERT_EQ(literal.size(), 1u);
+  EXPECT_EQ(literal[0].error, "address not allowed: 127.0.0.1");
+  EXPECT_EQ(arrived.load(), 0);
+
+  // The default (the card network's client) still reaches loopback.
+  multi_client open{client_limits{}};
+  auto all = post_and_wait(open, post_to(base + "/admin/reset"));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 200) << all[0].error;
+  EXPECT_EQ(arrived.load(), 1);
+}
+
 TEST(multi_client, stopping_answers_every_open_request) {
   hanging_route hang;
   loopback_server server;

@@ -162,6 +162,8 @@ class Stack {
       `--psp.admin-token=${this.adminToken}`,
       `--psp.vault-key=${randomBytes(32).toString('hex')}`,
       '--psp.webhook-schedule=0s,200ms,500ms',
+      // Every receiver in these tests is on 127.0.0.1 (decision 48).
+      '--psp.webhook-private-addresses=true',
       '--psp.log-level=info', ...this.nodeArgs], this.port);
     return this;
   }
