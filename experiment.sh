@@ -3,6 +3,7 @@
 # that no payment is lost or charged twice.
 #
 #   ./experiment.sh EXPERIMENT.json [--run-dir DIR] [--binaries BUILD_DIR] [--no-build]
+#                   [--port-base N]
 #
 # Builds psp-node, psp-admin, card-network-sim and example-store into
 # BUILD_DIR (default build/) unless --no-build, then runs
@@ -30,7 +31,7 @@ from_caller() {
 # with the first sentence of its description (python3 reads the JSON).
 # Exit status $1 (default 2: bad arguments; --help: 0).
 usage() {
-  sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+  sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   if command -v python3 >/dev/null 2>&1; then
     echo "experiments in examples/experiments:" >&2
     python3 - "$repo_root"/examples/experiments/*.json >&2 <<'PY' || true
@@ -56,6 +57,7 @@ experiment=""
 run_dir=$repo_root/run/experiments
 binaries=$repo_root/build
 build=1
+port_base=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --run-dir) run_dir=${2:-}; shift 2 || usage ;;
@@ -63,6 +65,10 @@ while [[ $# -gt 0 ]]; do
     --binaries) binaries=${2:-}; shift 2 || usage ;;
     --binaries=*) binaries=${1#*=}; shift ;;
     --no-build) build=0; shift ;;
+    # Where the free-port scan starts (the file's port_base, 19000 by
+    # default): for two runs side by side.
+    --port-base) port_base=${2:-}; shift 2 || usage ;;
+    --port-base=*) port_base=${1#*=}; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "experiment.sh: unknown option '$1'" >&2; usage ;;
     *) [[ -z "$experiment" ]] || usage; experiment=$1; shift ;;
@@ -139,7 +145,8 @@ trap 'exit 130' INT TERM
 
 status=0
 node "$repo_root/examples/experiments/run_experiment.mjs" "$experiment" \
-  --run-dir "$run_dir" --binaries "$binaries" &
+  --run-dir "$run_dir" --binaries "$binaries" \
+  ${port_base:+--port-base "$port_base"} &
 runner_pid=$!
 wait "$runner_pid" || status=$?
 runner_pid=""

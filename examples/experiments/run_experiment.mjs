@@ -8,6 +8,7 @@
 // only when that invariant was indeed violated).
 //
 //   node run_experiment.mjs EXPERIMENT.json [--run-dir DIR] [--binaries BUILD_DIR]
+//                           [--port-base N]
 //   node run_experiment.mjs EXPERIMENT.json --dry-run   (check the file, print the schedule)
 //   node run_experiment.mjs --render RUN_FOLDER          (report.html and summary again from
 //                                                         result.json)
@@ -38,7 +39,7 @@ function usage(msg) {
     process.stderr.write(`run_experiment: ${msg}\n`);
   }
   process.stderr.write('usage: node run_experiment.mjs EXPERIMENT.json [--run-dir DIR] '
-    + '[--binaries BUILD_DIR] [--dry-run]\n');
+    + '[--binaries BUILD_DIR] [--port-base N] [--dry-run]\n');
   process.exit(2);
 }
 
@@ -60,6 +61,13 @@ function parseArgs(argv) {
       out.runDir = path.resolve(value('--run-dir'));
     } else if (a === '--binaries' || a.startsWith('--binaries=')) {
       out.binaries = path.resolve(value('--binaries'));
+    } else if (a === '--port-base' || a.startsWith('--port-base=')) {
+      // Two runs side by side: the file's port_base, moved.
+      const text = value('--port-base');
+      out.portBase = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+      if (!(out.portBase >= 1024 && out.portBase <= 64_000)) {
+        usage('--port-base must be a port from 1024 to 64000');
+      }
     } else if (a === '--render' || a.startsWith('--render=')) {
       out.render = path.resolve(value('--render'));
     } else if (a === '--dry-run') {
@@ -151,6 +159,9 @@ async function main() {
   let binaries;
   try {
     cfg = loadExperiment(args.file);
+    if (args.portBase !== undefined) {
+      cfg.port_base = args.portBase;
+    }
     if (args.dryRun) {
       process.stdout.write(`${cfg.name}: ${cfg.payments} checkouts, ${cfg.nodes} nodes, `
         + `concurrency ${cfg.concurrency}${cfg.rate_per_s ? `, ${cfg.rate_per_s}/s` : ''}\n`);

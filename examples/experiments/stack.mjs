@@ -434,14 +434,15 @@ export class Stack {
     return new Proc(this, {
       name: `node-${i}`, file: this.binaries.node, binary: 'psp-node', port,
       readyLine: `psp-node node-${i} listening on 127.0.0.1:${port}`,
-      env: this.nodeEnv,
+      // The secrets go by environment, not argv, where any local user's
+      // `ps` would read them.
+      env: { ...this.nodeEnv, PSP_ADMIN_TOKEN: this.adminToken, PSP_VAULT_KEY: this.vaultKey },
       args: [
         '--psp.http-host=127.0.0.1', `--psp.http-port=${port}`,
         `--psp.public-url=http://127.0.0.1:${port}`,
         `--psp.redis=127.0.0.1:${this.redisPort}`,
         `--psp.card-network-url=${this.simUrl}`,
         `--psp.data-dir=${this.dataDir}`, `--psp.node-id=node-${i}`,
-        `--psp.admin-token=${this.adminToken}`, `--psp.vault-key=${this.vaultKey}`,
         ...this.#clusterFlags(i),
         ...NODE_FLAGS.filter((f) => !this.nodeArgs.some((a) => flagName(a) === flagName(f))),
         ...this.nodeArgs],
