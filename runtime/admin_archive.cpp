@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "adapters/redis/archive_store.hpp"
+#include "runtime/admin_flags.hpp"
 #include "runtime/admin_reports.hpp"
 
 #include <nlohmann/json.hpp>
@@ -26,17 +27,15 @@ double own_cpu_s() {
 
 int archive_command(redis::connection& conn,
                     const std::map<std::string, std::string>& opts) {
-  int64_t after_s = 0;
-  try {
-    size_t used = 0;
-    after_s = std::stoll(opts.at("--after-s"), &used);
-    if (used != opts.at("--after-s").size() || after_s < 0) {
-      throw std::invalid_argument("negative");
-    }
-  } catch (const std::exception&) {
-    std::cerr << "psp-admin: --after-s must be a whole number of seconds\n";
+  // Ten years: more archives nothing a PSP still holds live, and keeps the
+  // milliseconds below well inside 64 bits.
+  auto after = whole_number("--after-s", opts.at("--after-s"),
+                            {0, 315'360'000, "a whole number of seconds"});
+  if (auto* why = std::get_if<std::string>(&after)) {
+    std::cerr << "psp-admin: " << *why << '\n';
     return exit_usage;
   }
+  auto after_s = std::get<int64_t>(after);
   auto started = std::chrono::steady_clock::now();
   auto cpu_at_start = own_cpu_s();
   redis::archive_pass total;

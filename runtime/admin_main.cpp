@@ -1,6 +1,8 @@
-// psp-admin: operator commands against a PSP's Redis.
+// psp-admin: operator commands against a PSP's Redis. Every flag is
+// `--flag value` or `--flag=value` (runtime/admin_flags.hpp).
 //   psp-admin --redis HOST:PORT create-merchant --name NAME
 //             [--fee-bps 290] [--fee-fixed-minor 30]
+// (fees: 0-10000 bps, i.e. at most 100 %, and 0-10000 minor units)
 // prints {"merchant": "acct_...", "secret_key": "sk_test_..."}; the key is
 // shown once and stored only as its SHA-256.
 //   psp-admin --redis HOST:PORT verify-ledger
@@ -35,6 +37,7 @@
 #include "adapters/redis/redis_connection.hpp"
 #include "adapters/redis/session_expiry.hpp"
 #include "runtime/admin_archive.hpp"
+#include "runtime/admin_flags.hpp"
 #include "runtime/admin_keys.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
@@ -71,7 +74,11 @@ void print_usage(std::ostream& out) {
          "       psp-admin --redis HOST:PORT archive [--after-s N]\n"
          "       psp-admin --redis HOST:PORT backfill-expiry\n"
          "       psp-admin --redis HOST:PORT roll-key --merchant ID"
-         " [--expire-old-s N]\n";
+         " [--expire-old-s N]\n"
+         "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
+         " most 100 %), --fee-fixed-minor 0-10000;\n"
+         "S is a Unix time in seconds; a statement's --to may not be in the"
+         " future.\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -83,20 +90,33 @@ int usage(const std::string& reason = {}) {
   return exit_usage;
 }
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.size() < 10
-         && s.find_first_not_of("0123456789") == std::string::npos;
-}
+/// Fees above 100 % would take more than the payment (the fee is capped at
+/// the amount, so the merchant would get nothing).
+constexpr int64_t fee_bps_max = 10'000;
+/// A fixed fee is in minor units of whatever currency a payment is in: at
+/// most 100.00 USD or 10,000 JPY a payment; more is a typo, and would take
+/// whole payments.
+constexpr int64_t fee_fixed_minor_max = 10'000;
 
 int create_merchant(psp::redis::connection& conn,
                     std::map<std::string, std::string>& opts) {
   if (opts["--name"].empty()) {
-    return usage("create-merchant needs --name");
+    return usage("create-merchant needs --name NAME");
   }
-  for (auto* flag : {"--fee-bps", "--fee-fixed-minor"}) {
-    if (!all_digits(opts[flag])) {
-      return usage(std::string{flag} + " must be a whole number (0-999999999)");
+  using psp::admin::number_rule;
+  for (auto [flag, rule] :
+       {std::pair{"--fee-bps",
+                  number_rule{0, fee_bps_max,
+                              "a whole number of basis points (100 = 1 %)"}},
+        std::pair{"--fee-fixed-minor",
+                  number_rule{0, fee_fixed_minor_max,
+                              "a whole number of minor units (cents)"}}}) {
+    auto fee = psp::admin::whole_number(flag, opts[flag], rule);
+    if (auto* why = std::get_if<std::string>(&fee)) {
+      return usage(*why);
     }
+    // Stored as the number it is ("05" as 5).
+    opts[flag] = std::to_string(std::get<int64_t>(fee));
   }
   auto id = psp::crypto::new_id("acct_");
   auto key = psp::crypto::new_secret_key();
@@ -318,25 +338,16 @@ int verify_ledger(psp::redis::connection& conn, const std::string& where) {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> given;
-  std::string command;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      print_usage(std::cout);
-      return 0;
-    }
-    if (arg.rfind("--", 0) == 0) {
-      if (i + 1 >= argc) {
-        return usage(arg + " needs a value");
-      }
-      given[arg] = argv[++i];
-    } else if (command.empty()) {
-      command = arg;
-    } else {
-      return usage("unexpected argument '" + arg + "'");
-    }
+  auto parsed = psp::admin::parse_command_line({argv + 1, argv + argc});
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    return usage(*why);
   }
+  auto& line = std::get<psp::admin::command_line>(parsed);
+  if (line.help) {
+    print_usage(std::cout);
+    return 0;
+  }
+  auto& command = line.command;
   std::map<std::string, std::string> opts{{"--redis", "127.0.0.1:6379"}};
   std::set<std::string> allowed{"--redis"};
   if (command == "create-merchant") {
@@ -355,7 +366,7 @@ int main(int argc, char** argv) {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
   }
-  for (auto& [key, val] : given) {
+  for (auto& [key, val] : line.flags) {
     if (allowed.count(key) == 0) {
       return usage(key + " is not an option of " + command);
     }
@@ -363,7 +374,8 @@ int main(int argc, char** argv) {
   }
   auto where = psp::redis::parse_endpoint(opts["--redis"]);
   if (!where) {
-    std::cerr << "psp-admin: --redis must be host:port\n";
+    std::cerr << "psp-admin: --redis must be HOST:PORT, not '"
+              << opts["--redis"] << "'\n";
     return exit_usage;
   }
   psp::redis::connection conn{*where, redis_timeout_ms};

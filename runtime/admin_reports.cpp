@@ -1,7 +1,7 @@
 #include "runtime/admin_reports.hpp"
 
 #include "actors/clock.hpp"
-#include "runtime/ledger_check.hpp"
+#include "runtime/admin_flags.hpp"
 #include "runtime/recon_runner.hpp"
 #include "runtime/statement_render.hpp"
 #include "runtime/statement_source.hpp"
@@ -16,21 +16,6 @@ std::string opt(const std::map<std::string, std::string>& opts,
                 const std::string& key) {
   auto it = opts.find(key);
   return it == opts.end() ? std::string{} : it->second;
-}
-
-/// A non-negative integer flag; nullopt when absent; false in `ok` when bad.
-std::optional<int64_t> seconds(const std::map<std::string, std::string>& opts,
-                               const std::string& key, bool& ok) {
-  auto text = opt(opts, key);
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  auto value = ledger::parse_balance(text);
-  if (!value || *value < 0) {
-    ok = false;
-    return std::nullopt;
-  }
-  return value;
 }
 
 int usage_error(const std::string& why) {
@@ -53,34 +38,100 @@ int failure_exit(const report_failure& f) {
   return exit_differences;
 }
 
+/// The same bound as the node's --psp.reconcile-grace-s.
+constexpr int64_t grace_s_max = 86'400;
+
+/// A flag's value within `rule`: nullopt when the flag is absent; the
+/// message (naming the flag) when it is malformed or out of range.
+using flag_value = std::variant<std::optional<int64_t>, std::string>;
+
+flag_value optional_number(const std::map<std::string, std::string>& opts,
+                           const std::string& flag, const number_rule& rule) {
+  auto it = opts.find(flag);
+  if (it == opts.end()) {
+    return std::optional<int64_t>{};
+  }
+  auto n = whole_number(flag, it->second, rule);
+  if (auto* why = std::get_if<std::string>(&n)) {
+    return *why;
+  }
+  return std::optional<int64_t>{std::get<int64_t>(n)};
+}
+
+constexpr number_rule unix_time{0, unix_time_s_max,
+                                "a Unix time in whole seconds"};
+
+/// --from and --to, each checked; both nullopt when neither is given; the
+/// message of the first that is wrong otherwise. `both_required` for a
+/// command without a default period.
+std::variant<std::optional<recon::period>, std::string>
+period_flags(const std::map<std::string, std::string>& opts,
+             const std::string& command, bool both_required) {
+  auto from = optional_number(opts, "--from", unix_time);
+  auto to = optional_number(opts, "--to", unix_time);
+  for (auto* v : {&from, &to}) {
+    if (auto* why = std::get_if<std::string>(v)) {
+      return *why;
+    }
+  }
+  auto from_s = std::get<std::optional<int64_t>>(from);
+  auto to_s = std::get<std::optional<int64_t>>(to);
+  if (!from_s && !to_s && !both_required) {
+    return std::optional<recon::period>{};
+  }
+  if (!from_s || !to_s) {
+    return command + " needs both --from S and --to S (Unix seconds, the "
+           + "period [from, to))"
+           + (both_required ? "" : ", or neither for the previous hour");
+  }
+  recon::period p{*from_s, *to_s};
+  if (p.to_s <= p.from_s) {
+    return "--to (" + std::to_string(p.to_s) + ") must be after --from ("
+           + std::to_string(p.from_s) + ")";
+  }
+  if (!recon::valid_period(p)) {
+    return "--from and --to may be at most "
+           + std::to_string(recon::period_length_s_max / 86'400)
+           + " days apart; they are "
+           + std::to_string((p.to_s - p.from_s) / 86'400) + " days apart";
+  }
+  return std::optional<recon::period>{p};
+}
+
 } // namespace
 
 int reconcile_command(redis::connection& conn,
                       const std::map<std::string, std::string>& opts) {
-  bool ok = true;
-  auto from = seconds(opts, "--from", ok);
-  auto to = seconds(opts, "--to", ok);
-  auto grace = seconds(opts, "--grace-s", ok);
   auto url = opt(opts, "--card-network-url");
-  if (!ok || from.has_value() != to.has_value()
-      || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)) {
-    return usage_error("reconcile needs --card-network-url http://... and "
-                       "both or neither of --from/--to (Unix seconds)");
+  if (url.empty()) {
+    return usage_error("reconcile needs --card-network-url URL (the card "
+                       "network's base URL, e.g. http://127.0.0.1:4010)");
+  }
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return usage_error("--card-network-url must start with http:// or "
+                       "https://, not '" + url + "'");
+  }
+  auto grace = optional_number(opts, "--grace-s",
+                               {0, grace_s_max, "a whole number of seconds"});
+  if (auto* why = std::get_if<std::string>(&grace)) {
+    return usage_error(*why);
+  }
+  auto given = period_flags(opts, "reconcile", false);
+  if (auto* why = std::get_if<std::string>(&given)) {
+    return usage_error(*why);
   }
   recon::period p;
-  if (from) {
-    p = {*from, *to};
+  if (auto& chosen = std::get<std::optional<recon::period>>(given)) {
+    p = *chosen;
   } else {
     // The previous complete hour, as the default schedule would.
     auto hour_s = unix_now_s() / 3600 * 3600;
     p = {hour_s - 3600, hour_s};
   }
-  if (!recon::valid_period(p)) {
-    return usage_error("--from must be before --to, at most 367 days apart");
-  }
   recon::run_settings cfg;
   cfg.network.base_url = url;
-  cfg.grace_s = grace.value_or(recon::default_grace_s);
+  cfg.grace_s = std::get<std::optional<int64_t>>(grace).value_or(
+    recon::default_grace_s);
   cfg.trigger = "cli";
   cfg.node = "psp-admin";
   auto run = recon::run_reconciliation(conn, cfg, p);
@@ -94,21 +145,33 @@ int reconcile_command(redis::connection& conn,
 
 int statement_command(redis::connection& conn,
                       const std::map<std::string, std::string>& opts) {
-  bool ok = true;
-  auto from = seconds(opts, "--from", ok);
-  auto to = seconds(opts, "--to", ok);
   auto merchant = opt(opts, "--merchant");
-  auto format = statement::parse_format(
-    opt(opts, "--format").empty() ? "json" : opt(opts, "--format"));
-  if (!ok || !from || !to || merchant.empty() || !format) {
-    return usage_error("statement needs --merchant ID --from S --to S "
-                       "[--format json|csv|html]");
+  if (merchant.empty()) {
+    return usage_error("statement needs --merchant ID (acct_...)");
   }
-  recon::period p{*from, *to};
-  if (!recon::valid_period(p)) {
-    return usage_error("--from must be before --to, at most 367 days apart");
+  auto format_text = opts.count("--format") ? opt(opts, "--format") : "json";
+  auto format = statement::parse_format(format_text);
+  if (!format) {
+    return usage_error("--format must be json, csv or html, not '"
+                       + format_text + "'");
   }
-  auto s = statement::load_statement(conn, merchant, p, unix_now_s());
+  auto given = period_flags(opts, "statement", true);
+  if (auto* why = std::get_if<std::string>(&given)) {
+    return usage_error(*why);
+  }
+  auto p = *std::get<std::optional<recon::period>>(given);
+  // A statement is the account of a period that has ended: before then its
+  // lines and closing balance still change, yet it would print as
+  // consistent (and a period wholly in the future as an empty one).
+  auto now_s = unix_now_s();
+  if (p.to_s > now_s) {
+    return usage_error("--to (" + std::to_string(p.to_s) + ") is "
+                       + std::to_string(p.to_s - now_s)
+                       + " s in the future: a statement covers a period "
+                         "that has ended; give --to " + std::to_string(now_s)
+                       + " (now) or earlier");
+  }
+  auto s = statement::load_statement(conn, merchant, p, now_s);
   if (auto* f = std::get_if<report_failure>(&s)) {
     return failure_exit(*f);
   }

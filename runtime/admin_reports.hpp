@@ -7,8 +7,10 @@
 //     3 Redis or the card network unreachable. Without --from/--to: the
 //     previous complete hour.
 //   statement --merchant ID --from S --to S [--format json|csv|html]
-//     prints the statement; 0 done, 1 closing balance disagrees with the
-//     ledger, 2 usage or unknown merchant, 3 Redis unreachable.
+//     prints the statement of a period that has ended (--to at most now);
+//     0 done, 1 closing balance disagrees with the ledger, 2 usage or
+//     unknown merchant, 3 Redis unreachable.
+// Every usage error names the flag and what is wrong with it.
 
 #include "adapters/redis/redis_connection.hpp"
 

@@ -157,6 +157,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   add_event_routes(srv, ctx_);
   add_hosted_page_routes(srv, ctx_);
   add_operations_routes(srv, ctx_);
+  add_dead_letter_routes(srv, ctx_);
   add_report_routes(srv, ctx_);
 }
 

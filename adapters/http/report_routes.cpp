@@ -3,6 +3,7 @@
 // behind the operator_reports port (runtime/report_service).
 
 #include "adapters/http/admin_auth.hpp"
+#include "adapters/http/admin_ids.hpp"
 #include "adapters/http/operator_reports.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
@@ -181,30 +182,51 @@ auto guarded(api_context& ctx, Handler handler) {
   };
 }
 
+/// As guarded, for a route whose first match is an id: one that no object
+/// can have is answered as an unknown one (`what` names the object) before
+/// `handler` reads anything.
+template <class Handler>
+auto guarded_by_id(api_context& ctx, const char* what, Handler handler) {
+  return guarded(ctx, [what, handler](api_context& c,
+                                      const httplib::Request& req,
+                                      httplib::Response& res) {
+    std::string id = req.matches[1];
+    if (!is_object_id(id)) {
+      return write_error(res, not_found(what, id));
+    }
+    handler(c, req, res);
+  });
+}
+
 } // namespace
 
 void add_report_routes(httplib::Server& srv, api_context& ctx) {
-  const std::string id = "([A-Za-z0-9_]+)";
+  const std::string id = admin_id_pattern;
   srv.Post("/admin/reconciliations", guarded(ctx, create_run));
   srv.Get("/admin/reconciliations", guarded(ctx, list_runs));
   srv.Get("/admin/events", guarded(ctx, list_events));
   srv.Get("/admin/reconciliations/" + id,
-          guarded(ctx, [](api_context& c, const httplib::Request& req,
-                          httplib::Response& res) {
-            if (auto* port = reports_or_error(c, res)) {
-              answer(res, port->reconciliation(req.matches[1]));
-            }
-          }));
-  srv.Get("/admin/statements/" + id, guarded(ctx, statement));
+          guarded_by_id(ctx, "reconciliation run",
+                        [](api_context& c, const httplib::Request& req,
+                           httplib::Response& res) {
+                          if (auto* port = reports_or_error(c, res)) {
+                            answer(res, port->reconciliation(req.matches[1]));
+                          }
+                        }));
+  srv.Get("/admin/statements/" + id,
+          guarded_by_id(ctx, "merchant", statement));
   srv.Get("/admin/statements/" + id + "/stored",
-          guarded(ctx, [](api_context& c, const httplib::Request& req,
-                          httplib::Response& res) {
-            if (auto* port = reports_or_error(c, res)) {
-              answer(res, port->stored_statements(req.matches[1]));
-            }
-          }));
-  srv.Get("/admin/statements/" + id + "/stored/([0-9]+)",
-          guarded(ctx, stored_statement));
+          guarded_by_id(ctx, "merchant",
+                        [](api_context& c, const httplib::Request& req,
+                           httplib::Response& res) {
+                          if (auto* port = reports_or_error(c, res)) {
+                            answer(res,
+                                   port->stored_statements(req.matches[1]));
+                          }
+                        }));
+  // The period's start is an id too: "abc" is a statement nobody stored.
+  srv.Get("/admin/statements/" + id + "/stored/" + id,
+          guarded_by_id(ctx, "merchant", stored_statement));
 }
 
 } // namespace psp::http

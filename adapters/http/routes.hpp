@@ -26,8 +26,10 @@ void add_webhook_endpoint_routes(httplib::Server& srv, api_context& ctx);
 void add_event_routes(httplib::Server& srv, api_context& ctx);
 /// /pay/{session}: the hosted payment page and its status page.
 void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
-/// /healthz, /metrics, /admin/dead_letters (list, replay).
+/// /healthz, /metrics.
 void add_operations_routes(httplib::Server& srv, api_context& ctx);
+/// /admin/dead_letters: list, replay, discard (admin token).
+void add_dead_letter_routes(httplib::Server& srv, api_context& ctx);
 /// /admin/reconciliations (run, list, retrieve), /admin/events (operator
 /// events), /admin/statements.
 void add_report_routes(httplib::Server& srv, api_context& ctx);

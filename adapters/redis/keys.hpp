@@ -26,6 +26,8 @@ inline const std::string deliveries_due = "webhooks:due";
 /// Claimed deliveries not yet recorded -> the node that claimed them.
 inline const std::string delivery_claims = "webhooks:claims";
 inline const std::string dead_letter_stream = "stream:deadletter";
+/// Dead letters an operator discarded, each with when and whether forced.
+inline const std::string discarded_dead_letters = "stream:deadletter:discarded";
 /// Open checkout sessions by expires_at (s), for the expiry sweep
 /// (adapters/redis/session_expiry.hpp).
 inline const std::string sessions_expiring = "sessions:expiring";

@@ -61,6 +61,10 @@ const script& record_deliveries_script();
 const script& release_deliveries_script();
 /// Dead-letter entry -> back onto its queue.
 const script& replay_dead_letter_script();
+/// Dead-letter entry -> removed and kept in the stream of discards; a
+/// payment step the network never answered only when forced
+/// (dead_letter_scripts.cpp).
+const script& discard_dead_letter_script();
 
 /// Idempotency-Key: claim (or replay, or refuse) / store the answer /
 /// release the claim of a request whose answer is not stored.

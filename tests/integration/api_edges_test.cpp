@@ -454,7 +454,8 @@ TEST_F(api_edges, dead_letters_come_in_pages) {
   for (int i = 0; i < 5; ++i) {
     stack().redis_cmd({"XADD", "stream:deadletter", "*", "kind", "webhook",
                        "ref", "evt_page" + std::to_string(i), "reason",
-                       "planted"});
+                       "planted", "created",
+                       std::to_string(1796114900 + i)});
   }
   auto page = [&](const std::string& query) {
     return http_get(stack().node_url(), "/admin/dead_letters" + query,
@@ -471,6 +472,11 @@ TEST_F(api_edges, dead_letters_come_in_pages) {
     for (auto& e : doc["data"]) {
       refs.push_back(e.value("ref", ""));
       after = e.value("id", "");
+      // A time is an integer, as in every other object.
+      EXPECT_EQ(e["created"],
+                json(1796114900 + static_cast<int64_t>(refs.size()) - 1))
+        << e.dump();
+      EXPECT_EQ(e.value("object", ""), "dead_letter") << e.dump();
     }
     if (!doc.value("has_more", false)) {
       break;

@@ -487,5 +487,84 @@ TEST_F(bad_input, health_and_metrics) {
       200);
 }
 
+TEST_F(bad_input, the_admin_api_says_whether_its_token_is_missing_or_wrong) {
+  auto message = [&](const http_reply& r) {
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.body_json()["error"].value("type", ""), "invalid_request_error")
+      << r.body;
+    return r.body_json()["error"].value("message", "");
+  };
+  auto missing = message(http_get(stack().node_url(), "/admin/dead_letters"));
+  EXPECT_EQ(missing.rfind("You did not provide an admin token.", 0), 0u)
+    << missing;
+  EXPECT_NE(missing.find("Authorization: Bearer"), std::string::npos)
+    << missing;
+  EXPECT_EQ(message(http_get(stack().node_url(), "/admin/dead_letters",
+                             "wrong")),
+            "Invalid admin token.");
+  EXPECT_EQ(message(http_get(stack().node_url(), "/admin/dead_letters",
+                             stack().secret_key())),
+            "Invalid admin token: a merchant's secret key is not the admin "
+            "token.");
+  http_request basic;
+  basic.path = "/admin/dead_letters";
+  basic.headers = {{"Authorization", "Basic " + stack().admin_token()}};
+  EXPECT_NE(message(http_call(stack().node_url(), basic))
+              .find("the admin API takes Bearer auth"),
+            std::string::npos);
+  // The scheme's name is case-insensitive, as for the merchant API.
+  http_request lower;
+  lower.path = "/admin/dead_letters";
+  lower.headers = {{"Authorization", "bearer " + stack().admin_token()}};
+  EXPECT_EQ(http_call(stack().node_url(), lower).status, 200);
+}
+
+TEST_F(bad_input, admin_urls_with_ids_no_object_has_are_404_resource_missing) {
+  auto token = stack().admin_token();
+  auto post = [&](const std::string& path) {
+    return http_post_form(stack().node_url(), path, {}, token);
+  };
+  auto expect_missing = [&](const http_reply& r, const std::string& message) {
+    EXPECT_EQ(r.status, 404) << r.body;
+    auto e = r.body_json()["error"];
+    EXPECT_EQ(e.value("type", ""), "invalid_request_error") << r.body;
+    EXPECT_EQ(e.value("code", ""), "resource_missing") << r.body;
+    EXPECT_EQ(e.value("message", ""), message) << r.body;
+  };
+  // An unknown well-formed dead letter id and ids of the wrong shape get
+  // the same answer, from both routes that take one.
+  for (auto* id : {"1-0", "nope", "99999999999999999999-0", "1-2-3"}) {
+    for (auto* action : {"/replay", "/discard"}) {
+      expect_missing(post(std::string{"/admin/dead_letters/"} + id + action),
+                     std::string{"No such dead letter: '"} + id + "'");
+    }
+  }
+  // The token still comes first.
+  EXPECT_EQ(http_post_form(stack().node_url(), "/admin/dead_letters/nope/replay",
+                           {})
+              .status,
+            401);
+  auto m = stack().merchant().id;
+  expect_missing(http_get(stack().node_url(),
+                          "/admin/statements/" + m + "/stored/abc", token),
+                 "No such statement: 'abc'");
+  expect_missing(http_get(stack().node_url(),
+                          "/admin/statements/acct_1:balances?from=1&to=2",
+                          token),
+                 "No such merchant: 'acct_1:balances'");
+  expect_missing(http_get(stack().node_url(),
+                          "/admin/statements/a-b/stored", token),
+                 "No such merchant: 'a-b'");
+  expect_missing(http_get(stack().node_url(), "/admin/reconciliations/r-1",
+                          token),
+                 "No such reconciliation run: 'r-1'");
+  // A URL no admin route serves stays unrecognized.
+  auto other = post("/admin/dead_letters/1-0/bogus");
+  EXPECT_EQ(other.status, 404) << other.body;
+  EXPECT_EQ(other.body_json()["error"].value("message", ""),
+            "Unrecognized request URL (POST: /admin/dead_letters/1-0/bogus).")
+    << other.body;
+}
+
 } // namespace
 } // namespace psp::test

@@ -231,7 +231,8 @@ TEST(ledger_property, random_sequences_keep_every_invariant) {
   }
 
   // 3. The statement: closing = opening + movements, equal to the ledger
-  //    and to the merchant's balance.
+  //    and to the merchant's balance. It covers a period that has ended.
+  ASSERT_TRUE(wait_until([&] { return now_s() >= to_s; }, 5s));
   auto cli = run_to_exit({psp_admin_binary(), "--redis", stack.redis_address(),
                           "statement", "--merchant", stack.merchant().id,
                           "--from", std::to_string(from_s), "--to",

@@ -297,13 +297,114 @@ TEST_F(reconcile, cli_usage_and_unreachable_network) {
                            "5"},
                           20s);
   EXPECT_EQ(half.exit_code, 2) << half.out << half.err;
+  auto away_port = std::to_string(free_port());
   auto away = run_to_exit(
     {psp_admin_binary(), "--redis", stack_.redis_address(), "reconcile",
      "--card-network-url",
-     "http://127.0.0.1:" + std::to_string(free_port()), "--from", "0", "--to",
+     "http://127.0.0.1:" + away_port, "--from", "0", "--to",
      "10"},
     30s);
   EXPECT_EQ(away.exit_code, 3) << away.out << away.err;
+  // The reason, not httplib's "Connection".
+  EXPECT_NE(away.err.find(": connection refused (127.0.0.1:" + away_port
+                          + ")"),
+            std::string::npos)
+    << away.err;
+  // A server that is not the card network: its status, and a hint.
+  auto wrong = run_to_exit(
+    {psp_admin_binary(), "--redis", stack_.redis_address(), "reconcile",
+     "--card-network-url", stack_.node_url(), "--from", "0", "--to", "10"},
+    30s);
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.out << wrong.err;
+  EXPECT_NE(wrong.err.find(": HTTP 404: {"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("is this the card network's URL?)\n"),
+            std::string::npos)
+    << wrong.err;
+}
+
+TEST(reconcile_cli, names_the_flag_that_is_wrong) {
+  // Each is refused before Redis or the network is asked (neither listens).
+  auto redis = "127.0.0.1:" + std::to_string(free_port());
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {psp_admin_binary(), "--redis", redis});
+    return run_to_exit(args, 20s);
+  };
+  std::string url = "http://127.0.0.1:" + std::to_string(free_port());
+  struct refused_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (auto& c : std::vector<refused_case>{
+         {{"reconcile"},
+          "reconcile needs --card-network-url URL (the card network's base "
+          "URL, e.g. http://127.0.0.1:4010)"},
+         {{"reconcile", "--card-network-url", "127.0.0.1:4010"},
+          "--card-network-url must start with http:// or https://, not "
+          "'127.0.0.1:4010'"},
+         {{"reconcile", "--card-network-url", url, "--grace-s", "-1"},
+          "--grace-s must be a whole number of seconds from 0 to 86400, not "
+          "'-1'"},
+         {{"reconcile", "--card-network-url", url, "--grace-s",
+           "99999999999999999999"},
+          "--grace-s must be a whole number of seconds from 0 to 86400, not "
+          "'99999999999999999999'"},
+         {{"reconcile", "--card-network-url", url, "--from", "abc", "--to",
+           "10"},
+          "--from must be a Unix time in whole seconds from 0 to "
+          "253402300799, not 'abc'"},
+         {{"reconcile", "--card-network-url", url, "--from", "5"},
+          "reconcile needs both --from S and --to S (Unix seconds, the period "
+          "[from, to)), or neither for the previous hour"},
+         {{"reconcile", "--card-network-url", url, "--from=10", "--to=10"},
+          "--to (10) must be after --from (10)"},
+         {{"reconcile", "--card-network-url", url, "--from=0",
+           "--to=40000000"},
+          "--from and --to may be at most 367 days apart; they are 462 days "
+          "apart"},
+         {{"statement", "--from", "1", "--to", "2"},
+          "statement needs --merchant ID (acct_...)"},
+         {{"statement", "--merchant", "acct_x", "--from", "1"},
+          "statement needs both --from S and --to S (Unix seconds, the "
+          "period [from, to))\n"},
+         {{"statement", "--merchant", "acct_x", "--from", "1", "--to", "2",
+           "--format", "xml"},
+          "--format must be json, csv or html, not 'xml'"}}) {
+    auto res = admin(c.args);
+    EXPECT_EQ(res.exit_code, 2) << c.args.back() << ": " << res.err;
+    EXPECT_NE(res.err.find("psp-admin: " + c.message), std::string::npos)
+      << res.err;
+  }
+}
+
+TEST_F(reconcile, a_statement_is_of_a_period_that_has_ended) {
+  auto m = stack_.merchant().id;
+  auto statement = [&](int64_t from, int64_t to) {
+    return run_to_exit({psp_admin_binary(), "--redis", stack_.redis_address(),
+                        "statement", "--merchant", m, "--from",
+                        std::to_string(from), "--to", std::to_string(to)},
+                       20s);
+  };
+  auto now = now_s();
+  auto future = statement(now + 3600, now + 7200);
+  EXPECT_EQ(future.exit_code, 2) << future.out << future.err;
+  EXPECT_TRUE(future.out.empty()) << future.out;
+  EXPECT_NE(future.err.find("psp-admin: --to (" + std::to_string(now + 7200)
+                            + ") is "),
+            std::string::npos)
+    << future.err;
+  EXPECT_NE(future.err.find(" s in the future: a statement covers a period "
+                            "that has ended"),
+            std::string::npos)
+    << future.err;
+  // A period that has not ended yet is refused too; one that has is not.
+  EXPECT_EQ(statement(from_s_, now_s() + 5).exit_code, 2);
+  ASSERT_TRUE(wait_until([&] { return now_s() > now; }, 3s));
+  auto ended = statement(from_s_, now + 1);
+  ASSERT_EQ(ended.exit_code, 0) << ended.out << ended.err;
+  auto doc = json::parse(ended.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << ended.out;
+  EXPECT_TRUE(doc.value("consistent", false)) << ended.out;
+  EXPECT_EQ(doc["lines"].size(), 5u) << ended.out;
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <thread>
 
 namespace psp::test {
@@ -31,6 +32,39 @@ std::string intent_status(psp_stack& stack, const std::string& pi_id) {
   return stack.api_get("/v1/payment_intents/" + pi_id)
       .body_json()
       .value("status", "");
+}
+
+/// POST /admin/dead_letters/<id>/discard with the admin token and `form`.
+http_reply discard_dead_letter(psp_stack& stack, const std::string& entry_id,
+                               const form_fields& form = {}) {
+  return http_post_form(stack.node_url(),
+                        "/admin/dead_letters/" + entry_id + "/discard", form,
+                        stack.admin_token());
+}
+
+/// What /metrics says psp_dead_letters is (-1 when it is not there).
+long long dead_letters_metric(psp_stack& stack) {
+  auto text = http_get(stack.node_url(), "/metrics").body;
+  auto at = text.find("\npsp_dead_letters ");
+  return at == std::string::npos
+           ? -1
+           : std::stoll(text.substr(at + std::string{"\npsp_dead_letters "}
+                                               .size()));
+}
+
+/// The fields of each entry of a stream, oldest first.
+std::vector<std::map<std::string, std::string>>
+stream_entries(psp_stack& stack, const std::string& key) {
+  std::vector<std::map<std::string, std::string>> out;
+  auto all = stack.redis_cmd({"XRANGE", key, "-", "+"});
+  for (auto& e : all ? all->elements : std::vector<redis_reply>{}) {
+    auto& f = e.elements.at(1).elements;
+    auto& fields = out.emplace_back();
+    for (size_t i = 0; i + 1 < f.size(); i += 2) {
+      fields[f[i].str] = f[i + 1].str;
+    }
+  }
+  return out;
 }
 
 TEST(recovery, payment_waits_for_a_card_network_that_comes_back) {
@@ -267,6 +301,44 @@ TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
   EXPECT_EQ(replay.status, 409) << replay.body;
   EXPECT_EQ(replay.body_json()["error"].value("code", ""), "endpoint_deleted");
   EXPECT_FALSE(stack.dead_letters_of("webhook").empty()) << "kept, not lost";
+
+  // Nothing can deliver them any more: the operator discards them, and the
+  // count goes back to zero. Once no delivery is left to die, the list is
+  // final.
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto due = stack.redis_cmd({"ZCARD", "webhooks:due"});
+      auto claimed = stack.redis_cmd({"HLEN", "webhooks:claims"});
+      return due && due->number == 0 && claimed && claimed->number == 0;
+    },
+    10s, 50ms));
+  dead = stack.dead_letters_of("webhook");
+  ASSERT_EQ(dead_letters_metric(stack), static_cast<long long>(dead.size()));
+  for (auto& d : dead) {
+    auto gone = discard_dead_letter(stack, d.value("id", ""));
+    ASSERT_EQ(gone.status, 200) << gone.body;
+    auto body = gone.body_json();
+    // The answer is what was discarded.
+    EXPECT_EQ(body.value("result", ""), "discarded") << gone.body;
+    EXPECT_EQ(body.value("id", ""), d.value("id", ""));
+    EXPECT_EQ(body.value("kind", ""), "webhook");
+    EXPECT_EQ(body.value("ref", ""), d.value("ref", ""));
+    EXPECT_EQ(body.value("reason", ""), d.value("reason", ""));
+    EXPECT_EQ(body["created"], d["created"]);
+    EXPECT_TRUE(body["discarded"].is_number_integer()) << gone.body;
+    EXPECT_EQ(body["forced"], false) << gone.body;
+  }
+  EXPECT_TRUE(stack.dead_letters().value("data", json::array()).empty());
+  EXPECT_EQ(dead_letters_metric(stack), 0);
+  // Each is kept in the trail of discards, and gone for good.
+  auto trail = stream_entries(stack, "stream:deadletter:discarded");
+  ASSERT_EQ(trail.size(), dead.size());
+  EXPECT_EQ(trail[0]["entry"], dead[0].value("id", ""));
+  EXPECT_EQ(trail[0]["ref"], dead[0].value("ref", ""));
+  EXPECT_EQ(trail[0]["forced"], "0");
+  auto again = discard_dead_letter(stack, dead[0].value("id", ""));
+  EXPECT_EQ(again.status, 404) << again.body;
+  EXPECT_EQ(again.body_json()["error"].value("code", ""), "resource_missing");
 }
 
 // Before decision 21 a delivery was a hash of its own; one still pending
@@ -327,6 +399,15 @@ TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {
   EXPECT_EQ(stack.payment_status(cs).value("status", ""), "open");
   EXPECT_EQ(stack.redis_len("ledger:transactions"), 0);
 
+  // Discarding it would leave the payment unresolved: refused without
+  // force, and the entry stays replayable.
+  auto refused = discard_dead_letter(stack, dead[0].value("id", ""));
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body_json()["error"].value("code", ""),
+            "payment_unresolved")
+    << refused.body;
+  EXPECT_EQ(stack.dead_letters_of("payment").size(), 1u);
+
   stack.start_sim();
   auto replay = stack.replay_dead_letter(dead[0].value("id", ""));
   ASSERT_EQ(replay.status, 200) << replay.body;
@@ -337,6 +418,84 @@ TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {
   EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
   EXPECT_TRUE(stack.dead_letters_of("payment").empty());
   EXPECT_TRUE(stack.ledger_balanced());
+
+  // A payment dead letter whose step is final by now (settled since it was
+  // buried) leaves nothing unresolved: it goes without force.
+  auto left = stack.redis_cmd({"XADD", "stream:deadletter", "*", "kind",
+                               "payment", "ref", dead[0].value("ref", ""),
+                               "intent", pi_id, "reason", "left behind",
+                               "created", "1796114908"});
+  ASSERT_TRUE(left && left->ok());
+  auto gone = discard_dead_letter(stack, left->str);
+  ASSERT_EQ(gone.status, 200) << gone.body;
+  EXPECT_EQ(gone.body_json()["forced"], false) << gone.body;
+  EXPECT_EQ(gone.body_json()["created"], 1796114908) << gone.body;
+  EXPECT_TRUE(stack.dead_letters_of("payment").empty());
+}
+
+TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
+  stack_options opts;
+  opts.network_tries_max = 2;
+  opts.backoff_base_ms = 50;
+  psp_stack stack{opts};
+  auto session = stack.create_session(1234);
+  auto cs = session["id"].get<std::string>();
+  auto pi_id = session["payment_intent"].get<std::string>();
+  stack.stop_sim();
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  std::vector<json> dead;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      dead = stack.dead_letters_of("payment");
+      return !dead.empty();
+    },
+    15s, 50ms))
+    << stack.dead_letters().dump();
+  auto id = dead[0].value("id", "");
+
+  auto refused = discard_dead_letter(stack, id);
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  auto e = refused.body_json()["error"];
+  EXPECT_EQ(e.value("type", ""), "invalid_request_error");
+  EXPECT_EQ(e.value("code", ""), "payment_unresolved");
+  EXPECT_EQ(e.value("param", ""), "force");
+  // It names the payment and the way out.
+  auto message = e.value("message", "");
+  EXPECT_NE(message.find("a payment step (charge)"), std::string::npos)
+    << message;
+  EXPECT_NE(message.find(pi_id), std::string::npos) << message;
+  EXPECT_NE(message.find("/replay"), std::string::npos) << message;
+  EXPECT_NE(message.find("force=true"), std::string::npos) << message;
+  for (auto* wrong : {"yes", "1", ""}) {
+    auto bad = discard_dead_letter(stack, id, {{"force", wrong}});
+    EXPECT_EQ(bad.status, 400) << wrong << ": " << bad.body;
+    EXPECT_EQ(bad.body_json()["error"].value("param", ""), "force");
+  }
+  auto unknown = discard_dead_letter(stack, id, {{"forced", "true"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(unknown.body_json()["error"].value("code", ""),
+            "parameter_unknown");
+  EXPECT_EQ(discard_dead_letter(stack, id, {{"force", "false"}}).status, 409);
+  EXPECT_EQ(stack.dead_letters_of("payment").size(), 1u);
+
+  auto forced = discard_dead_letter(stack, id, {{"force", "true"}});
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  auto body = forced.body_json();
+  EXPECT_EQ(body.value("result", ""), "discarded");
+  EXPECT_EQ(body.value("kind", ""), "payment");
+  EXPECT_EQ(body.value("intent", ""), pi_id);
+  EXPECT_EQ(body.value("ref", ""), dead[0].value("ref", ""));
+  EXPECT_EQ(body["forced"], true);
+  EXPECT_TRUE(stack.dead_letters().value("data", json::array()).empty());
+  EXPECT_EQ(dead_letters_metric(stack), 0);
+  // The payment itself is left as it was, for the operator to settle; the
+  // trail keeps which one was forced.
+  EXPECT_EQ(intent_status(stack, pi_id), "processing");
+  auto trail = stream_entries(stack, "stream:deadletter:discarded");
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0]["entry"], id);
+  EXPECT_EQ(trail[0]["intent"], pi_id);
+  EXPECT_EQ(trail[0]["forced"], "1");
 }
 
 TEST(recovery, payment_survives_a_node_crash_while_processing) {

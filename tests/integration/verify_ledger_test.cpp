@@ -83,6 +83,13 @@ TEST(verify_ledger, real_ledger_passes_and_corruptions_are_named) {
   ASSERT_TRUE(redis_ok(stack, {"HINCRBY", "ledger:balances", account, "-1"}));
   auto restored = verify_ledger(stack.redis_address());
   EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  // --flag=value is the same as --flag value.
+  auto spelled = run_to_exit(
+      {psp_admin_binary(), "--redis=" + stack.redis_address(),
+       "verify-ledger"},
+      20s);
+  EXPECT_EQ(spelled.exit_code, 0) << spelled.out << spelled.err;
+  EXPECT_TRUE(contains(spelled.out, "result: consistent")) << spelled.out;
 
   // 2. An unbalanced transaction appended behind the payment actors' back.
   ASSERT_TRUE(redis_ok(
@@ -100,6 +107,39 @@ TEST(verify_ledger, real_ledger_passes_and_corruptions_are_named) {
       << unbalanced.out;
   EXPECT_TRUE(contains(unbalanced.out, "account verify_test:credit_side:"))
       << unbalanced.out;
+}
+
+TEST(verify_ledger, create_merchant_refuses_fees_no_merchant_can_pay) {
+  // Refused before Redis is asked: nothing listens on this port.
+  auto redis = "127.0.0.1:" + std::to_string(free_port());
+  auto create = [&](const std::vector<std::string>& flags) {
+    std::vector<std::string> argv{psp_admin_binary(), "--redis", redis,
+                                  "create-merchant", "--name", "Fees"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return run_to_exit(argv, 20s);
+  };
+  struct refused_case {
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  for (auto& c : std::vector<refused_case>{
+         {{"--fee-bps", "99999"},
+          "--fee-bps must be a whole number of basis points (100 = 1 %) from "
+          "0 to 10000, not '99999'"},
+         {{"--fee-bps=10001"}, "from 0 to 10000, not '10001'"},
+         {{"--fee-bps", "-5"}, "not '-5'"},
+         {{"--fee-fixed-minor", "-1"},
+          "--fee-fixed-minor must be a whole number of minor units (cents) "
+          "from 0 to 10000, not '-1'"},
+         {{"--fee-fixed-minor", "99999999999"}, "not '99999999999'"},
+         {{"--fee-fixed-minor=abc"}, "not 'abc'"}}) {
+    auto res = create(c.flags);
+    EXPECT_EQ(res.exit_code, 2) << c.flags[0] << ": " << res.err;
+    EXPECT_TRUE(contains(res.err, c.message)) << res.err;
+  }
+  // Up to 100 % and 100.00 is allowed (Redis is asked, and unreachable).
+  auto edge = create({"--fee-bps=10000", "--fee-fixed-minor", "10000"});
+  EXPECT_EQ(edge.exit_code, 3) << edge.out << edge.err;
 }
 
 TEST(verify_ledger, duplicate_transaction_id_is_reported) {
@@ -141,6 +181,22 @@ TEST(verify_ledger, unreachable_redis_exits_3_and_bad_usage_2) {
                          20s);
   EXPECT_EQ(fee.exit_code, 2) << fee.out << fee.err;
   EXPECT_TRUE(contains(fee.err, "--fee-bps must be a whole number")) << fee.err;
+  // --flag=value: the command after it is still the command.
+  auto spelled = run_to_exit({psp_admin_binary(),
+                              "--redis=127.0.0.1:" + std::to_string(port),
+                              "verify-ledger"},
+                             20s);
+  EXPECT_EQ(spelled.exit_code, 3) << spelled.out << spelled.err;
+  EXPECT_FALSE(contains(spelled.err, "no command given")) << spelled.err;
+  auto bare = run_to_exit({psp_admin_binary(), "verify-ledger", "--redis"},
+                          20s);
+  EXPECT_EQ(bare.exit_code, 2) << bare.out << bare.err;
+  EXPECT_TRUE(contains(bare.err, "--redis needs a value")) << bare.err;
+  auto twice = run_to_exit({psp_admin_binary(), "--redis=a:1", "--redis",
+                            "b:2", "verify-ledger"},
+                           20s);
+  EXPECT_EQ(twice.exit_code, 2) << twice.out << twice.err;
+  EXPECT_TRUE(contains(twice.err, "--redis is given twice")) << twice.err;
   auto help = run_to_exit({psp_admin_binary(), "--help"}, 20s);
   EXPECT_EQ(help.exit_code, 0) << help.err;
   EXPECT_TRUE(contains(help.out, "usage: psp-admin")) << help.out;

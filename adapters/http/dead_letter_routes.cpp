@@ -1,0 +1,252 @@
+// The operator's dead letters (admin token): list them, replay one onto its
+// queue, or discard one that cannot or need not be replayed. What each
+// answer means: docs/api.md, "Admin API"; how to clear a dead letter:
+// docs/faults.md.
+
+#include "adapters/http/admin_auth.hpp"
+#include "adapters/http/admin_ids.hpp"
+#include "adapters/http/request_support.hpp"
+#include "adapters/http/routes.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/scripts.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+namespace psp::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Discarded entries kept (about; the oldest go first): the trail of who
+/// cleared what stays bounded even when a script discards thousands.
+constexpr const char* discarded_kept_max = "100000";
+
+/// Stream fields that hold Unix seconds.
+bool is_time_field(const std::string& name) {
+  return name == "created" || name == "replayed" || name == "discarded";
+}
+
+/// A dead letter as JSON from its id and its stream fields: times are
+/// integers like every other object's (null when Redis holds no number).
+json entry_json(const std::string& id,
+                const std::vector<redis::value>& fields) {
+  json out{{"id", id}, {"object", "dead_letter"}};
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    auto name = fields[i].text();
+    auto text = fields[i + 1].text();
+    if (is_time_field(name)) {
+      auto n = parse_count(text);
+      out[name] = n ? json(*n) : json(nullptr);
+    } else {
+      out[name] = text;
+    }
+  }
+  return out;
+}
+
+json entry_json(const redis::value& entry) {
+  return entry_json(entry.elements[0].text(), entry.elements[1].elements);
+}
+
+void list_dead_letters(api_context& ctx, const httplib::Request& req,
+                       httplib::Response& res) {
+  // Oldest first, `limit` (1-1000, default 100) at a time; the next page
+  // starts after the last id of this one.
+  int64_t limit = 100;
+  if (req.has_param("limit")) {
+    auto n = parse_count(req.get_param_value("limit"));
+    if (!n || *n < 1 || *n > 1000) {
+      return write_error(res, invalid_param("limit", "limit must be an "
+                                                     "integer from 1 to 1000."));
+    }
+    limit = *n;
+  }
+  std::string from = "-";
+  if (req.has_param("starting_after")) {
+    auto after = req.get_param_value("starting_after");
+    if (!is_stream_entry_id(after)) {
+      return write_error(res, invalid_param("starting_after",
+                                            "starting_after must be a dead "
+                                            "letter id (<ms>-<seq>)."));
+    }
+    from = "(" + after;
+  }
+  auto conn = ctx.redis.acquire();
+  auto entries = conn->query({"XRANGE", keys::dead_letter_stream, from, "+",
+                              "COUNT", std::to_string(limit + 1)});
+  auto total = conn->query({"XLEN", keys::dead_letter_stream});
+  if (!entries || !total) {
+    return write_error(res, unavailable("The dead-letter stream"));
+  }
+  auto data = json::array();
+  for (auto& e : entries->elements) {
+    if (static_cast<int64_t>(data.size()) < limit) {
+      data.push_back(entry_json(e));
+    }
+  }
+  bool has_more = static_cast<int64_t>(entries->elements.size()) > limit;
+  write_json(res, json{{"object", "list"},
+                       {"data", data},
+                       {"has_more", has_more},
+                       {"total_count", total->integer}}
+                    .dump());
+}
+
+/// The dead letter id of a replay or discard URL; a 404 like an unknown
+/// id's when it cannot be one.
+std::optional<std::string> entry_id_or_404(const httplib::Request& req,
+                                           httplib::Response& res) {
+  std::string id = req.matches[1];
+  if (!is_stream_entry_id(id)) {
+    write_error(res, not_found("dead letter", id));
+    return std::nullopt;
+  }
+  return id;
+}
+
+void replay_dead_letter(api_context& ctx, const httplib::Request& req,
+                        httplib::Response& res) {
+  auto id = entry_id_or_404(req, res);
+  if (!id) {
+    return;
+  }
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(*conn, redis::replay_dead_letter_script(),
+                         {keys::dead_letter_stream, keys::deliveries_due},
+                         {*id, std::to_string(unix_now_ms()),
+                          std::to_string(unix_now_s())});
+  if (!out || out->is_error() || out->elements.empty()) {
+    return write_error(res, unavailable("The dead-letter stream"));
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "missing") {
+    return write_error(res, not_found("dead letter", *id));
+  }
+  if (verdict == "endpoint_deleted") {
+    api_error e;
+    e.status = 409;
+    e.type = "invalid_request_error";
+    e.code = "endpoint_deleted";
+    e.message = "The webhook endpoint of this delivery was deleted; there "
+                "is nothing to deliver it to. Discard the dead letter "
+                "(POST /admin/dead_letters/" + *id + "/discard).";
+    return write_error(res, e);
+  }
+  json body{{"id", *id}, {"result", verdict}};
+  if (out->elements.size() >= 3) {
+    body["kind"] = out->elements[1].text();
+    body["ref"] = out->elements[2].text();
+  }
+  write_json(res, body.dump());
+}
+
+/// `force` of a discard, from the form body or the query string: false
+/// when absent, else exactly "true" or "false".
+std::variant<bool, api_error> force_param(const httplib::Request& req) {
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return *err;
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"force"})) {
+    return *err;
+  }
+  std::optional<std::string> text;
+  if (params.contains("force")) {
+    // force[x]=... decodes to an object: as wrong as any other value.
+    text = params["force"].is_string() ? params["force"].get<std::string>()
+                                       : std::string{};
+  } else if (req.has_param("force")) {
+    text = req.get_param_value("force");
+  }
+  if (text && *text != "true" && *text != "false") {
+    return invalid_param("force", "force must be true or false.");
+  }
+  return text == "true";
+}
+
+/// The 409 of a discard that would leave a payment step unresolved; `step`
+/// is its kind (charge, capture, refund, ...).
+api_error unresolved_payment(const std::string& id, const json& entry,
+                             const std::string& step) {
+  api_error e;
+  e.status = 409;
+  e.code = "payment_unresolved";
+  e.param = "force";
+  e.message = "Dead letter " + id + " is a payment step ("
+              + (step.empty() ? std::string{"?"} : step)
+              + ") the card network never answered (attempt "
+              + entry.value("ref", "?") + " of payment_intent "
+              + entry.value("intent", "?")
+              + "): its money may or may not have moved, and it stays "
+                "pending until it is replayed. Replay it (POST "
+                "/admin/dead_letters/" + id + "/replay) to ask the network "
+                "again under the same idempotency key; discard it with "
+                "force=true only once you have settled it with the network "
+                "yourself, since it then stays pending for good.";
+  return e;
+}
+
+void discard_dead_letter(api_context& ctx, const httplib::Request& req,
+                         httplib::Response& res) {
+  auto id = entry_id_or_404(req, res);
+  if (!id) {
+    return;
+  }
+  auto force = force_param(req);
+  if (auto* err = std::get_if<api_error>(&force)) {
+    return write_error(res, *err);
+  }
+  auto now_s = unix_now_s();
+  auto conn = ctx.redis.acquire();
+  auto out = redis::eval(*conn, redis::discard_dead_letter_script(),
+                         {keys::dead_letter_stream,
+                          keys::discarded_dead_letters},
+                         {*id, std::get<bool>(force) ? "1" : "0",
+                          std::to_string(now_s), discarded_kept_max});
+  if (!out || out->is_error() || out->elements.empty()) {
+    return write_error(res, unavailable("The dead-letter stream"));
+  }
+  auto verdict = out->elements[0].text();
+  if (verdict == "missing" || out->elements.size() < 2) {
+    return write_error(res, not_found("dead letter", *id));
+  }
+  auto entry = entry_json(*id, out->elements[1].elements);
+  if (verdict == "unresolved") {
+    auto step = out->elements.size() >= 3 ? out->elements[2].text() : "";
+    return write_error(res, unresolved_payment(*id, entry, step));
+  }
+  bool forced = out->elements.size() >= 3 && out->elements[2].text() == "1";
+  spdlog::warn("event=dead_letter_discarded id={} kind={} ref={} forced={}",
+               *id, entry.value("kind", ""), entry.value("ref", ""), forced);
+  entry["result"] = "discarded";
+  entry["discarded"] = now_s;
+  entry["forced"] = forced;
+  write_json(res, entry.dump());
+}
+
+/// `handler` behind the admin token.
+template <class Handler>
+auto guarded(api_context& ctx, Handler handler) {
+  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+    if (admin_allowed(ctx, req, res)) {
+      handler(ctx, req, res);
+    }
+  };
+}
+
+} // namespace
+
+void add_dead_letter_routes(httplib::Server& srv, api_context& ctx) {
+  const std::string entry = std::string{"/admin/dead_letters/"}
+                            + admin_id_pattern;
+  srv.Get("/admin/dead_letters", guarded(ctx, list_dead_letters));
+  srv.Post(entry + "/replay", guarded(ctx, replay_dead_letter));
+  srv.Post(entry + "/discard", guarded(ctx, discard_dead_letter));
+}
+
+} // namespace psp::http
