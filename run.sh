@@ -2,7 +2,7 @@
 # Starts a local PSP cluster, shows a payment round trip, and leaves it up.
 #
 #   ./run.sh [--nodes N] [--checkouts N] [--run-dir DIR] [--redis HOST:PORT]
-#            [--no-node-store] [--archive-after-s S]
+#            [--no-node-store] [--archive-after-s S] [--no-build]
 #   ./run.sh status [--run-dir DIR]
 #   ./run.sh stop   [--run-dir DIR]
 #   ./run.sh restart NAME [--run-dir DIR]   (node-2, card-network, redis,
@@ -50,6 +50,7 @@ stop_wait_s=5          # SIGTERM, then SIGKILL after this long
 demo_timeout_s=30      # checkout-demo --timeout-s
 webhook_schedule="0s,2s,10s,1m,5m" # compressed for the demo
 node_store=1           # --no-node-store: 0
+build_first=1          # --no-build: 0 (use the binaries in build/ as they are)
 node_major_min=20      # the Node store needs this Node or newer
 npm_ci_wait_s=300      # npm ci of the Node store's node_modules
 node_store_checkouts=2 # paid through the Node store by its demo
@@ -94,6 +95,7 @@ while [[ $# -gt 0 ]]; do
     --run-dir) needs_value "$@"; run_dir=$2; run_dir_given=1; shift 2 ;;
     --redis) needs_value "$@"; redis_addr=$2; shift 2 ;;
     --no-node-store) node_store=0; shift ;;
+    --no-build) build_first=0; shift ;;
     --archive-after-s) needs_value "$@"; archive_after_s=$2; shift 2 ;;
     --archive-after-s=*) archive_after_s=${1#*=}; shift ;;
     --nodes=*) nodes=${1#*=}; shift ;;
@@ -692,7 +694,17 @@ cmd_start() {
   # Redis's AOF holds webhook secrets and sealed cards: the run's user only.
   chmod 700 "$data_dir"
   "$repo_root/deps.sh"
-  build
+  if ((build_first)); then
+    build
+  else
+    local binary
+    for binary in runtime/psp-node runtime/psp-admin \
+        examples/card_network_sim/card-network-sim \
+        examples/store/example-store examples/demo/checkout-demo; do
+      [[ -x "$build_dir/$binary" ]] ||
+        die "--no-build: $build_dir/$binary is missing (run without --no-build)"
+    done
+  fi
   trap on_abort EXIT
   trap 'exit 130' INT TERM
   ensure_admin_token
