@@ -17,4 +17,14 @@ namespace psp::http {
 bool admin_allowed(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res);
 
+/// `handler(ctx, req, res)` behind the admin token, as a route handler.
+template <class Handler>
+auto admin_only(api_context& ctx, Handler handler) {
+  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+    if (admin_allowed(ctx, req, res)) {
+      handler(ctx, req, res);
+    }
+  };
+}
+
 } // namespace psp::http

@@ -229,24 +229,14 @@ void discard_dead_letter(api_context& ctx, const httplib::Request& req,
   write_json(res, entry.dump());
 }
 
-/// `handler` behind the admin token.
-template <class Handler>
-auto guarded(api_context& ctx, Handler handler) {
-  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
-    if (admin_allowed(ctx, req, res)) {
-      handler(ctx, req, res);
-    }
-  };
-}
-
 } // namespace
 
 void add_dead_letter_routes(httplib::Server& srv, api_context& ctx) {
   const std::string entry = std::string{"/admin/dead_letters/"}
                             + admin_id_pattern;
-  srv.Get("/admin/dead_letters", guarded(ctx, list_dead_letters));
-  srv.Post(entry + "/replay", guarded(ctx, replay_dead_letter));
-  srv.Post(entry + "/discard", guarded(ctx, discard_dead_letter));
+  srv.Get("/admin/dead_letters", admin_only(ctx, list_dead_letters));
+  srv.Post(entry + "/replay", admin_only(ctx, replay_dead_letter));
+  srv.Post(entry + "/discard", admin_only(ctx, discard_dead_letter));
 }
 
 } // namespace psp::http

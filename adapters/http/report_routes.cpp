@@ -172,22 +172,12 @@ void stored_statement(api_context& ctx, const httplib::Request& req,
   answer(res, port->stored_statement(req.matches[1], *from, format_param(req)));
 }
 
-/// Registers `handler` behind the admin token.
-template <class Handler>
-auto guarded(api_context& ctx, Handler handler) {
-  return [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
-    if (admin_allowed(ctx, req, res)) {
-      handler(ctx, req, res);
-    }
-  };
-}
-
-/// As guarded, for a route whose first match is an id: one that no object
+/// As admin_only, for a route whose first match is an id: one that no object
 /// can have is answered as an unknown one (`what` names the object) before
 /// `handler` reads anything.
 template <class Handler>
-auto guarded_by_id(api_context& ctx, const char* what, Handler handler) {
-  return guarded(ctx, [what, handler](api_context& c,
+auto admin_only_by_id(api_context& ctx, const char* what, Handler handler) {
+  return admin_only(ctx, [what, handler](api_context& c,
                                       const httplib::Request& req,
                                       httplib::Response& res) {
     std::string id = req.matches[1];
@@ -202,11 +192,11 @@ auto guarded_by_id(api_context& ctx, const char* what, Handler handler) {
 
 void add_report_routes(httplib::Server& srv, api_context& ctx) {
   const std::string id = admin_id_pattern;
-  srv.Post("/admin/reconciliations", guarded(ctx, create_run));
-  srv.Get("/admin/reconciliations", guarded(ctx, list_runs));
-  srv.Get("/admin/events", guarded(ctx, list_events));
+  srv.Post("/admin/reconciliations", admin_only(ctx, create_run));
+  srv.Get("/admin/reconciliations", admin_only(ctx, list_runs));
+  srv.Get("/admin/events", admin_only(ctx, list_events));
   srv.Get("/admin/reconciliations/" + id,
-          guarded_by_id(ctx, "reconciliation run",
+          admin_only_by_id(ctx, "reconciliation run",
                         [](api_context& c, const httplib::Request& req,
                            httplib::Response& res) {
                           if (auto* port = reports_or_error(c, res)) {
@@ -214,9 +204,9 @@ void add_report_routes(httplib::Server& srv, api_context& ctx) {
                           }
                         }));
   srv.Get("/admin/statements/" + id,
-          guarded_by_id(ctx, "merchant", statement));
+          admin_only_by_id(ctx, "merchant", statement));
   srv.Get("/admin/statements/" + id + "/stored",
-          guarded_by_id(ctx, "merchant",
+          admin_only_by_id(ctx, "merchant",
                         [](api_context& c, const httplib::Request& req,
                            httplib::Response& res) {
                           if (auto* port = reports_or_error(c, res)) {
@@ -226,7 +216,7 @@ void add_report_routes(httplib::Server& srv, api_context& ctx) {
                         }));
   // The period's start is an id too: "abc" is a statement nobody stored.
   srv.Get("/admin/statements/" + id + "/stored/" + id,
-          guarded_by_id(ctx, "merchant", stored_statement));
+          admin_only_by_id(ctx, "merchant", stored_statement));
 }
 
 } // namespace psp::http
