@@ -59,8 +59,11 @@ int roll_key_command(redis::connection& conn,
     return fail("roll-key needs --merchant acct_...", exit_usage);
   }
   int64_t expire_old_s = 0;
-  if (auto text = find("--expire-old-s"); !text.empty()) {
-    bool digits = text.size() <= 8
+  if (opts.count("--expire-old-s") != 0) {
+    // Given but empty (an unset variable in a script) is an error, not
+    // "revoke now": that would cut the merchant off.
+    auto text = find("--expire-old-s");
+    bool digits = !text.empty() && text.size() <= 8
                   && text.find_first_not_of("0123456789") == std::string::npos;
     if (!digits || std::stoll(text) > expire_old_s_max) {
       return fail("--expire-old-s must be whole seconds from 0 to "

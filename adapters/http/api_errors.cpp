@@ -1,7 +1,5 @@
 #include "adapters/http/api_errors.hpp"
 
-#include "adapters/http/card_number_mask.hpp"
-
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -118,10 +116,9 @@ api_error unavailable(const std::string& what) {
 }
 
 void write_error(httplib::Response& res, const api_error& err) {
-  nlohmann::json body{{"type", err.type},
-                      {"message", mask_card_numbers(err.message)}};
+  nlohmann::json body{{"type", err.type}, {"message", err.message}};
   if (!err.param.empty()) {
-    body["param"] = mask_card_numbers(err.param);
+    body["param"] = err.param;
   }
   if (!err.code.empty()) {
     body["code"] = err.code;

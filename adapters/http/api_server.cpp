@@ -2,12 +2,15 @@
 
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/bounded_connection.hpp"
+#include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 #include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 namespace psp::http {
@@ -16,7 +19,26 @@ namespace psp::http {
 /// connections is refused; listen() again on the bound socket widens it.
 class tuned_server : public httplib::Server {
 public:
+  explicit tuned_server(connection_limits limits) : limits_(limits) {}
+
   bool widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+
+private:
+  /// Each connection runs through bounded_connection.hpp's loop instead of
+  /// the library's: a bounded read per request, and a close the handler
+  /// can ask for.
+  bool process_and_close_socket(socket_t sock) override {
+    serve_connection(
+      sock, limits_, [this] { return svr_sock_ == INVALID_SOCKET; },
+      [this](httplib::Stream& strm, bool last, bool& closed) {
+        return process_request(strm, last, closed, nullptr);
+      });
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+  }
+
+  connection_limits limits_;
 };
 
 namespace {
@@ -28,7 +50,7 @@ constexpr int listen_backlog = 1024;
 /// gzip one is inflated whole (63 KB became 62 MB), both before any key is
 /// checked. Stripe's clients send identity bodies with a Content-Length.
 /// The unread body would be parsed as the next request, so the connection
-/// closes after the answer.
+/// closes after the answer (bounded_connection.hpp).
 bool refuse_unbounded_body(httplib::Request& req, httplib::Response& res) {
   api_error e;
   if (req.has_header("Transfer-Encoding")) {
@@ -44,6 +66,7 @@ bool refuse_unbounded_body(httplib::Request& req, httplib::Response& res) {
     return false;
   }
   write_error(res, e);
+  close_after_this_answer();
   // As if the client had asked: cpp-httplib then answers with
   // `Connection: close`.
   req.headers.erase("Connection");
@@ -69,10 +92,24 @@ void prepare_body_headers(httplib::Request& req) {
     type->second = unparsed_marker + type->second;
   }
 }
+/// Headers and request line a request may bring besides its body.
+constexpr size_t head_bytes_max = 64 * 1024;
+
+/// Short keep-alive, so a stop is not held up by idle connections.
+connection_limits limits_for(const api_settings& settings) {
+  connection_limits limits;
+  limits.keep_alive_requests_max = 10'000;
+  limits.keep_alive_timeout_ms = 2'000;
+  limits.read_timeout_ms = 10'000;
+  limits.write_timeout_ms = 10'000;
+  limits.request_bytes_max = settings.body_bytes_max + head_bytes_max;
+  return limits;
+}
 } // namespace
 
 api_server::api_server(api_context& ctx, server_settings cfg)
-  : ctx_(ctx), cfg_(std::move(cfg)), srv_(std::make_unique<tuned_server>()) {
+  : ctx_(ctx), cfg_(std::move(cfg)),
+    srv_(std::make_unique<tuned_server>(limits_for(ctx.settings))) {
   auto& srv = *srv_;
   srv.set_tcp_nodelay(true);
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which
@@ -83,11 +120,6 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   srv.set_payload_max_length(ctx_.settings.body_bytes_max);
-  srv.set_keep_alive_max_count(10'000);
-  // Short, so a stop is not held up by idle keep-alive connections.
-  srv.set_keep_alive_timeout(2);
-  srv.set_read_timeout(10, 0);
-  srv.set_write_timeout(10, 0);
   auto threads = cfg_.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   srv.set_pre_routing_handler([this](const httplib::Request& req,
@@ -141,6 +173,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     // endpoint's on create): no cache keeps them. Hosted pages set theirs.
     if (req.path.rfind("/v1/", 0) == 0 && !res.has_header("Cache-Control")) {
       res.set_header("Cache-Control", "no-store");
+    }
+    // An error may echo what the client sent, and a client may put a card
+    // number anywhere (an id, a key, a header). Not in the admin API: its
+    // ids are stream entries led by 13 digits of milliseconds.
+    if (res.status >= 400 && req.path.rfind("/admin/", 0) != 0
+        && res.get_header_value("Content-Type") == "application/json") {
+      res.body = mask_card_numbers(res.body);
     }
     if (res.status >= 500) {
       ++ctx_.counters.errors_5xx;

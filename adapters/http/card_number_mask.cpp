@@ -5,7 +5,6 @@ namespace psp::http {
 namespace {
 
 constexpr int card_digits_min = 12;
-constexpr int card_digits_max = 19;
 constexpr int digits_kept = 4;
 
 bool is_digit(char c) {
@@ -41,7 +40,7 @@ std::string mask_card_numbers(std::string_view text) {
         break;
       }
     }
-    if (digits >= card_digits_min && digits <= card_digits_max) {
+    if (digits >= card_digits_min) {
       int to_mask = digits - digits_kept;
       for (size_t j = i; j < end && to_mask > 0; ++j) {
         if (is_digit(out[j])) {

@@ -10,10 +10,11 @@
 
 namespace psp::http {
 
-/// `text` with every run of 12 to 19 digits (single spaces or dashes
-/// between them allowed, as cards are written) masked but its last four:
-/// "4242 4242 4242 4242" becomes "**** **** **** 4242". Shorter and longer
-/// runs (amounts, timestamps, ids) are left as they are.
+/// `text` with every run of 12 digits or more (single spaces or dashes
+/// between them allowed, as cards are written; longer runs too, since a
+/// number may run into its expiry) masked but its last four:
+/// "4242 4242 4242 4242" becomes "**** **** **** 4242". Shorter runs
+/// (amounts, timestamps in seconds, indexes) are left as they are.
 std::string mask_card_numbers(std::string_view text);
 
 } // namespace psp::http

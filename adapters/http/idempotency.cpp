@@ -324,12 +324,15 @@ bool stores_answer(int status) {
 
 namespace {
 
-/// `params` without any member named `cvc`, at any depth.
-nlohmann::json without_cvc(const nlohmann::json& params) {
+/// `params` without a card's `cvc` (`card[cvc]`,
+/// `payment_method_data[card][cvc]`); any other `cvc` (a metadata key, say)
+/// is the request's like any parameter.
+nlohmann::json without_card_cvc(const nlohmann::json& params,
+                                bool in_card = false) {
   if (params.is_array()) {
     auto out = nlohmann::json::array();
     for (auto& item : params) {
-      out.push_back(without_cvc(item));
+      out.push_back(without_card_cvc(item));
     }
     return out;
   }
@@ -338,8 +341,8 @@ nlohmann::json without_cvc(const nlohmann::json& params) {
   }
   auto out = nlohmann::json::object();
   for (auto& [name, value] : params.items()) {
-    if (name != "cvc") {
-      out[name] = without_cvc(value);
+    if (!(in_card && name == "cvc")) {
+      out[name] = without_card_cvc(value, name == "card");
     }
   }
   return out;
@@ -370,7 +373,7 @@ std::string request_fingerprint(std::string_view secret,
                                 const nlohmann::json& params) {
   // dump() sorts keys: reordered form fields are the same request.
   return crypto::to_hex(crypto::hmac_sha256(
-    secret, method + " " + path + "\n" + without_cvc(params).dump()));
+    secret, method + " " + path + "\n" + without_card_cvc(params).dump()));
 }
 
 void post_idempotent(httplib::Server& srv, api_context& ctx,

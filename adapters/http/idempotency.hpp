@@ -89,7 +89,7 @@ std::string fingerprint_secret(std::string_view vault_key);
 
 /// Fingerprint of a request: HMAC-SHA256 under `secret` over method, path
 /// and its parameters in canonical order (reordered form fields are the
-/// same request), without any `cvc`. It is kept in Redis for a day beside
+/// same request), without a card's `cvc`. It is kept in Redis for a day beside
 /// the answer, and a request may carry a card: an unkeyed hash of a card
 /// number and CVC is found again by trying the few numbers a BIN, last4
 /// and expiry leave (a security audit did it in 272 tries), and a CVC may

@@ -26,9 +26,16 @@ api_error auth_error(std::string message) {
 }
 
 /// Stripe shows only the last four characters of a rejected key.
+/// The key's type prefix (`sk_test_`) and last four: whatever the client
+/// sent (a card number by mistake, say) shows no more than that.
 std::string redact_key(const std::string& key) {
-  return key.size() <= 8 ? "****" : key.substr(0, 8) + "****"
-                                      + key.substr(key.size() - 4);
+  if (key.size() <= 8) {
+    return "****";
+  }
+  auto prefix_end = key.rfind('_', 7);
+  auto prefix = prefix_end == std::string::npos ? std::string{}
+                                                : key.substr(0, prefix_end + 1);
+  return prefix + "****" + key.substr(key.size() - 4);
 }
 
 api_error rate_limited() {

@@ -27,6 +27,10 @@ constexpr ipv4_range non_public_ipv4[] = {
   {0xA9FE0000, 16}, // 169.254/16: link-local, cloud metadata
   {0xAC100000, 12}, // 172.16/12
   {0xC0A80000, 16}, // 192.168/16
+  {0xC0000000, 24}, // 192.0.0/24: IETF protocol assignments
+  {0xC0000200, 24}, // 192.0.2/24, 198.51.100/24, 203.0.113/24: TEST-NETs,
+  {0xC6336400, 24}, // never routed to anyone's server on the internet
+  {0xCB007100, 24},
   {0xC6120000, 15}, // 198.18/15: benchmarking
   {0xE0000000, 3},  // 224/4 multicast, 240/4 reserved, 255.255.255.255
 };
@@ -92,9 +96,26 @@ bool is_public_ipv6(const std::array<uint8_t, 16>& a) {
   if (zero_bytes(a, 0, 10) && a[10] == 0xff && a[11] == 0xff) {
     return is_public_ipv4(ipv4_at(a, 12)); // ::ffff:a.b.c.d
   }
+  if (zero_bytes(a, 0, 8) && a[8] == 0xff && a[9] == 0xff && a[10] == 0
+      && a[11] == 0) {
+    return is_public_ipv4(ipv4_at(a, 12)); // ::ffff:0:a.b.c.d (translated)
+  }
   if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b
       && zero_bytes(a, 4, 12)) {
     return is_public_ipv4(ipv4_at(a, 12)); // NAT64 64:ff9b::a.b.c.d
+  }
+  if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b
+      && a[4] == 0x00 && a[5] == 0x01) {
+    return false; // 64:ff9b:1::/48, local-use NAT64: to the site's own IPv4
+  }
+  if (a[0] == 0x20 && a[1] == 0x01 && (a[2] == 0x00 && a[3] == 0x00)) {
+    return false; // 2001::/32, Teredo: a tunnel to wherever it says
+  }
+  if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) {
+    return false; // 2001:db8::/32, documentation
+  }
+  if (a[0] == 0x01 && a[1] == 0x00 && zero_bytes(a, 2, 8)) {
+    return false; // 100::/64, discard
   }
   if (a[0] == 0x20 && a[1] == 0x02) {
     return is_public_ipv4(ipv4_at(a, 2)); // 6to4 2002:aabb:ccdd::

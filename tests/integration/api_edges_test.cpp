@@ -158,6 +158,58 @@ TEST_F(api_edges, chunked_and_compressed_bodies_are_refused_unread) {
   EXPECT_NE(raw.find("Cache-Control: no-store"), std::string::npos) << raw;
 }
 
+TEST_F(api_edges, a_refused_body_is_not_run_as_the_next_request) {
+  // The body behind a 411 or 415 stays unread; on a kept-alive connection
+  // it was parsed as the next request, so it could smuggle one past a
+  // proxy (found when re-testing the fix). The node now closes.
+  const std::string inner = "amount=777&currency=usd&description=smuggled";
+  const std::string smuggled =
+    "POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Authorization: Bearer " + stack().secret_key() + "\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+    + std::to_string(inner.size()) + "\r\n\r\n" + inner;
+  for (const std::string& refused_head : std::vector<std::string>{
+         "Transfer-Encoding: chunked\r\n",
+         "Content-Encoding: gzip\r\nContent-Length: "
+           + std::to_string(smuggled.size()) + "\r\n"}) {
+    auto started = std::chrono::steady_clock::now();
+    auto raw = raw_exchange(stack().node_url(),
+                            "POST /v1/payment_intents HTTP/1.1\r\n"
+                            "Host: 127.0.0.1\r\nContent-Type: "
+                            "application/x-www-form-urlencoded\r\n"
+                              + refused_head + "\r\n" + smuggled);
+    auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_TRUE(status_of(raw) == 411 || status_of(raw) == 415) << raw;
+    size_t answers = 0;
+    for (auto at = raw.find("HTTP/1.1 "); at != std::string::npos;
+         at = raw.find("HTTP/1.1 ", at + 1)) {
+      ++answers;
+    }
+    EXPECT_EQ(answers, 1u) << "one answer, then the connection closes: "
+                           << raw;
+    EXPECT_LT(took, std::chrono::seconds{5}) << "closed, not timed out";
+  }
+  auto listed = stack().api_get("/v1/payment_intents?limit=100").body_json();
+  ASSERT_TRUE(listed["data"].is_array()) << listed.dump();
+  for (auto& pi : listed["data"]) {
+    EXPECT_NE(pi["description"], "smuggled") << pi.dump();
+  }
+}
+
+TEST_F(api_edges, a_line_without_end_is_cut_off_not_buffered) {
+  // cpp-httplib's line reader grows a line until its newline: 300 MB
+  // without one grew a node by half a gigabyte. A request now reads at
+  // most its body limit and 64 KiB more.
+  std::string endless = "GET /" + std::string(4 * 1024 * 1024, 'a');
+  auto started = std::chrono::steady_clock::now();
+  auto raw = raw_exchange(stack().node_url(), endless);
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, std::chrono::seconds{5}) << "closed once over the limit";
+  EXPECT_EQ(raw.find("HTTP/1.1 2"), std::string::npos) << raw.substr(0, 200);
+  EXPECT_EQ(stack().api_get("/v1/balance").status, 200)
+    << "the node still serves";
+}
+
 TEST_F(api_edges, form_bodies_above_8_kib_are_read) {
   form_fields fields{{"amount", "2000"}, {"currency", "usd"}};
   for (int i = 0; i < 20; ++i) {

@@ -177,6 +177,12 @@ TEST(merchant_api_auth, a_rolled_key_ends_now_or_after_its_overlap) {
   EXPECT_EQ(status_with(overlapped.secret_key, 1), 401)
     << "and not after it (node-2 never cached it)";
 
+  auto empty = run_to_exit({psp_admin_binary(), "--redis",
+                            stack.redis_address(), "roll-key", "--merchant",
+                            overlapped.id, "--expire-old-s="});
+  EXPECT_EQ(empty.exit_code, 2)
+    << "an empty overlap (an unset variable) is no revocation: " << empty.out
+    << empty.err;
   auto bad = run_to_exit({psp_admin_binary(), "--redis", stack.redis_address(),
                           "roll-key", "--merchant", "acct_nobody"});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;

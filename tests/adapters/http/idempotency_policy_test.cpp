@@ -56,6 +56,11 @@ TEST(idempotency_policy, a_card_fingerprint_is_keyed_and_leaves_out_the_cvc) {
   EXPECT_NE(with_cvc, request_fingerprint(secret, "POST",
                                           "/v1/payment_intents", other_card))
     << "another card is another request";
+  EXPECT_NE(request_fingerprint(secret, "POST", "/v1/payment_intents",
+                                "amount=1&metadata[cvc]=a"),
+            request_fingerprint(secret, "POST", "/v1/payment_intents",
+                                "amount=1&metadata[cvc]=b"))
+    << "only a card's cvc is left out";
 }
 
 } // namespace
