@@ -9,9 +9,11 @@
 #include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace psp::http {
 
@@ -22,6 +24,8 @@ public:
   explicit tuned_server(connection_limits limits) : limits_(limits) {}
 
   bool widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+  uint32_t read_timeout_ms() const { return limits_.read_timeout_ms; }
+  uint32_t write_timeout_ms() const { return limits_.write_timeout_ms; }
 
 private:
   /// Each connection runs through bounded_connection.hpp's loop instead of
@@ -120,6 +124,10 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   srv.set_payload_max_length(ctx_.settings.body_bytes_max);
+  // The library puts these on each accepted socket (SO_RCVTIMEO,
+  // SO_SNDTIMEO); the connection loop polls with the same ones.
+  srv.set_read_timeout(std::chrono::milliseconds{srv_->read_timeout_ms()});
+  srv.set_write_timeout(std::chrono::milliseconds{srv_->write_timeout_ms()});
   auto threads = cfg_.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   srv.set_pre_routing_handler([this](const httplib::Request& req,

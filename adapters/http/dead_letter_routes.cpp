@@ -76,23 +76,26 @@ void list_dead_letters(api_context& ctx, const httplib::Request& req,
     from = "(" + after;
   }
   auto conn = ctx.redis.acquire();
-  auto entries = conn->query({"XRANGE", keys::dead_letter_stream, from, "+",
-                              "COUNT", std::to_string(limit + 1)});
-  auto total = conn->query({"XLEN", keys::dead_letter_stream});
-  if (!entries || !total) {
+  auto replies = conn->query_all(
+    {{"XRANGE", keys::dead_letter_stream, from, "+", "COUNT",
+      std::to_string(limit + 1)},
+     {"XLEN", keys::dead_letter_stream}});
+  if (!replies || replies->size() != 2) {
     return write_error(res, unavailable("The dead-letter stream"));
   }
+  auto& entries = (*replies)[0];
+  auto& total = (*replies)[1];
   auto data = json::array();
-  for (auto& e : entries->elements) {
+  for (auto& e : entries.elements) {
     if (static_cast<int64_t>(data.size()) < limit) {
       data.push_back(entry_json(e));
     }
   }
-  bool has_more = static_cast<int64_t>(entries->elements.size()) > limit;
+  bool has_more = static_cast<int64_t>(entries.elements.size()) > limit;
   write_json(res, json{{"object", "list"},
                        {"data", data},
                        {"has_more", has_more},
-                       {"total_count", total->integer}}
+                       {"total_count", total.integer}}
                     .dump());
 }
 
