@@ -2,11 +2,10 @@
 
 #include "adapters/crypto/digest.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
 
-#include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string_view>
 
@@ -17,15 +16,8 @@ namespace {
 /// The token of `Authorization: Bearer <token>` (the scheme's name in any
 /// case, RFC 9110 11.1); nullopt for another scheme.
 std::optional<std::string> bearer_token(const std::string& header) {
-  constexpr std::string_view bearer = "Bearer ";
-  bool is_bearer =
-    header.size() >= bearer.size()
-    && std::equal(bearer.begin(), bearer.end(), header.begin(),
-                  [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a))
-                           == std::tolower(static_cast<unsigned char>(b));
-                  });
-  if (!is_bearer) {
+  constexpr std::string_view bearer = "bearer ";
+  if (!starts_with_ignoring_case(header, bearer)) {
     return std::nullopt;
   }
   return header.substr(bearer.size());

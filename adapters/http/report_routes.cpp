@@ -178,8 +178,8 @@ void stored_statement(api_context& ctx, const httplib::Request& req,
 template <class Handler>
 auto admin_only_by_id(api_context& ctx, const char* what, Handler handler) {
   return admin_only(ctx, [what, handler](api_context& c,
-                                      const httplib::Request& req,
-                                      httplib::Response& res) {
+                                         const httplib::Request& req,
+                                         httplib::Response& res) {
     std::string id = req.matches[1];
     if (!is_object_id(id)) {
       return write_error(res, not_found(what, id));
@@ -197,23 +197,24 @@ void add_report_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/admin/events", admin_only(ctx, list_events));
   srv.Get("/admin/reconciliations/" + id,
           admin_only_by_id(ctx, "reconciliation run",
-                        [](api_context& c, const httplib::Request& req,
-                           httplib::Response& res) {
-                          if (auto* port = reports_or_error(c, res)) {
-                            answer(res, port->reconciliation(req.matches[1]));
-                          }
-                        }));
+                           [](api_context& c, const httplib::Request& req,
+                              httplib::Response& res) {
+                             if (auto* port = reports_or_error(c, res)) {
+                               answer(res,
+                                      port->reconciliation(req.matches[1]));
+                             }
+                           }));
   srv.Get("/admin/statements/" + id,
           admin_only_by_id(ctx, "merchant", statement));
   srv.Get("/admin/statements/" + id + "/stored",
           admin_only_by_id(ctx, "merchant",
-                        [](api_context& c, const httplib::Request& req,
-                           httplib::Response& res) {
-                          if (auto* port = reports_or_error(c, res)) {
-                            answer(res,
-                                   port->stored_statements(req.matches[1]));
-                          }
-                        }));
+                           [](api_context& c, const httplib::Request& req,
+                              httplib::Response& res) {
+                             if (auto* port = reports_or_error(c, res)) {
+                               answer(res,
+                                      port->stored_statements(req.matches[1]));
+                             }
+                           }));
   // The period's start is an id too: "abc" is a statement nobody stored.
   srv.Get("/admin/statements/" + id + "/stored/" + id,
           admin_only_by_id(ctx, "merchant", stored_statement));

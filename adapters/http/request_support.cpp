@@ -10,9 +10,6 @@
 
 #include <httplib.h>
 
-#include <algorithm>
-#include <cctype>
-
 namespace psp::http {
 
 namespace {
@@ -63,7 +60,7 @@ authenticate(api_context& ctx, const httplib::Request& req) {
 std::variant<merchant_info, api_error>
 identify(api_context& ctx, const httplib::Request& req) {
   auto header = req.get_header_value("Authorization");
-  constexpr std::string_view bearer = "Bearer ";
+  constexpr std::string_view bearer = "bearer "; // any case
   if (header.empty()) {
     return auth_error("You did not provide an API key. You need to provide "
                       "your API key in the Authorization header, using "
@@ -71,19 +68,10 @@ identify(api_context& ctx, const httplib::Request& req) {
                       "KEY').");
   }
   std::string key;
-  constexpr std::string_view basic = "Basic ";
-  // The scheme's name is case-insensitive (RFC 9110 11.1).
-  auto scheme_is = [&](std::string_view scheme) {
-    return header.size() >= scheme.size()
-           && std::equal(scheme.begin(), scheme.end(), header.begin(),
-                         [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a))
-                                  == std::tolower(static_cast<unsigned char>(b));
-                         });
-  };
-  if (scheme_is(bearer)) {
+  constexpr std::string_view basic = "basic ";
+  if (starts_with_ignoring_case(header, bearer)) {
     key = header.substr(bearer.size());
-  } else if (scheme_is(basic)) {
+  } else if (starts_with_ignoring_case(header, basic)) {
     // curl -u sk_test_...: sends the key as the user name, no password.
     auto decoded = crypto::base64_decode(header.substr(basic.size()));
     key = decoded ? decoded->substr(0, decoded->find(':')) : std::string{};

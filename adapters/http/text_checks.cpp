@@ -98,6 +98,10 @@ bool equals_ignoring_case(std::string_view text, std::string_view lower) {
                        });
 }
 
+bool starts_with_ignoring_case(std::string_view text, std::string_view lower) {
+  return equals_ignoring_case(text.substr(0, lower.size()), lower);
+}
+
 size_t utf8_length(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;

@@ -21,6 +21,10 @@ std::string ascii_lower(std::string_view text);
 /// Whether `text` equals `lower` (all lower case) ignoring ASCII case.
 bool equals_ignoring_case(std::string_view text, std::string_view lower);
 
+/// `text` begins with `lower` (ASCII letters in any case), as an HTTP
+/// auth scheme's name may (RFC 9110 11.1).
+bool starts_with_ignoring_case(std::string_view text, std::string_view lower);
+
 /// An absolute http or https URL (the scheme in any case) with a host, an
 /// optional port of 1..65535, at most 2,048 bytes and no whitespace or
 /// control characters: something a browser can be sent to and libcurl can

@@ -64,6 +64,15 @@ TEST(text_checks, a_urls_host_is_without_user_port_and_brackets) {
   EXPECT_EQ(url_host("HTTP://LOCALHOST./x"), "LOCALHOST.");
 }
 
+TEST(text_checks, an_auth_schemes_name_in_any_case) {
+  EXPECT_TRUE(starts_with_ignoring_case("Bearer sk_x", "bearer "));
+  EXPECT_TRUE(starts_with_ignoring_case("BEARER sk_x", "bearer "));
+  EXPECT_TRUE(starts_with_ignoring_case("basic abc", "basic "));
+  EXPECT_FALSE(starts_with_ignoring_case("Bearer", "bearer "));
+  EXPECT_FALSE(starts_with_ignoring_case("Bearerx sk", "bearer "));
+  EXPECT_FALSE(starts_with_ignoring_case("", "bearer "));
+}
+
 TEST(text_checks, email_shapes) {
   for (auto good : {"ada@example.com", "a.b+c@mail.shop.example"}) {
     EXPECT_TRUE(looks_like_email(good)) << good;
