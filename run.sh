@@ -24,6 +24,8 @@
 #   logs/NAME.log     one per process (the previous run's as NAME.prev.log)
 #   pids/NAME.pid     pid files; pids/NAME.url the process's URL
 #   admin_token       bearer token of the nodes' /admin API (mode 600)
+#   redis_password    the embedded Redis's password (mode 600); redis.conf
+#                     holds it for redis-server (mode 600)
 #   merchant.json     the demo merchant and its secret key (mode 600),
 #                     reused while the Redis data still knows the key
 set -euo pipefail
@@ -404,7 +406,7 @@ spawn() {
 exit_reason() {
   case "$1:$2" in
     node-*:2) echo "bad configuration" ;;
-    node-*:3) echo "Redis unreachable" ;;
+    node-*:3) echo "Redis unreachable, or it refused the password" ;;
     node-*:4) echo "port in use" ;;
     node-*:5) echo "another live node has this node id" ;;
     node-*:6) echo "no cluster seed answered" ;;
@@ -466,7 +468,13 @@ start_redis() {
   port=$free_port_found
   redis_addr=127.0.0.1:$port
   echo "$redis_addr" >"$run_dir/redis_addr"
-  spawn redis "redis://$redis_addr" -- redis-server --bind 127.0.0.1 \
+  ensure_redis_password
+  # The password goes in a config file (mode 600), not argv: a process
+  # listing shows every argument to every local user.
+  (umask 077 && printf 'requirepass %s\n' "$redis_password" \
+     >"$run_dir/redis.conf")
+  spawn redis "redis://$redis_addr" -- redis-server "$run_dir/redis.conf" \
+    --bind 127.0.0.1 \
     --port "$port" --dir "$data_dir" --appendonly yes \
     --appendfsync always --save "" --daemonize no --protected-mode yes \
     --hash-max-listpack-value 1024 --hash-max-listpack-entries 512
@@ -492,8 +500,8 @@ spawn_node() {
   free_port "$cluster_port_base"
   cluster_port=$free_port_found
   url=http://127.0.0.1:$port
-  spawn "$name" "$url" "PSP_ADMIN_TOKEN=$admin_token" -- \
-    "$build_dir/runtime/psp-node" --psp.node-id="$name" \
+  spawn "$name" "$url" "PSP_ADMIN_TOKEN=$admin_token" \
+    $(redis_password_env) -- "$build_dir/runtime/psp-node" --psp.node-id="$name" \
     --psp.http-host=127.0.0.1 --psp.http-port="$port" \
     --psp.public-url="$url" --psp.redis="$redis_addr" \
     --psp.card-network-url="$card_url" --psp.data-dir="$data_dir" \
@@ -519,6 +527,25 @@ start_nodes() {
   for ((i = 2; i <= nodes; i++)); do
     await_line "node-$i" "psp-node node-$i listening on"
   done
+}
+
+# The embedded Redis asks for a password (any local user could otherwise
+# read sealed cards and webhook secrets, or write ledger entries, on its
+# loopback port). Kept across runs like the admin token; nodes and psp-admin
+# get it in PSP_REDIS_PASSWORD. With --redis, the caller's
+# PSP_REDIS_PASSWORD (if any) is passed on as it is.
+redis_password=${PSP_REDIS_PASSWORD:-}
+ensure_redis_password() {
+  local file=$run_dir/redis_password
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  redis_password=$(cat "$file")
+}
+
+# "PSP_REDIS_PASSWORD=..." for spawn and env, or nothing without one.
+redis_password_env() {
+  [[ -z "$redis_password" ]] || echo "PSP_REDIS_PASSWORD=$redis_password"
 }
 
 ensure_admin_token() {
@@ -551,7 +578,8 @@ ensure_merchant() {
     echo "merchant: the key in $file is not accepted (HTTP $code);" \
          "creating a new merchant"
   fi
-  (umask 077 && "$build_dir/runtime/psp-admin" --redis "$redis_addr" \
+  (umask 077 && env $(redis_password_env) \
+     "$build_dir/runtime/psp-admin" --redis "$redis_addr" \
      create-merchant --name "Demo Store" >"$file.tmp") || return 1
   mv -f "$file.tmp" "$file"
   secret_key=$(secret_key_in "$file")
@@ -663,6 +691,10 @@ print_summary() {
   echo "  logs:         $log_dir/"
   echo "  admin token:  $run_dir/admin_token  (e.g. curl -H \"Authorization:" \
        "Bearer \$(cat $run_dir/admin_token)\" $(url_of node-1)/admin/dead_letters)"
+  [[ ! -f "$pid_dir/redis.pid" ]] ||
+    echo "  redis password: $run_dir/redis_password  (e.g." \
+         "PSP_REDIS_PASSWORD=\$(cat $run_dir/redis_password)" \
+         "build/runtime/psp-admin --redis $redis_addr verify-ledger)"
   echo
   echo "store:          $store_url/"
   [[ -z "$node_store_url" ]] ||

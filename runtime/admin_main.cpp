@@ -78,7 +78,9 @@ void print_usage(std::ostream& out) {
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
-         " future.\n";
+         " future.\n"
+         "A Redis that asks for a password: env PSP_REDIS_PASSWORD (and"
+         " PSP_REDIS_USER for an ACL user).\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -374,10 +376,18 @@ int main(int argc, char** argv) {
   }
   auto where = psp::redis::parse_endpoint(opts["--redis"]);
   if (!where) {
-    std::cerr << "psp-admin: --redis must be HOST:PORT, not '"
-              << opts["--redis"] << "'\n";
+    if (opts["--redis"].find('@') != std::string::npos) {
+      // Not echoed: the part before '@' may be a password.
+      std::cerr << "psp-admin: --redis must be HOST:PORT without "
+                   "credentials (give them in PSP_REDIS_USER and "
+                   "PSP_REDIS_PASSWORD)\n";
+    } else {
+      std::cerr << "psp-admin: --redis must be HOST:PORT, not '"
+                << opts["--redis"] << "'\n";
+    }
     return exit_usage;
   }
+  psp::redis::credentials_from_env(*where);
   psp::redis::connection conn{*where, redis_timeout_ms};
   if (command == "create-merchant") {
     return create_merchant(conn, opts);

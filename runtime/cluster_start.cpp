@@ -119,7 +119,7 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
   }
   auto address = cfg.cluster_host + ":" + std::to_string(*published);
   redis::registry_settings reg_cfg;
-  reg_cfg.where = *redis::parse_endpoint(cfg.redis);
+  reg_cfg.where = cfg.redis_endpoint();
   reg_cfg.timeout_ms = cfg.redis_timeout_ms;
   reg_cfg.ttl_ms = cfg.heartbeat_ttl_ms;
   auto registry = redis::spawn_cluster_registry(sys, reg_cfg);
@@ -139,7 +139,7 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
 }
 
 void leave_cluster(const node_config& cfg) {
-  redis::connection conn{*redis::parse_endpoint(cfg.redis),
+  redis::connection conn{cfg.redis_endpoint(),
                          cfg.redis_timeout_ms};
   conn.run({"DEL", redis::node_registration_key(cfg.node_id)});
 }

@@ -134,7 +134,7 @@ void configure_logging(const node_config& cfg) {
 
 int run_node(node_config& cfg) {
   configure_logging(cfg);
-  auto where = *redis::parse_endpoint(cfg.redis);
+  auto where = cfg.redis_endpoint();
   redis::connection probe{where, cfg.redis_timeout_ms};
   std::string err;
   auto unusable = [&] {

@@ -40,6 +40,10 @@ node_config::node_config() {
     .add(http_threads, "http-threads", "HTTP handler threads")
     .add(public_url, "public-url", "base URL of hosted pages")
     .add(redis, "redis", "Redis address host:port")
+    .add(redis_user, "redis-user", "Redis ACL user (default: the default "
+         "user; env PSP_REDIS_USER)")
+    .add(redis_password, "redis-password", "Redis password (prefer env "
+         "PSP_REDIS_PASSWORD: a flag shows in process listings)")
     .add(redis_timeout_ms, "redis-timeout-ms", "Redis connect/read timeout")
     .add(redis_durability, "redis-durability",
          "require|warn: refuse (exit 8) or only log a Redis without AOF "
@@ -183,9 +187,21 @@ bool resolve_vault_key(node_config& cfg, std::string& err) {
 
 } // namespace
 
+redis::endpoint node_config::redis_endpoint() const {
+  auto ep = *redis::parse_endpoint(redis); // checked by finish()
+  ep.user = redis_user;
+  ep.password = redis_password;
+  redis::credentials_from_env(ep);
+  return ep;
+}
+
 bool node_config::finish(std::string& err) {
   if (!redis::parse_endpoint(redis)) {
-    err = "psp.redis must be host:port, got '" + redis + "'";
+    // Not echoed when it holds '@': that part may be a password.
+    err = redis.find('@') != std::string::npos
+            ? "psp.redis must be host:port without credentials (give them "
+              "in PSP_REDIS_USER and PSP_REDIS_PASSWORD)"
+            : "psp.redis must be host:port, got '" + redis + "'";
     return false;
   }
   if (card_network_url.rfind("http://", 0) != 0

@@ -4,6 +4,7 @@
 // in its name and a help text, from caf-application.ini or --psp.* flags,
 // validated once at start-up.
 
+#include "adapters/redis/redis_connection.hpp"
 #include "cluster/peer_routes.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -26,6 +27,10 @@ public:
   size_t http_threads = 256;
   std::string public_url;          ///< default: http://<http-host>:<port>
   std::string redis = "127.0.0.1:6379";
+  /// Redis AUTH; default: env PSP_REDIS_USER / PSP_REDIS_PASSWORD (the
+  /// environment keeps the password out of process listings).
+  std::string redis_user;
+  std::string redis_password;
   uint32_t redis_timeout_ms = 2'000;
   /// "require": refuse to start on a Redis that would lose acknowledged
   /// payments (no AOF, no fsync per write, evicting keys); "warn": log it
@@ -85,6 +90,9 @@ public:
 
   /// Checks values and fills defaults; false with a message on error.
   bool finish(std::string& err);
+
+  /// `redis` with the credentials: where every connection of the node goes.
+  redis::endpoint redis_endpoint() const;
 
   /// The parsed webhook schedule (delays in ms between tries).
   std::vector<int64_t> webhook_schedule_ms;

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -64,7 +65,8 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
     text.remove_prefix(scheme.size());
   }
   auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
+  if (colon == std::string_view::npos || colon == 0
+      || text.find('@') != std::string_view::npos) {
     return std::nullopt;
   }
   endpoint ep;
@@ -79,6 +81,17 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
   }
   ep.port = static_cast<uint16_t>(port);
   return ep;
+}
+
+void credentials_from_env(endpoint& ep) {
+  if (const char* user = std::getenv("PSP_REDIS_USER");
+      user != nullptr && ep.user.empty()) {
+    ep.user = user;
+  }
+  if (const char* password = std::getenv("PSP_REDIS_PASSWORD");
+      password != nullptr && ep.password.empty()) {
+    ep.password = password;
+  }
 }
 
 connection::connection(endpoint ep, uint32_t timeout_ms)
@@ -128,6 +141,36 @@ bool connection::ensure_connected() {
   int one = 1;
   ::setsockopt(ctx_->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   set_timeout(timeout_ms_);
+  return authenticate();
+}
+
+bool connection::authenticate() {
+  if (ep_.password.empty()) {
+    return true;
+  }
+  std::vector<std::string> argv{"AUTH"};
+  if (!ep_.user.empty()) {
+    argv.push_back(ep_.user);
+  }
+  argv.push_back(ep_.password);
+  auto where = "redis " + ep_.host + ":" + std::to_string(ep_.port) + ": ";
+  if (!append(argv)) {
+    last_error_ = where + "cannot send AUTH";
+    drop();
+    return false;
+  }
+  auto reply = read_one(); // drops the connection on an I/O failure
+  if (!reply) {
+    last_error_ = where + "no answer to AUTH (" + last_error_ + ")";
+    return false;
+  }
+  if (reply->is_error()) {
+    // Redis's own words (WRONGPASS ..., ERR AUTH ... no password is set):
+    // they never repeat the password.
+    last_error_ = where + "AUTH refused: " + reply->str;
+    drop();
+    return false;
+  }
   return true;
 }
 

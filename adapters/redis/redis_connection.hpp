@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct redisContext;
@@ -32,12 +33,26 @@ struct value {
 };
 
 struct endpoint {
+  endpoint() = default;
+  endpoint(std::string host_name, uint16_t port_number)
+    : host(std::move(host_name)), port(port_number) {}
+
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
+  /// AUTH after each connect when `password` is set (`user` empty: the
+  /// default user). Never part of an error message.
+  std::string user;
+  std::string password;
 };
 
-/// Parses "host:port" (or "redis://host:port").
+/// Parses "host:port" (or "redis://host:port"). Refuses credentials in the
+/// address ("user:pass@host:port"): they would end up in error messages and
+/// process listings; they come from the environment (credentials_from_env).
 std::optional<endpoint> parse_endpoint(std::string_view text);
+
+/// Sets `ep`'s user and password from PSP_REDIS_USER and
+/// PSP_REDIS_PASSWORD where those are set and `ep`'s are empty.
+void credentials_from_env(endpoint& ep);
 
 class connection {
 public:
@@ -74,6 +89,9 @@ public:
 
 private:
   void drop();
+  /// AUTH with the endpoint's credentials, if any; false (dropped, with
+  /// last_error()) when Redis refuses them.
+  bool authenticate();
   bool append(const std::vector<std::string>& argv);
   std::optional<value> read_one();
   void set_timeout(uint32_t ms);

@@ -4,9 +4,10 @@
 // per write, evicting keys; it starts on one only when told to warn; 9 a
 // vault key other than the one the nodes of its Redis use; 10, a clock far
 // off Redis's, is judged by clock_check_test, and here the offset is
-// measured on a real Redis), names its threads, and stops cleanly on
-// SIGTERM (exit 0; 7 is kept for a node that stops because one of its
-// actors went down).
+// measured on a real Redis; 3 also for a Redis that asks for a password the
+// node lacks or gets wrong, never echoing it), names its threads, and stops
+// cleanly on SIGTERM (exit 0; 7 is kept for a node that stops because one
+// of its actors went down).
 
 #include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/durability_check.hpp"
@@ -224,6 +225,58 @@ TEST(node_cli, a_redis_that_would_lose_acknowledged_payments_exits_8) {
     ASSERT_TRUE(size);
     EXPECT_EQ(size->number, 0);
   }
+}
+
+TEST(node_cli, a_redis_with_a_password_needs_it_and_no_message_shows_it) {
+  redis_server redis;
+  const std::string password = "pw-7f3a9c1e-not-in-any-message";
+  auto set = redis_command(redis.port(),
+                           {"CONFIG", "SET", "requirepass", password});
+  ASSERT_TRUE(set && set->ok());
+  temp_dir dir;
+  auto without = run_to_exit(node_argv(dir, redis.port(), free_port()));
+  EXPECT_EQ(without.exit_code, 3) << without.err;
+  EXPECT_NE(without.err.find("NOAUTH"), std::string::npos) << without.err;
+
+  auto wrong = run_to_exit(node_argv(dir, redis.port(), free_port(),
+                                     {"--psp.redis-password=" + password
+                                      + "-wrong"}));
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_NE(wrong.err.find("AUTH refused: WRONGPASS"), std::string::npos)
+    << wrong.err;
+  EXPECT_EQ(wrong.err.find(password), std::string::npos) << wrong.err;
+  // Credentials in the address are refused unechoed: they would show in
+  // messages and process listings.
+  auto in_address = run_to_exit(node_argv(
+    dir, redis.port(), free_port(),
+    {"--psp.redis=default:" + password + "@127.0.0.1:"
+     + std::to_string(redis.port())}));
+  EXPECT_EQ(in_address.exit_code, 2) << in_address.err;
+  EXPECT_EQ(in_address.err.find(password), std::string::npos)
+    << in_address.err;
+  auto admin = run_to_exit({psp_admin_binary(), "--redis",
+                            "127.0.0.1:" + std::to_string(redis.port()),
+                            "verify-ledger"});
+  EXPECT_NE(admin.exit_code, 0) << admin.out;
+  EXPECT_NE(admin.err.find("NOAUTH"), std::string::npos) << admin.err;
+
+  auto port = free_port();
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), port,
+                               {"--psp.redis-password=" + password}),
+                     log};
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
+  EXPECT_EQ(
+    http_get("http://127.0.0.1:" + std::to_string(port), "/healthz").status,
+    200);
+  // It wrote with the password (the vault key check, the stream groups).
+  redis::endpoint authed{"127.0.0.1", redis.port()};
+  authed.password = password;
+  redis::connection conn{authed, 2000};
+  auto size = conn.query({"DBSIZE"});
+  ASSERT_TRUE(size) << conn.last_error();
+  EXPECT_GT(size->integer, 0);
+  EXPECT_EQ(tail_file(log, 500).find(password), std::string::npos);
 }
 
 TEST(node_cli, a_redis_durability_of_warn_starts_and_says_why_not) {

@@ -2,7 +2,8 @@
 # Goal: the README's first command keeps working. `./run.sh` builds what is
 # missing, starts Redis, the card network simulator, three nodes and the
 # example store, and pays checkouts through the hosted page with their
-# webhooks verified by the store (exit 0 only then); `status` sees every
+# webhooks verified by the store (exit 0 only then); its Redis asks for a
+# password no process listing shows; `status` sees every
 # process up; a node killed with SIGKILL is `down`, and `restart` brings it
 # back serving with the cluster; `stop` leaves no process of the run behind.
 # The Node store is left out (`--no-node-store`): its first start needs
@@ -50,6 +51,22 @@ pid_file() { cat "$run_dir/pids/$1.pid"; }
   >"$out" 2>&1 || fail "./run.sh exited with $?"
 grep -q "^open to pay: *http://127.0.0.1:" "$out" ||
   fail "no 'open to pay' URL in run.sh's summary"
+
+# The embedded Redis asks for its password; it is in no process's argv.
+redis_port=$(cut -d: -f2 "$run_dir/redis_addr")
+redis_password=$(cat "$run_dir/redis_password")
+[[ "$(stat -c %a "$run_dir/redis_password")" == 600 ]] ||
+  fail "redis_password is not mode 600"
+[[ "$(redis-cli -p "$redis_port" PING 2>&1)" == *NOAUTH* ]] ||
+  fail "Redis answered without its password"
+[[ "$(REDISCLI_AUTH=$redis_password redis-cli -p "$redis_port" PING)" == PONG ]] ||
+  fail "Redis refused its password"
+for name in redis node-1; do
+  if tr '\0' ' ' <"/proc/$(pid_file "$name")/cmdline" |
+       grep -qF "$redis_password"; then
+    fail "the Redis password is in $name's command line"
+  fi
+done
 
 names="redis card-network node-1 node-2 node-3 store"
 for name in $names; do
