@@ -255,7 +255,8 @@ void commit_refused_op(payment_commit& c) {
   set(c, "op", "error_message", c.charge.message);
   if (c.job.op == payment_op::refund) {
     set(c, "refund", "status", "failed");
-    set(c, "refund", "failure_reason", c.charge.decline_code);
+    set(c, "refund", "failure_reason",
+        refund_failure_reason(c.charge.decline_code));
     c.increments = {{"refund_pending", -c.job.amount_minor}};
     add_event(c, "U", "refund.failed", "refund");
     return;
@@ -320,6 +321,22 @@ std::optional<payment_commit> build_commit(const payment_job& job,
     out.transaction_id = "txn_" + id_suffix(job.attempt_id);
   }
   return out;
+}
+
+std::string refund_failure_reason(const std::string& decline_code) {
+  if (decline_code == "expired_card" || decline_code == "card_canceled") {
+    return "expired_or_canceled_card";
+  }
+  if (decline_code == "lost_card" || decline_code == "stolen_card") {
+    return "lost_or_stolen_card";
+  }
+  if (decline_code == "insufficient_funds") {
+    return "insufficient_funds";
+  }
+  // A refusal with a reason we cannot name more closely (the network says
+  // the charge has less left to refund than asked, say) is a decline;
+  // no reason at all is unknown.
+  return decline_code.empty() ? "unknown" : "declined";
 }
 
 bool authorization_gone(const std::string& decline_code) {

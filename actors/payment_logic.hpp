@@ -44,6 +44,12 @@ std::optional<payment_commit> build_commit(const payment_job& job,
 /// otherwise card_declined (with the reason in decline_code).
 std::string decline_error_code(const std::string& decline_code);
 
+/// Stripe's refund `failure_reason` for the network's refusal code: one of
+/// its documented values (declined, expired_or_canceled_card,
+/// insufficient_funds, lost_or_stolen_card, unknown), never the network's
+/// own code, which the refund's op keeps as decline_code.
+std::string refund_failure_reason(const std::string& decline_code);
+
 /// True when a capture or void was refused because the network holds no
 /// such authorisation any more: voided there, or unknown to it (lapsed, as
 /// authorisations do after days).

@@ -123,6 +123,10 @@ int reconcile_command(redis::connection& conn,
   recon::period p;
   if (auto& chosen = std::get<std::optional<recon::period>>(given)) {
     p = *chosen;
+    if (auto why = recon::unended_period(p, unix_now_s(),
+                                         "a reconciliation", "--to")) {
+      return usage_error(*why);
+    }
   } else {
     // The previous complete hour, as the default schedule would.
     auto hour_s = unix_now_s() / 3600 * 3600;
@@ -160,16 +164,9 @@ int statement_command(redis::connection& conn,
     return usage_error(*why);
   }
   auto p = *std::get<std::optional<recon::period>>(given);
-  // A statement is the account of a period that has ended: before then its
-  // lines and closing balance still change, yet it would print as
-  // consistent (and a period wholly in the future as an empty one).
   auto now_s = unix_now_s();
-  if (p.to_s > now_s) {
-    return usage_error("--to (" + std::to_string(p.to_s) + ") is "
-                       + std::to_string(p.to_s - now_s)
-                       + " s in the future: a statement covers a period "
-                         "that has ended; give --to " + std::to_string(now_s)
-                       + " (now) or earlier");
+  if (auto why = recon::unended_period(p, now_s, "a statement", "--to")) {
+    return usage_error(*why);
   }
   auto s = statement::load_statement(conn, merchant, p, now_s);
   if (auto* f = std::get_if<report_failure>(&s)) {

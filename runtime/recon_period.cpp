@@ -9,6 +9,18 @@ bool valid_period(const period& p) {
          && p.to_s - p.from_s <= period_length_s_max;
 }
 
+std::optional<std::string> unended_period(const period& p, int64_t now_s,
+                                          const std::string& report,
+                                          const std::string& to_name) {
+  if (p.to_s <= now_s) {
+    return std::nullopt;
+  }
+  return to_name + " (" + std::to_string(p.to_s) + ") is "
+         + std::to_string(p.to_s - now_s) + " s in the future: " + report
+         + " covers a period that has ended; give " + to_name + " "
+         + std::to_string(now_s) + " (now) or earlier";
+}
+
 period widened(const period& p, int64_t grace_s) {
   return {std::max<int64_t>(0, p.from_s - grace_s), p.to_s + grace_s};
 }

@@ -2,11 +2,13 @@
 
 // Periods of reconciliation and statements: half-open ranges of Unix seconds
 // [from_s, to_s), and which of them the scheduler owes a run. Pure
-// arithmetic, no clock: the caller passes `now_s`.
+// arithmetic (and the message of an unended period), no clock: the caller
+// passes `now_s`.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace psp::recon {
@@ -29,6 +31,15 @@ inline constexpr int64_t period_length_s_max = 367 * 86'400;
 /// True when 0 <= from_s < to_s and the length is at most
 /// period_length_s_max.
 bool valid_period(const period& p);
+
+/// Why `p` cannot be reported on yet, nullopt once it has ended (to_s <=
+/// now_s). A statement or reconciliation is the account of an ended period:
+/// before its end its lines and totals still change, yet the report would
+/// read as final (and a period wholly ahead as an empty, clean one).
+/// `report` names it ("a statement"), `to_name` the parameter ("--to").
+std::optional<std::string> unended_period(const period& p, int64_t now_s,
+                                          const std::string& report,
+                                          const std::string& to_name);
 
 /// The period widened by `grace_s` on both sides: where a counterpart of an
 /// item in `p` may be found.

@@ -11,12 +11,17 @@ namespace {
 
 using json = nlohmann::json;
 
-std::optional<http::api_error> check_period(const recon::period& p) {
+/// A valid period that has ended; `report` names what it is for.
+std::optional<http::api_error> check_period(const recon::period& p,
+                                            const std::string& report) {
   if (!recon::valid_period(p)) {
     return http::invalid_param(
       "to", "from and to must satisfy 0 <= from < to, at most "
               + std::to_string(recon::period_length_s_max / 86'400)
               + " days apart.");
+  }
+  if (auto why = recon::unended_period(p, unix_now_s(), report, "to")) {
+    return http::invalid_param("to", *why + ".");
   }
   return std::nullopt;
 }
@@ -81,7 +86,7 @@ http::api_error to_api_error(const report_failure& f) {
 std::variant<json, http::api_error> report_service::reconcile(int64_t from_s,
                                                               int64_t to_s) {
   recon::period p{from_s, to_s};
-  if (auto err = check_period(p)) {
+  if (auto err = check_period(p, "a reconciliation")) {
     return *err;
   }
   auto conn = pool_.acquire();
@@ -114,7 +119,7 @@ std::variant<http::report_document, http::api_error>
 report_service::statement(const std::string& merchant_id, int64_t from_s,
                           int64_t to_s, const std::string& format) {
   recon::period p{from_s, to_s};
-  if (auto err = check_period(p)) {
+  if (auto err = check_period(p, "a statement")) {
     return *err;
   }
   auto f = check_format(format);

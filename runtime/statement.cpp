@@ -1,7 +1,6 @@
 #include "runtime/statement.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 namespace psp::statement {
 
@@ -17,11 +16,13 @@ merchant_statement build_statement(statement_input in) {
   out.covered = in.covered;
   out.generated_s = in.generated_s;
   out.lines = std::move(in.lines);
-  std::sort(out.lines.begin(), out.lines.end(),
-            [](const statement_line& a, const statement_line& b) {
-              return std::tie(a.created_s, a.txn)
-                     < std::tie(b.created_s, b.txn);
-            });
+  // Stable: lines of one second keep the order they were booked in (the
+  // order they come in). Ordering those by id, which is random, put a
+  // refund before its charge and showed running balances that never were.
+  std::stable_sort(out.lines.begin(), out.lines.end(),
+                   [](const statement_line& a, const statement_line& b) {
+                     return a.created_s < b.created_s;
+                   });
   std::map<std::string, currency_totals> by_currency;
   auto totals_of = [&](const std::string& currency) -> currency_totals& {
     auto& t = by_currency[currency];

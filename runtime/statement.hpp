@@ -58,7 +58,7 @@ struct merchant_statement {
   std::string merchant_name;
   recon::period covered;
   int64_t generated_s = 0;
-  std::vector<statement_line> lines;   ///< by created, then txn id
+  std::vector<statement_line> lines;   ///< by created, then as booked
   std::vector<currency_totals> totals; ///< by currency code
 
   bool consistent() const;
@@ -72,7 +72,9 @@ struct statement_input {
   int64_t generated_s = 0;
   pending_balances opening;                      ///< before covered.from_s
   std::optional<pending_balances> ledger_closing; ///< before covered.to_s
-  std::vector<statement_line> lines;             ///< any order
+  /// In the order they were booked (the merchant's balance-transaction
+  /// index, by millisecond), or at least so within each second.
+  std::vector<statement_line> lines;
 };
 
 /// Sorts the lines and computes the totals of every currency that has an

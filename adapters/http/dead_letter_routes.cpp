@@ -148,7 +148,8 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
 }
 
 /// `force` of a discard, from the form body or the query string: false
-/// when absent, else exactly "true" or "false".
+/// when absent, else exactly "true" or "false"; any other parameter, in
+/// either place, is refused.
 std::variant<bool, api_error> force_param(const httplib::Request& req) {
   auto body = decode_body(req);
   if (auto* err = std::get_if<api_error>(&body)) {
@@ -157,6 +158,12 @@ std::variant<bool, api_error> force_param(const httplib::Request& req) {
   auto& params = std::get<json>(body);
   if (auto err = reject_unknown(params, {"force"})) {
     return *err;
+  }
+  for (auto& [key, value] : req.params) {
+    if (key != "force") {
+      // A typo (`forced=true`) must not discard as if it were absent.
+      return unknown_param(key);
+    }
   }
   std::optional<std::string> text;
   if (params.contains("force")) {

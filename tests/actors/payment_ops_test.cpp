@@ -128,10 +128,28 @@ TEST(payment_ops, refused_refund_moves_nothing_and_frees_its_reservation) {
   EXPECT_TRUE(c->postings.empty());
   EXPECT_TRUE(c->transaction_id.empty());
   EXPECT_EQ(update(*c, "refund", "status"), "failed");
+  // One of Stripe's failure reasons, not the network's code; the op keeps
+  // that.
+  EXPECT_EQ(update(*c, "refund", "failure_reason"), "declined");
+  EXPECT_EQ(update(*c, "op", "decline_code"), "amount_too_large");
   ASSERT_EQ(c->increments.size(), 1u);
   EXPECT_EQ(c->increments[0].delta_minor, -700);
   EXPECT_EQ(c->events.at(0).type, "refund.failed");
   EXPECT_EQ(update(*c, "intent", "status"), "<unset>");
+}
+
+TEST(payment_ops, a_refund_failure_reason_is_one_stripe_documents) {
+  for (auto [code, reason] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"expired_card", "expired_or_canceled_card"},
+         {"lost_card", "lost_or_stolen_card"},
+         {"stolen_card", "lost_or_stolen_card"},
+         {"insufficient_funds", "insufficient_funds"},
+         {"amount_too_large", "declined"},
+         {"do_not_honor", "declined"},
+         {"", "unknown"}}) {
+    EXPECT_EQ(refund_failure_reason(code), reason) << code;
+  }
 }
 
 TEST(payment_ops, refused_capture_leaves_the_intent_capturable) {

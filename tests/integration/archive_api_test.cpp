@@ -267,7 +267,7 @@ TEST_F(archive_api, an_api_confirmed_intent_is_archived_and_still_read) {
 TEST_F(archive_api, statements_and_the_ledger_count_archived_payments) {
   auto from = now_s() - 1;
   auto [session, intent] = paid_checkout();
-  auto to = now_s() + 2;
+  auto to = ended_period_end_s();
   auto path = "/admin/statements/" + stack().merchant().id
               + "?from=" + std::to_string(from) + "&to=" + std::to_string(to);
   auto before = http_get(stack().node_url(), path, stack().admin_token());

@@ -53,7 +53,7 @@ protected:
 
   /// Runs through the admin API over the test's period.
   json run() {
-    auto res = admin_reconcile(stack_, from_s_, now_s() + 2);
+    auto res = admin_reconcile(stack_, from_s_, ended_period_end_s());
     EXPECT_EQ(res.status, 200) << res.body;
     return res.body_json();
   }
@@ -130,7 +130,7 @@ TEST_F(reconcile, clean_run_is_stored_and_listed) {
                           stack_.redis_address(), "reconcile",
                           "--card-network-url", stack_.sim_url(), "--from",
                           std::to_string(from_s_), "--to",
-                          std::to_string(now_s() + 2)},
+                          std::to_string(ended_period_end_s())},
                          30s);
   EXPECT_EQ(cli.exit_code, 0) << cli.out << cli.err;
   auto printed = json::parse(cli.out, nullptr, false);
@@ -240,7 +240,7 @@ TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
                           stack_.redis_address(), "reconcile",
                           "--card-network-url", stack_.sim_url(), "--from",
                           std::to_string(from_s_), "--to",
-                          std::to_string(now_s() + 2)},
+                          std::to_string(ended_period_end_s())},
                          30s);
   EXPECT_EQ(cli.exit_code, 1) << cli.out << cli.err;
   auto report = json::parse(cli.out, nullptr, false);
@@ -376,13 +376,22 @@ TEST(reconcile_cli, names_the_flag_that_is_wrong) {
   }
 }
 
-TEST_F(reconcile, a_statement_is_of_a_period_that_has_ended) {
+TEST_F(reconcile, reports_are_of_periods_that_have_ended) {
   auto m = stack_.merchant().id;
+  auto admin = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{psp_admin_binary(), "--redis",
+                                  stack_.redis_address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_to_exit(argv, 20s);
+  };
   auto statement = [&](int64_t from, int64_t to) {
-    return run_to_exit({psp_admin_binary(), "--redis", stack_.redis_address(),
-                        "statement", "--merchant", m, "--from",
-                        std::to_string(from), "--to", std::to_string(to)},
-                       20s);
+    return admin({"statement", "--merchant", m, "--from",
+                  std::to_string(from), "--to", std::to_string(to)});
+  };
+  auto reconcile_cli = [&](int64_t from, int64_t to) {
+    return admin({"reconcile", "--card-network-url", stack_.sim_url(),
+                  "--from", std::to_string(from), "--to",
+                  std::to_string(to)});
   };
   auto now = now_s();
   auto future = statement(now + 3600, now + 7200);
@@ -396,6 +405,33 @@ TEST_F(reconcile, a_statement_is_of_a_period_that_has_ended) {
                             "that has ended"),
             std::string::npos)
     << future.err;
+  auto ahead = reconcile_cli(from_s_, now + 60);
+  EXPECT_EQ(ahead.exit_code, 2) << ahead.out << ahead.err;
+  EXPECT_NE(ahead.err.find(" s in the future: a reconciliation covers a "
+                           "period that has ended"),
+            std::string::npos)
+    << ahead.err;
+  // The admin API refuses the same, and stores no run for it.
+  auto runs_before = http_get(stack_.node_url(), "/admin/reconciliations",
+                              stack_.admin_token());
+  auto api_run = admin_reconcile(stack_, from_s_, now + 60);
+  EXPECT_EQ(api_run.status, 400) << api_run.body;
+  EXPECT_EQ(api_run.body_json()["error"]["param"], "to") << api_run.body;
+  EXPECT_EQ(http_get(stack_.node_url(), "/admin/reconciliations",
+                     stack_.admin_token())
+              .body,
+            runs_before.body);
+  auto api_statement = http_get(
+    stack_.node_url(),
+    "/admin/statements/" + m + "?from=" + std::to_string(from_s_)
+      + "&to=" + std::to_string(now + 60),
+    stack_.admin_token());
+  EXPECT_EQ(api_statement.status, 400) << api_statement.body;
+  EXPECT_NE(api_statement.body_json()["error"]["message"]
+              .get<std::string>()
+              .find("a statement covers a period that has ended"),
+            std::string::npos)
+    << api_statement.body;
   // A period that has not ended yet is refused too; one that has is not.
   EXPECT_EQ(statement(from_s_, now_s() + 5).exit_code, 2);
   ASSERT_TRUE(wait_until([&] { return now_s() > now; }, 3s));
@@ -405,6 +441,7 @@ TEST_F(reconcile, a_statement_is_of_a_period_that_has_ended) {
   ASSERT_TRUE(doc.is_object()) << ended.out;
   EXPECT_TRUE(doc.value("consistent", false)) << ended.out;
   EXPECT_EQ(doc["lines"].size(), 5u) << ended.out;
+  EXPECT_EQ(reconcile_cli(from_s_, now + 1).exit_code, 0);
 }
 
 } // namespace

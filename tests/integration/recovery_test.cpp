@@ -475,6 +475,12 @@ TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   EXPECT_EQ(unknown.status, 400) << unknown.body;
   EXPECT_EQ(unknown.body_json()["error"].value("code", ""),
             "parameter_unknown");
+  // In the query string too: a typo there must not count as no force.
+  auto in_query = http_post_form(
+    stack.node_url(), "/admin/dead_letters/" + id + "/discard?forced=true",
+    {}, stack.admin_token());
+  EXPECT_EQ(in_query.status, 400) << in_query.body;
+  EXPECT_EQ(in_query.body_json()["error"].value("param", ""), "forced");
   EXPECT_EQ(discard_dead_letter(stack, id, {{"force", "false"}}).status, 409);
   EXPECT_EQ(stack.dead_letters_of("payment").size(), 1u);
 

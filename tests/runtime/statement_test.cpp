@@ -58,6 +58,34 @@ TEST(statement, closing_is_opening_plus_movements_per_currency) {
   EXPECT_TRUE(s.consistent());
 }
 
+TEST(statement, lines_of_one_second_keep_their_booking_order) {
+  // A charge and its refund in the same second, the refund's id sorting
+  // first: the running balance must never show the refund before the
+  // charge it refunds.
+  auto in = sample();
+  in.lines = {line("txn_z", "charge", 1'999, 0, 1'700'000'100),
+              line("txn_b", "refund", -1'000, 0, 1'700'000'100),
+              line("txn_a", "refund", -998, 0, 1'700'000'100),
+              line("txn_c", "charge", 2'000, 88, 1'700'000'050)};
+  in.ledger_closing = pending_balances{{"usd", 10'000 + 1'912 + 1}};
+  auto s = build_statement(in);
+  ASSERT_EQ(s.lines.size(), 4u);
+  EXPECT_EQ(s.lines[0].txn, "txn_c");
+  EXPECT_EQ(s.lines[1].txn, "txn_z");
+  EXPECT_EQ(s.lines[2].txn, "txn_b");
+  EXPECT_EQ(s.lines[3].txn, "txn_a");
+  EXPECT_TRUE(s.consistent());
+  // The CSV's running balance goes up by each line's net, in that order.
+  auto csv = render_csv(s);
+  auto charge_at = csv.find("txn_z");
+  auto refund_at = csv.find("txn_a");
+  ASSERT_NE(charge_at, std::string::npos);
+  ASSERT_NE(refund_at, std::string::npos);
+  EXPECT_LT(charge_at, refund_at);
+  EXPECT_NE(csv.find(",13911"), std::string::npos) << csv; // after txn_z
+  EXPECT_EQ(csv.find(",10914\n"), std::string::npos) << csv;
+}
+
 TEST(statement, disagreement_with_the_ledger_is_flagged) {
   auto in = sample();
   (*in.ledger_closing)["usd"] += 1;

@@ -1,6 +1,7 @@
 #include "tests/support/payment_flows.hpp"
 
 #include <chrono>
+#include <thread>
 
 namespace psp::test {
 
@@ -24,6 +25,14 @@ int64_t now_s() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch())
     .count();
+}
+
+int64_t ended_period_end_s() {
+  auto end_s = now_s() + 1;
+  while (now_s() < end_s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return end_s;
 }
 
 json wait_intent(psp_stack& stack, const std::string& id) {

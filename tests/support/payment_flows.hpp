@@ -46,4 +46,9 @@ http_reply admin_reconcile(psp_stack& stack, int64_t from_s, int64_t to_s,
 /// Unix seconds now.
 int64_t now_s();
 
+/// The next whole second, returned once it has come: the end of a period
+/// that holds everything done before the call and has ended (statements and
+/// reconciliations refuse one that has not).
+int64_t ended_period_end_s();
+
 } // namespace psp::test
