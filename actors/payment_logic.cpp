@@ -145,6 +145,9 @@ void commit_declined_attempt(payment_commit& c) {
   auto& res = c.charge;
   set(c, "op", "status", "failed");
   set(c, "op", "decline_code", res.decline_code);
+  // The attempt answers its own decline after the intent moved on to
+  // another confirm (payment_submission.cpp).
+  set(c, "op", "error_message", res.message);
   set(c, "intent", "status", "requires_payment_method");
   set(c, "intent", "last_error_code", decline_error_code(res.decline_code));
   set(c, "intent", "last_error_decline_code", res.decline_code);

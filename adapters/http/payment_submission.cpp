@@ -1,6 +1,7 @@
 #include "adapters/http/payment_submission.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/payment_logic.hpp"
 #include "adapters/card_network/card_network_client.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/payment_methods.hpp"
@@ -128,6 +129,35 @@ bool await_op(api_context& ctx, const std::string& op_id, uint32_t wait_ms) {
   }
 }
 
+namespace {
+
+/// The 402 of attempt `attempt_id` if the network declined it, from its own
+/// record: for an intent another confirm has moved on since (a decline
+/// frees the intent for the next card at once).
+std::optional<api_error> own_decline(api_context& ctx,
+                                     const std::string& attempt_id) {
+  auto conn = ctx.redis.acquire();
+  auto attempt = redis::read_object(*conn, keys::attempt(attempt_id));
+  if (!attempt || field(*attempt, "status") != "failed") {
+    return std::nullopt;
+  }
+  auto decline = field(*attempt, "decline_code");
+  api_error e;
+  e.status = 402;
+  e.type = "card_error";
+  e.code = decline_error_code(decline);
+  if (!decline.empty()) {
+    e.decline_code = render::stripe_decline_code(decline);
+  }
+  e.message = field(*attempt, "error_message");
+  if (e.message.empty()) { // recorded before attempts kept their message
+    e.message = "Your card was declined.";
+  }
+  return e;
+}
+
+} // namespace
+
 void answer_confirmed(api_context& ctx, const std::string& intent_id,
                       const std::string& attempt_id, httplib::Response& res) {
   auto pi = read_intent(ctx, intent_id);
@@ -136,6 +166,16 @@ void answer_confirmed(api_context& ctx, const std::string& intent_id,
   }
   auto& f = *pi;
   auto body = render::payment_intent(f);
+  if (field(f, "attempt") != attempt_id) {
+    // Not the intent's latest attempt: answer this one's outcome. Rendering
+    // the intent as it stands would tell a declined card it paid (another
+    // card's confirm, accepted after the decline, is processing or paid),
+    // and the Idempotency-Key would replay that for a day.
+    if (auto e = own_decline(ctx, attempt_id)) {
+      e->payment_intent_json = body.dump();
+      return write_error(res, *e);
+    }
+  }
   if (field(f, "attempt") == attempt_id
       && field(f, "status") == "requires_payment_method"
       && !field(f, "last_error_code").empty()) {

@@ -186,18 +186,33 @@ void create_refund(api_context& ctx, const httplib::Request& req,
       {"refund", re_id, std::to_string(job.amount_minor),
        redis::encode_job(job), std::to_string(unix_now_s()),
        std::to_string(unix_now_ms()), merchant.id, p.reason, p.metadata_json,
-       event_id_for(re_id, "N"), ""});
+       event_id_for(re_id, "N"), "", job.network_ref});
   };
   pause_point("before_refund_reserve");
   auto out = reserve();
-  // Without an amount the refund is "the rest", read before the step: a
-  // refund reserved meanwhile (another request) makes it too large, so ask
-  // again for what is left then, as the caller never named an amount.
-  for (int again = 0; again < 3 && !p.amount_minor && out && !out->is_error()
-                      && out->is_array() && out->elements.size() > 1
-                      && out->elements[0].text() == "too_large";
+  // The job is built from a read before the step. When the intent moved on
+  // meanwhile (a confirm or capture committed: the read had no charge and
+  // nothing received), the step answers `stale` with what is current, and
+  // the job is built again from that: sent as it was, it would name no
+  // charge at the network (a refund failed for nothing) or refund 0.
+  // Without an amount the refund is "the rest": a refund reserved meanwhile
+  // (another request) makes it too large, so ask again for what is left
+  // then, as the caller never named an amount.
+  for (int again = 0; again < 3 && out && !out->is_error() && out->is_array()
+                      && out->elements.size() > 1;
        ++again) {
-    job.amount_minor = parse_count(out->elements[1].text()).value_or(0);
+    auto verdict = out->elements[0].text();
+    auto left = parse_count(out->elements[1].text()).value_or(0);
+    if (verdict == "stale" && out->elements.size() > 2) {
+      job.network_ref = out->elements[2].text();
+      if (!p.amount_minor) {
+        job.amount_minor = left;
+      }
+    } else if (verdict == "too_large" && !p.amount_minor) {
+      job.amount_minor = left;
+    } else {
+      break;
+    }
     out = reserve();
   }
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -246,6 +261,10 @@ void create_refund(api_context& ctx, const httplib::Request& req,
   // "requested": an earlier run of this request reserved the refund (one
   // that stalled between its read above and this step, or the other way
   // round); answer that refund.
+  if (verdict == "stale") {
+    // The intent changed under each of the tries: nothing was reserved.
+    return write_error(res, unavailable("Creating refunds"));
+  }
   if (verdict != "ok" && verdict != "requested") {
     return write_error(res, not_found("payment_intent", job.intent_id));
   }

@@ -65,7 +65,12 @@ return {'ok'}
 // capture the changes to the intent's ("{}" none, "clear", or an object whose
 // empty values unset their keys; the merged result waits on the op record
 // for the commit step of a successful capture), 10 event id of
-// refund.created, 11 cancellation reason.
+// refund.created, 11 cancellation reason, 12 (refunds) the charge the job
+// names.
+// A refund whose job was built from a read older than the intent's latest
+// commit (it names another charge than the intent's, or no amount: read
+// while a confirm or capture was still committing) is {'stale', left,
+// latest charge}: the caller builds it again from those, never sends it.
 // An op (or refund) that exists already was requested by an earlier run of
 // the same request (ids derive from the Idempotency-Key): {'requested'},
 // and the caller answers its outcome; its amount is never reserved or
@@ -88,6 +93,9 @@ if op == 'refund' then
   local left = tonumber(pi[4] or '0') - tonumber(pi[5] or '0')
     - tonumber(pi[6] or '0')
   if left <= 0 then return {'refunded', pi[6] or '0'} end
+  if (ARGV[12] and ARGV[12] ~= (pi[7] or '')) or amount <= 0 then
+    return {'stale', tostring(left), pi[7] or ''}
+  end
   if amount > left then return {'too_large', tostring(left)} end
   local id = string.sub(KEYS[4], 4)
   redis.call('HSET', KEYS[4], 'id', id, 'merchant', merchant,

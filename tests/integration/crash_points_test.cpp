@@ -472,6 +472,93 @@ TEST_F(crash_points_test, a_refund_that_stalls_past_its_lease_books_once) {
   EXPECT_EQ(rest.status, 200) << rest.body;
 }
 
+TEST_F(crash_points_test, a_refund_read_before_the_payment_committed_is_rebuilt) {
+  // A refund reads the intent while its confirm is still at the network (no
+  // charge, nothing received) and reserves after it committed. Sent as
+  // read, it would name no charge at the network (failed for nothing), or,
+  // without an amount, refund 0 (found by a race audit).
+  psp_stack stack;
+  for (std::string amount : {"400", ""}) {
+    SCOPED_TRACE("amount '" + amount + "'");
+    // The pause point holds the first refund a process runs.
+    start_armed(stack, "before_refund_reserve:2500", {}, "PSP_TEST_PAUSE_AT");
+    auto created = stack.api_post("/v1/payment_intents",
+                                  {{"amount", "1000"}, {"currency", "usd"}});
+    ASSERT_EQ(created.status, 200) << created.body;
+    auto pi = created.body_json().value("id", "");
+    ASSERT_EQ(stack.sim_faults({{"latency_ms", 1500}}).status, 200);
+    std::thread confirm{[&] {
+      stack.api_post("/v1/payment_intents/" + pi + "/confirm",
+                     {{"payment_method", "pm_card_visa"}});
+    }};
+    EXPECT_TRUE(wait_until(
+      [&] { return stack.redis_hash("pi:" + pi)["status"] == "processing"; },
+      5s, 20ms));
+    form_fields form{{"payment_intent", pi}};
+    if (!amount.empty()) {
+      form.push_back({"amount", amount});
+    }
+    http_reply refund;
+    std::thread refunding{
+      [&] { refund = stack.api_post("/v1/refunds", form); }};
+    confirm.join();
+    EXPECT_EQ(stack.redis_hash("pi:" + pi)["status"], "succeeded");
+    stack.sim_faults({{"latency_ms", 0}});
+    refunding.join();
+    ASSERT_EQ(refund.status, 200) << refund.body;
+    EXPECT_EQ(refund.body_json().value("amount", 0),
+              amount.empty() ? 1000 : 400)
+      << refund.body;
+    auto id = refund.body_json().value("id", "");
+    ASSERT_TRUE(wait_until(
+      [&] { return stack.redis_hash("re:" + id)["status"] == "succeeded"; },
+      10s))
+      << stack.redis_hash("re:" + id)["failure_reason"];
+    EXPECT_EQ(stack.redis_hash("pi:" + pi)["amount_refunded"],
+              amount.empty() ? "1000" : "400");
+    EXPECT_EQ(ledger_entries(stack, pi, "refund"), 1);
+    armed_->stop();
+    armed_.reset();
+    stack.start_node(0);
+  }
+  EXPECT_TRUE(stack.ledger_balanced());
+}
+
+TEST_F(crash_points_test, a_declined_confirm_retried_after_another_card_paid) {
+  // A confirm declined, its answer lost (503); another card paid the intent
+  // meanwhile. The retry with the first key must answer that decline, not
+  // the other card's payment (found by a race audit: a declining card was
+  // told 200 processing, and its key replayed that for a day).
+  psp_stack stack;
+  auto created = stack.api_post("/v1/payment_intents",
+                                {{"amount", "1000"}, {"currency", "usd"}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  auto pi = created.body_json().value("id", "");
+  auto path = "/v1/payment_intents/" + pi + "/confirm";
+  start_armed(stack, "after_handler", {}, "PSP_TEST_FAIL_AT");
+  auto declined = keyed_post(stack, path,
+                             {{"payment_method", "pm_card_chargeDeclined"}},
+                             "confirm-declined-1");
+  ASSERT_EQ(http_call(stack.node_url(), declined).status, 503);
+  ASSERT_EQ(stack.redis_hash("pi:" + pi)["status"],
+            "requires_payment_method");
+  armed_->stop();
+  stack.start_node(0);
+  auto paid = keyed_post(stack, path, {{"payment_method", "pm_card_visa"}},
+                         "confirm-paid-1");
+  ASSERT_EQ(http_call(stack.node_url(), paid).status, 200);
+  auto retried = http_call(stack.node_url(), declined);
+  ASSERT_EQ(retried.status, 402) << retried.body;
+  auto e = retried.body_json()["error"];
+  EXPECT_EQ(e.value("type", ""), "card_error");
+  EXPECT_EQ(e.value("code", ""), "card_declined");
+  EXPECT_EQ(e.value("decline_code", ""), "generic_decline");
+  EXPECT_EQ(e.value("message", ""), "Your card was declined.");
+  // The intent as it stands rides along, as Stripe's errors carry it.
+  EXPECT_EQ(e["payment_intent"].value("status", ""), "succeeded");
+  EXPECT_EQ(stack.sim_charge_count(pi), 1);
+}
+
 TEST_F(crash_points_test, a_late_endpoint_create_brings_back_nothing) {
   // The retry creates the endpoint and the merchant works with it: updates
   // it, then deletes it. A run of the same create that stalled and wakes
