@@ -199,8 +199,10 @@ std::optional<api_error> parse_line_items(const json& params,
   }
   // One minimum for every currency: see charge_amount_minor_min.
   if (out.amount_total_minor < charge_amount_minor_min) {
-    return invalid_param("line_items", "The total amount must be at least 50 "
-                                       "minor units.");
+    auto e = invalid_param("line_items", "The total amount must be at least "
+                                         "50 minor units.");
+    e.code = "amount_too_small"; // as a PaymentIntent's amount
+    return e;
   }
   out.line_items_json = rendered.dump();
   return std::nullopt;

@@ -7,6 +7,7 @@
 #include "adapters/http/routes.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/currency.hpp"
 #include "actors/payment_logic.hpp"
 #include "adapters/crash_point.hpp"
 #include "adapters/redis/job_codec.hpp"
@@ -232,10 +233,11 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
                                                         "at most 50 keys."));
     }
     if (verdict == "too_large") {
-      return write_error(res, invalid_param("amount_to_capture",
-                                            "amount_to_capture is greater "
-                                            "than the amount capturable ("
-                                              + detail + ")."));
+      auto e = invalid_param("amount_to_capture",
+                             "amount_to_capture is greater than the amount "
+                             "capturable (" + detail + ").");
+      e.code = "amount_too_large";
+      return write_error(res, e);
     }
     return write_error(res, not_found("payment_intent", job.intent_id));
   }
@@ -318,6 +320,15 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
                                             "Invalid integer: "
                                             "amount_to_capture must be a "
                                             "positive integer."));
+    }
+    if (*amount < charge_amount_minor_min) {
+      // What is captured is what is charged: the same minimum (Stripe's
+      // too), or a fixed fee could take all of it.
+      auto e = invalid_param("amount_to_capture",
+                             "amount_to_capture must be at least 50 in the "
+                             "currency's minor unit.");
+      e.code = "amount_too_small";
+      return write_error(res, e);
     }
     want.amount_minor = *amount;
   }

@@ -226,7 +226,7 @@ void create_refund(api_context& ctx, const httplib::Request& req,
                 + status + ").";
     e.code = status == "requires_capture" ? "charge_not_captured"
                                           : "payment_intent_unexpected_state";
-    e.param = "payment_intent";
+    e.param = p.intent_id.empty() ? "charge" : "payment_intent"; // as named
     if (e.code == "payment_intent_unexpected_state") {
       // As every other answer with this code: the intent as it stands.
       e.payment_intent_json = render::payment_intent(pi).dump();

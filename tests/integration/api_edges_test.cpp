@@ -612,6 +612,28 @@ TEST_F(api_edges, capture_merges_metadata_and_refuses_a_non_hash) {
   auto held = wait_intent(stack(), id);
   ASSERT_EQ(held.value("status", ""), "requires_capture") << held.dump();
 
+  // What is captured is charged: at least the minimum, at most what is held.
+  for (auto [amount, code] : {std::pair{"49", "amount_too_small"},
+                              std::pair{"1201", "amount_too_large"}}) {
+    auto refused = stack().api_post("/v1/payment_intents/" + id + "/capture",
+                                    {{"amount_to_capture", amount}});
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(refused.body_json()["error"].value("code", ""), code)
+      << refused.body;
+    EXPECT_EQ(refused.body_json()["error"].value("param", ""),
+              "amount_to_capture");
+  }
+  // Nothing captured yet to refund: the error names the parameter used.
+  for (auto [param, value] :
+       {std::pair<std::string, std::string>{"payment_intent", id},
+        {"charge", held.value("latest_charge", "")}}) {
+    auto early = stack().api_post("/v1/refunds", {{param, value}});
+    EXPECT_EQ(early.status, 400) << early.body;
+    EXPECT_EQ(early.body_json()["error"].value("code", ""),
+              "charge_not_captured")
+      << early.body;
+    EXPECT_EQ(early.body_json()["error"].value("param", ""), param);
+  }
   auto bad = stack().api_post("/v1/payment_intents/" + id + "/capture",
                               {{"metadata", "oops"}});
   EXPECT_EQ(bad.status, 400) << bad.body;

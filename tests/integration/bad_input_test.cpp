@@ -176,9 +176,9 @@ TEST_F(bad_input, bad_amounts) {
   auto big = with(valid_session(), amount_param, "99999999");
   expect_rejected_create(with(big, "line_items[0][quantity]", "2"), 400,
                          "line_items", "parameter_invalid");
-  // Below the minimum charge.
+  // Below the minimum charge: the code a PaymentIntent's amount gets.
   expect_rejected_create(with(valid_session(), amount_param, "10"), 400,
-                         "line_items", "parameter_invalid");
+                         "line_items", "amount_too_small");
   expect_rejected_create(with(valid_session(), "line_items[0][quantity]", "0"),
                          400, "line_items[0][quantity]", "parameter_invalid");
 }
