@@ -27,6 +27,10 @@
 //   psp-admin --redis HOST:PORT roll-key --merchant ID [--expire-old-s N]
 // gives the merchant a new secret key; the old one ends now or after N s
 // (runtime/admin_keys.hpp).
+//   psp-admin --redis HOST:PORT set-fees --merchant ID [--fee-bps N]
+//             [--fee-fixed-minor N]
+// changes a merchant's fees for payments created from then on (a payment
+// keeps the fees of its creation); prints the merchant's fees.
 // Exit codes: 0 done (ledger consistent), 1 ledger inconsistent, 2 usage,
 // 3 Redis unreachable or not answering.
 
@@ -45,6 +49,7 @@
 
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -75,6 +80,8 @@ void print_usage(std::ostream& out) {
          "       psp-admin --redis HOST:PORT backfill-expiry\n"
          "       psp-admin --redis HOST:PORT roll-key --merchant ID"
          " [--expire-old-s N]\n"
+         "       psp-admin --redis HOST:PORT set-fees --merchant ID"
+         " [--fee-bps N] [--fee-fixed-minor N]\n"
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
@@ -100,11 +107,10 @@ constexpr int64_t fee_bps_max = 10'000;
 /// whole payments.
 constexpr int64_t fee_fixed_minor_max = 10'000;
 
-int create_merchant(psp::redis::connection& conn,
-                    std::map<std::string, std::string>& opts) {
-  if (opts["--name"].empty()) {
-    return usage("create-merchant needs --name NAME");
-  }
+/// Checks the fee flags that are given and writes each back as the number
+/// it is ("05" as 5); the usage message of the first bad one.
+std::optional<std::string>
+normalize_fee_flags(std::map<std::string, std::string>& opts) {
   using psp::admin::number_rule;
   for (auto [flag, rule] :
        {std::pair{"--fee-bps",
@@ -113,12 +119,26 @@ int create_merchant(psp::redis::connection& conn,
         std::pair{"--fee-fixed-minor",
                   number_rule{0, fee_fixed_minor_max,
                               "a whole number of minor units (cents)"}}}) {
-    auto fee = psp::admin::whole_number(flag, opts[flag], rule);
-    if (auto* why = std::get_if<std::string>(&fee)) {
-      return usage(*why);
+    auto given = opts.find(flag);
+    if (given == opts.end()) {
+      continue;
     }
-    // Stored as the number it is ("05" as 5).
-    opts[flag] = std::to_string(std::get<int64_t>(fee));
+    auto fee = psp::admin::whole_number(flag, given->second, rule);
+    if (auto* why = std::get_if<std::string>(&fee)) {
+      return *why;
+    }
+    given->second = std::to_string(std::get<int64_t>(fee));
+  }
+  return std::nullopt;
+}
+
+int create_merchant(psp::redis::connection& conn,
+                    std::map<std::string, std::string>& opts) {
+  if (opts["--name"].empty()) {
+    return usage("create-merchant needs --name NAME");
+  }
+  if (auto why = normalize_fee_flags(opts)) {
+    return usage(*why);
   }
   auto id = psp::crypto::new_id("acct_");
   auto key = psp::crypto::new_secret_key();
@@ -337,6 +357,58 @@ int verify_ledger(psp::redis::connection& conn, const std::string& where) {
   return consistent ? 0 : exit_inconsistent;
 }
 
+// KEYS: merchant. ARGV: field/value pairs. Only an existing merchant
+// (HSET would make a hash without a key); answers its fees after, or
+// 'missing'.
+const char* set_fees_lua = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('HMGET', KEYS[1], 'fee_bps', 'fee_fixed_minor')
+)lua";
+
+/// Changes a merchant's fees. A payment keeps the fees of when it was
+/// created (they are copied onto its intent), so this applies to payments
+/// created from now on, once each node's merchant cache (30 s) has moved.
+int set_fees(psp::redis::connection& conn,
+             std::map<std::string, std::string>& opts) {
+  auto merchant = opts["--merchant"];
+  if (merchant.rfind("acct_", 0) != 0) {
+    return usage("set-fees needs --merchant acct_...");
+  }
+  if (opts.count("--fee-bps") == 0 && opts.count("--fee-fixed-minor") == 0) {
+    return usage("set-fees needs --fee-bps N, --fee-fixed-minor N or both");
+  }
+  if (auto why = normalize_fee_flags(opts)) {
+    return usage(*why);
+  }
+  std::vector<std::string> command{"EVAL", set_fees_lua, "1",
+                                   psp::keys::merchant(merchant)};
+  for (auto [flag, field] : {std::pair{"--fee-bps", "fee_bps"},
+                             std::pair{"--fee-fixed-minor",
+                                       "fee_fixed_minor"}}) {
+    if (opts.count(flag) != 0) {
+      command.insert(command.end(), {field, opts[flag]});
+    }
+  }
+  auto res = conn.query(command);
+  if (!res) {
+    std::cerr << "psp-admin: cannot write to Redis at " << opts["--redis"]
+              << ": " << conn.last_error() << '\n';
+    return exit_unreachable;
+  }
+  if (!res->is_array() || res->elements.size() != 2) {
+    std::cerr << "psp-admin: no merchant " << merchant << '\n';
+    return exit_usage;
+  }
+  std::cout << "{\"merchant\": \"" << merchant << "\", \"fee_bps\": "
+            << res->elements[0].text() << ", \"fee_fixed_minor\": "
+            << res->elements[1].text()
+            << ", \"applies_to\": \"payments created from now on (a node "
+               "may use the old fees for up to 30 s)\"}"
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -364,6 +436,8 @@ int main(int argc, char** argv) {
     allowed.insert("--after-s");
   } else if (command == "roll-key") {
     allowed.insert({"--merchant", "--expire-old-s"});
+  } else if (command == "set-fees") {
+    allowed.insert({"--merchant", "--fee-bps", "--fee-fixed-minor"});
   } else if (command != "verify-ledger" && command != "backfill-expiry") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
@@ -403,6 +477,9 @@ int main(int argc, char** argv) {
   }
   if (command == "roll-key") {
     return psp::admin::roll_key_command(conn, opts);
+  }
+  if (command == "set-fees") {
+    return set_fees(conn, opts);
   }
   if (command == "backfill-expiry") {
     auto done = psp::redis::backfill_session_expiry(conn);

@@ -190,5 +190,66 @@ TEST(merchant_api_auth, a_rolled_key_ends_now_or_after_its_overlap) {
     << bad.err;
 }
 
+// psp-admin set-fees: payments created after it carry the new fees; one
+// created before keeps the fees it was created with. Two nodes, since a
+// node caches a merchant (and its fees) for 30 s once its key is used.
+TEST(merchant_api_auth, set_fees_applies_to_payments_created_after_it) {
+  stack_options opts;
+  opts.nodes = 2;
+  psp_stack stack{opts};
+  auto m = stack.create_merchant("Fees Change");
+  auto set_fees = [&](std::vector<std::string> flags) {
+    std::vector<std::string> argv{psp_admin_binary(), "--redis",
+                                  stack.redis_address(), "set-fees"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return run_to_exit(argv);
+  };
+  auto create_intent = [&](size_t node) {
+    auto made = http_post_form(stack.node_url(node), "/v1/payment_intents",
+                               {{"amount", "1000"}, {"currency", "usd"}},
+                               m.secret_key);
+    EXPECT_EQ(made.status, 200) << made.body;
+    return made.body_json().value("id", "");
+  };
+  auto fee_of_payment = [&](const std::string& intent_id, size_t node) {
+    auto url = stack.node_url(node);
+    auto pi = http_post_form(url,
+                             "/v1/payment_intents/" + intent_id + "/confirm",
+                             {{"payment_method", "pm_card_visa"}},
+                             m.secret_key);
+    EXPECT_EQ(pi.status, 200) << pi.body;
+    auto txns = http_get(url,
+                         "/v1/balance_transactions?source="
+                           + pi.body_json().value("latest_charge", ""),
+                         m.secret_key);
+    auto data = txns.body_json().value("data", json::array());
+    EXPECT_EQ(data.size(), 1u) << pi.body << txns.body;
+    return data.empty() ? int64_t{-1} : data[0].value("fee", int64_t{-1});
+  };
+  // The key is not used on any node yet: no node caches the old fees.
+  auto changed = set_fees({"--merchant", m.id, "--fee-bps=250",
+                           "--fee-fixed-minor", "030"});
+  ASSERT_EQ(changed.exit_code, 0) << changed.out << changed.err;
+  auto doc = json::parse(changed.out, nullptr, false);
+  EXPECT_EQ(doc.value("fee_bps", -1), 250) << changed.out;
+  EXPECT_EQ(doc.value("fee_fixed_minor", -1), 30) << changed.out;
+  auto made_before = create_intent(0);
+  // Only the percentage changes. Node 2 has not seen the merchant: it
+  // creates with the new fees, and confirms the older intent with its own.
+  ASSERT_EQ(set_fees({"--merchant", m.id, "--fee-bps", "0"}).exit_code, 0);
+  auto made_after = create_intent(1);
+  EXPECT_EQ(fee_of_payment(made_before, 1), 25 + 30);
+  EXPECT_EQ(fee_of_payment(made_after, 1), 30);
+
+  auto none = set_fees({"--merchant", m.id});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  auto nobody = set_fees({"--merchant", "acct_nobody", "--fee-bps", "1"});
+  EXPECT_EQ(nobody.exit_code, 2) << nobody.err;
+  EXPECT_NE(nobody.err.find("no merchant acct_nobody"), std::string::npos);
+  EXPECT_TRUE(stack.redis_hash("merchant:acct_nobody").empty());
+  auto over = set_fees({"--merchant", m.id, "--fee-bps", "10001"});
+  EXPECT_EQ(over.exit_code, 2) << over.err;
+}
+
 } // namespace
 } // namespace psp::test
