@@ -127,8 +127,11 @@ session_keys(const std::string& session_id, const std::string& intent_id) {
   if (suffix.size() < archive_id_chars) {
     return std::nullopt;
   }
+  // X: its intent's payment_intent.canceled (absent for a session expired
+  // before the expiry emitted it).
   return std::vector<std::string>{"cs:" + session_id,
                                   "evt:evt_" + suffix + "E",
+                                  "evt:evt_" + suffix + "X",
                                   "pi:" + intent_id};
 }
 
@@ -253,11 +256,11 @@ readiness judge_refund(const std::string& refund_id,
 readiness judge_session(const std::string& session_id,
                         const std::vector<std::string>& keys,
                         const std::vector<stored_object>& objects) {
-  if (keys.size() != 3 || !read_for(keys, objects)) {
+  if (keys.size() != 4 || !read_for(keys, objects)) {
     return readiness::never;
   }
   auto& cs = objects[0];
-  auto& pi = objects[2];
+  auto& pi = objects[3];
   auto* intent = field_of(cs, "intent");
   auto named = session_keys(session_id, intent == nullptr ? "" : *intent);
   if (!named || *named != keys || field_of(cs, "merchant") == nullptr) {

@@ -53,14 +53,15 @@ std::optional<std::vector<std::string>>
 refund_keys(const std::string& refund_id);
 
 /// An expired checkout session is archived too (with its canceled intent
-/// and its checkout.session.expired event), once the sweep or the expire
+/// and its two events), once the sweep or the expire
 /// endpoint closed it (adapters/redis/session_expiry.hpp).
 bool is_session_id(const std::string& id);
 
 /// The Redis keys of an expired session's objects: session, its expiry
 /// event (named after the session, so it names the archive: the second key
-/// names it, as the attempt does a payment's), intent. nullopt when the id
-/// cannot name an archive.
+/// names it, as the attempt does a payment's), its intent's
+/// payment_intent.canceled (absent for sessions expired before it was
+/// emitted), intent. nullopt when the id cannot name an archive.
 std::optional<std::vector<std::string>>
 session_keys(const std::string& session_id, const std::string& intent_id);
 

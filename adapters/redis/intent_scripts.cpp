@@ -162,8 +162,11 @@ return {'ok'}
 )lua";
 
 // KEYS: cs, pi, deliveries due, sessions by expiry. ARGV: now_s, now_ms,
-// event id, merchant. The session's expiry entry comes due now, so that the
-// sweep (session_expiry.cpp) takes it out and queues it for the archive.
+// event id (evt_<session's random part>E), merchant. The session's expiry
+// entry comes due now, so that the sweep (session_expiry.cpp) takes it out
+// and queues it for the archive. Two events, as Stripe sends: the session's
+// checkout.session.expired and its intent's payment_intent.canceled (the
+// same id with X for E: archive_plan.cpp names both).
 const std::string expire_session_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
@@ -177,8 +180,11 @@ redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1],
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],
   'cancellation_reason', 'abandoned', 'updated', ARGV[1])
 redis.call('ZADD', KEYS[4], 'XX', ARGV[1], string.sub(KEYS[1], 4))
-emit_events({{ARGV[3], 'checkout.session.expired', 'checkout.session'}},
-  ARGV[4], ARGV[1], ARGV[2], {['checkout.session'] = KEYS[1]}, KEYS[3])
+emit_events({{ARGV[3], 'checkout.session.expired', 'checkout.session'},
+    {string.sub(ARGV[3], 1, -2) .. 'X', 'payment_intent.canceled',
+     'payment_intent'}},
+  ARGV[4], ARGV[1], ARGV[2],
+  {['checkout.session'] = KEYS[1], payment_intent = KEYS[2]}, KEYS[3])
 return {'ok'}
 )lua";
 

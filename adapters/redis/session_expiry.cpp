@@ -14,8 +14,9 @@ namespace {
 // KEYS: 1 sessions:expiring, 2 deliveries due. ARGV: 1 now_s, 2 now_ms,
 // 3 max, 4 "1" to queue expired sessions for the archive, 5 busy retry s.
 // Does what the expire endpoint does (intent_scripts.cpp), under the same
-// event id (evt_ + the session's random part + E), so a session is expired
-// once whichever runs first. A score that is not the session's expires_at
+// event ids (evt_ + the session's random part + E, and + X for its intent's
+// payment_intent.canceled), so a session is expired once whichever runs
+// first. A score that is not the session's expires_at
 // any more (the endpoint sets it to now) is only a reminder to look.
 const std::string expire_due_sessions_lua = std::string{delivery_record_lua} + emit_events_lua + R"lua(
 local now_s = tonumber(ARGV[1])
@@ -40,9 +41,14 @@ for _, id in ipairs(due) do
           ARGV[1], 'cancellation_reason', 'abandoned', 'updated', ARGV[1])
       end
       if cs[4] then
-        emit_events({{'evt_' .. string.match(id, '([^_]*)$') .. 'E',
-          'checkout.session.expired', 'checkout.session'}}, cs[4], ARGV[1],
-          ARGV[2], {['checkout.session'] = cs_key}, KEYS[2])
+        local events = {{'evt_' .. string.match(id, '([^_]*)$') .. 'E',
+          'checkout.session.expired', 'checkout.session'}}
+        if cs[3] then
+          events[2] = {'evt_' .. string.match(id, '([^_]*)$') .. 'X',
+            'payment_intent.canceled', 'payment_intent'}
+        end
+        emit_events(events, cs[4], ARGV[1], ARGV[2],
+          {['checkout.session'] = cs_key, payment_intent = pi_key}, KEYS[2])
       end
       expired = expired + 1
       cs[1] = 'expired'

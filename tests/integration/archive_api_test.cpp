@@ -296,6 +296,9 @@ json session_view(psp_stack& s, const std::string& session_id,
       view["listed_event"] = e;
     }
   }
+  // Its intent's payment_intent.canceled, under the same random part.
+  auto canceled_id = event_id.substr(0, event_id.size() - 1) + "X";
+  view["intent_event"] = s.api_get("/v1/events/" + canceled_id).body_json();
   auto sessions = s.api_get("/v1/checkout/sessions?limit=100").body_json();
   for (auto& c : sessions["data"]) {
     if (c["id"] == session_id) {
@@ -317,6 +320,8 @@ TEST_F(archive_api, an_expired_session_is_archived_and_read_as_before) {
   ASSERT_EQ(before["session"], expired.body_json());
   ASSERT_EQ(before["intent"]["status"], "canceled") << before.dump(2);
   ASSERT_EQ(before["event"]["type"], "checkout.session.expired");
+  ASSERT_EQ(before["intent_event"]["type"], "payment_intent.canceled")
+    << before.dump(2);
   ASSERT_TRUE(before.contains("listed_event") && before.contains("listed_session"));
   ASSERT_TRUE(wait_until([&] { return !live("cs:" + id); }, 10s))
     << "the expired session was not archived";
@@ -324,6 +329,7 @@ TEST_F(archive_api, an_expired_session_is_archived_and_read_as_before) {
   EXPECT_TRUE(live("arc:" + random_part.substr(0, 12)));
   EXPECT_FALSE(live("pi:" + pi));
   EXPECT_FALSE(live("evt:evt_" + random_part + "E"));
+  EXPECT_FALSE(live("evt:evt_" + random_part + "X"));
   EXPECT_EQ(session_view(stack(), id, pi), before);
 
   // The hosted page still says expired, and takes no card; nothing is

@@ -136,10 +136,19 @@ TEST_F(session_expiry, a_session_past_expires_at_is_expired_once_with_its_event)
     10s))
     << "checkout.session.expired was not delivered";
 
+  // Its intent's cancellation is an event too, as at Stripe.
+  auto canceled = events_about(pi, "payment_intent.canceled");
+  ASSERT_EQ(canceled.size(), 1u);
+  auto expiry_id = expiry_event_id(id);
+  EXPECT_EQ(canceled[0]["id"], expiry_id.substr(0, expiry_id.size() - 1) + "X");
+  EXPECT_EQ(canceled[0]["data"]["object"]["status"], "canceled");
+  EXPECT_EQ(canceled[0]["data"]["object"]["cancellation_reason"], "abandoned");
+
   // Swept again (another node, a retry): nothing happens twice.
   stack().redis_cmd({"ZADD", keys::sessions_expiring, "1", id});
   sweep_at(now_s());
   EXPECT_EQ(events_about(id, "checkout.session.expired").size(), 1u);
+  EXPECT_EQ(events_about(pi, "payment_intent.canceled").size(), 1u);
   EXPECT_EQ(expiry_score(id), -1);
   // And it cannot be paid any more.
   auto late = stack().pay(id, card_input{}, 0, "a-form-from-before");

@@ -185,6 +185,10 @@ std::vector<stored_object> expired_session(const payment_ids& p) {
     p, "evt:evt_" + random_part + "E", "checkout.session.expired",
     "checkout.session", R"(["id",")" + p.session + R"(","status","expired"])",
     "1796040362"));
+  out.push_back(delivered_event(
+    p, "evt:evt_" + random_part + "X", "payment_intent.canceled",
+    "payment_intent", R"(["id",")" + p.intent + R"(","status","canceled"])",
+    "1796040362"));
   out.push_back({"pi:" + p.intent,
                  {{"id", p.intent}, {"merchant", p.merchant},
                   {"session", p.session}, {"amount", "2500"},

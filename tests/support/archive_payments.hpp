@@ -51,8 +51,8 @@ finished_refund(const payment_ids& p, const std::string& suffix,
                 const std::string& status = "succeeded");
 
 /// `p`'s session expired unpaid (session_keys() order: session, its
-/// checkout.session.expired event, the canceled intent; never tried, so the
-/// intent names no attempt).
+/// checkout.session.expired event, its intent's payment_intent.canceled,
+/// the canceled intent; never tried, so the intent names no attempt).
 std::vector<archive::stored_object> expired_session(const payment_ids& p);
 
 /// A declined card attempt on `p`'s intent (attempt_keys() order: op
