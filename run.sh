@@ -529,6 +529,16 @@ start_nodes() {
   done
 }
 
+# The secret kept in FILE (24 random bytes as hex, mode 600), made on first
+# use and reused while the file lasts.
+secret_in_file() {
+  local file=$1
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  cat "$file"
+}
+
 # The embedded Redis asks for a password (any local user could otherwise
 # read sealed cards and webhook secrets, or write ledger entries, on its
 # loopback port). Kept across runs like the admin token; nodes and psp-admin
@@ -536,11 +546,7 @@ start_nodes() {
 # PSP_REDIS_PASSWORD (if any) is passed on as it is.
 redis_password=${PSP_REDIS_PASSWORD:-}
 ensure_redis_password() {
-  local file=$run_dir/redis_password
-  if [[ ! -s "$file" ]]; then
-    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
-  fi
-  redis_password=$(cat "$file")
+  redis_password=$(secret_in_file "$run_dir/redis_password")
 }
 
 # "PSP_REDIS_PASSWORD=..." for spawn and env, or nothing without one.
@@ -549,11 +555,7 @@ redis_password_env() {
 }
 
 ensure_admin_token() {
-  local file=$run_dir/admin_token
-  if [[ ! -s "$file" ]]; then
-    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
-  fi
-  admin_token=$(cat "$file")
+  admin_token=$(secret_in_file "$run_dir/admin_token")
 }
 
 secret_key_in() {
