@@ -68,6 +68,13 @@ card_error number_error() {
   return card_error{"number", "invalid_number", "Your card number is invalid."};
 }
 
+/// A number of card shape that fails the Luhn check: Stripe's
+/// incorrect_number (its test card 4242424242424241), not invalid_number.
+card_error luhn_error() {
+  return card_error{"number", "incorrect_number",
+                    "Your card number is incorrect."};
+}
+
 card_error month_error() {
   return card_error{"exp", "invalid_expiry_month",
                     "Your card's expiration month is invalid."};
@@ -233,9 +240,10 @@ check_card(const card_input& in, int now_year, int now_month) {
   std::vector<card_error> errors;
   card_fields out;
   out.pan = digits_only(in.number);
-  if (out.pan.size() < pan_length_min || out.pan.size() > pan_length_max ||
-      !luhn_valid(out.pan)) {
+  if (out.pan.size() < pan_length_min || out.pan.size() > pan_length_max) {
     errors.push_back(number_error());
+  } else if (!luhn_valid(out.pan)) {
+    errors.push_back(luhn_error());
   }
   out.brand = detect_brand(out.pan);
   if (auto err = check_expiry(in.exp, now_year, now_month, out.exp_month,

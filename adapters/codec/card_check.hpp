@@ -60,8 +60,8 @@ struct card_fields {
 struct card_error {
   /// "number", "exp" or "cvc".
   std::string field;
-  /// Stripe's code: "invalid_number", "invalid_expiry_month",
-  /// "invalid_expiry_year" or "invalid_cvc".
+  /// Stripe's code: "invalid_number", "incorrect_number" (fails the Luhn
+  /// check), "invalid_expiry_month", "invalid_expiry_year" or "invalid_cvc".
   std::string code;
   /// Text for the shopper; never contains the card number.
   std::string message;

@@ -16,6 +16,18 @@ api_error invalid_param(std::string param, std::string message) {
   return e;
 }
 
+api_error invalid_integer(std::string param, std::string message) {
+  auto e = invalid_param(std::move(param), std::move(message));
+  e.code = "parameter_invalid_integer";
+  return e;
+}
+
+api_error amount_too_large(std::string param, std::string message) {
+  auto e = invalid_param(std::move(param), std::move(message));
+  e.code = "amount_too_large";
+  return e;
+}
+
 api_error missing_param(const std::string& param) {
   api_error e;
   e.message = "Missing required param: " + param + ".";
@@ -137,6 +149,12 @@ void write_error(httplib::Response& res, const api_error& err) {
     }
   }
   res.status = err.status;
+  if (err.code == "lock_timeout") {
+    // Stripe's clients retry a 429 only when told to (stripe-node's
+    // _shouldRetry: this header, a 409 or a 5xx); another request on the
+    // object is finishing, so a retry shortly is right.
+    res.set_header("Stripe-Should-Retry", "true");
+  }
   // Messages echo what the client sent (a key, a header): bytes that are
   // not UTF-8 become U+FFFD instead of an exception.
   res.set_content(nlohmann::json{{"error", body}}.dump(

@@ -32,6 +32,11 @@ api_error unexpected_state(const std::string& what, const std::string& status);
 api_error session_owned_intent(const std::string& instead);
 
 api_error invalid_param(std::string param, std::string message);
+/// 400 parameter_invalid_integer: an amount or count that is not a whole
+/// number in range (Stripe's code for "Invalid integer: ...").
+api_error invalid_integer(std::string param, std::string message);
+/// 400 amount_too_large: an amount above what may be charged or moved.
+api_error amount_too_large(std::string param, std::string message);
 api_error missing_param(const std::string& param);
 api_error unknown_param(const std::string& param);
 api_error not_found(const std::string& what, const std::string& id);

@@ -93,10 +93,16 @@ std::optional<api_error> parse_price_data(const json& pd,
   auto unit = std::holds_alternative<std::string>(unit_text)
                 ? parse_count(std::get<std::string>(unit_text))
                 : std::nullopt;
-  if (!unit || *unit > amount_minor_max) {
-    return invalid_param(at + "[unit_amount]",
-                         "Invalid integer: unit_amount must be an integer "
-                         "from 0 to 99999999 in the currency's minor unit.");
+  if (!unit) {
+    return invalid_integer(at + "[unit_amount]",
+                           "Invalid integer: unit_amount must be an integer "
+                           "from 0 to 99999999 in the currency's minor "
+                           "unit.");
+  }
+  if (*unit > amount_minor_max) {
+    return amount_too_large(at + "[unit_amount]",
+                            "unit_amount must be at most 99999999 in the "
+                            "currency's minor unit.");
   }
   out.unit_amount = *unit;
   const std::string name_param = at + "[product_data][name]";
@@ -189,8 +195,8 @@ std::optional<api_error> parse_line_items(const json& params,
     out.amount_total_minor += amount;
     if (amount > amount_minor_max
         || out.amount_total_minor > amount_minor_max) {
-      return invalid_param("line_items", "The total amount is above the "
-                                         "maximum of 99999999.");
+      return amount_too_large("line_items", "The total amount is above the "
+                                            "maximum of 99999999.");
     }
     rendered.push_back({{"name", li.name},
                         {"unit_amount", li.unit_amount},

@@ -200,10 +200,14 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
     return *err;
   }
   auto amount = parse_count(std::get<std::string>(amount_text));
-  if (!amount || *amount > amount_minor_max) {
-    return invalid_param("amount", "Invalid integer: amount must be an "
-                                   "integer from 50 to 99999999 in the "
-                                   "currency's minor unit.");
+  if (!amount) {
+    return invalid_integer("amount", "Invalid integer: amount must be an "
+                                     "integer from 50 to 99999999 in the "
+                                     "currency's minor unit.");
+  }
+  if (*amount > amount_minor_max) {
+    return amount_too_large("amount", "Amount must be at most 99999999 in "
+                                      "the currency's minor unit.");
   }
   if (*amount < charge_amount_minor_min) {
     auto e = invalid_param("amount", "Amount must be at least 50 in the "

@@ -220,7 +220,7 @@ void capture_or_void(api_context& ctx, const httplib::Request& req,
     }
     if (verdict == "busy") {
       // Stripe answers a lock timeout with 429, which its client libraries
-      // retry on their own.
+      // retry on the Stripe-Should-Retry header write_error adds.
       auto e = unexpected_state(what, "requires_capture");
       e.status = 429;
       e.code = "lock_timeout";
@@ -316,10 +316,10 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
     }
     auto amount = parse_count(std::get<std::string>(text));
     if (!amount || *amount == 0) {
-      return write_error(res, invalid_param("amount_to_capture",
-                                            "Invalid integer: "
-                                            "amount_to_capture must be a "
-                                            "positive integer."));
+      return write_error(res, invalid_integer("amount_to_capture",
+                                              "Invalid integer: "
+                                              "amount_to_capture must be a "
+                                              "positive integer."));
     }
     if (*amount < charge_amount_minor_min) {
       // What is captured is what is charged: the same minimum (Stripe's

@@ -62,10 +62,14 @@ std::variant<refund_params, api_error> parse_refund(const json& params) {
       return *err;
     }
     auto amount = parse_count(std::get<std::string>(text));
-    if (!amount || *amount == 0 || *amount > 99'999'999) {
-      return invalid_param("amount", "Invalid integer: amount must be a "
-                                     "positive integer in the currency's "
-                                     "minor unit.");
+    if (!amount || *amount == 0) {
+      return invalid_integer("amount", "Invalid integer: amount must be a "
+                                       "positive integer in the currency's "
+                                       "minor unit.");
+    }
+    if (*amount > 99'999'999) {
+      return amount_too_large("amount", "Amount must be at most 99999999 in "
+                                        "the currency's minor unit.");
     }
     out.amount_minor = *amount;
   }
@@ -75,6 +79,17 @@ std::variant<refund_params, api_error> parse_refund(const json& params) {
   }
   out.metadata_json = std::get<std::string>(md);
   return out;
+}
+
+/// An object a refund's parameter names that does not exist (or is another
+/// merchant's): 400, as Stripe answers a missing object named in the body
+/// (404 is for the object of the URL).
+api_error missing_reference(const std::string& what, const std::string& id,
+                            const std::string& param) {
+  auto e = not_found(what, id);
+  e.status = 400;
+  e.param = param;
+  return e;
 }
 
 /// The intent a refund names: directly, or through its charge id (looked up
@@ -92,9 +107,7 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
     }
     auto& intent = found->front();
     if (intent.is_nil()) {
-      auto e = not_found("charge", p.charge_id);
-      e.param = "charge";
-      return e;
+      return missing_reference("charge", p.charge_id, "charge");
     }
     id = intent.text();
   }
@@ -105,17 +118,15 @@ refunded_intent(api_context& ctx, const merchant_info& merchant,
   if (pi->empty() || field(*pi, "merchant") != merchant.id) {
     // Named by its charge: answer about the charge, so another merchant's
     // charge id tells nothing about the intent behind it.
-    auto e = p.intent_id.empty() ? not_found("charge", p.charge_id)
-                                 : not_found("payment_intent", id);
-    e.param = p.intent_id.empty() ? "charge" : "payment_intent";
-    return e;
+    return p.intent_id.empty()
+             ? missing_reference("charge", p.charge_id, "charge")
+             : missing_reference("payment_intent", id, "payment_intent");
   }
   if (!p.charge_id.empty() && field(*pi, "latest_charge") != p.charge_id) {
     // Says which intent it was looked for on, and nothing about where the
     // charge is (it may be another merchant's).
-    auto e = not_found("charge", p.charge_id);
+    auto e = missing_reference("charge", p.charge_id, "charge");
     e.message += " on PaymentIntent '" + id + "'";
-    e.param = "charge";
     return e;
   }
   return std::move(*pi);

@@ -282,7 +282,8 @@ TEST_F(api_edges, a_refund_of_a_foreign_charge_names_only_the_charge) {
   auto other = stack().create_merchant("Edge Other");
   auto res = stack().api_post("/v1/refunds", {{"charge", charge}}, 0,
                               other.secret_key);
-  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_EQ(res.status, 400) << res.body; // a missing object named in a body
+  EXPECT_EQ(res.body_json()["error"].value("code", ""), "resource_missing");
   auto err = res.body_json()["error"];
   EXPECT_EQ(err.value("param", ""), "charge") << res.body;
   EXPECT_EQ(res.body.find(pi.value("id", "")), std::string::npos)
@@ -736,7 +737,7 @@ TEST_F(api_edges, a_capture_still_at_the_network_is_not_replayed_stale) {
   ASSERT_EQ(pi.value("status", ""), "requires_capture") << pi.dump();
   auto id = pi.value("id", "");
   // Longer than the API waits for the network (confirm-wait-ms, 3 s).
-  stack().sim_faults({{"latency_ms", 4000}});
+  stack().sim_faults({{"latency_ms", 5000}});
   auto keyed = keyed_post(stack(), "/v1/payment_intents/" + id + "/capture",
                           {}, "slow-" + id);
   auto first = http_call(stack().node_url(), keyed);
@@ -744,6 +745,12 @@ TEST_F(api_edges, a_capture_still_at_the_network_is_not_replayed_stale) {
   ASSERT_EQ(first.status, 200) << first.body;
   EXPECT_EQ(first.body_json().value("status", ""), "requires_capture")
     << "the outcome is not known yet: " << first.body;
+  // Another capture meanwhile is told to retry shortly, with the header
+  // Stripe's clients retry a 429 on.
+  auto other = stack().api_post("/v1/payment_intents/" + id + "/capture", {});
+  EXPECT_EQ(other.status, 429) << other.body;
+  EXPECT_EQ(other.body_json()["error"].value("code", ""), "lock_timeout");
+  EXPECT_EQ(other.header("Stripe-Should-Retry"), "true");
   // The retry with the key answers the capture's outcome, not that
   // snapshot: the same capture (no second one at the network).
   http_reply retried;

@@ -167,15 +167,18 @@ TEST_F(bad_input, metadata_values_must_be_strings_and_keys_may_be_numbers) {
 }
 
 TEST_F(bad_input, bad_amounts) {
-  for (auto bad : {"12.5", "-5", "100000000", "1e3", "", "abc"}) {
+  // Stripe's codes: not a whole number, or above the maximum charge.
+  for (auto bad : {"12.5", "-5", "1e3", "", "abc"}) {
     SCOPED_TRACE(bad);
     expect_rejected_create(with(valid_session(), amount_param, bad), 400,
-                           amount_param, "parameter_invalid");
+                           amount_param, "parameter_invalid_integer");
   }
+  expect_rejected_create(with(valid_session(), amount_param, "100000000"), 400,
+                         amount_param, "amount_too_large");
   // Each item fits, the total does not.
   auto big = with(valid_session(), amount_param, "99999999");
   expect_rejected_create(with(big, "line_items[0][quantity]", "2"), 400,
-                         "line_items", "parameter_invalid");
+                         "line_items", "amount_too_large");
   // Below the minimum charge: the code a PaymentIntent's amount gets.
   expect_rejected_create(with(valid_session(), amount_param, "10"), 400,
                          "line_items", "amount_too_small");
@@ -392,7 +395,7 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
     std::string text;
   };
   std::vector<bad_card> cases;
-  cases.push_back({{}, "number", "Your card number is invalid."});
+  cases.push_back({{}, "number", "Your card number is incorrect."});
   cases.back().card.number = "4242424242424241"; // fails Luhn
   cases.push_back({{}, "number", "Your card number is invalid."});
   cases.back().card.number = "4242";

@@ -142,7 +142,7 @@ test('card details in payment_method_data are checked and never echoed', async (
     }),
     (err) => {
       assert.ok(err instanceof Stripe.errors.StripeCardError);
-      assert.equal(err.code, 'invalid_number');
+      assert.equal(err.code, 'incorrect_number');
       assert.ok(!err.message.includes('4242424242424241'));
       return true;
     });

@@ -62,10 +62,13 @@ test('refund errors: nothing captured, unknown ids, bad amounts', async () => {
   await assert.rejects(stripe.refunds.create({ payment_intent: held.id }),
     (err) => err instanceof Stripe.errors.StripeInvalidRequestError
       && err.code === 'charge_not_captured');
+  // A missing object named in the body is a 400 (404 is the URL's).
   await assert.rejects(stripe.refunds.create({ payment_intent: 'pi_nope' }),
-    (err) => err.statusCode === 404);
+    (err) => err.statusCode === 400 && err.code === 'resource_missing'
+      && err.param === 'payment_intent');
   await assert.rejects(stripe.refunds.create({ charge: 'ch_nope' }),
-    (err) => err.statusCode === 404 && err.param === 'charge');
+    (err) => err.statusCode === 400 && err.code === 'resource_missing'
+      && err.param === 'charge');
   await assert.rejects(stripe.refunds.create({}),
     (err) => err.code === 'parameter_missing');
   const pi = await paid(500);

@@ -205,13 +205,21 @@ TEST(card_check, two_digit_years_roll_into_the_next_century) {
 
 TEST(card_check, rejects_bad_numbers) {
   for (auto number :
-       {"4242424242424241", "42424242424", "11111111115",
-        "42424242424242424242", "", "4242 4242 4242 424x",
-        "4242.4242.4242.4242", "------------", "0000 0000 0000 000a"}) {
+       {"42424242424", "11111111115", "42424242424242424242", "",
+        "4242 4242 4242 424x", "4242.4242.4242.4242", "------------",
+        "0000 0000 0000 000a"}) {
     auto e = single(reject({number, "12/34", "123"}));
     EXPECT_EQ(e.field, "number") << number;
     EXPECT_EQ(e.code, "invalid_number") << number;
     EXPECT_EQ(e.message, "Your card number is invalid.");
+  }
+  // Card-shaped but failing the Luhn check: Stripe's incorrect_number.
+  for (auto number : {"4242424242424241", "4242 4242 4242 4241",
+                      "378282246310006"}) {
+    auto e = single(reject({number, "12/34", "123"}));
+    EXPECT_EQ(e.field, "number") << number;
+    EXPECT_EQ(e.code, "incorrect_number") << number;
+    EXPECT_EQ(e.message, "Your card number is incorrect.");
   }
 }
 
@@ -268,7 +276,7 @@ TEST(card_check, reports_all_field_errors_at_once) {
   auto errors = reject({"4242424242424241", "13/30", "12"});
   ASSERT_EQ(errors.size(), 3u);
   EXPECT_EQ(errors[0].field, "number");
-  EXPECT_EQ(errors[0].code, "invalid_number");
+  EXPECT_EQ(errors[0].code, "incorrect_number");
   EXPECT_EQ(errors[1].field, "exp");
   EXPECT_EQ(errors[1].code, "invalid_expiry_month");
   EXPECT_EQ(errors[2].field, "cvc");

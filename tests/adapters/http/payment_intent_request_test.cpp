@@ -31,6 +31,21 @@ TEST(payment_intent_request, minimal_create) {
   EXPECT_FALSE(in.payment_method);
 }
 
+TEST(payment_intent_request, amount_errors_carry_stripes_codes) {
+  for (auto [amount, code] :
+       {std::pair{"1.5", "parameter_invalid_integer"},
+        std::pair{"abc", "parameter_invalid_integer"},
+        std::pair{"-50", "parameter_invalid_integer"},
+        std::pair{"49", "amount_too_small"},
+        std::pair{"100000000", "amount_too_large"}}) {
+    auto r = parse({{"amount", amount}, {"currency", "usd"}});
+    auto* err = std::get_if<api_error>(&r);
+    ASSERT_NE(err, nullptr) << amount;
+    EXPECT_EQ(err->code, code) << amount;
+    EXPECT_EQ(err->param, "amount") << amount;
+  }
+}
+
 TEST(payment_intent_request, rejects_each_bad_parameter_by_name) {
   EXPECT_EQ(param_of(parse({{"currency", "usd"}})), "amount");
   EXPECT_EQ(param_of(parse({{"amount", "49"}, {"currency", "usd"}})), "amount");
@@ -104,7 +119,7 @@ TEST(payment_intent_request, typed_card_is_checked_and_never_echoed) {
   auto& err = std::get<api_error>(r);
   EXPECT_EQ(err.status, 402);
   EXPECT_EQ(err.type, "card_error");
-  EXPECT_EQ(err.code, "invalid_number");
+  EXPECT_EQ(err.code, "incorrect_number");
   EXPECT_EQ(err.message.find("4242424242424241"), std::string::npos);
 
   params["payment_method_data"]["card"]["number"] = "4242424242424242";
