@@ -169,6 +169,8 @@ bool commit_charge(payment_commit& c) {
   set(c, "op", "charge", c.charge.charge_id);
   set(c, "intent", "status", "succeeded");
   set(c, "intent", "latest_charge", c.charge.charge_id);
+  // The charge's balance transaction (this step's), as Stripe names it.
+  set(c, "intent", "balance_transaction", "txn_" + id_suffix(job.attempt_id));
   set(c, "intent", "amount_received", std::to_string(job.amount_minor));
   set(c, "intent", "fee", std::to_string(c.fee_minor));
   add_event(c, "S", "payment_intent.succeeded", "payment_intent");
@@ -208,6 +210,7 @@ bool commit_capture(payment_commit& c) {
   }
   set(c, "op", "status", "succeeded");
   set(c, "intent", "status", "succeeded");
+  set(c, "intent", "balance_transaction", "txn_" + id_suffix(job.attempt_id));
   set(c, "intent", "amount_received", std::to_string(job.amount_minor));
   set(c, "intent", "amount_capturable", "0");
   set(c, "intent", "fee", std::to_string(c.fee_minor));

@@ -178,6 +178,10 @@ std::string digits_only(std::string_view s) {
   return out;
 }
 
+card_expiry test_card_expiry(int year) {
+  return {12, year + 3};
+}
+
 bool luhn_valid(std::string_view digits) {
   if (!all_digits(digits)) {
     return false;

@@ -30,6 +30,14 @@ std::string digits_only(std::string_view s);
 /// Luhn checksum of a non-empty string of digits; false for anything else.
 bool luhn_valid(std::string_view digits);
 
+/// The expiry of Stripe's test PaymentMethods (pm_card_visa, ...): December,
+/// three years after `year` (the year they are used in), wherever they show.
+struct card_expiry {
+  int month = 0;
+  int year = 0;
+};
+card_expiry test_card_expiry(int year);
+
 /// Brand from the issuer prefix of a digit string; unknown if none matches.
 card_brand detect_brand(std::string_view digits);
 

@@ -145,8 +145,9 @@ std::optional<codec::card_fields> test_payment_method(const std::string& id,
   }
   codec::card_fields card;
   card.pan = i->second;
-  card.exp_month = 12;
-  card.exp_year = now_year + 3;
+  auto expiry = codec::test_card_expiry(now_year);
+  card.exp_month = expiry.month;
+  card.exp_year = expiry.year;
   card.brand = codec::detect_brand(card.pan);
   card.last4 = card.pan.substr(card.pan.size() - 4);
   return card;

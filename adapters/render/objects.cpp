@@ -1,8 +1,11 @@
 #include "adapters/render/objects.hpp"
 
+#include "adapters/codec/card_check.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <ctime>
 
 namespace psp::render {
 
@@ -100,6 +103,17 @@ json declined_payment_method(const fields& pi) {
     f[key] = card.substr(start, bar - start);
     start = std::min(bar + 1, card.size());
   }
+  if (f["exp_month"].empty() && id.rfind("pm_card_", 0) == 0) {
+    // A test PaymentMethod keeps no expiry on its attempt; it shows the one
+    // it had when used (as the 402's error.payment_method did).
+    auto created = int_or_zero(f, "created");
+    std::tm utc{};
+    std::time_t at = static_cast<std::time_t>(created);
+    gmtime_r(&at, &utc);
+    auto expiry = codec::test_card_expiry(utc.tm_year + 1900);
+    f["exp_month"] = std::to_string(expiry.month);
+    f["exp_year"] = std::to_string(expiry.year);
+  }
   return payment_method(f);
 }
 
@@ -150,6 +164,20 @@ json payment_intent(const fields& pi) {
                                  : json{{"type", "card"}, {"card", card}}},
     {"receipt_email", str_or_null(pi, "receipt_email")},
     {"status", get(pi, "status")},
+    // Stripe's fields this PSP has no feature for, null as Stripe sends
+    // them when unused (an integration's `=== null` checks hold).
+    {"application", nullptr},
+    {"application_fee_amount", nullptr},
+    {"automatic_payment_methods", nullptr},
+    {"on_behalf_of", nullptr},
+    {"processing", nullptr},
+    {"review", nullptr},
+    {"setup_future_usage", nullptr},
+    {"shipping", nullptr},
+    {"statement_descriptor", nullptr},
+    {"statement_descriptor_suffix", nullptr},
+    {"transfer_data", nullptr},
+    {"transfer_group", nullptr},
   };
 }
 
@@ -159,12 +187,57 @@ json charge(const fields& pi) {
   auto status = get(pi, "status");
   json card = nullptr;
   if (!get(pi, "card_last4").empty()) {
+    // What the network does not tell us (funding, country, checks) is
+    // unknown or null, never guessed.
     card = json{{"brand", get(pi, "card_brand")},
-                {"last4", get(pi, "card_last4")}};
+                {"checks", {{"address_line1_check", nullptr},
+                            {"address_postal_code_check", nullptr},
+                            {"cvc_check", nullptr}}},
+                {"country", nullptr},
+                {"funding", "unknown"},
+                {"last4", get(pi, "card_last4")},
+                {"network", get(pi, "card_brand")},
+                {"three_d_secure", nullptr},
+                {"wallet", nullptr}};
   }
+  json null_address{{"city", nullptr},        {"country", nullptr},
+                    {"line1", nullptr},       {"line2", nullptr},
+                    {"postal_code", nullptr}, {"state", nullptr}};
   return json{
     {"id", get(pi, "latest_charge")},
     {"object", "charge"},
+    {"balance_transaction", captured > 0
+                              ? str_or_null(pi, "balance_transaction")
+                              : json(nullptr)},
+    // Always an object at Stripe: integrations read billing_details.email.
+    {"billing_details", {{"address", null_address},
+                         {"email", nullptr},
+                         {"name", nullptr},
+                         {"phone", nullptr}}},
+    {"description", str_or_null(pi, "description")},
+    {"disputed", false},
+    {"failure_code", nullptr},
+    {"failure_message", nullptr},
+    {"fraud_details", json::object()},
+    {"outcome", {{"network_status", "approved_by_network"},
+                 {"reason", nullptr},
+                 {"risk_level", "not_assessed"},
+                 {"seller_message", "Payment complete."},
+                 {"type", "authorized"}}},
+    {"receipt_url", nullptr},
+    {"application", nullptr},
+    {"application_fee", nullptr},
+    {"application_fee_amount", nullptr},
+    {"calculated_statement_descriptor", nullptr},
+    {"customer", nullptr},
+    {"on_behalf_of", nullptr},
+    {"review", nullptr},
+    {"shipping", nullptr},
+    {"source_transfer", nullptr},
+    {"statement_descriptor", nullptr},
+    {"statement_descriptor_suffix", nullptr},
+    {"transfer_data", nullptr},
+    {"transfer_group", nullptr},
     {"amount", int_or_zero(pi, "amount")},
     {"amount_captured", captured},
     {"amount_refunded", refunded},
@@ -227,6 +300,9 @@ json refund(const fields& re) {
     {"payment_intent", str_or_null(re, "payment_intent")},
     {"reason", str_or_null(re, "reason")},
     {"status", status},
+    {"receipt_number", nullptr},
+    {"source_transfer_reversal", nullptr},
+    {"transfer_reversal", nullptr},
   };
   if (status == "failed") {
     out["failure_reason"] = str_or_null(re, "failure_reason");
@@ -254,6 +330,7 @@ json balance_transaction(const fields& txn) {
     {"created", int_or_zero(txn, "created")},
     {"currency", currency},
     {"description", nullptr},
+    {"exchange_rate", nullptr}, // never converted: one currency throughout
     {"fee", fee},
     {"fee_details", fee_details},
     {"net", int_or_zero(txn, "net")},

@@ -771,5 +771,57 @@ TEST_F(api_edges, a_capture_still_at_the_network_is_not_replayed_stale) {
   EXPECT_TRUE(stack().ledger_balanced());
 }
 
+TEST_F(api_edges, a_declined_test_payment_method_shows_its_expiry_everywhere) {
+  // A pm_card_* keeps no expiry on its attempt: the intent's
+  // last_payment_error showed null where the 402 showed 12/<year + 3>.
+  auto declined = stack().api_post("/v1/payment_intents",
+                                   {{"amount", "1000"},
+                                    {"currency", "usd"},
+                                    {"confirm", "true"},
+                                    {"payment_method", "pm_card_chargeDeclined"}});
+  ASSERT_EQ(declined.status, 402) << declined.body;
+  auto in_error = declined.body_json()["error"]["payment_method"]["card"];
+  EXPECT_EQ(in_error.value("exp_month", 0), 12) << declined.body;
+  auto pi = declined.body_json()["error"]["payment_intent"].value("id", "");
+  auto intent = stack().api_get("/v1/payment_intents/" + pi).body_json();
+  auto on_intent = intent["last_payment_error"]["payment_method"]["card"];
+  EXPECT_EQ(on_intent.value("exp_month", 0), 12) << intent.dump();
+  EXPECT_EQ(on_intent.value("exp_year", 0), in_error.value("exp_year", -1))
+    << intent.dump();
+}
+
+TEST_F(api_edges, a_charge_names_its_balance_transaction_as_stripe_does) {
+  auto txn_of = [&](const std::string& charge) {
+    auto list = stack().api_get("/v1/balance_transactions?source=" + charge)
+                  .body_json();
+    EXPECT_EQ(list["data"].size(), 1u) << list.dump();
+    return list["data"].empty() ? std::string{}
+                                : list["data"][0].value("id", "");
+  };
+  // Automatic capture: the sale's transaction at once.
+  auto paid = create_intent(stack(), 1800);
+  auto charge_id = paid.value("latest_charge", "");
+  auto charge = stack().api_get("/v1/charges/" + charge_id).body_json();
+  EXPECT_EQ(charge.value("balance_transaction", ""), txn_of(charge_id))
+    << charge.dump();
+  // Always an object, as integrations read billing_details.email.
+  EXPECT_TRUE(charge["billing_details"].is_object()) << charge.dump();
+  EXPECT_TRUE(charge["billing_details"]["email"].is_null());
+  EXPECT_TRUE(charge["customer"].is_null());
+  EXPECT_EQ(charge["outcome"].value("type", ""), "authorized");
+  // Manual capture: none while held, the capture's once captured.
+  auto held = create_intent(stack(), 2400, "usd", true);
+  auto held_charge = held.value("latest_charge", "");
+  EXPECT_TRUE(stack().api_get("/v1/charges/" + held_charge)
+                .body_json()["balance_transaction"]
+                .is_null());
+  auto done = stack().api_post(
+    "/v1/payment_intents/" + held.value("id", "") + "/capture", {});
+  ASSERT_EQ(done.status, 200) << done.body;
+  auto captured = stack().api_get("/v1/charges/" + held_charge).body_json();
+  EXPECT_EQ(captured.value("balance_transaction", ""), txn_of(held_charge))
+    << captured.dump();
+}
+
 } // namespace
 } // namespace psp::test
