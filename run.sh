@@ -406,7 +406,7 @@ spawn() {
 exit_reason() {
   case "$1:$2" in
     node-*:2) echo "bad configuration" ;;
-    node-*:3) echo "Redis unreachable, or it refused the password" ;;
+    node-*:3) echo "Redis unreachable or refusing it (password, out of memory: see the log)" ;;
     node-*:4) echo "port in use" ;;
     node-*:5) echo "another live node has this node id" ;;
     node-*:6) echo "no cluster seed answered" ;;

@@ -173,7 +173,8 @@ struct read_failure {
 /// An error reply: a key of the wrong type is a broken ledger, anything else
 /// (LOADING, NOAUTH, ...) means Redis cannot answer now.
 read_failure reply_failure(const value& reply, const std::string& what) {
-  bool wrong_type = reply.str.rfind("WRONGTYPE", 0) == 0;
+  // Also inside a script's error ("... WRONGTYPE Operation against ...").
+  bool wrong_type = reply.str.find("WRONGTYPE") != std::string::npos;
   return {wrong_type ? exit_inconsistent : exit_unreachable,
           what + ": " + reply.str};
 }
@@ -195,37 +196,44 @@ psp::ledger::ledger_transaction to_transaction(const value& entry) {
   return psp::ledger::parse_transaction(entry.elements[0].text(), fields);
 }
 
+// KEYS: ledger:balances, the ledger stream, then each merchant's balance
+// mirror. Answers {balances, the last entry (XREVRANGE COUNT 1), mirror...}.
+// A read-only script, not MULTI: Redis 7 refuses every command queued in a
+// MULTI while it is out of memory, reads included, and this check is what
+// an operator runs during such an incident.
+const char* ledger_snapshot_lua = R"lua(
+local out = {redis.call('HGETALL', KEYS[1]),
+             redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)}
+for i = 3, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[i]) end
+return out
+)lua";
+
 /// One consistent snapshot: ledger:balances and the id of the last ledger
-/// entry, read in one MULTI. A payment commit writes its entry and its
+/// entry, read in one script. A payment commit writes its entry and its
 /// balance changes in one Lua script, so the balances match exactly the
 /// entries up to that id, even while payments keep committing.
-/// The same MULTI reads the mirror hash of each of `merchants` into
+/// The same script reads the mirror hash of each of `merchants` into
 /// `merchant_hashes`.
 std::variant<std::pair<psp::ledger::stored_balances, std::string>, read_failure>
 read_snapshot(psp::redis::connection& conn,
               const std::vector<std::string>& merchants,
               psp::ledger::merchant_balance_hashes& merchant_hashes) {
-  std::vector<std::vector<std::string>> commands{
-    {"MULTI"},
-    {"HGETALL", psp::keys::balances},
-    {"XREVRANGE", psp::keys::ledger_stream, "+", "-", "COUNT", "1"}};
+  std::vector<std::string> command{
+    "EVAL", ledger_snapshot_lua, std::to_string(2 + merchants.size()),
+    psp::keys::balances, psp::keys::ledger_stream};
   for (auto& m : merchants) {
-    commands.push_back({"HGETALL", psp::keys::merchant_balances(m)});
+    command.push_back(psp::keys::merchant_balances(m));
   }
-  commands.push_back({"EXEC"});
-  auto res = conn.pipeline(commands);
+  auto res = conn.run(command);
   if (!res) {
     return read_failure{exit_unreachable, conn.last_error()};
   }
-  auto& exec = res->back();
+  auto& exec = *res;
   if (!exec.is_array() || exec.elements.size() != 2 + merchants.size()) {
-    return reply_failure(exec, "MULTI/EXEC");
+    return reply_failure(exec, "the ledger snapshot");
   }
   for (size_t i = 0; i < merchants.size(); ++i) {
     auto& mirror = exec.elements[2 + i];
-    if (mirror.is_error()) {
-      return reply_failure(mirror, psp::keys::merchant_balances(merchants[i]));
-    }
     auto& stored = merchant_hashes[merchants[i]];
     for (size_t k = 0; k + 1 < mirror.elements.size(); k += 2) {
       stored[mirror.elements[k].text()]
@@ -234,12 +242,6 @@ read_snapshot(psp::redis::connection& conn,
   }
   auto& hash = exec.elements[0];
   auto& last = exec.elements[1];
-  if (hash.is_error()) {
-    return reply_failure(hash, psp::keys::balances);
-  }
-  if (last.is_error()) {
-    return reply_failure(last, psp::keys::ledger_stream);
-  }
   psp::ledger::stored_balances balances;
   for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
     balances[hash.elements[i].text()]

@@ -121,9 +121,9 @@ api_error unavailable(const std::string& what) {
   api_error e;
   e.status = 503;
   e.type = "api_error";
-  // Also answered to reads and admin calls, which carry no key.
-  e.message = what + ": temporarily unavailable; retry (a POST with the "
-                     "same Idempotency-Key).";
+  // Also answered to reads and admin calls: the key applies to a POST.
+  e.message = what + ": temporarily unavailable; retry shortly (a POST "
+                     "with the same Idempotency-Key runs at most once).";
   return e;
 }
 

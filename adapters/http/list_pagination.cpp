@@ -1,6 +1,7 @@
 #include "adapters/http/list_pagination.hpp"
 
 #include "adapters/http/request_support.hpp"
+#include "adapters/redis/scripts.hpp"
 
 #include <httplib.h>
 
@@ -9,6 +10,25 @@
 namespace psp::http {
 
 namespace {
+
+// KEYS: the list's sorted set. ARGV: exclusive low score, inclusive high
+// score, the cursor id ("" none). Answers {count below low, count up to
+// high, the cursor's rank or false}: one snapshot, so counts and rank agree.
+// A read-only script rather than MULTI: Redis 7 refuses every command
+// queued in a MULTI while it is out of memory, reads included, and a store
+// must still list its payments then.
+const char* list_window_lua = R"lua(
+local below = redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1])
+local upto = redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[2])
+local rank = false
+if ARGV[3] ~= '' then rank = redis.call('ZRANK', KEYS[1], ARGV[3]) end
+return {below, upto, rank}
+)lua";
+
+const redis::script& list_window_script() {
+  static const auto s = redis::make_script("list_window", list_window_lua);
+  return s;
+}
 
 using json = nlohmann::json;
 
@@ -80,26 +100,18 @@ find_window(redis::connection& conn, const list_source& src,
     hi_incl = score_text((q.created_max_s + 1) * src.score_per_second - 1
                          + src.score_slack);
   }
-  // One snapshot: the counts and the cursor's rank agree with each other.
-  std::vector<std::vector<std::string>> cmds{
-    {"MULTI"},
-    {"ZCOUNT", src.zset_key, "-inf", lo_excl},
-    {"ZCOUNT", src.zset_key, "-inf", hi_incl}};
-  if (!cursor.empty()) {
-    cmds.push_back({"ZRANK", src.zset_key, cursor});
-  }
-  cmds.push_back({"EXEC"});
-  auto out = conn.query_all(cmds);
-  if (!out || !out->back().is_array()
-      || out->back().elements.size() != cmds.size() - 2) {
+  auto out = redis::eval(conn, list_window_script(), {src.zset_key},
+                         {lo_excl, hi_incl, cursor});
+  if (!out || !out->is_array() || out->elements.size() < 2) {
     return unavailable("Listing " + src.object_name + " objects");
   }
-  auto& exec = out->back().elements;
+  auto& exec = out->elements;
   rank_window w;
   w.lo = exec[0].integer;
   w.hi = exec[1].integer - 1;
   if (!cursor.empty()) {
-    if (exec[2].is_nil()) {
+    // Lua's false is a nil reply; Redis may leave a trailing nil out.
+    if (exec.size() < 3 || exec[2].is_nil()) {
       return invalid_param(cursor_param, "No such " + src.object_name + ": '"
                                            + cursor + "'");
     }

@@ -4,6 +4,7 @@
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
+#include "actors/clock.hpp"
 #include "actors/ownership.hpp"
 #include "adapters/redis/keys.hpp"
 
@@ -17,7 +18,30 @@ namespace {
 
 using json = nlohmann::json;
 
+/// Whether Redis answers, and takes a write: PING passes while Redis
+/// refuses every write (out of memory under noeviction, a read-only
+/// replica), and then no payment can be committed.
+struct redis_health {
+  bool up = false;
+  bool writable = false;
+  std::string refusal; ///< Redis's error for the write, when refused
+};
+
+redis_health probe_redis(api_context& ctx) {
+  auto conn = ctx.redis.acquire();
+  auto reply = conn->run({"SET", keys::health_probe(ctx.settings.node_id),
+                          std::to_string(unix_now_ms()), "PX", "60000"});
+  redis_health out;
+  out.up = reply.has_value();
+  out.writable = out.up && !reply->is_error();
+  if (out.up && reply->is_error()) {
+    out.refusal = reply->str.substr(0, 200);
+  }
+  return out;
+}
+
 void metrics(api_context& ctx, httplib::Response& res) {
+  auto health = probe_redis(ctx);
   auto conn = ctx.redis.acquire();
   std::vector<std::vector<std::string>> cmds{{"ZCARD", keys::deliveries_due},
                                              {"XLEN", keys::dead_letter_stream}};
@@ -46,6 +70,10 @@ void metrics(api_context& ctx, httplib::Response& res) {
   counter("psp_payments_submitted_total",
           "Card submissions queued by this node.", c.payments_submitted);
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
+  gauge("psp_redis_writable",
+        "1 if Redis took this scrape's probe write (0: it refuses writes, "
+        "out of memory or read-only, and no payment can commit).",
+        health.writable ? 1 : 0);
   if (q && q->size() == cmds.size()) {
     int64_t length = 0;
     int64_t pending = 0;
@@ -80,11 +108,13 @@ void metrics(api_context& ctx, httplib::Response& res) {
 
 void add_operations_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
-    auto conn = ctx.redis.acquire();
-    auto pong = conn->query({"PING"});
-    conn.reset();
-    bool ok = pong && pong->text() == "PONG";
-    json body{{"status", ok ? "ok" : "degraded"}, {"redis", ok ? "up" : "down"}};
+    auto redis = probe_redis(ctx);
+    bool ok = redis.writable;
+    json body{{"status", ok ? "ok" : "degraded"},
+              {"redis", ok ? "up" : redis.up ? "refusing_writes" : "down"}};
+    if (!redis.refusal.empty()) {
+      body["redis_error"] = redis.refusal; // e.g. OOM command not allowed ...
+    }
     if (ctx.cluster_members) {
       // The members this node works with (registered and connected),
       // itself included; what ownership and the quorum rule are computed on.

@@ -33,6 +33,11 @@ inline const std::string discarded_dead_letters = "stream:deadletter:discarded";
 inline const std::string sessions_expiring = "sessions:expiring";
 
 inline std::string merchant(const std::string& id) { return "merchant:" + id; }
+/// A node's health probe write (expires by itself): whether Redis takes
+/// writes, which PING cannot tell (out of memory, a read-only replica).
+inline std::string health_probe(const std::string& node_id) {
+  return "health:" + node_id;
+}
 inline std::string api_key(const std::string& hash_hex) {
   return "apikey:" + hash_hex;
 }

@@ -206,7 +206,11 @@ std::optional<value> connection::run(const std::vector<std::string>& argv) {
     drop();
     return std::nullopt;
   }
-  return read_one();
+  auto out = read_one();
+  if (out && out->is_error()) {
+    last_error_ = out->str; // OOM, READONLY, ...: what a caller reports
+  }
+  return out;
 }
 
 std::optional<value> connection::query(const std::vector<std::string>& argv) {
@@ -260,10 +264,16 @@ connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
   }
   std::vector<value> out;
   out.reserve(commands.size());
+  bool refused = false;
   for (size_t i = 0; i < commands.size(); ++i) {
     auto v = read_one();
     if (!v) {
       return std::nullopt;
+    }
+    if (v->is_error() && !refused) {
+      // The first: a MULTI's EXECABORT only says an earlier one failed.
+      last_error_ = v->str;
+      refused = true;
     }
     out.push_back(std::move(*v));
   }

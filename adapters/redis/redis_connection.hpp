@@ -82,6 +82,9 @@ public:
   std::optional<value> run_blocking(const std::vector<std::string>& argv,
                                     uint32_t block_ms);
 
+  /// The last failure: an I/O error, or the last error reply Redis gave
+  /// (OOM command not allowed ..., READONLY ...), so that a caller can say
+  /// why a write was refused.
   const std::string& last_error() const { return last_error_; }
   bool connected() const { return ctx_ != nullptr; }
   /// Connects now (also done lazily); false with last_error() on failure.

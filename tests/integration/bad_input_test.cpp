@@ -478,6 +478,30 @@ TEST_F(bad_input, health_and_metrics) {
         << "partition " << p;
   }
   EXPECT_NE(metrics.body.find("psp_redis_up 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("psp_redis_writable 1"), std::string::npos);
+  // Redis that answers PING but refuses writes (out of memory under
+  // noeviction): the node says so, and which error Redis gives.
+  ASSERT_TRUE(stack().redis_cmd({"CONFIG", "SET", "maxmemory", "1"}));
+  auto refusing = http_get(stack().node_url(), "/healthz");
+  auto refusing_metrics = http_get(stack().node_url(), "/metrics");
+  // Reads still work: lists (their snapshot is a read-only script, which
+  // Redis runs out of memory, where it refuses a MULTI) and the ledger
+  // check an operator runs in such an incident.
+  auto listed = stack().api_get("/v1/payment_intents?limit=3");
+  auto verified = run_to_exit({psp_admin_binary(), "--redis",
+                               stack().redis_address(), "verify-ledger"});
+  ASSERT_TRUE(stack().redis_cmd({"CONFIG", "SET", "maxmemory", "0"}));
+  EXPECT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_EQ(refusing.status, 503) << refusing.body;
+  EXPECT_EQ(refusing.body_json().value("redis", ""), "refusing_writes")
+    << refusing.body;
+  EXPECT_EQ(refusing.body_json().value("redis_error", "").rfind("OOM", 0), 0u)
+    << refusing.body;
+  EXPECT_NE(refusing_metrics.body.find("psp_redis_writable 0"),
+            std::string::npos);
+  EXPECT_NE(refusing_metrics.body.find("psp_redis_up 1"), std::string::npos);
+  EXPECT_EQ(http_get(stack().node_url(), "/healthz").status, 200);
   EXPECT_NE(metrics.body.find("# TYPE psp_http_requests_total counter"),
             std::string::npos);
   // The admin API wants its token.
