@@ -1,3 +1,4 @@
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
@@ -206,7 +207,7 @@ void retrieve_charge(api_context& ctx, const httplib::Request& req,
       || f["latest_charge"] != id) {
     return write_error(res, not_found("charge", id));
   }
-  write_json(res, render::charge(f).dump());
+  write_expanded(ctx, req, res, expandable::charge, f, render::charge(f));
 }
 
 } // namespace

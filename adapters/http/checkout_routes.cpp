@@ -1,4 +1,5 @@
 #include "adapters/http/checkout_request.hpp"
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/idempotency.hpp"
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/object_ids.hpp"
@@ -140,7 +141,9 @@ void retrieve_session(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&f)) {
     return write_error(res, *err);
   }
-  write_json(res, render::checkout_session(std::get<render::fields>(f)).dump());
+  auto& cs = std::get<render::fields>(f);
+  write_expanded(ctx, req, res, expandable::checkout_session, cs,
+                 render::checkout_session(cs));
 }
 
 void list_sessions(api_context& ctx, const httplib::Request& req,

@@ -1,3 +1,4 @@
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/idempotency.hpp"
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/object_ids.hpp"
@@ -419,8 +420,9 @@ void retrieve_intent(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&owned)) {
     return write_error(res, *err);
   }
-  write_json(res,
-             render::payment_intent(std::get<render::fields>(owned)).dump());
+  auto& pi = std::get<render::fields>(owned);
+  write_expanded(ctx, req, res, expandable::payment_intent, pi,
+                 render::payment_intent(pi));
 }
 
 void list_intents(api_context& ctx, const httplib::Request& req,

@@ -1,3 +1,4 @@
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/idempotency.hpp"
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/object_ids.hpp"
@@ -295,7 +296,8 @@ void retrieve_refund(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&f)) {
     return write_error(res, *err);
   }
-  write_json(res, render::refund(std::get<render::fields>(f)).dump());
+  auto& re = std::get<render::fields>(f);
+  write_expanded(ctx, req, res, expandable::refund, re, render::refund(re));
 }
 
 void list_refunds(api_context& ctx, const httplib::Request& req,

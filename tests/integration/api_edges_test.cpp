@@ -823,5 +823,65 @@ TEST_F(api_edges, a_charge_names_its_balance_transaction_as_stripe_does) {
     << captured.dump();
 }
 
+TEST_F(api_edges, retrieves_expand_what_integrations_ask_for) {
+  auto paid = create_intent(stack(), 2100);
+  auto pi = paid.value("id", "");
+  auto charge_id = paid.value("latest_charge", "");
+  // As stripe-node spells it: expand[0]=..., nested by dots.
+  auto intent = stack()
+                  .api_get("/v1/payment_intents/" + pi
+                           + "?expand[0]=latest_charge.balance_transaction"
+                             "&expand[1]=payment_method")
+                  .body_json();
+  ASSERT_TRUE(intent["latest_charge"].is_object()) << intent.dump();
+  EXPECT_EQ(intent["latest_charge"].value("id", ""), charge_id);
+  auto txn = intent["latest_charge"]["balance_transaction"];
+  ASSERT_TRUE(txn.is_object()) << intent.dump();
+  EXPECT_EQ(txn.value("object", ""), "balance_transaction");
+  EXPECT_EQ(txn.value("source", ""), charge_id);
+  EXPECT_EQ(txn.value("amount", 0) - txn.value("fee", 0), txn.value("net", -1));
+  EXPECT_EQ(intent["payment_method"].value("object", ""), "payment_method")
+    << intent.dump();
+  // Without expand: ids, as before.
+  EXPECT_TRUE(stack().api_get("/v1/payment_intents/" + pi)
+                .body_json()["latest_charge"]
+                .is_string());
+
+  auto charge = stack()
+                  .api_get("/v1/charges/" + charge_id
+                           + "?expand[]=payment_intent&expand[]=balance_transaction")
+                  .body_json();
+  EXPECT_EQ(charge["payment_intent"].value("id", ""), pi) << charge.dump();
+  EXPECT_EQ(charge["balance_transaction"].value("id", ""), txn.value("id", ""));
+
+  auto refund = refund_intent(stack(), pi, 700);
+  auto re = stack()
+              .api_get("/v1/refunds/" + refund.value("id", "")
+                       + "?expand[]=charge&expand[]=payment_intent")
+              .body_json();
+  EXPECT_EQ(re["charge"].value("amount_refunded", 0), 700) << re.dump();
+  EXPECT_EQ(re["payment_intent"].value("id", ""), pi) << re.dump();
+
+  // A session's intent; an id that is null (no charge yet) stays null.
+  auto session = stack().create_session(1500);
+  auto cs = stack()
+              .api_get("/v1/checkout/sessions/"
+                       + session["id"].get<std::string>()
+                       + "?expand[]=payment_intent.latest_charge")
+              .body_json();
+  EXPECT_EQ(cs["payment_intent"].value("object", ""), "payment_intent")
+    << cs.dump();
+  EXPECT_TRUE(cs["payment_intent"]["latest_charge"].is_null()) << cs.dump();
+
+  // What cannot be expanded is said, never left an id silently.
+  for (auto* path : {"customer", "latest_charge.customer", "latest_charge.",
+                     "a.b.c.d.e"}) {
+    auto bad = stack().api_get("/v1/payment_intents/" + pi + "?expand[]="
+                               + path);
+    EXPECT_EQ(bad.status, 400) << path << ": " << bad.body;
+    EXPECT_EQ(bad.body_json()["error"].value("param", ""), "expand") << path;
+  }
+}
+
 } // namespace
 } // namespace psp::test

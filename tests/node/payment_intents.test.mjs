@@ -43,6 +43,26 @@ test('create with confirm=true and pm_card_visa succeeds', async () => {
   assert.equal(charge.captured, true);
 });
 
+test('retrieve expands the charge and its fee, as integrations ask', async () => {
+  const stripe = client();
+  const pi = await stripe.paymentIntents.create({
+    amount: 2600, currency: 'usd', payment_method: 'pm_card_visa',
+    confirm: true,
+  });
+  const expanded = await stripe.paymentIntents.retrieve(pi.id, {
+    expand: ['latest_charge.balance_transaction'],
+  });
+  assert.equal(expanded.latest_charge.id, pi.latest_charge);
+  const txn = expanded.latest_charge.balance_transaction;
+  assert.equal(txn.object, 'balance_transaction');
+  assert.equal(txn.amount - txn.fee, txn.net);
+  assert.ok(expanded.latest_charge.billing_details);
+  await assert.rejects(
+    stripe.paymentIntents.retrieve(pi.id, { expand: ['customer'] }),
+    (err) => err instanceof Stripe.errors.StripeInvalidRequestError
+      && err.param === 'expand');
+});
+
 test('a decline raises StripeCardError with code and decline_code', async () => {
   const stripe = client();
   await assert.rejects(

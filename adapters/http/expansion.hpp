@@ -1,0 +1,50 @@
+#pragma once
+
+// `expand[]` on retrieves, as Stripe's clients send it (`expand[]=x`,
+// `expand[0]=x`): an id in the answer replaced by its object, along a
+// dotted path (`latest_charge.balance_transaction`). Only the paths
+// integrations commonly ask for; any other is a 400 naming it, never
+// silently left an id (a client that expanded it reads an object).
+
+#include "adapters/http/api_context.hpp"
+#include "adapters/http/api_errors.hpp"
+#include "adapters/render/objects.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace httplib {
+struct Request;
+struct Response;
+}
+
+namespace psp::http {
+
+/// The object types a retrieve answers with, as expansion knows them.
+enum class expandable { payment_intent, charge, refund, checkout_session };
+
+/// The paths `req` asks to expand on an answer of type `type` (none when
+/// it asks for none); a 400 (`param: expand`) for one that cannot be.
+std::variant<std::vector<std::string>, api_error>
+expand_paths(const httplib::Request& req, expandable type);
+
+/// Replaces the ids at `paths` in `body` (an answer of type `type`,
+/// rendered from `fields`) with their objects. The objects named are the
+/// same merchant's by construction (an intent's charge, a session's
+/// intent, a refund's intent); an error when Redis could not be read.
+std::optional<api_error> expand(api_context& ctx, expandable type,
+                                const render::fields& fields,
+                                nlohmann::json& body,
+                                const std::vector<std::string>& paths);
+
+/// Answers `body` (rendered from `fields`) with the paths `req` asks
+/// expanded: 200, or the 400 of a path that cannot be, or a 503.
+void write_expanded(api_context& ctx, const httplib::Request& req,
+                    httplib::Response& res, expandable type,
+                    const render::fields& fields, nlohmann::json body);
+
+} // namespace psp::http
