@@ -26,6 +26,7 @@ constexpr int64_t expire_old_s_max = 366LL * 24 * 3600;
 const char* roll_key_lua = R"lua(
 local old = redis.call('HGET', KEYS[1], 'key_hash')
 if not old then return 'missing' end
+redis.call('INCR', 'merchants:generation') -- nodes drop cached keys
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'key_hash', ARGV[2])
 local old_key = 'apikey:' .. old

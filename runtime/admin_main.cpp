@@ -365,12 +365,14 @@ int verify_ledger(psp::redis::connection& conn, const std::string& where) {
 const char* set_fees_lua = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('INCR', 'merchants:generation') -- nodes drop cached fees
 return redis.call('HMGET', KEYS[1], 'fee_bps', 'fee_fixed_minor')
 )lua";
 
 /// Changes a merchant's fees. A payment keeps the fees of when it was
 /// created (they are copied onto its intent), so this applies to payments
-/// created from now on, once each node's merchant cache (30 s) has moved.
+/// created from now on; the step bumps merchants:generation, so nodes drop
+/// their cached fees within about a second.
 int set_fees(psp::redis::connection& conn,
              std::map<std::string, std::string>& opts) {
   auto merchant = opts["--merchant"];
@@ -406,7 +408,7 @@ int set_fees(psp::redis::connection& conn,
             << res->elements[0].text() << ", \"fee_fixed_minor\": "
             << res->elements[1].text()
             << ", \"applies_to\": \"payments created from now on (a node "
-               "may use the old fees for up to 30 s)\"}"
+               "may use the old fees for about a second)\"}"
             << std::endl;
   return 0;
 }

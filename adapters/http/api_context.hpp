@@ -95,7 +95,19 @@ public:
 
   /// Cached API key -> merchant (keys are looked up by their SHA-256).
   std::optional<merchant_info> cached_merchant(const std::string& key_hash);
-  void cache_merchant(const std::string& key_hash, merchant_info info);
+  /// Counts the cache's drops: taken before a merchant is read from Redis
+  /// and given to cache_merchant, it keeps a read from before a drop out.
+  uint64_t merchant_cache_epoch();
+  /// For auth_cache_ms, or `ttl_ms` when shorter (a rolled key's overlap
+  /// that ends sooner); not when the cache was dropped since `epoch`.
+  void cache_merchant(const std::string& key_hash, merchant_info info,
+                      uint64_t epoch,
+                      std::optional<int64_t> ttl_ms = std::nullopt);
+  /// At most once a second (whichever request comes first): drops every
+  /// cached merchant when keys::merchants_generation moved, so a revoked
+  /// key or a fee change reaches this node within about a second, not the
+  /// cache's 30 s. Redis failing keeps the cache as it is.
+  void refresh_merchant_cache();
 
 private:
   struct cache_entry {
@@ -104,6 +116,9 @@ private:
   };
   std::mutex cache_mtx_;
   std::unordered_map<std::string, cache_entry> cache_;
+  std::string generation_;                        ///< under cache_mtx_
+  uint64_t epoch_ = 0;                            ///< under cache_mtx_
+  std::atomic<int64_t> generation_checked_ms_{0}; ///< steady clock
 };
 
 } // namespace psp::http

@@ -81,9 +81,11 @@ identify(api_context& ctx, const httplib::Request& req) {
                       "(Authorization: Bearer sk_test_...).");
   }
   auto hash = crypto::api_key_hash(key);
+  ctx.refresh_merchant_cache();
   if (auto hit = ctx.cached_merchant(hash)) {
     return *hit;
   }
+  auto epoch = ctx.merchant_cache_epoch();
   auto conn = ctx.redis.acquire();
   auto found = conn->query({"GET", keys::api_key(hash)});
   if (!found) {
@@ -114,7 +116,13 @@ identify(api_context& ctx, const httplib::Request& req) {
     ctx.settings.default_fee_bps));
   info.fee_fixed_minor = parse_count(f["fee_fixed_minor"])
                            .value_or(ctx.settings.default_fee_fixed_minor);
-  ctx.cache_merchant(hash, info);
+  // A previous key is cached no longer than its overlap lasts.
+  std::optional<int64_t> ttl_ms;
+  if (previous) {
+    ttl_ms = (parse_count(f["previous_key_until"]).value_or(0) - unix_now_s())
+             * 1000;
+  }
+  ctx.cache_merchant(hash, info, epoch, ttl_ms);
   return info;
 }
 

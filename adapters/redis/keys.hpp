@@ -81,6 +81,9 @@ inline std::string merchant_balances(const std::string& merchant_id) {
 
 /// Every merchant id (set), written by psp-admin create-merchant.
 inline const std::string merchants = "merchants";
+/// Bumped by every change to a merchant's keys or fees (psp-admin roll-key,
+/// set-fees): a node that sees it move drops its cached merchants.
+inline const std::string merchants_generation = "merchants:generation";
 
 // Reconciliation and statements (docs/ledger.md).
 /// Run ids scored by start time (ms).

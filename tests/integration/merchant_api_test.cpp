@@ -190,6 +190,25 @@ TEST(merchant_api_auth, a_rolled_key_ends_now_or_after_its_overlap) {
     << bad.err;
 }
 
+// A node that cached a key (used it a moment ago) stops accepting it
+// within about a second of its revocation, not after its cache's 30 s:
+// roll-key bumps a generation every node reads once a second.
+TEST(merchant_api_auth, a_revoked_key_a_node_cached_ends_within_a_second) {
+  psp_stack stack;
+  auto m = stack.create_merchant("Cached Then Revoked");
+  auto status_with = [&](const std::string& key) {
+    return http_get(stack.node_url(), "/v1/checkout/sessions", key).status;
+  };
+  ASSERT_EQ(status_with(m.secret_key), 200); // now cached on the node
+  auto rolled = run_to_exit({psp_admin_binary(), "--redis",
+                             stack.redis_address(), "roll-key", "--merchant",
+                             m.id});
+  ASSERT_EQ(rolled.exit_code, 0) << rolled.err;
+  EXPECT_TRUE(wait_until([&] { return status_with(m.secret_key) == 401; },
+                         3s, 100ms))
+    << "the revoked key still works on the node that cached it";
+}
+
 // psp-admin set-fees: payments created after it carry the new fees; one
 // created before keeps the fees it was created with. Two nodes, since a
 // node caches a merchant (and its fees) for 30 s once its key is used.
