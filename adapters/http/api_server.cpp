@@ -3,6 +3,7 @@
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
 #include "adapters/http/bounded_connection.hpp"
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
@@ -141,6 +142,10 @@ api_server::api_server(api_context& ctx, server_settings cfg)
       return httplib::Server::HandlerResponse::Handled;
     }
     prepare_body_headers(own);
+    if (auto err = expand_elsewhere(req)) {
+      write_error(res, *err);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   srv.set_error_handler([this](const httplib::Request& req,

@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <regex>
 
 namespace psp::http {
 
@@ -176,8 +177,14 @@ std::variant<std::vector<std::string>, api_error>
 expand_paths(const httplib::Request& req, expandable type) {
   std::vector<std::string> out;
   for (auto& [key, value] : req.params) {
-    if (!is_expand_key(key)) {
+    if (key.rfind("expand", 0) != 0) {
       continue;
+    }
+    if (!is_expand_key(key)) {
+      // expand[abc], expand[][]: a spelling no client sends, not ignored.
+      return invalid_param(key.substr(0, 100),
+                           "Invalid array: use expand[]=path or "
+                           "expand[0]=path.");
     }
     if (!expandable_path(node_of(type), value)) {
       return invalid_param("expand", "This property cannot be expanded ("
@@ -203,6 +210,22 @@ std::optional<api_error> expand(api_context& ctx, expandable type,
     }
   }
   return std::nullopt;
+}
+
+std::optional<api_error> expand_elsewhere(const httplib::Request& req) {
+  static const std::regex retrieves{
+    R"(/v1/(payment_intents|charges|refunds|checkout/sessions)/[A-Za-z0-9_]+)"};
+  if (req.method != "GET" || req.path.rfind("/v1/", 0) != 0
+      || std::none_of(req.params.begin(), req.params.end(), [](auto& p) {
+           return p.first.rfind("expand", 0) == 0;
+         })
+      || std::regex_match(req.path, retrieves)) {
+    return std::nullopt;
+  }
+  return invalid_param("expand", "Nothing can be expanded on " + req.path
+                                   + " here: expand works on the retrieves of "
+                                     "payment intents, charges, refunds and "
+                                     "checkout sessions.");
 }
 
 void write_expanded(api_context& ctx, const httplib::Request& req,

@@ -41,6 +41,11 @@ std::optional<api_error> expand(api_context& ctx, expandable type,
                                 nlohmann::json& body,
                                 const std::vector<std::string>& paths);
 
+/// A 400 for a GET that asks to expand (any parameter spelled `expand…`)
+/// where nothing expands: every GET but the four retrieves above (lists
+/// and other objects' retrieves would otherwise answer ids silently).
+std::optional<api_error> expand_elsewhere(const httplib::Request& req);
+
 /// Answers `body` (rendered from `fields`) with the paths `req` asks
 /// expanded: 200, or the 400 of a path that cannot be, or a 503.
 void write_expanded(api_context& ctx, const httplib::Request& req,

@@ -881,6 +881,19 @@ TEST_F(api_edges, retrieves_expand_what_integrations_ask_for) {
     EXPECT_EQ(bad.status, 400) << path << ": " << bad.body;
     EXPECT_EQ(bad.body_json()["error"].value("param", ""), "expand") << path;
   }
+  // Nor a spelling no client sends, nor an endpoint where nothing expands.
+  for (auto* query : {"expand[abc]=latest_charge", "expand[][]=latest_charge",
+                      "expand[-1]=customer"}) {
+    auto odd = stack().api_get("/v1/payment_intents/" + pi + "?" + query);
+    EXPECT_EQ(odd.status, 400) << query << ": " << odd.body;
+  }
+  for (auto path : {"/v1/balance_transactions/" + txn.value("id", ""),
+                    std::string{"/v1/balance"},
+                    std::string{"/v1/payment_intents"}}) {
+    auto elsewhere = stack().api_get(path + "?expand[]=source");
+    EXPECT_EQ(elsewhere.status, 400) << path << ": " << elsewhere.body;
+    EXPECT_EQ(elsewhere.body_json()["error"].value("param", ""), "expand");
+  }
 }
 
 } // namespace
