@@ -432,6 +432,23 @@ TEST_F(reconcile, reports_are_of_periods_that_have_ended) {
               .find("a statement covers a period that has ended"),
             std::string::npos)
     << api_statement.body;
+  // A `to` given twice (a past one and a future one) is refused, not
+  // read as whichever comes first.
+  auto twice = http_post_form(
+    stack_.node_url(),
+    "/admin/reconciliations?to=" + std::to_string(now - 1),
+    {{"from", std::to_string(from_s_)}, {"to", std::to_string(now + 60)}},
+    stack_.admin_token());
+  EXPECT_EQ(twice.status, 400) << twice.body;
+  EXPECT_NE(twice.body.find("to is given twice"), std::string::npos)
+    << twice.body;
+  auto twice_get = http_get(stack_.node_url(),
+                            "/admin/statements/" + m + "?from="
+                              + std::to_string(from_s_) + "&to="
+                              + std::to_string(now - 1) + "&to="
+                              + std::to_string(now + 60),
+                            stack_.admin_token());
+  EXPECT_EQ(twice_get.status, 400) << twice_get.body;
   // A period that has not ended yet is refused too; one that has is not.
   EXPECT_EQ(statement(from_s_, now_s() + 5).exit_code, 2);
   ASSERT_TRUE(wait_until([&] { return now_s() > now; }, 3s));
