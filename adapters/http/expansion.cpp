@@ -110,11 +110,16 @@ bool is_expand_key(const std::string& key) {
 
 /// The intent behind an object of `from` (whose fields are `fields`): the
 /// same fields for an intent or a charge (a charge is rendered from its
-/// intent), read for a refund or a session. nullopt when Redis failed.
+/// intent), read for a refund or a session, once per answer (`read`
+/// keeps it for the next path). nullopt when Redis failed.
 std::optional<render::fields> intent_fields(api_context& ctx, node from,
-                                            const render::fields& fields) {
+                                            const render::fields& fields,
+                                            std::optional<render::fields>& read) {
   if (from == node::payment_intent || from == node::charge) {
     return fields;
+  }
+  if (read) {
+    return read;
   }
   auto key = from == node::refund ? "payment_intent" : "intent";
   auto id = fields.find(key);
@@ -122,13 +127,15 @@ std::optional<render::fields> intent_fields(api_context& ctx, node from,
     return render::fields{};
   }
   auto conn = ctx.redis.acquire();
-  return redis::read_object(*conn, keys::intent(id->second)); // maybe archived
+  read = redis::read_object(*conn, keys::intent(id->second)); // maybe archived
+  return read;
 }
 
 std::optional<api_error> expand_at(api_context& ctx, node from,
                                    const render::fields& fields, json& body,
                                    const std::vector<std::string>& segments,
-                                   size_t at) {
+                                   size_t at,
+                                   std::optional<render::fields>& read) {
   if (at == segments.size()) {
     return std::nullopt;
   }
@@ -140,7 +147,7 @@ std::optional<api_error> expand_at(api_context& ctx, node from,
   }
   render::fields next;
   if (to == node::charge || to == node::payment_intent) {
-    auto intent = intent_fields(ctx, from, fields);
+    auto intent = intent_fields(ctx, from, fields, read);
     if (!intent) {
       return unavailable("Expanding " + field);
     }
@@ -168,7 +175,7 @@ std::optional<api_error> expand_at(api_context& ctx, node from,
       slot = found->object;
     }
   }
-  return expand_at(ctx, to, next, slot, segments, at + 1);
+  return expand_at(ctx, to, next, slot, segments, at + 1, read);
 }
 
 } // namespace
@@ -203,9 +210,10 @@ expand_paths(const httplib::Request& req, expandable type) {
 std::optional<api_error> expand(api_context& ctx, expandable type,
                                 const render::fields& fields, json& body,
                                 const std::vector<std::string>& paths) {
+  std::optional<render::fields> read; // the intent of a refund or session
   for (auto& path : paths) {
     if (auto err = expand_at(ctx, node_of(type), fields, body,
-                             segments_of(path), 0)) {
+                             segments_of(path), 0, read)) {
       return err;
     }
   }

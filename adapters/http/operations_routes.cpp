@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace psp::http {
@@ -27,10 +28,14 @@ struct redis_health {
   std::string refusal; ///< Redis's error for the write, when refused
 };
 
-redis_health probe_redis(api_context& ctx) {
-  auto conn = ctx.redis.acquire();
-  auto reply = conn->run({"SET", keys::health_probe(ctx.settings.node_id),
-                          std::to_string(unix_now_ms()), "PX", "60000"});
+/// The probe write: a key of this node's that expires by itself.
+std::vector<std::string> probe_command(api_context& ctx) {
+  return {"SET", keys::health_probe(ctx.settings.node_id),
+          std::to_string(unix_now_ms()), "PX", "60000"};
+}
+
+/// What the probe's reply (nullopt: Redis did not answer) says.
+redis_health judge_probe(const std::optional<redis::value>& reply) {
   redis_health out;
   out.up = reply.has_value();
   out.writable = out.up && !reply->is_error();
@@ -40,16 +45,33 @@ redis_health probe_redis(api_context& ctx) {
   return out;
 }
 
-void metrics(api_context& ctx, httplib::Response& res) {
-  auto health = probe_redis(ctx);
+redis_health probe_redis(api_context& ctx) {
   auto conn = ctx.redis.acquire();
-  std::vector<std::vector<std::string>> cmds{{"ZCARD", keys::deliveries_due},
+  return judge_probe(conn->run(probe_command(ctx)));
+}
+
+void metrics(api_context& ctx, httplib::Response& res) {
+  // The probe write and the reads in one round trip; the probe is judged
+  // on its own, so a refused write leaves the queue gauges readable.
+  std::vector<std::vector<std::string>> cmds{probe_command(ctx),
+                                             {"ZCARD", keys::deliveries_due},
                                              {"XLEN", keys::dead_letter_stream}};
   for (uint32_t p = 0; p < payment_partitions; ++p) {
     cmds.push_back({"XLEN", keys::payment_stream(p)});
     cmds.push_back({"XPENDING", keys::payment_stream(p), keys::payment_group});
   }
-  auto q = conn->query_all(cmds);
+  auto conn = ctx.redis.acquire();
+  auto replies = conn->pipeline(cmds);
+  conn.reset();
+  auto health = judge_probe(replies ? std::optional<redis::value>{replies->front()}
+                                    : std::nullopt);
+  // The reads, as query_all would give them: all or none.
+  std::optional<std::vector<redis::value>> q;
+  if (replies
+      && std::none_of(replies->begin() + 1, replies->end(),
+                      [](const redis::value& v) { return v.is_error(); })) {
+    q.emplace(replies->begin() + 1, replies->end());
+  }
   std::ostringstream out;
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name
@@ -74,7 +96,7 @@ void metrics(api_context& ctx, httplib::Response& res) {
         "1 if Redis took this scrape's probe write (0: it refuses writes, "
         "out of memory or read-only, and no payment can commit).",
         health.writable ? 1 : 0);
-  if (q && q->size() == cmds.size()) {
+  if (q && q->size() == cmds.size() - 1) {
     int64_t length = 0;
     int64_t pending = 0;
     for (size_t i = 2; i + 1 < q->size(); i += 2) {
