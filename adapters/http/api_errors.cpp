@@ -149,10 +149,11 @@ void write_error(httplib::Response& res, const api_error& err) {
     }
   }
   res.status = err.status;
-  if (err.code == "lock_timeout") {
+  if (err.code == "lock_timeout" || err.status == 503) {
     // Stripe's clients retry a 429 only when told to (stripe-node's
     // _shouldRetry: this header, a 409 or a 5xx); another request on the
-    // object is finishing, so a retry shortly is right.
+    // object is finishing, so a retry shortly is right. A 503 is retried
+    // by them anyway; the header says so to clients that only read it.
     res.set_header("Stripe-Should-Retry", "true");
   }
   // Messages echo what the client sent (a key, a header): bytes that are

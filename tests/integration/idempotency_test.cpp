@@ -246,6 +246,7 @@ TEST(idempotency, a_retry_after_a_503_from_a_stalled_redis_runs_at_once) {
   std::this_thread::sleep_for(500ms);
   stack.redis().process().signal(SIGCONT);
   ASSERT_EQ(during.status, 503) << during.body;
+  EXPECT_EQ(during.header("Stripe-Should-Retry"), "true");
   // Resumed, Redis applies the claim that was queued in it; the retry the
   // 503 asked for must not meet that claim as a live request (409 until
   // its lease ends, a minute later).
