@@ -17,4 +17,9 @@ namespace psp::http {
 /// (amounts, timestamps in seconds, indexes) are left as they are.
 std::string mask_card_numbers(std::string_view text);
 
+/// Whether `text` may hold a card number, for text about to be stored: a
+/// run as above of 13 to 19 digits that passes the Luhn check, or of more
+/// (a number run into its expiry).
+bool contains_card_number(std::string_view text);
+
 } // namespace psp::http

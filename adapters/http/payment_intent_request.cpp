@@ -1,6 +1,7 @@
 #include "adapters/http/payment_intent_request.hpp"
 
 #include "actors/currency.hpp"
+#include "adapters/http/billing_details.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/text_checks.hpp"
 
@@ -102,8 +103,16 @@ card_from_data(const json& pmd, int now_year, int now_month) {
   if (auto* errs = std::get_if<std::vector<codec::card_error>>(&checked)) {
     return card_param_error(errs->front());
   }
-  return std::optional<payment_method_choice>{
-    payment_method_choice{"", std::get<codec::card_fields>(checked)}};
+  std::string billing_details;
+  if (pmd.contains("billing_details")) {
+    auto parsed = parse_billing_details(pmd["billing_details"]);
+    if (auto* err = std::get_if<api_error>(&parsed)) {
+      return *err;
+    }
+    billing_details = std::move(std::get<std::string>(parsed));
+  }
+  return std::optional<payment_method_choice>{payment_method_choice{
+    "", std::get<codec::card_fields>(checked), std::move(billing_details)}};
 }
 
 } // namespace
@@ -180,7 +189,8 @@ parse_payment_method(const json& params, int now_year, int now_month) {
     e.param = "payment_method";
     return e;
   }
-  return std::optional<payment_method_choice>{payment_method_choice{pm, *card}};
+  return std::optional<payment_method_choice>{
+    payment_method_choice{pm, *card, ""}};
 }
 
 std::variant<payment_intent_request, api_error>

@@ -23,6 +23,9 @@ struct payment_method_choice {
   /// named after the attempt that carries it (card_payment_method_id).
   std::string payment_method_id;
   codec::card_fields card;
+  /// payment_method_data[billing_details] as compact JSON ("" when none;
+  /// billing_details.hpp).
+  std::string billing_details_json;
 };
 
 /// `payment_method` (a test id such as pm_card_visa or

@@ -152,7 +152,7 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
   if (!choice) {
     // Confirming with the payment method given at creation.
     if (auto card = test_payment_method(field(pi, "payment_method"), year)) {
-      choice = payment_method_choice{field(pi, "payment_method"), *card};
+      choice = payment_method_choice{field(pi, "payment_method"), *card, ""};
     } else {
       auto e = unexpected_state("confirm", field(pi, "status"));
       e.message = "You cannot confirm this PaymentIntent because it's "

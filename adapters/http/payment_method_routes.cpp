@@ -22,8 +22,8 @@ using render::card_keys;
 
 std::optional<found_payment_method>
 found(const std::string& id, const std::array<std::string, 5>& values,
-      std::string intent_id) {
-  render::fields f{{"id", id}};
+      std::string intent_id, std::string billing_details = {}) {
+  render::fields f{{"id", id}, {"billing_details", std::move(billing_details)}};
   for (size_t i = 0; i < card_keys.size(); ++i) {
     f[card_keys[i]] = values[i];
   }
@@ -48,12 +48,13 @@ find_payment_method(api_context& ctx, const std::string& id) {
   }
   std::vector<std::string> cmd{"HMGET", keys::attempt(attempt_id), "intent"};
   cmd.insert(cmd.end(), card_keys.begin(), card_keys.end());
+  cmd.emplace_back("billing_details");
   auto conn = ctx.redis.acquire();
   auto replies = redis::query_fields(*conn, {cmd}); // maybe archived
   conn.reset();
   auto* reply = replies ? &replies->front() : nullptr;
   if (reply == nullptr || !reply->is_array()
-      || reply->elements.size() != card_keys.size() + 1) {
+      || reply->elements.size() != card_keys.size() + 2) {
     return unavailable("Reading payment methods");
   }
   auto& v = reply->elements;
@@ -65,7 +66,9 @@ find_payment_method(api_context& ctx, const std::string& id) {
   for (size_t i = 0; i < values.size(); ++i) {
     values[i] = v[i + 1].text();
   }
-  return found(id, values, v[0].text());
+  auto& billing_details = v[card_keys.size() + 1];
+  return found(id, values, v[0].text(),
+               billing_details.is_nil() ? "" : billing_details.text());
 }
 
 api_error explain_spent_card(api_context& ctx, const merchant_info& merchant,

@@ -72,7 +72,8 @@ submit_attempt(api_context& ctx, const render::fields& pi,
      redis::encode_job(job), to_string(job.op),
      typed ? card_payment_method_id(job.attempt_id) : pm.payment_method_id,
      typed ? std::to_string(pm.card.exp_month) : "",
-     typed ? std::to_string(pm.card.exp_year) : "", receipt_email});
+     typed ? std::to_string(pm.card.exp_year) : "", receipt_email,
+     pm.billing_details_json});
   auto last_error = conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {

@@ -27,7 +27,9 @@ return 'created'
 // 4 last4, 5 job bytes, 6 op (charge|authorize), 7 payment method id,
 // 8 exp_month, 9 exp_year (both "" for a test payment method: the expiry
 // marks an attempt whose card is a PaymentMethod of its own, named after it),
-// 10 receipt_email ("" keeps the intent's).
+// 10 receipt_email ("" keeps the intent's), 11 the card's billing details
+// (compact JSON, "" none): on the attempt for its PaymentMethod, and on the
+// intent for its charge (a later confirm's card replaces or clears them).
 // An attempt that exists already was submitted by an earlier run of the same
 // request (its id derives from the Idempotency-Key): {'submitted'}, and the
 // caller answers its outcome; never written twice (decision 46).
@@ -48,6 +50,12 @@ if ARGV[8] ~= '' then
 end
 if ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], 'receipt_email', ARGV[10])
+end
+if ARGV[11] ~= '' then
+  redis.call('HSET', KEYS[2], 'billing_details', ARGV[11])
+  redis.call('HSET', KEYS[1], 'billing_details', ARGV[11])
+else
+  redis.call('HDEL', KEYS[1], 'billing_details')
 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2],
   'card_brand', ARGV[3], 'card_last4', ARGV[4], 'payment_method', ARGV[7],

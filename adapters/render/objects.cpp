@@ -52,6 +52,35 @@ json json_field(const fields& f, const std::string& key, json fallback) {
   return parsed.is_discarded() ? fallback : parsed;
 }
 
+/// Stripe's billing_details from the stored `billing_details` field (only
+/// the fields given, billing_details.hpp): every field present, null when
+/// not given. Always an object at Stripe: integrations read
+/// billing_details.email.
+json billing_details(const fields& f) {
+  json out{{"address",
+            {{"city", nullptr}, {"country", nullptr}, {"line1", nullptr},
+             {"line2", nullptr}, {"postal_code", nullptr}, {"state", nullptr}}},
+           {"email", nullptr},
+           {"name", nullptr},
+           {"phone", nullptr}};
+  auto given = json_field(f, "billing_details", json::object());
+  if (!given.is_object()) {
+    return out;
+  }
+  for (auto& [key, value] : given.items()) {
+    if (key == "address" && value.is_object()) {
+      for (auto& [part, text] : value.items()) {
+        if (out["address"].contains(part)) {
+          out["address"][part] = text;
+        }
+      }
+    } else if (out.contains(key) && key != "address") {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 json checkout_session(const fields& cs) {
@@ -96,7 +125,9 @@ json declined_payment_method(const fields& pi) {
   if (id.empty() || card.empty()) {
     return nullptr;
   }
-  fields f{{"id", id}};
+  // The declined card's details stay on the intent until the next confirm,
+  // which also replaces this error.
+  fields f{{"id", id}, {"billing_details", get(pi, "billing_details")}};
   size_t start = 0;
   for (auto* key : card_keys) {
     auto bar = std::min(card.find('|', start), card.size());
@@ -200,20 +231,14 @@ json charge(const fields& pi) {
                 {"three_d_secure", nullptr},
                 {"wallet", nullptr}};
   }
-  json null_address{{"city", nullptr},        {"country", nullptr},
-                    {"line1", nullptr},       {"line2", nullptr},
-                    {"postal_code", nullptr}, {"state", nullptr}};
   return json{
     {"id", get(pi, "latest_charge")},
     {"object", "charge"},
     {"balance_transaction", captured > 0
                               ? str_or_null(pi, "balance_transaction")
                               : json(nullptr)},
-    // Always an object at Stripe: integrations read billing_details.email.
-    {"billing_details", {{"address", null_address},
-                         {"email", nullptr},
-                         {"name", nullptr},
-                         {"phone", nullptr}}},
+    // The paying card's, which the confirm that sent it left on the intent.
+    {"billing_details", billing_details(pi)},
     {"description", str_or_null(pi, "description")},
     {"disputed", false},
     {"failure_code", nullptr},
@@ -264,9 +289,7 @@ json payment_method(const fields& card) {
   return json{
     {"id", get(card, "id")},
     {"object", "payment_method"},
-    {"billing_details",
-     {{"address", nullptr}, {"email", nullptr}, {"name", nullptr},
-      {"phone", nullptr}}},
+    {"billing_details", billing_details(card)},
     {"card",
      {{"brand", get(card, "brand")},
       {"country", nullptr},

@@ -37,7 +37,8 @@ nlohmann::json refund(const fields& re);
 inline constexpr std::array<const char*, 5> card_keys{
   "brand", "last4", "exp_month", "exp_year", "created"};
 
-/// A card PaymentMethod from `id` and the card_keys fields.
+/// A card PaymentMethod from `id`, the card_keys fields and, when given,
+/// `billing_details` (compact JSON).
 nlohmann::json payment_method(const fields& card);
 nlohmann::json balance_transaction(const fields& txn);
 nlohmann::json webhook_endpoint(const fields& we, bool with_secret);

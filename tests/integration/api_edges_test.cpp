@@ -823,6 +823,130 @@ TEST_F(api_edges, a_charge_names_its_balance_transaction_as_stripe_does) {
     << captured.dump();
 }
 
+form_fields typed_card_with_billing(const std::string& number,
+                                    const form_fields& billing) {
+  form_fields out{{"amount", "2000"},
+                  {"currency", "usd"},
+                  {"confirm", "true"},
+                  {"payment_method_data[type]", "card"},
+                  {"payment_method_data[card][number]", number},
+                  {"payment_method_data[card][exp_month]", "12"},
+                  {"payment_method_data[card][exp_year]", "2040"},
+                  {"payment_method_data[card][cvc]", "123"}};
+  for (auto& [key, value] : billing) {
+    out.emplace_back("payment_method_data[billing_details]" + key, value);
+  }
+  return out;
+}
+
+TEST_F(api_edges, billing_details_sent_with_a_card_show_on_its_charge_and_card) {
+  const form_fields jenny{{"[name]", "Jenny Rosen"},
+                          {"[email]", "jenny@example.com"},
+                          {"[phone]", "+1 415 555 0100"},
+                          {"[address][line1]", "510 Townsend St"},
+                          {"[address][postal_code]", "94103"},
+                          {"[address][country]", "us"}};
+  auto paid = stack().api_post("/v1/payment_intents",
+                               typed_card_with_billing("4242424242424242",
+                                                       jenny));
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  auto pi = paid.body_json();
+  auto expect_jenny = [](const json& details, const std::string& where) {
+    EXPECT_EQ(details.value("name", ""), "Jenny Rosen") << where;
+    EXPECT_EQ(details.value("email", ""), "jenny@example.com") << where;
+    EXPECT_EQ(details.value("phone", ""), "+1 415 555 0100") << where;
+    EXPECT_EQ(details["address"].value("country", ""), "US") << where;
+    EXPECT_EQ(details["address"].value("line1", ""), "510 Townsend St")
+      << where;
+    // What was not sent is null, never absent.
+    EXPECT_TRUE(details["address"].contains("city")) << where;
+    EXPECT_TRUE(details["address"]["city"].is_null()) << where;
+  };
+  auto charge = stack().api_get("/v1/charges/" + pi.value("latest_charge", ""))
+                  .body_json();
+  expect_jenny(charge["billing_details"], charge.dump());
+  auto card = stack().api_get("/v1/payment_methods/"
+                              + pi.value("payment_method", ""));
+  ASSERT_EQ(card.status, 200) << card.body;
+  expect_jenny(card.body_json()["billing_details"], card.body);
+
+  // A declined card's details are in the error; the next card's (none
+  // here) replace them on the intent, so the charge shows no stale name.
+  auto declined = stack().api_post(
+    "/v1/payment_intents",
+    typed_card_with_billing("4000000000000002", {{"[name]", "Jenny Rosen"}}));
+  ASSERT_EQ(declined.status, 402) << declined.body;
+  auto err = declined.body_json()["error"];
+  EXPECT_EQ(err["payment_method"]["billing_details"].value("name", ""),
+            "Jenny Rosen")
+    << declined.body;
+  auto intent_id = err["payment_intent"].value("id", "");
+  auto intent = stack().api_get("/v1/payment_intents/" + intent_id).body_json();
+  EXPECT_EQ(intent["last_payment_error"]["payment_method"]["billing_details"]
+              .value("name", ""),
+            "Jenny Rosen")
+    << intent.dump();
+  auto retried = stack().api_post("/v1/payment_intents/" + intent_id
+                                    + "/confirm",
+                                  {{"payment_method", "pm_card_visa"}});
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  auto second = stack().api_get("/v1/charges/"
+                                + retried.body_json().value("latest_charge",
+                                                            ""))
+                  .body_json();
+  EXPECT_TRUE(second["billing_details"]["name"].is_null()) << second.dump();
+}
+
+TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
+  // A merchant of its own, so its list shows what these requests wrote.
+  auto key = stack().create_merchant("Edge Billing").secret_key;
+  struct bad {
+    form_fields billing;
+    std::string param;
+  };
+  const std::vector<bad> cases{
+    {{{"[nickname]", "J"}}, "payment_method_data[billing_details][nickname]"},
+    {{{"[address][street]", "x"}},
+     "payment_method_data[billing_details][address][street]"},
+    {{{"[email]", "not an address"}},
+     "payment_method_data[billing_details][email]"},
+    {{{"[address][country]", "USA"}},
+     "payment_method_data[billing_details][address][country]"},
+    // A form that put the card in the wrong box: refused, never stored
+    // or echoed.
+    {{{"[name]", "4242 4242 4242 4242"}},
+     "payment_method_data[billing_details][name]"},
+    {{{"[address][line2]", "card 4000-0566-5566-5556 exp 12/40"}},
+     "payment_method_data[billing_details][address][line2]"},
+    {{{"[name]", std::string(5001, 'a')}},
+     "payment_method_data[billing_details][name]"},
+  };
+  for (auto& c : cases) {
+    auto res = stack().api_post("/v1/payment_intents",
+                                typed_card_with_billing("4242424242424242",
+                                                        c.billing),
+                                0, key);
+    EXPECT_EQ(res.status, 400) << c.param << ": " << res.body;
+    EXPECT_EQ(res.body_json()["error"].value("param", ""), c.param) << res.body;
+    EXPECT_EQ(res.body.find("4242 4242 4242 4242"), std::string::npos);
+    EXPECT_EQ(res.body.find("4000-0566-5566-5556"), std::string::npos);
+  }
+  auto written = stack().api_get("/v1/payment_intents", 0, key);
+  EXPECT_TRUE(written.body_json()["data"].empty()) << written.body;
+  // An empty value unsets, as in Stripe's API; a phone number of twelve
+  // digits is a phone number.
+  auto fine = stack().api_post(
+    "/v1/payment_intents",
+    typed_card_with_billing("4242424242424242",
+                            {{"[address]", ""}, {"[phone]", "+442079460958"}}));
+  ASSERT_EQ(fine.status, 200) << fine.body;
+  auto card = stack().api_get("/v1/payment_methods/"
+                              + fine.body_json().value("payment_method", ""))
+                .body_json();
+  EXPECT_EQ(card["billing_details"].value("phone", ""), "+442079460958");
+  EXPECT_TRUE(card["billing_details"]["address"]["line1"].is_null());
+}
+
 TEST_F(api_edges, retrieves_expand_what_integrations_ask_for) {
   auto paid = create_intent(stack(), 2100);
   auto pi = paid.value("id", "");

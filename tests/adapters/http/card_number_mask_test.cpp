@@ -51,5 +51,22 @@ TEST(card_number_mask, separators_must_sit_between_digits) {
   EXPECT_EQ(mask_card_numbers("424242424242--4242"), "********4242--4242");
 }
 
+TEST(card_number_mask, finds_card_numbers_in_text_to_be_stored) {
+  for (const char* text :
+       {"4242424242424242", "card 4242 4242 4242 4242 please",
+        "378282246310005", "6011-1111-1111-1117",
+        // A number run into its expiry: too long for any card, refused.
+        "42424242424242421240"}) {
+    EXPECT_TRUE(contains_card_number(text)) << text;
+  }
+  for (const char* text :
+       {"", "Jenny Rosen", "+44 20 7946 0958", "+442079460958",
+        // Thirteen to nineteen digits that fail the Luhn check.
+        "4242424242424241", "1234567890123",
+        "510 Townsend St, 94103"}) {
+    EXPECT_FALSE(contains_card_number(text)) << text;
+  }
+}
+
 } // namespace
 } // namespace psp::http
