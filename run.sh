@@ -27,7 +27,8 @@
 #   redis_password    the embedded Redis's password (mode 600); redis.conf
 #                     holds it for redis-server (mode 600)
 #   merchant.json     the demo merchant and its secret key (mode 600),
-#                     reused while the Redis data still knows the key
+#                     reused while the Redis data still knows the key;
+#                     secret_key the key alone (mode 600), for curl -u
 set -euo pipefail
 caller_dir=$(pwd) # a relative --run-dir is the caller's, not the repo's
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -125,6 +126,7 @@ checkouts=$((10#$checkouts))
 if ((run_dir_given)) && [[ "$run_dir" != /* ]]; then
   run_dir=$caller_dir/$run_dir
 fi
+[[ "$run_dir" == /* ]] || run_dir=$repo_root/$run_dir
 if [[ "$command" != start && ! -d "$run_dir" ]]; then
   echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
   [[ "$command" == stop ]] && exit 0
@@ -331,6 +333,8 @@ cmd_status() {
           state=hung # its process lives but it does not answer (stopped?)
           all_up=0
         else
+          # degraded: Redis down or refusing writes; every payment would fail.
+          [[ "$extra" == *"healthz ok"* ]] || all_up=0
           [[ -n "$first_node" ]] || first_node=$(url_of "$n")
         fi
       fi
@@ -562,6 +566,11 @@ secret_key_in() {
   sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' "$1" 2>/dev/null
 }
 
+# The key alone, for `curl -u "$(cat <run dir>/secret_key):"`.
+write_secret_key() {
+  (umask 077 && printf '%s\n' "$secret_key" >"$run_dir/secret_key")
+}
+
 # Reuses merchant.json while the PSP still accepts its key (same Redis
 # data); otherwise creates a new merchant with psp-admin.
 ensure_merchant() {
@@ -573,6 +582,7 @@ ensure_merchant() {
              "$(url_of node-1)/v1/checkout/sessions?limit=1" || true)
     if [[ "$code" == 200 ]]; then
       secret_key=$key
+      write_secret_key
       echo "merchant: reusing $(sed -n 's/.*"merchant": *"\([^"]*\)".*/\1/p' \
         "$file") from $file"
       return 0
@@ -587,6 +597,7 @@ ensure_merchant() {
   secret_key=$(secret_key_in "$file")
   [[ -n "$secret_key" ]] || { echo "run.sh: psp-admin printed no key" >&2;
                               return 1; }
+  write_secret_key
   echo "merchant: created $(sed -n \
     's/.*"merchant": *"\([^"]*\)".*/\1/p' "$file") (saved in $file)"
 }
@@ -696,7 +707,11 @@ print_summary() {
   [[ ! -f "$pid_dir/redis.pid" ]] ||
     echo "  redis password: $run_dir/redis_password  (e.g." \
          "PSP_REDIS_PASSWORD=\$(cat $run_dir/redis_password)" \
-         "build/runtime/psp-admin --redis $redis_addr verify-ledger)"
+         "$build_dir/runtime/psp-admin --redis $redis_addr verify-ledger)"
+  echo "  API key:      $run_dir/secret_key, the demo merchant's (e.g." \
+       "curl -u \"\$(cat $run_dir/secret_key):\"" \
+       "$(url_of node-1)/v1/payment_intents -d amount=2000 -d currency=usd" \
+       "-d confirm=true -d payment_method=pm_card_visa)"
   echo
   echo "store:          $store_url/"
   [[ -z "$node_store_url" ]] ||
@@ -705,8 +720,14 @@ print_summary() {
   echo "open to pay:    $(fresh_checkout_url)"
   echo "  (test cards: 4242424242424242 ok, 4000000000000002 declined;" \
        "any future expiry, any CVC)"
-  echo "status:         ./run.sh status$(run_dir_flag)"
-  echo "stop:           ./run.sh stop$(run_dir_flag)"
+  echo "status:         $(self_command) status$(run_dir_flag)"
+  echo "stop:           $(self_command) stop$(run_dir_flag)"
+}
+
+# How to call this script from where the user stands.
+self_command() {
+  [[ "$caller_dir" == "$repo_root" ]] && echo ./run.sh ||
+    echo "$repo_root/run.sh"
 }
 
 # The --run-dir a later command needs to find this run ("" for the default).

@@ -69,25 +69,26 @@ constexpr uint32_t redis_timeout_ms = 2'000;
 constexpr size_t ledger_batch_max = 1'000;
 
 void print_usage(std::ostream& out) {
-  out << "usage: psp-admin --redis HOST:PORT create-merchant --name NAME"
+  out << "usage: psp-admin [--redis HOST:PORT] create-merchant --name NAME"
          " [--fee-bps N] [--fee-fixed-minor N]\n"
-         "       psp-admin --redis HOST:PORT verify-ledger\n"
-         "       psp-admin --redis HOST:PORT reconcile"
+         "       psp-admin [--redis HOST:PORT] verify-ledger\n"
+         "       psp-admin [--redis HOST:PORT] reconcile"
          " --card-network-url URL [--from S --to S] [--grace-s N]\n"
-         "       psp-admin --redis HOST:PORT statement --merchant ID"
+         "       psp-admin [--redis HOST:PORT] statement --merchant ID"
          " --from S --to S [--format json|csv|html]\n"
-         "       psp-admin --redis HOST:PORT archive [--after-s N]\n"
-         "       psp-admin --redis HOST:PORT backfill-expiry\n"
-         "       psp-admin --redis HOST:PORT roll-key --merchant ID"
+         "       psp-admin [--redis HOST:PORT] archive [--after-s N]\n"
+         "       psp-admin [--redis HOST:PORT] backfill-expiry\n"
+         "       psp-admin [--redis HOST:PORT] roll-key --merchant ID"
          " [--expire-old-s N]\n"
-         "       psp-admin --redis HOST:PORT set-fees --merchant ID"
+         "       psp-admin [--redis HOST:PORT] set-fees --merchant ID"
          " [--fee-bps N] [--fee-fixed-minor N]\n"
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
          " future.\n"
-         "A Redis that asks for a password: env PSP_REDIS_PASSWORD (and"
-         " PSP_REDIS_USER for an ACL user).\n";
+         "--redis defaults to 127.0.0.1:6379 (./run.sh's Redis is in"
+         " <run dir>/redis_addr). A Redis that asks for a password:\n"
+         "env PSP_REDIS_PASSWORD (and PSP_REDIS_USER for an ACL user).\n";
 }
 
 /// What was wrong, then the usage; exit status 2.
@@ -467,6 +468,16 @@ int main(int argc, char** argv) {
   }
   psp::redis::credentials_from_env(*where);
   psp::redis::connection conn{*where, redis_timeout_ms};
+  if (auto pong = conn.run({"PING"}); pong && pong->is_error()
+      && (pong->str.rfind("NOAUTH", 0) == 0
+          || pong->str.rfind("WRONGPASS", 0) == 0)) {
+    // Every command would fail the same way, each worded for its own step.
+    std::cerr << "psp-admin: Redis at " << opts["--redis"] << " refused us: "
+              << pong->str << " (give its password in PSP_REDIS_PASSWORD, "
+              << "and PSP_REDIS_USER for an ACL user; ./run.sh keeps its "
+              << "Redis's in <run dir>/redis_password)\n";
+    return exit_unreachable;
+  }
   if (command == "create-merchant") {
     return create_merchant(conn, opts);
   }

@@ -276,12 +276,18 @@ int run_node(node_config& cfg) {
       // node that serves merchants (decision 48).
       spdlog::warn("event=webhook_private_addresses_allowed");
     }
+    // run.sh waits for these lines and reads the endpoints from them. Each
+    // goes out in one write: piece by piece, a log line from another thread
+    // (spdlog shares stdout) could land inside one.
+    auto announce = [](const std::string& line) {
+      std::cout << line + "\n" << std::flush;
+    };
     if (cfg.cluster_port != 0) {
-      std::cout << "psp-node " << cfg.node_id << " cluster endpoint "
-                << cfg.cluster_host << ":" << cfg.cluster_port << std::endl;
+      announce("psp-node " + cfg.node_id + " cluster endpoint "
+               + cfg.cluster_host + ":" + std::to_string(cfg.cluster_port));
     }
-    std::cout << "psp-node " << cfg.node_id << " listening on " << cfg.http_host
-              << ":" << server.port() << std::endl;
+    announce("psp-node " + cfg.node_id + " listening on " + cfg.http_host + ":"
+             + std::to_string(server.port()));
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("event=node_stopping signal={}", sig);

@@ -147,13 +147,19 @@ TEST(node_cli, bad_configuration_exits_2) {
            {"--psp.http-threads=1", "http-threads"},
            {"--psp.redis-durability=maybe", "redis-durability"},
            {"--psp.webhook-private-addresses=maybe",
-            "webhook-private-addresses"}}) {
+            "webhook-private-addresses"},
+           // CAF's own parser errors, said in words; a mistyped name's
+           // value (it may be a password) not repeated.
+           {"--psp.http-port=99999", "--psp.http-port=99999: out of range"},
+           {"--psp.http-port=abc", "--psp.http-port: not a value"},
+           {"--psp.redis-pasword=hunter2x", "--psp.redis-pasword: no such option"}}) {
     SCOPED_TRACE(c.flag);
     auto res = run_to_exit(node_argv(dir, redis_port, free_port(), {c.flag}));
     EXPECT_FALSE(res.timed_out);
     EXPECT_EQ(res.exit_code, 2) << res.err;
     EXPECT_NE(res.err.find("bad configuration"), std::string::npos) << res.err;
     EXPECT_NE(res.err.find(c.mentions), std::string::npos) << res.err;
+    EXPECT_EQ(res.err.find("hunter2x"), std::string::npos) << res.err;
   }
 }
 
@@ -257,8 +263,11 @@ TEST(node_cli, a_redis_with_a_password_needs_it_and_no_message_shows_it) {
   auto admin = run_to_exit({psp_admin_binary(), "--redis",
                             "127.0.0.1:" + std::to_string(redis.port()),
                             "verify-ledger"});
-  EXPECT_NE(admin.exit_code, 0) << admin.out;
+  EXPECT_EQ(admin.exit_code, 3) << admin.out;
   EXPECT_NE(admin.err.find("NOAUTH"), std::string::npos) << admin.err;
+  // And says where the password goes.
+  EXPECT_NE(admin.err.find("PSP_REDIS_PASSWORD"), std::string::npos)
+    << admin.err;
 
   auto port = free_port();
   auto log = dir.path() + "/node.log";

@@ -4,7 +4,8 @@
 # example store, and pays checkouts through the hosted page with their
 # webhooks verified by the store (exit 0 only then); its Redis asks for a
 # password no process listing shows; `status` sees every
-# process up; a node killed with SIGKILL is `down`, and `restart` brings it
+# process up, and fails while Redis refuses writes; a node killed with
+# SIGKILL is `down`, and `restart` brings it
 # back serving with the cluster; `stop` leaves no process of the run behind.
 # The Node store is left out (`--no-node-store`): its first start needs
 # `npm ci`, and node_stripe_suite covers the `stripe` package.
@@ -108,6 +109,20 @@ grep -q '"status":"ok"' <<<"$health" || fail "node-2 after restart: $health"
 grep -q '"members":\["[^]]*,[^]]*,[^]]*\]' <<<"$health" ||
   fail "node-2 did not rejoin all three members: $health"
 
+# Redis refusing writes (out of memory): every node is degraded, and status
+# says so and exits non-zero, though every process is up.
+redis_addr=$(cat "$run_dir/redis_addr")
+redis_cli() {
+  REDISCLI_AUTH=$(cat "$run_dir/redis_password") \
+    redis-cli -h "${redis_addr%:*}" -p "${redis_addr##*:}" "$@"
+}
+redis_cli CONFIG SET maxmemory 1 >/dev/null || fail "could not set maxmemory"
+status=$("$repo/run.sh" status --run-dir "$run_dir" 2>&1) &&
+  fail "status exited 0 with Redis refusing writes: $status"
+redis_cli CONFIG SET maxmemory 0 >/dev/null || fail "could not reset maxmemory"
+grep -q "node-1 .*healthz degraded" <<<"$status" ||
+  fail "status: node-1 not degraded with Redis refusing writes: $status"
+
 # Starting over a running cluster is refused, on stderr, naming the run dir.
 again_err=$("$repo/run.sh" --nodes 3 --no-node-store --run-dir "$run_dir" \
   2>&1 >/dev/null) && fail "a second start over a running cluster exited 0"
@@ -128,5 +143,5 @@ done
 grep -q "SIGKILL" <<<"$stop_out" && fail "stop had to kill: $stop_out"
 grep -q "event=node_stopping" "$run_dir/logs/node-3.log" ||
   fail "the paused node-3 did not stop cleanly"
-echo "run_sh_smoke: ok (start, status, SIGKILL + restart of node-2, refused" \
-  "second start, stop with a paused node)"
+echo "run_sh_smoke: ok (start, status, SIGKILL + restart of node-2, status" \
+  "with Redis refusing writes, refused second start, stop with a paused node)"
