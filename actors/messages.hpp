@@ -259,11 +259,15 @@ typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
 struct member_info {
   std::string node_id;
   std::string cluster_address;  ///< host:port of its published router
+  /// Not registered: it stopped on purpose (SIGTERM), so its absence is
+  /// no reason to doubt the quorum (cluster/quorum.hpp).
+  bool left = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(caf::meta::type_name("member_info"), x.node_id, x.cluster_address);
+  return f(caf::meta::type_name("member_info"), x.node_id, x.cluster_address,
+           x.left);
 }
 
 /// Who is alive and where their payment routers are (node-local message).

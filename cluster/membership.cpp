@@ -33,6 +33,8 @@ struct membership_state {
   caf::actor notifier; ///< told which members left (their webhook claims)
   std::string registration;
   std::set<std::string> live;                    ///< registered in Redis
+  /// What the quorum is counted against (live, plus recent absentees).
+  quorum_members counted{std::chrono::milliseconds{2'500}};
   std::map<std::string, caf::actor> routers;     ///< connected peers
   std::set<std::string> connecting;
   std::map<std::string, clock_type::time_point> retry_after;
@@ -65,8 +67,7 @@ void log_event(const std::string& what) {
 /// entries of the members it just lost.
 void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
   auto& st = self->state;
-  std::vector<std::string> registered{st.live.begin(), st.live.end()};
-  auto d = decide_quorum(st.cfg.node_id, registered, ids);
+  auto d = decide_quorum(st.cfg.node_id, st.counted.counted(), ids);
   auto now = d.has_quorum ? membership_state::side::majority
                           : membership_state::side::minority;
   if (now == st.quorum) {
@@ -153,7 +154,12 @@ void update(self_ptr self, const std::vector<member_info>& members) {
   auto& st = self->state;
   st.live.clear();
   auto now = clock_type::now();
+  std::set<std::string> left;
   for (auto& m : members) {
+    if (m.left) {
+      left.insert(m.node_id);
+      continue;
+    }
     st.live.insert(m.node_id);
     if (m.node_id == st.cfg.node_id || st.routers.count(m.node_id) > 0
         || st.connecting.count(m.node_id) > 0) {
@@ -166,6 +172,7 @@ void update(self_ptr self, const std::vector<member_info>& members) {
     connect(self, m.node_id,
             dial_address(st.cfg.routes, m.node_id, m.cluster_address));
   }
+  st.counted.observe(st.live, left, now);
   for (auto i = st.routers.begin(); i != st.routers.end();) {
     if (st.live.count(i->first) == 0) {
       log_event("member_expired node=" + st.cfg.node_id + " peer=" + i->first);
@@ -242,6 +249,7 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
                          caf::actor notifier) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.counted = quorum_members{std::chrono::milliseconds{st.cfg.absent_grace_ms}};
   st.registry = std::move(registry);
   st.router = std::move(router);
   st.queue = std::move(queue);

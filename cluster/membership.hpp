@@ -27,6 +27,10 @@ struct membership_settings {
   uint32_t heartbeat_interval_ms = 500;
   uint32_t request_timeout_ms = 2'000;
   uint32_t reconnect_delay_ms = 1'000;  ///< after a failed connection
+  /// How long a member that vanished from the registry without leaving
+  /// still counts for the quorum: the registration TTL (a live member
+  /// registers again well within it after a Redis stall).
+  uint32_t absent_grace_ms = 2'500;
   /// Peer id -> address to dial instead of the registered one (a proxy).
   peer_routes routes;
 };

@@ -1,5 +1,6 @@
 #include "cluster/quorum.hpp"
 
+#include <iterator>
 #include <set>
 
 namespace psp {
@@ -27,6 +28,30 @@ quorum_decision decide_quorum(const std::string& self_id,
     out.has_quorum = false;
   }
   return out;
+}
+
+void quorum_members::observe(const std::set<std::string>& alive,
+                             const std::set<std::string>& left,
+                             time_point now) {
+  for (auto& id : alive_) {
+    if (alive.count(id) == 0 && left.count(id) == 0) {
+      absent_since_.emplace(id, now); // keeps an earlier start
+    }
+  }
+  for (auto i = absent_since_.begin(); i != absent_since_.end();) {
+    bool back = alive.count(i->first) > 0;
+    bool gone = left.count(i->first) > 0 || now - i->second >= grace_;
+    i = back || gone ? absent_since_.erase(i) : std::next(i);
+  }
+  alive_ = alive;
+}
+
+std::vector<std::string> quorum_members::counted() const {
+  std::set<std::string> out{alive_.begin(), alive_.end()};
+  for (auto& [id, since] : absent_since_) {
+    out.insert(id);
+  }
+  return {out.begin(), out.end()};
 }
 
 } // namespace psp

@@ -5,7 +5,10 @@
 // still heartbeats, so it stays registered while it can reach nobody. It
 // must not then route every payment to itself. Pure function, no actors.
 
+#include <chrono>
 #include <cstddef>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,5 +30,31 @@ struct quorum_decision {
 quorum_decision decide_quorum(const std::string& self_id,
                               const std::vector<std::string>& registered,
                               const std::vector<std::string>& reachable);
+
+/// The members a quorum is counted against: those registered, and for a
+/// grace period those that vanished from the registry without leaving
+/// (a graceful stop marks its leave). When Redis stalls for longer than
+/// the heartbeat TTL every registration lapses at once, and the first node
+/// to register again, perhaps one cut off from its peers, would otherwise
+/// count itself alone and hold a majority of one. The grace runs from the
+/// first registry read that misses a member, so a stall does not use it up.
+class quorum_members {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  explicit quorum_members(std::chrono::milliseconds grace) : grace_(grace) {}
+
+  /// A registry read at `now`: `alive` registered, `left` gone on purpose.
+  void observe(const std::set<std::string>& alive,
+               const std::set<std::string>& left, time_point now);
+
+  /// The registered members and those still in their grace period.
+  std::vector<std::string> counted() const;
+
+private:
+  std::chrono::milliseconds grace_;
+  std::set<std::string> alive_;
+  std::map<std::string, time_point> absent_since_;
+};
 
 } // namespace psp

@@ -132,6 +132,7 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
   m.node_id = cfg.node_id;
   m.cluster_address = address;
   m.heartbeat_interval_ms = cfg.heartbeat_interval_ms;
+  m.absent_grace_ms = cfg.heartbeat_ttl_ms;
   m.routes = cfg.cluster_peer_route_map;
   out.membership = spawn_membership(sys, m, registry, router, queue,
                                     registration, notifier);
@@ -141,7 +142,11 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
 void leave_cluster(const node_config& cfg) {
   redis::connection conn{cfg.redis_endpoint(),
                          cfg.redis_timeout_ms};
-  conn.run({"DEL", redis::node_registration_key(cfg.node_id)});
+  // The mark tells peers the registration went on purpose (not lapsed in a
+  // Redis stall), so their quorum stops counting us at once; a join clears it.
+  conn.pipeline({{"DEL", redis::node_registration_key(cfg.node_id)},
+                 {"SET", redis::node_left_key(cfg.node_id), "1", "PX",
+                  std::to_string(redis::left_mark_ttl_ms)}});
 }
 
 } // namespace psp

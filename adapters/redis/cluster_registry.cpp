@@ -15,7 +15,8 @@ namespace {
 const std::string members_key = "cluster:members";
 const std::string epoch_key = "cluster:epoch";
 
-// KEYS: node key, members, epoch counter. ARGV: token, address, ttl ms, id.
+// KEYS: node key, members, epoch counter, leave mark. ARGV: token, address,
+// ttl ms, id.
 const script& join_script() {
   static const script s = make_script("cluster_join", R"lua(
 local cur = redis.call('GET', KEYS[1])
@@ -26,6 +27,7 @@ local epoch = redis.call('INCR', KEYS[3])
 local value = ARGV[1] .. '|' .. epoch .. '|' .. ARGV[2]
 redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('DEL', KEYS[4])
 return value
 )lua");
   return s;
@@ -58,21 +60,28 @@ caf::expected<std::vector<member_info>> live_members(connection& conn) {
   if (ids->elements.empty()) {
     return out;
   }
+  // Each member's registration, then each one's leave mark.
   std::vector<std::string> mget{"MGET"};
   for (auto& id : ids->elements) {
     mget.push_back(node_registration_key(id.text()));
   }
+  for (auto& id : ids->elements) {
+    mget.push_back(node_left_key(id.text()));
+  }
   auto values = conn.run(mget);
-  if (!values || !values->is_array()) {
+  auto n = ids->elements.size();
+  if (!values || !values->is_array() || values->elements.size() != 2 * n) {
     return make_error(errc::redis_unavailable, conn.last_error());
   }
-  for (size_t i = 0; i < ids->elements.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    auto& id = ids->elements[i].text();
     auto& v = values->elements[i].text();
     auto second_bar = v.find('|', v.find('|') + 1);
-    if (v.empty() || second_bar == std::string::npos) {
-      continue; // expired: not alive
-    }
-    out.push_back({ids->elements[i].text(), v.substr(second_bar + 1)});
+    if (!v.empty() && second_bar != std::string::npos) {
+      out.push_back({id, v.substr(second_bar + 1), false});
+    } else if (!values->elements[n + i].is_nil()) {
+      out.push_back({id, "", true}); // stopped on purpose
+    } // else expired: not alive
   }
   return out;
 }
@@ -89,7 +98,8 @@ registry(cluster_registry::stateful_pointer<registry_state> self,
         const std::string& address) -> caf::result<std::string> {
       auto& conn = *self->state.conn;
       auto out = eval(conn, join_script(),
-                      {node_registration_key(node_id), members_key, epoch_key},
+                      {node_registration_key(node_id), members_key, epoch_key,
+                       node_left_key(node_id)},
                       {self->state.token, address, ttl, node_id});
       if (!out) {
         return make_error(errc::redis_unavailable, conn.last_error());
@@ -119,6 +129,10 @@ registry(cluster_registry::stateful_pointer<registry_state> self,
 
 std::string node_registration_key(const std::string& node_id) {
   return "cluster:node:" + node_id;
+}
+
+std::string node_left_key(const std::string& node_id) {
+  return "cluster:left:" + node_id;
 }
 
 cluster_registry spawn_cluster_registry(caf::actor_system& sys,

@@ -24,4 +24,11 @@ cluster_registry spawn_cluster_registry(caf::actor_system& sys,
 /// The Redis key of a node's registration (the commit step checks it).
 std::string node_registration_key(const std::string& node_id);
 
+/// The mark a node leaves when it stops on purpose (`cluster:left:<id>`):
+/// the members list reports it `left` until the node joins again.
+std::string node_left_key(const std::string& node_id);
+
+/// How long a leave mark lasts: longer than any peer's absence grace.
+inline constexpr uint32_t left_mark_ttl_ms = 60'000;
+
 } // namespace psp::redis

@@ -37,7 +37,7 @@ caf::actor spawn_stalling_registry(caf::actor_system& sys,
       },
       [=](members_atom) {
         std::vector<member_info> alone;
-        alone.push_back(member_info{"node-1", "127.0.0.1:1"});
+        alone.push_back(member_info{"node-1", "127.0.0.1:1", false});
         return alone;
       },
       [=](answer_beats_atom, bool alive) {

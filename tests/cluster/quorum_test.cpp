@@ -1,6 +1,7 @@
 // Goal: the quorum rule lets exactly one side of a partition take payment
 // work: a strict majority of the registered members, or the half holding the
-// smallest registered id on a tie, and never a minority.
+// smallest registered id on a tie, and never a minority; members that
+// vanished in a Redis stall still count for a grace period.
 
 #include "cluster/quorum.hpp"
 
@@ -77,6 +78,52 @@ TEST(quorum, dead_member_still_registered_keeps_survivors_working) {
   // Two of three out at once: the survivor waits for their TTLs.
   EXPECT_FALSE(decide_quorum("node-2", three, {"node-2"}).has_quorum);
   EXPECT_TRUE(decide_quorum("node-2", {"node-2"}, {"node-2"}).has_quorum);
+}
+
+using namespace std::chrono_literals;
+
+TEST(quorum_members, a_redis_stall_does_not_shrink_the_cluster_to_one) {
+  // Redis stalled past the TTL: every registration lapsed. node-2, cut off
+  // from its peers, registers again first and reads itself alone; the two
+  // it last saw still count, so it holds no majority of one.
+  quorum_members members{2500ms};
+  auto t0 = quorum_members::time_point{} + 1h;
+  members.observe({"node-1", "node-2", "node-3"}, {}, t0);
+  members.observe({"node-2"}, {}, t0 + 30s); // the first read after a 30 s stall
+  auto counted = members.counted();
+  EXPECT_EQ(counted, three);
+  EXPECT_FALSE(decide_quorum("node-2", counted, {"node-2"}).has_quorum);
+  // The others register again within the grace: nothing changes.
+  members.observe({"node-1", "node-2", "node-3"}, {}, t0 + 31s);
+  EXPECT_EQ(members.counted(), three);
+}
+
+TEST(quorum_members, a_member_gone_for_the_grace_stops_counting) {
+  quorum_members members{2500ms};
+  auto t0 = quorum_members::time_point{} + 1h;
+  members.observe({"node-1", "node-2"}, {}, t0);
+  members.observe({"node-2"}, {}, t0 + 1s);
+  EXPECT_EQ(members.counted().size(), 2u);
+  // The grace runs from the first read that missed it, not from this one.
+  members.observe({"node-2"}, {}, t0 + 3s);
+  EXPECT_EQ(members.counted().size(), 2u);
+  members.observe({"node-2"}, {}, t0 + 3500ms);
+  EXPECT_EQ(members.counted(), std::vector<std::string>{"node-2"});
+  EXPECT_TRUE(decide_quorum("node-2", members.counted(), {"node-2"}).has_quorum);
+}
+
+TEST(quorum_members, a_member_that_left_on_purpose_stops_counting_at_once) {
+  // A rolling restart: node-1 stops with SIGTERM and marks its leave.
+  quorum_members members{2500ms};
+  auto t0 = quorum_members::time_point{} + 1h;
+  members.observe({"node-1", "node-2"}, {}, t0);
+  members.observe({"node-2"}, {"node-1"}, t0 + 100ms);
+  EXPECT_EQ(members.counted(), std::vector<std::string>{"node-2"});
+  // A mark read after the member was already being missed ends it too.
+  members.observe({"node-1", "node-2"}, {}, t0 + 200ms);
+  members.observe({"node-2"}, {}, t0 + 300ms);
+  members.observe({"node-2"}, {"node-1"}, t0 + 400ms);
+  EXPECT_EQ(members.counted(), std::vector<std::string>{"node-2"});
 }
 
 } // namespace

@@ -114,8 +114,15 @@ TEST(cluster, graceful_stop_leaves_no_registration_behind) {
   // DEL would have registered the stopped node again by now.
   std::this_thread::sleep_for(1500ms);
   EXPECT_TRUE(stack.redis_keys("cluster:node:node-2").empty());
+  // The leave is marked, so peers stop counting it for the quorum at once
+  // (a lapsed registration keeps counting for a TTL: cluster/quorum.hpp).
+  EXPECT_EQ(stack.redis_keys("cluster:left:node-2").size(), 1u);
   EXPECT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}));
   EXPECT_EQ(health_members(stack, 0), json({"node-0", "node-1"}));
+  // Its next join clears the mark.
+  stack.start_node(2);
+  EXPECT_TRUE(stack.wait_for_view(0, all_nodes));
+  EXPECT_TRUE(stack.redis_keys("cluster:left:node-2").empty());
 }
 
 TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
