@@ -1,9 +1,11 @@
 // Reads what the system ended up with (simulator, Redis, the public and
-// admin APIs) and checks the five invariants (eight with refunds). Each check returns
+// admin APIs) and checks the five invariants (eight with refunds, nine with
+// abandoned checkouts). Each check returns
 // {name, title, pass, checked, summary, violations: [{id, what}], notes}.
 // The checker reports what it finds; it never repairs or retries a payment.
 
 import { request, requestJson, sleep } from './http.mjs';
+import { GOOD_CARD_LAST4 } from './load.mjs';
 
 const VIOLATIONS_KEPT = 200;
 
@@ -131,9 +133,8 @@ export async function collectEvidence({ stack, load, log }) {
     ev.sessions.set(p.session, { code: res.status, doc: res.json });
   });
   ev.intents = new Map();
-  const unpaid = load.payments.filter((p) => p.intent
-    && ev.sessions.get(p.session)?.doc?.payment_status !== 'paid');
-  await mapLimit(unpaid, 16, async (p) => {
+  // Every intent, paid ones too: a paid session's intent must say so.
+  await mapLimit(load.payments.filter((p) => p.intent), 16, async (p) => {
     const res = await apiCall(stack, `/v1/payment_intents/${p.intent}`);
     ev.intents.set(p.intent, { code: res.status, doc: res.json });
   });
@@ -290,6 +291,7 @@ function noLostPayment(ev, load) {
   let notAccepted = 0;
   let wrongAnswers = 0;
   let abandoned = 0;
+  let declinedOnly = 0;
   for (const p of load.payments) {
     if (!p.session) {
       notAccepted++;
@@ -312,7 +314,20 @@ function noLostPayment(ev, load) {
       continue;
     }
     checked++;
+    const pi = ev.intents.get(p.intent)?.doc;
     if (isSucceeded(ev, p)) {
+      if (pi && pi.status !== 'succeeded') {
+        v.push({ id: p.intent, what: `session ${p.session} is paid but its intent `
+          + `is ${pi.status}: the two disagree` });
+      }
+      continue;
+    }
+    if (!p.attempts.some((a) => a.card === GOOD_CARD_LAST4)
+        && pi && pi.status !== 'processing') {
+      // Only the declining card was posted (its answer came late, so the
+      // shopper never went on to the good one): nothing is owed, as long as
+      // the decline was settled rather than left in flight.
+      declinedOnly++;
       continue;
     }
     const dead = deadByIntent.get(p.intent);
@@ -320,7 +335,6 @@ function noLostPayment(ev, load) {
       deadLettered++;
       continue;
     }
-    const pi = ev.intents.get(p.intent)?.doc;
     v.push({ id: p.intent, what: `card posted at ${p.t_pay?.toFixed(1)}s; session ${p.session} `
       + `is ${s.doc.status}/${s.doc.payment_status}, intent ${pi?.status ?? '?'}`
       + `${pi?.last_payment_error ? ` (${pi.last_payment_error.message})` : ''}; `
@@ -334,6 +348,10 @@ function noLostPayment(ev, load) {
   }
   if (abandoned) {
     notes.push(`${abandoned} checkout(s) left after a declined card (abandoned: invariant 9)`);
+  }
+  if (declinedOnly) {
+    notes.push(`${declinedOnly} checkout(s) whose only card was the declining one, its `
+      + 'decline answered too late for the shopper to go on (not owed)');
   }
   if (wrongAnswers) {
     notes.push(`${wrongAnswers} payment(s) succeeded although the shopper's card post ended `
@@ -523,6 +541,40 @@ function webhooksDelivered(ev, load, receiver, replay) {
         }
       }
     }
+  }
+  // Each succeeded refund has its three: created, updated, and one
+  // charge.refunded of its charge per refund (an event erased before
+  // delivery is in no list, so only an expectation catches it).
+  const eventCount = new Map();
+  for (const e of ev.events) {
+    const key = `${e.type}|${e.data?.object?.id}`;
+    eventCount.set(key, (eventCount.get(key) ?? 0) + 1);
+  }
+  const refundedWanted = new Map();
+  let refundsChecked = 0;
+  for (const [id, got] of ev.refunds?.objects ?? []) {
+    if (got.code !== 200 || got.doc?.status !== 'succeeded') {
+      continue;
+    }
+    refundsChecked++;
+    for (const type of ['refund.created', 'refund.updated']) {
+      if (!eventCount.has(`${type}|${id}`)) {
+        v.push({ id, what: `succeeded refund but no ${type} event exists` });
+      }
+    }
+    const key = `charge.refunded|${got.doc.charge}`;
+    refundedWanted.set(key, (refundedWanted.get(key) ?? 0) + 1);
+  }
+  for (const [key, want] of refundedWanted) {
+    const have = eventCount.get(key) ?? 0;
+    if (have !== want) {
+      v.push({ id: key.slice(key.indexOf('|') + 1), what: `${want} succeeded refund(s) `
+        + `but ${have} charge.refunded event(s)` });
+    }
+  }
+  if (refundsChecked) {
+    notes.push(`${refundsChecked} succeeded refund(s) checked for refund.created, `
+      + 'refund.updated and one charge.refunded each');
   }
   for (const bad of receiver.badSignatures) {
     v.push({ id: bad.event ?? `delivery at ${bad.t.toFixed(1)}s`, what: `rejected: ${bad.error}` });

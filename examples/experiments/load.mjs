@@ -22,6 +22,8 @@ import { form, request, sleep } from './http.mjs';
 
 const GOOD_CARD = '4242424242424242';
 const DECLINE_CARD = '4000000000000002';
+/** What an attempt records of the card that pays (attempt.card). */
+export const GOOD_CARD_LAST4 = GOOD_CARD.slice(-4);
 const RETRIES_MAX = 200; // per request, on top of the time deadline
 const REFUND_PART = 0.4; // a refund asks for 40 % of the amount (rounded, at least 1)
 

@@ -522,6 +522,11 @@ export function terminalSummary(res) {
     const tag = r.pass ? 'pass' : 'FAIL';
     const exp = res.expect_violation === r.name ? ' (expected to fail)' : '';
     lines.push(`  ${i + 1}. ${tag.padEnd(4)} ${r.name.padEnd(nameWidth)} ${r.summary}${exp}`);
+    // What passed but needs a look (payments dead-lettered, declines that
+    // came too late, ...): in the terminal too, not only in result.json.
+    for (const n of r.notes ?? []) {
+      lines.push(`       note: ${n}`);
+    }
     for (const v of r.violations.slice(0, 5)) {
       lines.push(`       ${v.id}: ${v.what}`);
     }
