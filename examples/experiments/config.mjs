@@ -137,10 +137,15 @@ export function validateExperiment(doc, fallbackName) {
   if (!cfg.cluster && cfg.schedule.some((e) => e.kind === 'partition')) {
     throw new ConfigError('a partition needs "cluster": true (the nodes must form a cluster)');
   }
-  const last = cfg.schedule.length ? cfg.schedule[cfg.schedule.length - 1].at : 0;
-  if (last > cfg.max_duration_s) {
-    throw new ConfigError(`a fault is scheduled at ${last}s, after max_duration_s `
-      + `(${cfg.max_duration_s}s)`);
+  if (cfg.nodes < 2 && cfg.schedule.some((e) => e.kind === 'partition')) {
+    throw new ConfigError('a partition needs "nodes": 2 or more (one node has no peer to '
+      + 'be cut off from)');
+  }
+  const lastEntry = cfg.schedule[cfg.schedule.length - 1];
+  if (lastEntry && lastEntry.at > cfg.max_duration_s) {
+    // The entry may be one a "duration" made: say which fault it ends.
+    throw new ConfigError(`${lastEntry.kind}${lastEntry.note ? ` (${lastEntry.note})` : ''} `
+      + `is scheduled at ${lastEntry.at}s, after max_duration_s (${cfg.max_duration_s}s)`);
   }
   return cfg;
 }

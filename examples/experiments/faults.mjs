@@ -78,6 +78,23 @@ export function expandSchedule(faults, nodes) {
     if (!FAULT_KINDS.includes(f.kind)) {
       fail(i, `unknown kind "${f.kind}" (kinds: ${FAULT_KINDS.join(', ')})`);
     }
+    // A field the kind does not read is an error, not ignored: a "ms" on a
+    // pause_node would otherwise leave the node paused until the final heal.
+    const applies = new Set(['at', 'kind', 'note', 'duration',
+      ...(NODE_KINDS.has(f.kind) ? ['node'] : []),
+      ...(f.kind === 'pause_redis' ? ['ms'] : []),
+      ...(f.kind === 'card_network' ? ['set'] : []),
+      ...(f.kind === 'webhook' ? ['mode'] : []),
+      ...(f.kind === 'webhook' && f.mode === 'fail' ? ['status'] : []),
+      ...(f.kind === 'webhook' && (f.mode === 'slow' || f.mode === 'timeout')
+        ? ['delay_ms'] : [])]);
+    for (const key of Object.keys(f)) {
+      if (!applies.has(key)) {
+        fail(i, `"${key}" does not apply to ${f.kind}${f.mode ? ` ${f.mode}` : ''}`
+          + (f.kind === 'pause_node' && key === 'ms'
+            ? ' (use "duration": seconds, or a later "resume_node")' : ''));
+      }
+    }
     if (typeof f.at !== 'number' || !(f.at >= 0) || f.at > 86400) {
       fail(i, '"at" must be a number of seconds from the start of the load (0..86400)');
     }
