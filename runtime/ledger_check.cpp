@@ -154,6 +154,12 @@ parse_transaction(std::string entry_id,
   } else {
     out.txn = txn->second;
   }
+  for (auto [name, into] : {std::pair{"intent", &out.intent},
+                             std::pair{"op", &out.op}}) {
+    if (auto f = fields.find(name); f != fields.end()) {
+      *into = f->second;
+    }
+  }
   auto postings = fields.find("postings");
   if (postings == fields.end()) {
     out.malformed = "no postings field";
@@ -209,6 +215,23 @@ std::optional<std::string> next_stream_id(std::string_view id) {
   return std::nullopt; // the last possible id: nothing comes after it
 }
 
+namespace {
+
+/// The once-a-payment step an op books ("sale" for a charge or an
+/// authorisation: a payment has one or the other); nullptr for refunds,
+/// which may be many, and ops this build does not know.
+const char* once_only_step(const std::string& op) {
+  if (op == "charge" || op == "authorize") {
+    return "sale";
+  }
+  if (op == "capture" || op == "void") {
+    return op == "capture" ? "capture" : "void";
+  }
+  return nullptr;
+}
+
+} // namespace
+
 ledger_report check_ledger(const std::vector<ledger_transaction>& transactions,
                            const stored_balances& balances) {
   using kind = transaction_problem::kind;
@@ -216,6 +239,8 @@ ledger_report check_ledger(const std::vector<ledger_transaction>& transactions,
   out.transactions = transactions.size();
   std::map<std::string, int64_t> computed;
   std::map<std::string, std::string> entry_of_txn;
+  // (intent, once-only step) -> the entry that booked it first.
+  std::map<std::pair<std::string, std::string>, std::string> entry_of_step;
   for (auto& t : transactions) {
     if (!t.malformed.empty()) {
       out.problems.push_back({kind::malformed, t.entry_id, t.txn, t.malformed});
@@ -225,6 +250,16 @@ ledger_report check_ledger(const std::vector<ledger_transaction>& transactions,
     if (!inserted) {
       out.problems.push_back({kind::duplicate, t.entry_id, t.txn,
                               "also in entry " + first->second});
+    } else if (auto step = once_only_step(t.op); step && !t.intent.empty()) {
+      // A second sale of one payment under a new transaction id balances,
+      // so only this finds it (the same id twice is a duplicate above).
+      auto [earlier, fresh] =
+        entry_of_step.emplace(std::pair{t.intent, std::string{step}}, t.entry_id);
+      if (!fresh) {
+        out.problems.push_back({kind::repeated_step, t.entry_id, t.txn,
+                                t.intent + "'s " + step + " also in entry "
+                                  + earlier->second});
+      }
     }
     check_and_apply(t, computed, out.problems);
   }
@@ -245,6 +280,8 @@ const char* to_string(transaction_problem::kind what) {
     return "duplicate transaction id";
   case kind::overflow:
     return "overflow";
+  case kind::repeated_step:
+    return "payment step booked twice";
   }
   return "unknown";
 }

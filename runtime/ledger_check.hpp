@@ -29,6 +29,10 @@ struct ledger_transaction {
   std::string txn;      ///< the `txn` field (transaction id)
   std::vector<ledger_leg> postings;
   std::string malformed; ///< why the entry could not be parsed; "" if fine
+  /// The payment and the step that booked it (`intent`, `op`: charge,
+  /// authorize, capture, void, refund); "" in entries written before them.
+  std::string intent = {};
+  std::string op = {};
 };
 
 /// `ledger:balances` as read: account -> debits - credits, nullopt when the
@@ -60,7 +64,16 @@ std::optional<std::string> next_stream_id(std::string_view id);
 
 /// What is wrong with one transaction.
 struct transaction_problem {
-  enum class kind { malformed, negative_leg, unbalanced, duplicate, overflow };
+  enum class kind {
+    malformed,
+    negative_leg,
+    unbalanced,
+    duplicate,
+    overflow,
+    /// A step a payment takes once (its sale or authorisation, capture,
+    /// void) booked twice under different transaction ids.
+    repeated_step
+  };
   kind what = kind::malformed;
   std::string entry_id;
   std::string txn;
@@ -92,7 +105,8 @@ struct ledger_report {
 };
 
 /// Checks every transaction (well formed, no negative leg, debits == credits,
-/// transaction id unique), recomputes every account from all well-formed
+/// transaction id unique, each payment's once-only steps booked once),
+/// recomputes every account from all well-formed
 /// entries and compares it with `balances`, and checks they sum to 0.
 ledger_report check_ledger(const std::vector<ledger_transaction>& transactions,
                            const stored_balances& balances);

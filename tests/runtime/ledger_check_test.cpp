@@ -127,6 +127,36 @@ TEST(ledger_check, negative_leg_is_reported_even_when_balanced) {
   EXPECT_TRUE(report.differences.empty());
 }
 
+TEST(ledger_check, a_payment_sold_twice_under_two_ids_is_reported) {
+  // Both balance: only the payment they name gives the second sale away.
+  auto first = payment("1-0", "txn_a", 2000, 88);
+  auto second = payment("1-1", "txn_b", 2000, 88);
+  auto refund = payment("1-2", "txn_r", 500, 0);
+  for (auto* t : {&first, &second}) {
+    t->intent = "pi_1";
+    t->op = "charge";
+  }
+  refund.intent = "pi_1";
+  refund.op = "refund";
+  auto refund_again = refund;
+  refund_again.entry_id = "1-3";
+  refund_again.txn = "txn_r2";
+  std::vector<ledger_transaction> txns{first, refund, refund_again};
+  EXPECT_TRUE(check_ledger(txns, balances_of(txns)).consistent())
+    << "refunds may be many";
+  txns.push_back(second);
+  auto report = check_ledger(txns, balances_of(txns));
+  EXPECT_FALSE(report.consistent());
+  ASSERT_EQ(report.problems.size(), 1u) << format_report(report);
+  EXPECT_EQ(report.problems[0].what, kind::repeated_step);
+  EXPECT_TRUE(contains(report.problems[0].detail, "pi_1's sale also in entry 1-0"))
+    << report.problems[0].detail;
+  // An authorisation then a charge of one payment is a second sale too.
+  second.op = "authorize";
+  txns.back() = second;
+  EXPECT_FALSE(check_ledger(txns, balances_of(txns)).consistent());
+}
+
 TEST(ledger_check, duplicate_transaction_id_is_reported) {
   auto txns = three_payments();
   txns.push_back(payment("5-0", "txn_b", 1500, 74, "acct_2"));
