@@ -570,11 +570,21 @@ export function refundsCsv(load) {
   return `${cols.join(',')}\n${rows.join('\n')}\n`;
 }
 
-export function writeOutputs(dir, res, load) {
+/** What the store received: one row per event id, for checks after the run. */
+export function webhooksCsv(receiver) {
+  const rows = [...receiver.events].map(([id, rec]) => [id, rec.type, rec.object ?? '',
+    rec.times.length, rec.times[0]?.toFixed(3) ?? ''].join(','));
+  return `event,type,object,deliveries,t_first\n${rows.join('\n')}\n`;
+}
+
+export function writeOutputs(dir, res, load, receiver) {
   writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(res, null, 1)}\n`);
   writeFileSync(path.join(dir, 'payments.csv'), paymentsCsv(load));
   if (load.cfg.refund_share > 0) {
     writeFileSync(path.join(dir, 'refunds.csv'), refundsCsv(load));
+  }
+  if (receiver) {
+    writeFileSync(path.join(dir, 'webhooks.csv'), webhooksCsv(receiver));
   }
   writeFileSync(path.join(dir, 'report.html'), renderHtml(res));
 }

@@ -372,7 +372,7 @@ async function main() {
         errors: p.errors })),
     series: buildSeries(load, samples, receiver, end),
   };
-  writeOutputs(dir, res, load);
+  writeOutputs(dir, res, load, receiver);
   process.stdout.write(`${terminalSummary(res)}\n`);
   return code;
 }

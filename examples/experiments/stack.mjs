@@ -334,8 +334,11 @@ export class Stack {
       readyLine: 'card-network-sim listening on',
       // Each simulator connection pins one of its threads while kept alive:
       // room for every node's card connections (64 each) plus the runner.
+      // The journal keeps its charges, refunds and settlement report in the
+      // run folder, so a reconciliation can be run after the run too.
       args: ['--host', '127.0.0.1', '--port', String(port),
-        '--threads', String(Math.min(1024, 64 * this.nodeCount + 32))],
+        '--threads', String(Math.min(1024, 64 * this.nodeCount + 32)),
+        '--journal', path.join(this.dataDir, 'card-network.journal')],
     }));
     this.simUrl = `http://127.0.0.1:${this.sim.port}`;
     const out = await run(this.binaries.admin, ['--redis', `127.0.0.1:${this.redisPort}`,
