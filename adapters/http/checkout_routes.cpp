@@ -180,7 +180,7 @@ void list_sessions(api_context& ctx, const httplib::Request& req,
 
 void expire_session(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
-  auto form = authenticated_form(ctx, req, res, {});
+  auto form = authenticated_form(ctx, req, res, {"expand"});
   if (!form) {
     return;
   }
@@ -225,9 +225,11 @@ void add_checkout_routes(httplib::Server& srv, api_context& ctx) {
   // Idempotent by itself (one round trip), not through post_idempotent.
   srv.Post("/v1/checkout/sessions",
            [&ctx](const httplib::Request& req, httplib::Response& res) {
-             create_session(ctx, req, res);
+             run_expanding(ctx, expandable::checkout_session, req, res,
+                           [&] { create_session(ctx, req, res); });
            });
   post_idempotent(srv, ctx, R"(/v1/checkout/sessions/([A-Za-z0-9_]+)/expire)",
+                  expandable::checkout_session,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     expire_session(ctx, req, res);
                   });

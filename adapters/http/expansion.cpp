@@ -1,5 +1,6 @@
 #include "adapters/http/expansion.hpp"
 
+#include "adapters/codec/form_decode.hpp"
 #include "adapters/http/payment_methods.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/redis/archive_store.hpp"
@@ -205,6 +206,99 @@ expand_paths(const httplib::Request& req, expandable type) {
     out.push_back(value);
   }
   return out;
+}
+
+namespace {
+
+/// The paths a POST's form body asks to expand (`expand`, `expand[]`,
+/// `expand[N]`: a string or a list of them once decoded).
+std::variant<std::vector<std::string>, api_error>
+expand_paths_in(const json& params, expandable type) {
+  std::vector<std::string> out;
+  auto found = params.find("expand");
+  if (found == params.end()) {
+    return out;
+  }
+  std::vector<json> given;
+  if (found->is_array()) {
+    given.assign(found->begin(), found->end());
+  } else {
+    given.push_back(*found);
+  }
+  for (auto& value : given) {
+    if (!value.is_string()) {
+      return invalid_param("expand", "Invalid array: use expand[]=path or "
+                                     "expand[0]=path.");
+    }
+    auto path = value.get<std::string>();
+    if (!expandable_path(node_of(type), path)) {
+      return invalid_param("expand", "This property cannot be expanded ("
+                                       + path.substr(0, 100) + ").");
+    }
+    if (out.size() == expand_paths_max) {
+      return invalid_param("expand", "At most "
+                                       + std::to_string(expand_paths_max)
+                                       + " properties can be expanded.");
+    }
+    out.push_back(std::move(path));
+  }
+  return out;
+}
+
+/// The Redis key an answer of `type` named `id` is rendered from.
+std::string key_of(expandable type, const std::string& id) {
+  switch (type) {
+    case expandable::payment_intent:
+      return keys::intent(id);
+    case expandable::refund:
+      return keys::refund(id);
+    case expandable::checkout_session:
+      return keys::session(id);
+    case expandable::charge:
+      break;
+  }
+  return {}; // no POST answers a charge
+}
+
+} // namespace
+
+void run_expanding(api_context& ctx, expandable type,
+                   const httplib::Request& req, httplib::Response& res,
+                   const std::function<void()>& run) {
+  std::vector<std::string> paths;
+  if (req.body.find("expand") != std::string::npos) {
+    auto decoded = codec::decode_form(req.body);
+    if (auto* params = std::get_if<json>(&decoded)) {
+      auto found = expand_paths_in(*params, type);
+      if (auto* err = std::get_if<api_error>(&found)) {
+        return write_error(res, *err);
+      }
+      paths = std::move(std::get<std::vector<std::string>>(found));
+    } // a body that does not decode: the handler refuses it as always
+  }
+  run();
+  if (paths.empty() || res.status != 200) {
+    return;
+  }
+  auto body = json::parse(res.body, nullptr, false);
+  auto key = body.is_object() && body.contains("id") && body["id"].is_string()
+               ? key_of(type, body["id"].get<std::string>())
+               : std::string{};
+  if (key.empty()) {
+    return;
+  }
+  std::optional<render::fields> fields;
+  {
+    auto conn = ctx.redis.acquire();
+    fields = redis::read_object(*conn, key); // maybe archived
+  }
+  if (!fields) {
+    return write_error(res, unavailable("Expanding the answer"));
+  }
+  if (auto err = expand(ctx, type, *fields, body, paths)) {
+    return write_error(res, *err);
+  }
+  res.set_content(body.dump(), "application/json");
 }
 
 std::optional<api_error> expand(api_context& ctx, expandable type,

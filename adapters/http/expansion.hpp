@@ -1,7 +1,8 @@
 #pragma once
 
-// `expand[]` on retrieves, as Stripe's clients send it (`expand[]=x`,
-// `expand[0]=x`): an id in the answer replaced by its object, along a
+// `expand[]` on retrieves and on the POSTs that answer the same objects, as
+// Stripe's clients send it (`expand[]=x`, `expand[0]=x`; in a POST's form
+// body): an id in the answer replaced by its object, along a
 // dotted path (`latest_charge.balance_transaction`). Only the paths
 // integrations commonly ask for; any other is a 400 naming it, never
 // silently left an id (a client that expanded it reads an object).
@@ -12,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -51,5 +53,14 @@ std::optional<api_error> expand_elsewhere(const httplib::Request& req);
 void write_expanded(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res, expandable type,
                     const render::fields& fields, nlohmann::json body);
+
+/// Runs a POST whose answer is a `type` with the `expand[]` of its form
+/// body: the paths are checked before `run` (a bad one is a 400 and
+/// nothing runs), and a 200 answer, fresh or replayed under its
+/// Idempotency-Key, comes back with them expanded from what Redis holds
+/// now (a 503 to retry with the same key if that read fails).
+void run_expanding(api_context& ctx, expandable type,
+                   const httplib::Request& req, httplib::Response& res,
+                   const std::function<void()>& run);
 
 } // namespace psp::http

@@ -8,6 +8,7 @@
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/expansion.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/stored_reference.hpp"
@@ -381,6 +382,18 @@ void post_idempotent(httplib::Server& srv, api_context& ctx,
   srv.Post(pattern, [&ctx, handler](const httplib::Request& req,
                                     httplib::Response& res) {
     handle(ctx, handler, req, res);
+  });
+}
+
+void post_idempotent(httplib::Server& srv, api_context& ctx,
+                     const std::string& pattern, expandable answers,
+                     route_handler handler) {
+  // Expanded outside the stored answer: a replay expands from what Redis
+  // holds then, as a retrieve would.
+  srv.Post(pattern, [&ctx, answers, handler](const httplib::Request& req,
+                                             httplib::Response& res) {
+    run_expanding(ctx, answers, req, res,
+                  [&] { handle(ctx, handler, req, res); });
   });
 }
 

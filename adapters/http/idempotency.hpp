@@ -37,6 +37,13 @@ using route_handler
 void post_idempotent(httplib::Server& srv, api_context& ctx,
                      const std::string& pattern, route_handler handler);
 
+/// The same for a route answering an object `expand[]` knows (expansion.hpp:
+/// an enum of it, declared here to keep that header out of this one).
+enum class expandable;
+void post_idempotent(httplib::Server& srv, api_context& ctx,
+                     const std::string& pattern, expandable answers,
+                     route_handler handler);
+
 /// Whether an answer with this status is stored for replay.
 bool stores_answer(int status);
 

@@ -199,7 +199,7 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
         params, {"amount", "currency", "capture_method", "confirm",
                  "description", "metadata", "payment_method",
                  "payment_method_data", "payment_method_types",
-                 "receipt_email", "return_url"})) {
+                 "receipt_email", "return_url", "expand"})) {
     return *err;
   }
   payment_intent_request out;

@@ -128,7 +128,7 @@ void confirm_intent(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   auto form = authenticated_form(ctx, req, res,
                                  {"payment_method", "payment_method_data",
-                                  "return_url", "receipt_email"});
+                                  "return_url", "receipt_email", "expand"});
   if (!form) {
     return;
   }
@@ -297,7 +297,7 @@ bool earlier_run_queued(api_context& ctx, const std::string& prefix) {
 void capture_intent(api_context& ctx, const httplib::Request& req,
                     httplib::Response& res) {
   auto form = authenticated_form(ctx, req, res,
-                                 {"amount_to_capture", "metadata"});
+                                 {"amount_to_capture", "metadata", "expand"});
   if (!form) {
     return;
   }
@@ -349,7 +349,8 @@ void capture_intent(api_context& ctx, const httplib::Request& req,
 
 void cancel_intent(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
-  auto form = authenticated_form(ctx, req, res, {"cancellation_reason"});
+  auto form = authenticated_form(ctx, req, res,
+                                 {"cancellation_reason", "expand"});
   if (!form) {
     return;
   }
@@ -460,19 +461,19 @@ void list_intents(api_context& ctx, const httplib::Request& req,
 
 void add_payment_intent_routes(httplib::Server& srv, api_context& ctx) {
   const std::string id = "([A-Za-z0-9_]+)";
-  post_idempotent(srv, ctx, "/v1/payment_intents",
+  post_idempotent(srv, ctx, "/v1/payment_intents", expandable::payment_intent,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     create_intent(ctx, req, res);
                   });
-  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/confirm",
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/confirm", expandable::payment_intent,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     confirm_intent(ctx, req, res);
                   });
-  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/capture",
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/capture", expandable::payment_intent,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     capture_intent(ctx, req, res);
                   });
-  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/cancel",
+  post_idempotent(srv, ctx, "/v1/payment_intents/" + id + "/cancel", expandable::payment_intent,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     cancel_intent(ctx, req, res);
                   });

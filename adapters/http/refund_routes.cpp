@@ -147,7 +147,7 @@ void create_refund(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   auto form = authenticated_form(ctx, req, res,
                                  {"payment_intent", "charge", "amount",
-                                  "reason", "metadata"});
+                                  "reason", "metadata", "expand"});
   if (!form) {
     return;
   }
@@ -369,7 +369,7 @@ void list_refunds(api_context& ctx, const httplib::Request& req,
 } // namespace
 
 void add_refund_routes(httplib::Server& srv, api_context& ctx) {
-  post_idempotent(srv, ctx, "/v1/refunds",
+  post_idempotent(srv, ctx, "/v1/refunds", expandable::refund,
                   [&ctx](const httplib::Request& req, httplib::Response& res) {
                     create_refund(ctx, req, res);
                   });

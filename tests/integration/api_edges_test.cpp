@@ -947,6 +947,56 @@ TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
   EXPECT_TRUE(card["billing_details"]["address"]["line1"].is_null());
 }
 
+TEST_F(api_edges, posts_expand_their_answers_as_retrieves_do) {
+  // stripe.paymentIntents.create({..., expand: ['latest_charge...']}).
+  auto create = keyed_post(stack(), "/v1/payment_intents",
+                           {{"amount", "2300"},
+                            {"currency", "usd"},
+                            {"confirm", "true"},
+                            {"payment_method", "pm_card_visa"},
+                            {"expand[0]", "latest_charge.balance_transaction"}},
+                           "edge-expand-create-1");
+  auto paid = http_call(stack().node_url(), create);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  auto charge = paid.body_json()["latest_charge"];
+  ASSERT_TRUE(charge.is_object()) << paid.body;
+  EXPECT_EQ(charge.value("object", ""), "charge");
+  EXPECT_EQ(charge["balance_transaction"].value("object", ""),
+            "balance_transaction")
+    << paid.body;
+  // The replay under the same key expands too.
+  auto again = http_call(stack().node_url(), create);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.body_json()["latest_charge"].value("id", ""),
+            charge.value("id", ""))
+    << again.body;
+  // A refund, and a checkout session on create.
+  auto refund = stack().api_post(
+    "/v1/refunds", {{"payment_intent", paid.body_json().value("id", "")},
+                    {"amount", "300"},
+                    {"expand[]", "charge"}});
+  ASSERT_EQ(refund.status, 200) << refund.body;
+  EXPECT_EQ(refund.body_json()["charge"].value("amount_refunded", 0), 300)
+    << refund.body;
+  auto session = stack().create_session(1200, 1, {{"expand[]", "payment_intent"}});
+  EXPECT_EQ(session["payment_intent"].value("object", ""), "payment_intent")
+    << session.dump();
+  // A path that cannot be is a 400 before anything runs.
+  auto other = stack().create_merchant("Edge Expand Other");
+  auto bad = stack().api_post("/v1/payment_intents",
+                              {{"amount", "2300"},
+                               {"currency", "usd"},
+                               {"expand[]", "customer"}},
+                              0, other.secret_key);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.body_json()["error"].value("param", ""), "expand");
+  EXPECT_TRUE(stack().api_get("/v1/payment_intents", 0, other.secret_key)
+                .body_json()["data"]
+                .empty())
+    << "nothing was created";
+}
+
 TEST_F(api_edges, retrieves_expand_what_integrations_ask_for) {
   auto paid = create_intent(stack(), 2100);
   auto pi = paid.value("id", "");

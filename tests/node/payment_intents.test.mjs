@@ -63,6 +63,26 @@ test('retrieve expands the charge and its fee, as integrations ask', async () =>
       && err.param === 'expand');
 });
 
+test('create expands its answer, billing details kept on the charge', async () => {
+  const stripe = client();
+  const pi = await stripe.paymentIntents.create({
+    amount: 2700, currency: 'usd', confirm: true,
+    payment_method_data: {
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2040, cvc: '123' },
+      billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' },
+    },
+    expand: ['latest_charge'],
+  });
+  assert.equal(pi.latest_charge.object, 'charge');
+  assert.equal(pi.latest_charge.billing_details.name, 'Jenny Rosen');
+  assert.equal(pi.latest_charge.billing_details.email, 'jenny@example.com');
+  const refund = await stripe.refunds.create({
+    payment_intent: pi.id, amount: 700, expand: ['charge'],
+  });
+  assert.equal(refund.charge.amount_refunded, 700);
+});
+
 test('a decline raises StripeCardError with code and decline_code', async () => {
   const stripe = client();
   await assert.rejects(
