@@ -41,32 +41,10 @@ std::pair<size_t, int> digit_run(std::string_view text, size_t i) {
   return {end, digits};
 }
 
-} // namespace
-
-std::string mask_card_numbers(std::string_view text) {
-  std::string out{text};
-  size_t i = 0;
-  while (i < out.size()) {
-    if (!is_digit(out[i])) {
-      ++i;
-      continue;
-    }
-    auto [end, digits] = digit_run(out, i);
-    if (digits >= card_digits_min) {
-      int to_mask = digits - digits_kept;
-      for (size_t j = i; j < end && to_mask > 0; ++j) {
-        if (is_digit(out[j])) {
-          out[j] = '*';
-          --to_mask;
-        }
-      }
-    }
-    i = end;
-  }
-  return out;
-}
-
-bool contains_card_number(std::string_view text) {
+/// Calls `visit(start, end, digits)` for each digit run of `text` in
+/// order, until it answers false.
+template <class Visit>
+void for_each_digit_run(std::string_view text, Visit visit) {
   size_t i = 0;
   while (i < text.size()) {
     if (!is_digit(text[i])) {
@@ -74,23 +52,47 @@ bool contains_card_number(std::string_view text) {
       continue;
     }
     auto [end, digits] = digit_run(text, i);
-    if (digits > card_number_digits_max) {
-      return true;
+    if (!visit(i, end, digits)) {
+      return;
     }
-    if (digits >= card_number_digits_min) {
+    i = end;
+  }
+}
+
+} // namespace
+
+std::string mask_card_numbers(std::string_view text) {
+  std::string out{text};
+  for_each_digit_run(text, [&](size_t start, size_t end, int digits) {
+    int to_mask = digits >= card_digits_min ? digits - digits_kept : 0;
+    for (size_t j = start; j < end && to_mask > 0; ++j) {
+      if (is_digit(out[j])) {
+        out[j] = '*';
+        --to_mask;
+      }
+    }
+    return true;
+  });
+  return out;
+}
+
+bool contains_card_number(std::string_view text) {
+  bool found = false;
+  for_each_digit_run(text, [&](size_t start, size_t end, int digits) {
+    if (digits > card_number_digits_max) {
+      found = true; // a number run into its expiry, or something longer
+    } else if (digits >= card_number_digits_min) {
       std::string only_digits;
-      for (size_t j = i; j < end; ++j) {
+      for (size_t j = start; j < end; ++j) {
         if (is_digit(text[j])) {
           only_digits += text[j];
         }
       }
-      if (codec::luhn_valid(only_digits)) {
-        return true;
-      }
+      found = codec::luhn_valid(only_digits);
     }
-    i = end;
-  }
-  return false;
+    return !found;
+  });
+  return found;
 }
 
 } // namespace psp::http

@@ -99,6 +99,23 @@ bool expandable_path(node from, const std::string& path) {
   return true;
 }
 
+/// Appends `path` to `out` if it can be expanded on a `type` and there is
+/// room; the 400 saying which otherwise.
+std::optional<api_error> add_path(std::vector<std::string>& out,
+                                  expandable type, const std::string& path) {
+  if (!expandable_path(node_of(type), path)) {
+    return invalid_param("expand", "This property cannot be expanded ("
+                                     + path.substr(0, 100) + ").");
+  }
+  if (out.size() == expand_paths_max) {
+    return invalid_param("expand", "At most "
+                                     + std::to_string(expand_paths_max)
+                                     + " properties can be expanded.");
+  }
+  out.push_back(path);
+  return std::nullopt;
+}
+
 /// `expand`, `expand[]` and `expand[N]`: how Stripe's clients spell it.
 bool is_expand_key(const std::string& key) {
   if (key == "expand" || key == "expand[]") {
@@ -194,16 +211,9 @@ expand_paths(const httplib::Request& req, expandable type) {
                            "Invalid array: use expand[]=path or "
                            "expand[0]=path.");
     }
-    if (!expandable_path(node_of(type), value)) {
-      return invalid_param("expand", "This property cannot be expanded ("
-                                       + value.substr(0, 100) + ").");
+    if (auto err = add_path(out, type, value)) {
+      return *err;
     }
-    if (out.size() == expand_paths_max) {
-      return invalid_param("expand", "At most "
-                                       + std::to_string(expand_paths_max)
-                                       + " properties can be expanded.");
-    }
-    out.push_back(value);
   }
   return out;
 }
@@ -230,17 +240,9 @@ expand_paths_in(const json& params, expandable type) {
       return invalid_param("expand", "Invalid array: use expand[]=path or "
                                      "expand[0]=path.");
     }
-    auto path = value.get<std::string>();
-    if (!expandable_path(node_of(type), path)) {
-      return invalid_param("expand", "This property cannot be expanded ("
-                                       + path.substr(0, 100) + ").");
+    if (auto err = add_path(out, type, value.get<std::string>())) {
+      return *err;
     }
-    if (out.size() == expand_paths_max) {
-      return invalid_param("expand", "At most "
-                                       + std::to_string(expand_paths_max)
-                                       + " properties can be expanded.");
-    }
-    out.push_back(std::move(path));
   }
   return out;
 }
