@@ -10,7 +10,9 @@ export const INVARIANTS = ['no_double_charge', 'no_lost_payment', 'ledger_balanc
   // Only checked when refund_share > 0:
   'refunds_recorded', 'refunds_match_charges', 'refunds_once_at_network',
   // Only checked when abandon_share > 0:
-  'abandoned_sessions_expired'];
+  'abandoned_sessions_expired',
+  // Only checked when a node of 3 or more is partitioned:
+  'cut_nodes_stop_work'];
 
 const DEFAULTS = {
   description: '',

@@ -1,6 +1,6 @@
 // Reads what the system ended up with (simulator, Redis, the public and
-// admin APIs) and checks the five invariants (eight with refunds, nine with
-// abandoned checkouts). Each check returns
+// admin APIs) and checks the five invariants (three more with refunds, one
+// with abandoned checkouts, one with partitions). Each check returns
 // {name, title, pass, checked, summary, violations: [{id, what}], notes}.
 // The checker reports what it finds; it never repairs or retries a payment.
 
@@ -949,6 +949,59 @@ export function checkInvariants(ev, { load, receiver, replay }) {
     out.push(abandonedSessionsExpired(ev, load, receiver));
   }
   return out;
+}
+
+/** How long a node may take to notice it is cut off (its links end at once). */
+const CUT_NOTICE_S = 1.5;
+
+/**
+ * 10. A node cut off from every peer takes no payment work while cut: from
+ * its node log's quorum changes (`events`, on the run's clock) against the
+ * partition windows of the fault `timeline`. Only with 3 nodes or more
+ * (with 2, the tie rule lets the smaller id work on, by design).
+ */
+export function cutNodesStopWork(timeline, events) {
+  const v = [];
+  const windows = [];
+  const open = new Map();
+  for (const r of timeline) {
+    if (!r.ok) {
+      continue;
+    }
+    if (r.kind === 'partition') {
+      open.set(r.node, r.t);
+    } else if (r.kind === 'heal_partition' && open.has(r.node)) {
+      windows.push({ node: r.node, from: open.get(r.node), to: r.t });
+      open.delete(r.node);
+    }
+  }
+  for (const [node, from] of open) {
+    windows.push({ node, from, to: Infinity }); // cut until the run stopped
+  }
+  const working = (e) => e.event === 'quorum_reached' || e.event === 'quorum_regained';
+  for (const w of windows) {
+    const id = `node-${w.node}`;
+    const mine = events.filter((e) => e.node === id);
+    const judged = w.from + CUT_NOTICE_S;
+    if (w.to <= judged) {
+      continue; // healed before it had to notice
+    }
+    const before = mine.filter((e) => e.t <= judged).pop();
+    const span = `${w.from.toFixed(1)}–${Number.isFinite(w.to) ? w.to.toFixed(1) : 'end'}s`;
+    if (before && working(before)) {
+      v.push({ id, what: `cut off ${span}, still held the quorum ${CUT_NOTICE_S}s in `
+        + `(last: ${before.event} at ${before.t}s, ${before.reachable}/${before.registered})` });
+    }
+    for (const e of mine) {
+      if (e.t > judged && e.t < w.to && working(e)) {
+        v.push({ id, what: `${e.event} at ${e.t}s (${e.reachable}/${e.registered}) while `
+          + `cut off ${span}` });
+      }
+    }
+  }
+  return result('cut_nodes_stop_work', 'A node cut off from its peers takes no payment work',
+    windows.length, v, [`${windows.length} partition window(s), ${events.length} quorum `
+      + 'change(s) read from the node logs']);
 }
 
 /** Replays dead letters of the given kinds through the admin API. */

@@ -24,8 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadExperiment } from './config.mjs';
 import { FaultInjector, faultLabel } from './faults.mjs';
 import { closeAgents, form, sleep } from './http.mjs';
-import { apiCall, checkInvariants, collectEvidence, deadLetters, mapLimit, replayDeadLetters,
-  scrapeMetrics } from './invariants.mjs';
+import { apiCall, checkInvariants, collectEvidence, cutNodesStopWork, deadLetters, mapLimit,
+  replayDeadLetters, scrapeMetrics } from './invariants.mjs';
 import { Load } from './load.mjs';
 import { Receiver } from './receiver.mjs';
 import { buildSeries, loadFigures, renderHtml, terminalSummary, writeOutputs } from './report.mjs';
@@ -320,6 +320,11 @@ async function main() {
   }
 
   // ---- verdict + outputs ------------------------------------------------------------
+  if (invariants.length && cfg.nodes >= 3
+      && cfg.schedule.some((e) => e.kind === 'partition')) {
+    // From the logs, read above once the nodes had stopped working.
+    invariants.push(cutNodesStopWork(injector.timeline, clusterEvents));
+  }
   const end = Math.max(clock(), 1);
   const failed = invariants.filter((r) => !r.pass).map((r) => r.name);
   let verdict;
