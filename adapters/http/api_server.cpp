@@ -192,7 +192,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     // ids are stream entries led by 13 digits of milliseconds.
     if (res.status >= 400 && req.path.rfind("/admin/", 0) != 0
         && res.get_header_value("Content-Type") == "application/json") {
-      res.body = mask_card_numbers(res.body);
+      res.body = masked_error_body(res.body);
     }
     if (res.status >= 500) {
       ++ctx_.counters.errors_5xx;

@@ -14,6 +14,25 @@ using nlohmann::json;
 
 const std::string prefix = "payment_method_data[billing_details]";
 
+/// A phone number as E.164 writes it: a leading '+' and at most 15 digits.
+/// Too short for most card numbers, and a real phone must not be refused
+/// because its digits happen to pass the Luhn check (one in ten do).
+bool is_international_phone(std::string_view text) {
+  auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos || text[first] != '+') {
+    return false;
+  }
+  size_t digits = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return false; // digits of another script: checked as any text
+    }
+  }
+  return digits <= 15;
+}
+
 /// A string field of `object` checked and copied into `out` when set.
 std::optional<api_error> copy_text(const json& object, const char* key,
                                    const std::string& param, json& out) {
@@ -30,11 +49,18 @@ std::optional<api_error> copy_text(const json& object, const char* key,
                                   + std::to_string(billing_field_chars_max)
                                   + " characters.");
   }
-  if (contains_card_number(text)) {
+  if (!(key == std::string_view{"phone"} && is_international_phone(text))
+      && contains_card_number(text)) {
     // The value is not echoed: it may be the card itself.
     return invalid_param(param, "Invalid " + param + ": it looks like a "
                                   "card number, which belongs in "
-                                  "payment_method_data[card][number].");
+                                  "payment_method_data[card][number]"
+                                  + (key == std::string_view{"phone"}
+                                       ? std::string{" (a phone number is "
+                                                     "taken as written with "
+                                                     "its country code: +49 "
+                                                     "...)."}
+                                       : std::string{"."}));
   }
   out[key] = text;
   return std::nullopt;

@@ -10,16 +10,26 @@
 
 namespace psp::http {
 
-/// `text` with every run of 12 digits or more (single spaces or dashes
-/// between them allowed, as cards are written; longer runs too, since a
-/// number may run into its expiry) masked but its last four:
-/// "4242 4242 4242 4242" becomes "**** **** **** 4242". Shorter runs
-/// (amounts, timestamps in seconds, indexes) are left as they are.
+/// `text` with every run of 12 digits or more (up to three spaces, tabs,
+/// dashes, dots, underscores, slashes or commas between them allowed, as
+/// cards are written; longer runs too, since a number may run into its
+/// expiry) masked but its last four: "4242 4242 4242 4242" becomes
+/// "**** **** **** 4242". Shorter runs (amounts, timestamps in seconds,
+/// indexes) are left as they are.
 std::string mask_card_numbers(std::string_view text);
 
-/// Whether `text` may hold a card number, for text about to be stored: a
-/// run as above of 13 to 19 digits that passes the Luhn check, or of more
-/// (a number run into its expiry).
+/// An error answer with mask_card_numbers applied to everything the client
+/// may have sent, but not to the objects a card error carries
+/// (`error.payment_intent`, `error.payment_method`): those are rendered
+/// from what is stored, shown by a retrieve as they are, and masking them
+/// made a 402 disagree with the GET after it (a phone's digits starred).
+std::string masked_error_body(const std::string& body);
+
+/// Whether `text` may hold a card number, for text about to be stored:
+/// digits of any script read as ASCII ones, then in a run as above some
+/// groups in a row of 13 to 19 digits that pass the Luhn check ("+1 4242
+/// 4242 4242 4242" holds one after its "1"), or a group of more than 19 (a
+/// number run into its expiry).
 bool contains_card_number(std::string_view text);
 
 } // namespace psp::http

@@ -874,11 +874,18 @@ TEST_F(api_edges, billing_details_sent_with_a_card_show_on_its_charge_and_card) 
   // here) replace them on the intent, so the charge shows no stale name.
   auto declined = stack().api_post(
     "/v1/payment_intents",
-    typed_card_with_billing("4000000000000002", {{"[name]", "Jenny Rosen"}}));
+    typed_card_with_billing("4000000000000002",
+                            {{"[name]", "Jenny Rosen"},
+                             {"[phone]", "+44 7911 123456"}}));
   ASSERT_EQ(declined.status, 402) << declined.body;
   auto err = declined.body_json()["error"];
   EXPECT_EQ(err["payment_method"]["billing_details"].value("name", ""),
             "Jenny Rosen")
+    << declined.body;
+  // As stored, as a retrieve shows it: the error's masking of what a
+  // client sent leaves the objects a card error carries alone.
+  EXPECT_EQ(err["payment_method"]["billing_details"].value("phone", ""),
+            "+44 7911 123456")
     << declined.body;
   auto intent_id = err["payment_intent"].value("id", "");
   auto intent = stack().api_get("/v1/payment_intents/" + intent_id).body_json();
@@ -918,6 +925,10 @@ TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
      "payment_method_data[billing_details][name]"},
     {{{"[address][line2]", "card 4000-0566-5566-5556 exp 12/40"}},
      "payment_method_data[billing_details][address][line2]"},
+    {{{"[phone]", "+1 4242424242424242"}},
+     "payment_method_data[billing_details][phone]"},
+    {{{"[email]", "4242.4242.4242.4242@example.com"}},
+     "payment_method_data[billing_details][email]"},
     {{{"[name]", std::string(5001, 'a')}},
      "payment_method_data[billing_details][name]"},
   };
@@ -930,20 +941,23 @@ TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
     EXPECT_EQ(res.body_json()["error"].value("param", ""), c.param) << res.body;
     EXPECT_EQ(res.body.find("4242 4242 4242 4242"), std::string::npos);
     EXPECT_EQ(res.body.find("4000-0566-5566-5556"), std::string::npos);
+    EXPECT_EQ(res.body.find("4242424242424242"), std::string::npos);
+    EXPECT_EQ(res.body.find("4242.4242.4242.4242"), std::string::npos);
   }
   auto written = stack().api_get("/v1/payment_intents", 0, key);
   EXPECT_TRUE(written.body_json()["data"].empty()) << written.body;
-  // An empty value unsets, as in Stripe's API; a phone number of twelve
-  // digits is a phone number.
+  // An empty value unsets, as in Stripe's API; a phone number written with
+  // its country code is a phone number, even one whose thirteen digits
+  // pass the Luhn check as a card's would.
   auto fine = stack().api_post(
     "/v1/payment_intents",
     typed_card_with_billing("4242424242424242",
-                            {{"[address]", ""}, {"[phone]", "+442079460958"}}));
+                            {{"[address]", ""}, {"[phone]", "+86 139 1234 5677"}}));
   ASSERT_EQ(fine.status, 200) << fine.body;
   auto card = stack().api_get("/v1/payment_methods/"
                               + fine.body_json().value("payment_method", ""))
                 .body_json();
-  EXPECT_EQ(card["billing_details"].value("phone", ""), "+442079460958");
+  EXPECT_EQ(card["billing_details"].value("phone", ""), "+86 139 1234 5677");
   EXPECT_TRUE(card["billing_details"]["address"]["line1"].is_null());
 }
 

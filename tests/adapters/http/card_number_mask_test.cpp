@@ -48,7 +48,14 @@ TEST(card_number_mask, leaves_other_numbers_alone) {
 TEST(card_number_mask, separators_must_sit_between_digits) {
   // "4242 " then a letter: the space ends the run, not the text.
   EXPECT_EQ(mask_card_numbers("4242424242424242 x"), "************4242 x");
-  EXPECT_EQ(mask_card_numbers("424242424242--4242"), "********4242--4242");
+  // Up to three separators of the ways cards are written join groups.
+  EXPECT_EQ(mask_card_numbers("424242424242--4242"), "************--4242");
+  EXPECT_EQ(mask_card_numbers("4242.4242.4242.4242"), "****.****.****.4242");
+  EXPECT_EQ(mask_card_numbers("4242 - 4242 - 4242 - 4242"),
+            "**** - **** - **** - 4242");
+  EXPECT_EQ(mask_card_numbers("4242_4242/4242,4242\t"), "****_****/****,4242\t");
+  // Four are a gap.
+  EXPECT_EQ(mask_card_numbers("424242424242    4242"), "********4242    4242");
 }
 
 TEST(card_number_mask, finds_card_numbers_in_text_to_be_stored) {
@@ -56,14 +63,29 @@ TEST(card_number_mask, finds_card_numbers_in_text_to_be_stored) {
        {"4242424242424242", "card 4242 4242 4242 4242 please",
         "378282246310005", "6011-1111-1111-1117",
         // A number run into its expiry: too long for any card, refused.
-        "42424242424242421240"}) {
+        "42424242424242421240",
+        // Found among other digits of its run, written any way.
+        "Card 4242424242424242 5", "+1 4242424242424242",
+        "4242 4242 4242 4242 1", "4242.4242.4242.4242@example.com",
+        "4242_4242_4242_4242", "4242/4242/4242/4242", "4242,4242,4242,4242",
+        "4242\t4242\t4242\t4242", "4242  4242  4242  4242",
+        "4242 - 4242 - 4242 - 4242",
+        // Full-width and Arabic-Indic digits.
+        "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
+        "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
+        "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
+        "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92",
+        "\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2"
+        "\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2\xD9\xA4\xD9\xA2"}) {
     EXPECT_TRUE(contains_card_number(text)) << text;
   }
   for (const char* text :
        {"", "Jenny Rosen", "+44 20 7946 0958", "+442079460958",
         // Thirteen to nineteen digits that fail the Luhn check.
         "4242424242424241", "1234567890123",
-        "510 Townsend St, 94103"}) {
+        "510 Townsend St, 94103", "Flat 1, 123456789012 Long Rd",
+        // Letters end a run: a card cannot be made of two runs.
+        "4242 4242 x 4242 4242"}) {
     EXPECT_FALSE(contains_card_number(text)) << text;
   }
 }
