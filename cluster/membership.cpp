@@ -67,7 +67,8 @@ void log_event(const std::string& what) {
 /// entries of the members it just lost.
 void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
   auto& st = self->state;
-  auto d = decide_quorum(st.cfg.node_id, st.counted.counted(), ids);
+  auto d = decide_quorum(st.cfg.node_id, st.counted.counted(), ids,
+                         st.quorum == membership_state::side::majority);
   auto now = d.has_quorum ? membership_state::side::majority
                           : membership_state::side::minority;
   if (now == st.quorum) {
@@ -207,6 +208,23 @@ void rejoin(self_ptr self) {
       });
 }
 
+/// Asks the registry who is registered (and who left), unless a read is
+/// under way already.
+void read_members(self_ptr self) {
+  auto& st = self->state;
+  if (st.members_open) {
+    return;
+  }
+  st.members_open = true;
+  self->request(st.registry, timeout(self), members_atom::value)
+    .then(
+      [=](std::vector<member_info>& ms) {
+        self->state.members_open = false;
+        update(self, ms);
+      },
+      [=](caf::error&) { self->state.members_open = false; });
+}
+
 void tick(self_ptr self) {
   auto& st = self->state;
   if (!st.beat_open && !st.rejoining) {
@@ -228,16 +246,7 @@ void tick(self_ptr self) {
         },
         [=](caf::error&) { self->state.beat_open = false; });
   }
-  if (!st.members_open) {
-    st.members_open = true;
-    self->request(st.registry, timeout(self), members_atom::value)
-      .then(
-        [=](std::vector<member_info>& ms) {
-          self->state.members_open = false;
-          update(self, ms);
-        },
-        [=](caf::error&) { self->state.members_open = false; });
-  }
+  read_members(self);
   self->delayed_send(self,
                      std::chrono::milliseconds{st.cfg.heartbeat_interval_ms},
                      tick_atom::value);
@@ -270,6 +279,10 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
                                     s.cfg.reconnect_delay_ms};
         s.routers.erase(i);
         push_view(self);
+        // A peer that stopped on purpose has marked its leave: reading it
+        // now, not at the next tick, ends the pause its absence from the
+        // quorum's count causes meanwhile (a tie while two of two).
+        read_members(self);
         return;
       }
     }

@@ -7,7 +7,8 @@ namespace psp {
 
 quorum_decision decide_quorum(const std::string& self_id,
                               const std::vector<std::string>& registered,
-                              const std::vector<std::string>& reachable) {
+                              const std::vector<std::string>& reachable,
+                              bool holds_now) {
   std::set<std::string> members{registered.begin(), registered.end()};
   members.insert(self_id);
   std::set<std::string> side{self_id};
@@ -23,7 +24,7 @@ quorum_decision decide_quorum(const std::string& self_id,
     out.has_quorum = true;
   } else if (2 * out.reachable == out.registered) {
     // A tie: the half holding the smallest registered id keeps working.
-    out.has_quorum = side.count(*members.begin()) > 0;
+    out.has_quorum = holds_now && side.count(*members.begin()) > 0;
   } else {
     out.has_quorum = false;
   }

@@ -24,12 +24,17 @@ struct quorum_decision {
 /// `registered`: node ids registered in Redis; `reachable`: ids we hold a
 /// live connection to. We always count ourselves in both (our registration
 /// may be between expiry and rejoin). A strict majority of the registered
-/// members has the quorum; exactly half has it when it holds the smallest
-/// registered id (so of two halves exactly one keeps working); less than
-/// half never. Ids in `reachable` that are not registered do not count.
+/// members has the quorum; exactly half keeps it when it holds the smallest
+/// registered id (so of two halves exactly one keeps working) and
+/// `holds_now` (it had the quorum until now): a tie never grants it. A node
+/// starting or rejoining would otherwise work at once through the tie, while
+/// a peer that has not read its registration yet still counted itself a
+/// majority (two nodes working, up to a heartbeat). Less than half never.
+/// Ids in `reachable` that are not registered do not count.
 quorum_decision decide_quorum(const std::string& self_id,
                               const std::vector<std::string>& registered,
-                              const std::vector<std::string>& reachable);
+                              const std::vector<std::string>& reachable,
+                              bool holds_now = true);
 
 /// The members a quorum is counted against: those registered, and for a
 /// grace period those that vanished from the registry without leaving

@@ -57,6 +57,22 @@ TEST(quorum, tie_goes_to_the_side_with_the_smallest_id) {
   EXPECT_FALSE(decide_quorum("n2", four, {"n2", "n4"}).has_quorum);
 }
 
+TEST(quorum, a_tie_keeps_the_quorum_but_never_grants_it) {
+  // node-a restarts into a 2-node cluster: it sees node-b registered but
+  // is not connected yet, while node-b has not read node-a's registration
+  // and still counts itself alone. Taking the quorum by the tie now would
+  // make two working sides until node-b's next read.
+  std::vector<std::string> two{"node-a", "node-b"};
+  EXPECT_FALSE(decide_quorum("node-a", two, {"node-a"}, false).has_quorum);
+  EXPECT_TRUE(decide_quorum("node-a", two, {"node-a", "node-b"}, false)
+                .has_quorum);
+  // Held, it is kept: a clean split of two leaves node-a working.
+  EXPECT_TRUE(decide_quorum("node-a", two, {"node-a"}, true).has_quorum);
+  // A strict majority is granted either way.
+  EXPECT_TRUE(decide_quorum("node-2", three, {"node-2", "node-3"}, false)
+                .has_quorum);
+}
+
 TEST(quorum, unregistered_connections_do_not_count) {
   // A peer whose registration expired (paused) may still be connected.
   auto d = decide_quorum("node-1", three, {"node-1", "ghost-1", "ghost-2"});
