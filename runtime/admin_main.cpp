@@ -468,12 +468,16 @@ int main(int argc, char** argv) {
   }
   psp::redis::credentials_from_env(*where);
   psp::redis::connection conn{*where, redis_timeout_ms};
-  if (auto pong = conn.run({"PING"}); pong && pong->is_error()
-      && (pong->str.rfind("NOAUTH", 0) == 0
-          || pong->str.rfind("WRONGPASS", 0) == 0)) {
-    // Every command would fail the same way, each worded for its own step.
+  // No password given (the PING answers NOAUTH) or a wrong one (the AUTH
+  // after connecting fails): every command would fail the same way, each
+  // worded for its own step, so say it once with where the password goes.
+  auto pong = conn.run({"PING"});
+  auto refusal = pong ? (pong->is_error() ? pong->str : std::string{})
+                      : conn.last_error();
+  if (refusal.find("NOAUTH") != std::string::npos
+      || refusal.find("WRONGPASS") != std::string::npos) {
     std::cerr << "psp-admin: Redis at " << opts["--redis"] << " refused us: "
-              << pong->str << " (give its password in PSP_REDIS_PASSWORD, "
+              << refusal << " (give its password in PSP_REDIS_PASSWORD, "
               << "and PSP_REDIS_USER for an ACL user; ./run.sh keeps its "
               << "Redis's in <run dir>/redis_password)\n";
     return exit_unreachable;

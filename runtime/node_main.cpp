@@ -18,24 +18,43 @@
 
 namespace {
 
+/// The option an argument names, never its value: "--psp.x" of
+/// "--psp.x=v", "-a" of "-aVALUE" (a short option's value follows at once).
+std::string option_named(const std::string& argument) {
+  if (argument.rfind("--", 0) == 0) {
+    return argument.substr(0, argument.find('='));
+  }
+  if (argument.rfind('-', 0) == 0) {
+    auto eq = argument.find('=');
+    return eq == std::string::npos ? argument.substr(0, 2)
+                                   : argument.substr(0, eq);
+  }
+  return "an argument that is no option";
+}
+
 /// CAF's parser error as a person reads it: which option, what is wrong.
 /// A value is shown only where it is a number: a mistyped option name may
 /// be followed by a password.
 std::string describe(const caf::error& err) {
   auto text = to_string(err);
   std::smatch found;
-  static const std::regex argument{R"re("argument" = "(--[^=" ]*)(=?)([^"]*)")re"};
-  if (err.category() != caf::atom("parser")
-      || !std::regex_search(text, found, argument)) {
-    return text;
+  static const std::regex argument{R"re("argument" = "([^"]*)")re"};
+  if (!std::regex_search(text, found, argument)) {
+    return text; // names no argument, so repeats nothing the user typed
   }
-  auto option = found[1].str();
+  auto given = found[1].str();
+  auto option = option_named(given);
+  if (err.category() != caf::atom("parser")) {
+    return option + ": not accepted (psp-node --help lists the options)";
+  }
   switch (static_cast<caf::pec>(err.code())) {
     case caf::pec::not_an_option:
       return option + ": no such option (psp-node --help lists them)";
     case caf::pec::integer_overflow:
     case caf::pec::integer_underflow:
-      return option + "=" + found[3].str() + ": out of range for this option";
+      return given.rfind("--", 0) == 0 && given.find('=') != std::string::npos
+               ? given + ": out of range for this option"
+               : option + ": out of range for this option";
     case caf::pec::missing_argument:
       return option + ": the value is missing";
     default:
@@ -72,6 +91,14 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed) {
     return 0;
+  }
+  if (!cfg.remainder.empty()) {
+    // CAF leaves what is no option aside; starting anyway would ignore a
+    // setting the user meant to give. Not repeated: it may be a value.
+    std::cerr << "psp-node: bad configuration: " << cfg.remainder.size()
+              << " argument(s) that are no option (options are "
+                 "--psp.<name>=<value>; psp-node --help lists them)\n";
+    return 2;
   }
   if (private_addresses) {
     cfg.webhook_private_addresses = *private_addresses;

@@ -67,8 +67,8 @@ export function expandSchedule(faults, nodes) {
     const allowed = new Set(['at', 'kind', 'node', 'duration', 'ms', 'set', 'mode',
       'status', 'delay_ms', 'note']);
     for (const key of Object.keys(f)) {
-      if (!allowed.has(key)) {
-        fail(i, `unknown field "${key}"`);
+      if (!allowed.has(key) && !key.startsWith('_')) {
+        fail(i, `unknown field "${key}" (fields starting with "_" are comments)`);
       }
     }
     if (f.kind === 'partition_node') {
@@ -89,8 +89,9 @@ export function expandSchedule(faults, nodes) {
       ...(f.kind === 'webhook' && (f.mode === 'slow' || f.mode === 'timeout')
         ? ['delay_ms'] : [])]);
     for (const key of Object.keys(f)) {
-      if (!applies.has(key)) {
-        fail(i, `"${key}" does not apply to ${f.kind}${f.mode ? ` ${f.mode}` : ''}`
+      if (!applies.has(key) && !key.startsWith('_')) {
+        fail(i, `"${key}" does not apply to ${f.kind}`
+          + `${f.kind === 'webhook' && f.mode ? ` ${f.mode}` : ''}`
           + (f.kind === 'pause_node' && key === 'ms'
             ? ' (use "duration": seconds, or a later "resume_node")' : ''));
       }

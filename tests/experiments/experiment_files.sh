@@ -35,4 +35,11 @@ refused '{"nodes":1,"faults":[{"at":1,"kind":"partition","node":1,"duration":2}]
   'a partition needs "nodes": 2 or more'
 refused '{"max_duration_s":10,"faults":[{"at":8,"kind":"kill_node","node":1,"duration":5}]}' \
   'restart_node (end of faults[0]) is scheduled at 13s'
+refused '{"faults":[{"at":1,"kind":"card_network","mode":"fail","set":{"error_rate":1}}]}' \
+  '"mode" does not apply to card_network'
+# Comments ("_" fields) are allowed in a fault as at the top level.
+printf '%s\n' '{"_c":"x","faults":[{"at":1,"kind":"kill_redis","_why":"y"}]}' \
+  >"$tmp/ok.json"
+node "$runner" "$tmp/ok.json" --dry-run >"$tmp/out" 2>&1 ||
+  fail "a commented fault was refused: $(cat "$tmp/out")"
 echo "experiment_files: ok"

@@ -152,7 +152,11 @@ TEST(node_cli, bad_configuration_exits_2) {
            // value (it may be a password) not repeated.
            {"--psp.http-port=99999", "--psp.http-port=99999: out of range"},
            {"--psp.http-port=abc", "--psp.http-port: not a value"},
-           {"--psp.redis-pasword=hunter2x", "--psp.redis-pasword: no such option"}}) {
+           {"--psp.redis-pasword=hunter2x", "--psp.redis-pasword: no such option"},
+           {"-psp.admin-token=hunter2x", "-psp.admin-token: no such option"},
+           {"-ahunter2x", "-a: no such option"},
+           // Not an option at all: refused, not ignored, and not repeated.
+           {"hunter2x", "no option"}}) {
     SCOPED_TRACE(c.flag);
     auto res = run_to_exit(node_argv(dir, redis_port, free_port(), {c.flag}));
     EXPECT_FALSE(res.timed_out);
@@ -265,9 +269,19 @@ TEST(node_cli, a_redis_with_a_password_needs_it_and_no_message_shows_it) {
                             "verify-ledger"});
   EXPECT_EQ(admin.exit_code, 3) << admin.out;
   EXPECT_NE(admin.err.find("NOAUTH"), std::string::npos) << admin.err;
-  // And says where the password goes.
+  // And says where the password goes; also for a wrong one, never
+  // repeating it.
   EXPECT_NE(admin.err.find("PSP_REDIS_PASSWORD"), std::string::npos)
     << admin.err;
+  auto wrong_admin =
+    run_to_exit({"/usr/bin/env", "PSP_REDIS_PASSWORD=wrong-pass-x9",
+                 psp_admin_binary(), "--redis",
+                 "127.0.0.1:" + std::to_string(redis.port()), "verify-ledger"});
+  EXPECT_EQ(wrong_admin.exit_code, 3) << wrong_admin.out;
+  EXPECT_NE(wrong_admin.err.find("PSP_REDIS_PASSWORD"), std::string::npos)
+    << wrong_admin.err;
+  EXPECT_EQ(wrong_admin.err.find("wrong-pass-x9"), std::string::npos)
+    << wrong_admin.err;
 
   auto port = free_port();
   auto log = dir.path() + "/node.log";
