@@ -42,6 +42,10 @@ struct membership_state {
   /// Unknown until the first members list: the queue holds until then.
   enum class side { unknown, majority, minority } quorum = side::unknown;
   bool had_quorum = false;  ///< ever, since this process started
+  /// When we last stopped holding it: a tie still counts as held for the
+  /// absence grace after (a peer's down message lands before the read that
+  /// shows its leave mark, and the survivor must not stay out for good).
+  clock_type::time_point lost_quorum_at{};
   // One registry request of each kind at a time: while Redis stalls, ticks
   // would otherwise queue beats that all answer "lost" once it is back,
   // and each would join again and fence the join before it.
@@ -67,8 +71,11 @@ void log_event(const std::string& what) {
 /// entries of the members it just lost.
 void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
   auto& st = self->state;
-  auto d = decide_quorum(st.cfg.node_id, st.counted.counted(), ids,
-                         st.quorum == membership_state::side::majority);
+  bool holds = st.quorum == membership_state::side::majority
+               || (st.had_quorum
+                   && clock_type::now() - st.lost_quorum_at
+                        < std::chrono::milliseconds{st.cfg.absent_grace_ms});
+  auto d = decide_quorum(st.cfg.node_id, st.counted.counted(), ids, holds);
   auto now = d.has_quorum ? membership_state::side::majority
                           : membership_state::side::minority;
   if (now == st.quorum) {
@@ -81,6 +88,9 @@ void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
             + std::to_string(d.reachable) + " registered="
             + std::to_string(d.registered)
             + (d.has_quorum ? " payments=on" : " payments=off"));
+  if (st.quorum == membership_state::side::majority) {
+    st.lost_quorum_at = clock_type::now();
+  }
   st.quorum = now;
   st.had_quorum = st.had_quorum || d.has_quorum;
   self->send(st.queue, quorum_atom::value, d.has_quorum);

@@ -26,7 +26,9 @@ struct quorum_decision {
 /// may be between expiry and rejoin). A strict majority of the registered
 /// members has the quorum; exactly half keeps it when it holds the smallest
 /// registered id (so of two halves exactly one keeps working) and
-/// `holds_now` (it had the quorum until now): a tie never grants it. A node
+/// `holds_now` (it had the quorum until now, or a moment ago: the
+/// membership counts a loss of up to a heartbeat TTL ago): a tie never
+/// grants it to a node that has not been working. A node
 /// starting or rejoining would otherwise work at once through the tie, while
 /// a peer that has not read its registration yet still counted itself a
 /// majority (two nodes working, up to a heartbeat). Less than half never.
