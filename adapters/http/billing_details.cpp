@@ -14,25 +14,6 @@ using nlohmann::json;
 
 const std::string prefix = "payment_method_data[billing_details]";
 
-/// A phone number as E.164 writes it: a leading '+' and at most 15 digits.
-/// Too short for most card numbers, and a real phone must not be refused
-/// because its digits happen to pass the Luhn check (one in ten do).
-bool is_international_phone(std::string_view text) {
-  auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos || text[first] != '+') {
-    return false;
-  }
-  size_t digits = 0;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      ++digits;
-    } else if (static_cast<unsigned char>(c) >= 0x80) {
-      return false; // digits of another script: checked as any text
-    }
-  }
-  return digits <= 15;
-}
-
 /// A string field of `object` checked and copied into `out` when set.
 std::optional<api_error> copy_text(const json& object, const char* key,
                                    const std::string& param, json& out) {

@@ -32,4 +32,10 @@ std::string masked_error_body(const std::string& body);
 /// number run into its expiry).
 bool contains_card_number(std::string_view text);
 
+/// A phone number as E.164 writes it: '+' (ASCII or full-width) first, at
+/// most 15 digits of any script, separators between, no letters. Too short
+/// for most card numbers, and a real phone must not be refused because its
+/// digits happen to pass the Luhn check (one in ten do).
+bool is_international_phone(std::string_view text);
+
 } // namespace psp::http

@@ -2,6 +2,7 @@
 
 #include "actors/currency.hpp"
 #include "actors/money.hpp"
+#include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/text_checks.hpp"
 
@@ -272,6 +273,11 @@ std::optional<api_error> parse_extras(const json& params, int64_t now_s,
     return invalid_param("customer_email",
                          "Invalid email address: "
                            + shorten(out.customer_email, 100));
+  }
+  if (contains_card_number(out.customer_email)) {
+    // Stored and shown back: never a card number, and not echoed.
+    return invalid_param("customer_email", "Invalid email address: it holds "
+                                           "what reads as a card number.");
   }
   auto md = metadata_param(params);
   if (auto* err = std::get_if<api_error>(&md)) {

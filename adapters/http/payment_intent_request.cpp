@@ -2,6 +2,7 @@
 
 #include "actors/currency.hpp"
 #include "adapters/http/billing_details.hpp"
+#include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/text_checks.hpp"
 
@@ -132,6 +133,11 @@ receipt_email_param(const json& params) {
   if (!looks_like_email(email)) {
     return invalid_param("receipt_email",
                          "Invalid email address: " + email.substr(0, 100));
+  }
+  if (contains_card_number(email)) {
+    // Stored and shown back: never a card number, and not echoed.
+    return invalid_param("receipt_email", "Invalid email address: it holds "
+                                          "what reads as a card number.");
   }
   return email;
 }

@@ -944,6 +944,26 @@ TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
     EXPECT_EQ(res.body.find("4242424242424242"), std::string::npos);
     EXPECT_EQ(res.body.find("4242.4242.4242.4242"), std::string::npos);
   }
+  // The same holds for the receipt address, kept on the intent.
+  auto receipt = stack().api_post(
+    "/v1/payment_intents",
+    {{"amount", "2000"}, {"currency", "usd"},
+     {"receipt_email", "4242424242424242@example.com"}},
+    0, key);
+  EXPECT_EQ(receipt.status, 400) << receipt.body;
+  EXPECT_EQ(receipt.body_json()["error"].value("param", ""), "receipt_email");
+  EXPECT_EQ(receipt.body.find("4242424242424242"), std::string::npos);
+  // An echo is masked as the client sent it: a tab the JSON escapes as
+  // "\t" still joins the groups.
+  auto echoed = stack().api_post(
+    "/v1/payment_intents",
+    {{"amount", "2000"}, {"currency", "usd"}, {"4242\t4242\t4242\t4242", "x"}},
+    0, key);
+  EXPECT_EQ(echoed.status, 400) << echoed.body;
+  EXPECT_EQ(echoed.body.find("4242\\t4242\\t4242"), std::string::npos)
+    << echoed.body;
+  EXPECT_NE(echoed.body.find("****\\t****\\t****\\t4242"), std::string::npos)
+    << echoed.body;
   auto written = stack().api_get("/v1/payment_intents", 0, key);
   EXPECT_TRUE(written.body_json()["data"].empty()) << written.body;
   // An empty value unsets, as in Stripe's API; a phone number written with

@@ -53,7 +53,16 @@ TEST(card_number_mask, separators_must_sit_between_digits) {
   EXPECT_EQ(mask_card_numbers("4242.4242.4242.4242"), "****.****.****.4242");
   EXPECT_EQ(mask_card_numbers("4242 - 4242 - 4242 - 4242"),
             "**** - **** - **** - 4242");
-  EXPECT_EQ(mask_card_numbers("4242_4242/4242,4242\t"), "****_****/****,4242\t");
+  EXPECT_EQ(mask_card_numbers("4242_4242.4242,4242\t"), "****_****.****,4242\t");
+  EXPECT_EQ(mask_card_numbers("4242\n4242\r\n4242\x01" "4242"),
+            "****\n****\r\n****\x01" "4242");
+  // Not a slash: a path's "/v1/" stays as it is before an id.
+  EXPECT_EQ(mask_card_numbers("/v1/4242424242424242"), "/v1/************4242");
+  // Digits of other scripts are masked one star each.
+  EXPECT_EQ(mask_card_numbers("\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
+                              "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
+                              "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"),
+            "********\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92");
   // Four are a gap.
   EXPECT_EQ(mask_card_numbers("424242424242    4242"), "********4242    4242");
 }
@@ -69,7 +78,16 @@ TEST(card_number_mask, finds_card_numbers_in_text_to_be_stored) {
         "4242 4242 4242 4242 1", "4242.4242.4242.4242@example.com",
         "4242_4242_4242_4242", "4242/4242/4242/4242", "4242,4242,4242,4242",
         "4242\t4242\t4242\t4242", "4242  4242  4242  4242",
-        "4242 - 4242 - 4242 - 4242",
+        "4242 - 4242 - 4242 - 4242", "4242    4242    4242    4242",
+        "4242\n4242\n4242\n4242", "4242:4242|4242#4242", "4242+4242+4242+4242",
+        // Invisible and CJK separators: zero-width space, ideographic comma.
+        "4242\xE2\x80\x8B" "4242\xE2\x80\x8B" "4242\xE2\x80\x8B" "4242",
+        "4242\xE3\x80\x81" "4242\xE3\x80\x81" "4242\xE3\x80\x81" "4242",
+        // Adlam digits (U+1E954 is 4, U+1E952 is 2).
+        "\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92"
+        "\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92"
+        "\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92"
+        "\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92\xF0\x9E\xA5\x94\xF0\x9E\xA5\x92",
         // Full-width and Arabic-Indic digits.
         "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
         "\xEF\xBC\x94\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x92"
@@ -87,6 +105,20 @@ TEST(card_number_mask, finds_card_numbers_in_text_to_be_stored) {
         // Letters end a run: a card cannot be made of two runs.
         "4242 4242 x 4242 4242"}) {
     EXPECT_FALSE(contains_card_number(text)) << text;
+  }
+}
+
+TEST(card_number_mask, international_phone_numbers_are_phone_numbers) {
+  for (const char* text :
+       {"+86 139 1234 5677", "+49 151 12345678", " +1 (415) 555-0100",
+        "+86\xC2\xA0" "138\xC2\xA0" "0013\xC2\xA0" "8002",  // no-break spaces
+        "\xEF\xBC\x8B" "86 138 0013 8002"}) {                   // full-width +
+    EXPECT_TRUE(is_international_phone(text)) << text;
+  }
+  for (const char* text :
+       {"4242424242424242", "+1 4242424242424242", "0086 138 0013 8002",
+        "+1 415 555 0100 ext 12", "call +1 415 555 0100", ""}) {
+    EXPECT_FALSE(is_international_phone(text)) << text;
   }
 }
 
