@@ -8,6 +8,7 @@
 #include "adapters/crypto/encoding.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/expansion.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
@@ -31,8 +32,18 @@ constexpr size_t key_length_max = 255;
 /// How long storing an answer is retried while Redis does not answer.
 constexpr int64_t record_retry_ms = 3'000;
 
-std::string idempotency_key(const std::string& merchant_id,
+/// The Redis key of a merchant's Idempotency-Key: the key as sent, unless
+/// it holds what reads as a card number (a client may put one anywhere):
+/// then a keyed hash of it, so the number is in no Redis key name or log
+/// line. Such keys are rare; each still maps to one record.
+std::string idempotency_key(std::string_view secret,
+                            const std::string& merchant_id,
                             const std::string& key) {
+  if (contains_card_number(key)) {
+    return "idem:" + merchant_id + ":#"
+           + crypto::to_hex(crypto::hmac_sha256(secret, "idempotency key\n"
+                                                          + key));
+  }
   return "idem:" + merchant_id + ":" + key;
 }
 
@@ -148,7 +159,8 @@ void handle(api_context& ctx, const route_handler& handler,
   if (auto* err = std::get_if<api_error>(&who)) {
     return write_error(res, *err);
   }
-  auto redis_key = idempotency_key(std::get<merchant_info>(who).id, key);
+  auto redis_key = idempotency_key(ctx.settings.fingerprint_secret,
+                                   std::get<merchant_info>(who).id, key);
   auto fingerprint = request_fingerprint(ctx.settings.fingerprint_secret,
                                          req.method, req.path, req.body);
   claim_run run{redis_key, fingerprint,
@@ -202,7 +214,7 @@ idempotent_write_for(std::string_view secret, const httplib::Request& req,
   if (utf8_length(w.key) > key_length_max) {
     return key_too_long();
   }
-  w.redis_key = idempotency_key(merchant_id, w.key);
+  w.redis_key = idempotency_key(secret, merchant_id, w.key);
   w.fingerprint = request_fingerprint(secret, req.method, req.path, params);
   return w;
 }

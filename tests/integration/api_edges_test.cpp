@@ -966,6 +966,22 @@ TEST_F(api_edges, billing_details_that_cannot_be_kept_are_refused) {
     << echoed.body;
   auto written = stack().api_get("/v1/payment_intents", 0, key);
   EXPECT_TRUE(written.body_json()["data"].empty()) << written.body;
+}
+
+TEST_F(api_edges, an_idempotency_key_holding_a_card_number_is_kept_hashed) {
+  // A client may put a card number anywhere, the key too: it still works
+  // as a key, and Redis holds no key name with the number in it.
+  auto req = keyed_post(stack(), "/v1/payment_intents",
+                        {{"amount", "1900"}, {"currency", "usd"}},
+                        "4000 0566 5566 5556");
+  auto first = http_call(stack().node_url(), req);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = http_call(stack().node_url(), req);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again.body_json().value("id", ""), first.body_json().value("id", ""));
+  EXPECT_TRUE(stack().redis_keys("*0566 5566*").empty());
+  EXPECT_FALSE(stack().redis_keys("idem:*:#*").empty());
   // An empty value unsets, as in Stripe's API; a phone number written with
   // its country code is a phone number, even one whose thirteen digits
   // pass the Luhn check as a card's would.
