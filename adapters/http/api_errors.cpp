@@ -28,6 +28,13 @@ api_error amount_too_large(std::string param, std::string message) {
   return e;
 }
 
+api_error card_number_in(const std::string& param, const std::string& hint) {
+  return invalid_param(param, "Invalid " + param + ": it reads as a card "
+                                "number, which belongs in "
+                                "payment_method_data[card][number]"
+                                + (hint.empty() ? "." : " " + hint));
+}
+
 api_error missing_param(const std::string& param) {
   api_error e;
   e.message = "Missing required param: " + param + ".";

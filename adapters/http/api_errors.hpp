@@ -38,6 +38,9 @@ api_error invalid_integer(std::string param, std::string message);
 /// 400 amount_too_large: an amount above what may be charged or moved.
 api_error amount_too_large(std::string param, std::string message);
 api_error missing_param(const std::string& param);
+/// 400 for a value that would be stored and reads as a card number; the
+/// value is not echoed (it may be the card). `hint` ends the message.
+api_error card_number_in(const std::string& param, const std::string& hint = {});
 api_error unknown_param(const std::string& param);
 api_error not_found(const std::string& what, const std::string& id);
 api_error unavailable(const std::string& what);

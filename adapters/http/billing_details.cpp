@@ -32,16 +32,10 @@ std::optional<api_error> copy_text(const json& object, const char* key,
   }
   if (!(key == std::string_view{"phone"} && is_international_phone(text))
       && contains_card_number(text)) {
-    // The value is not echoed: it may be the card itself.
-    return invalid_param(param, "Invalid " + param + ": it looks like a "
-                                  "card number, which belongs in "
-                                  "payment_method_data[card][number]"
-                                  + (key == std::string_view{"phone"}
-                                       ? std::string{" (a phone number is "
-                                                     "taken as written with "
-                                                     "its country code: +49 "
-                                                     "...)."}
-                                       : std::string{"."}));
+    return card_number_in(param, key == std::string_view{"phone"}
+                                   ? "(a phone number is taken as written "
+                                     "with its country code: +49 ...)."
+                                   : "");
   }
   out[key] = text;
   return std::nullopt;

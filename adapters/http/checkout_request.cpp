@@ -275,9 +275,7 @@ std::optional<api_error> parse_extras(const json& params, int64_t now_s,
                            + shorten(out.customer_email, 100));
   }
   if (contains_card_number(out.customer_email)) {
-    // Stored and shown back: never a card number, and not echoed.
-    return invalid_param("customer_email", "Invalid email address: it holds "
-                                           "what reads as a card number.");
+    return card_number_in("customer_email"); // stored and shown back
   }
   auto md = metadata_param(params);
   if (auto* err = std::get_if<api_error>(&md)) {
