@@ -32,7 +32,7 @@ namespace bench {
 /// three times as many connections for three nodes, each a third as busy,
 /// and cpp-httplib's server wakes every ~11 ms per idle keep-alive
 /// connection: that cost the nodes ~0.2 ms of CPU per payment that the
-/// cluster itself does not; docs/performance.md, the 18:04 run.)
+/// cluster itself does not; docs/performance-log.md, the 2026-11-29 18:04 run.)
 using client_set = std::vector<std::unique_ptr<httplib::Client>>;
 
 /// `threads` clients spread round-robin over the nodes, not yet connected.
