@@ -63,9 +63,11 @@ struct node_actors {
 
 node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
                          const redis::endpoint& where,
-                         const crypto::card_vault& vault) {
+                         const crypto::card_vault& vault,
+                         std::shared_ptr<redis::delivery_counters> counted) {
   node_actors out;
   redis::store_settings store_cfg;
+  store_cfg.deliveries = std::move(counted);
   store_cfg.where = where;
   store_cfg.timeout_ms = cfg.redis_timeout_ms;
   store_cfg.consumer = cfg.node_id;
@@ -83,15 +85,18 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   auto network = card::spawn_card_network_client(sys, card_cfg, vault);
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
+  // Half of what the lease leaves after the exchange: the other half is
+  // for retrying a failed record (below).
+  hook_cfg.wait_max_ms = (cfg.webhook_lease_ms - cfg.webhook_timeout_ms) / 2;
   hook_cfg.connections_per_endpoint = cfg.webhook_connections;
   hook_cfg.private_addresses_allowed = cfg.webhook_private_addresses;
   auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
-  // A send takes up to the timeout out of the claim's lease; retrying a
-  // failed record longer could overlap another node's claim.
+  // A send takes up to its wait and its timeout out of the claim's lease;
+  // retrying a failed record longer could overlap another node's claim.
   notify_limits.record_retry_window_ms =
-    cfg.webhook_lease_ms - cfg.webhook_timeout_ms;
+    cfg.webhook_lease_ms - cfg.webhook_timeout_ms - hook_cfg.wait_max_ms;
   auto notifier = spawn_notification_queue(sys, deliveries, sender,
                                            notify_limits, cfg.node_id,
                                            wall_clock_ms);
@@ -180,6 +185,8 @@ int run_node(node_config& cfg) {
   api_cfg.archive_canceled = cfg.archive_after_s >= 0;
   api_cfg.webhook_private_addresses = cfg.webhook_private_addresses;
   http::api_context ctx{pool, *vault, api_cfg};
+  auto delivery_counts = std::make_shared<redis::delivery_counters>();
+  ctx.deliveries = delivery_counts;
   report_service reports{pool, report_settings(cfg, "admin_api")};
   ctx.reports = &reports;
   http::server_settings srv_cfg{cfg.http_host, cfg.http_port, cfg.http_threads};
@@ -203,7 +210,7 @@ int run_node(node_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    auto actors = start_actors(sys, cfg, where, *vault);
+    auto actors = start_actors(sys, cfg, where, *vault, delivery_counts);
     cluster_handles cluster;
     if (cfg.cluster_port != 0) {
       if (auto code = start_cluster(sys, cfg, actors.router, actors.queue,

@@ -7,11 +7,13 @@
 #include "adapters/http/claim_janitor.hpp"
 #include "adapters/http/rate_limiter.hpp"
 #include "adapters/redis/connection_pool.hpp"
+#include "adapters/redis/delivery_counters.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,6 +84,9 @@ public:
   const crypto::card_vault vault;
   const api_settings settings;
   api_counters counters;
+  /// This node's webhook delivery outcomes (the delivery store counts
+  /// them); set by the node before the server starts, null when not wired.
+  std::shared_ptr<const redis::delivery_counters> deliveries;
   /// Reconciliation and statements (admin API); set by the node before the
   /// server starts, null when not wired.
   operator_reports* reports = nullptr;

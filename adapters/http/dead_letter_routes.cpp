@@ -139,6 +139,17 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
                 "(POST /admin/dead_letters/" + *id + "/discard).";
     return write_error(res, e);
   }
+  if (verdict == "endpoint_disabled") {
+    api_error e;
+    e.status = 409;
+    e.type = "invalid_request_error";
+    e.code = "endpoint_disabled";
+    e.message = "The webhook endpoint of this delivery is disabled, so it "
+                "would not be sent. Enable the endpoint (POST "
+                "/v1/webhook_endpoints/:id with disabled=false), then "
+                "replay; or discard the dead letter.";
+    return write_error(res, e);
+  }
   json body{{"id", *id}, {"result", verdict}};
   if (out->elements.size() >= 3) {
     body["kind"] = out->elements[1].text();

@@ -91,6 +91,18 @@ void metrics(api_context& ctx, httplib::Response& res) {
           "Checkout sessions created by this node.", c.sessions_created);
   counter("psp_payments_submitted_total",
           "Card submissions queued by this node.", c.payments_submitted);
+  if (auto d = ctx.deliveries) {
+    out << "# HELP psp_webhook_attempts_total Webhook tries this node "
+           "recorded, by outcome (failed: an error status, a timeout, no "
+           "connection).\n# TYPE psp_webhook_attempts_total counter\n"
+        << "psp_webhook_attempts_total{outcome=\"delivered\"} "
+        << d->delivered.load() << '\n'
+        << "psp_webhook_attempts_total{outcome=\"failed\"} "
+        << d->failed.load() << '\n';
+    counter("psp_webhook_dead_lettered_total",
+            "Webhook deliveries this node moved to the dead-letter stream.",
+            d->dead_lettered.load());
+  }
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
   gauge("psp_redis_writable",
         "1 if Redis took this scrape's probe write (0: it refuses writes, "

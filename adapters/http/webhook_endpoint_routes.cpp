@@ -29,9 +29,14 @@ using json = nlohmann::json;
 /// webhooks at will (the audit made one payment 502 POSTs; decision 48).
 constexpr size_t webhook_endpoints_per_merchant_max = 16;
 
-/// Event types this PSP emits; "*" subscribes to all.
-constexpr std::array<const char*, 11> known_events{
+/// Event types an endpoint may subscribe to: "*" (all), the types this PSP
+/// emits, and Stripe's other types of the same objects, which it never
+/// emits (a store that follows Stripe's guides subscribes to
+/// checkout.session.async_payment_succeeded, say: refusing the whole
+/// endpoint for it would break its start-up; docs/api.md lists which).
+constexpr std::array<const char*, 30> known_events{
   "*",
+  // Emitted.
   "checkout.session.completed",
   "checkout.session.expired",
   "payment_intent.succeeded",
@@ -41,7 +46,27 @@ constexpr std::array<const char*, 11> known_events{
   "charge.refunded",
   "refund.created",
   "refund.updated",
-  "refund.failed"};
+  "refund.failed",
+  // Stripe's, never emitted here.
+  "checkout.session.async_payment_failed",
+  "checkout.session.async_payment_succeeded",
+  "payment_intent.created",
+  "payment_intent.partially_funded",
+  "payment_intent.processing",
+  "payment_intent.requires_action",
+  "charge.captured",
+  "charge.expired",
+  "charge.failed",
+  "charge.pending",
+  "charge.succeeded",
+  "charge.updated",
+  "charge.refund.updated",
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.closed",
+  "charge.dispute.funds_withdrawn",
+  "charge.dispute.funds_reinstated",
+  "balance.available"};
 
 std::variant<std::string, api_error> enabled_events(const json& params) {
   if (!params.contains("enabled_events")) {

@@ -23,9 +23,11 @@ namespace {
 struct transfer {
   post_request req;
   post_completion done;
-  /// When post() took it: its timeout counts from here, waits included.
+  /// When post() took it: a wait for a connection counts from here.
   std::chrono::steady_clock::time_point posted_at =
     std::chrono::steady_clock::now();
+  /// Its host's key (host_key): connections are counted per host.
+  std::string host;
   post_response res;
   curl_slist* headers = nullptr;
   size_t bytes_max = 0;
@@ -71,6 +73,37 @@ curl_socket_t open_public_socket(void* user, curlsocktype purpose,
   return ::socket(address->family, address->socktype, address->protocol);
 }
 
+/// "scheme://host:port" of a URL, lower case, the port made explicit and
+/// any user info left out: the unit curl counts connections by. A URL it
+/// cannot read is its own key (curl then fails it).
+std::string host_key(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    return url;
+  }
+  auto start = scheme_end + 3;
+  auto end = url.find_first_of("/?#", start);
+  auto authority = url.substr(start, end == std::string::npos
+                                       ? std::string::npos
+                                       : end - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) {
+    authority.erase(0, at + 1);
+  }
+  auto key = url.substr(0, start) + authority;
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  // A port follows the last ':' unless that is inside an IPv6 literal.
+  auto colon = authority.rfind(':');
+  auto bracket = authority.rfind(']');
+  bool has_port = colon != std::string::npos
+                  && (bracket == std::string::npos || colon > bracket);
+  if (!has_port) {
+    key += key.rfind("https://", 0) == 0 ? ":443" : ":80";
+  }
+  return key;
+}
+
 void init_curl_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -94,12 +127,22 @@ struct multi_client::impl {
   std::unordered_map<CURL*, std::unique_ptr<transfer>> running;
   std::thread loop;
 
-  // The adaptive connection cap (client_limits::connections_min): above
-  // it, transfers wait here rather than inside curl, which would start a
-  // waiting one only when another finishes, however far the cap grew.
   using clock = std::chrono::steady_clock;
+  /// Transfers open to one host and those waiting for one of its
+  /// connections, in order. A host's entry goes when both are empty.
+  struct host_queue {
+    size_t running = 0;
+    std::deque<std::unique_ptr<transfer>> waiting;
+  };
+  std::unordered_map<std::string, host_queue> hosts;
+  size_t waiting_count = 0;
+
+  // The connection cap per host: connections_per_host, or for an adaptive
+  // client (client_limits::connections_min) what demand has grown it to.
+  // Transfers above it wait here rather than inside curl, which would
+  // start a waiting one only when another finishes, however far the cap
+  // grew, and would run its connect timeout meanwhile.
   size_t cap = 0;
-  std::deque<std::unique_ptr<transfer>> waiting;
   size_t in_use_peak = 0; // transfers open at once in this window
   clock::time_point window_start = clock::now();
   // How long transfers waited in this grow window (the queue non-empty).
@@ -146,16 +189,22 @@ struct multi_client::impl {
     return h;
   }
 
+  /// Opens the transfer on a connection of its host (counted in
+  /// `hosts`), or completes it with an error.
   void start(std::unique_ptr<transfer> t) {
     auto& req = t->req;
     auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        clock::now() - t->posted_at)
                        .count();
-    if (waited_ms >= static_cast<int64_t>(req.timeout_ms)) {
+    if (clock::now() >= deadline_of(*t)) {
       t->res.error = "timed out waiting for a connection";
       t->done(std::move(t->res));
       return;
     }
+    // Without a wait budget of its own, the wait came out of the timeout.
+    auto timeout_ms = req.wait_max_ms == 0
+                        ? static_cast<int64_t>(req.timeout_ms) - waited_ms
+                        : static_cast<int64_t>(req.timeout_ms);
     CURL* h = take_handle();
     if (h == nullptr) {
       t->res.error = "cannot create a transfer";
@@ -185,8 +234,7 @@ struct multi_client::impl {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->error_text);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(req.connect_timeout_ms));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(req.timeout_ms - waited_ms));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
     if (limits.public_addresses_only) {
       curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
       curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t.get());
@@ -200,7 +248,26 @@ struct multi_client::impl {
       t->done(std::move(t->res));
       return;
     }
+    ++hosts[t->host].running;
     running.emplace(h, std::move(t));
+  }
+
+  /// A transfer of `host` ended: its connection is free for the next.
+  void release(const std::string& host) {
+    auto i = hosts.find(host);
+    if (i == hosts.end()) {
+      return;
+    }
+    if (i->second.running > 0) {
+      --i->second.running;
+    }
+    forget_if_idle(i);
+  }
+
+  void forget_if_idle(std::unordered_map<std::string, host_queue>::iterator i) {
+    if (i->second.running == 0 && i->second.waiting.empty()) {
+      hosts.erase(i);
+    }
   }
 
   void give_back(CURL* h) {
@@ -220,6 +287,7 @@ struct multi_client::impl {
     }
     auto t = std::move(i->second);
     running.erase(i);
+    release(t->host);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     give_back(h);
@@ -253,12 +321,33 @@ struct multi_client::impl {
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(cached));
   }
 
-  /// Hands a transfer to curl, or queues it while the cap is reached.
+  /// Hands a transfer to curl, or queues it behind its host's others
+  /// while the host's connections are all in use.
   void submit(std::unique_ptr<transfer> t) {
-    if (adaptive() && (running.size() >= cap || !waiting.empty())) {
-      waiting.push_back(std::move(t));
+    t->host = host_key(t->req.url);
+    auto& q = hosts[t->host];
+    if (q.running >= cap || !q.waiting.empty()) {
+      q.waiting.push_back(std::move(t));
+      ++waiting_count;
     } else {
       start(std::move(t));
+    }
+  }
+
+  /// Starts waiting transfers, in order, on the connections their hosts
+  /// have free under the cap.
+  void start_waiting() {
+    for (auto i = hosts.begin(); i != hosts.end();) {
+      auto& q = i->second;
+      while (!q.waiting.empty() && q.running < cap) {
+        auto t = std::move(q.waiting.front());
+        q.waiting.pop_front();
+        --waiting_count;
+        start(std::move(t)); // may add to `hosts`: the key exists already
+      }
+      auto next = std::next(i);
+      forget_if_idle(i);
+      i = next;
     }
   }
 
@@ -268,10 +357,12 @@ struct multi_client::impl {
   /// Short waits in bursts do not grow it: on a busy machine they come
   /// from the CPU, and more connections would not shorten them.
   void adapt_cap() {
+    auto now = clock::now();
     if (!adaptive()) {
+      expire_waiting(now);
+      start_waiting();
       return;
     }
-    auto now = clock::now();
     if (was_waiting) {
       saturated += now - last_adapt;
     }
@@ -293,30 +384,35 @@ struct multi_client::impl {
       window_start = now;
     }
     expire_waiting(now);
-    while (!waiting.empty() && running.size() < cap) {
-      auto t = std::move(waiting.front());
-      waiting.pop_front();
-      start(std::move(t));
-    }
+    start_waiting();
     in_use_peak = std::max(in_use_peak, running.size());
-    was_waiting = !waiting.empty();
+    was_waiting = waiting_count > 0;
   }
 
+  /// When a transfer still waiting for a connection fails.
   static clock::time_point deadline_of(const transfer& t) {
-    return t.posted_at + std::chrono::milliseconds{t.req.timeout_ms};
+    auto budget_ms = t.req.wait_max_ms == 0 ? t.req.timeout_ms
+                                            : t.req.wait_max_ms;
+    return t.posted_at + std::chrono::milliseconds{budget_ms};
   }
 
   /// Waiting transfers past their timeout fail now, not when a connection
   /// frees up.
   void expire_waiting(clock::time_point now) {
-    for (auto i = waiting.begin(); i != waiting.end();) {
-      if (deadline_of(**i) <= now) {
-        auto t = std::move(*i);
-        i = waiting.erase(i);
-        t->res.error = "timed out waiting for a connection";
-        t->done(std::move(t->res));
-      } else {
-        ++i;
+    if (waiting_count == 0) {
+      return;
+    }
+    for (auto& [host, q] : hosts) {
+      for (auto i = q.waiting.begin(); i != q.waiting.end();) {
+        if (deadline_of(**i) <= now) {
+          auto t = std::move(*i);
+          i = q.waiting.erase(i);
+          --waiting_count;
+          t->res.error = "timed out waiting for a connection";
+          t->done(std::move(t->res));
+        } else {
+          ++i;
+        }
       }
     }
   }
@@ -330,11 +426,15 @@ struct multi_client::impl {
   int poll_timeout_ms() const {
     auto now = clock::now();
     auto due = now + std::chrono::seconds{1};
-    if (!waiting.empty() && cap < limits.connections_per_host) {
+    if (waiting_count > 0 && adaptive() && cap < limits.connections_per_host) {
       due = std::min(due, grow_window_start + grow_window());
     }
-    for (auto& t : waiting) {
-      due = std::min(due, deadline_of(*t));
+    if (waiting_count > 0) {
+      for (auto& [host, q] : hosts) {
+        for (auto& t : q.waiting) {
+          due = std::min(due, deadline_of(*t));
+        }
+      }
     }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(due - now)
                 .count();
@@ -382,10 +482,13 @@ struct multi_client::impl {
       left.push_back(std::move(t));
     }
     running.clear();
-    for (auto& t : waiting) {
-      left.push_back(std::move(t));
+    for (auto& [host, q] : hosts) {
+      for (auto& t : q.waiting) {
+        left.push_back(std::move(t));
+      }
     }
-    waiting.clear();
+    hosts.clear();
+    waiting_count = 0;
     for (auto& t : left) {
       t->res = post_response{};
       t->res.error = "client stopped";

@@ -22,8 +22,14 @@ struct post_request {
   std::string body;
   std::string content_type = "application/json";
   uint32_t connect_timeout_ms = 2'000;
-  /// The whole exchange, including any wait for a free connection.
+  /// The exchange. With `wait_max_ms` 0 it counts from post(), a wait for a
+  /// free connection included; otherwise from the moment it starts.
   uint32_t timeout_ms = 10'000;
+  /// How long it may wait for a free connection to its host before it
+  /// starts (it then fails with "timed out waiting for a connection"). 0:
+  /// the wait comes out of `timeout_ms`. A webhook endpoint gets its whole
+  /// timeout however long the deliveries before it took.
+  uint32_t wait_max_ms = 0;
 };
 
 struct post_response {
@@ -34,8 +40,10 @@ struct post_response {
 };
 
 struct client_limits {
-  /// Open connections per host: the concurrency towards one server. More
-  /// requests than this wait inside the client for a connection.
+  /// Open connections per host (scheme, host and port): the concurrency
+  /// towards one server. More requests than this wait in the client, in
+  /// order, until one of that host's transfers ends; curl itself never
+  /// queues one (its connect timeout would run while it waited).
   size_t connections_per_host = 64;
   /// Below `connections_per_host`: the cap adapts to demand, for a client
   /// that talks to one host. It starts here, doubles after each

@@ -348,7 +348,8 @@ return freed
 // now_ms, now_s. A payment job goes back to its intent's payment stream
 // partition (lua_partition.hpp), known once the attempt is read. A webhook
 // whose event is gone is final: nothing left to send; one whose endpoint
-// was deleted has nowhere to go (the entry stays, answered as such).
+// was deleted has nowhere to go, and one whose endpoint is disabled would
+// be dropped unsent (in both cases the entry stays, answered as such).
 const std::string replay_dead_letter_lua = std::string{delivery_record_lua} + R"lua(
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return {'missing'} end
@@ -367,9 +368,14 @@ elseif rec.kind == 'webhook' then
   if not event or redis.call('EXISTS', ev_key) == 0 then
     return {'final', rec.ref}
   end
-  if redis.call('EXISTS', 'we:' .. (endpoint or '')) == 0 then
+  local ep_status = redis.call('HGET', 'we:' .. (endpoint or ''), 'status')
+  if not ep_status then
     -- The endpoint was deleted: there is nowhere to send it.
     return {'endpoint_deleted', rec.ref}
+  end
+  if ep_status ~= 'enabled' then
+    -- A claim would drop it: the entry stays until the endpoint is enabled.
+    return {'endpoint_disabled', rec.ref}
   end
   delivery_read(ev_key, endpoint, rec.ref,
     redis.call('HGET', ev_key, delivery_field(endpoint)) or nil)

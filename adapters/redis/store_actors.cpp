@@ -289,7 +289,7 @@ claim(connection& conn, const store_settings& cfg, uint32_t n) {
   return out;
 }
 
-caf::expected<bool> record(connection& conn,
+caf::expected<bool> record(connection& conn, const store_settings& cfg,
                            const std::vector<delivery_report>& reps) {
   std::vector<std::string> args{std::to_string(unix_now_s())};
   args.reserve(1 + reps.size() * 6);
@@ -307,11 +307,35 @@ caf::expected<bool> record(connection& conn,
   if (!res) {
     return res.error();
   }
+  auto* counts = cfg.deliveries.get();
   for (auto& rep : reps) {
-    if (!rep.delivered && rep.next_attempt_ms < 0) {
+    if (rep.delivered) {
+      if (counts) {
+        ++counts->delivered;
+      }
+      continue;
+    }
+    if (counts) {
+      ++counts->failed;
+    }
+    if (rep.next_attempt_ms < 0) {
+      if (counts) {
+        ++counts->dead_lettered;
+      }
       spdlog::warn("event=webhook_dead_lettered delivery={} attempts={} "
                    "error=\"{}\"",
                    rep.delivery_id, rep.attempts, rep.last_error);
+    } else {
+      // Each failed try, so an endpoint that fails or answers slowly is
+      // seen before its deliveries die (the error names no card data: a
+      // status, or curl's words about the connection).
+      spdlog::info("event=webhook_attempt_failed delivery={} attempt={} "
+                   "next_in_ms={} error=\"{}\"",
+                   rep.delivery_id, rep.attempts,
+                   std::max<int64_t>(0, rep.next_attempt_ms
+                                          - static_cast<int64_t>(
+                                            unix_now_ms())),
+                   rep.last_error);
     }
   }
   return true;
@@ -346,7 +370,7 @@ delivery_store_worker(delivery_store::stateful_pointer<delivery_state> self,
     [=](record_atom,
         const std::vector<delivery_report>& reps) -> caf::result<bool> {
       return without_throwing("record deliveries", [&] {
-        return record(*self->state.conn, reps);
+        return record(*self->state.conn, cfg, reps);
       });
     },
     [=](release_atom, const std::string& node) -> caf::result<uint64_t> {

@@ -6,9 +6,12 @@
 // AOF fsync (appendfsync always).
 
 #include "actors/ports.hpp"
+#include "adapters/redis/delivery_counters.hpp"
 #include "adapters/redis/redis_connection.hpp"
 
 #include <caf/fwd.hpp>
+
+#include <memory>
 
 namespace psp::redis {
 
@@ -19,6 +22,8 @@ struct store_settings {
   uint32_t block_ms = 100;         ///< XREADGROUP BLOCK
   uint32_t reclaim_idle_ms = 30'000; ///< XAUTOCLAIM min idle time
   uint32_t delivery_lease_ms = 60'000;
+  /// Counted as the delivery store records outcomes; may be null.
+  std::shared_ptr<delivery_counters> deliveries;
   /// Queue each paid charge for the archive (archive_scripts.hpp): only
   /// when an archiver runs, or the queue would only grow.
   bool archive_paid = false;

@@ -49,6 +49,7 @@ caf::behavior sender_actor(caf::stateful_actor<sender_state>* self,
       post.body = d.body;
       post.connect_timeout_ms = cfg.connect_timeout_ms;
       post.timeout_ms = cfg.read_timeout_ms;
+      post.wait_max_ms = cfg.wait_max_ms;
       post.headers = {
         {"Stripe-Signature",
          crypto::stripe_signature_header(d.secret, ts, d.body)},

@@ -255,6 +255,34 @@ TEST_F(bad_input, webhook_endpoint_urls_must_have_a_host) {
   EXPECT_EQ(http_call(stack().node_url(), del).status, 200);
 }
 
+TEST_F(bad_input, stripe_event_types_never_sent_are_accepted_others_refused) {
+  // A store that follows Stripe's Checkout guide subscribes to the async
+  // payment events too; they are never sent here, but refusing the whole
+  // endpoint for them would stop its start-up.
+  auto ok = stack().api_post(
+    "/v1/webhook_endpoints",
+    {{"url", "https://hooks.example/guide"},
+     {"enabled_events[]", "checkout.session.completed"},
+     {"enabled_events[]", "checkout.session.async_payment_succeeded"},
+     {"enabled_events[]", "checkout.session.async_payment_failed"},
+     {"enabled_events[]", "charge.succeeded"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body_json()["enabled_events"].size(), 4u) << ok.body;
+  for (auto bad : {"checkout.session.nonsense", "charge", "customer.created"}) {
+    SCOPED_TRACE(bad);
+    auto res = stack().api_post(
+      "/v1/webhook_endpoints",
+      {{"url", "https://hooks.example/x"}, {"enabled_events[]", bad}});
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_EQ(res.body_json()["error"].value("param", ""), "enabled_events");
+  }
+  http_request del;
+  del.method = "DELETE";
+  del.path = "/v1/webhook_endpoints/" + ok.body_json().value("id", "");
+  del.bearer = stack().secret_key();
+  EXPECT_EQ(http_call(stack().node_url(), del).status, 200);
+}
+
 TEST_F(bad_input, a_sessions_intent_is_neither_confirmed_nor_canceled_by_api) {
   auto cs = stack().create_session();
   auto pi = cs.value("payment_intent", "");

@@ -52,6 +52,15 @@ long long dead_letters_metric(psp_stack& stack) {
                                                .size()));
 }
 
+/// A series' value in /metrics, as "name" or "name{labels}" (-1: absent).
+long long metric(psp_stack& stack, const std::string& series) {
+  auto text = http_get(stack.node_url(), "/metrics").body;
+  auto at = text.find("\n" + series + " ");
+  return at == std::string::npos
+           ? -1
+           : std::stoll(text.substr(at + series.size() + 2));
+}
+
 /// The fields of each entry of a stream, oldest first.
 std::vector<std::map<std::string, std::string>>
 stream_entries(psp_stack& stack, const std::string& key) {
@@ -339,6 +348,71 @@ TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
   auto again = discard_dead_letter(stack, dead[0].value("id", ""));
   EXPECT_EQ(again.status, 404) << again.body;
   EXPECT_EQ(again.body_json()["error"].value("code", ""), "resource_missing");
+}
+
+TEST(recovery, a_dead_webhook_of_a_disabled_endpoint_waits_for_it) {
+  // A replay to a disabled endpoint would be dropped unsent by the next
+  // claim: it is refused and kept, and goes out once the endpoint is
+  // enabled again.
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,200ms";
+  psp_stack stack{opts};
+  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
+  auto cs = session_of(stack.store_buy("mug", 1));
+  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  std::vector<json> dead;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      dead = stack.dead_letters_of("webhook");
+      return !dead.empty();
+    },
+    15s, 50ms));
+  auto endpoints = stack.api_get("/v1/webhook_endpoints").body_json();
+  ASSERT_FALSE(endpoints["data"].empty());
+  auto set_disabled = [&](const char* value) {
+    for (auto& e : endpoints["data"]) {
+      auto r = stack.api_post(
+        "/v1/webhook_endpoints/" + e["id"].get<std::string>(),
+        {{"disabled", value}});
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+  };
+  // Every failed try is counted, and the one whose tries ran out.
+  EXPECT_GE(metric(stack, "psp_webhook_attempts_total{outcome=\"failed\"}"),
+            2);
+  EXPECT_GE(metric(stack, "psp_webhook_dead_lettered_total"), 1);
+  set_disabled("true");
+  ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
+  auto id = dead.front().value("id", "");
+  auto replay = stack.replay_dead_letter(id);
+  EXPECT_EQ(replay.status, 409) << replay.body;
+  EXPECT_EQ(replay.body_json()["error"].value("code", ""), "endpoint_disabled");
+  auto kept = stack.dead_letters_of("webhook");
+  ASSERT_TRUE(std::any_of(kept.begin(), kept.end(), [&](const json& d) {
+    return d.value("id", "") == id;
+  })) << "kept, not lost";
+
+  set_disabled("false");
+  replay = stack.replay_dead_letter(id);
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.body_json().value("result", ""), "replayed");
+  auto ref = dead.front().value("ref", "");
+  auto event_id = ref.substr(0, ref.find(':'));
+  EXPECT_TRUE(wait_until(
+    [&] {
+      auto orders = stack.store_orders();
+      return orders.dump().find(event_id) != std::string::npos;
+    },
+    10s, 50ms))
+    << "the replayed delivery of " << event_id << " did not reach the store";
+  EXPECT_TRUE(wait_until(
+    [&] {
+      return metric(stack,
+                    "psp_webhook_attempts_total{outcome=\"delivered\"}")
+             >= 1;
+    },
+    5s, 50ms));
 }
 
 // Before decision 21 a delivery was a hash of its own; one still pending

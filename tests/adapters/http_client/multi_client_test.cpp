@@ -552,3 +552,73 @@ TEST(multi_client, a_request_waiting_for_a_connection_times_out_on_time) {
   hang.release();
   EXPECT_EQ(first.wait().size(), 1u);
 }
+
+TEST(multi_client, with_a_wait_budget_each_request_gets_its_whole_timeout) {
+  // One connection, answers that take 300 ms, and three requests whose
+  // exchange may take 500 ms: the third waits ~600 ms for the connection,
+  // then still gets its 500 ms. A connect timeout shorter than the wait
+  // does not fail the waiting ones either (curl's would run while a
+  // request waited inside it).
+  timed_route route;
+  loopback_server server;
+  auto url = route.serve(server, 300ms);
+  client_limits limits;
+  limits.connections_per_host = 1;
+  multi_client client{limits};
+  auto req = post_to(url);
+  req.connect_timeout_ms = 150;
+  req.timeout_ms = 500;
+  req.wait_max_ms = 5'000;
+  auto all = post_and_wait(client, req, 3);
+  ASSERT_EQ(all.size(), 3u);
+  expect_all_ok(all);
+  EXPECT_EQ(route.gauge.most(), 1u);
+}
+
+TEST(multi_client, a_wait_budget_bounds_the_wait_for_a_connection) {
+  hanging_route hang;
+  loopback_server server;
+  server.routes().Post("/hang", hang.handler());
+  auto base = server.start();
+  client_limits limits;
+  limits.connections_per_host = 1;
+  multi_client client{limits};
+  answers first{1};
+  client.post(post_to(base + "/hang"), first.collect());
+  ASSERT_TRUE(hang.gauge.await_at_least(1));
+  auto req = post_to(base + "/hang");
+  req.wait_max_ms = 200;
+  auto started = std::chrono::steady_clock::now();
+  auto all = post_and_wait(client, req);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].error, "timed out waiting for a connection");
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(hang.gauge.most(), 1u);
+  hang.release();
+  EXPECT_EQ(first.wait().size(), 1u);
+}
+
+TEST(multi_client, one_host_is_one_host_however_its_url_is_written) {
+  // Upper case, user info and an explicit default port name the host the
+  // client counts connections by; two ports are two hosts.
+  hanging_route hang;
+  loopback_server server;
+  server.routes().Post("/hang", hang.handler());
+  auto base = server.start(); // http://127.0.0.1:PORT
+  client_limits limits;
+  limits.connections_per_host = 1;
+  multi_client client{limits};
+  answers first{1};
+  client.post(post_to(base + "/hang"), first.collect());
+  ASSERT_TRUE(hang.gauge.await_at_least(1));
+  auto same_host = "HTTP://user:pw@127.0.0.1:" + std::to_string(port_of(base))
+                   + "/hang";
+  auto req = post_to(same_host);
+  req.wait_max_ms = 200;
+  auto all = post_and_wait(client, req);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].error, "timed out waiting for a connection");
+  hang.release();
+  EXPECT_EQ(first.wait().size(), 1u);
+}
