@@ -129,6 +129,8 @@ json to_json(const recon_run& run) {
               {"differences", differences_json(run)},
               {"differences_truncated",
                r.differences.size() > stored_differences_max},
+              {"provisional", run.provisional()},
+              {"settles_at", run.settles_at_s()},
               {"event", id_or_null(run.event)}};
 }
 
@@ -182,6 +184,9 @@ json report_from_fields(const std::map<std::string, std::string>& f) {
   }
   auto* truncated = get("differences_truncated");
   out["differences_truncated"] = truncated && *truncated == "1";
+  out["provisional"] = out["started"].get<int64_t>()
+                       < out["to"].get<int64_t>() + out["grace_s"].get<int64_t>();
+  out["settles_at"] = out["to"].get<int64_t>() + out["grace_s"].get<int64_t>();
   auto* event = get("event");
   out["event"] = id_or_null(event ? *event : "");
   return out;

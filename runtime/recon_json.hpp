@@ -34,6 +34,13 @@ struct recon_run {
   const char* status() const {
     return result.clean() ? "clean" : "differences";
   }
+  /// When the counterparts of the period's last items have all had their
+  /// grace window to arrive.
+  int64_t settles_at_s() const { return result.checked.to_s + result.grace_s; }
+  /// A run started before that: a difference may be a counterpart still
+  /// on its way, so it raises no operator event (the scheduler never runs
+  /// one; an on-demand run may, and says so).
+  bool provisional() const { return started_s < settles_at_s(); }
 };
 
 /// Parses `{"lines":[{type,id,charge,reference,merchant,amount,currency,

@@ -36,7 +36,7 @@ run_reconciliation(redis::connection& conn, const run_settings& cfg,
     run.result.differences.push_back(std::move(d));
   }
   run.finished_s = unix_now_s();
-  if (!run.result.clean()) {
+  if (!run.result.clean() && !run.provisional()) {
     run.event = crypto::new_id("evt_");
   }
   switch (store_run(conn, run, lease)) {

@@ -23,6 +23,15 @@ std::chrono::milliseconds tick_of(int64_t interval_s) {
     std::clamp<int64_t>(interval_s * 1000 / 4, 200, 30'000)};
 }
 
+/// How long a notice's marker keeps it from being told again: past the
+/// catch-up window of any sane interval, so a condition still there after
+/// it is told anew.
+constexpr int64_t notice_ttl_s = 7 * 86'400;
+
+std::string period_text(const recon::period& p) {
+  return std::to_string(p.from_s) + ":" + std::to_string(p.to_s);
+}
+
 /// The first period the schedule considers (set once, by whoever is
 /// first): the one in progress when the first node started, so a fresh
 /// install does not reconcile back to 1970 and a node start is not a run.
@@ -68,8 +77,12 @@ void recon_scheduler::tick(redis::connection& conn) {
     return;
   }
   std::vector<recon::period> due;
-  for (auto& p : recon::due_periods(now, cfg_.interval_s, grace, *since,
-                                    cfg_.catch_up_max)) {
+  auto window = recon::due_periods(now, cfg_.interval_s, grace, *since,
+                                   cfg_.catch_up_max);
+  if (!window.empty() && window.size() == cfg_.catch_up_max) {
+    tell_if_skipped(conn, window.front(), *since);
+  }
+  for (auto& p : window) {
     auto done = recon::period_done(conn, p);
     if (done && !*done) {
       due.push_back(p);
@@ -112,6 +125,14 @@ bool recon_scheduler::run_period(redis::connection& conn,
   if (auto* f = std::get_if<report_failure>(&run)) {
     spdlog::warn("event=reconcile_failed from={} to={} reason=\"{}\"",
                  p.from_s, p.to_s, f->message);
+    // Retried every tick; told once, where an operator looks.
+    recon::operator_event_once(
+      conn, keys::recon_notice("failed:" + period_text(p)), notice_ttl_s,
+      "reconciliation.failed",
+      {{"from", p.from_s}, {"to", p.to_s}, {"node", cfg_.recon.node},
+       {"reason", f->message},
+       {"note", "retried on every tick until it runs; this event is not "
+                "repeated"}});
     return false;
   }
   auto& r = std::get<recon::recon_run>(run);
@@ -151,8 +172,66 @@ recon_scheduler::write_statements(redis::connection& conn,
                    f->message);
       return std::nullopt;
     }
+    if (!s.consistent()) {
+      tell_inconsistent(conn, s);
+    }
   }
   return std::get<0>(statements).size();
+}
+
+void recon_scheduler::tell_inconsistent(redis::connection& conn,
+                                        const statement::merchant_statement& s) {
+  auto currencies = nlohmann::json::array();
+  for (auto& t : s.totals) {
+    if (!t.consistent()) {
+      currencies.push_back({{"currency", t.currency},
+                            {"closing", t.closing_minor},
+                            {"ledger_closing", *t.ledger_closing_minor}});
+    }
+  }
+  spdlog::warn("event=statement_inconsistent merchant={} from={} to={} "
+               "currencies={}",
+               s.merchant_id, s.covered.from_s, s.covered.to_s,
+               currencies.dump());
+  recon::operator_event_once(
+    conn,
+    keys::recon_notice("statement:" + s.merchant_id + ":"
+                       + std::to_string(s.covered.from_s)),
+    notice_ttl_s, "statement.inconsistent",
+    {{"merchant", s.merchant_id}, {"from", s.covered.from_s},
+     {"to", s.covered.to_s}, {"currencies", std::move(currencies)},
+     {"note", "the statement's closing balance (opening + its lines) is not "
+              "the ledger's balance at its end: a balance transaction and "
+              "its ledger entry disagree; psp-admin verify-ledger and the "
+              "stored statement say which"}});
+}
+
+void recon_scheduler::tell_if_skipped(redis::connection& conn,
+                                      const recon::period& oldest_in_window,
+                                      int64_t since_from_s) {
+  recon::period before{oldest_in_window.from_s - cfg_.interval_s,
+                       oldest_in_window.from_s};
+  if (before.from_s < since_from_s) {
+    return;
+  }
+  auto done = recon::period_done(conn, before);
+  if (!done || *done) {
+    return;
+  }
+  if (recon::operator_event_once(
+        conn, keys::recon_notice("skipped:" + std::to_string(before.from_s)),
+        notice_ttl_s, "reconciliation.periods_skipped",
+        {{"since", since_from_s},
+         {"before", oldest_in_window.from_s},
+         {"catch_up_max", cfg_.catch_up_max},
+         {"note", "the schedule catches up at most catch_up_max periods "
+                  "back; periods from since to before that no run covered "
+                  "(at least the one just before) stay unreconciled: run "
+                  "them on demand (psp-admin reconcile --from --to)"}})) {
+    spdlog::warn("event=reconcile_periods_skipped since={} before={} "
+                 "catch_up_max={}",
+                 since_from_s, oldest_in_window.from_s, cfg_.catch_up_max);
+  }
 }
 
 } // namespace psp

@@ -15,6 +15,7 @@
 #include "runtime/recon_period.hpp"
 #include "runtime/recon_runner.hpp"
 #include "runtime/redis_lease.hpp"
+#include "runtime/statement.hpp"
 
 #include <functional>
 #include <optional>
@@ -53,6 +54,16 @@ private:
   std::optional<size_t>
   write_statements(redis::connection& conn, const recon::period& p,
                    const std::function<bool()>& still_mine);
+  /// A statement whose closing balance is not the ledger's: logged, and
+  /// an operator event (statement.inconsistent) once.
+  void tell_inconsistent(redis::connection& conn,
+                         const statement::merchant_statement& s);
+  /// When the catch-up window is full and the period just before it was
+  /// never run, the schedule will not go back for it: logged, and an
+  /// operator event (reconciliation.periods_skipped) once.
+  void tell_if_skipped(redis::connection& conn,
+                       const recon::period& oldest_in_window,
+                       int64_t since_from_s);
   bool stopping() const { return thread_.stopping(); }
 
   const scheduler_settings cfg_;

@@ -1,5 +1,7 @@
 #include "runtime/recon_store.hpp"
 
+#include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/scripts.hpp"
 #include "runtime/balance_reader.hpp"
@@ -30,6 +32,25 @@ end
 if ARGV[1] ~= '' then redis.call('SET', KEYS[6], ARGV[2]) end
 return 'stored'
 )lua";
+
+// KEYS: 1 once key, 2 event hash, 3 operator event index. ARGV: 1 ttl s,
+// 2 event id, 3 type, 4 now s, 5 now ms, 6 snapshot.
+const char* operator_event_once_lua = R"lua(
+if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'type', ARGV[3], 'created', ARGV[4],
+  'merchant', '', 'audience', 'operator', 'object', 'operator_notice',
+  'snapshot', ARGV[6])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
+return 1
+)lua";
+
+const redis::script& operator_event_once_script() {
+  static const auto s = redis::make_script("operator_event_once",
+                                           operator_event_once_lua);
+  return s;
+}
 
 const redis::script& store_run_script() {
   static const auto s = redis::make_script("store_recon_run", store_run_lua);
@@ -65,6 +86,19 @@ store_outcome store_run(redis::connection& conn, const recon_run& run,
   }
   return verdict == "already_done" ? store_outcome::already_done
                                    : store_outcome::lease_lost;
+}
+
+bool operator_event_once(redis::connection& conn, const std::string& once_key,
+                         int64_t once_ttl_s, const std::string& type,
+                         const json& data) {
+  auto id = crypto::new_id("evt_");
+  auto now_ms = unix_now_ms();
+  auto out = redis::eval(conn, operator_event_once_script(),
+                         {once_key, keys::event(id), keys::operator_events},
+                         {std::to_string(once_ttl_s), id, type,
+                          std::to_string(now_ms / 1000),
+                          std::to_string(now_ms), data.dump()});
+  return out && !out->is_error() && out->integer == 1;
 }
 
 std::optional<bool> period_done(redis::connection& conn, const period& p) {

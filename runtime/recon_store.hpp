@@ -36,6 +36,15 @@ enum class store_outcome { stored, lease_lost, already_done, failed };
 store_outcome store_run(redis::connection& conn, const recon_run& run,
                         const reports::redis_lease* lease = nullptr);
 
+/// Stores an operator event (as the differences event: `audience:
+/// operator`, indexed in events:operator, never a merchant's) unless one
+/// was stored under `once_key` within `once_ttl_s`: a condition seen on
+/// every tick of every node is told once. False when it was told already
+/// or Redis failed.
+bool operator_event_once(redis::connection& conn, const std::string& once_key,
+                         int64_t once_ttl_s, const std::string& type,
+                         const nlohmann::json& data);
+
 /// True when a scheduled run of `p` is stored; nullopt when Redis failed.
 std::optional<bool> period_done(redis::connection& conn, const period& p);
 

@@ -97,6 +97,12 @@ inline const std::string operator_events = "events:operator";
 inline std::string recon_run(const std::string& id) {
   return "recon:run:" + id;
 }
+/// Marks an operator notice as told (value: its event id), so a condition
+/// seen on every tick of every node raises one event: "failed:<from>:<to>",
+/// "skipped:<from>", "statement:<merchant>:<from>".
+inline std::string recon_notice(const std::string& what) {
+  return "recon:notice:" + what;
+}
 /// Set once a scheduled period is reconciled (value: the run id).
 inline std::string recon_period_done(int64_t from_s, int64_t to_s) {
   return "recon:period:" + std::to_string(from_s) + ":"

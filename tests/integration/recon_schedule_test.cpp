@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <thread>
 
 namespace psp::test {
@@ -173,6 +174,59 @@ TEST(recon_schedule, a_lease_held_elsewhere_stops_every_node_until_it_expires) {
   stack.stop_node(1);
   std::map<std::string, int> per_node;
   expect_one_run_per_period(stack, per_node);
+}
+
+/// The operator events of `type`, as GET /admin/events lists them.
+std::vector<json> operator_events(psp_stack& stack, const std::string& type) {
+  std::vector<json> out;
+  auto listed = http_get(stack.node_url(), "/admin/events?limit=100",
+                         stack.admin_token());
+  for (auto& e : listed.body_json().value("data", json::array())) {
+    if (e.value("type", "") == type) {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+TEST(recon_schedule, what_the_schedule_cannot_do_is_told_once_as_an_event) {
+  psp_stack stack{scheduled(1)};
+  // The card network is away: the due period fails on every tick (~0.5
+  // s), and is told once.
+  stack.stop_sim();
+  std::vector<json> failed;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      failed = operator_events(stack, "reconciliation.failed");
+      return !failed.empty();
+    },
+    20s, 200ms));
+  std::this_thread::sleep_for(3s); // several more failing ticks
+  failed = operator_events(stack, "reconciliation.failed");
+  std::set<std::pair<int64_t, int64_t>> periods;
+  for (auto& e : failed) {
+    periods.insert({e["data"].value("from", 0), e["data"].value("to", 0)});
+    EXPECT_FALSE(e["data"].value("reason", "").empty()) << e.dump();
+  }
+  EXPECT_EQ(periods.size(), failed.size()) << "a period told twice";
+  stack.start_sim();
+  ASSERT_TRUE(wait_for_period_of(stack, now_s(), 20s));
+
+  // A gap longer than the catch-up window (24 periods): the schedule runs
+  // the latest 24 and says the rest stay unreconciled.
+  auto since = (now_s() - 40 * interval_s) / interval_s * interval_s;
+  ASSERT_TRUE(stack.redis_cmd({"SET", "recon:schedule:since",
+                               std::to_string(since)}));
+  std::vector<json> skipped;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      skipped = operator_events(stack, "reconciliation.periods_skipped");
+      return !skipped.empty();
+    },
+    20s, 200ms));
+  EXPECT_EQ(skipped[0]["data"].value("since", 0), since);
+  EXPECT_EQ(skipped[0]["data"].value("catch_up_max", 0), 24);
+  EXPECT_GT(skipped[0]["data"].value("before", 0), since);
 }
 
 } // namespace
