@@ -272,7 +272,7 @@ node_health() {
   local url=$1 health metrics
   health=$(curl -s -m 2 "$url/healthz" || true)
   metrics=$(curl -s -m 2 "$url/metrics" || true)
-  printf 'healthz %s  sessions %s  payments %s' \
+  printf 'healthz %s  since start: sessions %s  card submissions %s' \
     "$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$health" |
        grep . || echo unreachable)" \
     "$(metric "$metrics" psp_checkout_sessions_created_total)" \

@@ -28,13 +28,25 @@ struct router_state {
 
 using self_ptr = caf::stateful_actor<router_state>*;
 
-/// Records a crash; true while the payment is within its restart intensity.
+/// True while the payment is within its restart intensity. Only payments
+/// that crashed have an entry, and one whose crashes all left the window
+/// loses it: an entry made for every payment (an empty deque allocates a
+/// block of its own) grew a node by ~0.7 KB a payment, for good (the soak
+/// audit's 4.4 MB a minute).
 bool may_restart(router_state& st, const std::string& intent_id) {
+  auto i = st.crashes.find(intent_id);
+  if (i == st.crashes.end()) {
+    return true;
+  }
   auto now = clock_type::now();
   auto window = std::chrono::milliseconds{st.supervision.window_ms};
-  auto& times = st.crashes[intent_id];
+  auto& times = i->second;
   while (!times.empty() && now - times.front() > window) {
     times.pop_front();
+  }
+  if (times.empty()) {
+    st.crashes.erase(i);
+    return true;
   }
   return times.size() < st.supervision.restarts_max;
 }
@@ -61,6 +73,8 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
     }
     if (msg.reason && msg.reason != caf::exit_reason::normal) {
       st.crashes[i->second].push_back(clock_type::now());
+    } else {
+      st.crashes.erase(i->second); // done: no restart to count
     }
     st.actors.erase(i->second);
     st.intents.erase(i);
@@ -98,6 +112,9 @@ caf::behavior payment_router(self_ptr self, payment_ports ports,
       self->state.fence_token = std::move(token);
     },
     [=](stats_atom) { return static_cast<uint64_t>(self->state.actors.size()); },
+    [=](stats_atom, dead_atom) {
+      return static_cast<uint64_t>(self->state.crashes.size());
+    },
   };
 }
 

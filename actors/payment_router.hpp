@@ -17,7 +17,9 @@ struct supervisor_limits {
 };
 
 /// Answers `(process_atom, payment_job) -> bool` (delegated to the payment
-/// actor) and `(stats_atom) -> uint64_t` (live payment actors); takes
+/// actor), `(stats_atom) -> uint64_t` (live payment actors) and
+/// `(stats_atom, dead_atom) -> uint64_t` (payments whose recent crashes it
+/// tracks for the restart intensity: none once they finish); takes
 /// `(fence_atom, node id, registration)` to stamp on jobs from then on.
 caf::actor spawn_payment_router(caf::actor_system& sys, payment_ports ports,
                                 payment_limits limits,

@@ -1,6 +1,7 @@
 #include "adapters/http/hosted_page_html.hpp"
 
 #include "actors/currency.hpp"
+#include "adapters/http/card_number_mask.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +34,8 @@ body{font-family:system-ui,sans-serif;background:#f6f8fa;margin:0;padding:2rem}
 main{max-width:28rem;margin:auto;background:#fff;border-radius:8px;
 padding:1.5rem;box-shadow:0 1px 4px #0002}
 h1{font-size:1.2rem}table{width:100%;border-collapse:collapse}
-td{padding:.25rem 0}td.amount{text-align:right}
+td{padding:.25rem 0;overflow-wrap:anywhere}
+td.amount{text-align:right;white-space:nowrap}h1{overflow-wrap:anywhere}
 .total{font-weight:bold;border-top:1px solid #ddd}
 label{display:block;margin-top:.75rem;font-size:.9rem}
 input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
@@ -57,17 +59,30 @@ std::string summary(const render::fields& cs) {
       if (!li.is_object()) {
         continue; // not as the create step writes them: show none
       }
-      rows += "<tr><td>" + html_escape(li.value("name", "")) + " &times; "
+      // <bdi>: a name's own direction marks stay inside it.
+      rows += "<tr><td><bdi>" + html_escape(li.value("name", ""))
+              + "</bdi> &times; "
               + std::to_string(li.value("quantity", 0)) + "</td><td class="
               "\"amount\">" + money(li.value("amount_total", 0),
                                     get(cs, "currency")) + "</td></tr>";
     }
   }
-  return "<h1>" + html_escape(get(cs, "merchant_name")) + "</h1><table>" + rows
+  return "<h1><bdi>" + html_escape(get(cs, "merchant_name")) + "</bdi></h1>"
+         "<table>" + rows
          + "<tr class=\"total\"><td>Total</td><td class=\"amount\" "
            "id=\"total\">"
          + money(to_int(get(cs, "amount_total")), get(cs, "currency"))
          + "</td></tr></table>";
+}
+
+/// What the shopper typed in the name or expiry field, to show again,
+/// or "" when it may hold a card number (typed in the wrong field): card
+/// data is never written back into a page.
+std::string echoable(const std::string& typed) {
+  if (contains_card_number(typed) || mask_card_numbers(typed) != typed) {
+    return "";
+  }
+  return typed;
 }
 
 std::string field_error(const std::map<std::string, std::string>& errors,
@@ -115,13 +130,14 @@ std::string payment_form_page(const render::fields& cs,
       + "<form method=\"post\" action=\"/pay/" + id + "\" id=\"payment-form\">"
         "<input type=\"hidden\" name=\"nonce\" value=\"" + html_escape(nonce)
       + "\"><label>Name on card<input name=\"name\" autocomplete=\"cc-name\" "
-        "value=\"" + html_escape(name) + "\"></label>"
-        "<label>Card number<input name=\"number\" id=\"number\" "
+        "value=\"" + html_escape(echoable(name)) + "\"></label>"
+      + field_error(errors, "name")
+      + "<label>Card number<input name=\"number\" id=\"number\" "
         "autocomplete=\"cc-number\" inputmode=\"numeric\" required></label>"
       + field_error(errors, "number")
       + "<label>Expiry (MM/YY)<input name=\"exp\" id=\"exp\" "
         "autocomplete=\"cc-exp\" placeholder=\"MM/YY\" required value=\""
-      + html_escape(exp) + "\"></label>" + field_error(errors, "exp")
+      + html_escape(echoable(exp)) + "\"></label>" + field_error(errors, "exp")
       + "<label>CVC<input name=\"cvc\" id=\"cvc\" autocomplete=\"cc-csc\" "
         "inputmode=\"numeric\" required></label>"
       + field_error(errors, "cvc")
@@ -132,11 +148,27 @@ std::string payment_form_page(const render::fields& cs,
       // submission harmless; this only spares the shopper a second wait.
       + "<script>document.getElementById('payment-form').addEventListener("
         "'submit',function(){document.getElementById('pay').disabled=true;});"
+        // Browsers put typed values back when the shopper comes Back to
+        // the page: never the card number and CVC (a shared computer).
+        "window.addEventListener('pageshow',function(){"
+        "document.getElementById('number').value='';"
+        "document.getElementById('cvc').value='';"
+        "document.getElementById('pay').disabled=false;});"
         "</script>");
 }
 
-std::string status_page(const render::fields& cs) {
+std::string status_page(const render::fields& cs,
+                        const std::string& decline_message) {
   auto id = html_escape(get(cs, "id"));
+  if (!decline_message.empty()) {
+    // Decided already: said by the server, so it reads without scripts.
+    return page("Payment status",
+                summary(cs) + "<p id=\"status\" role=\"status\">Payment "
+                              "declined: "
+                  + html_escape(decline_message)
+                  + "</p><p id=\"retry\"><a href=\"/pay/" + id
+                  + "\">Try another card</a></p>");
+  }
   return page(
     "Payment status",
     summary(cs)
@@ -147,7 +179,7 @@ std::string status_page(const render::fields& cs) {
         "function poll(){fetch('/pay/" + id + "/status.json').then(function(r)"
         "{return r.json();}).then(function(s){"
         "if(s.redirect_url){document.getElementById('status').textContent="
-        "'Payment succeeded. Redirecting…';location.href=s.redirect_url;return;}"
+        "'Payment succeeded. Redirecting…';location.replace(s.redirect_url);return;}"
         "if(s.error_message){document.getElementById('status').textContent="
         "'Payment declined: '+s.error_message;document.getElementById('retry')"
         ".hidden=false;return;}"

@@ -15,14 +15,18 @@ std::string html_escape(const std::string& text);
 /// The card form. `errors` maps a field ("number", "exp", "cvc", "form") to
 /// a message shown next to it; `nonce` makes one submission of this form
 /// idempotent; `name`/`exp` are echoed back after an error (never the
-/// number or CVC).
+/// number or CVC, nor either of them when it holds what may be a card
+/// number).
 std::string payment_form_page(const render::fields& cs,
                               const std::string& nonce,
                               const std::map<std::string, std::string>& errors,
                               const std::string& name, const std::string& exp);
 
-/// Processing / paid / declined view that polls `status.json`.
-std::string status_page(const render::fields& cs);
+/// The payment's outcome: with a `decline_message`, the decline and a link
+/// back to the form; otherwise "processing", polling `status.json` (and,
+/// without scripts, reloading, which the route answers from the state).
+std::string status_page(const render::fields& cs,
+                        const std::string& decline_message);
 
 /// A page with a title and a message, for missing, expired or paid sessions.
 std::string message_page(const std::string& title, const std::string& message,

@@ -1,3 +1,4 @@
+#include "adapters/http/billing_details.hpp"
 #include "adapters/http/hosted_page_html.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
@@ -76,7 +77,14 @@ void html(httplib::Response& res, const std::string& body, int status = 200) {
   res.set_header("Cache-Control", "no-store");
   // The page takes card numbers: no other site may frame it (clickjacking).
   res.set_header("X-Frame-Options", "DENY");
-  res.set_header("Content-Security-Policy", "frame-ancestors 'none'");
+  // Only this page's own inline script and style run, nothing loads from
+  // elsewhere, and the session's address is not sent to other sites.
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'unsafe-inline'; "
+                 "style-src 'unsafe-inline'; connect-src 'self'; "
+                 "base-uri 'none'; frame-ancestors 'none'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
   res.set_content(body, "text/html; charset=utf-8");
 }
 
@@ -166,7 +174,7 @@ void answer_from_view(api_context& ctx, const std::string& session_id,
 /// itself, checks they are open, writes the attempt and queues the job.
 void submit_payment(api_context& ctx, const std::string& session_id,
                     const codec::card_fields& card, const std::string& nonce,
-                    httplib::Response& res) {
+                    const std::string& billing_json, httplib::Response& res) {
   payment_job step;
   step.attempt_id = crypto::new_id("pa_");
   step.sealed_card = ctx.vault.seal(
@@ -179,7 +187,8 @@ void submit_payment(api_context& ctx, const std::string& session_id,
     {std::to_string(unix_now_s()), nonce, step.attempt_id,
      std::string{codec::to_string(card.brand)}, card.last4,
      redis::encode_job_step(step), card_payment_method_id(step.attempt_id),
-     std::to_string(card.exp_month), std::to_string(card.exp_year)});
+     std::to_string(card.exp_month), std::to_string(card.exp_year),
+     billing_json});
   auto failure = out ? out->str : conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -254,8 +263,46 @@ void take_payment(api_context& ctx, const httplib::Request& req,
     return show_form_errors(ctx, session_id, errors, nonce, field("name"),
                             field("exp"), 422, res);
   }
+  // The name on the card is kept as its billing details (Stripe's
+  // PaymentMethod and Charge show it), checked as the API checks them.
+  std::string billing_json;
+  if (auto name = field("name"); !name.empty()) {
+    auto billing = parse_billing_details(json{{"name", name}});
+    if (std::get_if<api_error>(&billing) != nullptr) {
+      return show_form_errors(
+        ctx, session_id,
+        {{"name", "Please enter the name as it is written on the card."}},
+        nonce, "", field("exp"), 422, res);
+    }
+    billing_json = std::get<std::string>(billing);
+  }
   submit_payment(ctx, session_id, std::get<codec::card_fields>(checked), nonce,
-                 res);
+                 billing_json, res);
+}
+
+/// GET /pay/<cs>/status, answered from the payment's state, so a browser
+/// without scripts (which reloads it) gets where a script would take it.
+void show_status(api_context& ctx, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto loaded = load_view(ctx, req.matches[1]);
+  if (auto* status = std::get_if<int>(&loaded)) {
+    return error_status_page(res, *status);
+  }
+  auto& v = std::get<session_view>(loaded);
+  if (v.cs["status"] == "complete") {
+    return redirect(res, success_redirect(v.cs));
+  }
+  if (answered_closed(v, res)) {
+    return;
+  }
+  if (v.pi["status"] == "requires_payment_method") {
+    if (v.pi["last_error_message"].empty()) {
+      // Nothing submitted yet: the form is where to go.
+      return redirect(res, "/pay/" + v.cs["id"]);
+    }
+    return html(res, status_page(v.cs, v.pi["last_error_message"]));
+  }
+  html(res, status_page(v.cs, ""));
 }
 
 void status_json(api_context& ctx, const httplib::Request& req,
@@ -299,11 +346,7 @@ void add_hosted_page_routes(httplib::Server& srv, api_context& ctx) {
   });
   srv.Get("/pay/" + id + "/status", [&ctx](const httplib::Request& req,
                                            httplib::Response& res) {
-    auto loaded = load_view(ctx, req.matches[1]);
-    if (auto* status = std::get_if<int>(&loaded)) {
-      return error_status_page(res, *status);
-    }
-    html(res, status_page(std::get<session_view>(loaded).cs));
+    show_status(ctx, req, res);
   });
   srv.Get("/pay/" + id + "/status.json",
           [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -6,6 +6,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/ownership.hpp"
+#include "adapters/redis/archive_scripts.hpp"
 #include "adapters/redis/keys.hpp"
 
 #include <httplib.h>
@@ -53,9 +54,14 @@ redis_health probe_redis(api_context& ctx) {
 void metrics(api_context& ctx, httplib::Response& res) {
   // The probe write and the reads in one round trip; the probe is judged
   // on its own, so a refused write leaves the queue gauges readable.
-  std::vector<std::vector<std::string>> cmds{probe_command(ctx),
-                                             {"ZCARD", keys::deliveries_due},
-                                             {"XLEN", keys::dead_letter_stream}};
+  std::vector<std::vector<std::string>> cmds{
+    probe_command(ctx),
+    {"ZCARD", keys::deliveries_due},
+    {"XLEN", keys::dead_letter_stream},
+    {"LLEN", redis::archive_due_key},
+    {"ZCARD", keys::sessions_expiring}};
+  // Where each partition's two replies start among the reads.
+  constexpr size_t first_partition_reply = 4;
   for (uint32_t p = 0; p < payment_partitions; ++p) {
     cmds.push_back({"XLEN", keys::payment_stream(p)});
     cmds.push_back({"XPENDING", keys::payment_stream(p), keys::payment_group});
@@ -111,7 +117,7 @@ void metrics(api_context& ctx, httplib::Response& res) {
   if (q && q->size() == cmds.size() - 1) {
     int64_t length = 0;
     int64_t pending = 0;
-    for (size_t i = 2; i + 1 < q->size(); i += 2) {
+    for (size_t i = first_partition_reply; i + 1 < q->size(); i += 2) {
       length += (*q)[i].integer;
       auto& summary = (*q)[i + 1];
       if (summary.is_array() && !summary.elements.empty()) {
@@ -128,12 +134,19 @@ void metrics(api_context& ctx, httplib::Response& res) {
            "the payment stream.\n# TYPE psp_payment_partition_length gauge\n";
     for (uint32_t p = 0; p < payment_partitions; ++p) {
       out << "psp_payment_partition_length{partition=\"" << p << "\"} "
-          << (*q)[2 + 2 * p].integer << '\n';
+          << (*q)[first_partition_reply + 2 * p].integer << '\n';
     }
     gauge("psp_webhook_deliveries_scheduled",
           "Webhook deliveries waiting for their next try.", (*q)[0].integer);
     gauge("psp_dead_letters", "Entries in the dead-letter stream.",
           (*q)[1].integer);
+    gauge("psp_archive_due",
+          "Finished payments queued for the archive (decision 38); it "
+          "grows for archive-after-s after a payment, then drains.",
+          (*q)[2].integer);
+    gauge("psp_sessions_expiring",
+          "Open checkout sessions the expiry sweep watches (decision 39).",
+          (*q)[3].integer);
   }
   res.set_content(out.str(), "text/plain; version=0.0.4");
 }

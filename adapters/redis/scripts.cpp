@@ -24,7 +24,8 @@ std::string sha1_hex(const std::string& text) {
 // stream partition (lua_partition.hpp), known only once the session is read.
 // ARGV: 1 now_s, 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's
 // step bytes (job_codec.hpp), 7 the card's PaymentMethod id, 8 exp_month,
-// 9 exp_year. The intent is found from the session, and the job's terms
+// 9 exp_year, 10 the card's billing details (compact JSON; "" or absent:
+// none, and an earlier card's are cleared from the intent). The intent is found from the session, and the job's terms
 // are packed here from the intent's own fields, so the hosted page confirms
 // in one round trip without reading first. The array is job_codec.cpp's
 // terms_tuple, version 3; the op numbers are payment_op's (charge 0,
@@ -62,6 +63,12 @@ redis.call('HSET', KEYS[2], 'intent', cs[3], 'status', 'pending',
 redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
   'payment_method', ARGV[7], 'updated', ARGV[1])
+if ARGV[10] and ARGV[10] ~= '' then
+  redis.call('HSET', KEYS[2], 'billing_details', ARGV[10])
+  redis.call('HSET', pi_key, 'billing_details', ARGV[10])
+else
+  redis.call('HDEL', pi_key, 'billing_details')
+end
 redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
   'last_error_message', 'last_error_payment_method', 'last_error_card')
 redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)

@@ -5,6 +5,7 @@
 #include "actors/dead_letter.hpp"
 #include "actors/payment_actor.hpp"
 #include "actors/payment_logic.hpp"
+#include "actors/payment_router.hpp"
 #include "tests/actors/fakes.hpp"
 #include "tests/support/actor_fixture.hpp"
 
@@ -230,6 +231,36 @@ TEST_F(payment_actor_test, idle_actor_passivates) {
   EXPECT_FALSE(*down);
   advance_ms(6'000);
   EXPECT_TRUE(*down);
+}
+
+TEST_F(payment_actor_test, the_router_keeps_nothing_of_finished_payments) {
+  // Each payment gets an actor; once it has finished and passivated, the
+  // router holds no trace of it (a crash history made for every payment
+  // grew a node by ~0.7 KB a payment, for good).
+  limits.idle_ms = 1'000;
+  auto router = keep(spawn_payment_router(
+    sys, {store, network, dead, caf::actor{}}, limits, supervisor_limits{}));
+  for (int i = 0; i < 20; ++i) {
+    auto job = sample_job();
+    job.intent_id = "pi_R" + std::to_string(i);
+    job.attempt_id = "pa_R" + std::to_string(i);
+    request<bool>(router, process_atom::value, job);
+  }
+  run();
+  ASSERT_EQ(world->commits.size(), 20u);
+  auto live = request<uint64_t>(router, stats_atom::value);
+  auto tracked = request<uint64_t>(router, stats_atom::value, dead_atom::value);
+  run();
+  ASSERT_TRUE(live->has_value() && **live);
+  EXPECT_EQ(***live, 20u) << "each payment's actor lingers until idle";
+  ASSERT_TRUE(tracked->has_value() && **tracked);
+  EXPECT_EQ(***tracked, 0u) << "no payment crashed";
+  advance_ms(2'000);
+  live = request<uint64_t>(router, stats_atom::value);
+  tracked = request<uint64_t>(router, stats_atom::value, dead_atom::value);
+  run();
+  EXPECT_EQ(***live, 0u);
+  EXPECT_EQ(***tracked, 0u);
 }
 
 } // namespace

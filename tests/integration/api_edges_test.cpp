@@ -549,7 +549,10 @@ TEST_F(api_edges, the_hosted_page_cannot_be_framed_by_another_site) {
                        "/pay/" + cs["id"].get<std::string>(), {});
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
-  EXPECT_EQ(page.header("Content-Security-Policy"), "frame-ancestors 'none'");
+  EXPECT_NE(page.header("Content-Security-Policy")
+              .find("frame-ancestors 'none'"),
+            std::string::npos)
+    << page.header("Content-Security-Policy");
 }
 
 TEST_F(api_edges, a_refund_without_amount_racing_a_partial_one_takes_the_rest) {

@@ -451,6 +451,31 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
   // The card number never reaches Redis or the page.
   auto res = stack().pay(cs, cases[0].card, 0, nonce);
   EXPECT_EQ(res.body.find("4242424242424241"), std::string::npos);
+  // Nor when it was typed in the name or expiry field (the audit found it
+  // written back into their value=""), valid or mistyped, however spaced.
+  for (auto [name, exp] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"Ada", "4242424242424242"},
+         {"Ada", "4242 4242 4242 4241"},
+         {"4242424242424242", "12/34"},
+         {"4242-4242-4242-4241", "13/30"}}) {
+    SCOPED_TRACE(name + " / " + exp);
+    card_input typo;
+    typo.name = name;
+    typo.exp = exp;
+    typo.number = "4242"; // the form is refused whatever the rest
+    auto shown = stack().pay(cs, typo, 0, nonce);
+    EXPECT_EQ(shown.status, 422) << shown.body;
+    for (auto* digits : {"424242424242", "4242 4242 4242", "4242-4242-4242"}) {
+      EXPECT_EQ(shown.body.find(digits), std::string::npos) << shown.body;
+    }
+  }
+  // A name that is only letters is shown again.
+  card_input named;
+  named.name = "Ada Lovelace";
+  named.number = "4242";
+  EXPECT_NE(stack().pay(cs, named, 0, nonce).body.find("value=\"Ada Lovelace\""),
+            std::string::npos);
 
   // A form without a nonce is refused too.
   auto no_nonce = http_post_form(
@@ -489,6 +514,52 @@ TEST_F(bad_input, hosted_page_for_unknown_and_paid_sessions) {
   // The link back goes to the merchant's success URL, placeholder filled in.
   EXPECT_NE(page.body.find("http://127.0.0.1:9/ok?cs=" + cs), std::string::npos)
       << page.body;
+}
+
+TEST_F(bad_input, the_status_page_answers_from_the_state_without_scripts) {
+  // A browser without scripts reloads /status (its <noscript> refresh):
+  // the server must take it where the script would.
+  auto unpaid = stack().create_session(800)["id"].get<std::string>();
+  auto idle = http_get(stack().node_url(), "/pay/" + unpaid + "/status");
+  EXPECT_EQ(idle.status, 303) << "nothing submitted: back to the form";
+  EXPECT_EQ(idle.header("Location"), "/pay/" + unpaid);
+
+  auto declined = stack().create_session(800)["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(declined, "4000000000000002").status, 303);
+  stack().wait_for_outcome(declined);
+  auto told = http_get(stack().node_url(), "/pay/" + declined + "/status");
+  EXPECT_EQ(told.status, 200);
+  EXPECT_NE(told.body.find("Payment declined: "), std::string::npos)
+    << told.body;
+  EXPECT_NE(told.body.find("<p id=\"retry\"><a href=\"/pay/" + declined),
+            std::string::npos)
+    << "the retry link is shown, not hidden";
+  // The page's own protections.
+  EXPECT_EQ(told.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(told.header("Referrer-Policy"), "no-referrer");
+  EXPECT_NE(told.header("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
+
+  auto paid = stack().create_session(800)["id"].get<std::string>();
+  card_input card;
+  card.name = "Grace Hopper";
+  ASSERT_EQ(stack().pay(paid, card).status, 303);
+  ASSERT_EQ(stack().wait_for_outcome(paid).value("status", ""), "complete");
+  auto done = http_get(stack().node_url(), "/pay/" + paid + "/status");
+  EXPECT_EQ(done.status, 303);
+  EXPECT_EQ(done.header("Location"), "http://127.0.0.1:9/ok?cs=" + paid);
+  // The name typed on the page is the card's billing name, as at Stripe.
+  auto session = stack().api_get("/v1/checkout/sessions/" + paid).body_json();
+  auto intent = stack()
+                  .api_get("/v1/payment_intents/"
+                           + session.value("payment_intent", ""))
+                  .body_json();
+  auto method = stack()
+                  .api_get("/v1/payment_methods/"
+                           + intent.value("payment_method", ""))
+                  .body_json();
+  EXPECT_EQ(method["billing_details"].value("name", ""), "Grace Hopper")
+    << method.dump();
 }
 
 TEST_F(bad_input, health_and_metrics) {
