@@ -170,6 +170,19 @@ void answer_from_view(api_context& ctx, const std::string& session_id,
   }
 }
 
+/// Cards one checkout session may try on the page. Stripe Checkout blocks
+/// a session after repeated declines too: without a cap, one session let
+/// a card tester try 40 numbers (the shopper audit). Ten is far above what
+/// a shopper mistypes.
+constexpr int page_attempts_max = 10;
+
+/// The session's cancel_url, or "" (also when it cannot be read).
+std::string cancel_url_of(api_context& ctx, const std::string& session_id) {
+  auto loaded = load_view(ctx, session_id);
+  auto* v = std::get_if<session_view>(&loaded);
+  return v && v->cs.count("cancel_url") ? v->cs.at("cancel_url") : "";
+}
+
 /// Seals the card and, in one Lua step that reads the session and intent
 /// itself, checks they are open, writes the attempt and queues the job.
 void submit_payment(api_context& ctx, const std::string& session_id,
@@ -188,7 +201,7 @@ void submit_payment(api_context& ctx, const std::string& session_id,
      std::string{codec::to_string(card.brand)}, card.last4,
      redis::encode_job_step(step), card_payment_method_id(step.attempt_id),
      std::to_string(card.exp_month), std::to_string(card.exp_year),
-     billing_json});
+     billing_json, std::to_string(page_attempts_max)});
   auto failure = out ? out->str : conn->last_error();
   conn.reset();
   if (!out || out->is_error() || !out->is_array() || out->elements.empty()) {
@@ -204,6 +217,17 @@ void submit_payment(api_context& ctx, const std::string& session_id,
                  "last4={}",
                  session_id, step.attempt_id, codec::to_string(card.brand),
                  card.last4);
+  }
+  if (verdict == "too_many") {
+    spdlog::warn("event=payment_attempts_exhausted session={} tries={}",
+                 session_id, page_attempts_max);
+    auto cancel = cancel_url_of(ctx, session_id);
+    return html(res,
+                message_page("Too many attempts",
+                             "This checkout has tried too many cards. Please "
+                             "start again from the store.",
+                             cancel, "Return to the store"),
+                429);
   }
   if (verdict == "missing" || verdict == "expired" || verdict == "not_open") {
     return answer_from_view(ctx, session_id, res);

@@ -46,7 +46,8 @@ const char* const emit_events_lua = R"lua(
 local snapshot_skips = {merchant = true, merchant_name = true,
   line_items = true, session = true, fee_bps = true, fee_fixed_minor = true,
   attempt = true, confirm_nonce = true, updated = true, processed_by = true,
-  fee = true, refund_pending = true, pending_op = true, job = true}
+  fee = true, refund_pending = true, pending_op = true, job = true,
+  page_attempts = true}
 local function snapshot_of(key)
   local all, kept = redis.call('HGETALL', key), {}
   for i = 1, #all, 2 do

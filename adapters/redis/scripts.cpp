@@ -25,7 +25,9 @@ std::string sha1_hex(const std::string& text) {
 // ARGV: 1 now_s, 2 form nonce, 3 attempt id, 4 brand, 5 last4, 6 the job's
 // step bytes (job_codec.hpp), 7 the card's PaymentMethod id, 8 exp_month,
 // 9 exp_year, 10 the card's billing details (compact JSON; "" or absent:
-// none, and an earlier card's are cleared from the intent). The intent is found from the session, and the job's terms
+// none, and an earlier card's are cleared from the intent), 11 how many
+// cards a session may try (absent: no limit; past it {'too_many'}: card
+// testing). The intent is found from the session, and the job's terms
 // are packed here from the intent's own fields, so the hosted page confirms
 // in one round trip without reading first. The array is job_codec.cpp's
 // terms_tuple, version 3; the op numbers are payment_op's (charge 0,
@@ -43,11 +45,13 @@ if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'expired'} end
 local pi_key = 'pi:' .. cs[3]
 local pi = redis.call('HMGET', pi_key, 'status', 'attempt', 'confirm_nonce',
   'merchant', 'session', 'amount', 'currency', 'fee_bps', 'fee_fixed_minor',
-  'capture_method')
+  'capture_method', 'page_attempts')
 if pi[3] == ARGV[2] then return {'duplicate', pi[2]} end
 if pi[1] == 'processing' then return {'processing', pi[2]} end
 if pi[1] == 'succeeded' then return {'paid'} end
 if pi[1] ~= 'requires_payment_method' then return {'not_open', pi[1]} end
+local tried = tonumber(pi[11]) or 0
+if ARGV[11] and tried >= tonumber(ARGV[11]) then return {'too_many'} end
 local amount, fee_bps, fee_fixed = tonumber(pi[6]), tonumber(pi[8]),
   tonumber(pi[9])
 if not (pi[4] and pi[5] and pi[7] and amount and fee_bps and fee_fixed) then
@@ -62,7 +66,7 @@ redis.call('HSET', KEYS[2], 'intent', cs[3], 'status', 'pending',
   'exp_year', ARGV[9])
 redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
-  'payment_method', ARGV[7], 'updated', ARGV[1])
+  'payment_method', ARGV[7], 'updated', ARGV[1], 'page_attempts', tried + 1)
 if ARGV[10] and ARGV[10] ~= '' then
   redis.call('HSET', KEYS[2], 'billing_details', ARGV[10])
   redis.call('HSET', pi_key, 'billing_details', ARGV[10])

@@ -562,6 +562,23 @@ TEST_F(bad_input, the_status_page_answers_from_the_state_without_scripts) {
     << method.dump();
 }
 
+TEST_F(bad_input, a_session_tries_at_most_ten_cards) {
+  // Card testing: one session must not try card after card.
+  auto cs = stack().create_session(800)["id"].get<std::string>();
+  auto charges_before = stack().redis_keys("pa:*").size();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(stack().pay(cs, "4000000000000002").status, 303) << i;
+    stack().wait_for_outcome(cs);
+  }
+  auto refused = stack().pay(cs, "4242424242424242");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("Too many attempts"), std::string::npos);
+  EXPECT_EQ(stack().redis_keys("pa:*").size(), charges_before + 10)
+    << "the eleventh card was never tried";
+  auto session = stack().api_get("/v1/checkout/sessions/" + cs).body_json();
+  EXPECT_EQ(session.value("status", ""), "open");
+}
+
 TEST_F(bad_input, health_and_metrics) {
   auto health = http_get(stack().node_url(), "/healthz");
   EXPECT_EQ(health.status, 200);
