@@ -129,26 +129,27 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
   if (verdict == "missing") {
     return write_error(res, not_found("dead letter", *id));
   }
-  if (verdict == "endpoint_deleted") {
+  // The entry stays in both cases: the operator decides what to do.
+  auto kept = [&](const char* code, std::string message) {
     api_error e;
     e.status = 409;
     e.type = "invalid_request_error";
-    e.code = "endpoint_deleted";
-    e.message = "The webhook endpoint of this delivery was deleted; there "
+    e.code = code;
+    e.message = std::move(message);
+    write_error(res, e);
+  };
+  if (verdict == "endpoint_deleted") {
+    return kept("endpoint_deleted",
+                "The webhook endpoint of this delivery was deleted; there "
                 "is nothing to deliver it to. Discard the dead letter "
-                "(POST /admin/dead_letters/" + *id + "/discard).";
-    return write_error(res, e);
+                "(POST /admin/dead_letters/" + *id + "/discard).");
   }
   if (verdict == "endpoint_disabled") {
-    api_error e;
-    e.status = 409;
-    e.type = "invalid_request_error";
-    e.code = "endpoint_disabled";
-    e.message = "The webhook endpoint of this delivery is disabled, so it "
+    return kept("endpoint_disabled",
+                "The webhook endpoint of this delivery is disabled, so it "
                 "would not be sent. Enable the endpoint (POST "
                 "/v1/webhook_endpoints/:id with disabled=false), then "
-                "replay; or discard the dead letter.";
-    return write_error(res, e);
+                "replay; or discard the dead letter.");
   }
   json body{{"id", *id}, {"result", verdict}};
   if (out->elements.size() >= 3) {

@@ -61,6 +61,33 @@ long long metric(psp_stack& stack, const std::string& series) {
            : std::stoll(text.substr(at + series.size() + 2));
 }
 
+/// A stack with the example store, whose webhooks die after two tries.
+stack_options store_with_short_webhook_schedule() {
+  stack_options opts;
+  opts.store = true;
+  opts.webhook_schedule = "0s,200ms";
+  return opts;
+}
+
+/// Pays a checkout while the store refuses every webhook, and waits until
+/// they are dead letters (empty after 15 s).
+std::vector<json> dead_webhooks_of_a_failing_store(psp_stack& stack) {
+  std::vector<json> dead;
+  if (stack.store_faults({{"fail_all", true}}).status != 200) {
+    ADD_FAILURE() << "the store took no faults";
+    return dead;
+  }
+  auto cs = session_of(stack.store_buy("mug", 1));
+  EXPECT_EQ(stack.pay(cs, "4242424242424242").status, 303);
+  wait_until(
+    [&] {
+      dead = stack.dead_letters_of("webhook");
+      return !dead.empty();
+    },
+    15s, 50ms);
+  return dead;
+}
+
 /// The fields of each entry of a stream, oldest first.
 std::vector<std::map<std::string, std::string>>
 stream_entries(psp_stack& stack, const std::string& key) {
@@ -284,20 +311,9 @@ TEST(recovery, a_damaged_delivery_record_is_still_sent_and_sending_goes_on) {
 }
 
 TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
-  stack_options opts;
-  opts.store = true;
-  opts.webhook_schedule = "0s,200ms";
-  psp_stack stack{opts};
-  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
-  auto cs = session_of(stack.store_buy("mug", 1));
-  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
-  std::vector<json> dead;
-  ASSERT_TRUE(wait_until(
-    [&] {
-      dead = stack.dead_letters_of("webhook");
-      return !dead.empty();
-    },
-    15s, 50ms));
+  psp_stack stack{store_with_short_webhook_schedule()};
+  auto dead = dead_webhooks_of_a_failing_store(stack);
+  ASSERT_FALSE(dead.empty());
   auto endpoints = stack.api_get("/v1/webhook_endpoints").body_json();
   for (auto& e : endpoints["data"]) {
     http_request del;
@@ -354,20 +370,9 @@ TEST(recovery, a_dead_webhook_of_a_disabled_endpoint_waits_for_it) {
   // A replay to a disabled endpoint would be dropped unsent by the next
   // claim: it is refused and kept, and goes out once the endpoint is
   // enabled again.
-  stack_options opts;
-  opts.store = true;
-  opts.webhook_schedule = "0s,200ms";
-  psp_stack stack{opts};
-  ASSERT_EQ(stack.store_faults({{"fail_all", true}}).status, 200);
-  auto cs = session_of(stack.store_buy("mug", 1));
-  ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
-  std::vector<json> dead;
-  ASSERT_TRUE(wait_until(
-    [&] {
-      dead = stack.dead_letters_of("webhook");
-      return !dead.empty();
-    },
-    15s, 50ms));
+  psp_stack stack{store_with_short_webhook_schedule()};
+  auto dead = dead_webhooks_of_a_failing_store(stack);
+  ASSERT_FALSE(dead.empty());
   auto endpoints = stack.api_get("/v1/webhook_endpoints").body_json();
   ASSERT_FALSE(endpoints["data"].empty());
   auto set_disabled = [&](const char* value) {

@@ -575,50 +575,59 @@ TEST(multi_client, with_a_wait_budget_each_request_gets_its_whole_timeout) {
   EXPECT_EQ(route.gauge.most(), 1u);
 }
 
-TEST(multi_client, a_wait_budget_bounds_the_wait_for_a_connection) {
-  hanging_route hang;
+namespace {
+
+/// A client with one connection per host, held by a request that hangs
+/// until the end of the test.
+struct one_connection_held {
+  hanging_route hang; // before the server, which routes to it
   loopback_server server;
-  server.routes().Post("/hang", hang.handler());
-  auto base = server.start();
-  client_limits limits;
-  limits.connections_per_host = 1;
-  multi_client client{limits};
+  std::string base = [this] {
+    server.routes().Post("/hang", hang.handler());
+    return server.start();
+  }();
+  multi_client client{[] {
+    client_limits limits;
+    limits.connections_per_host = 1;
+    return limits;
+  }()};
   answers first{1};
-  client.post(post_to(base + "/hang"), first.collect());
-  ASSERT_TRUE(hang.gauge.await_at_least(1));
-  auto req = post_to(base + "/hang");
+
+  one_connection_held() {
+    client.post(post_to(base + "/hang"), first.collect());
+    EXPECT_TRUE(hang.gauge.await_at_least(1));
+  }
+
+  ~one_connection_held() {
+    hang.release();
+    EXPECT_EQ(first.wait().size(), 1u);
+  }
+};
+
+} // namespace
+
+TEST(multi_client, a_wait_budget_bounds_the_wait_for_a_connection) {
+  one_connection_held held;
+  auto req = post_to(held.base + "/hang");
   req.wait_max_ms = 200;
   auto started = std::chrono::steady_clock::now();
-  auto all = post_and_wait(client, req);
+  auto all = post_and_wait(held.client, req);
   auto took = std::chrono::steady_clock::now() - started;
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].error, "timed out waiting for a connection");
   EXPECT_LT(took, 5s);
-  EXPECT_EQ(hang.gauge.most(), 1u);
-  hang.release();
-  EXPECT_EQ(first.wait().size(), 1u);
+  EXPECT_EQ(held.hang.gauge.most(), 1u);
 }
 
 TEST(multi_client, one_host_is_one_host_however_its_url_is_written) {
-  // Upper case, user info and an explicit default port name the host the
-  // client counts connections by; two ports are two hosts.
-  hanging_route hang;
-  loopback_server server;
-  server.routes().Post("/hang", hang.handler());
-  auto base = server.start(); // http://127.0.0.1:PORT
-  client_limits limits;
-  limits.connections_per_host = 1;
-  multi_client client{limits};
-  answers first{1};
-  client.post(post_to(base + "/hang"), first.collect());
-  ASSERT_TRUE(hang.gauge.await_at_least(1));
-  auto same_host = "HTTP://user:pw@127.0.0.1:" + std::to_string(port_of(base))
-                   + "/hang";
+  // Upper case, user info and an explicit port name the host the client
+  // counts connections by.
+  one_connection_held held;
+  auto same_host = "HTTP://user:pw@127.0.0.1:"
+                   + std::to_string(port_of(held.base)) + "/hang";
   auto req = post_to(same_host);
   req.wait_max_ms = 200;
-  auto all = post_and_wait(client, req);
+  auto all = post_and_wait(held.client, req);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].error, "timed out waiting for a connection");
-  hang.release();
-  EXPECT_EQ(first.wait().size(), 1u);
 }
