@@ -60,21 +60,28 @@ end
 local manual = pi[10] == 'manual'
 local job = cmsgpack.pack({3, cs[3], pi[4], pi[5], amount, pi[7], fee_bps,
   fee_fixed, manual and 1 or 0}) .. ARGV[6]
-redis.call('HSET', KEYS[2], 'intent', cs[3], 'status', 'pending',
+-- The billing details ride on the writes below: no command of their own.
+local billing = ARGV[10] and ARGV[10] ~= '' and ARGV[10] or nil
+local attempt = {'intent', cs[3], 'status', 'pending',
   'kind', manual and 'authorize' or 'charge', 'brand', ARGV[4],
   'last4', ARGV[5], 'created', ARGV[1], 'job', job, 'exp_month', ARGV[8],
-  'exp_year', ARGV[9])
-redis.call('HSET', pi_key, 'status', 'processing', 'attempt', ARGV[3],
+  'exp_year', ARGV[9]}
+local intent = {'status', 'processing', 'attempt', ARGV[3],
   'confirm_nonce', ARGV[2], 'card_brand', ARGV[4], 'card_last4', ARGV[5],
-  'payment_method', ARGV[7], 'updated', ARGV[1], 'page_attempts', tried + 1)
-if ARGV[10] and ARGV[10] ~= '' then
-  redis.call('HSET', KEYS[2], 'billing_details', ARGV[10])
-  redis.call('HSET', pi_key, 'billing_details', ARGV[10])
+  'payment_method', ARGV[7], 'updated', ARGV[1], 'page_attempts', tried + 1}
+local cleared = {'last_error_code', 'last_error_decline_code',
+  'last_error_message', 'last_error_payment_method', 'last_error_card'}
+if billing then
+  table.insert(attempt, 'billing_details')
+  table.insert(attempt, billing)
+  table.insert(intent, 'billing_details')
+  table.insert(intent, billing)
 else
-  redis.call('HDEL', pi_key, 'billing_details')
+  table.insert(cleared, 'billing_details')
 end
-redis.call('HDEL', pi_key, 'last_error_code', 'last_error_decline_code',
-  'last_error_message', 'last_error_payment_method', 'last_error_card')
+redis.call('HSET', KEYS[2], unpack(attempt))
+redis.call('HSET', pi_key, unpack(intent))
+redis.call('HDEL', pi_key, unpack(cleared))
 redis.call('XADD', payment_stream_of(cs[3]), '*', 'job', job)
 return {'ok', ARGV[3]}
 )lua";
