@@ -1,4 +1,5 @@
 #include "adapters/http/idempotency.hpp"
+#include "adapters/http/list_pagination.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
@@ -225,6 +226,11 @@ void list_endpoints(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&who)) {
     return write_error(res, *err);
   }
+  auto query = parse_list_query(req, {});
+  if (auto* err = std::get_if<api_error>(&query)) {
+    return write_error(res, *err);
+  }
+  auto& q = std::get<list_query>(query);
   auto conn = ctx.redis.acquire();
   auto ids = conn->query(
     {"SMEMBERS", keys::merchant_endpoints(std::get<merchant_info>(who).id)});
@@ -242,15 +248,65 @@ void list_endpoints(api_context& ctx, const httplib::Request& req,
       return write_error(res, unavailable("Listing webhook endpoints"));
     }
     for (auto& row : *rows) {
-      data.push_back(render::webhook_endpoint(to_fields(row), false));
+      auto e = render::webhook_endpoint(to_fields(row), false);
+      auto created = e["created"].get<int64_t>();
+      if (created >= q.created_min_s && created <= q.created_max_s) {
+        data.push_back(std::move(e));
+      }
     }
   }
+  // Newest first, as Stripe lists; the id breaks ties within a second.
   std::sort(data.begin(), data.end(), [](const json& a, const json& b) {
-    return a["created"].get<int64_t>() > b["created"].get<int64_t>();
+    auto ca = a["created"].get<int64_t>(), cb = b["created"].get<int64_t>();
+    return ca != cb ? ca > cb
+                    : a["id"].get<std::string>() > b["id"].get<std::string>();
   });
+  // A merchant has at most 16 endpoints: the page is cut from all of them.
+  auto position = [&](const std::string& id) -> std::optional<size_t> {
+    for (size_t i = 0; i < data.size(); ++i) {
+      if (data[i]["id"] == id) {
+        return i;
+      }
+    }
+    return std::nullopt;
+  };
+  auto limit = static_cast<size_t>(q.limit);
+  size_t from = 0, to = data.size();
+  auto unknown = [&](const char* param, const std::string& id) {
+    write_error(res, invalid_param(param, "No such webhook endpoint: '" + id
+                                            + "'."));
+  };
+  if (!q.starting_after.empty()) {
+    auto at = position(q.starting_after);
+    if (!at) {
+      return unknown("starting_after", q.starting_after);
+    }
+    from = *at + 1;
+  }
+  if (!q.ending_before.empty()) {
+    auto at = position(q.ending_before);
+    if (!at) {
+      return unknown("ending_before", q.ending_before);
+    }
+    to = *at;
+  }
+  bool has_more = false;
+  if (to > from && to - from > limit) {
+    has_more = true;
+    // ending_before pages backwards: the `limit` just before the cursor.
+    if (!q.ending_before.empty() && q.starting_after.empty()) {
+      from = to - limit;
+    } else {
+      to = from + limit;
+    }
+  }
+  auto page = json::array();
+  for (size_t i = from; i < to && i < data.size(); ++i) {
+    page.push_back(std::move(data[i]));
+  }
   write_json(res, json{{"object", "list"},
-                       {"data", data},
-                       {"has_more", false},
+                       {"data", std::move(page)},
+                       {"has_more", has_more},
                        {"url", "/v1/webhook_endpoints"}}
                     .dump());
 }

@@ -79,7 +79,8 @@ psp_result<bool> http_psp_client::endpoint_is_live(const std::string& id,
 
 int http_psp_client::remove_stale_webhook_endpoints(
     const std::string& public_url, const std::string& keep_id) {
-  auto listed = send(false, "/v1/webhook_endpoints", "", "");
+  // A merchant has at most 16 endpoints: one page of 100 is all of them.
+  auto listed = send(false, "/v1/webhook_endpoints?limit=100", "", "");
   auto doc = nlohmann::json::parse(listed.body, nullptr, false);
   if (listed.status != 200 || !doc.is_object() || !doc["data"].is_array()) {
     return 0;

@@ -283,6 +283,53 @@ TEST_F(bad_input, stripe_event_types_never_sent_are_accepted_others_refused) {
   EXPECT_EQ(http_call(stack().node_url(), del).status, 200);
 }
 
+TEST_F(bad_input, webhook_endpoints_list_in_pages) {
+  auto shop = stack().create_merchant("Endpoint Pages");
+  std::vector<std::string> made; // oldest first
+  for (int i = 0; i < 5; ++i) {
+    auto r = stack().api_post(
+      "/v1/webhook_endpoints",
+      {{"url", "https://hooks.example/p" + std::to_string(i)},
+       {"enabled_events[]", "refund.failed"}},
+      0, shop.secret_key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    made.push_back(r.body_json().value("id", ""));
+  }
+  auto list = [&](const std::string& query) {
+    auto r = stack().api_get("/v1/webhook_endpoints" + query, 0,
+                             shop.secret_key);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto body = r.body_json(); // kept: the loop reads into it
+    std::vector<std::string> ids;
+    for (auto& e : body["data"]) {
+      ids.push_back(e.value("id", ""));
+    }
+    return std::make_pair(ids, body.value("has_more", false));
+  };
+  auto [all, all_more] = list("");
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_FALSE(all_more);
+  auto [first, first_more] = list("?limit=2");
+  EXPECT_EQ(first, (std::vector<std::string>{all[0], all[1]}));
+  EXPECT_TRUE(first_more);
+  auto [next, next_more] = list("?limit=2&starting_after=" + all[1]);
+  EXPECT_EQ(next, (std::vector<std::string>{all[2], all[3]}));
+  EXPECT_TRUE(next_more);
+  auto [last, last_more] = list("?limit=2&starting_after=" + all[3]);
+  EXPECT_EQ(last, (std::vector<std::string>{all[4]}));
+  EXPECT_FALSE(last_more);
+  auto [back, back_more] = list("?limit=2&ending_before=" + all[3]);
+  EXPECT_EQ(back, (std::vector<std::string>{all[1], all[2]}));
+  EXPECT_TRUE(back_more);
+  auto unknown = stack().api_get("/v1/webhook_endpoints?starting_after=we_nope",
+                                 0, shop.secret_key);
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(stack()
+              .api_get("/v1/webhook_endpoints?limit=0", 0, shop.secret_key)
+              .status,
+            400);
+}
+
 TEST_F(bad_input, a_sessions_intent_is_neither_confirmed_nor_canceled_by_api) {
   auto cs = stack().create_session();
   auto pi = cs.value("payment_intent", "");

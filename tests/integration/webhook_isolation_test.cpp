@@ -408,7 +408,8 @@ TEST_F(webhook_egress, a_merchant_has_at_most_16_endpoints) {
       << r.body;
   }
   EXPECT_EQ(made, 16);
-  auto list = stack().api_get("/v1/webhook_endpoints", 0, shop.secret_key);
+  auto list = stack().api_get("/v1/webhook_endpoints?limit=100", 0,
+                            shop.secret_key);
   EXPECT_EQ(list.body_json()["data"].size(), 16u) << list.body;
 
   // The 17th again, then room made by a delete.
