@@ -130,7 +130,9 @@ void record(self_ptr self, const webhook_delivery& d,
 
 void deliver(self_ptr self, webhook_delivery& d) {
   ++self->state.in_flight;
-  self->request(self->state.sender, timeout(self), send_atom::value, d)
+  self->request(self->state.sender,
+                std::chrono::milliseconds{self->state.limits.send_timeout_ms},
+                send_atom::value, d)
     .then([=](const delivery_attempt& res) { record(self, d, res); },
           [=](caf::error& err) {
             record(self, d, delivery_attempt{false, 0, to_string(err)});

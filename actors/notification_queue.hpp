@@ -16,7 +16,11 @@ namespace psp {
 struct notification_limits {
   uint32_t in_flight_max = 256;
   uint32_t poll_interval_ms = 250;    ///< also woken by (poll_atom)
-  uint32_t request_timeout_ms = 30'000;
+  uint32_t request_timeout_ms = 30'000; ///< calls to the delivery store
+  /// A send: the sender's wait for a connection plus the endpoint's own
+  /// timeout, and a margin. Shorter, a delivery that waited long was cut
+  /// off while the endpoint was still answering, and sent again.
+  uint32_t send_timeout_ms = 30'000;
   /// How long outcomes whose recording failed are retried before their
   /// claims are left to expire; keep it under the claim lease.
   uint32_t record_retry_window_ms = 30'000;

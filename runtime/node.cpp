@@ -85,18 +85,24 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   auto network = card::spawn_card_network_client(sys, card_cfg, vault);
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
-  // Half of what the lease leaves after the exchange: the other half is
-  // for retrying a failed record (below).
-  hook_cfg.wait_max_ms = (cfg.webhook_lease_ms - cfg.webhook_timeout_ms) / 2;
+  // What the claim's lease leaves beyond the exchange (50 s by default):
+  // half for a wait for a connection, a tenth as the margin of the send's
+  // own deadline, the rest for retrying a failed record (below), so that
+  // wait + exchange + margin + record retries fit in the lease.
+  auto slack_ms = cfg.webhook_lease_ms - cfg.webhook_timeout_ms;
+  hook_cfg.wait_max_ms = slack_ms / 2;
+  auto send_margin_ms = slack_ms / 10;
   hook_cfg.connections_per_endpoint = cfg.webhook_connections;
   hook_cfg.private_addresses_allowed = cfg.webhook_private_addresses;
   auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
-  // A send takes up to its wait and its timeout out of the claim's lease;
-  // retrying a failed record longer could overlap another node's claim.
+  notify_limits.send_timeout_ms =
+    hook_cfg.wait_max_ms + cfg.webhook_timeout_ms + send_margin_ms;
+  // Retrying a failed record longer than what the send left of the lease
+  // could overlap another node's claim.
   notify_limits.record_retry_window_ms =
-    cfg.webhook_lease_ms - cfg.webhook_timeout_ms - hook_cfg.wait_max_ms;
+    cfg.webhook_lease_ms - notify_limits.send_timeout_ms;
   auto notifier = spawn_notification_queue(sys, deliveries, sender,
                                            notify_limits, cfg.node_id,
                                            wall_clock_ms);

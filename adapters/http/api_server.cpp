@@ -128,12 +128,13 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   // The connection loop (bounded_connection) enforces these; the library
   // only writes them into each answer's Keep-Alive header, which must not
   // promise a client more idle time than the loop gives (its defaults, 5 s,
-  // made clients reuse sockets the node had closed). A second less: a
-  // request sent just before the end would cross the close.
+  // made clients reuse sockets the node had closed). Node's http.Agent and
+  // undici keep a socket a second less than the hint: a hint of 1 s made
+  // them never reuse one.
   auto limits = limits_for(ctx_.settings);
   srv.set_keep_alive_max_count(limits.keep_alive_requests_max);
   srv.set_keep_alive_timeout(std::max<time_t>(
-    1, static_cast<time_t>(limits.keep_alive_timeout_ms / 1000) - 1));
+    1, static_cast<time_t>(limits.keep_alive_timeout_ms / 1000)));
   // The library puts these on each accepted socket (SO_RCVTIMEO,
   // SO_SNDTIMEO); the connection loop polls with the same ones.
   srv.set_read_timeout(std::chrono::milliseconds{srv_->read_timeout_ms()});

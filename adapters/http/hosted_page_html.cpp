@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace psp::http {
 
 namespace {
@@ -79,10 +81,7 @@ std::string summary(const render::fields& cs) {
 /// or "" when it may hold a card number (typed in the wrong field): card
 /// data is never written back into a page.
 std::string echoable(const std::string& typed) {
-  if (contains_card_number(typed) || mask_card_numbers(typed) != typed) {
-    return "";
-  }
-  return typed;
+  return may_hold_typed_card_number(typed) ? "" : typed;
 }
 
 std::string field_error(const std::map<std::string, std::string>& errors,
@@ -96,6 +95,17 @@ std::string field_error(const std::map<std::string, std::string>& errors,
 }
 
 } // namespace
+
+bool may_hold_typed_card_number(const std::string& typed) {
+  // Separators and letters between groups vary without end (the re-test
+  // wrote "####/####/####/####" and "####a####b####c####"); a name or an
+  // expiry never needs 12 digits.
+  auto digits = std::count_if(typed.begin(), typed.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  return digits >= 12 || contains_card_number(typed)
+         || mask_card_numbers(typed) != typed;
+}
 
 std::string html_escape(const std::string& text) {
   std::string out;

@@ -22,6 +22,12 @@ std::string payment_form_page(const render::fields& cs,
                               const std::map<std::string, std::string>& errors,
                               const std::string& name, const std::string& exp);
 
+/// True when what a shopper typed in a text field (name, expiry) may hold a
+/// card number: 12 digits or more in any arrangement, or a number as the
+/// API's checks find one (card_number_mask.hpp). Such a value is neither
+/// shown again nor kept.
+bool may_hold_typed_card_number(const std::string& typed);
+
 /// The payment's outcome: with a `decline_message`, the decline and a link
 /// back to the form; otherwise "processing", polling `status.json` (and,
 /// without scripts, reloading, which the route answers from the state).

@@ -292,7 +292,8 @@ void take_payment(api_context& ctx, const httplib::Request& req,
   std::string billing_json;
   if (auto name = field("name"); !name.empty()) {
     auto billing = parse_billing_details(json{{"name", name}});
-    if (std::get_if<api_error>(&billing) != nullptr) {
+    if (std::get_if<api_error>(&billing) != nullptr
+        || may_hold_typed_card_number(name)) {
       return show_form_errors(
         ctx, session_id,
         {{"name", "Please enter the name as it is written on the card."}},

@@ -505,7 +505,11 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
          {"Ada", "4242424242424242"},
          {"Ada", "4242 4242 4242 4241"},
          {"4242424242424242", "12/34"},
-         {"4242-4242-4242-4241", "13/30"}}) {
+         {"4242-4242-4242-4241", "13/30"},
+         // The re-test's: slashes, letters, wide gaps between groups.
+         {"4242/4242/4242/4241", "12/34"},
+         {"Ada", "4242a4242b4242c4242"},
+         {"4242    4242    4242    4241", "12/34"}}) {
     SCOPED_TRACE(name + " / " + exp);
     card_input typo;
     typo.name = name;
@@ -516,6 +520,8 @@ TEST_F(bad_input, hosted_page_rejects_bad_cards_inline_and_writes_nothing) {
     for (auto* digits : {"424242424242", "4242 4242 4242", "4242-4242-4242"}) {
       EXPECT_EQ(shown.body.find(digits), std::string::npos) << shown.body;
     }
+    EXPECT_EQ(shown.body.find(name.size() > 3 ? name : exp), std::string::npos)
+      << shown.body;
   }
   // A name that is only letters is shown again.
   card_input named;
