@@ -12,6 +12,17 @@ namespace {
 
 using json = nlohmann::json;
 
+// An operator event: kept in its `evt:` hash with no merchant, indexed in
+// events:operator by ms, never under a merchant (recon_store.hpp).
+const std::string operator_event_lua = R"lua(
+local function operator_event(key, index, id, type, object, now_s, now_ms,
+    snapshot)
+  redis.call('HSET', key, 'type', type, 'created', now_s, 'merchant', '',
+    'audience', 'operator', 'object', object, 'snapshot', snapshot)
+  redis.call('ZADD', index, now_ms, id)
+end
+)lua";
+
 // KEYS: 1 run hash, 2 runs index, 3 event hash, 4 operator event index,
 // 5 lease, 6 period marker. ARGV: 1 lease owner ("": manual run, no lease),
 // 2 run id, 3 started ms, 4 now s, 5 event id ("": none), 6 event type,
@@ -24,10 +35,8 @@ end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[3], 'type', ARGV[6], 'created', ARGV[4],
-    'merchant', '', 'audience', 'operator', 'object', 'reconciliation_run',
-    'snapshot', ARGV[7])
-  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[5])
+  operator_event(KEYS[3], KEYS[4], ARGV[5], ARGV[6], 'reconciliation_run',
+    ARGV[4], ARGV[3], ARGV[7])
 end
 if ARGV[1] ~= '' then redis.call('SET', KEYS[6], ARGV[2]) end
 return 'stored'
@@ -39,21 +48,20 @@ const char* operator_event_once_lua = R"lua(
 if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then
   return 0
 end
-redis.call('HSET', KEYS[2], 'type', ARGV[3], 'created', ARGV[4],
-  'merchant', '', 'audience', 'operator', 'object', 'operator_notice',
-  'snapshot', ARGV[6])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
+operator_event(KEYS[2], KEYS[3], ARGV[2], ARGV[3], 'operator_notice',
+  ARGV[4], ARGV[5], ARGV[6])
 return 1
 )lua";
 
 const redis::script& operator_event_once_script() {
-  static const auto s = redis::make_script("operator_event_once",
-                                           operator_event_once_lua);
+  static const auto s = redis::make_script(
+    "operator_event_once", operator_event_lua + operator_event_once_lua);
   return s;
 }
 
 const redis::script& store_run_script() {
-  static const auto s = redis::make_script("store_recon_run", store_run_lua);
+  static const auto s =
+    redis::make_script("store_recon_run", operator_event_lua + store_run_lua);
   return s;
 }
 
