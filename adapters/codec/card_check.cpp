@@ -64,6 +64,29 @@ int expand_year(int two_digits, int now_year) {
   return year;
 }
 
+/// Whether a brand issues numbers of this many digits (ISO/IEC 7812 ranges
+/// as the networks publish them); a brand we do not know may have any
+/// length from 12 to 19, so its cards reach the network to decide.
+bool length_fits_brand(card_brand brand, size_t digits) {
+  switch (brand) {
+    case card_brand::visa:
+      return digits == 13 || digits == 16 || digits == 19;
+    case card_brand::mastercard:
+      return digits == 16;
+    case card_brand::amex:
+      return digits == 15;
+    case card_brand::diners:
+      return digits >= 14 && digits <= 19;
+    case card_brand::discover:
+    case card_brand::jcb:
+    case card_brand::unionpay:
+      return digits >= 16 && digits <= 19;
+    case card_brand::unknown:
+      return true;
+  }
+  return true;
+}
+
 card_error number_error() {
   return card_error{"number", "invalid_number", "Your card number is invalid."};
 }
@@ -244,12 +267,13 @@ check_card(const card_input& in, int now_year, int now_month) {
   std::vector<card_error> errors;
   card_fields out;
   out.pan = digits_only(in.number);
-  if (out.pan.size() < pan_length_min || out.pan.size() > pan_length_max) {
+  out.brand = detect_brand(out.pan);
+  if (out.pan.size() < pan_length_min || out.pan.size() > pan_length_max
+      || !length_fits_brand(out.brand, out.pan.size())) {
     errors.push_back(number_error());
   } else if (!luhn_valid(out.pan)) {
     errors.push_back(luhn_error());
   }
-  out.brand = detect_brand(out.pan);
   if (auto err = check_expiry(in.exp, now_year, now_month, out.exp_month,
                               out.exp_year)) {
     errors.push_back(std::move(*err));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 using namespace psp::codec;
 
@@ -168,8 +169,25 @@ TEST(card_check, number_may_contain_spaces_and_dashes) {
 }
 
 TEST(card_check, number_length_bounds_are_12_and_19) {
-  EXPECT_EQ(pass({"424242424242", "12/34", "123"}).pan.size(), 12u);
+  EXPECT_EQ(pass({"900000000001", "12/34", "123"}).pan.size(), 12u);
   EXPECT_EQ(pass({"4242424242424242428", "12/34", "123"}).pan.size(), 19u);
+}
+
+// Luhn-valid numbers whose length their brand never issues: one digit too
+// many or too few is a typing slip the network would only decline.
+TEST(card_check, a_known_brand_has_its_own_lengths) {
+  EXPECT_EQ(pass({"4222222222222", "12/34", "123"}).brand, card_brand::visa);
+  EXPECT_EQ(pass({"36227206271667", "12/34", "123"}).brand,
+            card_brand::diners);
+  for (auto number : {"400000000002", "400000000000006", "40000000000000006",
+                      "555500000000008", "55550000000000008",
+                      "3700000000000007", "601100000000001",
+                      "3600000000004", "356600000000007"}) {
+    bool amex = std::string_view{number}.substr(0, 2) == "37";
+    auto e = single(reject({number, "12/34", amex ? "1234" : "123"}));
+    EXPECT_EQ(e.field, "number") << number;
+    EXPECT_EQ(e.code, "invalid_number") << number;
+  }
 }
 
 TEST(card_check, expiry_formats) {
