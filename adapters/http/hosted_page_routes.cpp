@@ -18,6 +18,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace psp::http {
@@ -93,6 +94,22 @@ void redirect(httplib::Response& res, const std::string& to) {
   res.set_header("Location", to);
 }
 
+/// Cards one checkout session may try on the page. Stripe Checkout blocks
+/// a session after repeated declines too: without a cap, one session let
+/// a card tester try 40 numbers (the shopper audit). Ten is far above what
+/// a shopper mistypes.
+constexpr int page_attempts_max = 10;
+
+void too_many_attempts_page(const std::string& cancel_url,
+                            httplib::Response& res) {
+  html(res,
+       message_page("Too many attempts",
+                    "This checkout has tried too many cards. Please start "
+                    "again from the store.",
+                    cancel_url, "Return to the store"),
+       429);
+}
+
 /// Answers for a session that cannot take a card; false when it can.
 bool answered_closed(const session_view& v, httplib::Response& res) {
   auto& cs = v.cs;
@@ -108,6 +125,16 @@ bool answered_closed(const session_view& v, httplib::Response& res) {
                            "from the store.",
                            cancel, "Return to the store"),
          410);
+    return true;
+  }
+  // Its last card declined and no card left to try: the form would only
+  // refuse the next one on submit.
+  auto it = v.pi.find("page_attempts");
+  if (v.pi.count("status") && v.pi.at("status") == "requires_payment_method"
+      && it != v.pi.end() && parse_count(it->second).value_or(0)
+                               >= page_attempts_max) {
+    too_many_attempts_page(cs.count("cancel_url") ? cs.at("cancel_url") : "",
+                           res);
     return true;
   }
   return false;
@@ -170,12 +197,6 @@ void answer_from_view(api_context& ctx, const std::string& session_id,
   }
 }
 
-/// Cards one checkout session may try on the page. Stripe Checkout blocks
-/// a session after repeated declines too: without a cap, one session let
-/// a card tester try 40 numbers (the shopper audit). Ten is far above what
-/// a shopper mistypes.
-constexpr int page_attempts_max = 10;
-
 /// The session's cancel_url, or "" (also when it cannot be read).
 std::string cancel_url_of(api_context& ctx, const std::string& session_id) {
   auto loaded = load_view(ctx, session_id);
@@ -221,13 +242,7 @@ void submit_payment(api_context& ctx, const std::string& session_id,
   if (verdict == "too_many") {
     spdlog::warn("event=payment_attempts_exhausted session={} tries={}",
                  session_id, page_attempts_max);
-    auto cancel = cancel_url_of(ctx, session_id);
-    return html(res,
-                message_page("Too many attempts",
-                             "This checkout has tried too many cards. Please "
-                             "start again from the store.",
-                             cancel, "Return to the store"),
-                429);
+    return too_many_attempts_page(cancel_url_of(ctx, session_id), res);
   }
   if (verdict == "missing" || verdict == "expired" || verdict == "not_open") {
     return answer_from_view(ctx, session_id, res);
@@ -346,7 +361,11 @@ void status_json(api_context& ctx, const httplib::Request& req,
            {"payment_status", v.cs["payment_status"]},
            {"intent_status", v.pi["status"]},
            {"error_message", nullptr},
-           {"redirect_url", nullptr}};
+           {"redirect_url", nullptr},
+           {"attempts_left", page_attempts_max}};
+  if (auto tried = parse_count(v.pi["page_attempts"])) {
+    out["attempts_left"] = std::max<int64_t>(0, page_attempts_max - *tried);
+  }
   if (v.cs["status"] == "complete") {
     out["redirect_url"] = success_redirect(v.cs);
   } else if (v.pi["status"] == "requires_payment_method"

@@ -622,8 +622,21 @@ TEST_F(bad_input, a_session_tries_at_most_ten_cards) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(stack().pay(cs, "4000000000000002").status, 303) << i;
     stack().wait_for_outcome(cs);
+    auto state = http_get(stack().node_url(), "/pay/" + cs + "/status.json");
+    EXPECT_EQ(state.body_json().value("attempts_left", -1), 9 - i)
+      << state.body;
   }
-  auto refused = stack().pay(cs, "4242424242424242");
+  // The page says so before the shopper types an eleventh card.
+  auto form = http_get(stack().node_url(), "/pay/" + cs);
+  EXPECT_EQ(form.status, 429);
+  EXPECT_NE(form.body.find("Too many attempts"), std::string::npos);
+  EXPECT_EQ(form.body.find("name=\"number\""), std::string::npos);
+  EXPECT_EQ(http_get(stack().node_url(), "/pay/" + cs + "/status").status,
+            429);
+  // A form kept open in another tab is refused on submit.
+  card_input good;
+  good.number = "4242424242424242";
+  auto refused = stack().pay(cs, good, 0, "nonce-of-an-old-tab");
   EXPECT_EQ(refused.status, 429) << refused.body;
   EXPECT_NE(refused.body.find("Too many attempts"), std::string::npos);
   EXPECT_EQ(stack().redis_keys("pa:*").size(), charges_before + 10)
