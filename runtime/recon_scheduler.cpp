@@ -158,8 +158,15 @@ recon_scheduler::write_statements(redis::connection& conn,
   if (!still_mine()) {
     return std::nullopt;
   }
+  auto existing = statement::merchants_created_before(
+    conn, std::get<std::vector<std::string>>(merchants), p.to_s);
+  if (auto* f = std::get_if<report_failure>(&existing)) {
+    spdlog::warn("event=statements_failed from={} reason=\"{}\"", p.from_s,
+                 f->message);
+    return std::nullopt;
+  }
   auto statements = statement::load_statements(
-    conn, std::get<std::vector<std::string>>(merchants), p, unix_now_s(),
+    conn, std::get<std::vector<std::string>>(existing), p, unix_now_s(),
     still_mine);
   if (auto* f = std::get_if<report_failure>(&statements)) {
     spdlog::warn("event=statements_failed from={} to={} reason=\"{}\"",

@@ -156,6 +156,33 @@ load_statements(redis::connection& conn,
   return out;
 }
 
+std::variant<std::vector<std::string>, report_failure>
+merchants_created_before(redis::connection& conn,
+                         const std::vector<std::string>& merchant_ids,
+                         int64_t before_s) {
+  std::vector<std::string> out;
+  if (merchant_ids.empty()) {
+    return out;
+  }
+  std::vector<std::vector<std::string>> reads;
+  for (auto& id : merchant_ids) {
+    reads.push_back({"HGET", keys::merchant(id), "created"});
+  }
+  auto rows = conn.query_all(reads);
+  if (!rows) {
+    return reports::redis_failure(conn, "merchants");
+  }
+  for (size_t i = 0; i < merchant_ids.size(); ++i) {
+    auto created = (*rows)[i].is_nil()
+                     ? std::optional<int64_t>{}
+                     : ledger::parse_balance((*rows)[i].text());
+    if (!created || *created < before_s) {
+      out.push_back(merchant_ids[i]);
+    }
+  }
+  return out;
+}
+
 std::variant<merchant_statement, report_failure>
 load_statement(redis::connection& conn, const std::string& merchant_id,
                const recon::period& p, int64_t now_s) {

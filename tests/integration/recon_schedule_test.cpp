@@ -1,8 +1,9 @@
 // Goal: the scheduled reconciliation runs on one node at a time: with two
 // psp-node processes sharing Redis and 2-second periods, every period is
 // reconciled exactly once, the periods follow each other without gaps, each
-// has its statements stored, and a lease held elsewhere stops every node
-// until it expires (then the missed periods are caught up).
+// has its statements stored (of the merchants that existed by its end), and
+// a lease held elsewhere stops every node until it expires (then the missed
+// periods are caught up).
 
 #include "tests/support/payment_flows.hpp"
 
@@ -71,6 +72,8 @@ void expect_one_run_per_period(psp_stack& stack,
   auto stored_since = stack.redis_cmd({"GET", "recon:schedule:since"});
   ASSERT_TRUE(stored_since && stored_since->kind == redis_reply::string);
   EXPECT_EQ(since, std::stoll(stored_since->str));
+  auto merchant_created_s = std::stoll(
+    stack.redis_hash("merchant:" + stack.merchant().id)["created"]);
   for (size_t i = 0; i < all.size(); ++i) {
     auto& r = all[i];
     SCOPED_TRACE("run " + r.id + " [" + std::to_string(r.from_s) + ", "
@@ -88,6 +91,13 @@ void expect_one_run_per_period(psp_stack& stack,
     EXPECT_EQ(marker->str, r.id);
     auto st = stack.redis_cmd({"GET", "statement:" + stack.merchant().id
                                         + ":" + std::to_string(r.from_s)});
+    ++per_node[r.fields["node"]];
+    if (r.to_s <= merchant_created_s) {
+      // The stack's merchant is created after its nodes start.
+      EXPECT_TRUE(st && st->kind == redis_reply::nil)
+        << "a statement of a period before the merchant existed";
+      continue;
+    }
     ASSERT_TRUE(st && st->kind == redis_reply::string) << "no statement";
     auto doc = json::parse(st->str, nullptr, false);
     EXPECT_TRUE(doc.value("consistent", false)) << st->str;
@@ -96,7 +106,6 @@ void expect_one_run_per_period(psp_stack& stack,
                 t["opening_minor"].get<int64_t>()
                   + t["net_minor"].get<int64_t>());
     }
-    ++per_node[r.fields["node"]];
   }
   for (auto& [node, n] : per_node) {
     std::cout << "[ info ] " << node << " stored " << n << " runs\n";
@@ -121,6 +130,11 @@ TEST(recon_schedule, two_nodes_store_exactly_one_run_per_period) {
     std::this_thread::sleep_for(300ms);
   }
   ASSERT_TRUE(wait_for_period_of(stack, last_paid_s, 20s));
+  // A merchant that joins now gets statements from its first period on,
+  // none of the periods that ended before it existed.
+  auto late = stack.create_merchant("Late Ltd");
+  auto late_created_s = std::stoll(stack.redis_hash("merchant:" + late.id)
+                                     ["created"]);
   // The node that happened to win so far goes away: the other takes the
   // lease over and carries on without a gap or a repeat.
   auto winner = runs(stack).back().fields["node"];
@@ -131,6 +145,19 @@ TEST(recon_schedule, two_nodes_store_exactly_one_run_per_period) {
   std::map<std::string, int> per_node;
   expect_one_run_per_period(stack, per_node);
   EXPECT_GT(per_node[stack.node_id(loser)], 0) << "no takeover";
+  auto late_statements = stack.redis_cmd(
+    {"ZRANGE", "merchant:" + late.id + ":statements", "0", "-1"});
+  ASSERT_TRUE(late_statements);
+  EXPECT_FALSE(late_statements->elements.empty());
+  size_t periods_since_late = 0;
+  for (auto& r : runs(stack)) {
+    periods_since_late += r.to_s > late_created_s ? 1 : 0;
+  }
+  EXPECT_EQ(late_statements->elements.size(), periods_since_late);
+  for (auto& from : late_statements->elements) {
+    EXPECT_GT(std::stoll(from.str) + interval_s, late_created_s)
+      << "a statement of a period that ended before the merchant existed";
+  }
   auto txns = balance_transactions(stack);
   int64_t reconciled = 0;
   for (auto& r : runs(stack)) {
