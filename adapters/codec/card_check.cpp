@@ -1,5 +1,6 @@
 #include "adapters/codec/card_check.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -189,14 +190,40 @@ std::string_view to_string(card_brand b) {
 }
 
 std::string digits_only(std::string_view s) {
+  // What a number copied from a document or typed on a CJK keyboard holds
+  // besides ASCII (the accessibility audit pasted these and was refused):
+  // UTF-8 of no-break, figure, thin and narrow no-break spaces, and of
+  // full-width digits U+FF10..U+FF19 (EF BC 90..99).
+  static constexpr std::string_view spaces[] = {
+    "\xC2\xA0", "\xE2\x80\x87", "\xE2\x80\x89", "\xE2\x80\xAF"};
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    char c = s[i];
     if (c >= '0' && c <= '9') {
       out.push_back(c);
-    } else if (c != ' ' && c != '-') {
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '-' || c == '\t') {
+      ++i;
+      continue;
+    }
+    auto rest = s.substr(i);
+    if (rest.size() >= 3 && rest[0] == '\xEF' && rest[1] == '\xBC'
+        && rest[2] >= '\x90' && rest[2] <= '\x99') {
+      out.push_back(static_cast<char>('0' + (rest[2] - '\x90')));
+      i += 3;
+      continue;
+    }
+    auto space = std::find_if(std::begin(spaces), std::end(spaces),
+                              [&](std::string_view sp) {
+                                return rest.substr(0, sp.size()) == sp;
+                              });
+    if (space == std::end(spaces)) {
       return "";
     }
+    i += space->size();
   }
   return out;
 }

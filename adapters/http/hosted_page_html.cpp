@@ -17,10 +17,20 @@ const std::string& get(const render::fields& f, const std::string& key) {
   return i == f.end() ? empty : i->second;
 }
 
-/// The amount with the currency's own number of decimals ("20.00 USD",
-/// "1200 JPY"), escaped because the code comes from stored data.
+/// The amount with the currency's own number of decimals and its thousands
+/// grouped ("20.00 USD", "1,200 JPY", "999,999.99 USD"), escaped because
+/// the code comes from stored data.
 std::string money(int64_t minor, const std::string& currency) {
-  return html_escape(format_amount(minor, currency));
+  auto text = format_amount(minor, currency);
+  auto first = text.find_first_of("0123456789");
+  auto end = text.find_first_not_of("0123456789", first);
+  if (first != std::string::npos) {
+    for (auto at = (end == std::string::npos ? text.size() : end);
+         at > first + 3; at -= 3) {
+      text.insert(at - 3, 1, ',');
+    }
+  }
+  return html_escape(text);
 }
 
 int64_t to_int(const std::string& s) {
@@ -39,16 +49,23 @@ h1{font-size:1.2rem}table{width:100%;border-collapse:collapse}
 td{padding:.25rem 0;overflow-wrap:anywhere}
 td.amount{text-align:right;white-space:nowrap}h1{overflow-wrap:anywhere}
 .total{font-weight:bold;border-top:1px solid #ddd}
+h2{font-size:1rem;margin:1.25rem 0 0}
 label{display:block;margin-top:.75rem;font-size:.9rem}
 input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+input[aria-invalid=true]{border:2px solid #b00020}
+.hint{color:#57606a;font-size:.8rem}
 .error{color:#b00020;font-size:.85rem}
+#error-summary{border:2px solid #b00020;border-radius:4px;padding:.5rem 1rem;
+margin-top:1rem}#error-summary ul{margin:.25rem 0;padding-left:1.25rem}
 button{margin-top:1rem;width:100%;padding:.75rem;font-size:1rem;
-background:#635bff;color:#fff;border:0;border-radius:4px}
+background:#635bff;color:#fff;border:2px solid transparent;border-radius:4px}
+@media (max-width:30rem){body{padding:.5rem}main{padding:1rem}}
 )css";
 
 std::string page(const std::string& title, const std::string& body) {
   return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width\">"
+         "<meta name=\"viewport\" content=\"width=device-width, "
+         "initial-scale=1\">"
          "<title>" + html_escape(title) + "</title><style>" + style
          + "</style></head><body><main>" + body + "</main></body></html>";
 }
@@ -63,8 +80,8 @@ std::string summary(const render::fields& cs) {
       }
       // <bdi>: a name's own direction marks stay inside it.
       rows += "<tr><td><bdi>" + html_escape(li.value("name", ""))
-              + "</bdi> &times; "
-              + std::to_string(li.value("quantity", 0)) + "</td><td class="
+              + "</bdi> <span class=\"hint\">Qty "
+              + std::to_string(li.value("quantity", 0)) + "</span></td><td class="
               "\"amount\">" + money(li.value("amount_total", 0),
                                     get(cs, "currency")) + "</td></tr>";
     }
@@ -90,8 +107,60 @@ std::string field_error(const std::map<std::string, std::string>& errors,
   if (i == errors.end()) {
     return "";
   }
-  return "<div class=\"error\" id=\"error-" + field + "\" role=\"alert\">"
+  return "<div class=\"error\" id=\"error-" + field + "\">"
          + html_escape(i->second) + "</div>";
+}
+
+/// The attributes that tie an input to its hint and its error, so a screen
+/// reader reads them with the field and says it is invalid.
+std::string described_by(const std::map<std::string, std::string>& errors,
+                         const std::string& field, const std::string& hint) {
+  std::string ids = hint;
+  std::string invalid;
+  if (errors.count(field) != 0) {
+    ids += (ids.empty() ? "" : " ") + ("error-" + field);
+    invalid = " aria-invalid=\"true\"";
+  }
+  return ids.empty() ? invalid
+                     : invalid + " aria-describedby=\"" + ids + "\"";
+}
+
+/// Every problem at the top of the form, each linked to its field, focused
+/// when the page loads: the one alert a screen reader speaks at once.
+std::string error_summary(const std::map<std::string, std::string>& errors) {
+  if (errors.empty()) {
+    return "";
+  }
+  std::string items;
+  for (const char* field : {"form", "name", "number", "exp", "cvc"}) {
+    auto i = errors.find(field);
+    if (i == errors.end()) {
+      continue;
+    }
+    auto text = html_escape(i->second);
+    items += std::string{"<li>"}
+             + (i->first == "form"
+                  ? text
+                  : "<a href=\"#" + i->first + "\">" + text + "</a>")
+             + "</li>";
+  }
+  return "<div id=\"error-summary\" role=\"alert\" tabindex=\"-1\">"
+         "<h2>There is a problem</h2><ul>" + items + "</ul></div>"
+         "<script>document.getElementById('error-summary').focus();</script>";
+}
+
+/// Focuses the element with `id` once the page has loaded (the outcome of
+/// a payment, so a screen reader starts there).
+std::string focus_script(const std::string& id) {
+  return "<script>document.getElementById('" + id + "').focus();</script>";
+}
+
+std::string cancel_link(const render::fields& cs) {
+  if (get(cs, "cancel_url").empty()) {
+    return "";
+  }
+  return "<p><a href=\"" + html_escape(get(cs, "cancel_url"))
+         + "\">Cancel and return to the store</a></p>";
 }
 
 } // namespace
@@ -129,76 +198,112 @@ std::string payment_form_page(const render::fields& cs,
                               const std::string& name,
                               const std::string& exp) {
   auto id = html_escape(get(cs, "id"));
-  std::string cancel;
-  if (!get(cs, "cancel_url").empty()) {
-    cancel = "<p><a href=\"" + html_escape(get(cs, "cancel_url"))
-             + "\">Cancel and return to the store</a></p>";
-  }
+  auto pay_label = "Pay " + money(to_int(get(cs, "amount_total")),
+                                  get(cs, "currency"));
+  // Card fields: no spelling or capital-letter help, which only gets in
+  // the way of digits, and room for separators but not for a paste of a
+  // whole paragraph.
+  const std::string card_field = " spellcheck=\"false\" autocorrect=\"off\" "
+                                 "autocapitalize=\"off\" inputmode=\"numeric\"";
   return page(
-    "Pay " + get(cs, "merchant_name"),
-    summary(cs) + field_error(errors, "form")
-      + "<form method=\"post\" action=\"/pay/" + id + "\" id=\"payment-form\">"
+    (errors.empty() ? "" : "Error: ") + ("Pay " + get(cs, "merchant_name")),
+    summary(cs) + error_summary(errors)
+      + "<h2>Pay with card</h2>"
+        "<form method=\"post\" action=\"/pay/" + id + "\" id=\"payment-form\">"
         "<input type=\"hidden\" name=\"nonce\" value=\"" + html_escape(nonce)
-      + "\"><label>Name on card<input name=\"name\" autocomplete=\"cc-name\" "
-        "value=\"" + html_escape(echoable(name)) + "\"></label>"
+      + "\"><label for=\"name\">Name on card (optional)</label>"
+        "<input name=\"name\" id=\"name\" autocomplete=\"cc-name\" "
+        "autocapitalize=\"words\" spellcheck=\"false\" dir=\"auto\" "
+        "maxlength=\"200\"" + described_by(errors, "name", "")
+      + " value=\"" + html_escape(echoable(name)) + "\">"
       + field_error(errors, "name")
-      + "<label>Card number<input name=\"number\" id=\"number\" "
-        "autocomplete=\"cc-number\" inputmode=\"numeric\" required></label>"
+      + "<label for=\"number\">Card number</label>"
+        "<input name=\"number\" id=\"number\" autocomplete=\"cc-number\""
+      + card_field + " maxlength=\"30\" required"
+      + described_by(errors, "number", "") + ">"
       + field_error(errors, "number")
-      + "<label>Expiry (MM/YY)<input name=\"exp\" id=\"exp\" "
-        "autocomplete=\"cc-exp\" placeholder=\"MM/YY\" required value=\""
-      + html_escape(echoable(exp)) + "\"></label>" + field_error(errors, "exp")
-      + "<label>CVC<input name=\"cvc\" id=\"cvc\" autocomplete=\"cc-csc\" "
-        "inputmode=\"numeric\" required></label>"
-      + field_error(errors, "cvc")
-      + "<button type=\"submit\" id=\"pay\">Pay "
-      + money(to_int(get(cs, "amount_total")), get(cs, "currency"))
-      + "</button></form>" + cancel
+      + "<label for=\"exp\">Expiry date</label>"
+        "<span class=\"hint\" id=\"exp-hint\">Month and year, for example "
+        "08/27</span>"
+        "<input name=\"exp\" id=\"exp\" autocomplete=\"cc-exp\""
+      + card_field + " maxlength=\"9\" placeholder=\"MM/YY\" required"
+      + described_by(errors, "exp", "exp-hint") + " value=\""
+      + html_escape(echoable(exp)) + "\">" + field_error(errors, "exp")
+      + "<label for=\"cvc\">Security code (CVC)</label>"
+        "<span class=\"hint\" id=\"cvc-hint\">3 digits on the back of the "
+        "card, 4 on the front for American Express</span>"
+        "<input name=\"cvc\" id=\"cvc\" autocomplete=\"cc-csc\"" + card_field
+      + " maxlength=\"4\" required" + described_by(errors, "cvc", "cvc-hint")
+      + ">" + field_error(errors, "cvc")
+      + "<button type=\"submit\" id=\"pay\">" + pay_label + "</button></form>"
+      + cancel_link(cs)
       // One click, one submission: the nonce already makes a second
       // submission harmless; this only spares the shopper a second wait.
-      + "<script>document.getElementById('payment-form').addEventListener("
-        "'submit',function(){document.getElementById('pay').disabled=true;});"
+      // The button stays focusable (a disabled one would drop the focus
+      // to the page) and says what is happening.
+      + "<script>(function(){var f=document.getElementById('payment-form'),"
+        "b=document.getElementById('pay'),label=b.textContent,sent=false;"
+        "f.addEventListener('submit',function(e){if(sent){e.preventDefault();"
+        "return;}sent=true;b.setAttribute('aria-disabled','true');"
+        "b.textContent='Processing\u2026';});"
         // Browsers put typed values back when the shopper comes Back to
         // the page: never the card number and CVC (a shared computer).
         "window.addEventListener('pageshow',function(){"
         "document.getElementById('number').value='';"
         "document.getElementById('cvc').value='';"
-        "document.getElementById('pay').disabled=false;});"
-        "</script>");
+        "sent=false;b.removeAttribute('aria-disabled');b.textContent=label;});"
+        "})();</script>");
 }
 
 std::string status_page(const render::fields& cs,
                         const std::string& decline_message) {
   auto id = html_escape(get(cs, "id"));
+  const auto& merchant = get(cs, "merchant_name");
+  auto retry = "<p id=\"retry\"" + std::string{decline_message.empty()
+                                                  ? " hidden"
+                                                  : ""}
+               + "><a href=\"/pay/" + id + "\">Try another card</a></p>";
   if (!decline_message.empty()) {
-    // Decided already: said by the server, so it reads without scripts.
-    return page("Payment status",
-                summary(cs) + "<p id=\"status\" role=\"status\">Payment "
-                              "declined: "
-                  + html_escape(decline_message)
-                  + "</p><p id=\"retry\"><a href=\"/pay/" + id
-                  + "\">Try another card</a></p>");
+    // Decided already: said by the server, so it reads without scripts,
+    // and focused, so a screen reader starts with the outcome.
+    return page("Payment declined \u2013 " + merchant,
+                summary(cs)
+                  + "<p id=\"status\" role=\"status\" tabindex=\"-1\">"
+                    "Payment declined: "
+                  + html_escape(decline_message) + "</p>" + retry
+                  + cancel_link(cs) + focus_script("status"));
   }
   return page(
-    "Payment status",
+    "Processing payment \u2013 " + merchant,
     summary(cs)
-      + "<p id=\"status\" role=\"status\">Processing your payment&hellip;</p>"
-        "<p id=\"retry\" hidden><a href=\"/pay/" + id
-      + "\">Try another card</a></p><noscript><meta http-equiv=\"refresh\" "
-        "content=\"2\"></noscript><script>"
+      + "<p id=\"status\" role=\"status\" tabindex=\"-1\">Processing your "
+        "payment&hellip;</p>" + retry + cancel_link(cs)
+      // Without scripts the server answers a reload from the state; a
+      // link and a slower refresh leave the shopper in control.
+      + "<noscript><meta http-equiv=\"refresh\" content=\"5\"><p>This page "
+        "checks again every 5 seconds. <a href=\"/pay/" + id + "/status\">"
+        "Check now</a></p></noscript><script>(function(){"
+        "var st=document.getElementById('status'),started=Date.now(),"
+        "merchant=document.title.replace(/^[^\u2013]*\u2013 /,'');"
+        "function show(title,text){document.title=title+' \u2013 '+merchant;"
+        "st.textContent=text;st.focus();}"
         "function poll(){fetch('/pay/" + id + "/status.json').then(function(r)"
         "{return r.json();}).then(function(s){"
-        "if(s.redirect_url){document.getElementById('status').textContent="
-        "'Payment succeeded. Redirecting…';location.replace(s.redirect_url);return;}"
-        "if(s.error_message){document.getElementById('status').textContent="
-        "'Payment declined: '+s.error_message+(s.attempts_left===0?"
+        "if(s.redirect_url){show('Payment succeeded',"
+        "'Payment succeeded. Returning to the store\u2026');"
+        "location.replace(s.redirect_url);return;}"
+        "if(s.error_message){show('Payment declined','Payment declined: '"
+        "+s.error_message+(s.attempts_left===0?"
         "' This checkout has tried too many cards. Please start again from "
-        "the store.':'');document.getElementById('retry')"
+        "the store.':''));document.getElementById('retry')"
         ".hidden=s.attempts_left===0;return;}"
-        "if(s.status==='expired'){document.getElementById('status')"
-        ".textContent='This checkout has expired.';return;}"
+        // The server's own page says so, with the way back to the store.
+        "if(s.status==='expired'){location.reload();return;}"
+        "if(Date.now()-started>30000&&!st.dataset.slow){st.dataset.slow=1;"
+        "st.textContent='This is taking longer than usual. Please do not "
+        "pay again: this page updates by itself.';}"
         "setTimeout(poll,500);}).catch(function(){setTimeout(poll,1000);});}"
-        "poll();</script>");
+        "poll();})();</script>");
 }
 
 std::string message_page(const std::string& title, const std::string& message,

@@ -87,9 +87,20 @@ TEST(card_check, digits_only_strips_spaces_and_dashes) {
 TEST(card_check, digits_only_rejects_other_characters) {
   EXPECT_EQ(digits_only("4242a4242"), "");
   EXPECT_EQ(digits_only("4242.4242"), "");
-  EXPECT_EQ(digits_only("4242\t4242"), "");
   EXPECT_EQ(digits_only("+4242"), "");
-  EXPECT_EQ(digits_only("４２"), ""); // full-width digits
+  EXPECT_EQ(digits_only("4242\xC2"), ""); // a cut UTF-8 sequence
+  EXPECT_EQ(digits_only("4242\xEF\xBC\x9A"), ""); // full-width colon
+  EXPECT_EQ(digits_only("٤٢"), ""); // Arabic-Indic digits: not on a card
+}
+
+// What a shopper pastes from a document or types on a CJK keyboard.
+TEST(card_check, digits_only_reads_pasted_spaces_and_full_width_digits) {
+  EXPECT_EQ(digits_only("4242\t4242"), "42424242");
+  // (A hex escape takes every hex digit after it: the literal is split.)
+  EXPECT_EQ(digits_only("4242\xC2\xA0" "4242\xE2\x80\x87" "4242\xE2\x80\xAF"
+                        "42\xE2\x80\x89" "42"),
+            "4242424242424242");
+  EXPECT_EQ(digits_only("４２４２ ４２"), "424242");
 }
 
 TEST(card_check, luhn) {
