@@ -5,9 +5,9 @@
 #include "adapters/http/bounded_connection.hpp"
 #include "adapters/http/expansion.hpp"
 #include "adapters/http/card_number_mask.hpp"
+#include "adapters/http/request_framing.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
-#include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -49,28 +49,17 @@ private:
 namespace {
 constexpr int listen_backlog = 1024;
 
-/// A body the size limit cannot bound, refused before it is read: cpp-httplib
-/// 0.11 checks `payload_max_length` against Content-Length only, so a
-/// chunked body is read whole (a 200 MB one grew a node by 400 MB) and a
-/// gzip one is inflated whole (63 KB became 62 MB), both before any key is
-/// checked. Stripe's clients send identity bodies with a Content-Length.
-/// The unread body would be parsed as the next request, so the connection
-/// closes after the answer (bounded_connection.hpp).
-bool refuse_unbounded_body(httplib::Request& req, httplib::Response& res) {
-  api_error e;
-  if (req.has_header("Transfer-Encoding")) {
-    e.status = 411;
-    e.message = "Transfer-Encoding is not supported: send the body with a "
-                "Content-Length header.";
-  } else if (auto coding = req.get_header_value("Content-Encoding");
-             !coding.empty() && !equals_ignoring_case(coding, "identity")) {
-    e.status = 415;
-    e.message = "Content-Encoding is not supported: send the body "
-                "uncompressed.";
-  } else {
+/// A head framing_error refuses (request_framing.hpp): its body is left
+/// unread, so the connection closes after the answer (a chunked body is
+/// also one the size limit cannot bound: cpp-httplib 0.11 read a 200 MB
+/// one whole, and inflated a 63 KB gzip one to 62 MB).
+bool refuse_bad_framing(httplib::Request& req, httplib::Response& res,
+                        size_t body_bytes_max) {
+  auto e = framing_error(req.headers, body_bytes_max);
+  if (!e) {
     return false;
   }
-  write_error(res, e);
+  write_error(res, *e);
   close_after_this_answer();
   // As if the client had asked: cpp-httplib then answers with
   // `Connection: close`.
@@ -148,7 +137,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     // Runs before cpp-httplib reads the body; the request object is the
     // server's own, non-const one.
     auto& own = const_cast<httplib::Request&>(req);
-    if (refuse_unbounded_body(own, res)) {
+    if (refuse_bad_framing(own, res, ctx_.settings.body_bytes_max)) {
       return httplib::Server::HandlerResponse::Handled;
     }
     prepare_body_headers(own);
@@ -157,6 +146,15 @@ api_server::api_server(api_context& ctx, server_settings cfg)
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Asked before the pre-routing handler: a body that would be refused
+  // is not invited ("100 Continue" for a declared gigabyte).
+  srv.set_expect_100_continue_handler([this](const httplib::Request& req,
+                                             httplib::Response& res) {
+    auto& own = const_cast<httplib::Request&>(req);
+    return refuse_bad_framing(own, res, ctx_.settings.body_bytes_max)
+             ? res.status
+             : 100;
   });
   srv.set_error_handler([this](const httplib::Request& req,
                                httplib::Response& res) {

@@ -478,8 +478,13 @@ TEST(checkout_request, hosted_page_shows_amounts_in_the_currency_s_decimals) {
     return payment_form_page(cs, "nonce", {}, "", "");
   };
   auto yen = render(ok(with_item(valid(), 0, item("jpy", "1200"))));
-  EXPECT_TRUE(contains(yen, "1200 JPY")) << yen;
+  EXPECT_TRUE(contains(yen, "1,200 JPY")) << yen;
   EXPECT_FALSE(contains(yen, "12.00")) << yen;
   auto dollars = render(ok(with_item(valid(), 0, item("usd", "2005"))));
   EXPECT_TRUE(contains(dollars, "20.05 USD")) << dollars;
+  // Thousands grouped in the integer part only.
+  auto more = render(ok(with_item(valid(), 0, item("usd", "99999999"))));
+  EXPECT_TRUE(contains(more, "999,999.99 USD")) << more;
+  auto hundred = render(ok(with_item(valid(), 0, item("jpy", "100"))));
+  EXPECT_TRUE(contains(hundred, ">100 JPY<")) << hundred;
 }
