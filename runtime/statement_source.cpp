@@ -228,6 +228,12 @@ load_stored_statement(redis::connection& conn, const std::string& merchant_id,
 std::variant<json, report_failure>
 list_stored_statements(redis::connection& conn,
                        const std::string& merchant_id) {
+  // An unknown merchant is a 404, as for its statement on demand, not an
+  // empty list that reads as "nothing stored yet".
+  auto known = merchant_names(conn, {merchant_id});
+  if (auto* f = std::get_if<report_failure>(&known)) {
+    return *f;
+  }
   auto index = keys::merchant_statements(merchant_id);
   auto starts = conn.query({"ZREVRANGE", index, "0", "99"});
   if (!starts) {

@@ -766,6 +766,14 @@ TEST_F(bad_input, admin_urls_with_ids_no_object_has_are_404_resource_missing) {
   expect_missing(http_get(stack().node_url(),
                           "/admin/statements/a-b/stored", token),
                  "No such merchant: 'a-b'");
+  // An id merchants could have but none has: not an empty list.
+  expect_missing(http_get(stack().node_url(),
+                          "/admin/statements/acct_nope/stored", token),
+                 "No such merchant: 'acct_nope'");
+  EXPECT_EQ(http_get(stack().node_url(), "/admin/statements/" + m + "/stored",
+                     token)
+              .status,
+            200);
   expect_missing(http_get(stack().node_url(), "/admin/reconciliations/r-1",
                           token),
                  "No such reconciliation run: 'r-1'");
