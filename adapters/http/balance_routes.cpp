@@ -4,6 +4,7 @@
 #include "adapters/http/routes.hpp"
 #include "adapters/http/text_checks.hpp"
 
+#include "actors/currency.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
 
@@ -124,6 +125,14 @@ void list_balance_transactions(api_context& ctx, const httplib::Request& req,
   }
   if (wanted.count("currency") != 0) {
     wanted["currency"] = ascii_lower(wanted["currency"]); // stored lower
+    if (!is_supported_currency(wanted["currency"])) {
+      // A typo is told, not answered with an empty list.
+      return write_error(
+        res, invalid_param("currency",
+                           "Invalid currency: "
+                             + req.get_param_value("currency").substr(0, 16)
+                             + ". Use a supported ISO 4217 code."));
+    }
   }
   id_filter filter;
   if (!wanted.empty() || q.filters_created()) {

@@ -404,6 +404,10 @@ TEST_F(api_edges, list_filters_are_exact_and_single_valued) {
   auto upper = stack().api_get("/v1/balance_transactions?currency=USD");
   ASSERT_EQ(upper.status, 200) << upper.body;
   EXPECT_FALSE(upper.body_json()["data"].empty()) << upper.body;
+  // A currency no one can charge in is a typo, told as one.
+  auto typo = stack().api_get("/v1/balance_transactions?currency=xxx");
+  EXPECT_EQ(typo.status, 400) << typo.body;
+  EXPECT_EQ(typo.body_json()["error"].value("param", ""), "currency");
 }
 
 TEST_F(api_edges, an_amex_card_without_cvc_is_accepted_through_the_api) {
