@@ -173,6 +173,10 @@ api_server::api_server(api_context& ctx, server_settings cfg)
                                                  : *missing;
     } else if (res.status == 413) {
       e.message = "Request body too large.";
+    } else if (res.status == 414) {
+      // cpp-httplib's limit on the request line (8 KiB): ids and cursors
+      // are far shorter, so this is not a request we could serve.
+      e.message = "Request URL too long.";
     } else if (res.status == 404) {
       e.message = "Unrecognized request URL (" + req.method + ": " + req.path
                   + ").";

@@ -230,6 +230,16 @@ TEST_F(api_edges, a_declared_oversize_body_is_refused_at_once) {
   }
 }
 
+TEST_F(api_edges, a_url_too_long_is_said_so) {
+  auto res = stack().api_get("/v1/payment_intents/pi_" + std::string(10000, 'a'));
+  EXPECT_EQ(res.status, 414) << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("message", ""),
+            "Request URL too long.")
+    << res.body;
+  EXPECT_EQ(res.body_json()["error"].value("type", ""),
+            "invalid_request_error");
+}
+
 TEST_F(api_edges, one_key_a_request_and_no_control_characters) {
   // cpp-httplib hands the first of two Authorization headers to a handler
   // and cuts a value at a NUL: "Bearer <key>\0junk" authenticated.
