@@ -35,7 +35,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -303,6 +305,17 @@ int run_node(node_config& cfg) {
              + std::to_string(server.port()));
     int sig = 0;
     sigwait(&stop_signals, &sig);
+    if (cfg.drain_ms > 0 && !actor_failed) {
+      // Still a full member serving requests: only the balancer is told.
+      ctx.draining = true;
+      spdlog::info("event=node_draining signal={} drain_ms={}", sig,
+                   cfg.drain_ms);
+      timespec drain{static_cast<time_t>(cfg.drain_ms / 1000),
+                     static_cast<long>(cfg.drain_ms % 1000) * 1'000'000L};
+      while (sigtimedwait(&stop_signals, nullptr, &drain) < 0
+             && errno == EINTR) {
+      }
+    }
     spdlog::info("event=node_stopping signal={}", sig);
     {
       // First, so that the actors stopped below do not look like failures.

@@ -112,7 +112,11 @@ node_config::node_config() {
     .add(rate_limit_per_s, "rate-limit-per-s",
          "API requests per second per merchant on this node (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst",
-         "requests allowed at once above the rate (0: one second's worth)");
+         "requests allowed at once above the rate (0: one second's worth)")
+    .add(drain_ms, "drain-ms",
+         "on a stop signal, keep serving this long with /healthz 503 "
+         "draining and connections closed after each answer (0: stop at "
+         "once; a second signal ends the drain)");
 }
 
 bool parse_schedule(const std::string& text, std::vector<int64_t>& out) {
@@ -260,6 +264,10 @@ bool node_config::finish(std::string& err) {
       || archive_interval_ms < 10 || archive_interval_ms > 3'600'000) {
     err = "psp.archive-after-s must be -1..31622400 and "
           "psp.archive-interval-ms 10..3600000";
+    return false;
+  }
+  if (drain_ms > 600'000) {
+    err = "psp.drain-ms must be 0..600000";
     return false;
   }
   if (session_expiry_interval_ms > 3'600'000) {

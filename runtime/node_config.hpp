@@ -87,6 +87,11 @@ public:
   uint32_t session_expiry_interval_ms = 1'000;
   uint32_t rate_limit_per_s = 0;
   uint32_t rate_limit_burst = 0;
+  /// On SIGTERM/SIGINT, how long the node keeps serving while /healthz
+  /// says "draining" and every answer closes its connection, before it
+  /// stops listening: a load balancer's health-check interval times its
+  /// failure threshold takes the node out first. 0: stop at once.
+  uint32_t drain_ms = 0;
 
   /// Checks values and fills defaults; false with a message on error.
   bool finish(std::string& err);

@@ -95,6 +95,10 @@ public:
   /// cluster, empty otherwise. nullopt: the membership did not answer.
   std::function<std::optional<std::vector<std::string>>()> cluster_members;
   rate_limiter limiter;
+  /// Set on a stop signal for the drain (node_config drain_ms): /healthz
+  /// answers 503 "draining" so a balancer takes the node out, and every
+  /// answer closes its connection, while requests are still served.
+  std::atomic<bool> draining{false};
   /// Idempotency-Key writes given up on while Redis did not answer.
   claim_janitor janitor;
 

@@ -156,6 +156,15 @@ void write_error(httplib::Response& res, const api_error& err) {
     }
   }
   res.status = err.status;
+  if (err.code == "idempotency_key_in_use") {
+    // The first request with the key is still running, or its node died
+    // mid-request and the claim lapses within seconds (the rolling-deploy
+    // drill: a client that gave up after 2.5 s of these showed an error for
+    // a payment that had gone through). stripe-node and stripe-python retry
+    // a 409 anyway; these say so, and when, to every other client.
+    res.set_header("Stripe-Should-Retry", "true");
+    res.set_header("Retry-After", "1");
+  }
   if (err.code == "lock_timeout" || err.status == 503) {
     // Stripe's clients retry a 429 only when told to (stripe-node's
     // _shouldRetry: this header, a 409 or a 5xx); another request on the

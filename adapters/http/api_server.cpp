@@ -206,6 +206,14 @@ api_server::api_server(api_context& ctx, server_settings cfg)
         && res.get_header_value("Content-Type") == "application/json") {
       res.body = masked_error_body(res.body);
     }
+    if (ctx_.draining.load()) {
+      // Keep-alive clients move to another node with their next request
+      // instead of finding this one closed under them.
+      close_after_this_answer();
+      auto& own = const_cast<httplib::Request&>(req);
+      own.headers.erase("Connection");
+      own.headers.emplace("Connection", "close");
+    }
     if (res.status >= 500) {
       ++ctx_.counters.errors_5xx;
     } else if (res.status >= 400) {

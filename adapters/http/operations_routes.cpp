@@ -156,9 +156,12 @@ void metrics(api_context& ctx, httplib::Response& res) {
 void add_operations_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto redis = probe_redis(ctx);
-    bool ok = redis.writable;
-    json body{{"status", ok ? "ok" : "degraded"},
-              {"redis", ok ? "up" : redis.up ? "refusing_writes" : "down"}};
+    bool draining = ctx.draining.load();
+    bool ok = redis.writable && !draining;
+    json body{{"status", draining ? "draining" : ok ? "ok" : "degraded"},
+              {"redis", redis.writable ? "up"
+                        : redis.up     ? "refusing_writes"
+                                       : "down"}};
     if (!redis.refusal.empty()) {
       body["redis_error"] = redis.refusal; // e.g. OOM command not allowed ...
     }

@@ -134,6 +134,11 @@ public:
     EXPECT_TRUE(wait_until(
         [&] {
           out.retried = http_call(stack.node_url(), req);
+          if (out.retried.status == 409) {
+            // Told to retry with the same key, and when.
+            EXPECT_EQ(out.retried.header("Stripe-Should-Retry"), "true");
+            EXPECT_EQ(out.retried.header("Retry-After"), "1");
+          }
           return out.retried.status != 409;
         },
         10s, 200ms));

@@ -57,6 +57,10 @@ TEST(idempotency, hundred_concurrent_requests_create_one_session) {
         ids.insert(r.body_json()["id"].get<std::string>());
       } else {
         EXPECT_EQ(r.body_json()["error"]["code"], "idempotency_key_in_use");
+        // Told to retry, and when (a client that gives up shows the
+        // shopper an error for a payment that may have gone through).
+        EXPECT_EQ(r.header("Stripe-Should-Retry"), "true");
+        EXPECT_EQ(r.header("Retry-After"), "1");
       }
     }
     EXPECT_GE(created_or_replayed, 1);

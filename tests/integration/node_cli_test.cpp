@@ -437,5 +437,44 @@ TEST(node_cli, a_running_node_names_its_threads) {
   EXPECT_EQ(names["psp-node"], 1) << "only the main thread is unnamed";
 }
 
+TEST(node_cli, a_stop_signal_drains_before_the_node_stops_listening) {
+  // A rolling deploy behind a balancer: on SIGTERM the node first tells
+  // /healthz readers it is going (503 "draining") and closes each answered
+  // connection, while it still serves, for --psp.drain-ms; a second signal
+  // ends the drain (the rolling-deploy drill found no drain at all: the
+  // listener closed 15 ms after the signal).
+  stack_options opts;
+  opts.node_args = {"--psp.drain-ms=60000"};
+  psp_stack stack{opts};
+  ASSERT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  stack.node_process(0)->signal(SIGTERM);
+  http_reply health;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      health = http_get(stack.node_url(), "/healthz");
+      return health.status == 503;
+    },
+    5s))
+    << health.status << " " << health.body;
+  EXPECT_EQ(health.body_json().value("status", ""), "draining") << health.body;
+  EXPECT_EQ(health.body_json().value("redis", ""), "up") << health.body;
+  EXPECT_EQ(health.header("Connection"), "close");
+  auto session = stack.api_post(
+    "/v1/checkout/sessions",
+    {{"mode", "payment"},
+     {"success_url", "https://shop.example/ok"},
+     {"line_items[0][price_data][currency]", "usd"},
+     {"line_items[0][price_data][unit_amount]", "500"},
+     {"line_items[0][price_data][product_data][name]", "Tea"},
+     {"line_items[0][quantity]", "1"}});
+  EXPECT_EQ(session.status, 200) << "still serving: " << session.body;
+  EXPECT_EQ(session.header("Connection"), "close");
+  EXPECT_NE(tail_file(stack.node_log(0), 50).find("event=node_draining"),
+            std::string::npos);
+  // The second signal (stop_node's) ends the drain at once: exit 0, not
+  // the SIGKILL stop_node sends after its grace.
+  EXPECT_EQ(stack.stop_node(0), 0);
+}
+
 } // namespace
 } // namespace psp::test
