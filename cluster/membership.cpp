@@ -163,12 +163,19 @@ void connect(self_ptr self, const std::string& id, const std::string& address) {
 
 void update(self_ptr self, const std::vector<member_info>& members) {
   auto& st = self->state;
+  auto was_live = std::move(st.live);
   st.live.clear();
   auto now = clock_type::now();
   std::set<std::string> left;
   for (auto& m : members) {
     if (m.left) {
       left.insert(m.node_id);
+      if (was_live.count(m.node_id) > 0) {
+        // Its leave is marked: a stop on purpose (a deploy), not a crash,
+        // for whoever reads the peers' logs.
+        log_event("member_left node=" + st.cfg.node_id + " peer="
+                  + m.node_id);
+      }
       continue;
     }
     st.live.insert(m.node_id);
@@ -186,7 +193,10 @@ void update(self_ptr self, const std::vector<member_info>& members) {
   st.counted.observe(st.live, left, now);
   for (auto i = st.routers.begin(); i != st.routers.end();) {
     if (st.live.count(i->first) == 0) {
-      log_event("member_expired node=" + st.cfg.node_id + " peer=" + i->first);
+      if (left.count(i->first) == 0) {
+        log_event("member_expired node=" + st.cfg.node_id + " peer="
+                  + i->first);
+      }
       i = st.routers.erase(i);
     } else {
       ++i;
@@ -282,8 +292,11 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
     auto& s = self->state;
     for (auto i = s.routers.begin(); i != s.routers.end(); ++i) {
       if (i->second.address() == msg.source) {
-        // A killed peer: its connection dropped. Faster than the TTL.
-        log_event("member_down node=" + s.cfg.node_id + " peer=" + i->first);
+        // Its connection dropped: killed, cut off or stopping (a stop on
+        // purpose is then told as member_left once its mark is read).
+        // Faster than the TTL.
+        log_event("member_down node=" + s.cfg.node_id + " peer=" + i->first
+                  + " reason=connection_lost");
         s.retry_after[i->first] = clock_type::now()
                                   + std::chrono::milliseconds{
                                     s.cfg.reconnect_delay_ms};

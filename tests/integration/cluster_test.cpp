@@ -119,6 +119,14 @@ TEST(cluster, graceful_stop_leaves_no_registration_behind) {
   EXPECT_EQ(stack.redis_keys("cluster:left:node-2").size(), 1u);
   EXPECT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}));
   EXPECT_EQ(health_members(stack, 0), json({"node-0", "node-1"}));
+  // The peers' logs tell a stop on purpose from a crash.
+  auto peer_log = tail_file(stack.node_log(0), 200);
+  EXPECT_NE(peer_log.find("event=member_left node=node-0 peer=node-2"),
+            std::string::npos)
+    << peer_log;
+  EXPECT_EQ(peer_log.find("event=member_expired node=node-0 peer=node-2"),
+            std::string::npos)
+    << peer_log;
   // Its next join clears the mark.
   stack.start_node(2);
   EXPECT_TRUE(stack.wait_for_view(0, all_nodes));
@@ -144,6 +152,13 @@ TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
                      .count();
   // The survivors' view dropped node-1 and they took its entries over.
   EXPECT_TRUE(stack.wait_for_view(0, {"node-0", "node-2"}, 3s));
+  auto peer_log = tail_file(stack.node_log(0), 5000);
+  EXPECT_NE(peer_log.find("event=member_down node=node-0 peer=node-1 "
+                          "reason=connection_lost"),
+            std::string::npos);
+  EXPECT_EQ(peer_log.find("event=member_left node=node-0 peer=node-1"),
+            std::string::npos)
+    << "a crash is not told as a leave";
   std::cout << "[ measure  ] 200 payments with node-1 killed after 1.5 s "
                "settled in "
             << settled_s << " s" << std::endl;
