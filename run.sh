@@ -21,7 +21,8 @@
 #
 # Layout of the run directory (default ./run):
 #   data/             redis AOF, vault.key (created by the first node)
-#   logs/NAME.log     one per process (the previous run's as NAME.prev.log)
+#   logs/NAME.log     one per process (its previous lives' as NAME.prev.log,
+#                     then NAME.prev.2.log .. NAME.prev.5.log, oldest last)
 #   pids/NAME.pid     pid files; pids/NAME.url the process's URL
 #   admin_token       bearer token of the nodes' /admin API (mode 600)
 #   redis_password    the embedded Redis's password (mode 600); redis.conf
@@ -385,6 +386,20 @@ free_port() {
   return 1
 }
 
+# rotate_log DIR/NAME: NAME.log becomes NAME.prev.log, older lives move to
+# NAME.prev.2.log .. NAME.prev.5.log: after a crash loop the first crash's
+# log is still there (one previous log lost it: the rolling-deploy drill).
+rotate_log() {
+  local base=$1 i
+  [[ -f "$base.log" ]] || return 0
+  for i in 4 3 2; do
+    [[ -f "$base.prev.$i.log" ]] &&
+      mv -f "$base.prev.$i.log" "$base.prev.$((i + 1)).log"
+  done
+  [[ -f "$base.prev.log" ]] && mv -f "$base.prev.log" "$base.prev.2.log"
+  mv -f "$base.log" "$base.prev.log"
+}
+
 # spawn NAME URL ENV... -- COMMAND...: a detached process in its own session
 # (so closing the terminal does not stop it), logging to logs/NAME.log.
 spawn() {
@@ -396,7 +411,7 @@ spawn() {
     shift
   done
   shift
-  [[ -f "$log" ]] && mv -f "$log" "$log_dir/$name.prev.log"
+  rotate_log "$log_dir/$name"
   # How to start it again alone (./run.sh restart); holds the admin token.
   (umask 077 && printf '%q ' "$name" "$url" "${envs[@]}" -- "$@" \
      >"$pid_dir/$name.cmd")

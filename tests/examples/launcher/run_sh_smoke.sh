@@ -108,6 +108,16 @@ done
 grep -q '"status":"ok"' <<<"$health" || fail "node-2 after restart: $health"
 grep -q '"members":\["[^]]*,[^]]*,[^]]*\]' <<<"$health" ||
   fail "node-2 did not rejoin all three members: $health"
+# Its first life's log is kept; a second crash and restart keeps both.
+grep -q "listening on" "$run_dir/logs/node-2.prev.log" ||
+  fail "node-2's first log was not kept as node-2.prev.log"
+kill -KILL "$(pid_file node-2)"
+"$repo/run.sh" restart node-2 --run-dir "$run_dir" >>"$out" 2>&1 ||
+  fail "a second restart of node-2 exited with $?"
+for life in prev prev.2; do
+  grep -q "listening on" "$run_dir/logs/node-2.$life.log" ||
+    fail "node-2's earlier log is missing as node-2.$life.log"
+done
 
 # Redis refusing writes (out of memory): every node is degraded, and status
 # says so and exits non-zero, though every process is up.
