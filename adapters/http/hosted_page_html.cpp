@@ -163,6 +163,46 @@ std::string cancel_link(const render::fields& cs) {
          + "\">Cancel and return to the store</a></p>";
 }
 
+/// The server's first checks of a card (card_check.cpp, with its
+/// messages), run in the browser before the form goes: a mistyped expiry no
+/// longer costs the shopper the number and CVC, which a page never gets
+/// back (the accessibility audit). Digits typed full-width become ASCII
+/// ones. The server checks everything again.
+const char* card_checks_script =
+  "function field(id){return document.getElementById(id);}"
+  "function norm(id){var i=field(id),v=i.value;"
+  "if(v.normalize){v=v.normalize('NFKC');}i.value=v;return v;}"
+  "function luhn(d){var s=0;for(var i=0;i<d.length;i++){"
+  "var n=+d[d.length-1-i];if(i%2){n*=2;if(n>9){n-=9;}}s+=n;}"
+  "return s%10===0;}"
+  "function expiryError(v){v=v.replace(/\\s/g,'');"
+  "var m=/^(\\d{1,2})\\/(\\d{2}|\\d{4})$/.exec(v)||"
+  "/^(\\d{2})(\\d{2}|\\d{4})$/.exec(v);"
+  "if(!m||+m[1]<1||+m[1]>12){return 'Your card\\'s expiration month is "
+  "invalid.';}var y=+m[2]+(m[2].length===2?2000:0),now=new Date();"
+  "if(y*12+(+m[1])<now.getFullYear()*12+now.getMonth()+1){"
+  "return 'Your card\\'s expiration date is in the past.';}return '';}"
+  "function show(id,message){var i=field(id),e=field('error-'+id),"
+  "d=(i.getAttribute('aria-describedby')||'').split(' ').filter("
+  "function(x){return x&&x!=='error-'+id;});"
+  "if(!message){if(e){e.remove();}i.removeAttribute('aria-invalid');}"
+  "else{if(!e){e=document.createElement('div');e.className='error';"
+  "e.id='error-'+id;i.insertAdjacentElement('afterend',e);}"
+  "e.textContent=message;i.setAttribute('aria-invalid','true');"
+  "d.push('error-'+id);}"
+  "if(d.length){i.setAttribute('aria-describedby',d.join(' '));}"
+  "else{i.removeAttribute('aria-describedby');}return !message;}"
+  "function cardOk(){var n=norm('number').replace(/[\\s-]/g,''),"
+  "c=norm('cvc').trim(),first=null;"
+  "var checks=[['number',!/^\\d{12,19}$/.test(n)?'Your card number is "
+  "invalid.':!luhn(n)?'Your card number is incorrect.':''],"
+  "['exp',expiryError(norm('exp'))],"
+  "['cvc',/^\\d{3,4}$/.test(c)?'':'Your card\\'s security code is "
+  "invalid.']];"
+  "checks.forEach(function(k){if(!show(k[0],k[1])&&!first){first=k[0];}});"
+  "if(first){var s=field('error-summary');if(s){s.remove();}"
+  "field(first).focus();return false;}return true;}";
+
 } // namespace
 
 bool may_hold_typed_card_number(const std::string& typed) {
@@ -243,8 +283,10 @@ std::string payment_form_page(const render::fields& cs,
       // to the page) and says what is happening.
       + "<script>(function(){var f=document.getElementById('payment-form'),"
         "b=document.getElementById('pay'),label=b.textContent,sent=false;"
-        "f.addEventListener('submit',function(e){if(sent){e.preventDefault();"
-        "return;}sent=true;b.setAttribute('aria-disabled','true');"
+      + card_checks_script
+      + "f.addEventListener('submit',function(e){if(sent||!cardOk()){"
+        "e.preventDefault();return;}sent=true;"
+        "b.setAttribute('aria-disabled','true');"
         "b.textContent='Processing\u2026';});"
         // Browsers put typed values back when the shopper comes Back to
         // the page: never the card number and CVC (a shared computer).

@@ -171,6 +171,13 @@ void show_form(api_context& ctx, const httplib::Request& req,
   if (!v.pi["last_error_message"].empty()) {
     errors["form"] = "Your last payment attempt failed: "
                      + v.pi["last_error_message"];
+    // Said before the last tries, not only once they are gone.
+    auto left = page_attempts_max
+                - parse_count(v.pi["page_attempts"]).value_or(0);
+    if (left > 0 && left <= 2) {
+      errors["form"] += left == 1 ? " You can try one more card."
+                                  : " You can try two more cards.";
+    }
   }
   html(res, payment_form_page(v.cs, crypto::random_base62(22), errors, "", ""));
 }

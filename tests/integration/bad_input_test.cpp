@@ -625,6 +625,13 @@ TEST_F(bad_input, a_session_tries_at_most_ten_cards) {
     auto state = http_get(stack().node_url(), "/pay/" + cs + "/status.json");
     EXPECT_EQ(state.body_json().value("attempts_left", -1), 9 - i)
       << state.body;
+    if (i == 7 || i == 8) {
+      auto form = http_get(stack().node_url(), "/pay/" + cs);
+      EXPECT_NE(form.body.find(i == 7 ? "You can try two more cards."
+                                      : "You can try one more card."),
+                std::string::npos)
+        << form.body;
+    }
   }
   // The page says so before the shopper types an eleventh card.
   auto form = http_get(stack().node_url(), "/pay/" + cs);

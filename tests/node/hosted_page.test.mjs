@@ -131,3 +131,38 @@ test('a declined card shows the decline and a "Try another card" link',
       await page.close();
     }
   });
+
+test('a mistyped expiry is caught in the page, the card number kept',
+  async () => {
+    // The server never writes a card number back into a page, so a form it
+    // refuses comes back without one; the page's own check (the server's
+    // rules and messages) spares the shopper typing it again.
+    const session = await newSession();
+    const page = await browser.newPage();
+    try {
+      let posts = 0;
+      page.on('request', (r) => { posts += r.method() === 'POST' ? 1 : 0; });
+      await page.goto(session.url, { timeout: 15_000 });
+      await fillCard(page, '４２４２ ４２４２ ４２４２ ４２４２');
+      await page.fill('#exp', '13/30');
+      await page.click('#pay');
+      await page.waitForSelector('#error-exp', { timeout: 5_000 });
+      assert.match(await page.textContent('#error-exp'),
+        /expiration month is invalid/);
+      assert.equal(await page.getAttribute('#exp', 'aria-invalid'), 'true');
+      assert.match(await page.getAttribute('#exp', 'aria-describedby'),
+        /error-exp/);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'exp');
+      assert.equal(posts, 0, 'nothing was sent');
+      // Full-width digits became ASCII ones, and the number is still there.
+      assert.equal(await page.inputValue('#number'), '4242 4242 4242 4242');
+      assert.equal(await page.$('#error-number'), null);
+      // Corrected, the same form pays; the error goes with the mistake.
+      await page.fill('#exp', '12/30');
+      await page.click('#pay');
+      await page.waitForURL(`${shopUrl}/success?session_id=${session.id}`,
+        { timeout: 20_000 });
+    } finally {
+      await page.close();
+    }
+  });
