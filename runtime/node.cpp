@@ -5,6 +5,7 @@
 #include "runtime/redis_start_checks.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
+#include "runtime/event_retention.hpp"
 #include "runtime/session_expirer.hpp"
 
 #include "actors/clock.hpp"
@@ -265,6 +266,15 @@ int run_node(node_config& cfg) {
       expirer.emplace(expiry_cfg);
       expirer->start();
     }
+    std::optional<event_retention> retention;
+    if (cfg.event_retention_days > 0) {
+      event_retention_settings retention_cfg;
+      retention_cfg.where = where;
+      retention_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
+      retention_cfg.retention_days = cfg.event_retention_days;
+      retention.emplace(retention_cfg);
+      retention->start();
+    }
     // An actor gone while the node runs: log it and stop the node as on
     // SIGTERM (leaving the cluster, so the peers take its partitions), with
     // exit code 7. The stop signals are blocked in every thread, so the
@@ -344,6 +354,9 @@ int run_node(node_config& cfg) {
     }
     if (expirer) {
       expirer->stop();
+    }
+    if (retention) {
+      retention->stop();
     }
     for (auto& [name, a] : actors.all) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -113,6 +113,9 @@ node_config::node_config() {
          "API requests per second per merchant on this node (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst",
          "requests allowed at once above the rate (0: one second's worth)")
+    .add(event_retention_days, "event-retention-days",
+         "GET /v1/events lists the events of this many days, as Stripe's "
+         "(0: all for good); older ones stay retrievable by id")
     .add(drain_ms, "drain-ms",
          "on a stop signal, keep serving this long with /healthz 503 "
          "draining and connections closed after each answer (0: stop at "
@@ -264,6 +267,10 @@ bool node_config::finish(std::string& err) {
       || archive_interval_ms < 10 || archive_interval_ms > 3'600'000) {
     err = "psp.archive-after-s must be -1..31622400 and "
           "psp.archive-interval-ms 10..3600000";
+    return false;
+  }
+  if (event_retention_days > 36'500) {
+    err = "psp.event-retention-days must be 0..36500";
     return false;
   }
   if (drain_ms > 600'000) {

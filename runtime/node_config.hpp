@@ -92,6 +92,9 @@ public:
   /// stops listening: a load balancer's health-check interval times its
   /// failure threshold takes the node out first. 0: stop at once.
   uint32_t drain_ms = 0;
+  /// GET /v1/events lists the events of this many days, as Stripe's 30
+  /// (event_retention.hpp); 0: every event for good.
+  uint32_t event_retention_days = 30;
 
   /// Checks values and fills defaults; false with a message on error.
   bool finish(std::string& err);

@@ -264,6 +264,45 @@ TEST_F(archive_api, an_api_confirmed_intent_is_archived_and_still_read) {
     << cancel.body;
 }
 
+TEST_F(archive_api, the_event_list_keeps_thirty_days_and_the_event_stays) {
+  // As Stripe's, GET /v1/events lists the last 30 days; the list held
+  // ~350 B a payment for good (the capacity audit). An older event is
+  // still retrieved by id, archived with its payment.
+  auto created = create_intent(stack(), 4300);
+  auto pi = created.at("id").get<std::string>();
+  ASSERT_TRUE(archived(pi));
+  std::string old_id;
+  auto listed = get("/v1/events?limit=100");
+  for (auto& e : listed["data"]) {
+    if (e["data"]["object"]["id"] == pi) {
+      old_id = e["id"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(old_id.empty()) << listed.dump();
+  auto before = get("/v1/events/" + old_id);
+  // Listed 31 days ago, as far as the list's order (its score) goes.
+  auto index = "merchant:" + stack().merchant().id + ":events";
+  auto month_ago_ms = (now_s() - 31 * 86'400) * 1000;
+  ASSERT_TRUE(stack().redis_cmd(
+    {"ZADD", index, "XX", std::to_string(month_ago_ms), old_id}));
+  auto still = stack().redis_cmd({"ZSCORE", index, old_id});
+  ASSERT_TRUE(still && still->kind == redis_reply::string);
+  // A node trims at start, then once a minute.
+  stack().restart_node(0);
+  EXPECT_TRUE(wait_until(
+    [&] {
+      auto score = stack().redis_cmd({"ZSCORE", index, old_id});
+      return score && score->kind == redis_reply::nil;
+    },
+    10s));
+  auto after = get("/v1/events?limit=100");
+  for (auto& e : after["data"]) {
+    EXPECT_NE(e["id"], old_id) << "listed after 30 days";
+  }
+  EXPECT_FALSE(after["data"].empty()) << "recent events stay listed";
+  EXPECT_EQ(get("/v1/events/" + old_id), before);
+}
+
 TEST_F(archive_api, statements_and_the_ledger_count_archived_payments) {
   auto from = now_s() - 1;
   auto [session, intent] = paid_checkout();
