@@ -191,12 +191,16 @@ void update(self_ptr self, const std::vector<member_info>& members) {
             dial_address(st.cfg.routes, m.node_id, m.cluster_address));
   }
   st.counted.observe(st.live, left, now);
+  for (auto& id : was_live) {
+    if (st.live.count(id) == 0 && left.count(id) == 0) {
+      // Gone from the registry without a leave: its registration lapsed
+      // (a crash, a pause, a cut), whether or not its connection dropped
+      // first (member_down).
+      log_event("member_expired node=" + st.cfg.node_id + " peer=" + id);
+    }
+  }
   for (auto i = st.routers.begin(); i != st.routers.end();) {
     if (st.live.count(i->first) == 0) {
-      if (left.count(i->first) == 0) {
-        log_event("member_expired node=" + st.cfg.node_id + " peer="
-                  + i->first);
-      }
       i = st.routers.erase(i);
     } else {
       ++i;

@@ -192,10 +192,17 @@ std::string_view to_string(card_brand b) {
 std::string digits_only(std::string_view s) {
   // What a number copied from a document or typed on a CJK keyboard holds
   // besides ASCII (the accessibility audit pasted these and was refused):
-  // UTF-8 of no-break, figure, thin and narrow no-break spaces, and of
-  // full-width digits U+FF10..U+FF19 (EF BC 90..99).
+  // UTF-8 of the no-break space, U+2000..U+200B (en to zero-width spaces),
+  // the narrow no-break, medium mathematical and ideographic spaces, the
+  // byte order mark and the full-width hyphen; and full-width digits
+  // U+FF10..U+FF19 (EF BC 90..99). The hosted page's script strips the
+  // same (hosted_page_html.cpp).
   static constexpr std::string_view spaces[] = {
-    "\xC2\xA0", "\xE2\x80\x87", "\xE2\x80\x89", "\xE2\x80\xAF"};
+    "\xC2\xA0",     "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82",
+    "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86",
+    "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+    "\xE2\x80\x8B", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80",
+    "\xEF\xBB\xBF", "\xEF\xBC\x8D"};
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {

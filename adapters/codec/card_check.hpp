@@ -24,9 +24,10 @@ enum class card_brand {
 /// "unknown" (the spellings of Stripe's `card.brand`).
 std::string_view to_string(card_brand b);
 
-/// The digits of `s` (ASCII or full-width) without spaces (also no-break,
-/// figure, thin and narrow no-break ones), tabs and dashes; "" if anything
-/// else is not a digit.
+/// The digits of `s` (ASCII or full-width) without spaces (also Unicode
+/// ones: no-break, U+2000..U+200B, narrow no-break, ideographic, the byte
+/// order mark), tabs and dashes (also full-width); "" if anything else is
+/// not a digit.
 std::string digits_only(std::string_view s);
 
 /// Luhn checksum of a non-empty string of digits; false for anything else.

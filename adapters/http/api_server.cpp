@@ -55,7 +55,7 @@ constexpr int listen_backlog = 1024;
 /// one whole, and inflated a 63 KB gzip one to 62 MB).
 bool refuse_bad_framing(httplib::Request& req, httplib::Response& res,
                         size_t body_bytes_max) {
-  auto e = framing_error(req.headers, body_bytes_max);
+  auto e = framing_error(req.method, req.headers, body_bytes_max);
   if (!e) {
     return false;
   }
@@ -161,6 +161,16 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     if (!res.body.empty()) {
       return; // a handler already wrote a Stripe-shaped error or a page
     }
+    if (res.status != 404) {
+      // cpp-httplib's own refusals (a request line it cannot parse, a URL
+      // or header line over its limits, a body over the limit) leave what
+      // follows unread: the re-test ran a body after a 414 as a request.
+      // The answer's Connection header is decided after this handler.
+      close_after_this_answer();
+      auto& own = const_cast<httplib::Request&>(req);
+      own.headers.erase("Connection");
+      own.headers.emplace("Connection", "close");
+    }
     api_error e;
     e.status = res.status;
     auto missing = res.status == 404
@@ -209,10 +219,11 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     if (ctx_.draining.load()) {
       // Keep-alive clients move to another node with their next request
       // instead of finding this one closed under them.
+      // This handler runs after the library chose the answer's headers.
       close_after_this_answer();
-      auto& own = const_cast<httplib::Request&>(req);
-      own.headers.erase("Connection");
-      own.headers.emplace("Connection", "close");
+      res.headers.erase("Keep-Alive");
+      res.headers.erase("Connection");
+      res.set_header("Connection", "close");
     }
     if (res.status >= 500) {
       ++ctx_.counters.errors_5xx;

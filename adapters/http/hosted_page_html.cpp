@@ -163,11 +163,15 @@ std::string cancel_link(const render::fields& cs) {
          + "\">Cancel and return to the store</a></p>";
 }
 
-/// The server's first checks of a card (card_check.cpp, with its
-/// messages), run in the browser before the form goes: a mistyped expiry no
-/// longer costs the shopper the number and CVC, which a page never gets
-/// back (the accessibility audit). Digits typed full-width become ASCII
-/// ones. The server checks everything again.
+/// The server's checks of a card (card_check.cpp, with its messages), run
+/// in the browser before the form goes: a mistyped expiry no longer costs
+/// the shopper the number and CVC, which a page never gets back (the
+/// accessibility audit). Digits typed full-width become ASCII ones. Where
+/// the browser cannot know what the server will see it lets the card
+/// through for the server to judge: an expiry is "past" only a month
+/// after the server would say so (the browser's clock and time zone are
+/// the shopper's, the server's UTC: a card of this month was refused in
+/// the page at a month's last hours east of UTC, the re-test found).
 const char* card_checks_script =
   "function field(id){return document.getElementById(id);}"
   "function norm(id){var i=field(id),v=i.value;"
@@ -175,13 +179,40 @@ const char* card_checks_script =
   "function luhn(d){var s=0;for(var i=0;i<d.length;i++){"
   "var n=+d[d.length-1-i];if(i%2){n*=2;if(n>9){n-=9;}}s+=n;}"
   "return s%10===0;}"
-  "function expiryError(v){v=v.replace(/\\s/g,'');"
+  "function within(v,lo,hi){return v>=lo&&v<=hi;}"
+  // detect_brand and length_fits_brand of card_check.cpp.
+  "function brand(d){var p1=+d.slice(0,1),p2=+d.slice(0,2),"
+  "p3=+d.slice(0,3),p4=+d.slice(0,4);"
+  "if(p1===4){return 'visa';}"
+  "if(within(p2,51,55)||within(p4,2221,2720)){return 'mastercard';}"
+  "if(p2===34||p2===37){return 'amex';}"
+  "if(p4===6011||within(p3,644,649)||p2===65){return 'discover';}"
+  "if(within(p3,300,305)||p4===3095||p2===36||p2===38||p2===39){"
+  "return 'diners';}"
+  "if(within(p4,3528,3589)){return 'jcb';}"
+  "if(p2===62){return 'unionpay';}return 'unknown';}"
+  "function lengthFits(b,n){return b==='visa'?n===13||n===16||n===19:"
+  "b==='mastercard'?n===16:b==='amex'?n===15:b==='diners'?within(n,14,19):"
+  "b==='unknown'?true:within(n,16,19);}"
+  "function numberError(n){if(!/^\\d{12,19}$/.test(n)||"
+  "!lengthFits(brand(n),n.length)){return 'Your card number is invalid.';}"
+  "return luhn(n)?'':'Your card number is incorrect.';}"
+  "function expiryError(v){v=v.replace(/ /g,'');"
   "var m=/^(\\d{1,2})\\/(\\d{2}|\\d{4})$/.exec(v)||"
   "/^(\\d{2})(\\d{2}|\\d{4})$/.exec(v);"
   "if(!m||+m[1]<1||+m[1]>12){return 'Your card\\'s expiration month is "
-  "invalid.';}var y=+m[2]+(m[2].length===2?2000:0),now=new Date();"
-  "if(y*12+(+m[1])<now.getFullYear()*12+now.getMonth()+1){"
-  "return 'Your card\\'s expiration date is in the past.';}return '';}"
+  "invalid.';}var now=new Date(),"
+  "months=now.getUTCFullYear()*12+now.getUTCMonth()+1,"
+  "y=+m[2]+(m[2].length===2?Math.floor(now.getUTCFullYear()/100)*100:0);"
+  "if(m[2].length===2&&y<now.getUTCFullYear()&&"
+  "y+100<=now.getUTCFullYear()+20){y+=100;}"
+  "var ahead=y*12+(+m[1])-months;"
+  "if(ahead<-1){return 'Your card\\'s expiration date is in the past.';}"
+  "if(ahead>240){return 'Your card\\'s expiration year is too far in the "
+  "future.';}return '';}"
+  "function cvcError(c,b){var ok=/^\\d+$/.test(c)&&(b==='amex'?c.length===4"
+  ":b==='unknown'?c.length===3||c.length===4:c.length===3);"
+  "return ok?'':'Your card\\'s security code is invalid.';}"
   "function show(id,message){var i=field(id),e=field('error-'+id),"
   "d=(i.getAttribute('aria-describedby')||'').split(' ').filter("
   "function(x){return x&&x!=='error-'+id;});"
@@ -192,15 +223,17 @@ const char* card_checks_script =
   "d.push('error-'+id);}"
   "if(d.length){i.setAttribute('aria-describedby',d.join(' '));}"
   "else{i.removeAttribute('aria-describedby');}return !message;}"
-  "function cardOk(){var n=norm('number').replace(/[\\s-]/g,''),"
-  "c=norm('cvc').trim(),first=null;"
-  "var checks=[['number',!/^\\d{12,19}$/.test(n)?'Your card number is "
-  "invalid.':!luhn(n)?'Your card number is incorrect.':''],"
-  "['exp',expiryError(norm('exp'))],"
-  "['cvc',/^\\d{3,4}$/.test(c)?'':'Your card\\'s security code is "
-  "invalid.']];"
+  // Separators the server reads (digits_only): ASCII and Unicode spaces,
+  // tabs, dashes; NFKC has made most of them ASCII already.
+  "function cardOk(){var n=norm('number').replace("
+  "/[ \\t\\u00a0\\u2000-\\u200b\\u202f\\u205f\\u3000\\ufeff-]/g,''),"
+  "c=norm('cvc').replace(/^ +| +$/g,''),first=null,b=brand(n);"
+  "var checks=[['number',numberError(n)],['exp',expiryError(norm('exp'))],"
+  "['cvc',cvcError(c,b)]];"
   "checks.forEach(function(k){if(!show(k[0],k[1])&&!first){first=k[0];}});"
   "if(first){var s=field('error-summary');if(s){s.remove();}"
+  "if(document.title.indexOf('Error: ')!==0){"
+  "document.title='Error: '+document.title;}"
   "field(first).focus();return false;}return true;}";
 
 } // namespace

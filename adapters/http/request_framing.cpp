@@ -54,7 +54,8 @@ api_error framing(int status, std::string message) {
 
 } // namespace
 
-std::optional<api_error> framing_error(const httplib::Headers& headers,
+std::optional<api_error> framing_error(const std::string& method,
+                                       const httplib::Headers& headers,
                                        size_t body_bytes_max) {
   for (auto& [name, value] : headers) {
     if (!is_token(name)) {
@@ -83,6 +84,13 @@ std::optional<api_error> framing_error(const httplib::Headers& headers,
   }
   if (*length > body_bytes_max) {
     return framing(413, "Request body too large.");
+  }
+  // cpp-httplib 0.11 reads a body for these methods only (expect_content).
+  bool body_read = method == "POST" || method == "PUT" || method == "PATCH"
+                   || method == "DELETE";
+  if (*length > 0 && !body_read) {
+    return framing(400, "A " + method + " request has no body: send its "
+                        "parameters in the query string.");
   }
   for (const char* single : {"Authorization", "Idempotency-Key"}) {
     if (headers.count(single) > 1) {

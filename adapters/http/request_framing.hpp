@@ -23,8 +23,12 @@ namespace psp::http {
 /// (400), a body sent chunked (411) or compressed (415), a Content-Length
 /// that is not one plain decimal (400) or is over `body_bytes_max` (413, at
 /// once instead of after reading the body), two Authorization or
-/// Idempotency-Key headers (400). nullopt when none of these.
-std::optional<api_error> framing_error(const httplib::Headers& headers,
+/// Idempotency-Key headers (400), a body on a method cpp-httplib does not
+/// read one for (GET, HEAD, OPTIONS, ...: 400; the re-test hid a POST in a
+/// GET's body and it ran, with the next client's headers as its
+/// description). nullopt when none of these.
+std::optional<api_error> framing_error(const std::string& method,
+                                       const httplib::Headers& headers,
                                        size_t body_bytes_max);
 
 } // namespace psp::http

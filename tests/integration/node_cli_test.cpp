@@ -12,6 +12,7 @@
 #include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/durability_check.hpp"
 #include "tests/support/psp_stack.hpp"
+#include "tests/support/raw_http.hpp"
 
 #include <gtest/gtest.h>
 
@@ -431,7 +432,7 @@ TEST(node_cli, a_running_node_names_its_threads) {
   EXPECT_EQ(names["psp.delivery"], 2);
   EXPECT_GE(names["psp.http"], 2); // the acceptor and its pool
   for (auto* one : {"psp.card", "psp.webhook", "psp.stream", "psp.archiver",
-                    "psp.expiry"}) {
+                    "psp.expiry", "psp.retention"}) {
     EXPECT_EQ(names[one], 1) << one;
   }
   EXPECT_EQ(names["psp-node"], 1) << "only the main thread is unnamed";
@@ -468,7 +469,15 @@ TEST(node_cli, a_stop_signal_drains_before_the_node_stops_listening) {
      {"line_items[0][price_data][product_data][name]", "Tea"},
      {"line_items[0][quantity]", "1"}});
   EXPECT_EQ(session.status, 200) << "still serving: " << session.body;
-  EXPECT_EQ(session.header("Connection"), "close");
+  // A keep-alive client is told to go (the re-test: the socket closed
+  // under clients that had been promised Keep-Alive).
+  auto kept = raw_exchange(stack.node_url(),
+                           "GET /v1/balance HTTP/1.1\r\nHost: x\r\n"
+                           "Authorization: Bearer " + stack.secret_key()
+                             + "\r\n\r\n");
+  EXPECT_EQ(raw_status_of(kept), 200) << kept;
+  EXPECT_NE(kept.find("Connection: close"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("Keep-Alive"), std::string::npos) << kept;
   EXPECT_NE(tail_file(stack.node_log(0), 50).find("event=node_draining"),
             std::string::npos);
   // The second signal (stop_node's) ends the drain at once: exit 0, not

@@ -157,8 +157,21 @@ test('a mistyped expiry is caught in the page, the card number kept',
       // Full-width digits became ASCII ones, and the number is still there.
       assert.equal(await page.inputValue('#number'), '4242 4242 4242 4242');
       assert.equal(await page.$('#error-number'), null);
-      // Corrected, the same form pays; the error goes with the mistake.
+      // A length its brand never issues (a 15-digit Visa passes Luhn) and
+      // an Amex's 4-digit code on a Visa are the server's refusals too.
       await page.fill('#exp', '12/30');
+      await page.fill('#number', '424242424242424');
+      await page.fill('#cvc', '1234');
+      await page.click('#pay');
+      await page.waitForSelector('#error-number', { timeout: 5_000 });
+      assert.match(await page.textContent('#error-number'), /is invalid/);
+      assert.match(await page.textContent('#error-cvc'), /security code/);
+      assert.equal(await page.$('#error-exp'), null);
+      assert.match(await page.title(), /^Error: /);
+      assert.equal(posts, 0, 'nothing was sent');
+      // Corrected, the same form pays; the error goes with the mistake.
+      await page.fill('#number', '4242 4242 4242 4242');
+      await page.fill('#cvc', '123');
       await page.click('#pay');
       await page.waitForURL(`${shopUrl}/success?session_id=${session.id}`,
         { timeout: 20_000 });

@@ -101,6 +101,11 @@ TEST(card_check, digits_only_reads_pasted_spaces_and_full_width_digits) {
                         "42\xE2\x80\x89" "42"),
             "4242424242424242");
   EXPECT_EQ(digits_only("４２４２ ４２"), "424242");
+  // The ideographic space a CJK keyboard types between full-width digits,
+  // a zero-width space, a byte order mark, a full-width hyphen.
+  EXPECT_EQ(digits_only("４２\xE3\x80\x80" "４２\xE2\x80\x8B" "42\xEF\xBB\xBF"
+                        "42\xEF\xBC\x8D" "42"),
+            "4242424242");
 }
 
 TEST(card_check, luhn) {
