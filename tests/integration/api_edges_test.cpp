@@ -23,8 +23,39 @@ json body_of(const std::string& raw) {
                      nullptr, false);
 }
 
+/// Answers in a raw exchange (each starts with its status line).
+size_t answers_in(const std::string& raw) {
+  size_t answers = 0;
+  for (auto at = raw.find("HTTP/1.1 "); at != std::string::npos;
+       at = raw.find("HTTP/1.1 ", at + 1)) {
+    ++answers;
+  }
+  return answers;
+}
+
 class api_edges : public stack_suite {
 protected:
+  /// A complete keyed request creating an intent with `description`: what
+  /// a smuggling test hides in a body that must never be run.
+  std::string smuggled_create(const std::string& description) {
+    const std::string inner = "amount=777&currency=usd&description="
+                              + description;
+    return "POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           "Authorization: Bearer " + stack().secret_key() + "\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\n"
+           "Content-Length: " + std::to_string(inner.size()) + "\r\n\r\n"
+           + inner;
+  }
+
+  /// No intent of the recent ones has `description`.
+  void expect_never_created(const std::string& description) {
+    auto listed = stack().api_get("/v1/payment_intents?limit=100").body_json();
+    ASSERT_TRUE(listed["data"].is_array()) << listed.dump();
+    for (auto& pi : listed["data"]) {
+      EXPECT_NE(pi["description"], description) << pi.dump();
+    }
+  }
+
   /// A POST with the merchant's key, `Connection: close` and the given
   /// extra header lines and body (no Content-Length unless in `headers`).
   std::string raw_post(const std::string& path, const std::string& headers,
@@ -127,12 +158,7 @@ TEST_F(api_edges, a_refused_body_is_not_run_as_the_next_request) {
   // The body behind a 411 or 415 stays unread; on a kept-alive connection
   // it was parsed as the next request, so it could smuggle one past a
   // proxy (found when re-testing the fix). The node now closes.
-  const std::string inner = "amount=777&currency=usd&description=smuggled";
-  const std::string smuggled =
-    "POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-    "Authorization: Bearer " + stack().secret_key() + "\r\n"
-    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-    + std::to_string(inner.size()) + "\r\n\r\n" + inner;
+  const auto smuggled = smuggled_create("smuggled");
   // The fuzzing audit's heads, which cpp-httplib reads as an empty body:
   // a length that is not a plain decimal, two lengths, a header named with
   // a space before its colon.
@@ -157,20 +183,11 @@ TEST_F(api_edges, a_refused_body_is_not_run_as_the_next_request) {
       << raw;
     EXPECT_EQ(body_of(raw)["error"].value("type", ""), "invalid_request_error")
       << raw;
-    size_t answers = 0;
-    for (auto at = raw.find("HTTP/1.1 "); at != std::string::npos;
-         at = raw.find("HTTP/1.1 ", at + 1)) {
-      ++answers;
-    }
-    EXPECT_EQ(answers, 1u) << "one answer, then the connection closes: "
-                           << raw;
+    EXPECT_EQ(answers_in(raw), 1u)
+      << "one answer, then the connection closes: " << raw;
     EXPECT_LT(took, std::chrono::seconds{5}) << "closed, not timed out";
   }
-  auto listed = stack().api_get("/v1/payment_intents?limit=100").body_json();
-  ASSERT_TRUE(listed["data"].is_array()) << listed.dump();
-  for (auto& pi : listed["data"]) {
-    EXPECT_NE(pi["description"], "smuggled") << pi.dump();
-  }
+  expect_never_created("smuggled");
 }
 
 TEST_F(api_edges, what_follows_a_head_the_server_refuses_is_never_run) {
@@ -179,12 +196,7 @@ TEST_F(api_edges, what_follows_a_head_the_server_refuses_is_never_run) {
   // over its limit, a request line it cannot parse) ran as the next
   // request; behind a proxy sharing connections, the next client's headers
   // became an attacker's intent description.
-  const std::string inner = "amount=778&currency=usd&description=smuggled2";
-  const std::string smuggled =
-    "POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-    "Authorization: Bearer " + stack().secret_key() + "\r\n"
-    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-    + std::to_string(inner.size()) + "\r\n\r\n" + inner;
+  const auto smuggled = smuggled_create("smuggled2");
   auto length = "Content-Length: " + std::to_string(smuggled.size())
                 + "\r\n\r\n";
   for (const std::string& head : std::vector<std::string>{
@@ -197,20 +209,11 @@ TEST_F(api_edges, what_follows_a_head_the_server_refuses_is_never_run) {
     SCOPED_TRACE(head.substr(0, 40));
     auto raw = raw_exchange(stack().node_url(), head + smuggled);
     EXPECT_GE(raw_status_of(raw), 400) << raw;
-    size_t answers = 0;
-    for (auto at = raw.find("HTTP/1.1 "); at != std::string::npos;
-         at = raw.find("HTTP/1.1 ", at + 1)) {
-      ++answers;
-    }
-    EXPECT_EQ(answers, 1u) << "one answer, then the connection closes: "
-                           << raw;
+    EXPECT_EQ(answers_in(raw), 1u)
+      << "one answer, then the connection closes: " << raw;
     EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
   }
-  auto listed = stack().api_get("/v1/payment_intents?limit=100").body_json();
-  ASSERT_TRUE(listed["data"].is_array()) << listed.dump();
-  for (auto& pi : listed["data"]) {
-    EXPECT_NE(pi["description"], "smuggled2") << pi.dump();
-  }
+  expect_never_created("smuggled2");
 }
 
 TEST_F(api_edges, a_declared_oversize_body_is_refused_at_once) {
