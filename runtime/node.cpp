@@ -2,10 +2,10 @@
 
 #include "runtime/archiver.hpp"
 #include "runtime/cluster_start.hpp"
+#include "runtime/event_retention.hpp"
 #include "runtime/redis_start_checks.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
-#include "runtime/event_retention.hpp"
 #include "runtime/session_expirer.hpp"
 
 #include "actors/clock.hpp"
