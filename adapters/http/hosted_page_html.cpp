@@ -228,8 +228,12 @@ const char* card_checks_script =
   "function cardOk(){var n=norm('number').replace("
   "/[ \\t\\u00a0\\u2000-\\u200b\\u202f\\u205f\\u3000\\ufeff-]/g,''),"
   "c=norm('cvc').replace(/^ +| +$/g,''),first=null,b=brand(n);"
-  "var checks=[['number',numberError(n)],['exp',expiryError(norm('exp'))],"
-  "['cvc',cvcError(c,b)]];"
+  // A name with 12 digits or more may be a card number typed in the
+  // wrong field: the server refuses it (may_hold_typed_card_number).
+  "var digits=(norm('name').match(/\\d/g)||[]).length;"
+  "var checks=[['name',digits>=12?'Please enter the name as it is written "
+  "on the card.':''],['number',numberError(n)],"
+  "['exp',expiryError(norm('exp'))],['cvc',cvcError(c,b)]];"
   "checks.forEach(function(k){if(!show(k[0],k[1])&&!first){first=k[0];}});"
   "if(first){var s=field('error-summary');if(s){s.remove();}"
   "if(document.title.indexOf('Error: ')!==0){"

@@ -169,7 +169,13 @@ test('a mistyped expiry is caught in the page, the card number kept',
       assert.equal(await page.$('#error-exp'), null);
       assert.match(await page.title(), /^Error: /);
       assert.equal(posts, 0, 'nothing was sent');
+      // A name holding 12 digits may be a card number in the wrong field.
+      await page.fill('input[name="name"]', '4242 4242 4242');
+      await page.click('#pay');
+      await page.waitForSelector('#error-name', { timeout: 5_000 });
+      assert.equal(posts, 0, 'nothing was sent');
       // Corrected, the same form pays; the error goes with the mistake.
+      await page.fill('input[name="name"]', 'Ada Lovelace');
       await page.fill('#number', '4242 4242 4242 4242');
       await page.fill('#cvc', '123');
       await page.click('#pay');
