@@ -62,6 +62,8 @@ struct merchant_statement {
   std::vector<currency_totals> totals; ///< by currency code
 
   bool consistent() const;
+  /// No line, and the ledger agrees: nothing happened in the period.
+  bool idle() const { return lines.empty() && consistent(); }
 };
 
 /// What build_statement needs.

@@ -156,33 +156,6 @@ load_statements(redis::connection& conn,
   return out;
 }
 
-std::variant<std::vector<std::string>, report_failure>
-merchants_created_before(redis::connection& conn,
-                         const std::vector<std::string>& merchant_ids,
-                         int64_t before_s) {
-  std::vector<std::string> out;
-  if (merchant_ids.empty()) {
-    return out;
-  }
-  std::vector<std::vector<std::string>> reads;
-  for (auto& id : merchant_ids) {
-    reads.push_back({"HGET", keys::merchant(id), "created"});
-  }
-  auto rows = conn.query_all(reads);
-  if (!rows) {
-    return reports::redis_failure(conn, "merchants");
-  }
-  for (size_t i = 0; i < merchant_ids.size(); ++i) {
-    auto created = (*rows)[i].is_nil()
-                     ? std::optional<int64_t>{}
-                     : ledger::parse_balance((*rows)[i].text());
-    if (!created || *created < before_s) {
-      out.push_back(merchant_ids[i]);
-    }
-  }
-  return out;
-}
-
 std::variant<merchant_statement, report_failure>
 load_statement(redis::connection& conn, const std::string& merchant_id,
                const recon::period& p, int64_t now_s) {
@@ -220,7 +193,10 @@ load_stored_statement(redis::connection& conn, const std::string& merchant_id,
   if (!s) {
     return report_failure{report_failure::kind::not_found,
                           "No stored statement for '" + merchant_id
-                            + "' from " + std::to_string(from_s)};
+                            + "' from " + std::to_string(from_s)
+                            + " (the schedule stores none of a period "
+                              "without activity; ask for it by from and "
+                              "to)"};
   }
   return std::move(*s);
 }

@@ -46,15 +46,6 @@ load_statements(redis::connection& conn,
                 const recon::period& p, int64_t now_s,
                 const keep_going& check = {});
 
-/// Of `merchant_ids`, those that existed before `before_s` (their
-/// `created`; one without it, from before merchants kept it, counts as
-/// always there): a scheduled run writes no statements of periods that
-/// ended before the merchant was created.
-std::variant<std::vector<std::string>, report_failure>
-merchants_created_before(redis::connection& conn,
-                         const std::vector<std::string>& merchant_ids,
-                         int64_t before_s);
-
 /// Stores (or overwrites: the content is a function of the data) one
 /// statement.
 std::optional<report_failure> store_statement(redis::connection& conn,
