@@ -166,7 +166,16 @@ void handle(api_context& ctx, const route_handler& handler,
   claim_run run{redis_key, fingerprint,
                 crypto::random_base62(16), // this run of the request
                 0};
-  auto fresh_seed = crypto::random_base62(22);
+  // The seed the ids derive from is itself derived from the request, not
+  // drawn: should Redis lose the key's record (an AOF tail cut, a restore
+  // from a backup), the client's retry derives the same intent and attempt
+  // ids, and the network's idempotency on the attempt id answers the
+  // charge it made instead of making a second one (the disaster-recovery
+  // drill: 22 of 22 such retries charged twice). Decision 61.
+  auto fresh_seed = crypto::to_hex(crypto::hmac_sha256(
+                                     ctx.settings.id_secret,
+                                     "seed\n" + redis_key + "\n" + fingerprint))
+                      .substr(0, 32);
   auto claim_ms = unix_now_ms();
   run.lease_end_ms = claim_ms + ctx.settings.idempotency_lease_ms;
   std::optional<redis::value> claim;

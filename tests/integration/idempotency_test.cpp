@@ -113,6 +113,50 @@ TEST(idempotency, an_api_answer_is_stored_compressed_and_replayed_exactly) {
   EXPECT_EQ(http_call(stack.node_url(), req).body, first.body);
 }
 
+int64_t network_charges(psp_stack& stack) {
+  int64_t total = 0;
+  auto counts = stack.sim_charge_counts();
+  for (auto& [reference, count] : counts.items()) {
+    total += count.get<int64_t>();
+  }
+  return total;
+}
+
+TEST(idempotency, a_retry_after_redis_lost_the_key_charges_once) {
+  // Redis can lose a key's record (an AOF tail cut, a restore from an
+  // older backup: the disaster-recovery drill). The client's retry must
+  // name the same intent and attempt, so the network's idempotency answers
+  // the charge it already made: with a drawn seed, 22 of 22 retries in the
+  // drill made a new intent and a second charge (decision 61).
+  psp_stack stack;
+  form_fields intent{{"amount", "4300"},
+                     {"currency", "usd"},
+                     {"confirm", "true"},
+                     {"payment_method", "pm_card_visa"}};
+  auto req = keyed_post(stack, "/v1/payment_intents", intent, "order-lost");
+  auto first = http_call(stack.node_url(), req);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto charges_before = network_charges(stack);
+  ASSERT_TRUE(stack.redis_cmd(
+    {"DEL", "idem:" + stack.merchant().id + ":order-lost"}));
+  auto retried = http_call(stack.node_url(), req);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.body_json().value("id", ""),
+            first.body_json().value("id", ""))
+    << "the retry names the first run's intent";
+  EXPECT_EQ(retried.body_json().value("status", ""), "succeeded");
+  EXPECT_EQ(network_charges(stack), charges_before) << "charged once";
+  // Other parameters under the lost key are another request: new ids.
+  ASSERT_TRUE(stack.redis_cmd(
+    {"DEL", "idem:" + stack.merchant().id + ":order-lost"}));
+  intent[0].second = "4400";
+  auto other = http_call(stack.node_url(), keyed_post(
+                           stack, "/v1/payment_intents", intent, "order-lost"));
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_NE(other.body_json().value("id", ""),
+            first.body_json().value("id", ""));
+}
+
 // The answer is stored by reference (decision 22): a replay renders the
 // session as it is now with its fields as created set back.
 TEST(idempotency, replay_after_the_session_changed_is_the_first_answer) {
