@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/clock_check.hpp"
 #include "runtime/ledger_duplicates.hpp"
 #include "runtime/recon_source.hpp"
 #include "runtime/recon_store.hpp"
@@ -15,7 +16,9 @@ run_reconciliation(redis::connection& conn, const run_settings& cfg,
   run.id = crypto::new_id("recon_");
   run.trigger = cfg.trigger;
   run.node = cfg.node;
-  run.started_s = unix_now_s();
+  // Whether the run is provisional (started within its period's grace)
+  // is judged on Redis's clock, as the schedule's due periods are.
+  run.started_s = redis::redis_time_s(conn).value_or(unix_now_s());
   auto window = widened(p, cfg.grace_s);
   auto psp = read_psp_entries(conn, window);
   if (auto* f = std::get_if<report_failure>(&psp)) {

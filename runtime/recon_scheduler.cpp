@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/keys.hpp"
 #include "runtime/balance_reader.hpp"
 #include "runtime/ledger_check.hpp"
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace psp {
 
@@ -64,7 +66,15 @@ void recon_scheduler::start() {
 }
 
 void recon_scheduler::tick(redis::connection& conn) {
-  auto now = unix_now_s();
+  // Redis's clock, not this node's: which periods have ended is decided
+  // alike on every node (a node whose clock ran ahead stored periods that
+  // had not ended as final, the clock audit).
+  auto offset = redis::measure_clock_offset(conn);
+  if (!offset) {
+    return; // Redis away: next tick
+  }
+  watch_clock(*offset);
+  auto now = (unix_now_ms() - offset->offset_ms) / 1000;
   auto grace = cfg_.recon.grace_s;
   auto latest = recon::latest_due_period(now, cfg_.interval_s, grace);
   if (!latest) {
@@ -104,6 +114,26 @@ void recon_scheduler::tick(redis::connection& conn) {
     }
   }
   lease.release(conn);
+}
+
+void recon_scheduler::watch_clock(const redis::clock_offset& offset) {
+  // The start-up check (decision 44) sees the clock once; an NTP step or
+  // a drift later moved session expiry, webhook retries and leases on
+  // this node with no word to the operator (the clock audit).
+  bool off = std::llabs(offset.offset_ms) - offset.uncertainty_ms
+             > clock_warn_above_ms;
+  if (off && !clock_off_) {
+    spdlog::warn("event=clock_offset offset_ms={} uncertainty_ms={} "
+                 "\"this machine's clock moved away from Redis's while the "
+                 "node runs: sessions expire, webhooks retry and leases end "
+                 "early or late by as much; synchronise the clocks "
+                 "(NTP)\"",
+                 offset.offset_ms, offset.uncertainty_ms);
+  } else if (!off && clock_off_) {
+    spdlog::info("event=clock_offset_recovered offset_ms={}",
+                 offset.offset_ms);
+  }
+  clock_off_ = off;
 }
 
 bool recon_scheduler::run_period(redis::connection& conn,

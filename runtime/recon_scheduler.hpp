@@ -10,6 +10,7 @@
 // run, whose store step checks the lease and sets the period's marker
 // atomically. So two nodes never run together and a period is stored once.
 
+#include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/redis_connection.hpp"
 #include "runtime/periodic_thread.hpp"
 #include "runtime/recon_period.hpp"
@@ -65,9 +66,16 @@ private:
                        const recon::period& oldest_in_window,
                        int64_t since_from_s);
   bool stopping() const { return thread_.stopping(); }
+  /// Logs once when this node's clock moves more than a second away from
+  /// Redis's, and once when it is back.
+  void watch_clock(const redis::clock_offset& offset);
+
+  /// As the start-up check warns (clock_check.cpp).
+  static constexpr int64_t clock_warn_above_ms = 1'000;
 
   const scheduler_settings cfg_;
   redis::connection conn_;
+  bool clock_off_ = false; ///< on the scheduler's thread only
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;
 };

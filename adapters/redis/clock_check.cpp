@@ -37,6 +37,14 @@ std::optional<clock_offset> measure_clock_offset(connection& conn) {
                       (after_us - before_us) / 2'000};
 }
 
+std::optional<int64_t> redis_time_s(connection& conn) {
+  auto reply = conn.query({"TIME"});
+  if (!reply || !reply->is_array() || reply->elements.size() != 2) {
+    return std::nullopt;
+  }
+  return parse_integer(reply->elements[0].text());
+}
+
 clock_verdict judge_clock_offset(const clock_offset& measured,
                                  int64_t shortest_lease_ms) {
   auto surely = std::llabs(measured.offset_ms) - measured.uncertainty_ms;

@@ -23,6 +23,13 @@ struct clock_offset {
 /// One TIME round trip; nullopt when Redis does not answer it.
 std::optional<clock_offset> measure_clock_offset(connection& conn);
 
+/// Redis's clock in Unix seconds (one TIME round trip); nullopt when Redis
+/// does not answer. For decisions every node must make alike whatever its
+/// own clock says: which reconciliation periods have ended, whether a run
+/// is provisional (the clock audit: a node 10 min ahead stored a period
+/// that had not ended as final, with false differences).
+std::optional<int64_t> redis_time_s(connection& conn);
+
 enum class clock_verdict { fine, warn, refuse };
 
 /// refuse when the offset is surely above a quarter of the shortest lease

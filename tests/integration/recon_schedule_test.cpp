@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -227,6 +228,46 @@ TEST(recon_schedule, a_lease_held_elsewhere_stops_every_node_until_it_expires) {
   stack.stop_node(1);
   std::map<std::string, int> per_node;
   expect_one_run_per_period(stack, per_node);
+}
+
+int64_t redis_now_s(psp_stack& stack) {
+  auto t = stack.redis_cmd({"TIME"});
+  return t && t->elements.size() == 2 ? std::stoll(t->elements[0].str) : 0;
+}
+
+TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
+  // The clock audit stepped a node's clock 10 min ahead: it ran the
+  // current hour and stored it as final, with false differences and a
+  // false operator event, and the hour was never reconciled again. Which
+  // periods have ended is now judged on Redis's clock, and the node says
+  // its clock moved.
+  temp_dir dir;
+  auto clock_file = dir.path() + "/offset_ms";
+  std::ofstream{clock_file} << "0";
+  auto opts = scheduled(1);
+  opts.node_clock_file = clock_file;
+  psp_stack stack{opts};
+  ASSERT_TRUE(wait_for_period_of(stack, now_s() - 4, 20s));
+  std::ofstream{clock_file, std::ios::trunc} << "600000";
+  std::this_thread::sleep_for(4s);
+  auto redis_now = redis_now_s(stack);
+  ASSERT_GT(redis_now, 0);
+  for (auto& r : runs(stack)) {
+    EXPECT_LE(r.to_s + 2, redis_now + 1)
+      << "period [" << r.from_s << ", " << r.to_s << ") run before its "
+      << "end and grace by Redis's clock";
+  }
+  EXPECT_NE(tail_file(stack.node_log(0), 400).find("event=clock_offset "),
+            std::string::npos)
+    << "the jump is told";
+  std::ofstream{clock_file, std::ios::trunc} << "0";
+  EXPECT_TRUE(wait_until(
+    [&] {
+      return tail_file(stack.node_log(0), 400)
+               .find("event=clock_offset_recovered")
+             != std::string::npos;
+    },
+    5s));
 }
 
 /// The operator events of `type`, as GET /admin/events lists them.

@@ -561,7 +561,12 @@ void psp_stack::start_node(size_t i, const std::vector<std::string>& extra) {
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::ofstream{n.log, std::ios::app} << "==== start ====\n";
   auto offset = file_size(n.log);
-  n.proc = std::make_unique<child_process>(argv, n.log);
+  std::vector<std::string> env;
+  if (!opts_.node_clock_file.empty()) {
+    env = {std::string{"LD_PRELOAD="} + PSP_CLOCK_SHIM,
+           "PSP_TEST_CLOCK_FILE=" + opts_.node_clock_file};
+  }
+  n.proc = std::make_unique<child_process>(argv, n.log, env);
   try {
     await_ready(*n.proc, n.id, n.log, "psp-node " + n.id + " listening on",
                 n.port, offset);

@@ -156,6 +156,9 @@ struct stack_options {
   uint32_t heartbeat_ttl_ms = 1'500;
   /// Appended to every node's command line (later flags win).
   std::vector<std::string> node_args;
+  /// When set, the nodes run under tests/support/clock_shim.c: their wall
+  /// clock is moved by the milliseconds written in this file (absent: 0).
+  std::string node_clock_file;
   /// Extra simulator flags (e.g. "--latency-ms=5").
   std::vector<std::string> sim_args;
   /// Bound on each process's start-up.
