@@ -125,9 +125,9 @@ void recon_scheduler::watch_clock(const redis::clock_offset& offset) {
   if (off && !clock_off_) {
     spdlog::warn("event=clock_offset offset_ms={} uncertainty_ms={} "
                  "\"this machine's clock moved away from Redis's while the "
-                 "node runs: sessions expire, webhooks retry and leases end "
-                 "early or late by as much; synchronise the clocks "
-                 "(NTP)\"",
+                 "node runs: webhooks retry, leases end and the hosted "
+                 "page judges expiry early or late by as much; synchronise "
+                 "the clocks (NTP)\"",
                  offset.offset_ms, offset.uncertainty_ms);
   } else if (!off && clock_off_) {
     spdlog::info("event=clock_offset_recovered offset_ms={}",

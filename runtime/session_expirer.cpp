@@ -1,6 +1,7 @@
 #include "runtime/session_expirer.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/redis/clock_check.hpp"
 #include "adapters/redis/session_expiry.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,9 +15,16 @@ session_expirer::session_expirer(session_expirer_settings cfg)
 }
 
 void session_expirer::round() {
+  // Due by Redis's clock, not this node's: a node whose clock ran 2 h
+  // ahead expired sessions up to an hour early (the clock audit).
+  auto offset = redis::measure_clock_offset(conn_);
+  if (!offset) {
+    return; // Redis away: the due sessions wait for the next round
+  }
   redis::expiry_sweep sweep;
   do {
-    sweep = redis::expire_due_sessions(conn_, unix_now_ms(),
+    sweep = redis::expire_due_sessions(conn_,
+                                       unix_now_ms() - offset->offset_ms,
                                        redis::expiry_batch,
                                        cfg_.queue_for_archive);
     if (sweep.failed) {

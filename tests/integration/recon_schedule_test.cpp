@@ -236,11 +236,11 @@ int64_t redis_now_s(psp_stack& stack) {
 }
 
 TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
-  // The clock audit stepped a node's clock 10 min ahead: it ran the
-  // current hour and stored it as final, with false differences and a
-  // false operator event, and the hour was never reconciled again. Which
-  // periods have ended is now judged on Redis's clock, and the node says
-  // its clock moved.
+  // The clock audit stepped a node's clock ahead: it ran the current hour
+  // and stored it as final, with false differences and a false operator
+  // event (the hour was never reconciled again), and its sweep expired
+  // sessions early. Which periods have ended and which sessions are due
+  // are now judged on Redis's clock, and the node says its clock moved.
   temp_dir dir;
   auto clock_file = dir.path() + "/offset_ms";
   std::ofstream{clock_file} << "0";
@@ -248,8 +248,19 @@ TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
   opts.node_clock_file = clock_file;
   psp_stack stack{opts};
   ASSERT_TRUE(wait_for_period_of(stack, now_s() - 4, 20s));
-  std::ofstream{clock_file, std::ios::trunc} << "600000";
+  // A session open for another 31 minutes by Redis's clock: the node's
+  // expiry sweep, two hours ahead, must not end it (it expired sessions
+  // up to an hour early).
+  auto open_id = stack
+                   .create_session(2000, 1,
+                                   {{"expires_at",
+                                     std::to_string(redis_now_s(stack)
+                                                    + 31 * 60)}})["id"]
+                   .get<std::string>();
+  std::ofstream{clock_file, std::ios::trunc} << "7200000";
   std::this_thread::sleep_for(4s);
+  EXPECT_EQ(stack.redis_hash("cs:" + open_id)["status"], "open")
+    << "expired early by a node's clock";
   auto redis_now = redis_now_s(stack);
   ASSERT_GT(redis_now, 0);
   for (auto& r : runs(stack)) {
