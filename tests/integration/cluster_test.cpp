@@ -160,13 +160,8 @@ TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
             std::string::npos)
     << "a crash is not told as a leave";
   // Its registration lapses a TTL after the kill.
-  EXPECT_TRUE(wait_until(
-    [&] {
-      return tail_file(stack.node_log(0), 5000)
-               .find("event=member_expired node=node-0 peer=node-1")
-             != std::string::npos;
-    },
-    15s));
+  EXPECT_TRUE(stack.wait_for_log(
+    0, "event=member_expired node=node-0 peer=node-1", 15s));
   std::cout << "[ measure  ] 200 payments with node-1 killed after 1.5 s "
                "settled in "
             << settled_s << " s" << std::endl;

@@ -272,13 +272,7 @@ TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
             std::string::npos)
     << "the jump is told";
   std::ofstream{clock_file, std::ios::trunc} << "0";
-  EXPECT_TRUE(wait_until(
-    [&] {
-      return tail_file(stack.node_log(0), 400)
-               .find("event=clock_offset_recovered")
-             != std::string::npos;
-    },
-    5s));
+  EXPECT_TRUE(stack.wait_for_log(0, "event=clock_offset_recovered", 5s));
 }
 
 /// The operator events of `type`, as GET /admin/events lists them.

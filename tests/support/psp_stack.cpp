@@ -749,6 +749,15 @@ http_reply psp_stack::store_faults(const json& settings) {
   return http_post_json(store_url(), "/admin/webhook_faults", settings);
 }
 
+bool psp_stack::wait_for_log(size_t i, const std::string& text,
+                             std::chrono::milliseconds timeout) const {
+  return wait_until(
+    [&] {
+      return tail_file(node_log(i), 5000).find(text) != std::string::npos;
+    },
+    timeout);
+}
+
 // -- simulator --------------------------------------------------------------
 
 json psp_stack::sim_charge_counts() {

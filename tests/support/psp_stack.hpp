@@ -192,6 +192,9 @@ public:
   std::string node_url(size_t i = 0) const;
   const std::string& node_id(size_t i = 0) const { return nodes_.at(i).id; }
   std::string node_log(size_t i = 0) const { return nodes_.at(i).log; }
+  /// Waits until node `i`'s log holds `text` (its last 5,000 lines).
+  bool wait_for_log(size_t i, const std::string& text,
+                    std::chrono::milliseconds timeout) const;
   /// Waits until node `i`'s log shows a cluster view with exactly `ids`.
   bool wait_for_view(size_t i, const std::vector<std::string>& ids,
                      std::chrono::milliseconds timeout = 10s) const;
