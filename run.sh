@@ -274,7 +274,7 @@ node_health() {
   health=$(curl -s -m 2 "$url/healthz" || true)
   metrics=$(curl -s -m 2 "$url/metrics" || true)
   printf 'healthz %s  since start: sessions %s  card submissions %s' \
-    "$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$health" |
+    "$(sed -n 's/.*"status":"\([a-z_]*\)".*/\1/p' <<<"$health" |
        grep . || echo unreachable)" \
     "$(metric "$metrics" psp_checkout_sessions_created_total)" \
     "$(metric "$metrics" psp_payments_submitted_total)"

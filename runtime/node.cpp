@@ -3,6 +3,7 @@
 #include "runtime/archiver.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/event_retention.hpp"
+#include "runtime/continuity_watch.hpp"
 #include "runtime/redis_start_checks.hpp"
 #include "runtime/report_service.hpp"
 #include "runtime/report_wiring.hpp"
@@ -266,6 +267,16 @@ int run_node(node_config& cfg) {
       expirer.emplace(expiry_cfg);
       expirer->start();
     }
+    continuity_watch_settings continuity_cfg;
+    continuity_cfg.where = where;
+    continuity_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
+    continuity_cfg.enforce = cfg.redis_durability == "require";
+    continuity_cfg.on_lost = [&ctx](const std::string& reason) {
+      ctx.mark_redis_state_lost(reason);
+    };
+    continuity_watch continuity{continuity_cfg};
+    continuity.adopt(); // or its first round, if Redis did not answer now
+    continuity.start();
     std::optional<event_retention> retention;
     if (cfg.event_retention_days > 0) {
       event_retention_settings retention_cfg;
@@ -348,6 +359,7 @@ int run_node(node_config& cfg) {
     server.stop();
     http_thread.join();
     ctx.cluster_members = nullptr; // refers to the actor system
+    continuity.stop();
     scheduler.stop();
     if (packer) {
       packer->stop();

@@ -11,6 +11,9 @@
 #include <caf/init_global_meta_objects.hpp>
 #include <caf/pec.hpp>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <iostream>
 #include <regex>
 #include <string>
@@ -65,7 +68,18 @@ std::string describe(const caf::error& err) {
 
 } // namespace
 
+/// Card numbers and the vault key pass through this process's memory: no
+/// core file may keep them, and no other process of the same user may read
+/// it (ptrace, /proc/PID/mem). The card data audit found a core of a node
+/// possible under `ulimit -c unlimited`, holding card numbers and the key.
+void keep_memory_private() {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char** argv) {
+  keep_memory_private();
   std::vector<std::string> args{argv, argv + argc};
   for (auto& a : args) {
     if (a == "--help" || a == "-h") {

@@ -74,7 +74,7 @@ void recon_scheduler::tick(redis::connection& conn) {
     return; // Redis away: next tick
   }
   watch_clock(*offset);
-  auto now = (unix_now_ms() - offset->offset_ms) / 1000;
+  auto now = (system_now_us() / 1000 - offset->offset_ms) / 1000;
   auto grace = cfg_.recon.grace_s;
   auto latest = recon::latest_due_period(now, cfg_.interval_s, grace);
   if (!latest) {

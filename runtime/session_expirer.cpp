@@ -24,7 +24,7 @@ void session_expirer::round() {
   redis::expiry_sweep sweep;
   do {
     sweep = redis::expire_due_sessions(conn_,
-                                       unix_now_ms() - offset->offset_ms,
+                                       system_now_us() / 1000 - offset->offset_ms,
                                        redis::expiry_batch,
                                        cfg_.queue_for_archive);
     if (sweep.failed) {

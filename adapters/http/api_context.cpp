@@ -73,4 +73,21 @@ void api_context::cache_merchant(const std::string& key_hash,
                        + std::chrono::milliseconds{for_ms}};
 }
 
+void api_context::mark_redis_state_lost(const std::string& reason) {
+  std::lock_guard<std::mutex> guard{lost_mtx_};
+  if (!redis_state_lost_) {
+    redis_state_lost_ = reason;
+    redis_state_lost_set_ = true;
+  }
+}
+
+std::optional<std::string> api_context::redis_state_lost() const {
+  // Every request asks: the lock only once it is set.
+  if (!redis_state_lost_set_.load()) {
+    return std::nullopt;
+  }
+  std::lock_guard<std::mutex> guard{lost_mtx_};
+  return redis_state_lost_;
+}
+
 } // namespace psp::http

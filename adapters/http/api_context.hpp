@@ -102,6 +102,14 @@ public:
   /// Idempotency-Key writes given up on while Redis did not answer.
   claim_janitor janitor;
 
+  /// Once Redis no longer holds what this node saw it acknowledge (decision
+  /// 62: emptied, another data set, rolled back, or back without
+  /// durability), every request but /healthz and /metrics answers 503 until
+  /// the node restarts. Set once; the first reason stays.
+  void mark_redis_state_lost(const std::string& reason);
+  /// The reason, once marked.
+  std::optional<std::string> redis_state_lost() const;
+
   /// Cached API key -> merchant (keys are looked up by their SHA-256).
   std::optional<merchant_info> cached_merchant(const std::string& key_hash);
   /// Counts the cache's drops: taken before a merchant is read from Redis
@@ -128,6 +136,9 @@ private:
   std::string generation_;                        ///< under cache_mtx_
   uint64_t epoch_ = 0;                            ///< under cache_mtx_
   std::atomic<int64_t> generation_checked_ms_{0}; ///< steady clock
+  mutable std::mutex lost_mtx_;
+  std::optional<std::string> redis_state_lost_;   ///< under lost_mtx_
+  std::atomic<bool> redis_state_lost_set_{false}; ///< read without the lock
 };
 
 } // namespace psp::http

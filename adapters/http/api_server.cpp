@@ -4,6 +4,7 @@
 #include "adapters/http/api_errors.hpp"
 #include "adapters/http/bounded_connection.hpp"
 #include "adapters/http/expansion.hpp"
+#include "adapters/http/hosted_page_html.hpp"
 #include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_framing.hpp"
 #include "adapters/http/request_support.hpp"
@@ -66,6 +67,57 @@ bool refuse_bad_framing(httplib::Request& req, httplib::Response& res,
   req.headers.erase("Connection");
   req.headers.emplace("Connection", "close");
   return true;
+}
+
+/// Once Redis lost what it had acknowledged (decision 62), nothing but the
+/// operator's views is served: a session paid since a restored backup
+/// would show its form again. The body is left unread, so the connection
+/// closes after the answer, as for a refused head.
+bool refuse_after_redis_loss(const api_context& ctx, httplib::Request& req,
+                             httplib::Response& res) {
+  if (req.path == "/healthz" || req.path == "/metrics") {
+    return false;
+  }
+  auto reason = ctx.redis_state_lost();
+  if (!reason) {
+    return false;
+  }
+  if (req.path.rfind("/pay/", 0) == 0) {
+    res.status = 503;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(message_page("Temporarily unavailable",
+                                 "Payments are paused while we check our "
+                                 "records. Please try again later.",
+                                 "", ""),
+                    "text/html; charset=utf-8");
+  } else {
+    api_error e;
+    e.status = 503;
+    e.type = "api_error";
+    // The reason names Redis keys and counters, nothing of a merchant's.
+    e.message = "This node stopped taking requests: " + *reason
+                + ". An operator must check Redis and restart the node; a "
+                  "request retried later with the same Idempotency-Key "
+                  "runs at most once.";
+    write_error(res, e);
+  }
+  close_after_this_answer();
+  req.headers.erase("Connection");
+  req.headers.emplace("Connection", "close");
+  return true;
+}
+
+/// An error may echo what the client sent, and a client may put a card
+/// number anywhere (an id, a key, a header). Not in the admin API: its ids
+/// are stream entries led by 13 digits of milliseconds. Done in the error
+/// handler, which cpp-httplib runs before it compresses the body: the
+/// post-routing handler, where this was, runs after, and a client that
+/// accepted gzip or br got the number whole (the card data audit).
+void mask_error_body(const httplib::Request& req, httplib::Response& res) {
+  if (req.path.rfind("/admin/", 0) != 0
+      && res.get_header_value("Content-Type") == "application/json") {
+    res.body = masked_error_body(res.body);
+  }
 }
 
 /// Undoes two cpp-httplib 0.11 behaviours that Stripe clients trip over,
@@ -137,7 +189,8 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     // Runs before cpp-httplib reads the body; the request object is the
     // server's own, non-const one.
     auto& own = const_cast<httplib::Request&>(req);
-    if (refuse_bad_framing(own, res, ctx_.settings.body_bytes_max)) {
+    if (refuse_bad_framing(own, res, ctx_.settings.body_bytes_max)
+        || refuse_after_redis_loss(ctx_, own, res)) {
       return httplib::Server::HandlerResponse::Handled;
     }
     prepare_body_headers(own);
@@ -159,7 +212,9 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   srv.set_error_handler([this](const httplib::Request& req,
                                httplib::Response& res) {
     if (!res.body.empty()) {
-      return; // a handler already wrote a Stripe-shaped error or a page
+      // A handler already wrote a Stripe-shaped error or a page.
+      mask_error_body(req, res);
+      return;
     }
     if (res.status != 404) {
       // cpp-httplib's own refusals (a request line it cannot parse, a URL
@@ -195,6 +250,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
       e.type = res.status >= 500 ? "api_error" : "invalid_request_error";
     }
     write_error(res, e);
+    mask_error_body(req, res);
   });
   srv.set_exception_handler([](const httplib::Request& req,
                                httplib::Response& res, std::exception_ptr) {
@@ -209,12 +265,10 @@ api_server::api_server(api_context& ctx, server_settings cfg)
     if (req.path.rfind("/v1/", 0) == 0 && !res.has_header("Cache-Control")) {
       res.set_header("Cache-Control", "no-store");
     }
-    // An error may echo what the client sent, and a client may put a card
-    // number anywhere (an id, a key, a header). Not in the admin API: its
-    // ids are stream entries led by 13 digits of milliseconds.
-    if (res.status >= 400 && req.path.rfind("/admin/", 0) != 0
-        && res.get_header_value("Content-Type") == "application/json") {
-      res.body = masked_error_body(res.body);
+    // Every answer, not only the hosted pages (the page audit): an error
+    // echoes what the client sent, which a browser must not read as HTML.
+    if (!res.has_header("X-Content-Type-Options")) {
+      res.set_header("X-Content-Type-Options", "nosniff");
     }
     if (ctx_.draining.load()) {
       // Keep-alive clients move to another node with their next request

@@ -35,9 +35,10 @@ struct glyph {
   char digit = 0; ///< '0'..'9' for a digit of any script
 };
 
-/// The value of a decimal digit outside ASCII, or -1: the first code point
-/// of every block of ten decimal digits in Unicode 15 (Arabic-Indic,
-/// Devanagari, full-width, Adlam, mathematical, ...).
+/// The value of a digit outside ASCII, or -1: the first code point of
+/// every block of ten decimal digits in Unicode 15 (Arabic-Indic,
+/// Devanagari, full-width, Adlam, mathematical, ...), then the digits of
+/// other kinds.
 int unicode_digit(uint32_t cp) {
   static constexpr uint32_t zeros[] = {
     0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,
@@ -52,6 +53,25 @@ int unicode_digit(uint32_t cp) {
   for (auto zero : zeros) {
     if (cp >= zero && cp < zero + 10) {
       return static_cast<int>(cp - zero);
+    }
+  }
+  // Digits that are no decimal digit to Unicode but read as one (NFKC
+  // makes them ASCII digits): superscripts, subscripts, circled,
+  // parenthesized, with a full stop or comma. The audit of the hosted page
+  // typed a card number into the name in circled digits.
+  struct run_of_digits {
+    uint32_t first;
+    uint8_t first_value;
+    uint8_t count;
+  };
+  static constexpr run_of_digits others[] = {
+    {0x00B2, 2, 2},  {0x00B9, 1, 1},  {0x2070, 0, 1},  {0x2074, 4, 6},
+    {0x2080, 0, 10}, {0x2460, 1, 9},  {0x2474, 1, 9},  {0x2488, 1, 9},
+    {0x24EA, 0, 1},  {0x24F5, 1, 9},  {0x24FF, 0, 1},  {0x2776, 1, 9},
+    {0x2780, 1, 9},  {0x278A, 1, 9},  {0x1F100, 0, 1}, {0x1F101, 0, 10}};
+  for (auto r : others) {
+    if (cp >= r.first && cp < r.first + r.count) {
+      return static_cast<int>(r.first_value + (cp - r.first));
     }
   }
   return -1;

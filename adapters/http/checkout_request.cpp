@@ -122,6 +122,12 @@ std::optional<api_error> parse_price_data(const json& pd,
     return invalid_param(name_param,
                          "Product names are at most 250 characters.");
   }
+  if (has_control_or_direction_override(out.name)) {
+    // Shown to the shopper next to the amount they pay.
+    return invalid_param(name_param,
+                         "Product names cannot hold control characters or "
+                         "text-direction overrides.");
+  }
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 #include "adapters/http/billing_details.hpp"
 #include "adapters/http/hosted_page_html.hpp"
 #include "adapters/http/object_ids.hpp"
+#include "adapters/http/form_origin.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
 
@@ -114,8 +115,25 @@ void too_many_attempts_page(const std::string& cancel_url,
 bool answered_closed(const session_view& v, httplib::Response& res) {
   auto& cs = v.cs;
   if (cs.at("status") == "complete") {
-    html(res, message_page("Already paid", "This checkout has been paid.",
-                           success_redirect(cs), "Return to the store"));
+    // A manual-capture session completes on the authorisation: the money is
+    // held, not taken, and the store may still release it (the audit of
+    // the page: "paid" for both).
+    auto it = v.pi.find("status");
+    auto intent = it == v.pi.end() ? std::string{} : it->second;
+    if (intent == "requires_capture") {
+      html(res, message_page("Payment authorised",
+                             "Your card was authorised; the store charges it "
+                             "when it confirms your order.",
+                             success_redirect(cs), "Return to the store"));
+    } else if (intent == "canceled") {
+      html(res, message_page("Authorisation released",
+                             "The store released the authorisation on your "
+                             "card; nothing was charged.",
+                             success_redirect(cs), "Return to the store"));
+    } else {
+      html(res, message_page("Already paid", "This checkout has been paid.",
+                             success_redirect(cs), "Return to the store"));
+    }
     return true;
   }
   if (cs.at("status") == "expired") {
@@ -282,6 +300,17 @@ void show_form_errors(api_context& ctx, const std::string& session_id,
 void take_payment(api_context& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   const std::string session_id = req.matches[1];
+  if (!form_from_own_page(req.get_header_value("Origin"),
+                          req.get_header_value("Sec-Fetch-Site"),
+                          req.get_header_value("Host"),
+                          ctx.settings.public_url)) {
+    return html(res,
+                message_page("Payment not sent",
+                             "This payment form can only be sent from its "
+                             "own page. Nothing was charged.",
+                             "/pay/" + session_id, "Open the payment page"),
+                403);
+  }
   auto form = codec::decode_form(req.body);
   auto* params = std::get_if<json>(&form);
   auto field = [&](const char* key) {

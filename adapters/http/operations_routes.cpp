@@ -110,6 +110,11 @@ void metrics(api_context& ctx, httplib::Response& res) {
             d->dead_lettered.load());
   }
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
+  gauge("psp_redis_state_lost",
+        "1 once Redis no longer held what this node saw it acknowledge "
+        "(emptied, replaced, rolled back, or back without durability): the "
+        "node refuses requests until restarted (decision 62).",
+        ctx.redis_state_lost() ? 1 : 0);
   gauge("psp_redis_writable",
         "1 if Redis took this scrape's probe write (0: it refuses writes, "
         "out of memory or read-only, and no payment can commit).",
@@ -157,12 +162,19 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
   srv.Get("/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto redis = probe_redis(ctx);
     bool draining = ctx.draining.load();
-    bool ok = redis.writable && !draining;
-    json body{{"status", draining ? "draining" : ok ? "ok" : "degraded"},
-              {"redis", redis.writable ? "up"
-                        : redis.up     ? "refusing_writes"
-                                       : "down"}};
-    if (!redis.refusal.empty()) {
+    auto lost = ctx.redis_state_lost();
+    bool ok = redis.writable && !draining && !lost;
+    json body{{"status", lost       ? "redis_state_lost"
+                         : draining ? "draining"
+                         : ok       ? "ok"
+                                    : "degraded"},
+              {"redis", lost             ? "state_lost"
+                        : redis.writable ? "up"
+                        : redis.up       ? "refusing_writes"
+                                         : "down"}};
+    if (lost) {
+      body["redis_error"] = *lost; // what the continuity watch saw
+    } else if (!redis.refusal.empty()) {
       body["redis_error"] = redis.refusal; // e.g. OOM command not allowed ...
     }
     if (ctx.cluster_members) {

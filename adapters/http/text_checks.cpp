@@ -102,6 +102,29 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view lower) {
   return equals_ignoring_case(text.substr(0, lower.size()), lower);
 }
 
+bool has_control_or_direction_override(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x20 || b == 0x7f) {
+      return true;
+    }
+    auto next = [&](size_t k) {
+      return i + k < text.size() ? static_cast<unsigned char>(text[i + k])
+                                 : 0;
+    };
+    if (b == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) {
+      return true; // C1
+    }
+    if (b == 0xE2 && next(1) == 0x80 && next(2) >= 0xAA && next(2) <= 0xAE) {
+      return true; // LRE, RLE, PDF, LRO, RLO
+    }
+    if (b == 0xE2 && next(1) == 0x81 && next(2) >= 0xA6 && next(2) <= 0xA9) {
+      return true; // LRI, RLI, FSI, PDI
+    }
+  }
+  return false;
+}
+
 size_t utf8_length(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;

@@ -39,4 +39,10 @@ std::string_view url_host(std::string_view url);
 /// part before it, a dotted domain, no spaces or address-list punctuation).
 bool looks_like_email(std::string_view text);
 
+/// Whether UTF-8 `text` holds a control character (C0, DEL, C1) or a
+/// text-direction embedding, override or isolate (U+202A..U+202E,
+/// U+2066..U+2069), by which a product name shown on the hosted page could
+/// make "1.00 USD" of other characters (the page audit).
+bool has_control_or_direction_override(std::string_view text);
+
 } // namespace psp::http

@@ -1,5 +1,6 @@
 #include "adapters/redis/clock_check.hpp"
 
+#include "actors/clock.hpp"
 #include "actors/decimal.hpp"
 
 #include <chrono>
@@ -10,12 +11,6 @@ namespace psp::redis {
 namespace {
 
 constexpr int64_t warn_above_ms = 1'000;
-
-int64_t system_now_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 } // namespace
 

@@ -32,6 +32,11 @@ if unresolved and ARGV[2] ~= '1' then
   return {'unresolved', f, step[2] or ''}
 end
 redis.call('XDEL', KEYS[1], ARGV[1])
+if unresolved then
+  -- Nothing can replay the step now: its sealed card goes (kept for good
+  -- otherwise: the card data audit).
+  redis.call('HDEL', 'pa:' .. rec.ref, 'job')
+end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'entry', ARGV[1],
   'discarded', ARGV[3], 'forced', unresolved and '1' or '0', unpack(f))
 return {'discarded', f, unresolved and '1' or '0'}

@@ -141,7 +141,11 @@ bool connection::ensure_connected() {
   int one = 1;
   ::setsockopt(ctx_->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   set_timeout(timeout_ms_);
-  return authenticate();
+  if (!authenticate()) {
+    return false;
+  }
+  ++connects_;
+  return true;
 }
 
 bool connection::authenticate() {

@@ -87,6 +87,8 @@ public:
   /// why a write was refused.
   const std::string& last_error() const { return last_error_; }
   bool connected() const { return ctx_ != nullptr; }
+  /// Connections made so far: a new one may be to a Redis that restarted.
+  uint64_t connects() const { return connects_; }
   /// Connects now (also done lazily); false with last_error() on failure.
   bool ensure_connected();
 
@@ -107,6 +109,7 @@ private:
   std::chrono::steady_clock::time_point last_used_{};
   redisContext* ctx_ = nullptr;
   std::string last_error_;
+  uint64_t connects_ = 0;
 };
 
 } // namespace psp::redis

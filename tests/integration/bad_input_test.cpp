@@ -410,6 +410,25 @@ TEST_F(bad_input, a_card_number_in_the_wrong_place_is_not_echoed) {
   }
 }
 
+TEST_F(bad_input, a_card_number_is_masked_in_compressed_errors_too) {
+  // The card data audit: a client that accepted gzip or br (Python's
+  // requests, browsers) got the number whole.
+  for (const char* encoding : {"gzip", "br"}) {
+    http_request req;
+    req.path = "/v1/payment_intents/4242424242424242";
+    req.bearer = stack().secret_key();
+    req.headers = {{"Accept-Encoding", encoding}};
+    auto res = http_call(stack().node_url(), req);
+    EXPECT_EQ(res.status, 404) << encoding;
+    EXPECT_EQ(res.header("Content-Encoding"), encoding)
+      << "the answer was not compressed: this test would test nothing";
+    ASSERT_TRUE(res.body_json().is_object())
+      << "the client did not decompress: " << encoding;
+    EXPECT_EQ(res.body.find("42424242"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find("4242"), std::string::npos) << res.body;
+  }
+}
+
 TEST_F(bad_input, unknown_ids_are_404) {
   auto res = stack().api_get("/v1/checkout/sessions/cs_test_doesnotexist");
   EXPECT_EQ(res.status, 404) << res.body;
@@ -650,6 +669,69 @@ TEST_F(bad_input, a_session_tries_at_most_ten_cards) {
     << "the eleventh card was never tried";
   auto session = stack().api_get("/v1/checkout/sessions/" + cs).body_json();
   EXPECT_EQ(session.value("status", ""), "open");
+}
+
+TEST_F(bad_input, the_page_of_a_held_payment_does_not_say_paid) {
+  // Manual capture: the session completes on the authorisation.
+  auto session = stack().create_session(
+    1200, 1, {{"payment_intent_data[capture_method]", "manual"}});
+  auto cs = session["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(cs).status, 303);
+  ASSERT_EQ(stack().wait_for_outcome(cs).value("intent_status", ""),
+            "requires_capture");
+  auto held = http_get(stack().node_url(), "/pay/" + cs);
+  EXPECT_NE(held.body.find("Payment authorised"), std::string::npos)
+    << held.body;
+  EXPECT_EQ(held.body.find("been paid"), std::string::npos);
+  auto pi = stack()
+              .api_get("/v1/checkout/sessions/" + cs)
+              .body_json()
+              .value("payment_intent", "");
+  ASSERT_EQ(stack().api_post("/v1/payment_intents/" + pi + "/cancel", {}).status,
+            200);
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return http_get(stack().node_url(), "/pay/" + cs)
+               .body.find("Authorisation released")
+             != std::string::npos;
+    },
+    10s));
+}
+
+TEST_F(bad_input, a_card_form_sent_from_another_site_is_refused) {
+  // The audit of the hosted page made a shopper's browser post a form from
+  // another site into an open session (decision 64).
+  auto cs = stack().create_session(900)["id"].get<std::string>();
+  auto attempts_before = stack().redis_keys("pa:*").size();
+  auto post = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    http_request req;
+    req.method = "POST";
+    req.path = "/pay/" + cs;
+    req.content_type = "application/x-www-form-urlencoded";
+    req.body = form_encode({{"nonce", "n-" + std::to_string(headers.size())},
+                            {"number", "4000000000000002"},
+                            {"exp", "12/34"},
+                            {"cvc", "123"}});
+    req.headers = std::move(headers);
+    return http_call(stack().node_url(), req);
+  };
+  for (auto headers :
+       {std::vector<std::pair<std::string, std::string>>{
+          {"Origin", "https://evil.example"}},
+        {{"Sec-Fetch-Site", "cross-site"}},
+        {{"Origin", "null"}},
+        {{"Origin", stack().node_url()}, {"Sec-Fetch-Site", "same-site"}}}) {
+    auto refused = post(headers);
+    EXPECT_EQ(refused.status, 403) << headers.front().second;
+    EXPECT_NE(refused.body.find("Nothing was charged"), std::string::npos);
+  }
+  EXPECT_EQ(stack().redis_keys("pa:*").size(), attempts_before)
+    << "a refused form made an attempt";
+  EXPECT_EQ(stack().payment_status(cs).value("attempts_left", -1), 10);
+  // From its own page, as a browser says it.
+  auto own = post({{"Origin", stack().node_url()},
+                   {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(own.status, 303) << own.body;
 }
 
 TEST_F(bad_input, health_and_metrics) {

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -432,10 +433,34 @@ TEST(node_cli, a_running_node_names_its_threads) {
   EXPECT_EQ(names["psp.delivery"], 2);
   EXPECT_GE(names["psp.http"], 2); // the acceptor and its pool
   for (auto* one : {"psp.card", "psp.webhook", "psp.stream", "psp.archiver",
-                    "psp.expiry", "psp.retention"}) {
+                    "psp.expiry", "psp.retention", "psp.continuity"}) {
     EXPECT_EQ(names[one], 1) << one;
   }
   EXPECT_EQ(names["psp-node"], 1) << "only the main thread is unnamed";
+}
+
+TEST(node_cli, a_running_node_writes_no_core_file) {
+  // Card numbers and the vault key pass through its memory (the card data
+  // audit found a core possible, holding both).
+  redis_server redis;
+  temp_dir dir;
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), free_port()), log};
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
+  std::ifstream limits{"/proc/" + std::to_string(node.pid()) + "/limits"};
+  std::string line;
+  std::string core;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max core file size", 0) == 0) {
+      core = line;
+    }
+  }
+  std::istringstream fields{core.substr(std::string{"Max core file size"}.size())};
+  std::string soft;
+  std::string hard;
+  fields >> soft >> hard;
+  EXPECT_EQ(soft, "0") << core;
+  EXPECT_EQ(hard, "0") << core;
 }
 
 TEST(node_cli, a_stop_signal_drains_before_the_node_stops_listening) {

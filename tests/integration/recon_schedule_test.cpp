@@ -241,6 +241,7 @@ TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
   // event (the hour was never reconciled again), and its sweep expired
   // sessions early. Which periods have ended and which sessions are due
   // are now judged on Redis's clock, and the node says its clock moved.
+  // Since decision 63 the node tells time by Redis's clock altogether.
   temp_dir dir;
   auto clock_file = dir.path() + "/offset_ms";
   std::ofstream{clock_file} << "0";
@@ -261,6 +262,14 @@ TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
   std::this_thread::sleep_for(4s);
   EXPECT_EQ(stack.redis_hash("cs:" + open_id)["status"], "open")
     << "expired early by a node's clock";
+  // Everything else the node stamps or judges follows Redis's clock too
+  // (decision 63): the hosted page still offers the form (it showed the
+  // session expired), a session made now is stamped now (it was 2 h on).
+  EXPECT_FALSE(stack.page_nonce(open_id).empty())
+    << "the page judged the session by the node's clock";
+  auto made_now = stack.create_session();
+  EXPECT_NEAR(made_now.value("created", int64_t{0}), redis_now_s(stack), 5)
+    << made_now.dump();
   auto redis_now = redis_now_s(stack);
   ASSERT_GT(redis_now, 0);
   for (auto& r : runs(stack)) {

@@ -562,6 +562,9 @@ TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   EXPECT_EQ(in_query.body_json()["error"].value("param", ""), "forced");
   EXPECT_EQ(discard_dead_letter(stack, id, {{"force", "false"}}).status, 409);
   EXPECT_EQ(stack.dead_letters_of("payment").size(), 1u);
+  // A buried step keeps its sealed card for a replay...
+  auto attempt_key = "pa:" + dead[0].value("ref", "");
+  EXPECT_FALSE(stack.redis_hash(attempt_key)["job"].empty());
 
   auto forced = discard_dead_letter(stack, id, {{"force", "true"}});
   ASSERT_EQ(forced.status, 200) << forced.body;
@@ -581,6 +584,11 @@ TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   EXPECT_EQ(trail[0]["entry"], id);
   EXPECT_EQ(trail[0]["intent"], pi_id);
   EXPECT_EQ(trail[0]["forced"], "1");
+  // ...which a forced discard rules out: the card goes with it (the card
+  // data audit found it kept for good).
+  auto attempt = stack.redis_hash(attempt_key);
+  EXPECT_EQ(attempt["status"], "pending");
+  EXPECT_EQ(attempt.count("job"), 0u) << "the sealed card stayed";
 }
 
 TEST(recovery, payment_survives_a_node_crash_while_processing) {

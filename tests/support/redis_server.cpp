@@ -24,9 +24,12 @@ void redis_server::start() {
   }
 }
 
-void redis_server::restart_after_kill() {
+void redis_server::restart_after_kill(const std::function<void()>& while_down) {
   proc_.signal(SIGKILL);
   proc_.stop();
+  if (while_down) {
+    while_down();
+  }
   start();
 }
 

@@ -5,6 +5,7 @@
 
 #include "tests/support/process.hpp"
 
+#include <functional>
 #include <string>
 
 namespace psp::test {
@@ -15,8 +16,9 @@ public:
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_.path(); }
-  /// SIGKILL and start again on the same port and data (crash tests).
-  void restart_after_kill();
+  /// SIGKILL and start again on the same port and data (crash tests);
+  /// `while_down` runs in between (e.g. to put an older backup in place).
+  void restart_after_kill(const std::function<void()>& while_down = {});
   child_process& process() { return proc_; }
 
 private:

@@ -27,6 +27,23 @@ TEST(text_checks, utf8_length_counts_characters) {
   EXPECT_EQ(utf8_length("🍵"), 1u);
 }
 
+TEST(text_checks, controls_and_direction_overrides_are_found) {
+  for (const char* text :
+       {"Tea\x01", "Tea\x1b[31m", "Tea\x7f", "Tea\nCup",
+        "\xC2\x85" "Tea",                   // NEL (C1)
+        "Gift card \xE2\x80\xAE" "DSU 00.1", // RLO
+        "\xE2\x80\xAA" "x",                  // LRE
+        "a\xE2\x81\xA6" "b\xE2\x81\xA9"}) {   // LRI ... PDI
+    EXPECT_TRUE(has_control_or_direction_override(text)) << text;
+  }
+  for (const char* text :
+       {"", "Tea", "Th\xC3\xA9 vert", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
+        "\xE2\x80\x94 em dash", "\xE2\x80\xAF" "narrow nbsp",
+        "\xE2\x81\xA5" "invisible separator"}) {
+    EXPECT_FALSE(has_control_or_direction_override(text)) << text;
+  }
+}
+
 TEST(text_checks, http_urls_with_a_host_are_taken) {
   for (auto good :
        {"https://shop.example/ok", "http://localhost:8080/hook",

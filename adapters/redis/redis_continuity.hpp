@@ -1,0 +1,72 @@
+#pragma once
+
+// Whether Redis still holds what a running node saw it acknowledge. One
+// Redis is the whole durable state (design rule 1), so a Redis emptied
+// (FLUSHALL, a new empty instance at the same address), restored from an
+// older backup, or failed over to a replica that lagged answers every
+// command as before while payments, sessions and Idempotency-Keys it had
+// acknowledged are gone: a session paid since the backup shows its form
+// again, an emptied Redis answers every merchant 401. Nothing in a single
+// reply shows it; two markers do (decision 62):
+//   - an epoch: a random id stored once, the first time a node uses this
+//     Redis; gone or different means another data set;
+//   - a sequence every node increments each second and remembers: a value
+//     not above the last one this node was given means Redis went back in
+//     time (the sequence only grows in a Redis that loses nothing).
+
+#include "adapters/redis/redis_connection.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace psp::redis {
+
+inline const std::string redis_epoch_key = "psp:redis_epoch";
+inline const std::string redis_sequence_key = "psp:redis_sequence";
+
+/// What one look at the markers found.
+struct continuity_mark {
+  std::optional<std::string> epoch; ///< nullopt: the key is gone
+  int64_t sequence = 0;             ///< after this look's increment
+  int64_t redis_time_us = 0;        ///< Redis's TIME during the look
+};
+
+enum class continuity_verdict {
+  kept,        ///< same epoch, the sequence moved on
+  emptied,     ///< the epoch is gone: the data set was emptied or replaced
+  replaced,    ///< another epoch: another data set at this address
+  rolled_back, ///< same epoch, the sequence went back: writes were lost
+};
+
+/// Stores a new epoch (`new_epoch`) unless one is stored, then reads it and
+/// increments the sequence, in one step: the mark a node starts from.
+/// nullopt when Redis does not answer (last_error() says why).
+std::optional<continuity_mark> adopt_continuity(connection& conn,
+                                                const std::string& new_epoch);
+
+/// Reads the epoch and, when it is there, increments the sequence; never
+/// creates either (an emptied Redis stays visibly empty).
+std::optional<continuity_mark> look_at_continuity(connection& conn);
+
+/// Redis's clock as the node follows it (actors/clock.hpp, decision 63):
+/// the new Redis-minus-monotonic offset (µs) from one look sent at
+/// `sent_us` and answered at `answered_us` on the monotonic clock, Redis
+/// having said `redis_time_us`; nullopt to keep `current_us` (0: none yet)
+/// when the round trip was too slow to trust (over 10 ms: the offset is
+/// uncertain by half of it) or the offset moved less than a millisecond
+/// (the monotonic clock's drift, corrected once it adds up, rather than a
+/// small step back in time at every look).
+std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
+                                          int64_t answered_us,
+                                          int64_t redis_time_us);
+
+/// What `now` says against `last` (the mark this node holds).
+continuity_verdict judge_continuity(const continuity_mark& last,
+                                    const continuity_mark& now);
+
+/// One line for logs, /healthz and the 503's message.
+std::string describe(continuity_verdict verdict, const continuity_mark& last,
+                     const continuity_mark& now);
+
+} // namespace psp::redis

@@ -1,0 +1,116 @@
+#include "runtime/continuity_watch.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
+#include "adapters/redis/durability_check.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+namespace psp {
+
+continuity_watch::continuity_watch(continuity_watch_settings cfg)
+  : cfg_(std::move(cfg)),
+    conn_(cfg_.where, cfg_.redis_timeout_ms),
+    thread_("psp.continuity", cfg_.interval_ms, [this] { round(); }) {
+}
+
+bool continuity_watch::adopt() {
+  auto sent_us = steady_now_us();
+  auto mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
+  if (mark) {
+    follow_clock(sent_us, *mark);
+  }
+  if (!mark) {
+    spdlog::warn("event=redis_epoch_unread error=\"{}\"", conn_.last_error());
+    return false;
+  }
+  last_ = *mark;
+  connects_checked_ = conn_.connects(); // checked by the node's start
+  spdlog::info("event=redis_epoch_adopted epoch={} sequence={}",
+               *last_.epoch, last_.sequence);
+  return true;
+}
+
+void continuity_watch::round() {
+  if (lost_) {
+    return;
+  }
+  if (!last_.epoch) {
+    adopt(); // Redis did not answer at start
+    return;
+  }
+  auto sent_us = steady_now_us();
+  auto now = redis::look_at_continuity(conn_);
+  if (!now) {
+    return; // Redis down or restarting: the API answers 503 meanwhile
+  }
+  follow_clock(sent_us, *now);
+  if (conn_.connects() != connects_checked_) {
+    // A new connection, perhaps to a Redis that restarted with other
+    // settings (decision 42 reads them at start only otherwise).
+    connects_checked_ = conn_.connects();
+    if (auto reason = durability_lost(); !reason.empty()) {
+      lost("Redis came back without durability: " + reason);
+      return;
+    }
+  }
+  auto verdict = redis::judge_continuity(last_, *now);
+  if (verdict != redis::continuity_verdict::kept) {
+    lost(redis::describe(verdict, last_, *now));
+    return;
+  }
+  last_ = *now;
+}
+
+void continuity_watch::follow_clock(int64_t sent_us,
+                                    const redis::continuity_mark& mark) {
+  auto current_us = redis_minus_steady_us.load();
+  auto next_us = redis::follow_redis_clock(current_us, sent_us,
+                                           steady_now_us(), mark.redis_time_us);
+  if (!next_us) {
+    return;
+  }
+  redis_minus_steady_us.store(*next_us);
+  auto moved_ms = (*next_us - current_us) / 1'000;
+  if (current_us != 0 && std::llabs(moved_ms) >= 1'000) {
+    // The monotonic clock does not step: Redis's clock did.
+    spdlog::warn("event=redis_clock_stepped moved_ms={}", moved_ms);
+  }
+}
+
+std::string continuity_watch::durability_lost() {
+  std::string err;
+  auto settings = redis::read_redis_settings(conn_, err);
+  if (!settings) {
+    spdlog::warn("event=redis_settings_unverified error=\"{}\"", err);
+    return {};
+  }
+  std::string reasons;
+  for (auto& f : redis::judge_redis_settings(*settings)) {
+    if (f.breaks_durability) {
+      reasons += (reasons.empty() ? "" : "; ") + f.text;
+    }
+  }
+  spdlog::info("event=redis_settings_rechecked durable={}", reasons.empty());
+  return reasons;
+}
+
+void continuity_watch::lost(const std::string& reason) {
+  lost_ = true;
+  if (!cfg_.enforce) {
+    spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
+                     reason);
+    return;
+  }
+  spdlog::critical("event=redis_state_lost action=refusing_requests "
+                   "reason=\"{}\" \"restart the node once Redis is checked "
+                   "(docs/faults.md: Redis lost data)\"",
+                   reason);
+  if (cfg_.on_lost) {
+    cfg_.on_lost(reason);
+  }
+}
+
+} // namespace psp

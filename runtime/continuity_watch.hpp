@@ -1,0 +1,64 @@
+#pragma once
+
+// Every second, the node's clock set to Redis's (actors/clock.hpp, decision
+// 63), and whether Redis still holds what this node saw it
+// acknowledge (adapters/redis/redis_continuity.hpp, decision 62), and, on
+// each new connection (Redis restarted, perhaps with other settings),
+// whether it still keeps what it acknowledges (decision 42's settings,
+// checked at start, read again). The
+// first bad answer is logged (`event=redis_state_lost`) and handed to
+// `on_lost`, which stops the node taking requests; the watch then stops
+// looking: only a restart adopts the Redis as it now is.
+
+#include "adapters/redis/redis_connection.hpp"
+#include "adapters/redis/redis_continuity.hpp"
+#include "runtime/periodic_thread.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace psp {
+
+struct continuity_watch_settings {
+  redis::endpoint where;
+  uint32_t redis_timeout_ms = 2'000;
+  uint32_t interval_ms = 1'000;
+  /// False (--psp.redis-durability=warn, a scratch stack): a loss is
+  /// logged, and the node goes on.
+  bool enforce = true;
+  /// Called once, from the watch's thread, with the reason.
+  std::function<void(const std::string&)> on_lost;
+};
+
+class continuity_watch {
+public:
+  explicit continuity_watch(continuity_watch_settings cfg);
+
+  /// The mark this node starts from (stores the epoch if Redis has none);
+  /// false when Redis did not answer (the first round tries again).
+  bool adopt();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
+
+private:
+  void round();
+  /// The reason Redis would lose what it acknowledges, "" when it would not
+  /// (or its settings cannot be read: a managed Redis, as at start).
+  std::string durability_lost();
+  /// Moves the node's clock (actors/clock.hpp) to Redis's, as a look sent
+  /// at `sent_us` (monotonic) measured it.
+  void follow_clock(int64_t sent_us, const redis::continuity_mark& mark);
+  void lost(const std::string& reason);
+
+  continuity_watch_settings cfg_;
+  redis::connection conn_;
+  redis::continuity_mark last_;
+  /// conn_.connects() when Redis's settings were last judged.
+  uint64_t connects_checked_ = 0;
+  bool lost_ = false;
+  // Last: stopped (joined) before the members its rounds use are destroyed.
+  periodic_thread thread_;
+};
+
+} // namespace psp

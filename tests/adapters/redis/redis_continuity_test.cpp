@@ -1,0 +1,90 @@
+// Goal: a node tells a Redis that kept what it acknowledged from one that
+// was emptied, swapped for another data set or rolled back, from the two
+// markers alone (decision 62), and says which in words an operator can act
+// on.
+
+#include "adapters/redis/redis_continuity.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psp::redis {
+namespace {
+
+continuity_mark mark(std::optional<std::string> epoch, int64_t sequence) {
+  return continuity_mark{std::move(epoch), sequence};
+}
+
+TEST(redis_continuity, a_sequence_that_moved_on_is_kept) {
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 41), mark("epoch_a", 42)),
+            continuity_verdict::kept);
+  // Other nodes increment too: any step forward is fine.
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 41), mark("epoch_a", 9'000)),
+            continuity_verdict::kept);
+}
+
+TEST(redis_continuity, a_sequence_that_did_not_move_on_was_rolled_back) {
+  // This node's own increment makes every honest answer larger.
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark("epoch_a", 42)),
+            continuity_verdict::rolled_back);
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark("epoch_a", 7)),
+            continuity_verdict::rolled_back);
+  // The sequence key alone lost: INCR starts again from 1.
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark("epoch_a", 1)),
+            continuity_verdict::rolled_back);
+}
+
+TEST(redis_continuity, a_missing_or_other_epoch_is_another_data_set) {
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark(std::nullopt, 0)),
+            continuity_verdict::emptied);
+  // Whatever the sequence says: another data set's count means nothing.
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark("epoch_b", 900)),
+            continuity_verdict::replaced);
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 42), mark("epoch_b", 1)),
+            continuity_verdict::replaced);
+}
+
+TEST(redis_continuity, the_description_names_the_marker_and_the_values) {
+  auto last = mark("epoch_a", 42);
+  auto back = mark("epoch_a", 7);
+  auto text = describe(continuity_verdict::rolled_back, last, back);
+  EXPECT_NE(text.find(redis_sequence_key), std::string::npos) << text;
+  EXPECT_NE(text.find("from 42 to 7"), std::string::npos) << text;
+  EXPECT_NE(describe(continuity_verdict::emptied, last, mark(std::nullopt, 0))
+              .find(redis_epoch_key),
+            std::string::npos);
+  EXPECT_NE(describe(continuity_verdict::replaced, last, mark("epoch_b", 3))
+              .find("another data set"),
+            std::string::npos);
+}
+
+// The node's clock follows Redis's on the monotonic clock (decision 63).
+constexpr int64_t redis_now_us = 1'796'000'000'000'000;
+
+TEST(redis_clock, the_offset_is_measured_at_the_round_trips_middle) {
+  // Sent at 1,000 µs, answered at 1,400 µs: Redis read its clock at ~1,200.
+  EXPECT_EQ(follow_redis_clock(0, 1'000, 1'400, redis_now_us),
+            redis_now_us - 1'200);
+}
+
+TEST(redis_clock, a_slow_round_trip_is_not_trusted) {
+  EXPECT_EQ(follow_redis_clock(0, 1'000, 11'001, redis_now_us), std::nullopt);
+  EXPECT_EQ(follow_redis_clock(5, 1'000, 900, redis_now_us), std::nullopt);
+  EXPECT_TRUE(follow_redis_clock(0, 1'000, 11'000, redis_now_us));
+}
+
+TEST(redis_clock, drift_under_a_millisecond_waits_then_is_corrected) {
+  auto current = redis_now_us - 1'200;
+  EXPECT_EQ(follow_redis_clock(current, 1'000, 1'400, redis_now_us + 999),
+            std::nullopt);
+  EXPECT_EQ(follow_redis_clock(current, 1'000, 1'400, redis_now_us - 999),
+            std::nullopt);
+  EXPECT_EQ(follow_redis_clock(current, 1'000, 1'400, redis_now_us + 1'000),
+            current + 1'000);
+  // Redis's clock stepped an hour: followed at once.
+  EXPECT_EQ(follow_redis_clock(current, 1'000, 1'400,
+                               redis_now_us + 3'600'000'000),
+            current + 3'600'000'000);
+}
+
+} // namespace
+} // namespace psp::redis

@@ -1,0 +1,141 @@
+// Goal: a node that sees Redis lose what it had acknowledged (restored from
+// an older backup, emptied, back without durability) stops taking requests
+// instead of serving from the loss: a session paid since the backup would
+// show its form again and be paid twice (decision 62). The operator's views
+// say why, and a restart adopts Redis as it then is.
+
+#include "tests/support/psp_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace psp::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const form_fields a_session{
+  {"mode", "payment"},
+  {"success_url", "http://127.0.0.1:9/ok"},
+  {"line_items[0][price_data][currency]", "usd"},
+  {"line_items[0][price_data][unit_amount]", "1500"},
+  {"line_items[0][price_data][product_data][name]", "Tea"},
+  {"line_items[0][quantity]", "1"}};
+
+std::string id_of(const json& doc) {
+  return doc.at("id").get<std::string>();
+}
+
+void pay_and_wait(psp_stack& stack, const std::string& session_id) {
+  ASSERT_EQ(stack.pay(session_id).status, 303);
+  ASSERT_EQ(stack.wait_for_outcome(session_id)["payment_status"], "paid");
+}
+
+/// What /metrics says a gauge is (-1: absent).
+long long gauge(psp_stack& stack, size_t node, const std::string& name) {
+  auto text = http_get(stack.node_url(node), "/metrics").body;
+  auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1
+                                 : std::stoll(text.substr(at + name.size() + 2));
+}
+
+/// The node answers as a node that stopped taking requests: the API 503
+/// with the reason, /healthz 503 naming it, the gauge at 1.
+void expect_refusing(psp_stack& stack, size_t node,
+                     const std::string& reason_part) {
+  auto create = stack.api_post("/v1/checkout/sessions", a_session, node);
+  EXPECT_EQ(create.status, 503) << create.body;
+  auto message = create.body_json()["error"].value("message", "");
+  EXPECT_NE(message.find("stopped taking requests"), std::string::npos)
+    << message;
+  EXPECT_NE(message.find(reason_part), std::string::npos) << message;
+  auto health = http_get(stack.node_url(node), "/healthz");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_EQ(health.body_json().value("status", ""), "redis_state_lost");
+  EXPECT_NE(health.body_json().value("redis_error", "").find(reason_part),
+            std::string::npos)
+    << health.body;
+  EXPECT_EQ(gauge(stack, node, "psp_redis_state_lost"), 1);
+}
+
+TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
+  psp_stack stack;
+  auto paid_before = id_of(stack.create_session());
+  pay_and_wait(stack, paid_before);
+  auto paid_after = id_of(stack.create_session());
+  ASSERT_EQ(gauge(stack, 0, "psp_redis_state_lost"), 0);
+
+  // The backup: the AOF as it is now (Redis fsyncs before it answers).
+  temp_dir backup;
+  auto aof = fs::path{stack.redis().dir()} / "appendonlydir";
+  fs::copy(aof, fs::path{backup.path()} / "appendonlydir",
+           fs::copy_options::recursive);
+  // The node's watch moves the sequence past the backup's; then a payment
+  // the backup does not hold.
+  std::this_thread::sleep_for(std::chrono::milliseconds{2'500});
+  pay_and_wait(stack, paid_after);
+
+  stack.redis().restart_after_kill([&] {
+    fs::remove_all(aof);
+    fs::copy(fs::path{backup.path()} / "appendonlydir", aof,
+             fs::copy_options::recursive);
+  });
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 15s));
+  auto log = tail_file(stack.node_log(0), 400);
+  EXPECT_NE(log.find("action=refusing_requests"), std::string::npos) << log;
+
+  // Restored, the second session is open again: its form is not offered.
+  auto page = http_get(stack.node_url(), "/pay/" + paid_after);
+  EXPECT_EQ(page.status, 503);
+  EXPECT_EQ(page.body.find("<form"), std::string::npos);
+  EXPECT_EQ(page.body.find("name=\"nonce\""), std::string::npos);
+  expect_refusing(stack, 0, "went back");
+
+  // The operator checked Redis (reconciliation finds the lost payment at the
+  // network) and restarts the node: it adopts Redis as it is.
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  EXPECT_EQ(gauge(stack, 0, "psp_redis_state_lost"), 0);
+  EXPECT_EQ(stack.api_post("/v1/checkout/sessions", a_session).status, 200);
+}
+
+TEST(redis_continuity, an_emptied_redis_is_not_served_from) {
+  stack_options opts;
+  opts.nodes = 2;
+  psp_stack stack{opts};
+  // A scratch node, told only to warn: it logs the loss and goes on.
+  stack.stop_node(1);
+  stack.start_node(1, {"--psp.redis-durability=warn"});
+  ASSERT_EQ(stack.api_post("/v1/checkout/sessions", a_session, 1).status, 200);
+
+  ASSERT_TRUE(stack.redis_cmd({"FLUSHALL"}));
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 10s));
+  // Not a 401 for a key an emptied Redis forgot: the node says what
+  // happened.
+  expect_refusing(stack, 0, "emptied");
+  ASSERT_TRUE(stack.wait_for_log(1, "event=redis_state_lost action=none", 10s));
+  auto served = stack.api_post("/v1/checkout/sessions", a_session, 1);
+  EXPECT_EQ(served.body.find("stopped taking requests"), std::string::npos)
+    << served.body;
+  EXPECT_EQ(http_get(stack.node_url(1), "/healthz").status, 200);
+  // Nothing recreated the marker behind the operator's back.
+  EXPECT_TRUE(stack.redis_keys("psp:redis_epoch").empty());
+}
+
+TEST(redis_continuity, a_redis_back_without_durability_stops_the_node) {
+  psp_stack stack;
+  ASSERT_EQ(stack.api_post("/v1/checkout/sessions", a_session).status, 200);
+  // As a Redis restarted with another configuration: every node connects
+  // anew to one that fsyncs once a second.
+  ASSERT_TRUE(stack.redis_cmd({"CONFIG", "SET", "appendfsync", "everysec"}));
+  ASSERT_TRUE(stack.redis_cmd({"CLIENT", "KILL", "TYPE", "normal"}));
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 10s));
+  expect_refusing(stack, 0, "without durability");
+  EXPECT_NE(tail_file(stack.node_log(0), 200).find("appendfsync"),
+            std::string::npos);
+}
+
+} // namespace
+} // namespace psp::test
