@@ -66,6 +66,13 @@ void log_event(const std::string& what) {
   spdlog::info("event={}", what);
 }
 
+/// A change that means a node is gone or this one stops taking payment
+/// work: kept under `--psp.log-level=warn` (the on-call audit found them
+/// dropped there).
+void warn_event(const std::string& what) {
+  spdlog::warn("event={}", what);
+}
+
 /// Applies the quorum rule to the view `ids` and tells the queue when our
 /// side changes. Sent before the view so a minority never takes over the
 /// entries of the members it just lost.
@@ -84,7 +91,8 @@ void update_quorum(self_ptr self, const std::vector<std::string>& ids) {
   const char* what = d.has_quorum
                        ? (st.had_quorum ? "quorum_regained" : "quorum_reached")
                        : (st.had_quorum ? "quorum_lost" : "quorum_waiting");
-  log_event(std::string{what} + " node=" + st.cfg.node_id + " reachable="
+  (d.has_quorum ? log_event : warn_event)(
+    std::string{what} + " node=" + st.cfg.node_id + " reachable="
             + std::to_string(d.reachable) + " registered="
             + std::to_string(d.registered)
             + (d.has_quorum ? " payments=on" : " payments=off"));
@@ -196,7 +204,7 @@ void update(self_ptr self, const std::vector<member_info>& members) {
       // Gone from the registry without a leave: its registration lapsed
       // (a crash, a pause, a cut), whether or not its connection dropped
       // first (member_down).
-      log_event("member_expired node=" + st.cfg.node_id + " peer=" + id);
+      warn_event("member_expired node=" + st.cfg.node_id + " peer=" + id);
     }
   }
   for (auto i = st.routers.begin(); i != st.routers.end();) {
@@ -264,7 +272,7 @@ void tick(self_ptr self) {
           // Lost, and for the registration we still hold (not one a join
           // has replaced meanwhile).
           if (!alive && sent == s.registration && !s.rejoining) {
-            log_event("registration_lost node=" + s.cfg.node_id);
+            warn_event("registration_lost node=" + s.cfg.node_id);
             rejoin(self);
           }
         },
@@ -299,7 +307,7 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
         // Its connection dropped: killed, cut off or stopping (a stop on
         // purpose is then told as member_left once its mark is read).
         // Faster than the TTL.
-        log_event("member_down node=" + s.cfg.node_id + " peer=" + i->first
+        warn_event("member_down node=" + s.cfg.node_id + " peer=" + i->first
                   + " reason=connection_lost");
         s.retry_after[i->first] = clock_type::now()
                                   + std::chrono::milliseconds{

@@ -44,7 +44,18 @@ void continuity_watch::round() {
   auto sent_us = steady_now_us();
   auto now = redis::look_at_continuity(conn_);
   if (!now) {
-    return; // Redis down or restarting: the API answers 503 meanwhile
+    // Redis down, restarting or refusing writes: the API answers 503
+    // meanwhile. Said once, not by every job that fails for it.
+    if (unreachable_since_us_ == 0) {
+      unreachable_since_us_ = sent_us;
+      spdlog::warn("event=redis_unreachable error=\"{}\"", conn_.last_error());
+    }
+    return;
+  }
+  if (unreachable_since_us_ != 0) {
+    spdlog::info("event=redis_reachable_again after_ms={}",
+                 (steady_now_us() - unreachable_since_us_) / 1000);
+    unreachable_since_us_ = 0;
   }
   follow_clock(sent_us, *now);
   if (conn_.connects() != connects_checked_) {

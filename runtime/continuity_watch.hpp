@@ -54,6 +54,8 @@ private:
   continuity_watch_settings cfg_;
   redis::connection conn_;
   redis::continuity_mark last_;
+  /// When the looks started failing (monotonic µs; 0: they do not).
+  int64_t unreachable_since_us_ = 0;
   /// conn_.connects() when Redis's settings were last judged.
   uint64_t connects_checked_ = 0;
   bool lost_ = false;

@@ -68,7 +68,8 @@ struct node_actors {
 node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
                          const redis::endpoint& where,
                          const crypto::card_vault& vault,
-                         std::shared_ptr<redis::delivery_counters> counted) {
+                         std::shared_ptr<redis::delivery_counters> counted,
+                         std::shared_ptr<card::network_counters> calls) {
   node_actors out;
   redis::store_settings store_cfg;
   store_cfg.deliveries = std::move(counted);
@@ -86,7 +87,8 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   card_cfg.read_timeout_ms = cfg.card_network_timeout_ms;
   card_cfg.connections = cfg.card_connections;
   card_cfg.connections_min = cfg.card_connections_min;
-  auto network = card::spawn_card_network_client(sys, card_cfg, vault);
+  auto network = card::spawn_card_network_client(sys, card_cfg, vault,
+                                                 std::move(calls));
   webhook::sender_settings hook_cfg;
   hook_cfg.read_timeout_ms = cfg.webhook_timeout_ms;
   // What the claim's lease leaves beyond the exchange (50 s by default):
@@ -197,6 +199,8 @@ int run_node(node_config& cfg) {
   http::api_context ctx{pool, *vault, api_cfg};
   auto delivery_counts = std::make_shared<redis::delivery_counters>();
   ctx.deliveries = delivery_counts;
+  auto network_calls = std::make_shared<card::network_counters>();
+  ctx.network_calls = network_calls;
   report_service reports{pool, report_settings(cfg, "admin_api")};
   ctx.reports = &reports;
   http::server_settings srv_cfg{cfg.http_host, cfg.http_port, cfg.http_threads};
@@ -220,7 +224,8 @@ int run_node(node_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    auto actors = start_actors(sys, cfg, where, *vault, delivery_counts);
+    auto actors = start_actors(sys, cfg, where, *vault, delivery_counts,
+                               network_calls);
     cluster_handles cluster;
     if (cfg.cluster_port != 0) {
       if (auto code = start_cluster(sys, cfg, actors.router, actors.queue,

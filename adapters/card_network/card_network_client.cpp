@@ -8,6 +8,7 @@
 #include "adapters/http_client/answer_to_actor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include <caf/actor_system.hpp>
@@ -29,11 +30,15 @@ using answer_atom = caf::atom_constant<caf::atom("netanswer")>;
 struct open_call {
   payment_op op;
   caf::typed_response_promise<charge_result> promise;
+  std::string attempt_id; ///< for the log line of a failed call
+  std::string intent_id;
+  std::chrono::steady_clock::time_point sent;
 };
 
 struct client_state {
   static inline const char* name = "psp.card_network_client";
   std::unique_ptr<crypto::card_vault> vault;
+  std::shared_ptr<network_counters> counters; ///< may be null
   http_client::open_requests<open_call> open_calls;
   /// Last member: destroyed first, so no answer outlives the rest.
   std::unique_ptr<http_client::multi_client> http;
@@ -111,10 +116,43 @@ bool describe_charge(const crypto::card_vault& vault,
   return true;
 }
 
+/// Counts the answer, and logs a call that brought no final one: the
+/// payment retries it, and without a line an outage of the network shows
+/// nowhere until payments are dead-lettered (the on-call audit).
+void account_for(client_state& st, const open_call& call,
+                 const charge_result& answer) {
+  if (st.counters) {
+    auto& c = *st.counters;
+    switch (answer.outcome) {
+      case charge_outcome::approved:
+        ++c.approved;
+        break;
+      case charge_outcome::declined:
+        ++c.declined;
+        break;
+      case charge_outcome::transient:
+        ++c.failed;
+        break;
+    }
+    c.call_us_total += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - call.sent)
+        .count());
+  }
+  if (answer.outcome == charge_outcome::transient) {
+    spdlog::warn("event=card_network_call_failed attempt={} intent={} op={} "
+                 "error=\"{}\"",
+                 call.attempt_id, call.intent_id, to_string(call.op),
+                 answer.message);
+  }
+}
+
 caf::behavior client_actor(caf::stateful_actor<client_state>* self,
-                           client_settings cfg, crypto::card_vault vault) {
+                           client_settings cfg, crypto::card_vault vault,
+                           std::shared_ptr<network_counters> counters) {
   auto& st = self->state;
   st.vault = std::make_unique<crypto::card_vault>(std::move(vault));
+  st.counters = std::move(counters);
   http_client::client_limits limits;
   limits.connections_per_host = cfg.connections;
   limits.connections_cached = cfg.connections;
@@ -144,7 +182,9 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
         return transient_answer("sealed card cannot be opened");
       }
       auto promise = self->make_response_promise<charge_result>();
-      auto ticket = s.open_calls.add(open_call{req.op, promise});
+      auto ticket = s.open_calls.add(open_call{req.op, promise, req.attempt_id,
+                                               req.intent_id,
+                                               std::chrono::steady_clock::now()});
       s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
                                       self->address(), ticket));
       return promise;
@@ -157,8 +197,10 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       }
       crash_point("after_network_answer");
       http_client::post_response res{status, std::move(body), std::move(error)};
-      call->promise.deliver(
-          interpret_network_answer(res.status, res.body, res.error, call->op));
+      auto answer =
+        interpret_network_answer(res.status, res.body, res.error, call->op);
+      account_for(self->state, *call, answer);
+      call->promise.deliver(std::move(answer));
     },
   };
 }
@@ -170,10 +212,11 @@ std::string card_plaintext(const std::string& pan, int exp_month,
   return pan + "|" + std::to_string(exp_month) + "|" + std::to_string(exp_year);
 }
 
-card_network spawn_card_network_client(caf::actor_system& sys,
-                                       const client_settings& cfg,
-                                       const crypto::card_vault& vault) {
-  return caf::actor_cast<card_network>(sys.spawn(client_actor, cfg, vault));
+card_network spawn_card_network_client(
+  caf::actor_system& sys, const client_settings& cfg,
+  const crypto::card_vault& vault, std::shared_ptr<network_counters> counters) {
+  return caf::actor_cast<card_network>(
+    sys.spawn(client_actor, cfg, vault, std::move(counters)));
 }
 
 } // namespace psp::card

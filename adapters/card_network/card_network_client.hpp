@@ -6,9 +6,11 @@
 // here, right before the call, and nowhere else.
 
 #include "actors/ports.hpp"
+#include "adapters/card_network/network_counters.hpp"
 
 #include <caf/fwd.hpp>
 
+#include <memory>
 #include <string>
 
 namespace psp::crypto {
@@ -35,8 +37,11 @@ struct client_settings {
 std::string card_plaintext(const std::string& pan, int exp_month,
                            int exp_year);
 
-card_network spawn_card_network_client(caf::actor_system& sys,
-                                       const client_settings& cfg,
-                                       const crypto::card_vault& vault);
+/// `counters` (may be null) counts each call's answer for /metrics; a call
+/// without a final answer is also logged (`event=card_network_call_failed`).
+card_network spawn_card_network_client(
+  caf::actor_system& sys, const client_settings& cfg,
+  const crypto::card_vault& vault,
+  std::shared_ptr<network_counters> counters = nullptr);
 
 } // namespace psp::card

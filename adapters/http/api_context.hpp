@@ -3,6 +3,7 @@
 // What every HTTP handler shares: the Redis pool, the card vault, settings,
 // the merchant key cache and counters for /metrics.
 
+#include "adapters/card_network/network_counters.hpp"
 #include "adapters/crypto/card_vault.hpp"
 #include "adapters/http/claim_janitor.hpp"
 #include "adapters/http/rate_limiter.hpp"
@@ -87,6 +88,9 @@ public:
   /// This node's webhook delivery outcomes (the delivery store counts
   /// them); set by the node before the server starts, null when not wired.
   std::shared_ptr<const redis::delivery_counters> deliveries;
+  /// This node's calls to the card network, counted by its client; set by
+  /// the node before the server starts, null when not wired.
+  std::shared_ptr<const card::network_counters> network_calls;
   /// Reconciliation and statements (admin API); set by the node before the
   /// server starts, null when not wired.
   operator_reports* reports = nullptr;

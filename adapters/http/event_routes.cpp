@@ -132,9 +132,27 @@ parse_event_filters(const httplib::Request& req) {
   return ef;
 }
 
+/// Stripe's pending_webhooks: the event's deliveries not (yet) delivered,
+/// from their records in the event's hash (`wh:<endpoint>` =
+/// `status|attempts|...`, decision 21); a dead-lettered one counts until a
+/// replay delivers it.
+int64_t undelivered_webhooks(const render::fields& f) {
+  int64_t n = 0;
+  for (auto& [field, record] : f) {
+    if (field.rfind("wh:", 0) == 0
+        && record.substr(0, record.find('|')) != "delivered") {
+      ++n;
+    }
+  }
+  return n;
+}
+
 json render_event(const std::string& id, render::fields& f) {
-  return render::event(id, f["type"], parse_count(f["created"]).value_or(0),
-                       f["object"], f["snapshot"]);
+  auto out = render::event(id, f["type"],
+                           parse_count(f["created"]).value_or(0), f["object"],
+                           f["snapshot"]);
+  out["pending_webhooks"] = undelivered_webhooks(f);
+  return out;
 }
 
 /// Whether one event passes the filters, from its HMGET of type, created

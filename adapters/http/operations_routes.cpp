@@ -5,6 +5,7 @@
 #include "adapters/http/routes.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/decimal.hpp"
 #include "actors/ownership.hpp"
 #include "adapters/redis/archive_scripts.hpp"
 #include "adapters/redis/keys.hpp"
@@ -12,6 +13,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace psp::http {
@@ -109,6 +111,26 @@ void metrics(api_context& ctx, httplib::Response& res) {
             "Webhook deliveries this node moved to the dead-letter stream.",
             d->dead_lettered.load());
   }
+  if (auto n = ctx.network_calls) {
+    out << "# HELP psp_card_network_calls_total Calls this node made to the "
+           "card network, by answer (failed: no final answer, an error "
+           "status, a timeout or no connection; the payment tries again).\n"
+           "# TYPE psp_card_network_calls_total counter\n"
+        << "psp_card_network_calls_total{outcome=\"approved\"} "
+        << n->approved.load() << '\n'
+        << "psp_card_network_calls_total{outcome=\"declined\"} "
+        << n->declined.load() << '\n'
+        << "psp_card_network_calls_total{outcome=\"failed\"} "
+        << n->failed.load() << '\n';
+    out << "# HELP psp_card_network_call_seconds Time the card network "
+           "took to answer this node's calls.\n"
+           "# TYPE psp_card_network_call_seconds summary\n"
+        << "psp_card_network_call_seconds_sum "
+        << static_cast<double>(n->call_us_total.load()) / 1e6 << '\n'
+        << "psp_card_network_call_seconds_count "
+        << n->approved.load() + n->declined.load() + n->failed.load()
+        << '\n';
+  }
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
   gauge("psp_redis_state_lost",
         "1 once Redis no longer held what this node saw it acknowledge "
@@ -122,13 +144,30 @@ void metrics(api_context& ctx, httplib::Response& res) {
   if (q && q->size() == cmds.size() - 1) {
     int64_t length = 0;
     int64_t pending = 0;
+    std::optional<int64_t> oldest_pending_ms;
     for (size_t i = first_partition_reply; i + 1 < q->size(); i += 2) {
       length += (*q)[i].integer;
       auto& summary = (*q)[i + 1];
       if (summary.is_array() && !summary.elements.empty()) {
         pending += summary.elements[0].integer;
       }
+      // XPENDING's summary: count, smallest id, greatest id, consumers; an
+      // id starts with the milliseconds it was queued at.
+      if (summary.is_array() && summary.elements.size() >= 2
+          && summary.elements[0].integer > 0) {
+        auto& id = summary.elements[1].text();
+        if (auto ms = parse_integer(id.substr(0, id.find('-')))) {
+          oldest_pending_ms = std::min(oldest_pending_ms.value_or(*ms), *ms);
+        }
+      }
     }
+    gauge("psp_payment_oldest_pending_seconds",
+          "Age of the oldest payment step a worker took and has not "
+          "finished (0: none): it grows while the card network fails or "
+          "stalls, and falls back once it answers.",
+          oldest_pending_ms
+            ? std::max<int64_t>(0, (unix_now_ms() - *oldest_pending_ms) / 1000)
+            : 0);
     gauge("psp_payment_stream_length",
           "Entries in the payment stream (all partitions).", length);
     gauge("psp_payment_stream_pending",

@@ -223,7 +223,7 @@ claim_from(stream_state& st, const store_settings& cfg,
     collect(*claimed, 2, out);
   }
   if (!out.empty()) {
-    spdlog::info("event=payments_taken_over from={} count={}", consumer,
+    spdlog::warn("event=payments_taken_over from={} count={}", consumer,
                  out.size());
   }
   return out;

@@ -37,8 +37,14 @@ caf::expected<value> run_script(connection& conn, const script& s,
     return make_error(errc::redis_unavailable, conn.last_error());
   }
   if (out->is_error()) {
-    spdlog::error("event=redis_script_failed script={} error=\"{}\"", s.name,
-                  out->str);
+    if (out->str.rfind("FENCED", 0) == 0) {
+      // Expected after this node stalled past its registration: another
+      // node owns the work now, and this step is refused as it should be.
+      spdlog::warn("event=step_fenced script={}", s.name);
+    } else {
+      spdlog::error("event=redis_script_failed script={} error=\"{}\"",
+                    s.name, out->str);
+    }
     return make_error(errc::redis_rejected, out->str);
   }
   return std::move(*out);

@@ -399,11 +399,18 @@ TEST(recovery, a_dead_webhook_of_a_disabled_endpoint_waits_for_it) {
   })) << "kept, not lost";
 
   set_disabled("false");
+  auto ref = dead.front().value("ref", "");
+  auto event_id = ref.substr(0, ref.find(':'));
+  // Stripe's pending_webhooks: a dead-lettered delivery is not delivered.
+  auto pending_webhooks = [&] {
+    return stack.api_get("/v1/events/" + event_id)
+      .body_json()
+      .value("pending_webhooks", -1);
+  };
+  EXPECT_GE(pending_webhooks(), 1);
   replay = stack.replay_dead_letter(id);
   ASSERT_EQ(replay.status, 200) << replay.body;
   EXPECT_EQ(replay.body_json().value("result", ""), "replayed");
-  auto ref = dead.front().value("ref", "");
-  auto event_id = ref.substr(0, ref.find(':'));
   EXPECT_TRUE(wait_until(
     [&] {
       auto orders = stack.store_orders();
@@ -411,6 +418,8 @@ TEST(recovery, a_dead_webhook_of_a_disabled_endpoint_waits_for_it) {
     },
     10s, 50ms))
     << "the replayed delivery of " << event_id << " did not reach the store";
+  EXPECT_TRUE(wait_until([&] { return pending_webhooks() == 0; }, 5s, 50ms))
+    << pending_webhooks();
   EXPECT_TRUE(wait_until(
     [&] {
       return metric(stack,
@@ -609,6 +618,22 @@ TEST(recovery, payment_survives_a_node_crash_while_processing) {
       [&] { return stack.payment_stream_pending() == 1; },
       5s))
       << "the job never reached the node";
+  // The outage is seen while it lasts (the on-call audit saw nothing for
+  // three minutes): failed calls counted and logged with the payment, the
+  // pending payment's age growing.
+  EXPECT_TRUE(wait_until(
+    [&] {
+      return metric(stack, "psp_card_network_calls_total{outcome=\"failed\"}")
+               >= 2
+             && metric(stack, "psp_payment_oldest_pending_seconds") >= 1;
+    },
+    10s, 100ms))
+    << http_get(stack.node_url(), "/metrics").body;
+  auto failed_call = tail_file(stack.node_log(0), 200);
+  EXPECT_NE(failed_call.find("event=card_network_call_failed attempt=pa_"),
+            std::string::npos)
+    << failed_call;
+  EXPECT_NE(failed_call.find("intent=" + pi_id), std::string::npos);
   stack.kill_node(0);
   stack.start_sim();
   // Same node id and port: it takes its own pending entry up again.
@@ -618,6 +643,9 @@ TEST(recovery, payment_survives_a_node_crash_while_processing) {
   EXPECT_EQ(intent_status(stack, pi_id), "succeeded");
   EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
   EXPECT_TRUE(stack.ledger_balanced());
+  EXPECT_EQ(metric(stack, "psp_payment_oldest_pending_seconds"), 0);
+  EXPECT_GE(metric(stack, "psp_card_network_calls_total{outcome=\"approved\"}"),
+            1);
 }
 
 } // namespace
