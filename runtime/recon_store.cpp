@@ -53,6 +53,20 @@ operator_event(KEYS[2], KEYS[3], ARGV[2], ARGV[3], 'operator_notice',
 return 1
 )lua";
 
+// KEYS: 1 event hash, 2 operator event index. ARGV: 1 event id, 2 type,
+// 3 now s, 4 now ms, 5 snapshot.
+const char* operator_event_always_lua = R"lua(
+operator_event(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 'operator_notice',
+  ARGV[3], ARGV[4], ARGV[5])
+return 1
+)lua";
+
+const redis::script& operator_event_always_script() {
+  static const auto s = redis::make_script(
+    "operator_event", operator_event_lua + operator_event_always_lua);
+  return s;
+}
+
 const redis::script& operator_event_once_script() {
   static const auto s = redis::make_script(
     "operator_event_once", operator_event_lua + operator_event_once_lua);
@@ -107,6 +121,17 @@ bool operator_event_once(redis::connection& conn, const std::string& once_key,
                           std::to_string(now_ms / 1000),
                           std::to_string(now_ms), data.dump()});
   return out && !out->is_error() && out->integer == 1;
+}
+
+bool store_operator_event(redis::connection& conn, const std::string& type,
+                          const json& data) {
+  auto id = crypto::new_id("evt_");
+  auto now_ms = unix_now_ms();
+  auto out = redis::eval(conn, operator_event_always_script(),
+                         {keys::event(id), keys::operator_events},
+                         {id, type, std::to_string(now_ms / 1000),
+                          std::to_string(now_ms), data.dump()});
+  return out && !out->is_error();
 }
 
 std::optional<bool> period_done(redis::connection& conn, const period& p) {

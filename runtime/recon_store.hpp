@@ -45,6 +45,11 @@ bool operator_event_once(redis::connection& conn, const std::string& once_key,
                          int64_t once_ttl_s, const std::string& type,
                          const nlohmann::json& data);
 
+/// Stores an operator event (as above) every time: an operator's action
+/// for the audit trail. False when Redis failed.
+bool store_operator_event(redis::connection& conn, const std::string& type,
+                          const nlohmann::json& data);
+
 /// True when a scheduled run of `p` is stored; nullopt when Redis failed.
 std::optional<bool> period_done(redis::connection& conn, const period& p);
 

@@ -2,6 +2,7 @@
 
 #include "adapters/crypto/digest.hpp"
 #include "adapters/http/api_errors.hpp"
+#include "adapters/http/auth_failure_log.hpp"
 #include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
@@ -60,6 +61,12 @@ bool admin_allowed(api_context& ctx, const httplib::Request& req,
   if (!why) {
     return true;
   }
+  // The token is never shown, not even in part: it has no public prefix.
+  log_auth_failure("admin",
+                   req.get_header_value("Authorization").empty()
+                     ? "no_token"
+                     : "wrong_token",
+                   "", req.remote_addr);
   api_error e;
   e.status = 401;
   e.message = *why;

@@ -4,6 +4,7 @@
 #include "adapters/codec/form_decode.hpp"
 #include "adapters/crypto/api_key.hpp"
 #include "adapters/crypto/encoding.hpp"
+#include "adapters/http/auth_failure_log.hpp"
 #include "adapters/http/text_checks.hpp"
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -62,6 +63,7 @@ identify(api_context& ctx, const httplib::Request& req) {
   auto header = req.get_header_value("Authorization");
   constexpr std::string_view bearer = "bearer "; // any case
   if (header.empty()) {
+    log_auth_failure("api", "no_key", "", req.remote_addr);
     return auth_error("You did not provide an API key. You need to provide "
                       "your API key in the Authorization header, using "
                       "Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_"
@@ -77,6 +79,7 @@ identify(api_context& ctx, const httplib::Request& req) {
     key = decoded ? decoded->substr(0, decoded->find(':')) : std::string{};
   }
   if (key.empty()) {
+    log_auth_failure("api", "malformed_header", "", req.remote_addr);
     return auth_error("Invalid authorization header: use Bearer auth "
                       "(Authorization: Bearer sk_test_...).");
   }
@@ -92,6 +95,7 @@ identify(api_context& ctx, const httplib::Request& req) {
     return unavailable("Authentication");
   }
   if (found->is_nil()) {
+    log_auth_failure("api", "unknown_key", redact_key(key), req.remote_addr);
     return auth_error("Invalid API Key provided: " + redact_key(key));
   }
   auto m = conn->query({"HGETALL", keys::merchant(found->text())});
@@ -107,6 +111,7 @@ identify(api_context& ctx, const httplib::Request& req) {
                   && parse_count(f["previous_key_until"]).value_or(0)
                        > unix_now_s();
   if (!current && !previous) {
+    log_auth_failure("api", "revoked_key", redact_key(key), req.remote_addr);
     return auth_error("Invalid API Key provided: " + redact_key(key));
   }
   merchant_info info;

@@ -374,6 +374,12 @@ TEST_F(bad_input, missing_or_wrong_api_key_is_401) {
   EXPECT_NE(message.find("Invalid API Key"), std::string::npos);
   EXPECT_EQ(message.find("definitelyNotARealKey"), std::string::npos)
       << "the rejected key must not be echoed in full";
+  // Logged as an invalid access attempt, the key as the answer shows it.
+  EXPECT_TRUE(stack().wait_for_log(
+    0, "event=auth_failed realm=api reason=unknown_key key=sk_test_****y123",
+    5s));
+  EXPECT_EQ(tail_file(stack().node_log(0), 5000).find("definitelyNotARealKey"),
+            std::string::npos);
 
   req.bearer.clear();
   req.headers.emplace_back("Authorization", "Basic dXNlcjpwYXNz");
@@ -800,6 +806,8 @@ TEST_F(bad_input, the_admin_api_says_whether_its_token_is_missing_or_wrong) {
   EXPECT_EQ(message(http_get(stack().node_url(), "/admin/dead_letters",
                              "wrong")),
             "Invalid admin token.");
+  EXPECT_TRUE(stack().wait_for_log(
+    0, "event=auth_failed realm=admin reason=wrong_token key=-", 5s));
   EXPECT_EQ(message(http_get(stack().node_url(), "/admin/dead_letters",
                              stack().secret_key())),
             "Invalid admin token: a merchant's secret key is not the admin "

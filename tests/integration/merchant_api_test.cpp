@@ -268,6 +268,26 @@ TEST(merchant_api_auth, set_fees_applies_to_payments_created_after_it) {
   EXPECT_TRUE(stack.redis_hash("merchant:acct_nobody").empty());
   auto over = set_fees({"--merchant", m.id, "--fee-bps", "10001"});
   EXPECT_EQ(over.exit_code, 2) << over.err;
+
+  // Each change an operator made is kept with who made it (the refused
+  // ones made none); so is each merchant created.
+  auto listed = http_get(stack.node_url(), "/admin/events?limit=100",
+                         stack.admin_token())
+                  .body_json();
+  std::vector<json> fee_changes;
+  size_t merchants_created = 0;
+  for (auto& e : listed.value("data", json::array())) {
+    if (e.value("type", "") == "admin.set_fees") {
+      fee_changes.push_back(e);
+    }
+    merchants_created += e.value("type", "") == "admin.create_merchant";
+  }
+  ASSERT_EQ(fee_changes.size(), 2u) << listed.dump();
+  EXPECT_EQ(fee_changes[0]["data"]["flags"].value("merchant", ""), m.id);
+  EXPECT_EQ(fee_changes[0]["data"]["flags"].value("fee-bps", ""), "0")
+    << "newest first";
+  EXPECT_FALSE(fee_changes[0]["data"].value("by", "").empty());
+  EXPECT_EQ(merchants_created, 2u) << "the stack's merchant and this one";
 }
 
 } // namespace
