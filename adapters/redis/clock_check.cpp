@@ -21,15 +21,23 @@ std::optional<clock_offset> measure_clock_offset(connection& conn) {
   if (!reply || !reply->is_array() || reply->elements.size() != 2) {
     return std::nullopt;
   }
-  auto seconds = parse_integer(reply->elements[0].text());
-  auto micros = parse_integer(reply->elements[1].text());
-  if (!seconds || !micros) {
+  auto redis_us = time_reply_us(reply->elements[0], reply->elements[1]);
+  if (!redis_us) {
     return std::nullopt;
   }
-  auto redis_us = *seconds * 1'000'000 + *micros;
   auto middle_us = before_us + (after_us - before_us) / 2;
-  return clock_offset{(middle_us - redis_us) / 1'000,
+  return clock_offset{(middle_us - *redis_us) / 1'000,
                       (after_us - before_us) / 2'000};
+}
+
+std::optional<int64_t> time_reply_us(const value& seconds,
+                                     const value& micros) {
+  auto s = parse_integer(seconds.text());
+  auto us = parse_integer(micros.text());
+  if (!s || !us) {
+    return std::nullopt;
+  }
+  return *s * 1'000'000 + *us;
 }
 
 std::optional<int64_t> redis_time_s(connection& conn) {

@@ -20,6 +20,11 @@ struct clock_offset {
   int64_t uncertainty_ms = 0; ///< half the round trip it was measured in
 };
 
+/// TIME's answer (seconds, microseconds: two strings) in µs; nullopt when
+/// they are not numbers.
+std::optional<int64_t> time_reply_us(const value& seconds,
+                                     const value& micros);
+
 /// One TIME round trip; nullopt when Redis does not answer it.
 std::optional<clock_offset> measure_clock_offset(connection& conn);
 

@@ -1,6 +1,6 @@
 #include "adapters/redis/redis_continuity.hpp"
 
-#include "actors/decimal.hpp"
+#include "adapters/redis/clock_check.hpp"
 
 #include <cstdlib>
 
@@ -30,9 +30,8 @@ std::optional<continuity_mark> mark_of(const std::optional<value>& reply) {
   if (!reply || !reply->is_array() || reply->elements.size() != 4) {
     return std::nullopt;
   }
-  auto seconds = parse_integer(reply->elements[2].text());
-  auto micros = parse_integer(reply->elements[3].text());
-  if (!seconds || !micros) {
+  auto redis_us = time_reply_us(reply->elements[2], reply->elements[3]);
+  if (!redis_us) {
     return std::nullopt;
   }
   continuity_mark out;
@@ -41,7 +40,7 @@ std::optional<continuity_mark> mark_of(const std::optional<value>& reply) {
     out.epoch = epoch.text();
   }
   out.sequence = reply->elements[1].integer;
-  out.redis_time_us = *seconds * 1'000'000 + *micros;
+  out.redis_time_us = *redis_us;
   return out;
 }
 
