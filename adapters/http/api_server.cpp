@@ -295,6 +295,7 @@ api_server::api_server(api_context& ctx, server_settings cfg)
   add_hosted_page_routes(srv, ctx_);
   add_operations_routes(srv, ctx_);
   add_dead_letter_routes(srv, ctx_);
+  add_admin_object_routes(srv, ctx_);
   add_report_routes(srv, ctx_);
 }
 

@@ -30,6 +30,8 @@ void add_hosted_page_routes(httplib::Server& srv, api_context& ctx);
 void add_operations_routes(httplib::Server& srv, api_context& ctx);
 /// /admin/dead_letters: list, replay, discard (admin token).
 void add_dead_letter_routes(httplib::Server& srv, api_context& ctx);
+/// GET /admin/objects/<id>: any object by id, with its merchant (operator).
+void add_admin_object_routes(httplib::Server& srv, api_context& ctx);
 /// /admin/reconciliations (run, list, retrieve), /admin/events (operator
 /// events), /admin/statements.
 void add_report_routes(httplib::Server& srv, api_context& ctx);

@@ -825,6 +825,40 @@ TEST_F(bad_input, the_admin_api_says_whether_its_token_is_missing_or_wrong) {
   EXPECT_EQ(http_call(stack().node_url(), lower).status, 200);
 }
 
+TEST_F(bad_input, the_operator_reads_any_object_by_its_id) {
+  // The on-call audit needed each merchant's key to read a payment.
+  auto session = stack().create_session(1300);
+  auto cs = session["id"].get<std::string>();
+  ASSERT_EQ(stack().pay(cs).status, 303);
+  ASSERT_EQ(stack().wait_for_outcome(cs).value("payment_status", ""), "paid");
+  auto pi = stack().api_get("/v1/payment_intents/"
+                            + session["payment_intent"].get<std::string>())
+              .body_json();
+  auto read = [&](const std::string& id, const std::string& token) {
+    return http_get(stack().node_url(), "/admin/objects/" + id, token);
+  };
+  for (auto [id, object] :
+       std::vector<std::pair<std::string, std::string>>{
+         {cs, "checkout.session"},
+         {pi.value("id", ""), "payment_intent"},
+         {pi.value("latest_charge", ""), "charge"}}) {
+    auto got = read(id, stack().admin_token());
+    ASSERT_EQ(got.status, 200) << id << ": " << got.body;
+    auto doc = got.body_json();
+    EXPECT_EQ(doc["object"].value("id", ""), id);
+    EXPECT_EQ(doc["object"].value("object", ""), object);
+    EXPECT_EQ(doc.value("merchant", ""), stack().merchant().id);
+  }
+  EXPECT_EQ(read(cs, "").status, 401);
+  EXPECT_EQ(read(cs, stack().secret_key()).status, 401)
+    << "a merchant's key is not the operator's";
+  auto none = read("pi_nothing", stack().admin_token());
+  EXPECT_EQ(none.status, 404) << none.body;
+  auto pasted = read("4242424242424242", stack().admin_token());
+  EXPECT_EQ(pasted.status, 404);
+  EXPECT_EQ(pasted.body.find("42424242"), std::string::npos) << pasted.body;
+}
+
 TEST_F(bad_input, admin_urls_with_ids_no_object_has_are_404_resource_missing) {
   auto token = stack().admin_token();
   auto post = [&](const std::string& path) {

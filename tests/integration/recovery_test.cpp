@@ -598,6 +598,14 @@ TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   auto attempt = stack.redis_hash(attempt_key);
   EXPECT_EQ(attempt["status"], "pending");
   EXPECT_EQ(attempt.count("job"), 0u) << "the sealed card stayed";
+  // The operator finds the attempt the dead letter named, never its card.
+  auto seen = http_get(stack.node_url(),
+                       "/admin/objects/" + dead[0].value("ref", ""),
+                       stack.admin_token());
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.body_json()["object"].value("status", ""), "pending");
+  EXPECT_EQ(seen.body_json()["object"].value("intent", ""), pi_id);
+  EXPECT_FALSE(seen.body_json()["object"].contains("job"));
 }
 
 TEST(recovery, payment_survives_a_node_crash_while_processing) {
