@@ -15,6 +15,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 namespace psp::http {
 
 namespace {
@@ -111,6 +113,21 @@ std::optional<std::string> entry_id_or_404(const httplib::Request& req,
   return id;
 }
 
+/// Runs the replay step of entry `id`: nullopt when Redis failed, else its
+/// answer (the verdict first: replayed, final, missing, endpoint_deleted,
+/// endpoint_disabled).
+std::optional<redis::value> replay_step(redis::connection& conn,
+                                        const std::string& id) {
+  auto out = redis::eval(conn, redis::replay_dead_letter_script(),
+                         {keys::dead_letter_stream, keys::deliveries_due},
+                         {id, std::to_string(unix_now_ms()),
+                          std::to_string(unix_now_s())});
+  if (!out || out->is_error() || out->elements.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 void replay_dead_letter(api_context& ctx, const httplib::Request& req,
                         httplib::Response& res) {
   auto id = entry_id_or_404(req, res);
@@ -118,10 +135,7 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
     return;
   }
   auto conn = ctx.redis.acquire();
-  auto out = redis::eval(*conn, redis::replay_dead_letter_script(),
-                         {keys::dead_letter_stream, keys::deliveries_due},
-                         {*id, std::to_string(unix_now_ms()),
-                          std::to_string(unix_now_s())});
+  auto out = replay_step(*conn, *id);
   if (!out || out->is_error() || out->elements.empty()) {
     return write_error(res, unavailable("The dead-letter stream"));
   }
@@ -157,6 +171,102 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
     body["ref"] = out->elements[2].text();
   }
   write_json(res, body.dump());
+}
+
+/// POST /admin/dead_letters/replay: every dead letter that matches, oldest
+/// first, up to `limit` (1-1000, default 100): `kind` (webhook or payment)
+/// and, for webhooks, `endpoint` (we_...). The on-call audit replayed 75
+/// dead webhooks of one fixed endpoint one by one. Each is replayed as the
+/// single replay does; the answer counts the verdicts, and those kept
+/// (deleted or disabled endpoints) stay for the operator as they would.
+void replay_matching(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return write_error(res, *err);
+  }
+  auto& params = std::get<json>(body);
+  if (auto err = reject_unknown(params, {"kind", "endpoint", "limit"})) {
+    return write_error(res, *err);
+  }
+  auto text = [&](const char* name) {
+    return params.contains(name) && params[name].is_string()
+             ? params[name].get<std::string>()
+             : std::string{};
+  };
+  auto kind = text("kind");
+  if (kind != "webhook" && kind != "payment") {
+    return write_error(res, invalid_param("kind", "kind must be webhook or "
+                                                  "payment."));
+  }
+  auto endpoint = text("endpoint");
+  if (!endpoint.empty() && (kind != "webhook" || endpoint.rfind("we_", 0) != 0)) {
+    return write_error(res, invalid_param("endpoint", "endpoint must be a "
+                                                      "webhook endpoint id "
+                                                      "(we_...), with "
+                                                      "kind=webhook."));
+  }
+  int64_t limit = 100;
+  if (params.contains("limit")) {
+    auto n = parse_count(text("limit"));
+    if (!n || *n < 1 || *n > 1000) {
+      return write_error(res, invalid_param("limit", "limit must be an "
+                                                     "integer from 1 to 1000."));
+    }
+    limit = *n;
+  }
+  auto matches = [&](const json& entry) {
+    if (entry.value("kind", "") != kind) {
+      return false;
+    }
+    auto ref = entry.value("ref", "");
+    return endpoint.empty()
+           || ref.substr(ref.find(':') == std::string::npos
+                           ? ref.size()
+                           : ref.find(':') + 1)
+                == endpoint;
+  };
+  auto conn = ctx.redis.acquire();
+  std::map<std::string, int64_t> verdicts;
+  int64_t replayed = 0;
+  bool has_more = false;
+  std::string from = "-";
+  // Pages of the stream: the operator's filter may match few of many.
+  while (!has_more) {
+    auto page = conn->query({"XRANGE", keys::dead_letter_stream, from, "+",
+                             "COUNT", "500"});
+    if (!page) {
+      return write_error(res, unavailable("The dead-letter stream"));
+    }
+    for (auto& e : page->elements) {
+      auto entry = entry_json(e);
+      if (!matches(entry)) {
+        continue;
+      }
+      if (replayed >= limit) {
+        has_more = true;
+        break;
+      }
+      auto out = replay_step(*conn, entry.value("id", ""));
+      if (!out) {
+        return write_error(res, unavailable("The dead-letter stream"));
+      }
+      ++verdicts[out->elements[0].text()];
+      ++replayed;
+    }
+    if (page->elements.size() < 500) {
+      break;
+    }
+    from = "(" + page->elements.back().elements[0].text();
+  }
+  spdlog::warn("event=dead_letters_replayed kind={} endpoint={} count={}",
+               kind, endpoint.empty() ? "-" : endpoint, replayed);
+  write_json(res, json{{"object", "dead_letter_replay"},
+                       {"kind", kind},
+                       {"matched", replayed},
+                       {"results", verdicts},
+                       {"has_more", has_more}}
+                    .dump());
 }
 
 /// `force` of a discard, from the form body or the query string: false
@@ -258,6 +368,7 @@ void add_dead_letter_routes(httplib::Server& srv, api_context& ctx) {
                             + admin_id_pattern;
   srv.Get("/admin/dead_letters", admin_only(ctx, list_dead_letters));
   srv.Post(entry + "/replay", admin_only(ctx, replay_dead_letter));
+  srv.Post("/admin/dead_letters/replay", admin_only(ctx, replay_matching));
   srv.Post(entry + "/discard", admin_only(ctx, discard_dead_letter));
 }
 

@@ -521,6 +521,46 @@ TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {
   EXPECT_TRUE(stack.dead_letters_of("payment").empty());
 }
 
+TEST(recovery, the_dead_webhooks_of_a_fixed_endpoint_are_replayed_at_once) {
+  // The on-call audit replayed 75 dead letters of one endpoint one by one.
+  psp_stack stack{store_with_short_webhook_schedule()};
+  auto dead = dead_webhooks_of_a_failing_store(stack);
+  ASSERT_GE(dead.size(), 2u);
+  auto ref = dead.front().value("ref", "");
+  auto endpoint = ref.substr(ref.find(':') + 1);
+  auto replay = [&](const form_fields& form) {
+    return http_post_form(stack.node_url(), "/admin/dead_letters/replay", form,
+                          stack.admin_token());
+  };
+  EXPECT_EQ(replay({{"kind", "everything"}}).status, 400);
+  EXPECT_EQ(replay({{"kind", "payment"}, {"endpoint", endpoint}}).status, 400);
+  EXPECT_EQ(replay({{"kind", "webhook"}, {"endpoint", "we_other"}})
+              .body_json()
+              .value("matched", -1),
+            0);
+  EXPECT_EQ(replay({{"kind", "webhook"}, {"since", "1"}}).status, 400);
+  EXPECT_EQ(http_post_form(stack.node_url(), "/admin/dead_letters/replay",
+                           {{"kind", "webhook"}})
+              .status,
+            401);
+  ASSERT_EQ(stack.store_faults({{"fail_all", false}}).status, 200);
+  auto first = replay({{"kind", "webhook"}, {"endpoint", endpoint},
+                       {"limit", "1"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body_json().value("matched", -1), 1);
+  EXPECT_EQ(first.body_json()["results"].value("replayed", -1), 1);
+  EXPECT_TRUE(first.body_json().value("has_more", false));
+  auto rest = replay({{"kind", "webhook"}, {"endpoint", endpoint}});
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(rest.body_json().value("matched", -1),
+            static_cast<int64_t>(dead.size()) - 1)
+    << rest.body;
+  EXPECT_FALSE(rest.body_json().value("has_more", true));
+  EXPECT_TRUE(stack.dead_letters_of("webhook").empty());
+  EXPECT_TRUE(wait_until([&] { return stack.all_webhooks_delivered(); }, 10s,
+                         50ms));
+}
+
 TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   stack_options opts;
   opts.network_tries_max = 2;
