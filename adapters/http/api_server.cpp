@@ -5,6 +5,7 @@
 #include "adapters/http/bounded_connection.hpp"
 #include "adapters/http/expansion.hpp"
 #include "adapters/http/hosted_page_html.hpp"
+#include "adapters/http/page_policy.hpp"
 #include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/request_framing.hpp"
 #include "adapters/http/request_support.hpp"
@@ -83,13 +84,15 @@ bool refuse_after_redis_loss(const api_context& ctx, httplib::Request& req,
     return false;
   }
   if (req.path.rfind("/pay/", 0) == 0) {
+    auto page = message_page("Temporarily unavailable",
+                             "Payments are paused while we check our "
+                             "records. Please try again later.",
+                             "", "");
     res.status = 503;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(message_page("Temporarily unavailable",
-                                 "Payments are paused while we check our "
-                                 "records. Please try again later.",
-                                 "", ""),
-                    "text/html; charset=utf-8");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Content-Security-Policy", page_security_policy(page));
+    res.set_content(page, "text/html; charset=utf-8");
   } else {
     api_error e;
     e.status = 503;

@@ -635,6 +635,11 @@ TEST_F(api_edges, the_hosted_page_cannot_be_framed_by_another_site) {
               .find("frame-ancestors 'none'"),
             std::string::npos)
     << page.header("Content-Security-Policy");
+  // Its scripts run by their hashes, not any inline script (decision 64).
+  EXPECT_NE(page.header("Content-Security-Policy").find("script-src 'sha256-"),
+            std::string::npos);
+  EXPECT_EQ(page.header("Content-Security-Policy").find("unsafe-inline"),
+            std::string::npos);
 }
 
 TEST_F(api_edges, a_refund_without_amount_racing_a_partial_one_takes_the_rest) {
