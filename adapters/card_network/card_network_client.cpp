@@ -123,17 +123,7 @@ void account_for(client_state& st, const open_call& call,
                  const charge_result& answer) {
   if (st.counters) {
     auto& c = *st.counters;
-    switch (answer.outcome) {
-      case charge_outcome::approved:
-        ++c.approved;
-        break;
-      case charge_outcome::declined:
-        ++c.declined;
-        break;
-      case charge_outcome::transient:
-        ++c.failed;
-        break;
-    }
+    c.count(call.op, answer.outcome);
     c.call_us_total += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - call.sent)

@@ -113,23 +113,25 @@ void metrics(api_context& ctx, httplib::Response& res) {
   }
   if (auto n = ctx.network_calls) {
     out << "# HELP psp_card_network_calls_total Calls this node made to the "
-           "card network, by answer (failed: no final answer, an error "
-           "status, a timeout or no connection; the payment tries again).\n"
-           "# TYPE psp_card_network_calls_total counter\n"
-        << "psp_card_network_calls_total{outcome=\"approved\"} "
-        << n->approved.load() << '\n'
-        << "psp_card_network_calls_total{outcome=\"declined\"} "
-        << n->declined.load() << '\n'
-        << "psp_card_network_calls_total{outcome=\"failed\"} "
-        << n->failed.load() << '\n';
+           "card network, by operation and answer (a charge's answers are "
+           "the payments' outcomes; failed: no final answer, an error "
+           "status, a timeout or no connection, and the step tries again).\n"
+           "# TYPE psp_card_network_calls_total counter\n";
+    static constexpr const char* outcomes[] = {"approved", "declined",
+                                               "failed"};
+    for (size_t op = 0; op < card::network_counters::ops; ++op) {
+      for (size_t r = 0; r < 3; ++r) {
+        out << "psp_card_network_calls_total{op=\""
+            << to_string(static_cast<payment_op>(op)) << "\",outcome=\""
+            << outcomes[r] << "\"} " << n->calls[op][r].load() << '\n';
+      }
+    }
     out << "# HELP psp_card_network_call_seconds Time the card network "
            "took to answer this node's calls.\n"
            "# TYPE psp_card_network_call_seconds summary\n"
         << "psp_card_network_call_seconds_sum "
         << static_cast<double>(n->call_us_total.load()) / 1e6 << '\n'
-        << "psp_card_network_call_seconds_count "
-        << n->approved.load() + n->declined.load() + n->failed.load()
-        << '\n';
+        << "psp_card_network_call_seconds_count " << n->total() << '\n';
   }
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
   gauge("psp_redis_state_lost",

@@ -671,7 +671,7 @@ TEST(recovery, payment_survives_a_node_crash_while_processing) {
   // pending payment's age growing.
   EXPECT_TRUE(wait_until(
     [&] {
-      return metric(stack, "psp_card_network_calls_total{outcome=\"failed\"}")
+      return metric(stack, "psp_card_network_calls_total{op=\"charge\",outcome=\"failed\"}")
                >= 2
              && metric(stack, "psp_payment_oldest_pending_seconds") >= 1;
     },
@@ -692,7 +692,7 @@ TEST(recovery, payment_survives_a_node_crash_while_processing) {
   EXPECT_EQ(stack.sim_charge_count(pi_id), 1);
   EXPECT_TRUE(stack.ledger_balanced());
   EXPECT_EQ(metric(stack, "psp_payment_oldest_pending_seconds"), 0);
-  EXPECT_GE(metric(stack, "psp_card_network_calls_total{outcome=\"approved\"}"),
+  EXPECT_GE(metric(stack, "psp_card_network_calls_total{op=\"charge\",outcome=\"approved\"}"),
             1);
 }
 
