@@ -116,6 +116,11 @@ bool describe_charge(const crypto::card_vault& vault,
   return true;
 }
 
+static_assert(static_cast<size_t>(payment_op::refund) + 1
+                == network_counters::ops);
+static_assert(static_cast<size_t>(charge_outcome::transient) + 1
+                == network_counters::outcomes);
+
 /// Counts the answer, and logs a call that brought no final one: the
 /// payment retries it, and without a line an outage of the network shows
 /// nowhere until payments are dead-lettered (the on-call audit).
@@ -123,7 +128,7 @@ void account_for(client_state& st, const open_call& call,
                  const charge_result& answer) {
   if (st.counters) {
     auto& c = *st.counters;
-    c.count(call.op, answer.outcome);
+    c.count(static_cast<size_t>(call.op), static_cast<size_t>(answer.outcome));
     c.call_us_total += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - call.sent)

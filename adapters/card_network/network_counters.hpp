@@ -7,30 +7,38 @@
 // answer by operation (a charge's answers are the payments' outcomes); the
 // HTTP adapter reads them.
 
-#include "actors/messages.hpp"
-
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 namespace psp::card {
 
+// Without actors/messages.hpp (CAF): this is read by every HTTP handler's
+// context. The client checks that these follow payment_op and
+// charge_outcome.
+inline constexpr const char* counted_ops[] = {"charge", "authorize",
+                                              "capture", "void", "refund"};
+inline constexpr const char* counted_outcomes[] = {"approved", "declined",
+                                                   "failed"};
+
 struct network_counters {
-  /// Indexed by charge_outcome: approved, declined, and failed (no final
-  /// answer: an error status, a timeout, a refused connection; the step
-  /// tries again under the same idempotency key until its tries run out).
-  using by_outcome = std::array<std::atomic<uint64_t>, 3>;
-  static constexpr size_t ops = 5; ///< payment_op's values
+  static constexpr size_t ops = std::size(counted_ops);
+  static constexpr size_t outcomes = std::size(counted_outcomes);
+  /// By outcome: approved, declined, and failed (no final answer: an
+  /// error status, a timeout, a refused connection; the step tries again
+  /// under the same idempotency key until its tries run out).
+  using by_outcome = std::array<std::atomic<uint64_t>, outcomes>;
 
   std::array<by_outcome, ops> calls{};
   /// Summed duration of every call, for the mean (µs).
   std::atomic<uint64_t> call_us_total{0};
 
-  void count(payment_op op, charge_outcome outcome) {
-    auto o = static_cast<size_t>(op);
-    auto r = static_cast<size_t>(outcome);
-    if (o < ops && r < 3) {
-      ++calls[o][r];
+  /// `op` and `outcome` as payment_op's and charge_outcome's values.
+  void count(size_t op, size_t outcome) {
+    if (op < ops && outcome < outcomes) {
+      ++calls[op][outcome];
     }
   }
   uint64_t total() const {

@@ -117,13 +117,11 @@ void metrics(api_context& ctx, httplib::Response& res) {
            "the payments' outcomes; failed: no final answer, an error "
            "status, a timeout or no connection, and the step tries again).\n"
            "# TYPE psp_card_network_calls_total counter\n";
-    static constexpr const char* outcomes[] = {"approved", "declined",
-                                               "failed"};
     for (size_t op = 0; op < card::network_counters::ops; ++op) {
-      for (size_t r = 0; r < 3; ++r) {
-        out << "psp_card_network_calls_total{op=\""
-            << to_string(static_cast<payment_op>(op)) << "\",outcome=\""
-            << outcomes[r] << "\"} " << n->calls[op][r].load() << '\n';
+      for (size_t r = 0; r < card::network_counters::outcomes; ++r) {
+        out << "psp_card_network_calls_total{op=\"" << card::counted_ops[op]
+            << "\",outcome=\"" << card::counted_outcomes[r] << "\"} "
+            << n->calls[op][r].load() << '\n';
       }
     }
     out << "# HELP psp_card_network_call_seconds Time the card network "
