@@ -19,13 +19,11 @@ continuity_watch::continuity_watch(continuity_watch_settings cfg)
 bool continuity_watch::adopt() {
   auto sent_us = steady_now_us();
   auto mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
-  if (mark) {
-    follow_clock(sent_us, *mark);
-  }
   if (!mark) {
     spdlog::warn("event=redis_epoch_unread error=\"{}\"", conn_.last_error());
     return false;
   }
+  follow_clock(sent_us, *mark);
   last_ = *mark;
   connects_checked_ = conn_.connects(); // checked by the node's start
   spdlog::info("event=redis_epoch_adopted epoch={} sequence={}",
