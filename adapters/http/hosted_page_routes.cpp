@@ -1,6 +1,6 @@
 #include "adapters/http/billing_details.hpp"
-#include "adapters/http/hosted_page_html.hpp"
 #include "adapters/http/form_origin.hpp"
+#include "adapters/http/hosted_page_html.hpp"
 #include "adapters/http/object_ids.hpp"
 #include "adapters/http/page_policy.hpp"
 #include "adapters/http/request_support.hpp"
