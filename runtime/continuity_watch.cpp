@@ -25,7 +25,9 @@ bool continuity_watch::adopt() {
   }
   follow_clock(sent_us, *mark);
   last_ = *mark;
-  connects_checked_ = conn_.connects(); // checked by the node's start
+  // connects_checked_ stays 0: the first round reads Redis's settings on
+  // this connection too (the start's reading may have found Redis
+  // stalled and passed it unverified).
   spdlog::info("event=redis_epoch_adopted epoch={} sequence={}",
                *last_.epoch, last_.sequence);
   return true;
@@ -51,17 +53,25 @@ void continuity_watch::round() {
     return;
   }
   if (unreachable_since_us_ != 0) {
-    spdlog::info("event=redis_reachable_again after_ms={}",
+    spdlog::warn("event=redis_reachable_again after_ms={}",
                  (steady_now_us() - unreachable_since_us_) / 1000);
     unreachable_since_us_ = 0;
   }
   follow_clock(sent_us, *now);
-  if (conn_.connects() != connects_checked_) {
-    // A new connection, perhaps to a Redis that restarted with other
-    // settings (decision 42 reads them at start only otherwise).
+  bool reconnected = conn_.connects() != connects_checked_;
+  if (reconnected || ++rounds_since_settings_ >= settings_every_rounds) {
+    // A new connection (perhaps to a Redis that restarted with other
+    // settings), and every half minute (a CONFIG SET while it runs; the
+    // re-test found one acknowledged on a Redis that kept nothing).
     connects_checked_ = conn_.connects();
-    if (auto reason = durability_lost(); !reason.empty()) {
-      lost("Redis came back without durability: " + reason);
+    rounds_since_settings_ = 0;
+    auto reason = durability_lost();
+    if (reconnected) {
+      spdlog::info("event=redis_settings_rechecked durable={}",
+                   reason.empty());
+    }
+    if (!reason.empty()) {
+      lost("Redis does not keep what it acknowledges: " + reason);
       return;
     }
   }
@@ -93,16 +103,21 @@ std::string continuity_watch::durability_lost() {
   std::string err;
   auto settings = redis::read_redis_settings(conn_, err);
   if (!settings) {
-    spdlog::warn("event=redis_settings_unverified error=\"{}\"", err);
+    // A managed Redis may refuse CONFIG for good: said once, not twice a
+    // minute.
+    if (!unverified_told_) {
+      spdlog::warn("event=redis_settings_unverified error=\"{}\"", err);
+      unverified_told_ = true;
+    }
     return {};
   }
+  unverified_told_ = false;
   std::string reasons;
   for (auto& f : redis::judge_redis_settings(*settings)) {
     if (f.breaks_durability) {
       reasons += (reasons.empty() ? "" : "; ") + f.text;
     }
   }
-  spdlog::info("event=redis_settings_rechecked durable={}", reasons.empty());
   return reasons;
 }
 

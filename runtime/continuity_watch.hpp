@@ -3,9 +3,9 @@
 // Every second, the node's clock set to Redis's (actors/clock.hpp, decision
 // 63), and whether Redis still holds what this node saw it
 // acknowledge (adapters/redis/redis_continuity.hpp, decision 62), and, on
-// each new connection (Redis restarted, perhaps with other settings),
-// whether it still keeps what it acknowledges (decision 42's settings,
-// checked at start, read again). The
+// each new connection (Redis restarted, perhaps with other settings) and
+// every half minute, whether it still keeps what it acknowledges (decision
+// 42's settings, checked at start, read again). The
 // first bad answer is logged (`event=redis_state_lost`) and handed to
 // `on_lost`, which stops the node taking requests; the watch then stops
 // looking: only a restart adopts the Redis as it now is.
@@ -56,8 +56,12 @@ private:
   redis::continuity_mark last_;
   /// When the looks started failing (monotonic µs; 0: they do not).
   int64_t unreachable_since_us_ = 0;
-  /// conn_.connects() when Redis's settings were last judged.
+  /// conn_.connects() when Redis's settings were last judged, and the
+  /// rounds since (they are judged again every settings_every_rounds).
   uint64_t connects_checked_ = 0;
+  uint32_t rounds_since_settings_ = 0;
+  static constexpr uint32_t settings_every_rounds = 30;
+  bool unverified_told_ = false;
   bool lost_ = false;
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;

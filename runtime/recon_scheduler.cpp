@@ -124,10 +124,11 @@ void recon_scheduler::watch_clock(const redis::clock_offset& offset) {
              > clock_warn_above_ms;
   if (off && !clock_off_) {
     spdlog::warn("event=clock_offset offset_ms={} uncertainty_ms={} "
-                 "\"this machine's clock moved away from Redis's while the "
-                 "node runs: webhooks retry, leases end and the hosted "
-                 "page judges expiry early or late by as much; synchronise "
-                 "the clocks (NTP)\"",
+                 "\"this machine's clock and Redis's moved apart while the "
+                 "node runs; the node stamps and judges time by Redis's "
+                 "(decision 63), so if Redis's is the wrong one, webhook "
+                 "signatures carry its time and merchants reject them "
+                 "beyond their tolerance (5 min); synchronise both (NTP)\"",
                  offset.offset_ms, offset.uncertainty_ms);
   } else if (!off && clock_off_) {
     spdlog::info("event=clock_offset_recovered offset_ms={}",

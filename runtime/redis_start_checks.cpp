@@ -96,8 +96,9 @@ bool clock_close_enough(redis::connection& conn, const node_config& cfg) {
   std::cerr << "psp-node: this machine's clock is " << measured->offset_ms
             << " ms off Redis's (at " << cfg.redis << "), more than a "
             << "quarter of the shortest lease (" << lease_ms << " ms): "
-            << "another node's running request or webhook could be taken "
-               "over while it runs; synchronise the clocks (NTP)\n";
+            << "one of the two clocks is broken; the node would stamp and "
+               "judge time by Redis's (decision 63) and log by its own; "
+               "synchronise both (NTP)\n";
   return false;
 }
 

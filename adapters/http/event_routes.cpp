@@ -135,12 +135,14 @@ parse_event_filters(const httplib::Request& req) {
 /// Stripe's pending_webhooks: the event's deliveries not (yet) delivered,
 /// from their records in the event's hash (`wh:<endpoint>` =
 /// `status|attempts|...`, decision 21); a dead-lettered one counts until a
-/// replay delivers it.
+/// replay delivers it, a dropped one (its endpoint deleted or disabled)
+/// never will be and does not.
 int64_t undelivered_webhooks(const render::fields& f) {
   int64_t n = 0;
   for (auto& [field, record] : f) {
-    if (field.rfind("wh:", 0) == 0
-        && record.substr(0, record.find('|')) != "delivered") {
+    auto status = record.substr(0, record.find('|'));
+    if (field.rfind("wh:", 0) == 0 && status != "delivered"
+        && status != "dropped") {
       ++n;
     }
   }

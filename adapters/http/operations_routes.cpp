@@ -131,6 +131,17 @@ void metrics(api_context& ctx, httplib::Response& res) {
         << static_cast<double>(n->call_us_total.load()) / 1e6 << '\n'
         << "psp_card_network_call_seconds_count " << n->total() << '\n';
   }
+  if (redis_minus_steady_us.load() != 0) {
+    // The node follows Redis's clock (decision 63): a Redis host whose clock
+    // is wrong makes every webhook signature's time wrong with it.
+    out << "# HELP psp_clock_offset_seconds This machine's clock minus "
+           "Redis's, which the node stamps and judges time by (either may "
+           "be the wrong one; merchants reject webhook signatures more than "
+           "5 min off their own).\n# TYPE psp_clock_offset_seconds gauge\n"
+        << "psp_clock_offset_seconds "
+        << static_cast<double>(system_now_us() - unix_now_us()) / 1e6
+        << '\n';
+  }
   gauge("psp_redis_up", "1 if Redis answered this scrape.", q ? 1 : 0);
   gauge("psp_redis_state_lost",
         "1 once Redis no longer held what this node saw it acknowledge "

@@ -153,7 +153,9 @@ read_jobs(stream_state& st, const store_settings& cfg, uint32_t n,
     // single stream after this node's start-up migration: move what they
     // left (one XRANGE when there is nothing).
     std::string err;
-    if (!migrate_legacy_payment_stream(conn, err, false)) {
+    if (!migrate_legacy_payment_stream(conn, err, false) && conn.connected()) {
+      // Not while Redis is away (the connection dropped): that is
+      // `event=redis_unreachable`, once, not this twice a second.
       spdlog::warn("event=legacy_payment_stream_not_migrated error=\"{}\"",
                    err);
     }
@@ -222,7 +224,11 @@ claim_from(stream_state& st, const store_settings& cfg,
     }
     collect(*claimed, 2, out);
   }
-  if (!out.empty()) {
+  if (!out.empty() && consumer == cfg.consumer) {
+    // Its own entries after a stall or a restart under the same id: no
+    // other node failed (the re-test read a takeover alarm here).
+    spdlog::info("event=payments_resumed count={}", out.size());
+  } else if (!out.empty()) {
     spdlog::warn("event=payments_taken_over from={} count={}", consumer,
                  out.size());
   }

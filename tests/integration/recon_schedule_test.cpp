@@ -270,6 +270,11 @@ TEST(recon_schedule, a_node_whose_clock_jumps_ahead_runs_no_period_early) {
   auto made_now = stack.create_session();
   EXPECT_NEAR(made_now.value("created", int64_t{0}), redis_now_s(stack), 5)
     << made_now.dump();
+  // And the operator's gauge says how far apart the two clocks are.
+  auto metrics = http_get(stack.node_url(), "/metrics").body;
+  auto at = metrics.find("\npsp_clock_offset_seconds ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_NEAR(std::stod(metrics.substr(at + 26)), 7200.0, 5.0);
   auto redis_now = redis_now_s(stack);
   ASSERT_GT(redis_now, 0);
   for (auto& r : runs(stack)) {

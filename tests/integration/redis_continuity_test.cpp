@@ -1,5 +1,5 @@
 // Goal: a node that sees Redis lose what it had acknowledged (restored from
-// an older backup, emptied, back without durability) stops taking requests
+// an older backup, emptied, without durability) stops taking requests
 // instead of serving from the loss: a session paid since the backup would
 // show its form again and be paid twice (decision 62). The operator's views
 // say why, and a restart adopts Redis as it then is.
@@ -132,9 +132,23 @@ TEST(redis_continuity, a_redis_back_without_durability_stops_the_node) {
   ASSERT_TRUE(stack.redis_cmd({"CONFIG", "SET", "appendfsync", "everysec"}));
   ASSERT_TRUE(stack.redis_cmd({"CLIENT", "KILL", "TYPE", "normal"}));
   ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 10s));
-  expect_refusing(stack, 0, "without durability");
+  expect_refusing(stack, 0, "does not keep what it acknowledges");
   EXPECT_NE(tail_file(stack.node_log(0), 200).find("appendfsync"),
             std::string::npos);
+}
+
+TEST(redis_continuity, durability_turned_off_while_redis_runs_is_seen) {
+  // No restart, no new connection: the re-test's payment was acknowledged
+  // on a Redis that kept nothing. The settings are read every 30 s.
+  psp_stack stack;
+  // After the watch's first reading on its own connection.
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_settings_rechecked", 10s));
+  ASSERT_TRUE(stack.redis_cmd({"CONFIG", "SET", "appendonly", "no"}));
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200)
+    << "seen before the periodic reading: this test tests nothing";
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 45s));
+  expect_refusing(stack, 0, "appendonly");
 }
 
 } // namespace
