@@ -161,9 +161,16 @@ test('events.list: newest first, type filters, created filters and '
   assert.equal(new Set(ids).size, ids.length);
   const created = all.data.map((e) => e.created);
   assert.deepEqual(created, [...created].sort((a, b) => b - a));
+  // The same event retrieved as listed, but for pending_webhooks: the
+  // deliveries not yet made, which a delivery in between changes.
+  const withoutPending = ({ pending_webhooks: pending, ...rest }) => {
+    assert.ok(Number.isInteger(pending) && pending >= 0, String(pending));
+    return rest;
+  };
   for (const e of all.data) {
     const raw = await rawGet(`/v1/events/${e.id}`);
-    assert.deepEqual(JSON.parse(raw.text), { ...e });
+    assert.deepEqual(withoutPending(JSON.parse(raw.text)),
+      withoutPending({ ...e }));
   }
 
   const wildcard = await stripe.events.list({ type: 'checkout.session.*' });
