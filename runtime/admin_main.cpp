@@ -43,6 +43,7 @@
 #include "runtime/admin_archive.hpp"
 #include "runtime/admin_flags.hpp"
 #include "runtime/admin_keys.hpp"
+#include "runtime/admin_recovery.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
 #include "runtime/merchant_balance_check.hpp"
@@ -129,6 +130,8 @@ void print_usage(std::ostream& out) {
          " [--expire-old-s N]\n"
          "       psp-admin [--redis HOST:PORT] set-fees --merchant ID"
          " [--fee-bps N] [--fee-fixed-minor N]\n"
+         "       psp-admin [--redis HOST:PORT] end-reopened-sessions"
+         " --run RECON_ID\n"
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
@@ -490,6 +493,8 @@ int main(int argc, char** argv) {
     allowed.insert({"--merchant", "--expire-old-s"});
   } else if (command == "set-fees") {
     allowed.insert({"--merchant", "--fee-bps", "--fee-fixed-minor"});
+  } else if (command == "end-reopened-sessions") {
+    allowed.insert("--run");
   } else if (command != "verify-ledger" && command != "backfill-expiry") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
@@ -547,6 +552,10 @@ int main(int argc, char** argv) {
   }
   if (command == "set-fees") {
     return audited(conn, command, opts, set_fees(conn, opts));
+  }
+  if (command == "end-reopened-sessions") {
+    return audited(conn, command, opts,
+                   psp::admin::end_reopened_sessions_command(conn, opts));
   }
   if (command == "backfill-expiry") {
     auto done = psp::redis::backfill_session_expiry(conn);

@@ -1,0 +1,82 @@
+#include "runtime/admin_recovery.hpp"
+
+#include "actors/clock.hpp"
+#include "adapters/redis/keys.hpp"
+#include "runtime/recon_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <set>
+
+namespace psp::admin {
+
+namespace {
+
+using json = nlohmann::json;
+
+// KEYS: 1 the session, 2 sessions:expiring. ARGV: 1 a second ago (s),
+// 2 the session id. Only an open session: a paid or expired one is left.
+constexpr const char* end_session_lua = R"lua(
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 1
+)lua";
+
+} // namespace
+
+int end_reopened_sessions_command(
+  redis::connection& conn, const std::map<std::string, std::string>& opts) {
+  auto id = opts.count("--run") ? opts.at("--run") : std::string{};
+  if (id.empty()) {
+    std::cerr << "psp-admin: end-reopened-sessions needs --run RECON_ID (a "
+                 "reconciliation run over the periods since the backup)\n";
+    return 2;
+  }
+  auto run = recon::load_run(conn, id);
+  if (auto* failed = std::get_if<report_failure>(&run)) {
+    std::cerr << "psp-admin: " << failed->message << '\n';
+    return failed->what == report_failure::kind::not_found ? 2 : 3;
+  }
+  std::set<std::string> intents;
+  for (auto& d : std::get<json>(run).value("differences", json::array())) {
+    if (d.value("kind", "") == "missing_at_psp"
+        && d.value("intent", "").rfind("pi_", 0) == 0) {
+      intents.insert(d.value("intent", ""));
+    }
+  }
+  json ended = json::array();
+  json not_open = json::array();
+  json no_session = json::array();
+  auto past_s = std::to_string(unix_now_s() - 1);
+  for (auto& intent : intents) {
+    auto session = conn.query({"HGET", keys::intent(intent), "session"});
+    if (!session) {
+      std::cerr << "psp-admin: " << conn.last_error() << '\n';
+      return 3;
+    }
+    if (session->is_nil() || session->text().empty()) {
+      no_session.push_back(intent); // an API payment: no page to pay again
+      continue;
+    }
+    auto cs = session->text();
+    auto done = conn.query({"EVAL", end_session_lua, "2", keys::session(cs),
+                            keys::sessions_expiring, past_s, cs});
+    if (!done) {
+      std::cerr << "psp-admin: " << conn.last_error() << '\n';
+      return 3;
+    }
+    (done->integer == 1 ? ended : not_open)
+      .push_back(json{{"session", cs}, {"intent", intent}});
+  }
+  std::cout << json{{"run", id},
+                    {"ended", ended},
+                    {"not_open", not_open},
+                    {"no_session", no_session}}
+                 .dump(2)
+            << '\n';
+  return 0;
+}
+
+} // namespace psp::admin

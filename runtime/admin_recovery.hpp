@@ -1,0 +1,26 @@
+#pragma once
+
+// psp-admin end-reopened-sessions --run RECON_ID: after Redis went back in
+// time (a restore of an older backup, decision 62), the checkouts paid
+// since the backup are open again in the restored data, and a shopper who
+// comes back pays a second time (the re-test did). The reconciliation run
+// over those periods names each such payment as `missing_at_psp` (the
+// network charged it, Redis has no booking); this ends the still-open
+// checkout of each, as an expiry would (its expires_at and its place in
+// sessions:expiring a second in the past, in one Lua step: the page then
+// says it expired and the nodes' sweep expires it with its event). Run it
+// before the nodes serve again (docs/faults.md, "Redis lost data"). Prints
+// {"ended": [...], "not_open": [...], "no_session": [...]}.
+// 0 done, 2 usage or no such run, 3 Redis unreachable.
+
+#include "adapters/redis/redis_connection.hpp"
+
+#include <map>
+#include <string>
+
+namespace psp::admin {
+
+int end_reopened_sessions_command(
+  redis::connection& conn, const std::map<std::string, std::string>& opts);
+
+} // namespace psp::admin
