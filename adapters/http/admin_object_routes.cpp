@@ -10,6 +10,7 @@
 #include "adapters/http/api_errors.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/stored_event.hpp"
 
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -73,9 +74,7 @@ render_any(redis::connection& conn, const std::string& id, bool& failed) {
   } else if (id.rfind("evt_", 0) == 0) {
     f = read(keys::event(id));
     if (!f.empty()) {
-      auto created_s = parse_count(f["created"]).value_or(0);
-      object = render::event(id, f["type"], created_s, f["object"],
-                             f["snapshot"]);
+      object = render_stored_event(id, f);
     }
   }
   if (object.is_null()) {

@@ -5,6 +5,7 @@
 #include "adapters/http/list_pagination.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/stored_event.hpp"
 
 #include "adapters/redis/archive_store.hpp"
 #include "adapters/redis/keys.hpp"
@@ -132,31 +133,6 @@ parse_event_filters(const httplib::Request& req) {
   return ef;
 }
 
-/// Stripe's pending_webhooks: the event's deliveries not (yet) delivered,
-/// from their records in the event's hash (`wh:<endpoint>` =
-/// `status|attempts|...`, decision 21); a dead-lettered one counts until a
-/// replay delivers it, a dropped one (its endpoint deleted or disabled)
-/// never will be and does not.
-int64_t undelivered_webhooks(const render::fields& f) {
-  int64_t n = 0;
-  for (auto& [field, record] : f) {
-    auto status = record.substr(0, record.find('|'));
-    if (field.rfind("wh:", 0) == 0 && status != "delivered"
-        && status != "dropped") {
-      ++n;
-    }
-  }
-  return n;
-}
-
-json render_event(const std::string& id, render::fields& f) {
-  auto out = render::event(id, f["type"],
-                           parse_count(f["created"]).value_or(0), f["object"],
-                           f["snapshot"]);
-  out["pending_webhooks"] = undelivered_webhooks(f);
-  return out;
-}
-
 /// Whether one event passes the filters, from its HMGET of type, created
 /// and one delivery field per endpoint, and the endpoints' legacy statuses.
 bool event_passes(const event_filters& ef, const list_query& q,
@@ -236,7 +212,7 @@ void retrieve_event(api_context& ctx, const httplib::Request& req,
   if (auto* err = std::get_if<api_error>(&f)) {
     return write_error(res, *err);
   }
-  write_json(res, render_event(id, std::get<render::fields>(f)).dump());
+  write_json(res, render_stored_event(id, std::get<render::fields>(f)).dump());
 }
 
 void list_events(api_context& ctx, const httplib::Request& req,
@@ -281,7 +257,7 @@ void list_events(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto data = render_rows(*conn, p.ids, keys::event, render_event);
+  auto data = render_rows(*conn, p.ids, keys::event, render_stored_event);
   if (!data) {
     return write_error(res, unavailable("Listing events"));
   }

@@ -58,6 +58,27 @@ protected:
     return res.body_json();
   }
 
+  /// A charge made at the card network directly, not through the PSP, for
+  /// `reference` (an intent id); its answer.
+  http_reply network_charge(const std::string& reference, int amount,
+                            const std::string& key) {
+    http_request charge;
+    charge.method = "POST";
+    charge.path = "/v1/charges";
+    charge.content_type = "application/json";
+    charge.headers = {{"Idempotency-Key", key}};
+    charge.body = json{{"amount", amount},
+                       {"currency", "usd"},
+                       {"card_number", "4242424242424242"},
+                       {"exp_month", 12},
+                       {"exp_year", 2034},
+                       {"cvc", "123"},
+                       {"merchant", stack_.merchant().id},
+                       {"reference", reference}}
+                    .dump();
+    return http_call(stack_.sim_url(), charge);
+  }
+
   /// Replaces the simulator's settlement faults.
   void faults(const json& set) {
     auto res = http_post_json(stack_.sim_url(), "/admin/settlement_faults",
@@ -246,21 +267,9 @@ TEST_F(reconcile, the_checkouts_a_rollback_reopened_are_ended_before_serving) {
   for (auto [reference, amount] :
        std::vector<std::pair<std::string, int>>{{pi, 1200},
                                                 {"pi_api_only", 777}}) {
-    http_request charge;
-    charge.method = "POST";
-    charge.path = "/v1/charges";
-    charge.content_type = "application/json";
-    charge.headers = {{"Idempotency-Key", "recon-test-" + reference}};
-    charge.body = json{{"amount", amount},
-                       {"currency", "usd"},
-                       {"card_number", "4242424242424242"},
-                       {"exp_month", 12},
-                       {"exp_year", 2034},
-                       {"cvc", "123"},
-                       {"merchant", stack_.merchant().id},
-                       {"reference", reference}}
-                    .dump();
-    ASSERT_EQ(http_call(stack_.sim_url(), charge).status, 200);
+    ASSERT_EQ(network_charge(reference, amount, "recon-test-" + reference)
+                .status,
+              200);
   }
   auto admin = [&](std::vector<std::string> args) {
     std::vector<std::string> argv{psp_admin_binary(), "--redis",
@@ -306,21 +315,8 @@ TEST_F(reconcile, the_checkouts_a_rollback_reopened_are_ended_before_serving) {
 }
 
 TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
-  http_request charge;
-  charge.method = "POST";
-  charge.path = "/v1/charges";
-  charge.content_type = "application/json";
-  charge.headers = {{"Idempotency-Key", "recon-test-foreign-charge"}};
-  charge.body = json{{"amount", 777},
-                     {"currency", "usd"},
-                     {"card_number", "4242424242424242"},
-                     {"exp_month", 12},
-                     {"exp_year", 2034},
-                     {"cvc", "123"},
-                     {"merchant", stack_.merchant().id},
-                     {"reference", "pi_unknown_to_the_psp"}}
-                  .dump();
-  auto res = http_call(stack_.sim_url(), charge);
+  auto res = network_charge("pi_unknown_to_the_psp", 777,
+                            "recon-test-foreign-charge");
   ASSERT_EQ(res.status, 200) << res.body;
   auto foreign = res.body_json().value("id", "");
   // No grace window: the run is final at once, and raises its event.
