@@ -15,13 +15,18 @@ namespace {
 
 using json = nlohmann::json;
 
-// KEYS: 1 the session, 2 sessions:expiring. ARGV: 1 a second ago (s),
-// 2 the session id. Only an open session: a paid or expired one is left.
+// KEYS: 1 the intent, 2 sessions:expiring. ARGV: 1 a second ago (s).
+// Its session (a key it names, decision 6), ended only while open: a paid
+// or expired one is left. Answers {verdict, session}.
 constexpr const char* end_session_lua = R"lua(
-if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
-redis.call('HSET', KEYS[1], 'expires_at', ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-return 1
+local cs = redis.call('HGET', KEYS[1], 'session')
+if not cs or cs == '' then return {'no_session', ''} end
+if redis.call('HGET', 'cs:' .. cs, 'status') ~= 'open' then
+  return {'not_open', cs}
+end
+redis.call('HSET', 'cs:' .. cs, 'expires_at', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], cs)
+return {'ended', cs}
 )lua";
 
 } // namespace
@@ -51,24 +56,20 @@ int end_reopened_sessions_command(
   json no_session = json::array();
   auto past_s = std::to_string(unix_now_s() - 1);
   for (auto& intent : intents) {
-    auto session = conn.query({"HGET", keys::intent(intent), "session"});
-    if (!session) {
+    auto done = conn.query({"EVAL", end_session_lua, "2", keys::intent(intent),
+                            keys::sessions_expiring, past_s});
+    if (!done || !done->is_array() || done->elements.size() != 2) {
       std::cerr << "psp-admin: " << conn.last_error() << '\n';
       return 3;
     }
-    if (session->is_nil() || session->text().empty()) {
+    auto verdict = done->elements[0].text();
+    if (verdict == "no_session") {
       no_session.push_back(intent); // an API payment: no page to pay again
       continue;
     }
-    auto cs = session->text();
-    auto done = conn.query({"EVAL", end_session_lua, "2", keys::session(cs),
-                            keys::sessions_expiring, past_s, cs});
-    if (!done) {
-      std::cerr << "psp-admin: " << conn.last_error() << '\n';
-      return 3;
-    }
-    (done->integer == 1 ? ended : not_open)
-      .push_back(json{{"session", cs}, {"intent", intent}});
+    (verdict == "ended" ? ended : not_open)
+      .push_back(json{{"session", done->elements[1].text()},
+                      {"intent", intent}});
   }
   std::cout << json{{"run", id},
                     {"ended", ended},

@@ -6,9 +6,10 @@
 // comes back pays a second time (the re-test did). The reconciliation run
 // over those periods names each such payment as `missing_at_psp` (the
 // network charged it, Redis has no booking); this ends the still-open
-// checkout of each, as an expiry would (its expires_at and its place in
-// sessions:expiring a second in the past, in one Lua step: the page then
-// says it expired and the nodes' sweep expires it with its event). Run it
+// checkout of each, as an expiry would (one Lua step an intent reads its
+// session and puts the session's expires_at and its place in
+// sessions:expiring a second in the past: the page then says it expired
+// and the nodes' sweep expires it with its event). Run it
 // before the nodes serve again (docs/faults.md, "Redis lost data"). Prints
 // {"ended": [...], "not_open": [...], "no_session": [...]}.
 // 0 done, 2 usage or no such run, 3 Redis unreachable.
