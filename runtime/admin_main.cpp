@@ -132,6 +132,8 @@ void print_usage(std::ostream& out) {
          " [--fee-bps N] [--fee-fixed-minor N]\n"
          "       psp-admin [--redis HOST:PORT] end-reopened-sessions"
          " --run RECON_ID\n"
+         "       psp-admin [--redis HOST:PORT] accept-redis-state"
+         " --reason TEXT\n"
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
@@ -495,6 +497,8 @@ int main(int argc, char** argv) {
     allowed.insert({"--merchant", "--fee-bps", "--fee-fixed-minor"});
   } else if (command == "end-reopened-sessions") {
     allowed.insert("--run");
+  } else if (command == "accept-redis-state") {
+    allowed.insert("--reason");
   } else if (command != "verify-ledger" && command != "backfill-expiry") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
@@ -556,6 +560,11 @@ int main(int argc, char** argv) {
   if (command == "end-reopened-sessions") {
     return audited(conn, command, opts,
                    psp::admin::end_reopened_sessions_command(conn, opts));
+  }
+  if (command == "accept-redis-state") {
+    return audited(conn, command, opts,
+                   psp::admin::accept_redis_state_command(
+                     conn, opts, operator_identity()));
   }
   if (command == "backfill-expiry") {
     auto done = psp::redis::backfill_session_expiry(conn);

@@ -1,7 +1,9 @@
 #include "runtime/admin_recovery.hpp"
 
 #include "actors/clock.hpp"
+#include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/redis_continuity.hpp"
 #include "runtime/recon_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -29,7 +31,48 @@ redis.call('ZADD', KEYS[2], ARGV[1], cs)
 return {'ended', cs}
 )lua";
 
+// KEYS: 1 epoch, 2 recovery record, 3 sequence. ARGV: 1 the new epoch,
+// 2 reason, 3 by. The sequence moves on too, so a node's next look is above
+// anything the accepted data set held.
+constexpr const char* accept_state_lua = R"lua(
+local t = redis.call('TIME')
+local previous = redis.call('GET', KEYS[1]) or ''
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'epoch', ARGV[1], 'previous_epoch', previous,
+           'accepted_at', t[1], 'reason', ARGV[2], 'by', ARGV[3])
+redis.call('INCR', KEYS[3])
+return previous
+)lua";
+
 } // namespace
+
+int accept_redis_state_command(
+  redis::connection& conn, const std::map<std::string, std::string>& opts,
+  const std::string& by) {
+  auto reason = opts.count("--reason") ? opts.at("--reason") : std::string{};
+  if (reason.find_first_not_of(" \t") == std::string::npos) {
+    std::cerr << "psp-admin: accept-redis-state needs --reason TEXT (what "
+                 "was checked: kept with the accepted epoch)\n";
+    return 2;
+  }
+  auto epoch = crypto::new_id("epoch_");
+  auto previous = conn.query({"EVAL", accept_state_lua, "3",
+                              redis::redis_epoch_key,
+                              redis::redis_recovery_key,
+                              redis::redis_sequence_key, epoch, reason, by});
+  if (!previous || previous->is_error()) {
+    std::cerr << "psp-admin: " << conn.last_error() << '\n';
+    return 3;
+  }
+  auto before = previous->text();
+  std::cout << json{{"epoch", epoch},
+                    {"previous_epoch",
+                     before.empty() ? json(nullptr) : json(before)}}
+                 .dump(2)
+            << '\n';
+  return 0;
+}
 
 int end_reopened_sessions_command(
   redis::connection& conn, const std::map<std::string, std::string>& opts) {

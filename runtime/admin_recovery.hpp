@@ -24,4 +24,18 @@ namespace psp::admin {
 int end_reopened_sessions_command(
   redis::connection& conn, const std::map<std::string, std::string>& opts);
 
+// psp-admin accept-redis-state --reason TEXT: the last step after Redis
+// lost data (decision 67). A node that starts keeps refusing a Redis that
+// went back behind the mark on its disk, was emptied or holds another
+// data set, until an operator who checked it (and ended what the loss
+// reopened) says this data set is the one: a new epoch in one Lua step,
+// recorded in psp:redis_recovery with the epoch it replaces, Redis's time,
+// `by` and the reason. Nodes that start then adopt it; nodes still running
+// see another epoch and keep refusing until restarted. Prints
+// {"epoch": ..., "previous_epoch": ... or null}.
+// 0 done, 2 usage, 3 Redis unreachable.
+int accept_redis_state_command(
+  redis::connection& conn, const std::map<std::string, std::string>& opts,
+  const std::string& by);
+
 } // namespace psp::admin

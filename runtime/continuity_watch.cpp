@@ -3,6 +3,7 @@
 #include "actors/clock.hpp"
 #include "adapters/crypto/random_id.hpp"
 #include "adapters/redis/durability_check.hpp"
+#include "runtime/continuity_mark_file.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -17,20 +18,91 @@ continuity_watch::continuity_watch(continuity_watch_settings cfg)
 }
 
 bool continuity_watch::adopt() {
+  std::optional<redis::continuity_mark> kept;
+  if (!cfg_.mark_path.empty()) {
+    std::string error;
+    kept = read_continuity_mark(cfg_.mark_path, error);
+    if (!error.empty()) {
+      // Judged as a first start: the check of a restart is lost, the node
+      // is not stopped for a file it cannot read.
+      spdlog::warn("event=continuity_mark_unreadable error=\"{}\"", error);
+    }
+  }
   auto sent_us = steady_now_us();
-  auto mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
+  // With a kept mark the epoch is never created here: an emptied Redis
+  // stays visibly empty until an operator accepts it.
+  auto mark = kept ? redis::look_at_continuity(conn_)
+                   : redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
   if (!mark) {
     spdlog::warn("event=redis_epoch_unread error=\"{}\"", conn_.last_error());
     return false;
   }
   follow_clock(sent_us, *mark);
+  if (kept && !judge_kept(*kept, *mark)) {
+    return true; // lost: no rounds, nothing kept
+  }
+  if (!mark->epoch) {
+    // Under --psp.redis-durability=warn, after an emptied Redis was logged:
+    // a scratch stack starts over.
+    mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
+    if (!mark) {
+      spdlog::warn("event=redis_epoch_unread error=\"{}\"",
+                   conn_.last_error());
+      return false;
+    }
+  }
   last_ = *mark;
+  keep_mark();
   // connects_checked_ stays 0: the first round reads Redis's settings on
   // this connection too (the start's reading may have found Redis
   // stalled and passed it unverified).
   spdlog::info("event=redis_epoch_adopted epoch={} sequence={}",
                *last_.epoch, last_.sequence);
   return true;
+}
+
+bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
+                                  const redis::continuity_mark& now) {
+  std::string accepted;
+  if (now.epoch && *now.epoch != *kept.epoch) {
+    auto stored = redis::accepted_epoch(conn_);
+    accepted = stored.value_or(""); // unread: judged as not accepted
+  }
+  auto verdict = redis::judge_restart(kept, now, accepted);
+  if (verdict == redis::continuity_verdict::kept) {
+    return true;
+  }
+  auto reason = redis::describe(verdict, kept, now);
+  if (verdict == redis::continuity_verdict::accepted) {
+    spdlog::warn("event=redis_state_accepted reason=\"{}\"", reason);
+    return true;
+  }
+  reason += " since this node last ran (the mark kept in "
+            + cfg_.mark_path + ")";
+  if (!cfg_.enforce) {
+    // A scratch stack: said, then adopted as it is and watched from there.
+    spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
+                     reason);
+    return true;
+  }
+  lost(reason);
+  return false;
+}
+
+void continuity_watch::keep_mark() {
+  if (cfg_.mark_path.empty()) {
+    return;
+  }
+  std::string error;
+  if (write_continuity_mark(cfg_.mark_path, last_, error)) {
+    mark_unwritable_told_ = false;
+    return;
+  }
+  if (!mark_unwritable_told_) {
+    // The node goes on: only a restart's check is weakened.
+    spdlog::warn("event=continuity_mark_unwritable error=\"{}\"", error);
+    mark_unwritable_told_ = true;
+  }
 }
 
 void continuity_watch::round() {
@@ -81,6 +153,7 @@ void continuity_watch::round() {
     return;
   }
   last_ = *now;
+  keep_mark();
 }
 
 void continuity_watch::follow_clock(int64_t sent_us,

@@ -8,7 +8,9 @@
 // 42's settings, checked at start, read again). The
 // first bad answer is logged (`event=redis_state_lost`) and handed to
 // `on_lost`, which stops the node taking requests; the watch then stops
-// looking: only a restart adopts the Redis as it now is.
+// looking. The mark is kept on the node's disk too (decision 67), so a
+// restart adopts Redis as it now is only if it did not lose what the node
+// last saw, or if an operator accepted it (`psp-admin accept-redis-state`).
 
 #include "adapters/redis/redis_connection.hpp"
 #include "adapters/redis/redis_continuity.hpp"
@@ -27,6 +29,9 @@ struct continuity_watch_settings {
   /// False (--psp.redis-durability=warn, a scratch stack): a loss is
   /// logged, and the node goes on.
   bool enforce = true;
+  /// Where the last mark is kept across restarts
+  /// (runtime/continuity_mark_file.hpp); "" keeps it in memory only.
+  std::string mark_path;
   /// Called once, from the watch's thread, with the reason.
   std::function<void(const std::string&)> on_lost;
 };
@@ -35,8 +40,10 @@ class continuity_watch {
 public:
   explicit continuity_watch(continuity_watch_settings cfg);
 
-  /// The mark this node starts from (stores the epoch if Redis has none);
-  /// false when Redis did not answer (the first round tries again).
+  /// The mark this node starts from: judged against the one kept on disk
+  /// (a loss since the node last ran stops it as a loss while it runs
+  /// would), or, with none kept, Redis's (storing an epoch if Redis has
+  /// none); false when Redis did not answer (the first round tries again).
   bool adopt();
   void start() { thread_.start(); }
   void stop() { thread_.stop(); }
@@ -50,6 +57,12 @@ private:
   /// at `sent_us` (monotonic) measured it.
   void follow_clock(int64_t sent_us, const redis::continuity_mark& mark);
   void lost(const std::string& reason);
+  /// The kept mark judged against `now` (a look that found an epoch or
+  /// none); false when the node must not adopt it.
+  bool judge_kept(const redis::continuity_mark& kept,
+                  const redis::continuity_mark& now);
+  /// Replaces the mark on disk with last_ (said once while it fails).
+  void keep_mark();
 
   continuity_watch_settings cfg_;
   redis::connection conn_;
@@ -62,6 +75,7 @@ private:
   uint32_t rounds_since_settings_ = 0;
   static constexpr uint32_t settings_every_rounds = 30;
   bool unverified_told_ = false;
+  bool mark_unwritable_told_ = false;
   bool lost_ = false;
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;

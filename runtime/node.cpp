@@ -3,6 +3,7 @@
 #include "runtime/archiver.hpp"
 #include "runtime/cluster_start.hpp"
 #include "runtime/event_retention.hpp"
+#include "runtime/continuity_mark_file.hpp"
 #include "runtime/continuity_watch.hpp"
 #include "runtime/redis_start_checks.hpp"
 #include "runtime/report_service.hpp"
@@ -276,6 +277,7 @@ int run_node(node_config& cfg) {
     continuity_cfg.where = where;
     continuity_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
     continuity_cfg.enforce = cfg.redis_durability == "require";
+    continuity_cfg.mark_path = continuity_mark_path(cfg.data_dir);
     continuity_cfg.on_lost = [&ctx](const std::string& reason) {
       ctx.mark_redis_state_lost(reason);
     };

@@ -51,7 +51,8 @@ node_config::node_config() {
     .add(card_network_url, "card-network-url", "card network base URL")
     .add(card_network_timeout_ms, "card-network-timeout-ms",
          "card network read timeout")
-    .add(data_dir, "data-dir", "folder for the vault key file")
+    .add(data_dir, "data-dir",
+         "folder for the vault key file and the Redis continuity mark")
     .add(node_id, "node-id", "this node's name (consumer name in Redis)")
     .add(vault_key_hex, "vault-key", "AES-256 key, 64 hex chars")
     .add(admin_token, "admin-token", "bearer token of the admin API")

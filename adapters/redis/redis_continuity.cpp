@@ -61,6 +61,14 @@ std::optional<continuity_mark> look_at_continuity(connection& conn) {
     conn.query({"EVAL", look_lua, "2", redis_epoch_key, redis_sequence_key}));
 }
 
+std::optional<std::string> accepted_epoch(connection& conn) {
+  auto reply = conn.query({"HGET", redis_recovery_key, "epoch"});
+  if (!reply) {
+    return std::nullopt;
+  }
+  return reply->is_nil() ? std::string{} : reply->text();
+}
+
 std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
                                           int64_t answered_us,
                                           int64_t redis_time_us) {
@@ -89,6 +97,17 @@ continuity_verdict judge_continuity(const continuity_mark& last,
                                       : continuity_verdict::rolled_back;
 }
 
+continuity_verdict judge_restart(const continuity_mark& kept,
+                                 const continuity_mark& now,
+                                 const std::string& accepted_epoch) {
+  auto verdict = judge_continuity(kept, now);
+  if (verdict == continuity_verdict::replaced && !accepted_epoch.empty()
+      && accepted_epoch == *now.epoch) {
+    return continuity_verdict::accepted;
+  }
+  return verdict;
+}
+
 std::string describe(continuity_verdict verdict, const continuity_mark& last,
                      const continuity_mark& now) {
   switch (verdict) {
@@ -99,6 +118,10 @@ std::string describe(continuity_verdict verdict, const continuity_mark& last,
              + ": its data set was emptied or replaced";
     case continuity_verdict::replaced:
       return redis_epoch_key + " changed: Redis holds another data set";
+    case continuity_verdict::accepted:
+      return redis_epoch_key + " is " + now.epoch.value_or("")
+             + ", which an operator accepted after a loss (was "
+             + last.epoch.value_or("") + ")";
     case continuity_verdict::rolled_back:
       return redis_sequence_key + " went back from "
              + std::to_string(last.sequence) + " to "

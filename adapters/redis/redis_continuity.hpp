@@ -13,6 +13,10 @@
 //   - a sequence every node increments each second and remembers: a value
 //     not above the last one this node was given means Redis went back in
 //     time (the sequence only grows in a Redis that loses nothing).
+// A node keeps the last mark on its own disk too, so that one starting
+// again tells a Redis that lost data while it was down (decision 67); an
+// operator who checked such a Redis accepts it with a new epoch
+// (`psp-admin accept-redis-state`), recorded in psp:redis_recovery.
 
 #include "adapters/redis/redis_connection.hpp"
 
@@ -24,6 +28,9 @@ namespace psp::redis {
 
 inline const std::string redis_epoch_key = "psp:redis_epoch";
 inline const std::string redis_sequence_key = "psp:redis_sequence";
+/// Hash: the epoch an operator accepted after a loss, the one it replaced,
+/// when, who and why (decision 67).
+inline const std::string redis_recovery_key = "psp:redis_recovery";
 
 /// What one look at the markers found.
 struct continuity_mark {
@@ -37,6 +44,7 @@ enum class continuity_verdict {
   emptied,     ///< the epoch is gone: the data set was emptied or replaced
   replaced,    ///< another epoch: another data set at this address
   rolled_back, ///< same epoch, the sequence went back: writes were lost
+  accepted,    ///< another epoch, which an operator accepted after a loss
 };
 
 /// Stores a new epoch (`new_epoch`) unless one is stored, then reads it and
@@ -61,9 +69,21 @@ std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
                                           int64_t answered_us,
                                           int64_t redis_time_us);
 
+/// The epoch psp-admin accept-redis-state stored (psp:redis_recovery),
+/// "" when none was; nullopt when Redis does not answer.
+std::optional<std::string> accepted_epoch(connection& conn);
+
 /// What `now` says against `last` (the mark this node holds).
 continuity_verdict judge_continuity(const continuity_mark& last,
                                     const continuity_mark& now);
+
+/// What a node that starts finds, `now`, against `kept`, the mark its data
+/// dir kept from before (decision 67): as judge_continuity, except that
+/// another epoch is `accepted` when it is the one an operator accepted
+/// (`accepted_epoch`, "" for none).
+continuity_verdict judge_restart(const continuity_mark& kept,
+                                 const continuity_mark& now,
+                                 const std::string& accepted_epoch);
 
 /// One line for logs, /healthz and the 503's message.
 std::string describe(continuity_verdict verdict, const continuity_mark& last,

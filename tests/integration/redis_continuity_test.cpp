@@ -2,7 +2,9 @@
 // an older backup, emptied, without durability) stops taking requests
 // instead of serving from the loss: a session paid since the backup would
 // show its form again and be paid twice (decision 62). The operator's views
-// say why, and a restart adopts Redis as it then is.
+// say why. A node that was down meanwhile finds the loss against the mark
+// its disk kept (decision 67), and only an operator's
+// `psp-admin accept-redis-state` lets nodes adopt such a Redis.
 
 #include "tests/support/psp_stack.hpp"
 
@@ -60,6 +62,39 @@ void expect_refusing(psp_stack& stack, size_t node,
   EXPECT_EQ(gauge(stack, node, "psp_redis_state_lost"), 1);
 }
 
+/// psp-admin against the stack's Redis.
+process_result admin(psp_stack& stack, std::vector<std::string> args) {
+  args.insert(args.begin(),
+              {psp_admin_binary(), "--redis", stack.redis_address()});
+  return run_to_exit(args, 20s);
+}
+
+/// Redis's AOF as it is now (Redis fsyncs before it answers), kept in
+/// `backup`; restore_aof puts it back with Redis down.
+void copy_aof(psp_stack& stack, const temp_dir& backup) {
+  fs::copy(fs::path{stack.redis().dir()} / "appendonlydir",
+           fs::path{backup.path()} / "appendonlydir",
+           fs::copy_options::recursive);
+}
+
+void restore_aof(psp_stack& stack, const temp_dir& backup) {
+  auto aof = fs::path{stack.redis().dir()} / "appendonlydir";
+  stack.redis().restart_after_kill([&] {
+    fs::remove_all(aof);
+    fs::copy(fs::path{backup.path()} / "appendonlydir", aof,
+             fs::copy_options::recursive);
+  });
+}
+
+/// The operator's last step: this data set is the one.
+void accept_redis_state(psp_stack& stack) {
+  auto accepted =
+    admin(stack, {"accept-redis-state", "--reason", "restored backup checked"});
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.out << accepted.err;
+  auto out = json::parse(accepted.out, nullptr, false);
+  EXPECT_EQ(out.value("epoch", "").rfind("epoch_", 0), 0u) << accepted.out;
+}
+
 TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
   psp_stack stack;
   auto paid_before = id_of(stack.create_session());
@@ -67,21 +102,14 @@ TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
   auto paid_after = id_of(stack.create_session());
   ASSERT_EQ(gauge(stack, 0, "psp_redis_state_lost"), 0);
 
-  // The backup: the AOF as it is now (Redis fsyncs before it answers).
   temp_dir backup;
-  auto aof = fs::path{stack.redis().dir()} / "appendonlydir";
-  fs::copy(aof, fs::path{backup.path()} / "appendonlydir",
-           fs::copy_options::recursive);
+  copy_aof(stack, backup);
   // The node's watch moves the sequence past the backup's; then a payment
   // the backup does not hold.
   std::this_thread::sleep_for(std::chrono::milliseconds{2'500});
   pay_and_wait(stack, paid_after);
 
-  stack.redis().restart_after_kill([&] {
-    fs::remove_all(aof);
-    fs::copy(fs::path{backup.path()} / "appendonlydir", aof,
-             fs::copy_options::recursive);
-  });
+  restore_aof(stack, backup);
   ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 15s));
   auto log = tail_file(stack.node_log(0), 400);
   EXPECT_NE(log.find("action=refusing_requests"), std::string::npos) << log;
@@ -93,12 +121,103 @@ TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
   EXPECT_EQ(page.body.find("name=\"nonce\""), std::string::npos);
   expect_refusing(stack, 0, "went back");
 
+  // A restart alone does not make the loss go away (decision 67): the
+  // node's disk kept the mark from before it.
+  stack.restart_node(0);
+  expect_refusing(stack, 0, "since this node last ran");
+
   // The operator checked Redis (reconciliation finds the lost payment at the
-  // network) and restarts the node: it adopts Redis as it is.
+  // network, end-reopened-sessions ends what it reopened), accepts it, and
+  // restarts the node: it adopts Redis as it is.
+  accept_redis_state(stack);
   stack.restart_node(0);
   EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
   EXPECT_EQ(gauge(stack, 0, "psp_redis_state_lost"), 0);
   EXPECT_EQ(stack.api_post("/v1/checkout/sessions", a_session).status, 200);
+  EXPECT_TRUE(stack.wait_for_log(0, "event=redis_state_accepted", 5s));
+  // Who accepted it and why stays in Redis, and as an operator event.
+  auto record = stack.redis_cmd({"HGETALL", "psp:redis_recovery"});
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->elements.size(), 10u);
+  auto events = http_get(stack.node_url(), "/admin/events?limit=100",
+                         stack.admin_token());
+  EXPECT_NE(events.body.find("\"admin.accept_redis_state\""),
+            std::string::npos)
+    << events.body;
+  EXPECT_NE(events.body.find("restored backup checked"), std::string::npos)
+    << events.body;
+}
+
+TEST(redis_continuity, a_node_down_while_redis_was_restored_refuses_it) {
+  // The re-test of decision 62: every node stopped, Redis restored from an
+  // older backup, the nodes started again adopted it, and a checkout paid
+  // since the backup was paid a second time.
+  stack_options opts;
+  opts.nodes = 2;
+  psp_stack stack{opts};
+  temp_dir backup;
+  copy_aof(stack, backup);
+  std::this_thread::sleep_for(std::chrono::milliseconds{2'500});
+  auto paid_after = id_of(stack.create_session());
+  pay_and_wait(stack, paid_after);
+
+  stack.stop_node(0);
+  stack.stop_node(1);
+  restore_aof(stack, backup);
+  stack.start_node(0);
+  // Not a single look at Redis by this node saw the loss happen.
+  expect_refusing(stack, 0, "went back");
+  expect_refusing(stack, 0, "since this node last ran");
+  auto page = http_get(stack.node_url(0), "/pay/" + paid_after);
+  EXPECT_EQ(page.body.find("<form"), std::string::npos);
+
+  // Under --psp.redis-durability=warn (a scratch stack) it is said, and the
+  // node goes on from Redis as it is.
+  stack.start_node(1, {"--psp.redis-durability=warn"});
+  ASSERT_TRUE(stack.wait_for_log(1, "event=redis_state_lost action=none", 5s));
+  EXPECT_EQ(http_get(stack.node_url(1), "/healthz").status, 200);
+
+  accept_redis_state(stack);
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(0), "/healthz").status, 200);
+  // An acceptance is not a pass for what comes after it: a node running on
+  // the accepted data set that sees it go back stops again.
+  temp_dir second_backup;
+  copy_aof(stack, second_backup);
+  std::this_thread::sleep_for(std::chrono::milliseconds{2'500});
+  stack.stop_node(0);
+  stack.stop_node(1);
+  restore_aof(stack, second_backup);
+  stack.start_node(0);
+  expect_refusing(stack, 0, "since this node last ran");
+}
+
+TEST(redis_continuity, an_emptied_redis_found_at_start_is_not_adopted) {
+  psp_stack stack;
+  stack.stop_node(0);
+  ASSERT_TRUE(stack.redis_cmd({"FLUSHALL"}));
+  stack.start_node(0);
+  expect_refusing(stack, 0, "emptied");
+  // Nothing recreated the marker behind the operator's back: a restart
+  // still refuses.
+  EXPECT_TRUE(stack.redis_keys("psp:redis_epoch").empty());
+  stack.restart_node(0);
+  expect_refusing(stack, 0, "emptied");
+  // Accepted (the previous epoch is gone with the rest), the node serves:
+  // the merchants are gone too, so the key is refused as unknown.
+  auto accepted =
+    admin(stack, {"accept-redis-state", "--reason", "starting over"});
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.err;
+  EXPECT_TRUE(json::parse(accepted.out, nullptr, false)["previous_epoch"]
+                .is_null())
+    << accepted.out;
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  EXPECT_EQ(stack.api_post("/v1/checkout/sessions", a_session).status, 401);
+  // Without a reason there is nothing to accept.
+  EXPECT_EQ(admin(stack, {"accept-redis-state"}).exit_code, 2);
+  EXPECT_EQ(admin(stack, {"accept-redis-state", "--reason", "  "}).exit_code,
+            2);
 }
 
 TEST(redis_continuity, an_emptied_redis_is_not_served_from) {

@@ -43,6 +43,38 @@ TEST(redis_continuity, a_missing_or_other_epoch_is_another_data_set) {
             continuity_verdict::replaced);
 }
 
+// A node that starts judges Redis against the mark its disk kept
+// (decision 67): as a running node would, except for an epoch an operator
+// accepted after checking a loss.
+TEST(redis_continuity, a_restart_judges_the_kept_mark_as_a_running_node) {
+  auto kept = mark("epoch_a", 42);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 60), ""),
+            continuity_verdict::kept);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 42), ""),
+            continuity_verdict::rolled_back);
+  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), ""),
+            continuity_verdict::emptied);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 900), ""),
+            continuity_verdict::replaced);
+}
+
+TEST(redis_continuity, only_the_epoch_an_operator_accepted_replaces_the_mark) {
+  auto kept = mark("epoch_a", 42);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 3), "epoch_b"),
+            continuity_verdict::accepted);
+  // An acceptance of another data set says nothing of this one.
+  EXPECT_EQ(judge_restart(kept, mark("epoch_c", 3), "epoch_b"),
+            continuity_verdict::replaced);
+  // Nor does it excuse the accepted data set going back in time later.
+  EXPECT_EQ(judge_restart(mark("epoch_b", 90), mark("epoch_b", 50), "epoch_b"),
+            continuity_verdict::rolled_back);
+  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), "epoch_b"),
+            continuity_verdict::emptied);
+  EXPECT_NE(describe(continuity_verdict::accepted, kept, mark("epoch_b", 3))
+              .find("accepted"),
+            std::string::npos);
+}
+
 TEST(redis_continuity, the_description_names_the_marker_and_the_values) {
   auto last = mark("epoch_a", 42);
   auto back = mark("epoch_a", 7);
