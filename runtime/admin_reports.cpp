@@ -3,6 +3,7 @@
 #include "actors/clock.hpp"
 #include "runtime/admin_flags.hpp"
 #include "runtime/recon_runner.hpp"
+#include "runtime/recon_store.hpp"
 #include "runtime/statement_render.hpp"
 #include "runtime/statement_source.hpp"
 
@@ -33,6 +34,7 @@ int failure_exit(const report_failure& f) {
       return exit_usage;
     case report_failure::kind::lease_lost:
     case report_failure::kind::too_large:
+    case report_failure::kind::conflict:
       break;
   }
   return exit_differences;
@@ -142,9 +144,13 @@ int reconcile_command(redis::connection& conn,
   if (auto* f = std::get_if<report_failure>(&run)) {
     return failure_exit(*f);
   }
-  auto& r = std::get<recon::recon_run>(run);
-  std::cout << recon::to_json(r).dump(2) << std::endl;
-  return r.result.clean() ? 0 : exit_differences;
+  auto report = recon::to_json(std::get<recon::recon_run>(run));
+  if (auto failed = recon::add_resolutions(conn, report)) {
+    return failure_exit(*failed);
+  }
+  std::cout << report.dump(2) << std::endl;
+  // Differences an operator resolved before are known: not a failure.
+  return report.value("unresolved", size_t{0}) == 0 ? 0 : exit_differences;
 }
 
 int statement_command(redis::connection& conn,

@@ -40,7 +40,15 @@ run_reconciliation(redis::connection& conn, const run_settings& cfg,
   }
   run.finished_s = unix_now_s();
   if (!run.result.clean() && !run.provisional()) {
-    run.event = crypto::new_id("evt_");
+    // Told only when something is new to the operator: differences all
+    // resolved before (an operator's note on each) raise no event.
+    auto report = to_json(run);
+    if (auto failed = add_resolutions(conn, report)) {
+      return *failed;
+    }
+    if (report.value("unresolved", size_t{0}) > 0) {
+      run.event = crypto::new_id("evt_");
+    }
   }
   switch (store_run(conn, run, lease)) {
     case store_outcome::stored:

@@ -61,6 +61,25 @@ operator_event(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 'operator_notice',
 return 1
 )lua";
 
+// KEYS: 1 resolutions, 2 event hash, 3 operator event index. ARGV: 1 the
+// difference's key, 2 resolution JSON, 3 event id, 4 type, 5 now s, 6 now
+// ms, 7 event snapshot. Answers the resolution kept: this one, or the one
+// made before.
+const char* resolve_lua = R"lua(
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return {0, redis.call('HGET', KEYS[1], ARGV[1])}
+end
+operator_event(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 'operator_notice',
+  ARGV[5], ARGV[6], ARGV[7])
+return {1, ARGV[2]}
+)lua";
+
+const redis::script& resolve_script() {
+  static const auto s =
+    redis::make_script("resolve_difference", operator_event_lua + resolve_lua);
+  return s;
+}
+
 const redis::script& operator_event_always_script() {
   static const auto s = redis::make_script(
     "operator_event", operator_event_lua + operator_event_always_lua);
@@ -154,7 +173,102 @@ std::variant<json, report_failure> load_run(redis::connection& conn,
     return report_failure{report_failure::kind::not_found,
                           "No such reconciliation run: '" + id + "'"};
   }
+  if (auto failed = add_resolutions(conn, report)) {
+    return *failed;
+  }
   return report;
+}
+
+std::string difference_key(const json& difference) {
+  auto text = [&](const char* name) {
+    auto it = difference.find(name);
+    return it != difference.end() && it->is_string() ? it->get<std::string>()
+                                                     : std::string{};
+  };
+  return text("kind") + "|" + text("network_line") + "|" + text("psp_txn")
+         + "|" + text("side");
+}
+
+std::optional<report_failure> add_resolutions(redis::connection& conn,
+                                              json& report) {
+  auto& differences = report["differences"];
+  if (!differences.is_array()) {
+    differences = json::array();
+  }
+  size_t unresolved = 0;
+  if (!differences.empty()) {
+    std::vector<std::string> argv{"HMGET", keys::recon_resolutions};
+    for (auto& d : differences) {
+      argv.push_back(difference_key(d));
+    }
+    auto found = conn.query(argv);
+    if (!found || found->elements.size() != differences.size()) {
+      return reports::redis_failure(conn, keys::recon_resolutions);
+    }
+    for (size_t i = 0; i < differences.size(); ++i) {
+      auto resolution =
+        found->elements[i].is_nil()
+          ? json(nullptr)
+          : json::parse(found->elements[i].text(), nullptr, false);
+      if (resolution.is_discarded()) {
+        resolution = nullptr;
+      }
+      unresolved += resolution.is_null();
+      differences[i]["resolution"] = std::move(resolution);
+    }
+  }
+  report["unresolved"] = unresolved;
+  return std::nullopt;
+}
+
+std::variant<json, report_failure>
+resolve_difference(redis::connection& conn, const std::string& id,
+                   size_t index, const std::string& note) {
+  auto loaded = load_run(conn, id);
+  if (auto* f = std::get_if<report_failure>(&loaded)) {
+    return *f;
+  }
+  auto& report = std::get<json>(loaded);
+  auto& differences = report["differences"];
+  if (index >= differences.size()) {
+    return report_failure{report_failure::kind::not_found,
+                          "No such difference: run '" + id + "' lists "
+                            + std::to_string(differences.size())};
+  }
+  auto difference = differences[index];
+  difference.erase("resolution");
+  json resolution{{"note", note},
+                  {"resolved_at", unix_now_s()},
+                  {"run", id},
+                  {"difference", index}};
+  auto key = difference_key(difference);
+  json snapshot{{"run", id},
+                {"difference", index},
+                {"key", key},
+                {"kind", difference.value("kind", "")},
+                {"intent", difference.value("intent", json(nullptr))},
+                {"note", note}};
+  auto event_id = crypto::new_id("evt_");
+  auto out = redis::eval(
+    conn, resolve_script(),
+    {keys::recon_resolutions, keys::event(event_id), keys::operator_events},
+    {key, resolution.dump(), event_id, "reconciliation.difference_resolved",
+     std::to_string(unix_now_s()), std::to_string(unix_now_ms()),
+     snapshot.dump()});
+  if (!out || !out->is_array() || out->elements.size() != 2) {
+    return reports::redis_failure(conn, keys::recon_resolutions);
+  }
+  auto kept = json::parse(out->elements[1].text(), nullptr, false);
+  if (out->elements[0].integer == 0) {
+    auto before = kept.is_object() ? kept.value("note", "") : std::string{};
+    return report_failure{report_failure::kind::conflict,
+                          "This difference was resolved before (run '"
+                            + (kept.is_object() ? kept.value("run", "")
+                                                : std::string{})
+                            + "'): " + before};
+  }
+  difference["resolution"] = kept;
+  return difference;
 }
 
 std::variant<json, report_failure>

@@ -57,6 +57,25 @@ std::optional<bool> period_done(redis::connection& conn, const period& p);
 std::variant<nlohmann::json, report_failure>
 load_run(redis::connection& conn, const std::string& id);
 
+/// A difference's identity across runs: "<kind>|<network_line>|<psp_txn>|
+/// <side>", the same in every run of its period (and in a run of a longer
+/// period holding it).
+std::string difference_key(const nlohmann::json& difference);
+
+/// Gives each difference of `report` its `resolution` (null when none) and
+/// the report `unresolved`, the count of those without one.
+std::optional<report_failure> add_resolutions(redis::connection& conn,
+                                              nlohmann::json& report);
+
+/// Marks difference `index` (0-based, as listed) of run `id` resolved with
+/// the operator's `note`, once: kept for every run that finds it again,
+/// with an operator event (`reconciliation.difference_resolved`). The
+/// difference as listed with its resolution; not_found for an unknown run
+/// or index, conflict when it was resolved before (naming that note).
+std::variant<nlohmann::json, report_failure>
+resolve_difference(redis::connection& conn, const std::string& id,
+                   size_t index, const std::string& note);
+
 /// The newest `limit` operator events (1..100), newest first:
 /// {"object":"list","data":[{"id","type","created","audience","data"}]}.
 std::variant<nlohmann::json, report_failure>

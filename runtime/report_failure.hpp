@@ -14,6 +14,7 @@ struct report_failure {
     not_found,    ///< no such merchant, run or stored statement
     lease_lost,   ///< a scheduled run lost its lease before storing
     too_large,    ///< a read would exceed its bound
+    conflict,     ///< the change was made before (a resolved difference)
   };
   kind what = kind::redis;
   std::string message;

@@ -79,6 +79,10 @@ http::api_error to_api_error(const report_failure& f) {
     case report_failure::kind::too_large:
       e.status = 400;
       break;
+    case report_failure::kind::conflict:
+      e.status = 409;
+      e.code = "difference_already_resolved";
+      break;
   }
   return e;
 }
@@ -94,7 +98,11 @@ std::variant<json, http::api_error> report_service::reconcile(int64_t from_s,
   if (auto* f = std::get_if<report_failure>(&run)) {
     return to_api_error(*f);
   }
-  return recon::to_json(std::get<recon::recon_run>(run));
+  auto report = recon::to_json(std::get<recon::recon_run>(run));
+  if (auto failed = recon::add_resolutions(*conn, report)) {
+    return to_api_error(*failed);
+  }
+  return report;
 }
 
 std::variant<json, http::api_error>
@@ -113,6 +121,13 @@ std::variant<json, http::api_error>
 report_service::reconciliation(const std::string& id) {
   auto conn = pool_.acquire();
   return as_answer(recon::load_run(*conn, id));
+}
+
+std::variant<json, http::api_error>
+report_service::resolve_difference(const std::string& id, size_t index,
+                                   const std::string& note) {
+  auto conn = pool_.acquire();
+  return as_answer(recon::resolve_difference(*conn, id, index, note));
 }
 
 std::variant<http::report_document, http::api_error>

@@ -25,6 +25,9 @@ public:
 
   std::variant<nlohmann::json, http::api_error>
   reconciliation(const std::string& id) override;
+  std::variant<nlohmann::json, http::api_error>
+  resolve_difference(const std::string& id, size_t index,
+                     const std::string& note) override;
 
   std::variant<nlohmann::json, http::api_error>
   operator_events(size_t limit) override;

@@ -44,6 +44,13 @@ public:
   virtual std::variant<nlohmann::json, api_error>
   reconciliation(const std::string& id) = 0;
 
+  /// Marks difference `index` of run `id` resolved with `note` (404 unknown
+  /// run or index, 409 resolved before); the difference with its
+  /// resolution.
+  virtual std::variant<nlohmann::json, api_error>
+  resolve_difference(const std::string& id, size_t index,
+                     const std::string& note) = 0;
+
   /// A merchant's statement computed now; `format` json|csv|html.
   virtual std::variant<report_document, api_error>
   statement(const std::string& merchant_id, int64_t from_s, int64_t to_s,

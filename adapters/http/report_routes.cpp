@@ -4,9 +4,11 @@
 
 #include "adapters/http/admin_auth.hpp"
 #include "adapters/http/admin_ids.hpp"
+#include "adapters/http/card_number_mask.hpp"
 #include "adapters/http/operator_reports.hpp"
 #include "adapters/http/request_support.hpp"
 #include "adapters/http/routes.hpp"
+#include "adapters/http/text_checks.hpp"
 
 #include <httplib.h>
 
@@ -120,6 +122,46 @@ void create_run(api_context& ctx, const httplib::Request& req,
   answer(res, port->reconcile(from, to));
 }
 
+/// The longest note an operator writes on a resolved difference.
+constexpr size_t resolution_note_max = 500;
+
+/// POST /admin/reconciliations/:id/differences/:index/resolve (note): the
+/// operator says a difference is handled and how; every later run that
+/// finds it shows the note instead of raising it again (docs/ledger.md).
+void resolve_difference(api_context& ctx, const httplib::Request& req,
+                        httplib::Response& res) {
+  auto* port = reports_or_error(ctx, res);
+  if (!port) {
+    return;
+  }
+  auto index = parse_count(req.matches[2]);
+  if (!index) {
+    api_error e = not_found("difference", req.matches[2]);
+    return write_error(res, e);
+  }
+  auto given = request_param(req, "note");
+  if (auto* err = std::get_if<api_error>(&given)) {
+    return write_error(res, *err);
+  }
+  auto& note = std::get<std::optional<std::string>>(given);
+  if (!note || note->find_first_not_of(" \t") == std::string::npos) {
+    return write_error(res, missing_param("note"));
+  }
+  if (utf8_length(*note) > resolution_note_max
+      || has_control_or_direction_override(*note)) {
+    return write_error(
+      res, invalid_param("note", "note must be at most 500 characters of "
+                                 "text without control characters."));
+  }
+  if (contains_card_number(*note)) {
+    // Kept in Redis for good and shown to every operator: never a PAN.
+    return write_error(
+      res, invalid_param("note", "note must not hold a card number."));
+  }
+  answer(res, port->resolve_difference(req.matches[1],
+                                        static_cast<size_t>(*index), *note));
+}
+
 /// `limit` (1..100, default 10) of a list request.
 std::variant<size_t, api_error> limit_param(const httplib::Request& req) {
   if (!req.has_param("limit")) {
@@ -220,6 +262,8 @@ void add_report_routes(httplib::Server& srv, api_context& ctx) {
                                       port->reconciliation(req.matches[1]));
                              }
                            }));
+  srv.Post("/admin/reconciliations/" + id + "/differences/([0-9]+)/resolve",
+           admin_only_by_id(ctx, "reconciliation run", resolve_difference));
   srv.Get("/admin/statements/" + id,
           admin_only_by_id(ctx, "merchant", statement));
   srv.Get("/admin/statements/" + id + "/stored",

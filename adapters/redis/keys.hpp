@@ -94,6 +94,9 @@ inline const std::string recon_lease = "recon:lease";
 inline const std::string recon_schedule_since = "recon:schedule:since";
 /// Operator events (reconciliation.differences_found) scored by ms.
 inline const std::string operator_events = "events:operator";
+/// Differences an operator resolved: field "<kind>|<network line>|<psp
+/// txn>|<side>" -> {"note","resolved_at","run","difference"} (JSON).
+inline const std::string recon_resolutions = "recon:resolutions";
 inline std::string recon_run(const std::string& id) {
   return "recon:run:" + id;
 }

@@ -314,6 +314,108 @@ TEST_F(reconcile, the_checkouts_a_rollback_reopened_are_ended_before_serving) {
   EXPECT_EQ(admin({"end-reopened-sessions"}).exit_code, 2);
 }
 
+TEST_F(reconcile, a_resolved_difference_is_shown_with_its_note_and_not_raised_again) {
+  // The finance audit: a difference stayed in every run of its period, each
+  // raising its event, with nowhere to say it was handled.
+  ASSERT_EQ(network_charge("pi_settled_by_hand", 888, "recon-test-by-hand")
+              .status,
+            200);
+  // The run's event id; null when it raised none.
+  auto event_of = [](const json& report) {
+    auto it = report.find("event");
+    return it != report.end() && it->is_string() ? it->get<std::string>()
+                                                 : std::string{};
+  };
+  // psp-admin with no grace window: a final run, which raises its event.
+  auto final_run = [&](int expected_exit) {
+    auto cli = run_to_exit({psp_admin_binary(), "--redis",
+                            stack_.redis_address(), "reconcile",
+                            "--card-network-url", stack_.sim_url(), "--from",
+                            std::to_string(from_s_), "--to",
+                            std::to_string(ended_period_end_s()),
+                            "--grace-s", "0"},
+                           30s);
+    EXPECT_EQ(cli.exit_code, expected_exit) << cli.out << cli.err;
+    return json::parse(cli.out, nullptr, false);
+  };
+  auto first = final_run(1);
+  auto d = only_difference(first, "missing_at_psp");
+  EXPECT_TRUE(d.contains("resolution") && d["resolution"].is_null())
+    << d.dump();
+  EXPECT_EQ(first.value("unresolved", -1), 1) << first.dump();
+  EXPECT_FALSE(event_of(first).empty()) << first.dump();
+  auto run_id = first.value("id", "");
+  auto resolve = [&](const std::string& index, const std::string& body) {
+    http_request req;
+    req.method = "POST";
+    req.path = "/admin/reconciliations/" + run_id + "/differences/" + index
+               + "/resolve";
+    req.content_type = "application/x-www-form-urlencoded";
+    req.bearer = stack_.admin_token();
+    req.body = body;
+    return http_call(stack_.node_url(), req);
+  };
+
+  // Refused: no note, a blank one, a card number in it, no such index, no
+  // token.
+  EXPECT_EQ(resolve("0", "").status, 400);
+  EXPECT_EQ(resolve("0", "note=%20%20").status, 400);
+  auto pan = resolve("0", "note=refunded+4242424242424242");
+  EXPECT_EQ(pan.status, 400);
+  EXPECT_EQ(pan.body.find("4242424242424242"), std::string::npos) << pan.body;
+  EXPECT_EQ(resolve("1", "note=x").status, 404);
+  http_request no_token;
+  no_token.method = "POST";
+  no_token.path = "/admin/reconciliations/" + run_id
+                  + "/differences/0/resolve";
+  no_token.content_type = "application/x-www-form-urlencoded";
+  no_token.body = "note=x";
+  EXPECT_EQ(http_call(stack_.node_url(), no_token).status, 401);
+
+  auto note = "refunded at the network by hand, ticket FIN-7";
+  auto done = resolve("0", "note=refunded+at+the+network+by+hand%2C+ticket+FIN-7");
+  ASSERT_EQ(done.status, 200) << done.body;
+  auto resolved = done.body_json();
+  EXPECT_EQ(resolved.value("intent", ""), "pi_settled_by_hand");
+  EXPECT_EQ(resolved["resolution"].value("note", ""), note) << done.body;
+  EXPECT_EQ(resolved["resolution"].value("run", ""), run_id);
+  // Once: a second resolution names the first.
+  auto again = resolve("0", "note=another");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("FIN-7"), std::string::npos) << again.body;
+
+  // The run as stored shows it; so does the next run of the period, which
+  // is clean for the operator (no event) though the difference stays.
+  auto stored = http_get(stack_.node_url(), "/admin/reconciliations/" + run_id,
+                         stack_.admin_token())
+                  .body_json();
+  EXPECT_EQ(stored.value("unresolved", -1), 0) << stored.dump();
+  EXPECT_EQ(stored["differences"][0]["resolution"].value("note", ""), note);
+  auto second = final_run(0); // nothing new to look at
+  auto d2 = only_difference(second, "missing_at_psp");
+  EXPECT_EQ(d2["resolution"].value("note", ""), note) << second.dump();
+  EXPECT_EQ(second.value("unresolved", -1), 0);
+  EXPECT_TRUE(event_of(second).empty()) << second.dump();
+  // The admin API's own runs show it too.
+  auto by_api = run();
+  EXPECT_EQ(only_difference(by_api, "missing_at_psp")["resolution"]
+              .value("note", ""),
+            note);
+  // The resolution is an operator event too.
+  auto events = http_get(stack_.node_url(), "/admin/events?limit=100",
+                         stack_.admin_token());
+  EXPECT_NE(events.body.find("reconciliation.difference_resolved"),
+            std::string::npos)
+    << events.body;
+  // A new difference of the same period is raised as before.
+  ASSERT_EQ(network_charge("pi_new_foreign", 111, "recon-test-new-foreign")
+              .status,
+            200);
+  auto third = final_run(1);
+  EXPECT_EQ(third.value("unresolved", -1), 1) << third.dump();
+  EXPECT_FALSE(event_of(third).empty()) << third.dump();
+}
+
 TEST_F(reconcile, a_charge_the_psp_never_made_is_missing_at_psp) {
   auto res = network_charge("pi_unknown_to_the_psp", 777,
                             "recon-test-foreign-charge");
