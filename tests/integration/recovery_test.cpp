@@ -162,6 +162,18 @@ TEST(recovery, lost_answer_after_a_charge_is_retried_without_a_second_charge) {
   EXPECT_GE(stats.value("replays", 0), 1) << stats.dump();
   EXPECT_TRUE(stack.ledger_balanced());
   EXPECT_EQ(stack.redis_len("ledger:transactions"), 1);
+  // The on-call audit grepped an intent's id and found nothing: its step's
+  // outcome is one line, once, for all the retries, without card data.
+  auto log = tail_file(stack.node_log(0), 2000);
+  std::string line_start = "event=payment_step_committed op=charge "
+                           "outcome=approved intent=" + pi_id + " ";
+  auto first = log.find(line_start);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(line_start, first + 1), std::string::npos) << log;
+  EXPECT_NE(log.find("amount_minor=4200 currency=usd charge=ch_", first),
+            std::string::npos)
+    << log;
+  EXPECT_EQ(log.find("4242424242424242"), std::string::npos);
 }
 
 TEST(recovery, failing_webhooks_are_dead_lettered_and_replayed) {
