@@ -548,6 +548,37 @@ start_nodes() {
   done
 }
 
+# After Redis lost data (emptied, restored from an older backup: decisions
+# 62 and 67) the nodes refuse every request until an operator accepts the
+# data set. Then nothing more is started or written into it (no merchant,
+# no store, no demo), and what runs stays up, refusing, for the steps of
+# docs/faults.md ("Redis lost data"). True when that is the case.
+stop_here_if_redis_lost() {
+  local i url health lost=""
+  for ((i = 1; i <= nodes; i++)); do
+    url=$(url_of "node-$i")
+    [[ -n "$url" ]] || continue
+    health=$(curl -s -m 2 "$url/healthz" || true)
+    if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
+      lost+="  node-$i: $(sed -n 's/.*"redis_error":"\(.*\)","status".*/\1/p' \
+                          <<<"$health")"$'\n'
+    fi
+  done
+  [[ -n "$lost" ]] || return 1
+  trap - EXIT INT TERM # keep them up, refusing
+  {
+    echo "run.sh: the nodes refuse this Redis: it lost data they had seen"
+    printf '%s' "$lost"
+    echo "Nothing more was started or written. Redis, the card network and"
+    echo "the nodes are left running for the steps of docs/faults.md (\"Redis"
+    echo "lost data\"): reconcile, psp-admin end-reopened-sessions, then"
+    echo "psp-admin accept-redis-state, then ./run.sh restart node-N."
+    echo "(psp-admin: PSP_REDIS_PASSWORD=\$(cat $run_dir/redis_password)" \
+         "build/runtime/psp-admin --redis $redis_addr ...)"
+  } >&2
+  return 0
+}
+
 # The secret kept in FILE (24 random bytes as hex, mode 600), made on first
 # use and reused while the file lasts.
 secret_in_file() {
@@ -781,6 +812,9 @@ cmd_start() {
   start_redis
   start_card_network
   start_nodes
+  if stop_here_if_redis_lost; then
+    return 3
+  fi
   ensure_merchant
   start_store
   start_node_store

@@ -1,6 +1,7 @@
 #include "actors/notification_queue.hpp"
 
 #include "actors/payment_logic.hpp"
+#include "actors/payment_queue.hpp" // quorum_atom
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -29,6 +30,7 @@ struct notification_state {
   int64_t (*now_ms)() = nullptr;
   uint32_t in_flight = 0;
   bool claiming = false;
+  bool started = false; ///< claims and releases (after registering)
   bool poll_again = false;
   /// Outcomes waiting to be recorded while a record call is in flight: under
   /// load they go to Redis together, at low load each goes at once.
@@ -193,12 +195,26 @@ caf::behavior notification_queue(self_ptr self, delivery_store store,
   }
   st.now_ms = now_ms;
   st.node_id = std::move(node_id);
-  // Claims of this node's previous life (it crashed or was killed after
-  // claiming) would otherwise wait out their lease.
-  release_claims(self, st.node_id);
-  self->send(self, notify_tick_atom::value);
+  auto start = [self] {
+    if (self->state.started) {
+      return;
+    }
+    self->state.started = true;
+    // Claims of this node's previous life (it crashed or was killed after
+    // claiming) would otherwise wait out their lease.
+    release_claims(self, self->state.node_id);
+    self->send(self, notify_tick_atom::value);
+  };
+  if (!st.limits.wait_for_registration) {
+    start();
+  }
   return {
-    [=](poll_atom) { poll(self); },
+    [=](quorum_atom, bool) { start(); }, // registered: the id is ours
+    [=](poll_atom) {
+      if (self->state.started) {
+        poll(self);
+      }
+    },
     [=](release_atom, const std::string& node) { release_claims(self, node); },
     [=](record_retry_atom) {
       self->state.record_retry_scheduled = false;

@@ -25,12 +25,18 @@ struct notification_limits {
   /// claims are left to expire; keep it under the claim lease.
   uint32_t record_retry_window_ms = 30'000;
   std::vector<int64_t> schedule_ms;   ///< delays between tries
+  /// In a cluster: claim and release nothing until the membership's first
+  /// `(quorum_atom, bool)`, sent once this node registered. A node refused
+  /// for a duplicate id released the live node's claims (same id) and
+  /// claimed deliveries under it (the scale audit).
+  bool wait_for_registration = false;
 };
 
 /// Answers `(poll_atom)` (check for due deliveries now), `(release_atom,
 /// node)` (free the deliveries a departed node claimed) and `(stats_atom)
-/// -> uint64_t` (deliveries in flight). At start it frees the claims left by
-/// this node's previous life (`node_id`). `now_ms` supplies wall clock time
+/// -> uint64_t` (deliveries in flight). At start (with
+/// wait_for_registration, at the first `(quorum_atom, bool)`) it frees the
+/// claims left by this node's previous life (`node_id`). `now_ms` supplies wall clock time
 /// (unix ms), replaceable in tests.
 caf::actor spawn_notification_queue(caf::actor_system& sys,
                                     delivery_store store,

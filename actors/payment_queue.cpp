@@ -7,8 +7,9 @@
 #include "actors/ownership.hpp"
 
 #include <algorithm>
-#include <map>
 #include <chrono>
+#include <map>
+#include <set>
 
 namespace psp {
 
@@ -34,6 +35,12 @@ struct queue_state {
   /// False while this node is in a minority (a partition): no reads, no
   /// take-overs. The majority claims the stream entries meanwhile.
   bool has_quorum = true;
+  /// Members that left the view and whose entries are not known to be
+  /// taken over: the rounds of a take-over find nothing to do without the
+  /// quorum, so regaining it runs them again (the scale audit: a dead
+  /// node's payments waited for the 30 s idle reclaim when the survivors
+  /// lost the quorum for a few seconds first).
+  std::set<std::string> departed;
 };
 
 using self_ptr = caf::stateful_actor<queue_state>*;
@@ -199,6 +206,7 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
   self->state.stream = std::move(stream);
   self->state.router = std::move(router);
   self->state.limits = limits;
+  self->state.has_quorum = !limits.wait_for_quorum;
   self->send(self, read_atom::value);
   return {
     [=](read_atom) {
@@ -208,7 +216,16 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
     [=](quorum_atom, bool has_quorum) {
       // Jobs already in flight finish where they are (every step is
       // idempotent and fenced); only new work stops.
-      self->state.has_quorum = has_quorum;
+      auto& st = self->state;
+      bool regained = has_quorum && !st.has_quorum;
+      st.has_quorum = has_quorum;
+      if (regained) {
+        for (auto& id : st.departed) {
+          self->delayed_send(
+            self, std::chrono::milliseconds{st.limits.take_over_delay_ms},
+            claim_atom::value, id, uint32_t{0});
+        }
+      }
       read_more(self);
     },
     [=](view_atom, cluster_view& view) {
@@ -217,6 +234,7 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
         bool gone = std::find(view.node_ids.begin(), view.node_ids.end(), id)
                     == view.node_ids.end();
         if (gone && id != view.self_id) {
+          st.departed.insert(id);
           self->delayed_send(
             self, std::chrono::milliseconds{st.limits.take_over_delay_ms},
             claim_atom::value, id, uint32_t{0});
@@ -224,6 +242,9 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
       }
       auto old_ids = st.view.node_ids;
       st.view = std::move(view);
+      for (auto& id : st.view.node_ids) {
+        st.departed.erase(id); // back: its entries are its own again
+      }
       st.owners = partition_owners(st.view.node_ids);
       st.owned = owned_partitions(st.view.self_id, st.view.node_ids);
       for (auto& id : old_ids) {
@@ -246,6 +267,8 @@ caf::behavior payment_queue(self_ptr self, payment_stream stream,
       if (round + 1 < take_over_rounds) {
         self->delayed_send(self, take_over_retry, claim_atom::value,
                            departed, round + 1);
+      } else if (self->state.has_quorum) {
+        self->state.departed.erase(departed); // every round ran
       }
     },
     [=](fence_atom) {

@@ -33,6 +33,12 @@ struct payment_queue_limits {
   /// from all its peers loses them one down message at a time and must not
   /// take over from the first while it still sees the second.
   uint32_t take_over_delay_ms = 250;
+  /// In a cluster: read nothing until the membership says this node holds
+  /// the quorum, which it can only after registering. Before, a node
+  /// refused later for a duplicate id, or one waiting out its own killed
+  /// registration, read entries under a consumer name that is not its own
+  /// to commit, unfenced (the scale audit).
+  bool wait_for_quorum = false;
 };
 
 /// Starts reading at once. Answers `(stats_atom) -> uint64_t` (jobs in

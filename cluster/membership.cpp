@@ -33,6 +33,9 @@ struct membership_state {
   caf::actor notifier; ///< told which members left (their webhook claims)
   std::string registration;
   std::set<std::string> live;                    ///< registered in Redis
+  /// Members gone from the view whose webhook claims are not released yet
+  /// (they are released while this node holds the majority).
+  std::set<std::string> release_due;
   /// What the quorum is counted against (live, plus recent absentees).
   quorum_members counted{std::chrono::milliseconds{2'500}};
   std::map<std::string, caf::actor> routers;     ///< connected peers
@@ -122,14 +125,12 @@ void push_view(self_ptr self) {
     view.routers.push_back(id == st.cfg.node_id ? st.router : st.routers[id]);
   }
   if (ids != st.last_view) {
-    // A member that left while we hold the majority died or was cut off:
-    // the webhooks it claimed go out again now rather than after their
-    // lease (sent twice at worst, same event id, if it is still alive).
-    if (st.notifier && st.quorum == membership_state::side::majority) {
-      for (auto& gone : st.last_view) {
-        if (!std::binary_search(ids.begin(), ids.end(), gone)) {
-          self->send(st.notifier, release_atom::value, gone);
-        }
+    // A member that left died or was cut off: the webhooks it claimed go
+    // out again now (below, while we hold the majority) rather than after
+    // their lease (sent twice at worst, same event id, if it still lives).
+    for (auto& gone : st.last_view) {
+      if (!std::binary_search(ids.begin(), ids.end(), gone)) {
+        st.release_due.insert(gone);
       }
     }
     std::string joined;
@@ -138,6 +139,17 @@ void push_view(self_ptr self) {
     }
     log_event("cluster_view node=" + st.cfg.node_id + " members=" + joined);
     st.last_view = ids;
+  }
+  // Held back while in a minority (the majority releases them), and sent
+  // once the quorum is back if the member is still gone (the scale audit:
+  // a loss of the quorum first left them to their lease).
+  if (st.notifier && st.quorum == membership_state::side::majority) {
+    for (auto& gone : st.release_due) {
+      if (!std::binary_search(ids.begin(), ids.end(), gone)) {
+        self->send(st.notifier, release_atom::value, gone);
+      }
+    }
+    st.release_due.clear();
   }
   self->send(st.queue, view_atom::value, std::move(view));
 }
@@ -300,6 +312,11 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
   // No payment work before we know our side: a node (re)starting into a
   // cluster must first reach a majority of the registered members.
   self->send(st.queue, quorum_atom::value, false);
+  // Registered: the id is ours now, so its claims from a previous life are
+  // ours to release and deliveries ours to claim.
+  if (st.notifier) {
+    self->send(st.notifier, quorum_atom::value, false);
+  }
   self->set_down_handler([=](const caf::down_msg& msg) {
     auto& s = self->state;
     for (auto i = s.routers.begin(); i != s.routers.end(); ++i) {
@@ -339,6 +356,9 @@ caf::behavior membership(self_ptr self, membership_settings cfg,
       push_view(self);
     },
     [=](members_atom) { return self->state.last_view; },
+    [=](quorum_atom) {
+      return self->state.quorum == membership_state::side::majority;
+    },
   };
 }
 

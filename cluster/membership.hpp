@@ -36,9 +36,11 @@ struct membership_settings {
 };
 
 /// `registration` is the value of our first join. Answers
-/// `(members_atom) -> std::vector<std::string>` (the current view's ids).
-/// Sends `(release_atom, id)` to `notifier` (if any) for each member that
-/// leaves the view while this node holds the majority.
+/// `(members_atom) -> std::vector<std::string>` (the current view's ids)
+/// and `(quorum_atom) -> bool` (whether this node holds the quorum, so
+/// takes payment work). Sends `notifier` (if any) `(quorum_atom, false)`
+/// at once (registered: it may start) and `(release_atom, id)` for each
+/// member that left the view, once this node holds the majority.
 caf::actor spawn_membership(caf::actor_system& sys, membership_settings cfg,
                             cluster_registry registry, caf::actor router,
                             caf::actor queue, std::string registration,

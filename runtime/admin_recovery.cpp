@@ -31,17 +31,21 @@ redis.call('ZADD', KEYS[2], ARGV[1], cs)
 return {'ended', cs}
 )lua";
 
-// KEYS: 1 epoch, 2 recovery record, 3 sequence. ARGV: 1 the new epoch,
+// KEYS: 1 epoch, 2 recovery record, 3 sequence, 4 the recorded loss (gone:
+// nodes adopt the accepted data set). ARGV: 1 the new epoch,
 // 2 reason, 3 by. The sequence moves on too, so a node's next look is above
 // anything the accepted data set held.
 constexpr const char* accept_state_lua = R"lua(
 local t = redis.call('TIME')
 local previous = redis.call('GET', KEYS[1]) or ''
+local loss = redis.call('HGET', KEYS[4], 'reason') or ''
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'epoch', ARGV[1], 'previous_epoch', previous,
-           'accepted_at', t[1], 'reason', ARGV[2], 'by', ARGV[3])
+           'accepted_at', t[1], 'accepted_at_us', t[1] .. string.format('%06d', tonumber(t[2])),
+           'reason', ARGV[2], 'by', ARGV[3], 'loss', loss)
 redis.call('INCR', KEYS[3])
+redis.call('DEL', KEYS[4])
 return previous
 )lua";
 
@@ -57,10 +61,11 @@ int accept_redis_state_command(
     return 2;
   }
   auto epoch = crypto::new_id("epoch_");
-  auto previous = conn.query({"EVAL", accept_state_lua, "3",
+  auto previous = conn.query({"EVAL", accept_state_lua, "4",
                               redis::redis_epoch_key,
                               redis::redis_recovery_key,
-                              redis::redis_sequence_key, epoch, reason, by});
+                              redis::redis_sequence_key,
+                              redis::redis_loss_key, epoch, reason, by});
   if (!previous || previous->is_error()) {
     std::cerr << "psp-admin: " << conn.last_error() << '\n';
     return 3;

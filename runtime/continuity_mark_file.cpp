@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace psp {
@@ -29,6 +30,26 @@ bool is_epoch_text(const std::string& text) {
   return true;
 }
 
+/// The text after `prefix`, when `field` starts with it.
+std::optional<std::string> field_value(const std::string& field,
+                                       const std::string& prefix) {
+  if (field.rfind(prefix, 0) != 0) {
+    return std::nullopt;
+  }
+  return field.substr(prefix.size());
+}
+
+/// A decimal of at most 18 digits after `prefix`.
+std::optional<int64_t> number_value(const std::string& field,
+                                    const std::string& prefix) {
+  auto digits = field_value(field, prefix);
+  if (!digits || digits->empty() || digits->size() > 18
+      || digits->find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(*digits);
+}
+
 } // namespace
 
 std::string continuity_mark_path(const std::string& data_dir) {
@@ -46,28 +67,24 @@ read_continuity_mark(const std::string& path, std::string& error) {
     error = path + ": cannot be read";
     return std::nullopt;
   }
-  // One line: "epoch=<epoch> sequence=<n>".
+  // One line: "epoch=<epoch> sequence=<n> time_us=<Redis's TIME>".
   std::string line;
   std::getline(in, line);
   std::istringstream fields{line};
   std::string epoch_field;
   std::string sequence_field;
-  fields >> epoch_field >> sequence_field;
-  redis::continuity_mark out;
-  const std::string epoch_prefix = "epoch=";
-  const std::string sequence_prefix = "sequence=";
-  if (epoch_field.rfind(epoch_prefix, 0) == 0
-      && sequence_field.rfind(sequence_prefix, 0) == 0) {
-    auto epoch = epoch_field.substr(epoch_prefix.size());
-    auto digits = sequence_field.substr(sequence_prefix.size());
-    bool all_digits = !digits.empty() && digits.size() <= 18
-                      && digits.find_first_not_of("0123456789")
-                           == std::string::npos;
-    if (is_epoch_text(epoch) && all_digits) {
-      out.epoch = epoch;
-      out.sequence = std::stoll(digits);
-      return out;
-    }
+  std::string time_field;
+  std::string extra;
+  fields >> epoch_field >> sequence_field >> time_field >> extra;
+  auto epoch = field_value(epoch_field, "epoch=");
+  auto sequence = number_value(sequence_field, "sequence=");
+  auto time_us = number_value(time_field, "time_us=");
+  if (epoch && is_epoch_text(*epoch) && sequence && time_us && extra.empty()) {
+    redis::continuity_mark out;
+    out.epoch = *epoch;
+    out.sequence = *sequence;
+    out.redis_time_us = *time_us;
+    return out;
   }
   error = path + ": not a continuity mark";
   return std::nullopt;
@@ -86,15 +103,26 @@ bool write_continuity_mark(const std::string& path,
   // A name of this process's own: the nodes sharing a data dir never write
   // one another's half-written file.
   auto temporary = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out{temporary, std::ios::trunc};
-    out << "epoch=" << *mark.epoch << " sequence=" << mark.sequence << '\n';
-    out.flush();
-    if (!out) {
-      error = temporary + ": " + std::strerror(errno);
-      std::filesystem::remove(temporary, ec);
-      return false;
-    }
+  auto text = "epoch=" + *mark.epoch + " sequence="
+              + std::to_string(mark.sequence)
+              + " time_us=" + std::to_string(mark.redis_time_us) + "\n";
+  // fsync before the rename: after a host crash the file is the old mark or
+  // the new one, never an empty one (which would read as no mark at all).
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0600);
+  bool written = fd >= 0
+                 && ::write(fd, text.data(), text.size())
+                      == static_cast<ssize_t>(text.size())
+                 && ::fsync(fd) == 0;
+  if (!written) {
+    error = temporary + ": " + std::strerror(errno);
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (!written) {
+    std::filesystem::remove(temporary, ec);
+    return false;
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     error = path + ": " + std::strerror(errno);

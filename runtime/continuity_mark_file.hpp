@@ -10,8 +10,9 @@
 // The nodes of one data dir (run.sh's) share the file: each replaces it
 // with its latest mark, and every mark is one Redis acknowledged, so the
 // file is never ahead of a Redis that lost nothing. It is written each
-// second without fsync: a host crash may leave it a little behind, which
-// can only hide a loss of that little, never invent one.
+// second (fsynced, then renamed over the old one): a host crash leaves the
+// old mark or the new one. A node under --psp.redis-durability=warn never
+// writes it (it adopts what it finds, which would disarm the others).
 
 #include "adapters/redis/redis_continuity.hpp"
 

@@ -20,36 +20,56 @@ continuity_watch::continuity_watch(continuity_watch_settings cfg)
 bool continuity_watch::adopt() {
   std::optional<redis::continuity_mark> kept;
   if (!cfg_.mark_path.empty()) {
-    std::string error;
-    kept = read_continuity_mark(cfg_.mark_path, error);
-    if (!error.empty()) {
-      // Judged as a first start: the check of a restart is lost, the node
-      // is not stopped for a file it cannot read.
-      spdlog::warn("event=continuity_mark_unreadable error=\"{}\"", error);
+    std::string unreadable;
+    kept = read_continuity_mark(cfg_.mark_path, unreadable);
+    if (!unreadable.empty()) {
+      // Nothing says what this node saw before; written fsynced, the mark
+      // is whole after a crash, so this is damage, not a lost write.
+      auto reason = "the Redis continuity mark cannot be read (" + unreadable
+                    + "): whether Redis lost data since this node last ran "
+                      "is unknown; check Redis, then remove the file";
+      if (cfg_.enforce) {
+        lost(reason);
+        return true;
+      }
+      spdlog::warn("event=continuity_mark_unreadable error=\"{}\"",
+                   unreadable);
     }
   }
   auto sent_us = steady_now_us();
-  // With a kept mark the epoch is never created here: an emptied Redis
-  // stays visibly empty until an operator accepts it.
-  auto mark = kept ? redis::look_at_continuity(conn_)
-                   : redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
+  if (kept) {
+    // Read only: a refused start must not move the sequence (decision 67).
+    auto reading = redis::read_continuity(conn_);
+    if (!reading) {
+      spdlog::warn("event=redis_epoch_unread error=\"{}\"",
+                   conn_.last_error());
+      return false;
+    }
+    follow_clock(sent_us, reading->mark);
+    if (!judge_kept(*kept, *reading)) {
+      return true; // lost: no rounds, nothing kept, nothing written
+    }
+    sent_us = steady_now_us();
+  }
+  // Stores an epoch only if Redis has none: a first start, or a scratch
+  // stack (warn) going on from an emptied Redis.
+  auto mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
   if (!mark) {
     spdlog::warn("event=redis_epoch_unread error=\"{}\"", conn_.last_error());
     return false;
   }
   follow_clock(sent_us, *mark);
-  if (kept && !judge_kept(*kept, *mark)) {
-    return true; // lost: no rounds, nothing kept
-  }
-  if (!mark->epoch) {
-    // Under --psp.redis-durability=warn, after an emptied Redis was logged:
-    // a scratch stack starts over.
-    mark = redis::adopt_continuity(conn_, crypto::new_id("epoch_"));
-    if (!mark) {
-      spdlog::warn("event=redis_epoch_unread error=\"{}\"",
-                   conn_.last_error());
-      return false;
+  if (!mark->recorded_loss.empty()) {
+    // A node without a kept mark (a new data dir) on a data set another
+    // node found lost.
+    auto reason = redis::describe(redis::continuity_verdict::loss_recorded,
+                                  *mark, *mark);
+    if (cfg_.enforce) {
+      lost(reason);
+      return true;
     }
+    spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
+                     reason);
   }
   last_ = *mark;
   keep_mark();
@@ -62,25 +82,24 @@ bool continuity_watch::adopt() {
 }
 
 bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
-                                  const redis::continuity_mark& now) {
-  std::string accepted;
-  if (now.epoch && *now.epoch != *kept.epoch) {
-    auto stored = redis::accepted_epoch(conn_);
-    accepted = stored.value_or(""); // unread: judged as not accepted
-  }
-  auto verdict = redis::judge_restart(kept, now, accepted);
+                                  const redis::continuity_reading& now) {
+  auto verdict = redis::judge_restart(kept, now.mark, now.acceptance);
   if (verdict == redis::continuity_verdict::kept) {
     return true;
   }
-  auto reason = redis::describe(verdict, kept, now);
+  auto reason = redis::describe(verdict, kept, now.mark);
   if (verdict == redis::continuity_verdict::accepted) {
     spdlog::warn("event=redis_state_accepted reason=\"{}\"", reason);
     return true;
   }
-  reason += " since this node last ran (the mark kept in "
-            + cfg_.mark_path + ")";
+  if (verdict != redis::continuity_verdict::loss_recorded) {
+    reason += " since this node last ran (the mark kept in "
+              + cfg_.mark_path + ")";
+    record(reason);
+  }
   if (!cfg_.enforce) {
-    // A scratch stack: said, then adopted as it is and watched from there.
+    // A scratch stack: said, then adopted as it is (its mark is not
+    // written: the nodes sharing the data dir keep judging by theirs).
     spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
                      reason);
     return true;
@@ -89,19 +108,34 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
   return false;
 }
 
+void continuity_watch::record(const std::string& reason) {
+  // Kept in the data set itself, so that every node refuses it, whatever
+  // its own mark says or whether it has one, until an operator accepts it.
+  if (!redis::record_loss(conn_, reason, cfg_.node_id)) {
+    spdlog::error("event=redis_loss_unrecorded error=\"{}\"",
+                  conn_.last_error());
+  }
+}
+
 void continuity_watch::keep_mark() {
-  if (cfg_.mark_path.empty()) {
+  if (cfg_.mark_path.empty() || !cfg_.enforce) {
     return;
   }
   std::string error;
-  if (write_continuity_mark(cfg_.mark_path, last_, error)) {
-    mark_unwritable_told_ = false;
+  bool written = write_continuity_mark(cfg_.mark_path, last_, error);
+  if (written == mark_written_) {
     return;
   }
-  if (!mark_unwritable_told_) {
-    // The node goes on: only a restart's check is weakened.
-    spdlog::warn("event=continuity_mark_unwritable error=\"{}\"", error);
-    mark_unwritable_told_ = true;
+  mark_written_ = written;
+  if (cfg_.on_mark_written) {
+    cfg_.on_mark_written(written);
+  }
+  if (!written) {
+    // The node goes on, but a restart could no longer tell a loss since:
+    // said once, and shown by /metrics until a write works again.
+    spdlog::error("event=continuity_mark_unwritable error=\"{}\"", error);
+  } else {
+    spdlog::warn("event=continuity_mark_writable_again");
   }
 }
 
@@ -149,7 +183,11 @@ void continuity_watch::round() {
   }
   auto verdict = redis::judge_continuity(last_, *now);
   if (verdict != redis::continuity_verdict::kept) {
-    lost(redis::describe(verdict, last_, *now));
+    auto reason = redis::describe(verdict, last_, *now);
+    if (verdict != redis::continuity_verdict::loss_recorded) {
+      record(reason);
+    }
+    lost(reason);
     return;
   }
   last_ = *now;
@@ -202,8 +240,9 @@ void continuity_watch::lost(const std::string& reason) {
     return;
   }
   spdlog::critical("event=redis_state_lost action=refusing_requests "
-                   "reason=\"{}\" \"restart the node once Redis is checked "
-                   "(docs/faults.md: Redis lost data)\"",
+                   "reason=\"{}\" \"check Redis, then psp-admin "
+                   "accept-redis-state and restart the node (docs/faults.md: "
+                   "Redis lost data)\"",
                    reason);
   if (cfg_.on_lost) {
     cfg_.on_lost(reason);

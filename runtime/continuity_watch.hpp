@@ -29,11 +29,16 @@ struct continuity_watch_settings {
   /// False (--psp.redis-durability=warn, a scratch stack): a loss is
   /// logged, and the node goes on.
   bool enforce = true;
+  /// Recorded with a loss this node finds (psp:redis_state_lost).
+  std::string node_id;
   /// Where the last mark is kept across restarts
   /// (runtime/continuity_mark_file.hpp); "" keeps it in memory only.
   std::string mark_path;
   /// Called once, from the watch's thread, with the reason.
   std::function<void(const std::string&)> on_lost;
+  /// Called from the watch's thread when writing the mark starts failing
+  /// (false) or works again (true).
+  std::function<void(bool)> on_mark_written;
 };
 
 class continuity_watch {
@@ -60,8 +65,11 @@ private:
   /// The kept mark judged against `now` (a look that found an epoch or
   /// none); false when the node must not adopt it.
   bool judge_kept(const redis::continuity_mark& kept,
-                  const redis::continuity_mark& now);
-  /// Replaces the mark on disk with last_ (said once while it fails).
+                  const redis::continuity_reading& now);
+  /// Records a loss this node found in Redis, for every node to see.
+  void record(const std::string& reason);
+  /// Replaces the mark on disk with last_ (said once while it fails);
+  /// never under warn.
   void keep_mark();
 
   continuity_watch_settings cfg_;
@@ -75,7 +83,7 @@ private:
   uint32_t rounds_since_settings_ = 0;
   static constexpr uint32_t settings_every_rounds = 30;
   bool unverified_told_ = false;
-  bool mark_unwritable_told_ = false;
+  bool mark_written_ = true; ///< the last write worked (or none failed)
   bool lost_ = false;
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;

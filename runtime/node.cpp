@@ -104,6 +104,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
   auto sender = webhook::spawn_webhook_sender(sys, hook_cfg);
   notification_limits notify_limits;
   notify_limits.schedule_ms = cfg.webhook_schedule_ms;
+  notify_limits.wait_for_registration = cfg.cluster_port != 0;
   notify_limits.send_timeout_ms =
     hook_cfg.wait_max_ms + cfg.webhook_timeout_ms + send_margin_ms;
   // Retrying a failed record longer than what the send left of the lease
@@ -123,6 +124,7 @@ node_actors start_actors(caf::actor_system& sys, const node_config& cfg,
                                      limits, supervisor_limits{});
   payment_queue_limits queue_limits;
   queue_limits.in_flight_max = cfg.in_flight_max;
+  queue_limits.wait_for_quorum = cfg.cluster_port != 0;
   auto queue = spawn_payment_queue(sys, stream, router, queue_limits);
   out.router = router;
   out.queue = queue;
@@ -249,6 +251,14 @@ int run_node(node_config& cfg) {
                    [](caf::error&) {});
         return out;
       };
+      ctx.cluster_quorum = [&sys, membership = cluster.membership]()
+        -> std::optional<bool> {
+        std::optional<bool> out;
+        caf::scoped_actor self{sys};
+        self->request(membership, std::chrono::seconds{1}, quorum_atom::value)
+          .receive([&](bool holds) { out = holds; }, [](caf::error&) {});
+        return out;
+      };
     }
     // Its own thread and Redis connection: blocking reads stay off CAF.
     recon_scheduler scheduler{scheduler_settings_of(cfg, where)};
@@ -278,8 +288,12 @@ int run_node(node_config& cfg) {
     continuity_cfg.redis_timeout_ms = cfg.redis_timeout_ms;
     continuity_cfg.enforce = cfg.redis_durability == "require";
     continuity_cfg.mark_path = continuity_mark_path(cfg.data_dir);
+    continuity_cfg.node_id = cfg.node_id;
     continuity_cfg.on_lost = [&ctx](const std::string& reason) {
       ctx.mark_redis_state_lost(reason);
+    };
+    continuity_cfg.on_mark_written = [&ctx](bool written) {
+      ctx.continuity_mark_unwritable = !written;
     };
     continuity_watch continuity{continuity_cfg};
     continuity.adopt(); // or its first round, if Redis did not answer now

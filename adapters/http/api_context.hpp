@@ -98,11 +98,17 @@ public:
   /// /healthz; set by the node before the server starts when it runs in a
   /// cluster, empty otherwise. nullopt: the membership did not answer.
   std::function<std::optional<std::vector<std::string>>()> cluster_members;
+  /// Whether this node holds the quorum (takes payment work); nullopt: the
+  /// membership did not answer. Set with cluster_members.
+  std::function<std::optional<bool>()> cluster_quorum;
   rate_limiter limiter;
   /// Set on a stop signal for the drain (node_config drain_ms): /healthz
   /// answers 503 "draining" so a balancer takes the node out, and every
   /// answer closes its connection, while requests are still served.
   std::atomic<bool> draining{false};
+  /// The node cannot write its Redis continuity mark (decision 67): a
+  /// restart could no longer tell a Redis that lost data since.
+  std::atomic<bool> continuity_mark_unwritable{false};
   /// Idempotency-Key writes given up on while Redis did not answer.
   claim_janitor janitor;
 

@@ -99,9 +99,10 @@ bool refuse_after_redis_loss(const api_context& ctx, httplib::Request& req,
     e.type = "api_error";
     // The reason names Redis keys and counters, nothing of a merchant's.
     e.message = "This node stopped taking requests: " + *reason
-                + ". An operator must check Redis and restart the node; a "
-                  "request retried later with the same Idempotency-Key "
-                  "runs at most once.";
+                + ". An operator must check Redis and accept it (docs/"
+                  "faults.md, \"Redis lost data\"; a restart alone does "
+                  "not); a request retried later with the same "
+                  "Idempotency-Key runs at most once.";
     write_error(res, e);
   }
   close_after_this_answer();

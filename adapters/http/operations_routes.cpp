@@ -148,6 +148,24 @@ void metrics(api_context& ctx, httplib::Response& res) {
         "(emptied, replaced, rolled back, or back without durability): the "
         "node refuses requests until restarted (decision 62).",
         ctx.redis_state_lost() ? 1 : 0);
+  if (ctx.cluster_members) {
+    auto members = ctx.cluster_members();
+    auto quorum = ctx.cluster_quorum ? ctx.cluster_quorum()
+                                     : std::optional<bool>{};
+    gauge("psp_cluster_members",
+          "Members this node works with (registered and connected, itself "
+          "included); -1 when its membership did not answer.",
+          members ? static_cast<int64_t>(members->size()) : -1);
+    gauge("psp_cluster_quorum",
+          "1 while this node holds the quorum and takes payment work, 0 "
+          "while it waits or is cut off in a minority; -1 unknown.",
+          quorum ? (*quorum ? 1 : 0) : -1);
+  }
+  gauge("psp_continuity_mark_unwritable",
+        "1 while the node cannot write <data-dir>/redis-continuity.mark: "
+        "a restart could not tell a Redis that lost data since (decision "
+        "67).",
+        ctx.continuity_mark_unwritable ? 1 : 0);
   gauge("psp_redis_writable",
         "1 if Redis took this scrape's probe write (0: it refuses writes, "
         "out of memory or read-only, and no payment can commit).",
@@ -232,12 +250,21 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
       // itself included; what ownership and the quorum rule are computed on.
       // And the payment stream partitions that view gives this node (it
       // reads them while it has the quorum).
+      // Without the quorum it reads none (the scale audit found all
+      // twelve listed while the node took no payment work).
       auto members = ctx.cluster_members();
-      body["cluster"] =
-        members ? json{{"members", *members},
-                       {"partitions",
-                        owned_partitions(ctx.settings.node_id, *members)}}
-                : json{{"members", nullptr}, {"partitions", nullptr}};
+      auto quorum = ctx.cluster_quorum ? ctx.cluster_quorum()
+                                       : std::optional<bool>{};
+      json partitions = nullptr;
+      if (members && quorum) {
+        partitions = *quorum ? json(owned_partitions(ctx.settings.node_id,
+                                                     *members))
+                             : json::array();
+      }
+      body["cluster"] = json{
+        {"members", members ? json(*members) : json(nullptr)},
+        {"quorum", quorum ? json(*quorum) : json(nullptr)},
+        {"partitions", std::move(partitions)}};
     }
     write_json(res, body.dump(), ok ? 200 : 503);
   });

@@ -8,39 +8,84 @@ namespace psp::redis {
 
 namespace {
 
-// KEYS[1] epoch, KEYS[2] sequence, ARGV[1] the epoch to store if none is.
-// Each also answers Redis's TIME, read before its write (allowed: scripts
-// replicate their effects).
+// KEYS[1] epoch, KEYS[2] sequence, KEYS[3] the recorded loss; ARGV[1] the
+// epoch to store if none is. Each answers {epoch, sequence, TIME s, TIME
+// µs, the recorded loss's reason}, Redis's TIME read before any write
+// (allowed: scripts replicate their effects). With a loss recorded nothing
+// is written: the data set waits for an operator's acceptance.
 constexpr const char* adopt_lua = R"lua(
 local t = redis.call('TIME')
+local loss = redis.call('HGET', KEYS[3], 'reason')
+if loss then
+  return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), t[1], t[2],
+          loss}
+end
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2]), t[1], t[2]}
+return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2]), t[1], t[2],
+        false}
+)lua";
+
+// Reads only (a node judging at start): the markers, TIME, the recorded
+// loss, and the acceptance's epoch and time (KEYS[4]).
+constexpr const char* read_lua = R"lua(
+local t = redis.call('TIME')
+local accepted = redis.call('HMGET', KEYS[4], 'epoch', 'accepted_at_us')
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), t[1], t[2],
+        redis.call('HGET', KEYS[3], 'reason'), accepted[1], accepted[2]}
 )lua";
 
 // A missing epoch is answered as is: recreating it here would hide that
-// the data set went away.
+// the data set went away. Nor is the sequence moved once a loss is
+// recorded: the nodes that go on (under warn) must not carry it back over
+// a mark some node kept.
 constexpr const char* look_lua = R"lua(
 local t = redis.call('TIME')
 local epoch = redis.call('GET', KEYS[1])
-if not epoch then return {false, 0, t[1], t[2]} end
-return {epoch, redis.call('INCR', KEYS[2]), t[1], t[2]}
+local loss = redis.call('HGET', KEYS[3], 'reason')
+if not epoch or loss then
+  return {epoch, redis.call('GET', KEYS[2]), t[1], t[2], loss}
+end
+return {epoch, redis.call('INCR', KEYS[2]), t[1], t[2], false}
 )lua";
 
-std::optional<continuity_mark> mark_of(const std::optional<value>& reply) {
-  if (!reply || !reply->is_array() || reply->elements.size() != 4) {
+// KEYS[1] the recorded loss; ARGV: 1 reason, 2 node. The first recorded
+// stays.
+constexpr const char* record_loss_lua = R"lua(
+local t = redis.call('TIME')
+if redis.call('HSETNX', KEYS[1], 'reason', ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'node', ARGV[2], 'at', t[1])
+end
+return 1
+)lua";
+
+int64_t sequence_of(const value& v) {
+  if (v.is_nil()) {
+    return 0;
+  }
+  return v.type == value::kind::integer
+           ? v.integer
+           : std::strtoll(v.text().c_str(), nullptr, 10);
+}
+
+std::optional<continuity_mark> mark_of(const std::optional<value>& reply,
+                                       size_t elements = 5) {
+  if (!reply || !reply->is_array() || reply->elements.size() != elements) {
     return std::nullopt;
   }
-  auto redis_us = time_reply_us(reply->elements[2], reply->elements[3]);
+  auto& e = reply->elements;
+  auto redis_us = time_reply_us(e[2], e[3]);
   if (!redis_us) {
     return std::nullopt;
   }
   continuity_mark out;
-  auto& epoch = reply->elements[0];
-  if (!epoch.is_nil()) {
-    out.epoch = epoch.text();
+  if (!e[0].is_nil()) {
+    out.epoch = e[0].text();
   }
-  out.sequence = reply->elements[1].integer;
+  out.sequence = sequence_of(e[1]);
   out.redis_time_us = *redis_us;
+  if (!e[4].is_nil()) {
+    out.recorded_loss = e[4].text();
+  }
   return out;
 }
 
@@ -48,25 +93,46 @@ std::optional<continuity_mark> mark_of(const std::optional<value>& reply) {
 
 std::optional<continuity_mark> adopt_continuity(connection& conn,
                                                 const std::string& new_epoch) {
-  auto mark = mark_of(conn.query({"EVAL", adopt_lua, "2", redis_epoch_key,
-                                  redis_sequence_key, new_epoch}));
-  if (mark && !mark->epoch) {
+  auto mark = mark_of(conn.query({"EVAL", adopt_lua, "3", redis_epoch_key,
+                                  redis_sequence_key, redis_loss_key,
+                                  new_epoch}));
+  if (mark && !mark->epoch && mark->recorded_loss.empty()) {
     return std::nullopt; // cannot be: stored in the same step
   }
   return mark;
 }
 
 std::optional<continuity_mark> look_at_continuity(connection& conn) {
-  return mark_of(
-    conn.query({"EVAL", look_lua, "2", redis_epoch_key, redis_sequence_key}));
+  return mark_of(conn.query({"EVAL", look_lua, "3", redis_epoch_key,
+                             redis_sequence_key, redis_loss_key}));
 }
 
-std::optional<std::string> accepted_epoch(connection& conn) {
-  auto reply = conn.query({"HGET", redis_recovery_key, "epoch"});
-  if (!reply) {
+std::optional<continuity_reading> read_continuity(connection& conn) {
+  auto reply = conn.query({"EVAL", read_lua, "4", redis_epoch_key,
+                           redis_sequence_key, redis_loss_key,
+                           redis_recovery_key});
+  auto mark = mark_of(reply, 7);
+  if (!mark) {
     return std::nullopt;
   }
-  return reply->is_nil() ? std::string{} : reply->text();
+  continuity_reading out;
+  out.mark = std::move(*mark);
+  auto& e = reply->elements;
+  if (!e[5].is_nil()) {
+    out.acceptance.epoch = e[5].text();
+  }
+  if (!e[6].is_nil()) {
+    out.acceptance.accepted_at_us =
+      std::strtoll(e[6].text().c_str(), nullptr, 10);
+  }
+  return out;
+}
+
+bool record_loss(connection& conn, const std::string& reason,
+                 const std::string& node) {
+  auto reply = conn.query(
+    {"EVAL", record_loss_lua, "1", redis_loss_key, reason, node});
+  return reply.has_value();
 }
 
 std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
@@ -87,6 +153,9 @@ std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
 
 continuity_verdict judge_continuity(const continuity_mark& last,
                                     const continuity_mark& now) {
+  if (!now.recorded_loss.empty()) {
+    return continuity_verdict::loss_recorded;
+  }
   if (!now.epoch) {
     return continuity_verdict::emptied;
   }
@@ -99,13 +168,23 @@ continuity_verdict judge_continuity(const continuity_mark& last,
 
 continuity_verdict judge_restart(const continuity_mark& kept,
                                  const continuity_mark& now,
-                                 const std::string& accepted_epoch) {
-  auto verdict = judge_continuity(kept, now);
-  if (verdict == continuity_verdict::replaced && !accepted_epoch.empty()
-      && accepted_epoch == *now.epoch) {
+                                 const continuity_acceptance& acceptance) {
+  if (!now.recorded_loss.empty()) {
+    return continuity_verdict::loss_recorded;
+  }
+  if (!now.epoch) {
+    return continuity_verdict::emptied;
+  }
+  if (kept.epoch && *kept.epoch == *now.epoch) {
+    // Read, not incremented: what this node last saw is still there.
+    return now.sequence >= kept.sequence ? continuity_verdict::kept
+                                         : continuity_verdict::rolled_back;
+  }
+  if (!acceptance.epoch.empty() && acceptance.epoch == *now.epoch
+      && acceptance.accepted_at_us > kept.redis_time_us) {
     return continuity_verdict::accepted;
   }
-  return verdict;
+  return continuity_verdict::replaced;
 }
 
 std::string describe(continuity_verdict verdict, const continuity_mark& last,
@@ -117,7 +196,12 @@ std::string describe(continuity_verdict verdict, const continuity_mark& last,
       return "Redis no longer holds " + redis_epoch_key
              + ": its data set was emptied or replaced";
     case continuity_verdict::replaced:
-      return redis_epoch_key + " changed: Redis holds another data set";
+      return redis_epoch_key + " changed: Redis holds another data set "
+             "(another deployment's, or this one's from before an operator "
+             "accepted a loss)";
+    case continuity_verdict::loss_recorded:
+      return "Redis records a loss a node found (" + redis_loss_key
+             + "): " + now.recorded_loss;
     case continuity_verdict::accepted:
       return redis_epoch_key + " is " + now.epoch.value_or("")
              + ", which an operator accepted after a loss (was "

@@ -28,6 +28,11 @@ namespace psp::redis {
 
 inline const std::string redis_epoch_key = "psp:redis_epoch";
 inline const std::string redis_sequence_key = "psp:redis_sequence";
+/// Hash: the first loss a node found (reason, node, at): every node that
+/// starts or looks refuses the data set until an operator accepts it, so
+/// nothing that goes on incrementing the sequence (a node under warn, one
+/// with a new data dir) carries it back over a mark (decision 67).
+inline const std::string redis_loss_key = "psp:redis_state_lost";
 /// Hash: the epoch an operator accepted after a loss, the one it replaced,
 /// when, who and why (decision 67).
 inline const std::string redis_recovery_key = "psp:redis_recovery";
@@ -37,6 +42,8 @@ struct continuity_mark {
   std::optional<std::string> epoch; ///< nullopt: the key is gone
   int64_t sequence = 0;             ///< after this look's increment
   int64_t redis_time_us = 0;        ///< Redis's TIME during the look
+  /// The reason a node recorded a loss of this data set ("" for none).
+  std::string recorded_loss;
 };
 
 enum class continuity_verdict {
@@ -45,16 +52,21 @@ enum class continuity_verdict {
   replaced,    ///< another epoch: another data set at this address
   rolled_back, ///< same epoch, the sequence went back: writes were lost
   accepted,    ///< another epoch, which an operator accepted after a loss
+  loss_recorded, ///< a node found this data set lost data (any node, ever,
+                 ///< until an operator accepted it)
 };
 
 /// Stores a new epoch (`new_epoch`) unless one is stored, then reads it and
-/// increments the sequence, in one step: the mark a node starts from.
-/// nullopt when Redis does not answer (last_error() says why).
+/// increments the sequence, in one step: the mark a node starts from. With
+/// a loss recorded it writes nothing and answers the markers as they are,
+/// with the loss. nullopt when Redis does not answer (last_error() says
+/// why).
 std::optional<continuity_mark> adopt_continuity(connection& conn,
                                                 const std::string& new_epoch);
 
-/// Reads the epoch and, when it is there, increments the sequence; never
-/// creates either (an emptied Redis stays visibly empty).
+/// Reads the epoch and, when it is there and no loss is recorded,
+/// increments the sequence; never creates either (an emptied Redis stays
+/// visibly empty).
 std::optional<continuity_mark> look_at_continuity(connection& conn);
 
 /// Redis's clock as the node follows it (actors/clock.hpp, decision 63):
@@ -69,21 +81,42 @@ std::optional<int64_t> follow_redis_clock(int64_t current_us, int64_t sent_us,
                                           int64_t answered_us,
                                           int64_t redis_time_us);
 
-/// The epoch psp-admin accept-redis-state stored (psp:redis_recovery),
-/// "" when none was; nullopt when Redis does not answer.
-std::optional<std::string> accepted_epoch(connection& conn);
+/// What psp-admin accept-redis-state stored (psp:redis_recovery): the
+/// epoch it made and Redis's time then.
+struct continuity_acceptance {
+  std::string epoch; ///< "" when no acceptance is stored
+  int64_t accepted_at_us = 0;
+};
+
+/// What a node that starts reads before it judges (decision 67): the
+/// markers without incrementing anything (a refused start must leave the
+/// sequence where the loss put it, or enough restarts would climb back
+/// over the kept mark), and the acceptance. nullopt when Redis does not
+/// answer.
+struct continuity_reading {
+  continuity_mark mark; ///< its sequence as stored, not incremented
+  continuity_acceptance acceptance;
+};
+std::optional<continuity_reading> read_continuity(connection& conn);
+
+/// Records that this data set lost data (`reason`, found by `node`) unless
+/// a loss is recorded already. False when Redis does not answer.
+bool record_loss(connection& conn, const std::string& reason,
+                 const std::string& node);
 
 /// What `now` says against `last` (the mark this node holds).
 continuity_verdict judge_continuity(const continuity_mark& last,
                                     const continuity_mark& now);
 
-/// What a node that starts finds, `now`, against `kept`, the mark its data
-/// dir kept from before (decision 67): as judge_continuity, except that
-/// another epoch is `accepted` when it is the one an operator accepted
-/// (`accepted_epoch`, "" for none).
+/// What a node that starts finds, `now` (read, not incremented), against
+/// `kept`, the mark its data dir kept from before (decision 67): the same
+/// epoch must hold a sequence at least the kept one; another epoch is
+/// `accepted` only when an operator accepted it after the kept mark was
+/// taken (Redis's times of both), so an acceptance restored with an older
+/// backup does not cover marks taken since.
 continuity_verdict judge_restart(const continuity_mark& kept,
                                  const continuity_mark& now,
-                                 const std::string& accepted_epoch);
+                                 const continuity_acceptance& acceptance);
 
 /// One line for logs, /healthz and the 503's message.
 std::string describe(continuity_verdict verdict, const continuity_mark& last,

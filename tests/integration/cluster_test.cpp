@@ -177,6 +177,79 @@ TEST(cluster, kill_minus_nine_takeover_and_rejoin) {
   EXPECT_GT(by_returned, 0) << "the restarted node takes work again";
 }
 
+TEST(cluster, a_node_with_a_live_nodes_id_takes_no_work_before_refused) {
+  // The scale audit: a second node-1 (run.sh restart on the old ports)
+  // read entries under the live node-1's consumer in the seconds before
+  // it was refused; two payments waited 37 s for the idle reclaim and one
+  // was committed unfenced.
+  psp_stack stack{cluster_options()};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stack.wait_for_view(i, all_nodes));
+  }
+  auto argv = stack.node_command(1);
+  for (auto& arg : argv) {
+    if (arg.rfind("--psp.http-port=", 0) == 0) {
+      arg = "--psp.http-port=" + std::to_string(free_port());
+    } else if (arg.rfind("--psp.cluster-port=", 0) == 0) {
+      arg = "--psp.cluster-port=" + std::to_string(free_port());
+    }
+  }
+  auto dup_log = stack.node_log(1) + ".duplicate";
+  child_process duplicate{argv, dup_log};
+  // It waits out the live registration (a TTL and a second) while
+  // payments flow through every partition.
+  auto ids = pay_many(stack, 80, {0, 2}, 8);
+  ASSERT_TRUE(wait_until([&] { return !duplicate.running(); }, 20s))
+    << tail_file(dup_log, 50);
+  EXPECT_NE(tail_file(dup_log, 200).find("registered by another live node"),
+            std::string::npos)
+    << tail_file(dup_log, 50);
+  expect_all_settled(stack, ids, 20s);
+  auto log = tail_file(dup_log, 2000);
+  EXPECT_EQ(log.find("event=payment_step_committed"), std::string::npos)
+    << log;
+  EXPECT_EQ(log.find("webhook_claims_released"), std::string::npos) << log;
+  for (auto& cs : ids) {
+    auto intent = stack.redis_hash("cs:" + cs)["intent"];
+    EXPECT_FALSE(stack.redis_hash("pi:" + intent)["processed_by"].empty())
+      << intent;
+  }
+}
+
+TEST(cluster, the_dead_are_taken_over_once_the_quorum_is_back) {
+  // The scale audit: with two of three killed at once the survivor loses
+  // the quorum until their registrations lapse; its take-over rounds ran
+  // meanwhile and did nothing, and the dead nodes' payments waited for the
+  // 30 s idle reclaim.
+  psp_stack stack{cluster_options()};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stack.wait_for_view(i, all_nodes));
+  }
+  stack.sim_faults({{"latency_ms", 3'000}}); // payments in flight everywhere
+  std::thread killer([&] {
+    std::this_thread::sleep_for(1500ms);
+    stack.kill_node(1);
+    stack.kill_node(2);
+  });
+  auto started = clock_type::now();
+  auto ids = pay_many(stack, 40, {0}, 16);
+  killer.join();
+  stack.sim_faults({{"latency_ms", 0}});
+  ASSERT_TRUE(stack.wait_for_log(0, "event=quorum_lost node=node-0", 5s));
+  // The registrations lapse (a TTL), the absentees stop counting (one more):
+  // then the entries are taken, well before the 30 s idle reclaim.
+  expect_all_settled(stack, ids, 20s);
+  auto settled_s = std::chrono::duration<double>(clock_type::now() - started)
+                     .count();
+  EXPECT_LT(settled_s, 25.0);
+  auto log = tail_file(stack.node_log(0), 5000);
+  EXPECT_NE(log.find("event=quorum_regained node=node-0"), std::string::npos);
+  EXPECT_EQ(log.find("payments_reclaimed"), std::string::npos)
+    << "taken over, not left to the idle reclaim";
+  std::cout << "[ measure  ] two of three killed: settled in " << settled_s
+            << " s" << std::endl;
+}
+
 /// How many webhook deliveries each node has claimed and not yet recorded.
 std::map<std::string, int> claims_by_node(psp_stack& stack) {
   std::map<std::string, int> out;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace psp::test {
@@ -122,9 +123,13 @@ TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
   expect_refusing(stack, 0, "went back");
 
   // A restart alone does not make the loss go away (decision 67): the
-  // node's disk kept the mark from before it.
+  // node recorded it in Redis, for every node.
   stack.restart_node(0);
-  expect_refusing(stack, 0, "since this node last ran");
+  expect_refusing(stack, 0, "Redis records a loss");
+  expect_refusing(stack, 0, "went back");
+  auto loss = stack.redis_cmd({"HGET", "psp:redis_state_lost", "node"});
+  ASSERT_TRUE(loss);
+  EXPECT_EQ(loss->str, "node-0");
 
   // The operator checked Redis (reconciliation finds the lost payment at the
   // network, end-reopened-sessions ends what it reopened), accepts it, and
@@ -138,7 +143,7 @@ TEST(redis_continuity, a_restore_from_an_older_backup_stops_the_node) {
   // Who accepted it and why stays in Redis, and as an operator event.
   auto record = stack.redis_cmd({"HGETALL", "psp:redis_recovery"});
   ASSERT_TRUE(record);
-  EXPECT_EQ(record->elements.size(), 10u);
+  EXPECT_EQ(record->elements.size(), 14u);
   auto events = http_get(stack.node_url(), "/admin/events?limit=100",
                          stack.admin_token());
   EXPECT_NE(events.body.find("\"admin.accept_redis_state\""),
@@ -171,11 +176,34 @@ TEST(redis_continuity, a_node_down_while_redis_was_restored_refuses_it) {
   auto page = http_get(stack.node_url(0), "/pay/" + paid_after);
   EXPECT_EQ(page.body.find("<form"), std::string::npos);
 
+  // The re-test of decision 67: each refused start incremented the
+  // sequence, and the 30th restart climbed over the mark and served. A
+  // refused start reads only.
+  auto sequence = [&] {
+    auto reply = stack.redis_cmd({"GET", "psp:redis_sequence"});
+    return reply ? reply->str : std::string{};
+  };
+  auto before = sequence();
+  for (int i = 0; i < 6; ++i) {
+    stack.restart_node(0);
+  }
+  EXPECT_EQ(sequence(), before);
+  expect_refusing(stack, 0, "since this node last ran");
+
   // Under --psp.redis-durability=warn (a scratch stack) it is said, and the
-  // node goes on from Redis as it is.
-  stack.start_node(1, {"--psp.redis-durability=warn"});
+  // node goes on from Redis as it is; sharing node 0's data dir (as
+  // run.sh's nodes do), it leaves node 0's mark alone, so node 0 still
+  // refuses (the re-test: a warn node rewrote the shared mark and every
+  // node adopted the loss).
+  stack.start_node(1, {"--psp.redis-durability=warn",
+                       "--psp.data-dir=" + stack.node_data_dir(0)});
   ASSERT_TRUE(stack.wait_for_log(1, "event=redis_state_lost action=none", 5s));
   EXPECT_EQ(http_get(stack.node_url(1), "/healthz").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1'500});
+  stack.restart_node(0);
+  expect_refusing(stack, 0, "since this node last ran");
+  stack.stop_node(1);
+  stack.start_node(1);
 
   accept_redis_state(stack);
   stack.restart_node(0);
@@ -190,6 +218,19 @@ TEST(redis_continuity, a_node_down_while_redis_was_restored_refuses_it) {
   restore_aof(stack, second_backup);
   stack.start_node(0);
   expect_refusing(stack, 0, "since this node last ran");
+
+  // Accepted again and run on; then the backup taken after the first
+  // acceptance is restored once more. It carries that acceptance, older
+  // than the marks taken since: another data set, not an accepted one (the
+  // re-test paid a checkout twice through it).
+  accept_redis_state(stack);
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(0), "/healthz").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1'500});
+  stack.stop_node(0);
+  restore_aof(stack, second_backup);
+  stack.start_node(0);
+  expect_refusing(stack, 0, "changed");
 }
 
 TEST(redis_continuity, an_emptied_redis_found_at_start_is_not_adopted) {
@@ -218,6 +259,25 @@ TEST(redis_continuity, an_emptied_redis_found_at_start_is_not_adopted) {
   EXPECT_EQ(admin(stack, {"accept-redis-state"}).exit_code, 2);
   EXPECT_EQ(admin(stack, {"accept-redis-state", "--reason", "  "}).exit_code,
             2);
+}
+
+TEST(redis_continuity, a_mark_that_cannot_be_read_is_not_taken_for_none) {
+  // Written fsynced and renamed, a mark is whole after a crash: one that
+  // cannot be read is damage, and the node cannot tell what it saw before.
+  psp_stack stack;
+  stack.stop_node(0);
+  auto mark = stack.node_data_dir(0) + "/redis-continuity.mark";
+  ASSERT_TRUE(fs::exists(mark));
+  std::ofstream{mark, std::ios::trunc} << "";
+  stack.start_node(0);
+  expect_refusing(stack, 0, "cannot be read");
+  // Nothing about Redis is known to be wrong: no loss is recorded there.
+  EXPECT_TRUE(stack.redis_keys("psp:redis_state_lost").empty());
+  // The operator checked Redis and removes the file: the node adopts.
+  fs::remove(mark);
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  EXPECT_EQ(gauge(stack, 0, "psp_continuity_mark_unwritable"), 0);
 }
 
 TEST(redis_continuity, an_emptied_redis_is_not_served_from) {

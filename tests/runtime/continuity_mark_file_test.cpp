@@ -42,15 +42,19 @@ TEST_F(continuity_mark_file, a_mark_reads_back_and_the_next_replaces_it) {
   auto path = continuity_mark_path(dir_ + "/data");
   std::string error;
   ASSERT_TRUE(write_continuity_mark(
-    path, redis::continuity_mark{"epoch_a1B2", 41}, error))
+    path, redis::continuity_mark{"epoch_a1B2", 41, 1'796'000'000'000'000},
+    error))
     << error;
   ASSERT_TRUE(write_continuity_mark(
-    path, redis::continuity_mark{"epoch_a1B2", 9'000'000'000}, error))
+    path,
+    redis::continuity_mark{"epoch_a1B2", 9'000'000'000, 1'796'000'000'123'456},
+    error))
     << error;
   auto kept = read_continuity_mark(path, error);
   ASSERT_TRUE(kept) << error;
   EXPECT_EQ(kept->epoch, "epoch_a1B2");
   EXPECT_EQ(kept->sequence, 9'000'000'000);
+  EXPECT_EQ(kept->redis_time_us, 1'796'000'000'123'456);
   // Nothing of the writes is left beside it.
   size_t files = 0;
   for ([[maybe_unused]] auto& entry : fs::directory_iterator{dir_ + "/data"}) {
@@ -62,9 +66,12 @@ TEST_F(continuity_mark_file, a_mark_reads_back_and_the_next_replaces_it) {
 TEST_F(continuity_mark_file, a_file_that_is_not_a_mark_is_reported) {
   auto path = continuity_mark_path(dir_);
   for (std::string text :
-       {"", "epoch=epoch_a\n", "epoch=epoch_a sequence=-3\n",
-        "epoch=epoch_a sequence=12x\n", "epoch= sequence=4\n",
-        "epoch=a;b sequence=4\n", "sequence=4 epoch=epoch_a\n"}) {
+       {"", "epoch=epoch_a\n", "epoch=epoch_a sequence=4\n",
+        "epoch=epoch_a sequence=-3 time_us=1\n",
+        "epoch=epoch_a sequence=12x time_us=1\n",
+        "epoch= sequence=4 time_us=1\n", "epoch=a;b sequence=4 time_us=1\n",
+        "sequence=4 epoch=epoch_a time_us=1\n",
+        "epoch=epoch_a sequence=4 time_us=1 more=2\n"}) {
     std::ofstream{path, std::ios::trunc} << text;
     std::string error;
     EXPECT_EQ(read_continuity_mark(path, error), std::nullopt) << text;

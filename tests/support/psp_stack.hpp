@@ -192,6 +192,10 @@ public:
   std::string node_url(size_t i = 0) const;
   const std::string& node_id(size_t i = 0) const { return nodes_.at(i).id; }
   std::string node_log(size_t i = 0) const { return nodes_.at(i).log; }
+  /// Node i's --psp.data-dir (its vault key file, its continuity mark).
+  std::string node_data_dir(size_t i = 0) const {
+    return nodes_.at(i).data_dir;
+  }
   /// Waits until node `i`'s log holds `text` (its last 5,000 lines).
   bool wait_for_log(size_t i, const std::string& text,
                     std::chrono::milliseconds timeout) const;

@@ -44,34 +44,66 @@ TEST(redis_continuity, a_missing_or_other_epoch_is_another_data_set) {
 }
 
 // A node that starts judges Redis against the mark its disk kept
-// (decision 67): as a running node would, except for an epoch an operator
-// accepted after checking a loss.
-TEST(redis_continuity, a_restart_judges_the_kept_mark_as_a_running_node) {
+// (decision 67), reading the sequence without incrementing it: the same
+// epoch must hold at least the kept sequence.
+TEST(redis_continuity, a_restart_judges_the_kept_mark_without_moving_it) {
   auto kept = mark("epoch_a", 42);
-  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 60), ""),
+  continuity_acceptance none;
+  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 60), none),
             continuity_verdict::kept);
-  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 42), ""),
+  // Nothing incremented since: still what it saw.
+  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 42), none),
+            continuity_verdict::kept);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_a", 41), none),
             continuity_verdict::rolled_back);
-  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), ""),
+  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), none),
             continuity_verdict::emptied);
-  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 900), ""),
+  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 900), none),
             continuity_verdict::replaced);
 }
 
-TEST(redis_continuity, only_the_epoch_an_operator_accepted_replaces_the_mark) {
-  auto kept = mark("epoch_a", 42);
-  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 3), "epoch_b"),
+/// A mark taken at Redis time `time_us`.
+continuity_mark mark_at(std::string epoch, int64_t sequence, int64_t time_us) {
+  continuity_mark out{std::move(epoch), sequence};
+  out.redis_time_us = time_us;
+  return out;
+}
+
+TEST(redis_continuity, only_an_acceptance_after_the_kept_mark_covers_it) {
+  auto kept = mark_at("epoch_a", 42, 1'000);
+  EXPECT_EQ(judge_restart(kept, mark("epoch_b", 3), {"epoch_b", 2'000}),
             continuity_verdict::accepted);
   // An acceptance of another data set says nothing of this one.
-  EXPECT_EQ(judge_restart(kept, mark("epoch_c", 3), "epoch_b"),
+  EXPECT_EQ(judge_restart(kept, mark("epoch_c", 3), {"epoch_b", 2'000}),
             continuity_verdict::replaced);
-  // Nor does it excuse the accepted data set going back in time later.
-  EXPECT_EQ(judge_restart(mark("epoch_b", 90), mark("epoch_b", 50), "epoch_b"),
+  // The re-test: a backup taken after one acceptance, restored after a
+  // second. It carries its own, older acceptance, made before the marks
+  // the nodes took since: not theirs.
+  EXPECT_EQ(judge_restart(mark_at("epoch_c", 90, 5'000), mark("epoch_b", 60),
+                          {"epoch_b", 2'000}),
+            continuity_verdict::replaced);
+  // Nor does an acceptance excuse the accepted data set going back later.
+  EXPECT_EQ(judge_restart(mark_at("epoch_b", 90, 3'000), mark("epoch_b", 50),
+                          {"epoch_b", 2'000}),
             continuity_verdict::rolled_back);
-  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), "epoch_b"),
+  EXPECT_EQ(judge_restart(kept, mark(std::nullopt, 0), {"epoch_b", 2'000}),
             continuity_verdict::emptied);
   EXPECT_NE(describe(continuity_verdict::accepted, kept, mark("epoch_b", 3))
               .find("accepted"),
+            std::string::npos);
+}
+
+TEST(redis_continuity, a_loss_a_node_recorded_stops_every_node) {
+  // Whatever the sequence says: nodes that went on (under warn) may have
+  // carried it back over the marks others kept.
+  auto now = mark("epoch_a", 900);
+  now.recorded_loss = "psp:redis_sequence went back from 50 to 40";
+  EXPECT_EQ(judge_continuity(mark("epoch_a", 41), now),
+            continuity_verdict::loss_recorded);
+  EXPECT_EQ(judge_restart(mark("epoch_a", 41), now, {"epoch_a", 9'999}),
+            continuity_verdict::loss_recorded);
+  EXPECT_NE(describe(continuity_verdict::loss_recorded, mark("epoch_a", 41), now)
+              .find("went back from 50 to 40"),
             std::string::npos);
 }
 
