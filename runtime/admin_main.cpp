@@ -43,6 +43,7 @@
 #include "runtime/admin_archive.hpp"
 #include "runtime/admin_flags.hpp"
 #include "runtime/admin_keys.hpp"
+#include "runtime/admin_members.hpp"
 #include "runtime/admin_recovery.hpp"
 #include "runtime/admin_reports.hpp"
 #include "runtime/ledger_check.hpp"
@@ -134,6 +135,8 @@ void print_usage(std::ostream& out) {
          " --run RECON_ID\n"
          "       psp-admin [--redis HOST:PORT] accept-redis-state"
          " --reason TEXT\n"
+         "       psp-admin [--redis HOST:PORT] members\n"
+         "       psp-admin [--redis HOST:PORT] forget-node --node ID\n"
          "Each flag is --flag VALUE or --flag=VALUE. --fee-bps 0-10000 (at"
          " most 100 %), --fee-fixed-minor 0-10000;\n"
          "S is a Unix time in seconds; a statement's --to may not be in the"
@@ -499,7 +502,10 @@ int main(int argc, char** argv) {
     allowed.insert("--run");
   } else if (command == "accept-redis-state") {
     allowed.insert("--reason");
-  } else if (command != "verify-ledger" && command != "backfill-expiry") {
+  } else if (command == "forget-node") {
+    allowed.insert("--node");
+  } else if (command != "verify-ledger" && command != "backfill-expiry"
+             && command != "members") {
     return usage(command.empty() ? "no command given"
                                  : "unknown command '" + command + "'");
   }
@@ -565,6 +571,13 @@ int main(int argc, char** argv) {
     return audited(conn, command, opts,
                    psp::admin::accept_redis_state_command(
                      conn, opts, operator_identity()));
+  }
+  if (command == "members") {
+    return psp::admin::members_command(conn);
+  }
+  if (command == "forget-node") {
+    return audited(conn, command, opts,
+                   psp::admin::forget_node_command(conn, opts));
   }
   if (command == "backfill-expiry") {
     auto done = psp::redis::backfill_session_expiry(conn);

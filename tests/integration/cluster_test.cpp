@@ -81,6 +81,7 @@ TEST(cluster, payments_are_processed_by_their_owner) {
     EXPECT_EQ(health["cluster"]["partitions"].get<std::vector<uint32_t>>(),
               owned_partitions(all_nodes[i], all_nodes))
       << health.dump();
+    EXPECT_EQ(health["cluster"]["quorum"], true) << health.dump();
   }
   auto ids = pay_many(stack, 30, {0, 1, 2});
   expect_all_settled(stack, ids, 20s);
@@ -127,7 +128,42 @@ TEST(cluster, graceful_stop_leaves_no_registration_behind) {
   EXPECT_EQ(peer_log.find("event=member_expired node=node-0 peer=node-2"),
             std::string::npos)
     << peer_log;
-  // Its next join clears the mark.
+  // The operator's view of the membership, and a node decommissioned for
+  // good forgotten (the scale audit: every id ever used stayed, read by
+  // every heartbeat, and no command listed them).
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {psp_admin_binary(), "--redis", stack.redis_address()});
+    return run_to_exit(args, 20s);
+  };
+  auto listed = admin({"members"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto members = json::parse(listed.out, nullptr, false)["members"];
+  ASSERT_EQ(members.size(), 3u) << listed.out;
+  EXPECT_EQ(members[0].value("id", ""), "node-0");
+  EXPECT_EQ(members[0].value("registered", false), true);
+  EXPECT_FALSE(members[0].value("address", "").empty()) << listed.out;
+  EXPECT_EQ(members[2].value("id", ""), "node-2");
+  EXPECT_EQ(members[2].value("registered", true), false);
+  EXPECT_EQ(members[2].value("left", false), true);
+  EXPECT_EQ(members[2].value("pending_entries", -1), 0);
+  EXPECT_EQ(admin({"forget-node", "--node", "node-0"}).exit_code, 1)
+    << "a registered node is not forgotten";
+  EXPECT_EQ(admin({"forget-node", "--node", "node-9"}).exit_code, 2);
+  auto forgotten = admin({"forget-node", "--node", "node-2"});
+  ASSERT_EQ(forgotten.exit_code, 0) << forgotten.err;
+  auto after = json::parse(admin({"members"}).out, nullptr, false)["members"];
+  EXPECT_EQ(after.size(), 2u) << after.dump();
+  for (uint32_t p = 0; p < payment_partitions; ++p) {
+    auto consumers = stack.redis_cmd({"XINFO", "CONSUMERS",
+                                      "stream:payments:" + std::to_string(p),
+                                      "payment-workers"});
+    ASSERT_TRUE(consumers);
+    for (auto& c : consumers->elements) {
+      EXPECT_NE(c.elements.size() > 1 ? c.elements[1].str : "", "node-2");
+    }
+  }
+  // Its next join clears the mark (and lists it again).
   stack.start_node(2);
   EXPECT_TRUE(stack.wait_for_view(0, all_nodes));
   EXPECT_TRUE(stack.redis_keys("cluster:left:node-2").empty());
@@ -236,6 +272,15 @@ TEST(cluster, the_dead_are_taken_over_once_the_quorum_is_back) {
   killer.join();
   stack.sim_faults({{"latency_ms", 0}});
   ASSERT_TRUE(stack.wait_for_log(0, "event=quorum_lost node=node-0", 5s));
+  // Meanwhile the node says it takes no payment work (it listed all twelve
+  // partitions, as read, before).
+  auto health = json::parse(http_get(stack.node_url(0), "/healthz").body,
+                            nullptr, false);
+  EXPECT_EQ(health["cluster"]["quorum"], false) << health.dump();
+  EXPECT_EQ(health["cluster"]["partitions"], json::array()) << health.dump();
+  EXPECT_NE(http_get(stack.node_url(0), "/metrics")
+              .body.find("\npsp_cluster_quorum 0\n"),
+            std::string::npos);
   // The registrations lapse (a TTL), the absentees stop counting (one more):
   // then the entries are taken, well before the 30 s idle reclaim.
   expect_all_settled(stack, ids, 20s);
