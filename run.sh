@@ -347,8 +347,37 @@ cmd_status() {
         "(log: $log_dir/$n.log)"
     fi
   done
+  print_other_members "$names"
   [[ -z "$first_node" ]] || print_queues "$first_node"
   ((all_up))
+}
+
+# Members Redis knows that this run dir did not start (nodes added by
+# hand, or gone for good): the cluster is what Redis says, not only what
+# run.sh started (decision 69; psp-admin members has the details). They do
+# not change the exit status.
+print_other_members() {
+  local names=" ${1//$'\n'/ } " id registration addr password
+  [[ -f "$run_dir/redis_addr" ]] || return 0
+  addr=$(cat "$run_dir/redis_addr")
+  password=${PSP_REDIS_PASSWORD:-}
+  [[ -n "$password" || ! -f "$run_dir/redis_password" ]] ||
+    password=$(cat "$run_dir/redis_password")
+  # A bound on each call: a stopped Redis would hang redis-cli.
+  local cli=(timeout 2 redis-cli -h "${addr%:*}" -p "${addr##*:}"
+             --no-auth-warning)
+  [[ -z "$password" ]] || cli+=(-a "$password")
+  for id in $("${cli[@]}" SMEMBERS cluster:members 2>/dev/null | sort); do
+    [[ "$names" == *" $id "* ]] && continue
+    registration=$("${cli[@]}" GET "cluster:node:$id" 2>/dev/null || true)
+    if [[ -n "$registration" ]]; then
+      printf '  %-13s %-5s %-10s %s\n' "$id" member "" \
+        "cluster ${registration##*|} (registered, not started by run.sh)"
+    else
+      printf '  %-13s %-5s %-10s %s\n' "$id" gone "" \
+        "(not registered; psp-admin forget-node --node $id drops it)"
+    fi
+  done
 }
 
 # ---- start helpers --------------------------------------------------------
