@@ -888,6 +888,18 @@ cmd_restart() {
   eval "spawn $saved"
   await_line "$target" "$ready"
   echo "$target up again: $(url_of "$target")"
+  if [[ "$target" == node-* ]]; then
+    local health
+    health=$(curl -s -m 2 "$(url_of "$target")/healthz" || true)
+    if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
+      # Up, but refusing every request (decision 67): not a success.
+      echo "run.sh: $target refuses its Redis: $(sed -n \
+        's/.*"redis_error":"\(.*\)","status".*/\1/p' <<<"$health")" >&2
+      echo "(docs/faults.md, \"Redis lost data\": a restart does not clear" \
+           "it; psp-admin accept-redis-state does)" >&2
+      return 3
+    fi
+  fi
 }
 
 case "$command" in

@@ -71,7 +71,7 @@ bool continuity_watch::adopt() {
     spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
                      reason);
   }
-  last_ = *mark;
+  set_last(*mark);
   keep_mark();
   // connects_checked_ stays 0: the first round reads Redis's settings on
   // this connection too (the start's reading may have found Redis
@@ -95,7 +95,7 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
   if (verdict != redis::continuity_verdict::loss_recorded) {
     reason += " since this node last ran (the mark kept in "
               + cfg_.mark_path + ")";
-    record(reason);
+    record(conn_, reason, now.mark.epoch.value_or(""));
   }
   if (!cfg_.enforce) {
     // A scratch stack: said, then adopted as it is (its mark is not
@@ -108,13 +108,18 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
   return false;
 }
 
-void continuity_watch::record(const std::string& reason) {
+void continuity_watch::record(redis::connection& conn,
+                              const std::string& reason,
+                              const std::string& epoch_seen) {
   // Kept in the data set itself, so that every node refuses it, whatever
   // its own mark says or whether it has one, until an operator accepts it.
-  if (!redis::record_loss(conn_, reason, cfg_.node_id)) {
+  if (!redis::record_loss(conn, reason, cfg_.node_id, epoch_seen)) {
     spdlog::error("event=redis_loss_unrecorded error=\"{}\"",
-                  conn_.last_error());
+                  conn.last_error());
   }
+  std::lock_guard<std::mutex> guard{shared_mutex_};
+  recorded_reason_ = reason;
+  recorded_epoch_ = epoch_seen;
 }
 
 void continuity_watch::keep_mark() {
@@ -141,6 +146,18 @@ void continuity_watch::keep_mark() {
 
 void continuity_watch::round() {
   if (lost_) {
+    // Kept recorded while this node refuses: a record deleted by hand
+    // would let nodes that start adopt the loss (the second re-test).
+    std::string reason;
+    std::string epoch;
+    {
+      std::lock_guard<std::mutex> guard{shared_mutex_};
+      reason = recorded_reason_;
+      epoch = recorded_epoch_;
+    }
+    if (!reason.empty()) {
+      redis::record_loss(conn_, reason, cfg_.node_id, epoch);
+    }
     return;
   }
   if (!last_.epoch) {
@@ -185,13 +202,55 @@ void continuity_watch::round() {
   if (verdict != redis::continuity_verdict::kept) {
     auto reason = redis::describe(verdict, last_, *now);
     if (verdict != redis::continuity_verdict::loss_recorded) {
-      record(reason);
+      record(conn_, reason, now->epoch.value_or(""));
     }
     lost(reason);
     return;
   }
-  last_ = *now;
+  set_last(*now);
   keep_mark();
+}
+
+std::string continuity_watch::check_connection(redis::connection& conn) {
+  static const std::string found_lost =
+    "this node found Redis lost data it had acknowledged";
+  if (lost_) {
+    return cfg_.enforce ? found_lost : std::string{};
+  }
+  redis::continuity_mark known;
+  {
+    std::lock_guard<std::mutex> guard{shared_mutex_};
+    known = shared_last_;
+  }
+  if (!known.epoch) {
+    return {}; // not adopted yet (the HTTP server is not listening)
+  }
+  auto reading = redis::read_continuity(conn);
+  if (!reading) {
+    // Redis answers with an error (-LOADING while it replays an AOF, a
+    // restore's too): not used unchecked, the next command checks again.
+    return "Redis's continuity could not be checked on a new connection ("
+           + conn.last_error() + ")";
+  }
+  // A running node accepts no other epoch: an acceptance is for nodes
+  // that start (decision 67).
+  auto verdict = redis::judge_restart(known, reading->mark, {});
+  if (verdict == redis::continuity_verdict::kept) {
+    return {};
+  }
+  auto reason = redis::describe(verdict, known, reading->mark)
+                + " (seen on a new connection, before its first request)";
+  if (verdict != redis::continuity_verdict::loss_recorded) {
+    record(conn, reason, reading->mark.epoch.value_or(""));
+  }
+  lost(reason);
+  return cfg_.enforce ? found_lost : std::string{};
+}
+
+void continuity_watch::set_last(const redis::continuity_mark& mark) {
+  last_ = mark;
+  std::lock_guard<std::mutex> guard{shared_mutex_};
+  shared_last_ = mark;
 }
 
 void continuity_watch::follow_clock(int64_t sent_us,
@@ -233,7 +292,9 @@ std::string continuity_watch::durability_lost() {
 }
 
 void continuity_watch::lost(const std::string& reason) {
-  lost_ = true;
+  if (lost_.exchange(true)) {
+    return; // found once: by a round, at start or on a new connection
+  }
   if (!cfg_.enforce) {
     spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
                      reason);

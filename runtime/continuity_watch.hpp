@@ -16,7 +16,9 @@
 #include "adapters/redis/redis_continuity.hpp"
 #include "runtime/periodic_thread.hpp"
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <functional>
 #include <string>
 
@@ -50,6 +52,14 @@ public:
   /// would), or, with none kept, Redis's (storing an epoch if Redis has
   /// none); false when Redis did not answer (the first round tries again).
   bool adopt();
+  /// The check of every new Redis connection of the node
+  /// (redis::set_connect_check), from any thread: Redis must still hold
+  /// what this node last saw, or the connection's first command fails and
+  /// the node refuses requests. A restore under running nodes was served
+  /// for the second before the next round (the second re-test paid a
+  /// reopened checkout twice).
+  /// "" to go on; else why the connection must not be used.
+  std::string check_connection(redis::connection& conn);
   void start() { thread_.start(); }
   void stop() { thread_.stop(); }
 
@@ -66,8 +76,12 @@ private:
   /// none); false when the node must not adopt it.
   bool judge_kept(const redis::continuity_mark& kept,
                   const redis::continuity_reading& now);
-  /// Records a loss this node found in Redis, for every node to see.
-  void record(const std::string& reason);
+  /// Records a loss this node found in Redis, for every node to see, and
+  /// keeps it for the rounds to record again while the node refuses.
+  void record(redis::connection& conn, const std::string& reason,
+              const std::string& epoch_seen);
+  /// last_, and its copy for check_connection.
+  void set_last(const redis::continuity_mark& mark);
   /// Replaces the mark on disk with last_ (said once while it fails);
   /// never under warn.
   void keep_mark();
@@ -84,7 +98,11 @@ private:
   static constexpr uint32_t settings_every_rounds = 30;
   bool unverified_told_ = false;
   bool mark_written_ = true; ///< the last write worked (or none failed)
-  bool lost_ = false;
+  std::atomic<bool> lost_{false};
+  std::mutex shared_mutex_;
+  redis::continuity_mark shared_last_; ///< last_, for other threads
+  std::string recorded_reason_;        ///< the loss this node recorded
+  std::string recorded_epoch_;
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;
 };

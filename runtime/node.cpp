@@ -36,6 +36,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -295,9 +297,14 @@ int run_node(node_config& cfg) {
     continuity_cfg.on_mark_written = [&ctx](bool written) {
       ctx.continuity_mark_unwritable = !written;
     };
-    continuity_watch continuity{continuity_cfg};
-    continuity.adopt(); // or its first round, if Redis did not answer now
-    continuity.start();
+    // Shared with the check of every new Redis connection, which other
+    // threads run until it is cleared at the stop.
+    auto continuity = std::make_shared<continuity_watch>(continuity_cfg);
+    continuity->adopt(); // or its first round, if Redis did not answer now
+    redis::set_connect_check([continuity](redis::connection& conn) {
+      return continuity->check_connection(conn);
+    });
+    continuity->start();
     std::optional<event_retention> retention;
     if (cfg.event_retention_days > 0) {
       event_retention_settings retention_cfg;
@@ -380,7 +387,9 @@ int run_node(node_config& cfg) {
     server.stop();
     http_thread.join();
     ctx.cluster_members = nullptr; // refers to the actor system
-    continuity.stop();
+    ctx.cluster_quorum = nullptr;
+    continuity->stop();
+    redis::set_connect_check({});
     scheduler.stop();
     if (packer) {
       packer->stop();

@@ -1,5 +1,7 @@
 #include "adapters/redis/redis_connection.hpp"
 
+#include <memory>
+
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
@@ -113,6 +115,21 @@ void connection::set_timeout(uint32_t ms) {
   redisSetTimeout(ctx_, to_timeval(ms));
 }
 
+namespace {
+
+// Set while other threads' connections may be connecting: swapped whole.
+std::shared_ptr<const connect_check>& connect_check_slot() {
+  static std::shared_ptr<const connect_check> check;
+  return check;
+}
+
+} // namespace
+
+void set_connect_check(connect_check check) {
+  std::atomic_store(&connect_check_slot(),
+                    std::make_shared<const connect_check>(std::move(check)));
+}
+
 bool connection::ensure_connected() {
   auto now = std::chrono::steady_clock::now();
   if (ctx_ != nullptr && now - last_used_ >= idle_check_after) {
@@ -145,6 +162,18 @@ bool connection::ensure_connected() {
     return false;
   }
   ++connects_;
+  auto check = std::atomic_load(&connect_check_slot());
+  if (check && *check && !checking_) {
+    checking_ = true;
+    auto refused = (*check)(*this);
+    checking_ = false;
+    if (!refused.empty()) {
+      last_error_ = "redis " + ep_.host + ":" + std::to_string(ep_.port)
+                    + ": " + refused;
+      drop();
+      return false;
+    }
+  }
   return true;
 }
 

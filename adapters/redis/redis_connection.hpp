@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,18 @@ std::optional<endpoint> parse_endpoint(std::string_view text);
 /// Sets `ep`'s user and password from PSP_REDIS_USER and
 /// PSP_REDIS_PASSWORD where those are set and `ep`'s are empty.
 void credentials_from_env(endpoint& ep);
+
+class connection;
+
+/// Run on every new connection of this process before its first command:
+/// a non-empty answer (why) fails that command as an I/O failure would, and
+/// the next command connects and checks again. A node sets it once at start
+/// (decision 67: every connection made after Redis restarted, a restore's
+/// included, checks that Redis still holds what the node saw before any
+/// request is served from it). Empty: no check (psp-admin, tests). Not run
+/// again for commands the check itself sends.
+using connect_check = std::function<std::string(connection&)>;
+void set_connect_check(connect_check check);
 
 class connection {
 public:
@@ -110,6 +123,7 @@ private:
   redisContext* ctx_ = nullptr;
   std::string last_error_;
   uint64_t connects_ = 0;
+  bool checking_ = false; ///< inside the connect check
 };
 
 } // namespace psp::redis

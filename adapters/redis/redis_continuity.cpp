@@ -48,9 +48,12 @@ end
 return {epoch, redis.call('INCR', KEYS[2]), t[1], t[2], false}
 )lua";
 
-// KEYS[1] the recorded loss; ARGV: 1 reason, 2 node. The first recorded
-// stays.
+// KEYS[1] the recorded loss, KEYS[2] the epoch; ARGV: 1 reason, 2 node,
+// 3 the epoch the loss was found with ("" for none). The first recorded
+// stays; nothing is recorded once the epoch moved on (an operator accepted
+// the data set: a node still refusing must not undo that).
 constexpr const char* record_loss_lua = R"lua(
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then return 0 end
 local t = redis.call('TIME')
 if redis.call('HSETNX', KEYS[1], 'reason', ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], 'node', ARGV[2], 'at', t[1])
@@ -129,9 +132,9 @@ std::optional<continuity_reading> read_continuity(connection& conn) {
 }
 
 bool record_loss(connection& conn, const std::string& reason,
-                 const std::string& node) {
-  auto reply = conn.query(
-    {"EVAL", record_loss_lua, "1", redis_loss_key, reason, node});
+                 const std::string& node, const std::string& epoch_seen) {
+  auto reply = conn.query({"EVAL", record_loss_lua, "2", redis_loss_key,
+                           redis_epoch_key, reason, node, epoch_seen});
   return reply.has_value();
 }
 

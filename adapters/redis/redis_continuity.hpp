@@ -99,10 +99,14 @@ struct continuity_reading {
 };
 std::optional<continuity_reading> read_continuity(connection& conn);
 
-/// Records that this data set lost data (`reason`, found by `node`) unless
-/// a loss is recorded already. False when Redis does not answer.
+/// Records that this data set lost data (`reason`, found by `node` while
+/// Redis held `epoch_seen`, "" for none) unless a loss is recorded already
+/// or the epoch changed since (an operator accepted the data set). A node
+/// that refuses records it again each second, so a hand-deleted record
+/// does not let the others adopt the loss. False when Redis does not
+/// answer.
 bool record_loss(connection& conn, const std::string& reason,
-                 const std::string& node);
+                 const std::string& node, const std::string& epoch_seen);
 
 /// What `now` says against `last` (the mark this node holds).
 continuity_verdict judge_continuity(const continuity_mark& last,
