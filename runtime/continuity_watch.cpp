@@ -61,15 +61,11 @@ bool continuity_watch::adopt() {
   follow_clock(sent_us, *mark);
   if (!mark->recorded_loss.empty()) {
     // A node without a kept mark (a new data dir) on a data set another
-    // node found lost.
-    auto reason = redis::describe(redis::continuity_verdict::loss_recorded,
-                                  *mark, *mark);
-    if (cfg_.enforce) {
-      lost(reason);
-      return true;
-    }
-    spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
-                     reason);
+    // node found lost. Under warn it is said and the node goes on
+    // unwatched, as after a loss found while running.
+    lost(redis::describe(redis::continuity_verdict::loss_recorded, *mark,
+                         *mark));
+    return true;
   }
   set_last(*mark);
   keep_mark();
@@ -97,13 +93,9 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
               + cfg_.mark_path + ")";
     record(conn_, reason, now.mark.epoch.value_or(""));
   }
-  if (!cfg_.enforce) {
-    // A scratch stack: said, then adopted as it is (its mark is not
-    // written: the nodes sharing the data dir keep judging by theirs).
-    spdlog::critical("event=redis_state_lost action=none reason=\"{}\"",
-                     reason);
-    return true;
-  }
+  // Under warn (a scratch stack) said, and the node goes on unwatched, as
+  // after a loss found while running; it never writes the mark, so the
+  // nodes sharing the data dir keep judging by theirs.
   lost(reason);
   return false;
 }

@@ -259,6 +259,16 @@ TEST(redis_continuity, an_emptied_redis_found_at_start_is_not_adopted) {
   EXPECT_TRUE(stack.redis_keys("psp:redis_epoch").empty());
   stack.restart_node(0);
   expect_refusing(stack, 0, "emptied");
+  // A scratch node (warn) on that data set says so and serves, creating
+  // nothing; the next node told to require still refuses.
+  stack.stop_node(0);
+  stack.start_node(0, {"--psp.redis-durability=warn"});
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost action=none", 5s));
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  EXPECT_TRUE(stack.redis_keys("psp:redis_epoch").empty());
+  stack.stop_node(0);
+  stack.start_node(0);
+  expect_refusing(stack, 0, "emptied");
   // Accepted (the previous epoch is gone with the rest), the node serves:
   // the merchants are gone too, so the key is refused as unknown.
   auto accepted =
