@@ -91,7 +91,7 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
   if (verdict != redis::continuity_verdict::loss_recorded) {
     reason += " since this node last ran (the mark kept in "
               + cfg_.mark_path + ")";
-    record(conn_, reason, now.mark.epoch.value_or(""));
+    record(conn_, reason, now.mark.epoch.value_or(""), verdict);
   }
   // Under warn (a scratch stack) said, and the node goes on unwatched, as
   // after a loss found while running; it never writes the mark, so the
@@ -102,16 +102,18 @@ bool continuity_watch::judge_kept(const redis::continuity_mark& kept,
 
 void continuity_watch::record(redis::connection& conn,
                               const std::string& reason,
-                              const std::string& epoch_seen) {
+                              const std::string& epoch_seen,
+                              redis::continuity_verdict verdict) {
   // Kept in the data set itself, so that every node refuses it, whatever
   // its own mark says or whether it has one, until an operator accepts it.
-  if (!redis::record_loss(conn, reason, cfg_.node_id, epoch_seen)) {
+  if (!redis::record_loss(conn, reason, cfg_.node_id, epoch_seen, verdict)) {
     spdlog::error("event=redis_loss_unrecorded error=\"{}\"",
                   conn.last_error());
   }
   std::lock_guard<std::mutex> guard{shared_mutex_};
   recorded_reason_ = reason;
   recorded_epoch_ = epoch_seen;
+  recorded_verdict_ = verdict;
 }
 
 void continuity_watch::keep_mark() {
@@ -142,13 +144,15 @@ void continuity_watch::round() {
     // would let nodes that start adopt the loss (the second re-test).
     std::string reason;
     std::string epoch;
+    auto verdict = redis::continuity_verdict::kept;
     {
       std::lock_guard<std::mutex> guard{shared_mutex_};
       reason = recorded_reason_;
       epoch = recorded_epoch_;
+      verdict = recorded_verdict_;
     }
     if (!reason.empty()) {
-      redis::record_loss(conn_, reason, cfg_.node_id, epoch);
+      redis::record_loss(conn_, reason, cfg_.node_id, epoch, verdict);
     }
     return;
   }
@@ -194,7 +198,7 @@ void continuity_watch::round() {
   if (verdict != redis::continuity_verdict::kept) {
     auto reason = redis::describe(verdict, last_, *now);
     if (verdict != redis::continuity_verdict::loss_recorded) {
-      record(conn_, reason, now->epoch.value_or(""));
+      record(conn_, reason, now->epoch.value_or(""), verdict);
     }
     lost(reason);
     return;
@@ -230,10 +234,12 @@ std::string continuity_watch::check_connection(redis::connection& conn) {
   if (verdict == redis::continuity_verdict::kept) {
     return {};
   }
-  auto reason = redis::describe(verdict, known, reading->mark)
-                + " (seen on a new connection, before its first request)";
+  auto reason = redis::describe(verdict, known, reading->mark);
   if (verdict != redis::continuity_verdict::loss_recorded) {
-    record(conn, reason, reading->mark.epoch.value_or(""));
+    reason += " (seen on a new connection, before its first request)";
+  }
+  if (verdict != redis::continuity_verdict::loss_recorded) {
+    record(conn, reason, reading->mark.epoch.value_or(""), verdict);
   }
   lost(reason);
   return cfg_.enforce ? found_lost : std::string{};

@@ -79,7 +79,7 @@ private:
   /// Records a loss this node found in Redis, for every node to see, and
   /// keeps it for the rounds to record again while the node refuses.
   void record(redis::connection& conn, const std::string& reason,
-              const std::string& epoch_seen);
+              const std::string& epoch_seen, redis::continuity_verdict verdict);
   /// last_, and its copy for check_connection.
   void set_last(const redis::continuity_mark& mark);
   /// Replaces the mark on disk with last_ (said once while it fails);
@@ -103,6 +103,8 @@ private:
   redis::continuity_mark shared_last_; ///< last_, for other threads
   std::string recorded_reason_;        ///< the loss this node recorded
   std::string recorded_epoch_;
+  redis::continuity_verdict recorded_verdict_ =
+    redis::continuity_verdict::kept;
   // Last: stopped (joined) before the members its rounds use are destroyed.
   periodic_thread thread_;
 };

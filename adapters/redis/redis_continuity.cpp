@@ -48,12 +48,17 @@ end
 return {epoch, redis.call('INCR', KEYS[2]), t[1], t[2], false}
 )lua";
 
-// KEYS[1] the recorded loss, KEYS[2] the epoch; ARGV: 1 reason, 2 node,
-// 3 the epoch the loss was found with ("" for none). The first recorded
+// KEYS[1] the recorded loss, KEYS[2] the epoch, KEYS[3] the acceptance;
+// ARGV: 1 reason, 2 node, 3 the epoch the loss was found with ("" for
+// none), 4 "replaced" when the finding is another epoch. The first recorded
 // stays; nothing is recorded once the epoch moved on (an operator accepted
 // the data set: a node still refusing must not undo that).
 constexpr const char* record_loss_lua = R"lua(
 if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then return 0 end
+if ARGV[4] == 'replaced' and redis.call('HGET', KEYS[3], 'epoch') == ARGV[3]
+then
+  return 0 -- an operator accepted this epoch while the node ran
+end
 local t = redis.call('TIME')
 if redis.call('HSETNX', KEYS[1], 'reason', ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], 'node', ARGV[2], 'at', t[1])
@@ -132,9 +137,12 @@ std::optional<continuity_reading> read_continuity(connection& conn) {
 }
 
 bool record_loss(connection& conn, const std::string& reason,
-                 const std::string& node, const std::string& epoch_seen) {
-  auto reply = conn.query({"EVAL", record_loss_lua, "2", redis_loss_key,
-                           redis_epoch_key, reason, node, epoch_seen});
+                 const std::string& node, const std::string& epoch_seen,
+                 continuity_verdict verdict) {
+  auto reply = conn.query(
+    {"EVAL", record_loss_lua, "3", redis_loss_key, redis_epoch_key,
+     redis_recovery_key, reason, node, epoch_seen,
+     verdict == continuity_verdict::replaced ? "replaced" : "other"});
   return reply.has_value();
 }
 

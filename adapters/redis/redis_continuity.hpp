@@ -105,8 +105,13 @@ std::optional<continuity_reading> read_continuity(connection& conn);
 /// that refuses records it again each second, so a hand-deleted record
 /// does not let the others adopt the loss. False when Redis does not
 /// answer.
+/// Another epoch that an operator accepted (psp:redis_recovery) is not
+/// recorded: the node that ran through the acceptance refuses until
+/// restarted, but must not lock out the nodes that restart (the third
+/// re-test had to accept twice).
 bool record_loss(connection& conn, const std::string& reason,
-                 const std::string& node, const std::string& epoch_seen);
+                 const std::string& node, const std::string& epoch_seen,
+                 continuity_verdict verdict);
 
 /// What `now` says against `last` (the mark this node holds).
 continuity_verdict judge_continuity(const continuity_mark& last,

@@ -289,6 +289,23 @@ TEST(redis_continuity, an_emptied_redis_found_at_start_is_not_adopted) {
             2);
 }
 
+TEST(redis_continuity, an_acceptance_while_a_node_runs_locks_out_no_one) {
+  // The third re-test: an operator accepted while the nodes still served
+  // (they had not seen the loss); each then recorded the new epoch as a
+  // loss, and the restarted nodes refused it until a second acceptance.
+  psp_stack stack;
+  accept_redis_state(stack);
+  // The running node sees another epoch: it refuses until restarted...
+  ASSERT_TRUE(stack.wait_for_log(0, "event=redis_state_lost", 10s));
+  expect_refusing(stack, 0, "changed");
+  // ...but records nothing, so the restarted node adopts the accepted set.
+  std::this_thread::sleep_for(std::chrono::milliseconds{1'500});
+  EXPECT_TRUE(stack.redis_keys("psp:redis_state_lost").empty());
+  stack.restart_node(0);
+  EXPECT_EQ(http_get(stack.node_url(), "/healthz").status, 200);
+  EXPECT_EQ(stack.api_post("/v1/checkout/sessions", a_session).status, 200);
+}
+
 TEST(redis_continuity, a_mark_that_cannot_be_read_is_not_taken_for_none) {
   // Written fsynced and renamed, a mark is whole after a crash: one that
   // cannot be read is damage, and the node cannot tell what it saw before.
