@@ -44,6 +44,9 @@ struct payment_job {
   /// holds this registration (it was declared dead meanwhile).
   std::string fence_node;
   std::string fence_token;
+  /// A hosted-page attempt's ordinal in its session (1 for the first card
+  /// tried), counted in Redis by the confirm step; 0 for every other job.
+  uint32_t page_ordinal = 0;
 };
 
 template <class Inspector>
@@ -51,8 +54,17 @@ typename Inspector::result_type inspect(Inspector& f, payment_job& x) {
   return f(caf::meta::type_name("payment_job"), x.entry_id, x.intent_id,
            x.attempt_id, x.merchant_id, x.session_id, x.amount_minor,
            x.currency, x.fee_bps, x.fee_fixed_minor, x.sealed_card, x.op,
-           x.network_ref, x.held_minor, x.delivery_count, x.fence_node, x.fence_token);
+           x.network_ref, x.held_minor, x.delivery_count, x.fence_node,
+           x.fence_token, x.page_ordinal);
 }
+
+/// The card network's Idempotency-Key for a job's call. A hosted-page
+/// attempt is named by its session and ordinal, so an attempt Redis lost
+/// (a restore, a lagging replica) and the one that takes its place after
+/// the loss send the same key: the network answers the charge it made
+/// instead of making another (decision 70). Every other job's attempt or
+/// op id already derives from what was asked (decision 61).
+std::string network_idempotency_key(const payment_job& job);
 
 /// What the card network said. Unknown outcomes (timeouts, 5xx) are
 /// `transient`: never guessed, retried with the same idempotency key.
@@ -62,6 +74,7 @@ std::string to_string(charge_outcome x);
 
 struct charge_request {
   std::string attempt_id;
+  std::string idempotency_key; ///< sent to the network (see above)
   std::string intent_id;
   std::string merchant_id;
   int64_t amount_minor = 0;
@@ -73,8 +86,8 @@ struct charge_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, charge_request& x) {
-  return f(caf::meta::type_name("charge_request"), x.attempt_id, x.intent_id,
-           x.merchant_id, x.amount_minor, x.currency, x.sealed_card, x.op,
+  return f(caf::meta::type_name("charge_request"), x.attempt_id,
+           x.idempotency_key, x.intent_id, x.merchant_id, x.amount_minor, x.currency, x.sealed_card, x.op,
            x.network_ref);
 }
 
@@ -83,12 +96,16 @@ struct charge_result {
   std::string charge_id;
   std::string decline_code;  ///< e.g. card_declined, insufficient_funds
   std::string message;       ///< shopper-safe text; never card data
+  /// Transient only: the network holds a request with other parameters
+  /// under this key. Asking again cannot change that, so the payment goes
+  /// to the dead-letter queue at once for an operator.
+  bool key_conflict = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, charge_result& x) {
   return f(caf::meta::type_name("charge_result"), x.outcome, x.charge_id,
-           x.decline_code, x.message);
+           x.decline_code, x.message, x.key_conflict);
 }
 
 /// One leg of a double-entry ledger transaction.

@@ -95,8 +95,18 @@ void bury(self_ptr self, std::string reason) {
           [=](caf::error&) { finish(self, false); });
 }
 
-void on_transient(self_ptr self, const std::string& why) {
+void on_transient(self_ptr self, const std::string& why,
+                  bool key_conflict = false) {
   auto& st = self->state;
+  if (key_conflict) {
+    // Another request under this attempt's key: an attempt Redis lost, paid
+    // with other card details (decision 70). Neither charging under a new
+    // key nor asking again is safe; an operator decides.
+    bury(self, "card network: " + why + " (key "
+                 + network_idempotency_key(*st.job)
+                 + "; an attempt Redis lost? see docs/faults.md); not retried");
+    return;
+  }
   if (++st.network_tries >= st.limits.network_tries_max) {
     bury(self, "card network: " + why + " after "
                  + std::to_string(st.network_tries) + " tries");
@@ -109,16 +119,19 @@ void charge(self_ptr self) {
   auto& st = self->state;
   st.current_stage = stage::charging;
   auto& j = *st.job;
-  charge_request req{j.attempt_id,   j.intent_id, j.merchant_id,
-                     j.amount_minor, j.currency,  j.sealed_card,
-                     j.op,           j.network_ref};
+  charge_request req{j.attempt_id,   network_idempotency_key(j),
+                     j.intent_id,    j.merchant_id,
+                     j.amount_minor, j.currency,
+                     j.sealed_card,  j.op,
+                     j.network_ref};
   self->request(st.ports.network, timeout(self), charge_atom::value, req)
     .then(
       [=](const charge_result& res) {
         auto c = build_commit(*self->state.job, res);
         if (!c) {
-          on_transient(self, res.message.empty() ? "no final answer"
-                                                 : res.message);
+          on_transient(self,
+                       res.message.empty() ? "no final answer" : res.message,
+                       res.key_conflict);
           return;
         }
         self->state.commit = std::move(*c);

@@ -30,6 +30,16 @@ std::string to_string(payment_op x) {
   }
 }
 
+std::string network_idempotency_key(const payment_job& job) {
+  bool card_attempt = job.op == payment_op::charge
+                      || job.op == payment_op::authorize;
+  if (card_attempt && job.page_ordinal > 0 && !job.session_id.empty()) {
+    return job.session_id + ":page_attempt:"
+           + std::to_string(job.page_ordinal);
+  }
+  return job.attempt_id;
+}
+
 std::string to_string(attempt_status x) {
   switch (x) {
     case attempt_status::pending:

@@ -166,9 +166,10 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       // PSP_TEST_BREAK=network_idempotency sends a fresh key per try: a
       // deliberately broken guarantee that the fault checker must catch.
       post.headers.emplace_back(
-        "Idempotency-Key", break_network_idempotency()
-                             ? req.attempt_id + "-" + crypto::random_base62(8)
-                             : req.attempt_id);
+        "Idempotency-Key",
+        break_network_idempotency()
+          ? req.idempotency_key + "-" + crypto::random_base62(8)
+          : req.idempotency_key);
       if (req.op == payment_op::capture || req.op == payment_op::void_auth
           || req.op == payment_op::refund) {
         describe_follow_up(req, post);

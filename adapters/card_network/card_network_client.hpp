@@ -2,7 +2,8 @@
 
 // The card_network port over HTTP: one actor and one event-loop HTTP client
 // with up to `connections` keep-alive connections to the network, sending
-// the attempt id as the network's Idempotency-Key. The sealed card is opened
+// the request's idempotency key (network_idempotency_key in messages.hpp) as
+// the network's Idempotency-Key. The sealed card is opened
 // here, right before the call, and nowhere else.
 
 #include "actors/ports.hpp"

@@ -66,8 +66,17 @@ charge_result interpret_network_answer(int32_t status, std::string_view body,
     return out;
   }
   // 5xx, 409 and anything unexpected: the outcome is unknown, never guessed.
-  return transient_answer("card network answered HTTP "
-                          + std::to_string(status));
+  auto out = transient_answer("card network answered HTTP "
+                              + std::to_string(status));
+  if (status == 409 && error != doc.end() && error->is_object()
+      && text_of(*error, "code", "") == "idempotency_key_reused") {
+    // Not a busy key (`idempotency_key_in_use`, which clears): the key is
+    // taken by a request with other parameters, and stays taken.
+    out.message = "the network holds a request with other parameters "
+                  "under this idempotency key";
+    out.key_conflict = true;
+  }
+  return out;
 }
 
 } // namespace psp::card

@@ -11,10 +11,12 @@ namespace {
 // Each layout is a fixed-order array led (for the terms) by a version tag. A
 // new field means a new version so that entries written by an older node
 // still decode. Version 1: charges only; version 2 adds the op, the network
-// reference and the held amount; version 3 splits terms and step (header).
+// reference and the held amount; version 3 splits terms and step (header);
+// version 4 adds the hosted-page attempt's ordinal to the terms.
 constexpr int job_version_charge_only = 1;
 constexpr int job_version_one_array = 2;
-constexpr int job_version = 3;
+constexpr int job_version_split = 3;
+constexpr int job_version = 4;
 
 using job_tuple_v1 = std::tuple<int, std::string, std::string, std::string,
                                 std::string, int64_t, std::string, int32_t,
@@ -24,10 +26,14 @@ using job_tuple_v2 = std::tuple<int, std::string, std::string, std::string,
                                 int64_t, std::string, uint8_t, std::string,
                                 int64_t>;
 // version, intent, merchant, session, amount, currency, fee bps, fixed fee,
-// op. confirm_attempt_lua in scripts.cpp packs the same array.
+// op (version 3); version 4 adds the page ordinal. confirm_attempt_lua in
+// scripts.cpp packs the same array.
+using terms_tuple_v3 = std::tuple<int, std::string, std::string, std::string,
+                                  int64_t, std::string, int32_t, int64_t,
+                                  uint8_t>;
 using terms_tuple = std::tuple<int, std::string, std::string, std::string,
                                int64_t, std::string, int32_t, int64_t,
-                               uint8_t>;
+                               uint8_t, uint32_t>;
 // attempt/op id, sealed card, network reference, held amount.
 using step_tuple = std::tuple<std::string, std::string, std::string, int64_t>;
 
@@ -66,9 +72,11 @@ std::optional<payment_job> decode_v2(const msgpack::object& obj) {
   return job;
 }
 
-std::optional<payment_job> decode_v3(const msgpack::object& terms_obj,
-                                     std::string_view bytes, size_t offset) {
-  auto terms = terms_obj.as<terms_tuple>();
+/// Versions 3 and 4: the terms (`Terms`), then the step.
+template <class Terms>
+std::optional<payment_job> decode_split(const msgpack::object& terms_obj,
+                                        std::string_view bytes, size_t offset) {
+  auto terms = terms_obj.as<Terms>();
   auto op = checked_op(std::get<8>(terms));
   if (!op || offset >= bytes.size()) {
     return std::nullopt;
@@ -91,6 +99,9 @@ std::optional<payment_job> decode_v3(const msgpack::object& terms_obj,
   job.sealed_card = std::get<1>(step);
   job.network_ref = std::get<2>(step);
   job.held_minor = std::get<3>(step);
+  if constexpr (std::tuple_size_v<Terms> > 9) {
+    job.page_ordinal = std::get<9>(terms);
+  }
   return job;
 }
 
@@ -108,7 +119,7 @@ std::string encode_job(const payment_job& job) {
   terms_tuple t{job_version,     job.intent_id,    job.merchant_id,
                 job.session_id,  job.amount_minor, job.currency,
                 job.fee_bps,     job.fee_fixed_minor,
-                static_cast<uint8_t>(job.op)};
+                static_cast<uint8_t>(job.op), job.page_ordinal};
   std::stringstream buf;
   msgpack::pack(buf, t);
   return buf.str() + encode_job_step(job);
@@ -124,7 +135,10 @@ std::optional<payment_job> decode_job(std::string_view bytes) {
     }
     auto version = obj.via.array.ptr[0].as<int>();
     if (version == job_version) {
-      return decode_v3(obj, bytes, offset);
+      return decode_split<terms_tuple>(obj, bytes, offset);
+    }
+    if (version == job_version_split) {
+      return decode_split<terms_tuple_v3>(obj, bytes, offset);
     }
     if (offset != bytes.size()) {
       return std::nullopt;

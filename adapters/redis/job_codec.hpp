@@ -10,7 +10,11 @@
 // reference, the held amount). The split lets the hosted page's confirm
 // script build a job in Redis from the intent it reads there
 // (`confirm_attempt`, cmsgpack) and the step the node sends, so paying takes
-// one round trip. Versions 1 and 2 (one array) still decode.
+// one round trip. Version 4 adds to the terms the hosted-page attempt's
+// ordinal in its session, which the confirm script counts (it names the
+// attempt at the card network: decision 70). Versions 1 and 2 (one array)
+// and 3 still decode; a node older than version 4 leaves a version-4 entry
+// pending (`undecodable_job`) for a newer node's reclaim.
 
 #include "actors/messages.hpp"
 

@@ -58,8 +58,9 @@ if not (pi[4] and pi[5] and pi[7] and amount and fee_bps and fee_fixed) then
   return redis.error_reply('BAD_INTENT ' .. pi_key .. ' lacks payment terms')
 end
 local manual = pi[10] == 'manual'
-local job = cmsgpack.pack({3, cs[3], pi[4], pi[5], amount, pi[7], fee_bps,
-  fee_fixed, manual and 1 or 0}) .. ARGV[6]
+-- The attempt's ordinal names it at the card network (decision 70).
+local job = cmsgpack.pack({4, cs[3], pi[4], pi[5], amount, pi[7], fee_bps,
+  fee_fixed, manual and 1 or 0, tried + 1}) .. ARGV[6]
 -- The billing details ride on the writes below: no command of their own.
 local billing = ARGV[10] and ARGV[10] ~= '' and ARGV[10] or nil
 local attempt = {'intent', cs[3], 'status', 'pending',

@@ -27,11 +27,15 @@ struct request_fingerprint {
   /// A charge's `capture` flag: authorising and charging are different
   /// requests even with the same amount.
   bool capture = true;
+  /// A charge's card as "last4 mm/yyyy" (never the number): the same key
+  /// with another card is another request, as a real network sees it.
+  /// Empty for other endpoints, and in journal lines written before it.
+  std::string card{};
 
   bool operator==(const request_fingerprint& other) const {
     return endpoint == other.endpoint && target == other.target &&
            amount_minor == other.amount_minor && currency == other.currency &&
-           capture == other.capture;
+           capture == other.capture && card == other.card;
   }
 };
 

@@ -23,7 +23,7 @@ using examples::write_all;
 json fingerprint_json(const request_fingerprint& fp) {
   return {{"endpoint", fp.endpoint}, {"target", fp.target},
           {"amount", fp.amount_minor}, {"currency", fp.currency},
-          {"capture", fp.capture}};
+          {"capture", fp.capture}, {"card", fp.card}};
 }
 
 request_fingerprint fingerprint_of(const json& j) {
@@ -33,6 +33,7 @@ request_fingerprint fingerprint_of(const json& j) {
   fp.amount_minor = j.at("amount").get<int64_t>();
   fp.currency = j.at("currency").get<std::string>();
   fp.capture = j.at("capture").get<bool>();
+  fp.card = j.value("card", "");
   return fp;
 }
 

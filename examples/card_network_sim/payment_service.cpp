@@ -31,7 +31,7 @@ api_response payment_service::charge(const std::string& key,
   }
   const auto& r = *req.value;
   request_fingerprint fp{"charge", r.reference, r.amount_minor, r.currency,
-                         r.capture};
+                         r.capture, card_fingerprint(r)};
   return runner_.run_once(key, fp, [&] { return execute_charge(key, r); });
 }
 

@@ -132,6 +132,13 @@ bool valid_charge_id(std::string_view id) {
   return printable_token(id);
 }
 
+std::string card_fingerprint(const charge_request& req) {
+  auto& pan = req.card_number;
+  auto last4 = pan.size() >= 4 ? pan.substr(pan.size() - 4) : pan;
+  return last4 + " " + std::to_string(req.exp_month) + "/"
+         + std::to_string(req.exp_year);
+}
+
 parsed<charge_request> parse_charge_request(const std::string& body) {
   auto doc = parse_object(body);
   if (!doc) {

@@ -31,6 +31,9 @@ struct charge_request {
   bool capture = true;
 };
 
+/// What an idempotency key remembers of a charge's card: "last4 mm/yyyy".
+std::string card_fingerprint(const charge_request& req);
+
 /// A validated POST /v1/refunds body.
 struct refund_request {
   std::string charge_id;

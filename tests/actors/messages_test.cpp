@@ -53,6 +53,8 @@ TEST_F(messages_test, payment_job) {
   EXPECT_EQ(back.fee_bps, 290);
   EXPECT_EQ(back.sealed_card, "sealed");
   EXPECT_EQ(back.delivery_count, 3u);
+  job.page_ordinal = 4;
+  EXPECT_EQ(round_trip(job).page_ordinal, 4u);
   job.op = payment_op::capture;
   job.network_ref = "ch_7";
   job.held_minor = 5000;
@@ -65,9 +67,10 @@ TEST_F(messages_test, payment_job) {
 }
 
 TEST_F(messages_test, charge_messages) {
-  charge_request req{"re_1", "pi_1", "acct_1", 123, "eur", "",
-                     payment_op::refund, "ch_1"};
+  charge_request req{"re_1", "cs_1:page_attempt:2", "pi_1", "acct_1", 123,
+                     "eur",  "",   payment_op::refund,   "ch_1"};
   auto r = round_trip(req);
+  EXPECT_EQ(r.idempotency_key, "cs_1:page_attempt:2");
   EXPECT_EQ(r.amount_minor, 123);
   EXPECT_EQ(r.currency, "eur");
   EXPECT_EQ(r.op, payment_op::refund);
@@ -75,6 +78,9 @@ TEST_F(messages_test, charge_messages) {
   auto res = round_trip(declined("expired_card"));
   EXPECT_EQ(res.outcome, charge_outcome::declined);
   EXPECT_EQ(res.decline_code, "expired_card");
+  charge_result conflict;
+  conflict.key_conflict = true;
+  EXPECT_TRUE(round_trip(conflict).key_conflict);
 }
 
 TEST_F(messages_test, payment_commit) {

@@ -86,7 +86,8 @@ TEST_F(payment_actor_test, unknown_outcomes_are_retried_with_the_same_key) {
   advance_ms(1'000); // past the second (at most 200 ms)
   ASSERT_EQ(world->charges.size(), 3u);
   for (auto& c : world->charges) {
-    EXPECT_EQ(c.attempt_id, "pa_A1") << "every retry reuses the attempt id";
+    EXPECT_EQ(c.attempt_id, "pa_A1");
+    EXPECT_EQ(c.idempotency_key, "pa_A1") << "every retry reuses the key";
   }
   EXPECT_EQ(world->commits.size(), 1u);
   ASSERT_TRUE(reply->has_value());
@@ -111,6 +112,41 @@ TEST_F(payment_actor_test, exhausted_retries_go_to_the_dead_letter_stream) {
   EXPECT_EQ(world->buried[0].entry_id, "1-0");
   ASSERT_TRUE(reply->has_value());
   EXPECT_TRUE(***reply);
+}
+
+TEST_F(payment_actor_test, a_page_attempt_is_named_by_its_session_and_ordinal) {
+  // What a lost attempt and the one paid after the loss share (decision 70).
+  auto job = sample_job("pa_A1");
+  job.page_ordinal = 3;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, job);
+  run();
+  ASSERT_EQ(world->charges.size(), 1u);
+  EXPECT_EQ(world->charges[0].idempotency_key, "cs_test_S1:page_attempt:3");
+  EXPECT_EQ(world->charges[0].attempt_id, "pa_A1");
+  // A capture of that payment keeps its own op id.
+  job.op = payment_op::capture;
+  EXPECT_EQ(network_idempotency_key(job), "pa_A1");
+}
+
+TEST_F(payment_actor_test, a_key_taken_by_another_request_is_buried_at_once) {
+  charge_result taken = unknown_outcome();
+  taken.key_conflict = true;
+  world->network_script = {taken, taken, taken, taken};
+  auto job = sample_job();
+  job.page_ordinal = 1;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, job);
+  run();
+  advance_ms(10'000);
+  EXPECT_EQ(world->charges.size(), 1u) << "asking again cannot help";
+  EXPECT_TRUE(world->commits.empty());
+  ASSERT_EQ(world->buried.size(), 1u);
+  EXPECT_NE(world->buried[0].reason.find("cs_test_S1:page_attempt:1"),
+            std::string::npos)
+    << world->buried[0].reason;
+  EXPECT_NE(world->buried[0].reason.find("not retried"), std::string::npos);
+  ASSERT_TRUE(reply->has_value());
 }
 
 TEST_F(payment_actor_test, redelivered_finished_step_is_only_acknowledged) {

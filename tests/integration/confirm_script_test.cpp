@@ -1,7 +1,8 @@
 // Goal: the hosted page's one-round-trip confirm builds, inside Redis, a job
 // the workers decode to exactly the payment the intent describes: the terms
-// the Lua step packs with cmsgpack match job_codec's version-3 layout (same
-// fields, same op numbers), and the step the node sends rides along intact.
+// the Lua step packs with cmsgpack match job_codec's version-4 layout (same
+// fields, same op numbers, the attempt's ordinal in its session), and the
+// step the node sends rides along intact.
 // Also: it refuses closed, expired and missing sessions before writing, and
 // the job lands on the partition of the payment stream that C++ computes for
 // its intent (the Lua and C++ hashes agree).
@@ -98,6 +99,7 @@ TEST_F(confirm_script, queues_the_intents_terms_with_the_nodes_step) {
   EXPECT_EQ(job->sealed_card, step_for("pa_1").sealed_card);
   EXPECT_EQ(job->network_ref, "");
   EXPECT_EQ(job->held_minor, 0);
+  EXPECT_EQ(job->page_ordinal, 1u);
 
   // The attempt record keeps the same bytes for a dead-letter replay.
   auto kept = conn.query({"HGET", keys::attempt("pa_1"), "job"});
@@ -117,6 +119,25 @@ TEST_F(confirm_script, queues_the_intents_terms_with_the_nodes_step) {
   ASSERT_TRUE(exp && exp->elements.size() == 2);
   EXPECT_EQ(exp->elements[0].text(), "12");
   EXPECT_EQ(exp->elements[1].text(), "2031");
+}
+
+TEST_F(confirm_script, each_card_tried_gets_the_next_ordinal) {
+  // The ordinal names the attempt at the card network (decision 70): after
+  // a decline the next card is the session's second attempt.
+  put_session("cs_5", "pi_5", "automatic");
+  ASSERT_EQ(confirm("cs_5", step_for("pa_5"), "n1")->elements[0].text(), "ok");
+  ASSERT_TRUE(conn.query({"HSET", keys::intent("pi_5"), "status",
+                          "requires_payment_method"}));
+  ASSERT_EQ(confirm("cs_5", step_for("pa_6"), "n2")->elements[0].text(), "ok");
+  auto job = last_queued_job("pi_5");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->attempt_id, "pa_6");
+  EXPECT_EQ(job->page_ordinal, 2u);
+  auto kept = conn.query({"HGET", keys::attempt("pa_6"), "job"});
+  ASSERT_TRUE(kept);
+  auto replayed = redis::decode_job(kept->text());
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->page_ordinal, 2u) << "a dead-letter replay keeps it";
 }
 
 TEST_F(confirm_script, a_manual_capture_intent_queues_an_authorisation) {

@@ -65,6 +65,22 @@ TEST(network_answer, no_answer_or_an_unexpected_one_is_unknown) {
   }
 }
 
+TEST(network_answer, a_key_taken_by_other_parameters_is_a_conflict) {
+  // Taken for good: the payment must not wait out twenty tries for it.
+  auto taken = interpret_network_answer(
+    409, R"({"error":{"code":"idempotency_key_reused","message":"x"}})", "",
+    payment_op::charge);
+  EXPECT_EQ(taken.outcome, charge_outcome::transient);
+  EXPECT_TRUE(taken.key_conflict);
+  // Busy clears by itself; other 409s are unknown as before.
+  for (auto body : {R"({"error":{"code":"idempotency_key_in_use"}})",
+                    R"({"error":"idempotency_key_reused"})", "{}", ""}) {
+    auto busy = interpret_network_answer(409, body, "", payment_op::charge);
+    EXPECT_EQ(busy.outcome, charge_outcome::transient) << body;
+    EXPECT_FALSE(busy.key_conflict) << body;
+  }
+}
+
 TEST(network_answer, fields_of_the_wrong_type_read_as_absent) {
   auto ok = interpret_network_answer(200, R"({"id":null})", "",
                                      payment_op::charge);

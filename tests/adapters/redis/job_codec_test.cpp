@@ -1,7 +1,8 @@
 // Goal: jobs survive the payment stream byte format, including the fields of
 // captures, voids and refunds, and entries written by an older node (version
-// 1, charges only; version 2, one array) still decode. A version-3 job
-// missing its step, or with bytes after it, is refused.
+// 1, charges only; version 2, one array; version 3, without the page
+// ordinal) still decode. A split job missing its step, or with bytes after
+// it, is refused.
 
 #include "adapters/redis/job_codec.hpp"
 
@@ -74,6 +75,36 @@ TEST(job_codec, a_version_3_job_needs_exactly_its_step) {
   EXPECT_FALSE(decode_job(terms_only));
   EXPECT_FALSE(decode_job(bytes + step));
   EXPECT_TRUE(decode_job(terms_only + step));
+}
+
+TEST(job_codec, a_page_attempts_ordinal_rides_with_its_terms) {
+  payment_job job;
+  job.intent_id = "pi_1";
+  job.session_id = "cs_1";
+  job.attempt_id = "pa_1";
+  job.page_ordinal = 7;
+  auto back = decode_job(encode_job(job));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->page_ordinal, 7u);
+  EXPECT_EQ(back->attempt_id, "pa_1");
+}
+
+TEST(job_codec, version_3_entries_decode_without_an_ordinal) {
+  std::tuple<int, std::string, std::string, std::string, int64_t, std::string,
+             int32_t, int64_t, uint8_t>
+    terms{3, "pi_1", "acct_1", "cs_1", 2000, "usd", 290, 30,
+          static_cast<uint8_t>(payment_op::authorize)};
+  payment_job step;
+  step.attempt_id = "pa_1";
+  step.sealed_card = "sealed";
+  std::stringstream buf;
+  msgpack::pack(buf, terms);
+  auto job = decode_job(buf.str() + encode_job_step(step));
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->op, payment_op::authorize);
+  EXPECT_EQ(job->session_id, "cs_1");
+  EXPECT_EQ(job->sealed_card, "sealed");
+  EXPECT_EQ(job->page_ordinal, 0u);
 }
 
 TEST(job_codec, garbage_and_unknown_versions_are_refused) {

@@ -98,6 +98,12 @@ TEST(SimJournalTest, AKilledSimulatorRemembersWhatItAnswered) {
                  charge_body(pan, 2001, "pi_paid").dump(), "k-charge")
               .status,
             409);
+  EXPECT_EQ(post(again.port, "/v1/charges",
+                 charge_body("5555555555554444", 2000, "pi_paid").dump(),
+                 "k-charge")
+              .status,
+            409)
+    << "the card is remembered across the restart";
 
   // The torn line was cut off, so what comes after it is read back too.
   ASSERT_EQ(post(again.port, "/v1/charges",

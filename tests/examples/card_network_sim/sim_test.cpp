@@ -160,6 +160,16 @@ TEST_F(SimTest, SameKeyWithDifferentParametersConflicts) {
   EXPECT_EQ(res.body["error"]["code"], "idempotency_key_reused");
   auto other_ref = charge("k-409", charge_body("4242424242424242", 2000, "x"));
   EXPECT_EQ(other_ref.status, 409);
+  // Another card under the key is another request too (a PSP that lost an
+  // attempt and pays the same checkout again must learn it, decision 70).
+  auto other_card = charge("k-409", charge_body("5555555555554444", 2000));
+  EXPECT_EQ(other_card.status, 409);
+  EXPECT_EQ(other_card.body["error"]["code"], "idempotency_key_reused");
+  EXPECT_EQ(other_card.body.dump().find("5555555555554444"), std::string::npos);
+  auto other_expiry = charge_body("4242424242424242", 2000);
+  other_expiry["exp_year"] = 2031;
+  EXPECT_EQ(charge("k-409", other_expiry).status, 409);
+  EXPECT_EQ(charge("k-409", charge_body("4242424242424242", 2000)).status, 200);
   EXPECT_EQ(recorded_charges(), 1u);
 }
 
