@@ -66,19 +66,23 @@ int members_command(redis::connection& conn) {
   if (!ids) {
     return unreachable(conn);
   }
-  // Pending entries by consumer, over every partition.
+  // Pending entries by consumer, over every partition: one round trip.
+  std::vector<std::vector<std::string>> asks;
+  for (auto p : all_partitions()) {
+    asks.push_back({"XINFO", "CONSUMERS", keys::payment_stream(p),
+                    keys::payment_group});
+  }
+  auto partitions = conn.pipeline(asks);
+  if (!partitions) {
+    return unreachable(conn);
+  }
   std::map<std::string, int64_t> pending;
   std::map<std::string, int64_t> idle_ms;
-  for (auto p : all_partitions()) {
-    auto consumers = conn.run({"XINFO", "CONSUMERS", keys::payment_stream(p),
-                               keys::payment_group});
-    if (!consumers) {
-      return unreachable(conn);
-    }
-    if (consumers->is_error()) {
+  for (auto& consumers : *partitions) {
+    if (consumers.is_error()) {
       continue; // no such stream or group yet
     }
-    for (auto& c : consumers->elements) {
+    for (auto& c : consumers.elements) {
       auto* name = field(c, "name");
       auto* count = field(c, "pending");
       auto* idle = field(c, "idle");
@@ -92,16 +96,23 @@ int members_command(redis::connection& conn) {
       }
     }
   }
-  json out = json::array();
+  // Each member's registration, its TTL and its leave mark: one round trip.
+  asks.clear();
   for (auto& id_value : ids->elements) {
-    auto id = id_value.text();
-    auto key = redis::node_registration_key(id);
-    auto row = conn.query_all(
-      {{"GET", key}, {"PTTL", key}, {"EXISTS", redis::node_left_key(id)}});
-    if (!row) {
-      return unreachable(conn);
-    }
-    auto registration = (*row)[0].is_nil() ? std::string{} : (*row)[0].text();
+    auto key = redis::node_registration_key(id_value.text());
+    asks.push_back({"GET", key});
+    asks.push_back({"PTTL", key});
+    asks.push_back({"EXISTS", redis::node_left_key(id_value.text())});
+  }
+  auto rows = conn.query_all(asks);
+  if (!rows) {
+    return unreachable(conn);
+  }
+  json out = json::array();
+  for (size_t i = 0; i < ids->elements.size(); ++i) {
+    auto id = ids->elements[i].text();
+    const auto* row = &(*rows)[3 * i];
+    auto registration = row[0].is_nil() ? std::string{} : row[0].text();
     // "<token>|<epoch>|<address>": the token is the node's secret fence.
     auto first = registration.find('|');
     auto second = first == std::string::npos
@@ -112,14 +123,14 @@ int members_command(redis::connection& conn) {
            {"epoch", nullptr},
            {"address", nullptr},
            {"registration_ttl_ms", nullptr},
-           {"left", (*row)[2].integer == 1},
+           {"left", row[2].integer == 1},
            {"pending_entries", pending.count(id) ? pending[id] : 0},
            {"consumer_idle_ms",
             idle_ms.count(id) ? json(idle_ms[id]) : json(nullptr)}};
     if (second != std::string::npos) {
       m["epoch"] = registration.substr(first + 1, second - first - 1);
       m["address"] = registration.substr(second + 1);
-      m["registration_ttl_ms"] = (*row)[1].integer;
+      m["registration_ttl_ms"] = row[1].integer;
     }
     out.push_back(std::move(m));
   }
