@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
 
 namespace psp::test {
 namespace {
@@ -55,36 +54,38 @@ void roll_back(psp_stack& stack, const key_dumps& before) {
   }
 }
 
-std::string intent_of(psp_stack& stack, const std::string& session_id) {
-  return stack.redis_hash("cs:" + session_id)["intent"];
-}
+/// A checkout paid with the test card, then lost: Redis put back as it was
+/// before the payment, unseen by the nodes (its form is offered again).
+struct lost_payment {
+  std::string session_id;
+  std::string intent_id;
+};
 
-/// The session's form is offered again: nothing saw the loss.
-void expect_form_offered(psp_stack& stack, const std::string& session_id) {
-  auto page = http_get(stack.node_url(), "/pay/" + session_id);
-  ASSERT_EQ(page.status, 200) << page.body;
-  ASSERT_NE(page.body.find("name=\"nonce\""), std::string::npos)
+lost_payment pay_then_lose(psp_stack& stack) {
+  auto session = stack.create_session(2500);
+  lost_payment out{session.at("id"), session.at("payment_intent")};
+  auto before = snapshot(stack);
+  EXPECT_EQ(stack.pay(out.session_id).status, 303);
+  EXPECT_EQ(stack.wait_for_outcome(out.session_id)["payment_status"], "paid");
+  EXPECT_EQ(stack.sim_charge_count(out.intent_id), 1);
+  roll_back(stack, before);
+  auto page = http_get(stack.node_url(), "/pay/" + out.session_id);
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("name=\"nonce\""), std::string::npos)
     << "the loss was seen: this test tests nothing";
+  return out;
 }
 
 TEST(lost_attempt, the_same_card_again_gets_the_networks_first_answer) {
   psp_stack stack;
-  auto session = stack.create_session(2500);
-  std::string session_id = session.at("id");
-  auto before = snapshot(stack);
-  ASSERT_EQ(stack.pay(session_id).status, 303);
-  ASSERT_EQ(stack.wait_for_outcome(session_id)["payment_status"], "paid");
-  auto intent = intent_of(stack, session_id);
-  ASSERT_EQ(stack.sim_charge_count(intent), 1);
   auto replays_before = stack.sim_stats().value("replays", 0);
-
-  roll_back(stack, before);
-  expect_form_offered(stack, session_id);
+  auto lost = pay_then_lose(stack);
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   // The shopper, back on the reopened page, pays with the same card.
-  ASSERT_EQ(stack.pay(session_id).status, 303);
-  EXPECT_EQ(stack.wait_for_outcome(session_id)["payment_status"], "paid");
-  EXPECT_EQ(stack.sim_charge_count(intent), 1)
+  ASSERT_EQ(stack.pay(lost.session_id).status, 303);
+  EXPECT_EQ(stack.wait_for_outcome(lost.session_id)["payment_status"], "paid");
+  EXPECT_EQ(stack.sim_charge_count(lost.intent_id), 1)
     << "the card was charged again for the payment Redis lost";
   EXPECT_EQ(stack.sim_stats().value("replays", 0), replays_before + 1);
   EXPECT_TRUE(stack.dead_letters_of("payment").empty());
@@ -93,37 +94,24 @@ TEST(lost_attempt, the_same_card_again_gets_the_networks_first_answer) {
 
 TEST(lost_attempt, another_card_is_dead_lettered_not_charged) {
   psp_stack stack;
-  auto session = stack.create_session(2500);
-  std::string session_id = session.at("id");
-  auto before = snapshot(stack);
-  ASSERT_EQ(stack.pay(session_id).status, 303);
-  ASSERT_EQ(stack.wait_for_outcome(session_id)["payment_status"], "paid");
-  auto intent = intent_of(stack, session_id);
-
-  roll_back(stack, before);
-  expect_form_offered(stack, session_id);
+  auto lost = pay_then_lose(stack);
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   card_input other;
   other.number = "5555555555554444";
-  ASSERT_EQ(stack.pay(session_id, other).status, 303);
-  std::vector<json> dead;
-  ASSERT_TRUE(wait_until(
-    [&] {
-      dead = stack.dead_letters_of("payment");
-      return !dead.empty();
-    },
-    15s, 50ms))
+  ASSERT_EQ(stack.pay(lost.session_id, other).status, 303);
+  auto dead = stack.wait_for_dead_letters("payment", 15s);
+  ASSERT_EQ(dead.size(), 1u)
     << "the network's refusal was retried instead of handed to an operator";
-  ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0].value("intent", ""), intent) << dead[0].dump();
-  auto reason = dead[0].dump();
-  EXPECT_NE(reason.find(session_id + ":page_attempt:1"), std::string::npos)
-    << reason;
-  EXPECT_NE(reason.find("not retried"), std::string::npos) << reason;
-  EXPECT_EQ(reason.find("5555555555554444"), std::string::npos);
-  EXPECT_EQ(stack.sim_charge_count(intent), 1);
+  EXPECT_EQ(dead[0].value("intent", ""), lost.intent_id) << dead[0].dump();
+  auto entry = dead[0].dump();
+  EXPECT_NE(entry.find(lost.session_id + ":page_attempt:1"), std::string::npos)
+    << entry;
+  EXPECT_NE(entry.find("not retried"), std::string::npos) << entry;
+  EXPECT_EQ(entry.find("5555555555554444"), std::string::npos);
+  EXPECT_EQ(stack.sim_charge_count(lost.intent_id), 1);
   // No second card is charged behind the operator's back.
-  EXPECT_EQ(stack.payment_status(session_id).value("intent_status", ""),
+  EXPECT_EQ(stack.payment_status(lost.session_id).value("intent_status", ""),
             "processing");
 }
 

@@ -484,14 +484,8 @@ TEST(recovery, exhausted_payment_is_dead_lettered_then_replayed_once) {
 
   stack.stop_sim();
   ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
-  std::vector<json> dead;
-  bool buried = wait_until(
-      [&] {
-        dead = stack.dead_letters_of("payment");
-        return !dead.empty();
-      },
-      15s, 50ms);
-  ASSERT_TRUE(buried) << stack.dead_letters().dump();
+  auto dead = stack.wait_for_dead_letters("payment", 15s);
+  ASSERT_FALSE(dead.empty()) << stack.dead_letters().dump();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].value("intent", ""), pi_id) << dead[0].dump();
   // Not charged, not failed: the outcome is unknown, so it stays processing.
@@ -583,14 +577,8 @@ TEST(recovery, an_unresolved_payment_dead_letter_is_discarded_only_by_force) {
   auto pi_id = session["payment_intent"].get<std::string>();
   stack.stop_sim();
   ASSERT_EQ(stack.pay(cs, "4242424242424242").status, 303);
-  std::vector<json> dead;
-  ASSERT_TRUE(wait_until(
-    [&] {
-      dead = stack.dead_letters_of("payment");
-      return !dead.empty();
-    },
-    15s, 50ms))
-    << stack.dead_letters().dump();
+  auto dead = stack.wait_for_dead_letters("payment", 15s);
+  ASSERT_FALSE(dead.empty()) << stack.dead_letters().dump();
   auto id = dead[0].value("id", "");
 
   auto refused = discard_dead_letter(stack, id);

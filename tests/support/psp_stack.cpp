@@ -787,6 +787,19 @@ json psp_stack::dead_letters(size_t node) {
       .body_json();
 }
 
+std::vector<json>
+psp_stack::wait_for_dead_letters(const std::string& kind,
+                                 std::chrono::milliseconds timeout) {
+  std::vector<json> dead;
+  wait_until(
+    [&] {
+      dead = dead_letters_of(kind);
+      return !dead.empty();
+    },
+    timeout, 50ms);
+  return dead;
+}
+
 std::vector<json> psp_stack::dead_letters_of(const std::string& kind,
                                              size_t node) {
   std::vector<json> out;

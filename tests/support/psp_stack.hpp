@@ -298,6 +298,10 @@ public:
   json dead_letters(size_t node = 0);
   /// Dead-letter entries of one kind ("payment" or "webhook").
   std::vector<json> dead_letters_of(const std::string& kind, size_t node = 0);
+  /// dead_letters_of(kind) once it holds an entry, polled for at most
+  /// `timeout` (empty when none came).
+  std::vector<json> wait_for_dead_letters(const std::string& kind,
+                                          std::chrono::milliseconds timeout);
   http_reply replay_dead_letter(const std::string& entry_id, size_t node = 0);
 
   // -- Redis invariants -------------------------------------------------------
