@@ -96,9 +96,11 @@ struct charge_result {
   std::string charge_id;
   std::string decline_code;  ///< e.g. card_declined, insufficient_funds
   std::string message;       ///< shopper-safe text; never card data
-  /// Transient only: the network holds a request with other parameters
-  /// under this key. Asking again cannot change that, so the payment goes
-  /// to the dead-letter queue at once for an operator.
+  /// The network holds a request with other parameters under this key
+  /// (decision 70). A card attempt is then declined
+  /// (`duplicate_transaction`) and its checkout takes no other card; a
+  /// follow-up (transient) goes to the dead-letter queue at once: asking
+  /// again cannot change the answer.
   bool key_conflict = false;
 };
 

@@ -99,9 +99,9 @@ void on_transient(self_ptr self, const std::string& why,
                   bool key_conflict = false) {
   auto& st = self->state;
   if (key_conflict) {
-    // Another request under this attempt's key: an attempt Redis lost, paid
-    // with other card details (decision 70). Neither charging under a new
-    // key nor asking again is safe; an operator decides.
+    // A capture, void or refund whose key names another request: an op
+    // Redis lost (decision 70; a card attempt is declined instead). Asking
+    // again cannot help; an operator decides.
     bury(self, "card network: " + why + " (key "
                  + network_idempotency_key(*st.job)
                  + "; an attempt Redis lost? see docs/faults.md); not retried");

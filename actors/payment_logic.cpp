@@ -167,6 +167,11 @@ void commit_declined_attempt(payment_commit& c) {
   set(c, "intent", "last_error_payment_method", payment_method_marker);
   set(c, "intent", "last_error_card", declined_card_marker);
   set(c, "intent", "payment_method", "");
+  if (res.key_conflict) {
+    // The network holds a payment for this checkout that Redis lost: a
+    // card taken now under a new key would be a second payment.
+    set(c, "intent", "page_closed", res.decline_code);
+  }
   add_event(c, "F", "payment_intent.payment_failed", "payment_intent");
 }
 

@@ -33,6 +33,7 @@ struct open_call {
   std::string attempt_id; ///< for the log line of a failed call
   std::string intent_id;
   std::chrono::steady_clock::time_point sent;
+  std::string idempotency_key; ///< for the log line of a key conflict
 };
 
 struct client_state {
@@ -133,6 +134,23 @@ void account_for(client_state& st, const open_call& call,
       std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - call.sent)
         .count());
+    if (answer.key_conflict) {
+      ++c.key_conflicts;
+    }
+  }
+  if (answer.key_conflict) {
+    // Nothing else says that Redis lost a payment nobody saw go (decision
+    // 70): the network names it by its key.
+    spdlog::error("event=network_key_conflict attempt={} intent={} op={} "
+                  "key={} action={} hint=\"the network holds another "
+                  "request under this key: a payment Redis lost? reconcile "
+                  "(docs/faults.md)\"",
+                  call.attempt_id, call.intent_id, to_string(call.op),
+                  call.idempotency_key,
+                  answer.outcome == charge_outcome::declined
+                    ? "declined_checkout_closed"
+                    : "dead_lettered");
+    return;
   }
   if (answer.outcome == charge_outcome::transient) {
     spdlog::warn("event=card_network_call_failed attempt={} intent={} op={} "
@@ -180,7 +198,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       auto promise = self->make_response_promise<charge_result>();
       auto ticket = s.open_calls.add(open_call{req.op, promise, req.attempt_id,
                                                req.intent_id,
-                                               std::chrono::steady_clock::now()});
+                                               std::chrono::steady_clock::now(),
+                                               req.idempotency_key});
       s.http->post(std::move(post), http_client::answer_to_actor<answer_atom>(
                                       self->address(), ticket));
       return promise;

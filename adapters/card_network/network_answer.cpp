@@ -65,18 +65,29 @@ charge_result interpret_network_answer(int32_t status, std::string_view body,
     out.message = text_of(doc, "message", "Your card was declined.");
     return out;
   }
-  // 5xx, 409 and anything unexpected: the outcome is unknown, never guessed.
-  auto out = transient_answer("card network answered HTTP "
-                              + std::to_string(status));
   if (status == 409 && error != doc.end() && error->is_object()
       && text_of(*error, "code", "") == "idempotency_key_reused") {
     // Not a busy key (`idempotency_key_in_use`, which clears): the key is
-    // taken by a request with other parameters, and stays taken.
-    out.message = "the network holds a request with other parameters "
-                  "under this idempotency key";
+    // taken by a request with other parameters, and stays taken. This
+    // request was not carried out, so a card attempt's outcome is known:
+    // refused (decision 70).
+    charge_result out;
     out.key_conflict = true;
+    if (follow_up) {
+      out.outcome = charge_outcome::transient;
+      out.message = "the network holds a request with other parameters "
+                    "under this idempotency key";
+    } else {
+      out.outcome = charge_outcome::declined;
+      out.decline_code = "duplicate_transaction";
+      out.message = "The card network already holds a payment for this "
+                    "checkout.";
+    }
+    return out;
   }
-  return out;
+  // 5xx, 409 and anything unexpected: the outcome is unknown, never guessed.
+  return transient_answer("card network answered HTTP "
+                          + std::to_string(status));
 }
 
 } // namespace psp::card

@@ -34,6 +34,9 @@ struct network_counters {
   std::array<by_outcome, ops> calls{};
   /// Summed duration of every call, for the mean (µs).
   std::atomic<uint64_t> call_us_total{0};
+  /// Answers that the key names another request: an attempt Redis lost
+  /// (decision 70). Each is also an error line; alert on any.
+  std::atomic<uint64_t> key_conflicts{0};
 
   /// `op` and `outcome` as payment_op's and charge_outcome's values.
   void count(size_t op, size_t outcome) {

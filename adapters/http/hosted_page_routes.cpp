@@ -110,6 +110,12 @@ void too_many_attempts_page(const std::string& cancel_url,
        429);
 }
 
+bool page_closed(const session_view& v) {
+  auto it = v.pi.find("page_closed");
+  return it != v.pi.end() && !it->second.empty()
+         && v.pi.count("status") && v.pi.at("status") == "requires_payment_method";
+}
+
 /// Answers for a session that cannot take a card; false when it can.
 bool answered_closed(const session_view& v, httplib::Response& res) {
   auto& cs = v.cs;
@@ -142,6 +148,18 @@ bool answered_closed(const session_view& v, httplib::Response& res) {
                            "from the store.",
                            cancel, "Return to the store"),
          410);
+    return true;
+  }
+  // The network holds a payment for it that Redis lost (decision 70): a
+  // card taken now would be a second payment.
+  if (page_closed(v)) {
+    auto cancel = cs.count("cancel_url") ? cs.at("cancel_url") : "";
+    html(res, message_page("Payment not completed",
+                           "This checkout cannot take a card any more: the "
+                           "card network already holds a payment for it. "
+                           "Please contact the store before paying again.",
+                           cancel, "Return to the store"),
+         409);
     return true;
   }
   // Its last card declined and no card left to try: the form would only
@@ -400,6 +418,11 @@ void status_json(api_context& ctx, const httplib::Request& req,
            {"attempts_left", page_attempts_max}};
   if (auto tried = parse_count(v.pi["page_attempts"])) {
     out["attempts_left"] = std::max<int64_t>(0, page_attempts_max - *tried);
+  }
+  if (page_closed(v)) {
+    out["attempts_left"] = 0;
+    out["closed_message"] = "This checkout cannot take a card any more. "
+                            "Please contact the store before paying again.";
   }
   if (v.cs["status"] == "complete") {
     out["redirect_url"] = success_redirect(v.cs);

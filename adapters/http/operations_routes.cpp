@@ -130,6 +130,10 @@ void metrics(api_context& ctx, httplib::Response& res) {
         << "psp_card_network_call_seconds_sum "
         << static_cast<double>(n->call_us_total.load()) / 1e6 << '\n'
         << "psp_card_network_call_seconds_count " << n->total() << '\n';
+    counter("psp_card_network_key_conflicts_total",
+            "Calls whose idempotency key the card network holds for another "
+            "request: an attempt Redis lost (decision 70). Alert on any.",
+            n->key_conflicts.load());
   }
   if (redis_minus_steady_us.load() != 0) {
     // The node follows Redis's clock (decision 63): a Redis host whose clock
@@ -256,14 +260,19 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
       auto quorum = ctx.cluster_quorum ? ctx.cluster_quorum()
                                        : std::optional<bool>{};
       json partitions = nullptr;
-      if (members && quorum) {
-        partitions = *quorum ? json(owned_partitions(ctx.settings.node_id,
-                                                     *members))
-                             : json::array();
+      json quorum_field = nullptr;
+      if (quorum.has_value()) {
+        quorum_field = quorum.value();
+        if (members) {
+          partitions = quorum.value()
+                         ? json(owned_partitions(ctx.settings.node_id,
+                                                 *members))
+                         : json::array();
+        }
       }
       body["cluster"] = json{
         {"members", members ? json(*members) : json(nullptr)},
-        {"quorum", quorum ? json(*quorum) : json(nullptr)},
+        {"quorum", std::move(quorum_field)},
         {"partitions", std::move(partitions)}};
     }
     write_json(res, body.dump(), ok ? 200 : 503);

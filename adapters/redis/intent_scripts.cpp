@@ -179,10 +179,12 @@ const std::string expire_session_lua = std::string{delivery_record_lua} + emit_e
 local cs = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
 if not cs[1] then archive_guard(KEYS[1]) return {'missing'} end
 if cs[1] ~= 'open' then return {'state', cs[1]} end
--- Past expires_at it reads as expired (lazy expiry): not open any more.
-if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'state', 'expired'} end
+-- A payment in flight keeps it open past expires_at too (the sweep waits
+-- for it): say so rather than "expired" while it reads as open.
 local pi_status = redis.call('HGET', KEYS[2], 'status')
 if pi_status == 'processing' then return {'busy'} end
+-- Past expires_at it reads as expired (lazy expiry): not open any more.
+if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'state', 'expired'} end
 redis.call('HSET', KEYS[1], 'status', 'expired', 'expired_at', ARGV[1],
   'expires_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'status', 'canceled', 'canceled_at', ARGV[1],

@@ -45,11 +45,13 @@ if tonumber(cs[2]) <= tonumber(ARGV[1]) then return {'expired'} end
 local pi_key = 'pi:' .. cs[3]
 local pi = redis.call('HMGET', pi_key, 'status', 'attempt', 'confirm_nonce',
   'merchant', 'session', 'amount', 'currency', 'fee_bps', 'fee_fixed_minor',
-  'capture_method', 'page_attempts')
+  'capture_method', 'page_attempts', 'page_closed')
 if pi[3] == ARGV[2] then return {'duplicate', pi[2]} end
 if pi[1] == 'processing' then return {'processing', pi[2]} end
 if pi[1] == 'succeeded' then return {'paid'} end
 if pi[1] ~= 'requires_payment_method' then return {'not_open', pi[1]} end
+-- The network holds a payment for it that Redis lost (decision 70).
+if pi[12] then return {'not_open', 'page_closed'} end
 local tried = tonumber(pi[11]) or 0
 if ARGV[11] and tried >= tonumber(ARGV[11]) then return {'too_many'} end
 local amount, fee_bps, fee_fixed = tonumber(pi[6]), tonumber(pi[8]),

@@ -27,7 +27,7 @@ struct request_fingerprint {
   /// A charge's `capture` flag: authorising and charging are different
   /// requests even with the same amount.
   bool capture = true;
-  /// A charge's card as "last4 mm/yyyy" (never the number): the same key
+  /// A charge's card as "brand last4 mm/yyyy" (never the number): the same key
   /// with another card is another request, as a real network sees it.
   /// Empty for other endpoints, and in journal lines written before it.
   std::string card{};

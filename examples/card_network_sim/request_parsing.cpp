@@ -1,5 +1,7 @@
 #include "request_parsing.hpp"
 
+#include "test_cards.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace psp::sim {
@@ -135,8 +137,8 @@ bool valid_charge_id(std::string_view id) {
 std::string card_fingerprint(const charge_request& req) {
   auto& pan = req.card_number;
   auto last4 = pan.size() >= 4 ? pan.substr(pan.size() - 4) : pan;
-  return last4 + " " + std::to_string(req.exp_month) + "/"
-         + std::to_string(req.exp_year);
+  return card_brand(pan) + " " + last4 + " " + std::to_string(req.exp_month)
+         + "/" + std::to_string(req.exp_year);
 }
 
 parsed<charge_request> parse_charge_request(const std::string& body) {

@@ -31,7 +31,8 @@ struct charge_request {
   bool capture = true;
 };
 
-/// What an idempotency key remembers of a charge's card: "last4 mm/yyyy".
+/// What an idempotency key remembers of a charge's card: "brand last4
+/// mm/yyyy" (never the number; two cards alike in all of these pass for one).
 std::string card_fingerprint(const charge_request& req);
 
 /// A validated POST /v1/refunds body.

@@ -9,6 +9,8 @@
 #include "tests/actors/fakes.hpp"
 #include "tests/support/actor_fixture.hpp"
 
+#include <algorithm>
+
 namespace psp::test {
 namespace {
 
@@ -129,12 +131,35 @@ TEST_F(payment_actor_test, a_page_attempt_is_named_by_its_session_and_ordinal) {
   EXPECT_EQ(network_idempotency_key(job), "pa_A1");
 }
 
-TEST_F(payment_actor_test, a_key_taken_by_another_request_is_buried_at_once) {
+TEST_F(payment_actor_test, a_page_attempt_whose_key_is_taken_closes_its_page) {
+  charge_result taken = declined("duplicate_transaction");
+  taken.key_conflict = true;
+  world->network_script = {taken};
+  auto job = sample_job();
+  job.page_ordinal = 1;
+  auto payment = spawn_payment();
+  auto reply = request<bool>(payment, process_atom::value, job);
+  run();
+  advance_ms(10'000);
+  EXPECT_EQ(world->charges.size(), 1u);
+  EXPECT_TRUE(world->buried.empty());
+  ASSERT_EQ(world->commits.size(), 1u);
+  auto& updates = world->commits[0].updates;
+  auto closed = std::find_if(updates.begin(), updates.end(), [](auto& u) {
+    return u.record == "intent" && u.field == "page_closed";
+  });
+  ASSERT_NE(closed, updates.end()) << "a new card would be a second payment";
+  EXPECT_EQ(closed->value, "duplicate_transaction");
+  ASSERT_TRUE(reply->has_value());
+}
+
+TEST_F(payment_actor_test, a_follow_up_whose_key_is_taken_is_buried_at_once) {
   charge_result taken = unknown_outcome();
   taken.key_conflict = true;
   world->network_script = {taken, taken, taken, taken};
-  auto job = sample_job();
-  job.page_ordinal = 1;
+  auto job = sample_job("cap_A1");
+  job.op = payment_op::capture;
+  job.network_ref = "ch_1";
   auto payment = spawn_payment();
   auto reply = request<bool>(payment, process_atom::value, job);
   run();
@@ -142,8 +167,7 @@ TEST_F(payment_actor_test, a_key_taken_by_another_request_is_buried_at_once) {
   EXPECT_EQ(world->charges.size(), 1u) << "asking again cannot help";
   EXPECT_TRUE(world->commits.empty());
   ASSERT_EQ(world->buried.size(), 1u);
-  EXPECT_NE(world->buried[0].reason.find("cs_test_S1:page_attempt:1"),
-            std::string::npos)
+  EXPECT_NE(world->buried[0].reason.find("key cap_A1"), std::string::npos)
     << world->buried[0].reason;
   EXPECT_NE(world->buried[0].reason.find("not retried"), std::string::npos);
   ASSERT_TRUE(reply->has_value());

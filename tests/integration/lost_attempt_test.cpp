@@ -5,8 +5,8 @@
 // again. Each attempt is named at the card network by its session and
 // ordinal (decision 70), so the attempt paid after the loss carries the lost
 // one's key: the same card gets the network's first answer back; another
-// card is refused by the network and the payment goes to the dead-letter
-// queue for an operator instead of being charged.
+// card is refused by the network, and the checkout takes no card after it
+// (under a new key it would be the second payment); the operator is told.
 //
 // The loss is made by hand: every key but the continuity marker (`psp:*`)
 // is put back as it was before the payment, which is what the nodes would
@@ -92,7 +92,7 @@ TEST(lost_attempt, the_same_card_again_gets_the_networks_first_answer) {
   EXPECT_TRUE(stack.ledger_balanced());
 }
 
-TEST(lost_attempt, another_card_is_dead_lettered_not_charged) {
+TEST(lost_attempt, another_card_is_refused_and_the_checkout_takes_no_more) {
   psp_stack stack;
   auto lost = pay_then_lose(stack);
   ASSERT_FALSE(::testing::Test::HasFailure());
@@ -100,19 +100,40 @@ TEST(lost_attempt, another_card_is_dead_lettered_not_charged) {
   card_input other;
   other.number = "5555555555554444";
   ASSERT_EQ(stack.pay(lost.session_id, other).status, 303);
-  auto dead = stack.wait_for_dead_letters("payment", 15s);
-  ASSERT_EQ(dead.size(), 1u)
-    << "the network's refusal was retried instead of handed to an operator";
-  EXPECT_EQ(dead[0].value("intent", ""), lost.intent_id) << dead[0].dump();
-  auto entry = dead[0].dump();
-  EXPECT_NE(entry.find(lost.session_id + ":page_attempt:1"), std::string::npos)
-    << entry;
-  EXPECT_NE(entry.find("not retried"), std::string::npos) << entry;
-  EXPECT_EQ(entry.find("5555555555554444"), std::string::npos);
+  auto outcome = stack.wait_for_outcome(lost.session_id);
+  EXPECT_EQ(outcome.value("intent_status", ""), "requires_payment_method")
+    << outcome.dump();
+  EXPECT_EQ(outcome.value("attempts_left", -1), 0) << outcome.dump();
+  EXPECT_NE(outcome.value("closed_message", "").find("contact the store"),
+            std::string::npos)
+    << outcome.dump();
   EXPECT_EQ(stack.sim_charge_count(lost.intent_id), 1);
-  // No second card is charged behind the operator's back.
-  EXPECT_EQ(stack.payment_status(lost.session_id).value("intent_status", ""),
-            "processing");
+  // The store hears it as a decline it can act on.
+  auto intent = stack.api_get("/v1/payment_intents/" + lost.intent_id)
+                  .body_json();
+  EXPECT_EQ(intent["last_payment_error"].value("decline_code", ""),
+            "duplicate_transaction")
+    << intent.dump();
+
+  // No card is taken under a new key: that would be the second payment.
+  auto page = http_get(stack.node_url(), "/pay/" + lost.session_id);
+  EXPECT_EQ(page.status, 409);
+  EXPECT_EQ(page.body.find("name=\"nonce\""), std::string::npos);
+  card_input third;
+  third.number = "4000056655665556"; // a Visa debit test card
+  auto refused = stack.pay(lost.session_id, third, 0, "aFreshNonceForTheTest1");
+  EXPECT_NE(refused.status, 303) << refused.body;
+  EXPECT_EQ(stack.sim_charge_count(lost.intent_id), 1);
+
+  // The operator is told, without a card number.
+  ASSERT_TRUE(stack.wait_for_log(0, "event=network_key_conflict", 5s));
+  auto log = tail_file(stack.node_log(0), 400);
+  EXPECT_NE(log.find(lost.session_id + ":page_attempt:1"), std::string::npos);
+  EXPECT_EQ(log.find("5555555555554444"), std::string::npos);
+  auto metrics = http_get(stack.node_url(), "/metrics").body;
+  EXPECT_NE(metrics.find("\npsp_card_network_key_conflicts_total 1\n"),
+            std::string::npos);
+  EXPECT_TRUE(stack.dead_letters_of("payment").empty());
 }
 
 } // namespace

@@ -174,6 +174,15 @@ TEST_F(session_expiry, a_payment_in_flight_decides_the_session_first) {
   EXPECT_EQ(stack().redis_hash("cs:" + id)["status"], "open");
   // Asked about again a while later, not expired under the payment.
   EXPECT_EQ(expiry_score(id), now + redis::expiry_busy_retry_s);
+  // The store is told the same: open, with a payment in progress (the
+  // fourth re-test got "this one is expired" for a session that read as
+  // open).
+  EXPECT_EQ(get("/v1/checkout/sessions/" + id)["status"], "open");
+  auto refused = stack().api_post("/v1/checkout/sessions/" + id + "/expire",
+                                  {});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("payment in progress"), std::string::npos)
+    << refused.body;
   stack().sim_faults({{"latency_ms", 0}});
   auto outcome = stack().wait_for_outcome(id);
   EXPECT_EQ(outcome["payment_status"], "paid") << outcome.dump();

@@ -66,12 +66,19 @@ TEST(network_answer, no_answer_or_an_unexpected_one_is_unknown) {
 }
 
 TEST(network_answer, a_key_taken_by_other_parameters_is_a_conflict) {
-  // Taken for good: the payment must not wait out twenty tries for it.
-  auto taken = interpret_network_answer(
-    409, R"({"error":{"code":"idempotency_key_reused","message":"x"}})", "",
-    payment_op::charge);
-  EXPECT_EQ(taken.outcome, charge_outcome::transient);
-  EXPECT_TRUE(taken.key_conflict);
+  // Taken for good: nothing waits out twenty tries for it. The request was
+  // not carried out, so a card attempt is refused (decision 70).
+  auto reused = R"({"error":{"code":"idempotency_key_reused","message":"x"}})";
+  for (auto op : {payment_op::charge, payment_op::authorize}) {
+    auto taken = interpret_network_answer(409, reused, "", op);
+    EXPECT_EQ(taken.outcome, charge_outcome::declined);
+    EXPECT_EQ(taken.decline_code, "duplicate_transaction");
+    EXPECT_TRUE(taken.key_conflict);
+  }
+  // A follow-up's outcome is another matter: an operator looks.
+  auto capture = interpret_network_answer(409, reused, "", payment_op::capture);
+  EXPECT_EQ(capture.outcome, charge_outcome::transient);
+  EXPECT_TRUE(capture.key_conflict);
   // Busy clears by itself; other 409s are unknown as before.
   for (auto body : {R"({"error":{"code":"idempotency_key_in_use"}})",
                     R"({"error":"idempotency_key_reused"})", "{}", ""}) {

@@ -166,6 +166,8 @@ TEST_F(SimTest, SameKeyWithDifferentParametersConflicts) {
   EXPECT_EQ(other_card.status, 409);
   EXPECT_EQ(other_card.body["error"]["code"], "idempotency_key_reused");
   EXPECT_EQ(other_card.body.dump().find("5555555555554444"), std::string::npos);
+  // Same last four digits and expiry, another brand: another card.
+  EXPECT_EQ(charge("k-409", charge_body("5555555550054242", 2000)).status, 409);
   auto other_expiry = charge_body("4242424242424242", 2000);
   other_expiry["exp_year"] = 2031;
   EXPECT_EQ(charge("k-409", other_expiry).status, 409);
