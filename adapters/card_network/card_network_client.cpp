@@ -152,6 +152,21 @@ void account_for(client_state& st, const open_call& call,
                     : "dead_lettered");
     return;
   }
+  bool follow_up = call.op == payment_op::capture
+                   || call.op == payment_op::void_auth
+                   || call.op == payment_op::refund;
+  if (follow_up && answer.outcome == charge_outcome::declined
+      && (answer.decline_code == "charge_already_captured"
+          || answer.decline_code == "amount_too_large")) {
+    // The node checked the intent before asking, so the network's charge
+    // is ahead of Redis: a capture or refund Redis lost (decision 70).
+    spdlog::error("event=network_charge_ahead attempt={} intent={} op={} "
+                  "decline_code={} hint=\"the network's charge has moved on "
+                  "from what Redis holds: a capture or refund Redis lost? "
+                  "reconcile (docs/faults.md)\"",
+                  call.attempt_id, call.intent_id, to_string(call.op),
+                  answer.decline_code);
+  }
   if (answer.outcome == charge_outcome::transient) {
     spdlog::warn("event=card_network_call_failed attempt={} intent={} op={} "
                  "error=\"{}\"",

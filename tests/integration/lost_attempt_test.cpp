@@ -136,5 +136,56 @@ TEST(lost_attempt, another_card_is_refused_and_the_checkout_takes_no_more) {
   EXPECT_TRUE(stack.dead_letters_of("payment").empty());
 }
 
+/// The intent's status once it is `want` (bounded), or the last one seen.
+std::string wait_intent_status(psp_stack& stack, const std::string& id,
+                               const std::string& want) {
+  std::string status;
+  wait_until(
+    [&] {
+      status = stack.api_get("/v1/payment_intents/" + id)
+                 .body_json()
+                 .value("status", "");
+      return status == want;
+    },
+    10s, 50ms);
+  return status;
+}
+
+TEST(lost_attempt, a_lost_capture_is_not_mended_but_is_told) {
+  // What a replay cannot do (decision 70's limits): the network answers
+  // the authorisation it gave first, though it has captured the charge
+  // since. The intent stays authorised; the node says the network moved on.
+  psp_stack stack;
+  auto session = stack.create_session(
+    2500, 1, {{"payment_intent_data[capture_method]", "manual"}});
+  std::string session_id = session.at("id");
+  std::string intent_id = session.at("payment_intent");
+  auto before = snapshot(stack);
+  ASSERT_EQ(stack.pay(session_id).status, 303);
+  ASSERT_EQ(wait_intent_status(stack, intent_id, "requires_capture"),
+            "requires_capture");
+  ASSERT_EQ(stack.api_post("/v1/payment_intents/" + intent_id + "/capture", {})
+              .status,
+            200);
+  ASSERT_EQ(wait_intent_status(stack, intent_id, "succeeded"), "succeeded");
+  roll_back(stack, before);
+
+  ASSERT_EQ(stack.pay(session_id).status, 303);
+  EXPECT_EQ(wait_intent_status(stack, intent_id, "requires_capture"),
+            "requires_capture");
+  EXPECT_EQ(stack.sim_charge_count(intent_id), 1) << "no second authorisation";
+  auto capture =
+    stack.api_post("/v1/payment_intents/" + intent_id + "/capture", {});
+  EXPECT_EQ(capture.status, 400) << capture.body;
+  EXPECT_EQ(capture.body_json()["error"].value("code", ""),
+            "charge_already_captured")
+    << capture.body;
+  EXPECT_TRUE(stack.wait_for_log(0, "event=network_charge_ahead", 10s));
+  EXPECT_NE(tail_file(stack.node_log(0), 400)
+              .find("decline_code=charge_already_captured"),
+            std::string::npos);
+  EXPECT_EQ(stack.sim_charge_count(intent_id), 1);
+}
+
 } // namespace
 } // namespace psp::test
