@@ -87,8 +87,8 @@ struct charge_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, charge_request& x) {
   return f(caf::meta::type_name("charge_request"), x.attempt_id,
-           x.idempotency_key, x.intent_id, x.merchant_id, x.amount_minor, x.currency, x.sealed_card, x.op,
-           x.network_ref);
+           x.idempotency_key, x.intent_id, x.merchant_id, x.amount_minor,
+           x.currency, x.sealed_card, x.op, x.network_ref);
 }
 
 struct charge_result {

@@ -110,11 +110,23 @@ void too_many_attempts_page(const std::string& cancel_url,
        429);
 }
 
+/// The network holds a payment for the checkout that Redis lost (decision
+/// 70): a card taken now, under the next attempt's key, would be a second
+/// payment.
 bool page_closed(const session_view& v) {
-  auto it = v.pi.find("page_closed");
-  return it != v.pi.end() && !it->second.empty()
-         && v.pi.count("status") && v.pi.at("status") == "requires_payment_method";
+  auto closed = v.pi.find("page_closed");
+  auto status = v.pi.find("status");
+  return closed != v.pi.end() && !closed->second.empty()
+         && status != v.pi.end() && status->second == "requires_payment_method";
 }
+
+constexpr const char* page_closed_text =
+  "This checkout cannot take a card any more: the card network already "
+  "holds a payment for it. Please contact the store before paying again.";
+/// The same after the attempt's own error, which names the network's payment.
+constexpr const char* page_closed_after_error =
+  "This checkout cannot take a card any more. Please contact the store "
+  "before paying again.";
 
 /// Answers for a session that cannot take a card; false when it can.
 bool answered_closed(const session_view& v, httplib::Response& res) {
@@ -150,15 +162,10 @@ bool answered_closed(const session_view& v, httplib::Response& res) {
          410);
     return true;
   }
-  // The network holds a payment for it that Redis lost (decision 70): a
-  // card taken now would be a second payment.
   if (page_closed(v)) {
     auto cancel = cs.count("cancel_url") ? cs.at("cancel_url") : "";
-    html(res, message_page("Payment not completed",
-                           "This checkout cannot take a card any more: the "
-                           "card network already holds a payment for it. "
-                           "Please contact the store before paying again.",
-                           cancel, "Return to the store"),
+    html(res, message_page("Payment not completed", page_closed_text, cancel,
+                           "Return to the store"),
          409);
     return true;
   }
@@ -421,8 +428,7 @@ void status_json(api_context& ctx, const httplib::Request& req,
   }
   if (page_closed(v)) {
     out["attempts_left"] = 0;
-    out["closed_message"] = "This checkout cannot take a card any more. "
-                            "Please contact the store before paying again.";
+    out["closed_message"] = page_closed_after_error;
   }
   if (v.cs["status"] == "complete") {
     out["redirect_url"] = success_redirect(v.cs);
