@@ -80,8 +80,10 @@ charge_result interpret_network_answer(int32_t status, std::string_view body,
     } else {
       out.outcome = charge_outcome::declined;
       out.decline_code = "duplicate_transaction";
-      out.message = "The card network already holds a payment for this "
-                    "checkout.";
+      // The network holds an earlier attempt under the key, paid or
+      // declined: nothing here says which.
+      out.message = "The card network already holds an earlier payment "
+                    "attempt for this checkout.";
     }
     return out;
   }

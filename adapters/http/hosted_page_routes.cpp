@@ -110,19 +110,18 @@ void too_many_attempts_page(const std::string& cancel_url,
        429);
 }
 
-/// The network holds a payment for the checkout that Redis lost (decision
-/// 70): a card taken now, under the next attempt's key, would be a second
-/// payment.
+/// The network holds an attempt for the checkout that Redis lost (decision
+/// 70), perhaps paid: a card taken now, under the next attempt's key, could
+/// be a second payment. (Answered after a paid or expired session.)
 bool page_closed(const session_view& v) {
   auto closed = v.pi.find("page_closed");
-  auto status = v.pi.find("status");
-  return closed != v.pi.end() && !closed->second.empty()
-         && status != v.pi.end() && status->second == "requires_payment_method";
+  return closed != v.pi.end() && !closed->second.empty();
 }
 
 constexpr const char* page_closed_text =
   "This checkout cannot take a card any more: the card network already "
-  "holds a payment for it. Please contact the store before paying again.";
+  "holds an earlier payment attempt for it, which may have been paid. "
+  "Please contact the store before paying again.";
 /// The same after the attempt's own error, which names the network's payment.
 constexpr const char* page_closed_after_error =
   "This checkout cannot take a card any more. Please contact the store "

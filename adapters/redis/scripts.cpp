@@ -50,7 +50,7 @@ if pi[3] == ARGV[2] then return {'duplicate', pi[2]} end
 if pi[1] == 'processing' then return {'processing', pi[2]} end
 if pi[1] == 'succeeded' then return {'paid'} end
 if pi[1] ~= 'requires_payment_method' then return {'not_open', pi[1]} end
--- The network holds a payment for it that Redis lost (decision 70).
+-- The network holds an attempt for it that Redis lost (decision 70).
 if pi[12] then return {'not_open', 'page_closed'} end
 local tried = tonumber(pi[11]) or 0
 if ARGV[11] and tried >= tonumber(ARGV[11]) then return {'too_many'} end

@@ -134,6 +134,14 @@ TEST(lost_attempt, another_card_is_refused_and_the_checkout_takes_no_more) {
   EXPECT_NE(metrics.find("\npsp_card_network_key_conflicts_total 1\n"),
             std::string::npos);
   EXPECT_TRUE(stack.dead_letters_of("payment").empty());
+
+  // The merchant ends it (the fifth re-test: the count came back after).
+  auto expired = stack.api_post(
+    "/v1/checkout/sessions/" + lost.session_id + "/expire", {});
+  EXPECT_EQ(expired.status, 200) << expired.body;
+  auto after = stack.payment_status(lost.session_id);
+  EXPECT_EQ(after.value("status", ""), "expired") << after.dump();
+  EXPECT_EQ(after.value("attempts_left", -1), 0) << after.dump();
 }
 
 /// The intent's status once it is `want` (bounded), or the last one seen.
