@@ -14,8 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::string members_key = "cluster:members";
-
 // KEYS: 1 registration, 2 cluster:members, 3 leave mark, 4.. the payment
 // streams. ARGV: 1 id, 2 group. In one step, so a node that registers
 // between a check and the removal cannot have entries dropped with its
@@ -62,7 +60,7 @@ int unreachable(redis::connection& conn) {
 } // namespace
 
 int members_command(redis::connection& conn) {
-  auto ids = conn.query({"SMEMBERS", members_key});
+  auto ids = conn.query({"SMEMBERS", redis::cluster_members_key});
   if (!ids) {
     return unreachable(conn);
   }
@@ -150,7 +148,8 @@ int forget_node_command(redis::connection& conn,
     return 2;
   }
   std::vector<std::string> argv{"EVAL", forget_lua};
-  std::vector<std::string> keys{redis::node_registration_key(id), members_key,
+  std::vector<std::string> keys{redis::node_registration_key(id),
+                                redis::cluster_members_key,
                                 redis::node_left_key(id)};
   for (auto p : all_partitions()) {
     keys.push_back(keys::payment_stream(p));

@@ -216,7 +216,7 @@ std::string continuity_watch::check_connection(redis::connection& conn) {
   redis::continuity_mark known;
   {
     std::lock_guard<std::mutex> guard{shared_mutex_};
-    known = shared_last_;
+    known = last_;
   }
   if (!known.epoch) {
     return {}; // not adopted yet (the HTTP server is not listening)
@@ -237,8 +237,6 @@ std::string continuity_watch::check_connection(redis::connection& conn) {
   auto reason = redis::describe(verdict, known, reading->mark);
   if (verdict != redis::continuity_verdict::loss_recorded) {
     reason += " (seen on a new connection, before its first request)";
-  }
-  if (verdict != redis::continuity_verdict::loss_recorded) {
     record(conn, reason, reading->mark.epoch.value_or(""), verdict);
   }
   lost(reason);
@@ -246,9 +244,10 @@ std::string continuity_watch::check_connection(redis::connection& conn) {
 }
 
 void continuity_watch::set_last(const redis::continuity_mark& mark) {
-  last_ = mark;
+  // Written only by the watch's thread (and adopt(), before it starts),
+  // which reads it without the lock; other threads read it under the lock.
   std::lock_guard<std::mutex> guard{shared_mutex_};
-  shared_last_ = mark;
+  last_ = mark;
 }
 
 void continuity_watch::follow_clock(int64_t sent_us,

@@ -18,8 +18,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <functional>
+#include <mutex>
 #include <string>
 
 namespace psp {
@@ -80,7 +80,7 @@ private:
   /// keeps it for the rounds to record again while the node refuses.
   void record(redis::connection& conn, const std::string& reason,
               const std::string& epoch_seen, redis::continuity_verdict verdict);
-  /// last_, and its copy for check_connection.
+  /// Sets last_ under shared_mutex_ (check_connection reads it there).
   void set_last(const redis::continuity_mark& mark);
   /// Replaces the mark on disk with last_ (said once while it fails);
   /// never under warn.
@@ -88,6 +88,7 @@ private:
 
   continuity_watch_settings cfg_;
   redis::connection conn_;
+  /// What this node last saw; set_last writes it under shared_mutex_.
   redis::continuity_mark last_;
   /// When the looks started failing (monotonic µs; 0: they do not).
   int64_t unreachable_since_us_ = 0;
@@ -99,8 +100,8 @@ private:
   bool unverified_told_ = false;
   bool mark_written_ = true; ///< the last write worked (or none failed)
   std::atomic<bool> lost_{false};
+  /// Guards last_'s writes and other threads' reads, and the recorded loss.
   std::mutex shared_mutex_;
-  redis::continuity_mark shared_last_; ///< last_, for other threads
   std::string recorded_reason_;        ///< the loss this node recorded
   std::string recorded_epoch_;
   redis::continuity_verdict recorded_verdict_ =

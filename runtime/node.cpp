@@ -36,14 +36,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <memory>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <unistd.h>
@@ -244,21 +243,14 @@ int run_node(node_config& cfg) {
       actors.all.insert(actors.all.begin(),
                         {{"membership", cluster.membership},
                          {"cluster_registry", cluster.registry}});
-      ctx.cluster_members = [&sys, membership = cluster.membership]()
-        -> std::optional<std::vector<std::string>> {
-        std::optional<std::vector<std::string>> out;
+      ctx.cluster_state = [&sys, membership = cluster.membership] {
+        http::api_context::cluster_status out;
         caf::scoped_actor self{sys};
         self->request(membership, std::chrono::seconds{1}, members_atom::value)
-          .receive([&](std::vector<std::string>& ids) { out = std::move(ids); },
+          .receive([&](std::vector<std::string>& ids) { out.members = ids; },
                    [](caf::error&) {});
-        return out;
-      };
-      ctx.cluster_quorum = [&sys, membership = cluster.membership]()
-        -> std::optional<bool> {
-        std::optional<bool> out;
-        caf::scoped_actor self{sys};
         self->request(membership, std::chrono::seconds{1}, quorum_atom::value)
-          .receive([&](bool holds) { out = holds; }, [](caf::error&) {});
+          .receive([&](bool holds) { out.quorum = holds; }, [](caf::error&) {});
         return out;
       };
     }
@@ -386,8 +378,7 @@ int run_node(node_config& cfg) {
     }
     server.stop();
     http_thread.join();
-    ctx.cluster_members = nullptr; // refers to the actor system
-    ctx.cluster_quorum = nullptr;
+    ctx.cluster_state = nullptr; // refers to the actor system
     continuity->stop();
     redis::set_connect_check({});
     scheduler.stop();

@@ -94,13 +94,16 @@ public:
   /// Reconciliation and statements (admin API); set by the node before the
   /// server starts, null when not wired.
   operator_reports* reports = nullptr;
-  /// This node's cluster view (ids of the members it works with), for
-  /// /healthz; set by the node before the server starts when it runs in a
-  /// cluster, empty otherwise. nullopt: the membership did not answer.
-  std::function<std::optional<std::vector<std::string>>()> cluster_members;
-  /// Whether this node holds the quorum (takes payment work); nullopt: the
-  /// membership did not answer. Set with cluster_members.
-  std::function<std::optional<bool>()> cluster_quorum;
+  /// What this node's membership says, for /healthz and /metrics; set by
+  /// the node before the server starts when it runs in a cluster, empty
+  /// otherwise.
+  struct cluster_status {
+    /// The ids of the members it works with; nullopt: no answer.
+    std::optional<std::vector<std::string>> members;
+    /// Whether it holds the quorum (takes payment work); nullopt: no answer.
+    std::optional<bool> quorum;
+  };
+  std::function<cluster_status()> cluster_state;
   rate_limiter limiter;
   /// Set on a stop signal for the drain (node_config drain_ms): /healthz
   /// answers 503 "draining" so a balancer takes the node out, and every

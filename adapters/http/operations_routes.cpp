@@ -152,10 +152,8 @@ void metrics(api_context& ctx, httplib::Response& res) {
         "(emptied, replaced, rolled back, or back without durability): the "
         "node refuses requests until restarted (decision 62).",
         ctx.redis_state_lost() ? 1 : 0);
-  if (ctx.cluster_members) {
-    auto members = ctx.cluster_members();
-    auto quorum = ctx.cluster_quorum ? ctx.cluster_quorum()
-                                     : std::optional<bool>{};
+  if (ctx.cluster_state) {
+    auto [members, quorum] = ctx.cluster_state();
     gauge("psp_cluster_members",
           "Members this node works with (registered and connected, itself "
           "included); -1 when its membership did not answer.",
@@ -249,16 +247,14 @@ void add_operations_routes(httplib::Server& srv, api_context& ctx) {
     } else if (!redis.refusal.empty()) {
       body["redis_error"] = redis.refusal; // e.g. OOM command not allowed ...
     }
-    if (ctx.cluster_members) {
+    if (ctx.cluster_state) {
       // The members this node works with (registered and connected),
       // itself included; what ownership and the quorum rule are computed on.
       // And the payment stream partitions that view gives this node (it
       // reads them while it has the quorum).
       // Without the quorum it reads none (the scale audit found all
       // twelve listed while the node took no payment work).
-      auto members = ctx.cluster_members();
-      auto quorum = ctx.cluster_quorum ? ctx.cluster_quorum()
-                                       : std::optional<bool>{};
+      auto [members, quorum] = ctx.cluster_state();
       json partitions = nullptr;
       json quorum_field = nullptr;
       if (quorum.has_value()) {

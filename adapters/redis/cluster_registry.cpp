@@ -12,7 +12,6 @@ namespace psp::redis {
 
 namespace {
 
-const std::string members_key = "cluster:members";
 const std::string epoch_key = "cluster:epoch";
 
 // KEYS: node key, members, epoch counter, leave mark. ARGV: token, address,
@@ -52,7 +51,7 @@ struct registry_state {
 };
 
 caf::expected<std::vector<member_info>> live_members(connection& conn) {
-  auto ids = conn.run({"SMEMBERS", members_key});
+  auto ids = conn.run({"SMEMBERS", cluster_members_key});
   if (!ids || !ids->is_array()) {
     return make_error(errc::redis_unavailable, conn.last_error());
   }
@@ -98,8 +97,8 @@ registry(cluster_registry::stateful_pointer<registry_state> self,
         const std::string& address) -> caf::result<std::string> {
       auto& conn = *self->state.conn;
       auto out = eval(conn, join_script(),
-                      {node_registration_key(node_id), members_key, epoch_key,
-                       node_left_key(node_id)},
+                      {node_registration_key(node_id), cluster_members_key,
+                       epoch_key, node_left_key(node_id)},
                       {self->state.token, address, ttl, node_id});
       if (!out) {
         return make_error(errc::redis_unavailable, conn.last_error());

@@ -10,6 +10,8 @@
 
 #include <caf/fwd.hpp>
 
+#include <string>
+
 namespace psp::redis {
 
 struct registry_settings {
@@ -20,6 +22,10 @@ struct registry_settings {
 
 cluster_registry spawn_cluster_registry(caf::actor_system& sys,
                                         const registry_settings& cfg);
+
+/// The set of every node id that ever registered (psp-admin members lists
+/// it, forget-node removes one).
+inline const std::string cluster_members_key = "cluster:members";
 
 /// The Redis key of a node's registration (the commit step checks it).
 std::string node_registration_key(const std::string& node_id);

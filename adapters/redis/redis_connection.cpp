@@ -1,12 +1,11 @@
 #include "adapters/redis/redis_connection.hpp"
 
-#include <memory>
-
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <charconv>
+#include <memory>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>

@@ -43,7 +43,7 @@ struct continuity_mark {
   int64_t sequence = 0;             ///< after this look's increment
   int64_t redis_time_us = 0;        ///< Redis's TIME during the look
   /// The reason a node recorded a loss of this data set ("" for none).
-  std::string recorded_loss;
+  std::string recorded_loss{};
 };
 
 enum class continuity_verdict {
