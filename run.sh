@@ -577,6 +577,11 @@ start_nodes() {
   done
 }
 
+# The reason a /healthz answer gives for refusing its Redis.
+redis_error_of() {
+  sed -n 's/.*"redis_error":"\(.*\)","status".*/\1/p' <<<"$1"
+}
+
 # After Redis lost data (emptied, restored from an older backup: decisions
 # 62 and 67) the nodes refuse every request until an operator accepts the
 # data set. Then nothing more is started or written into it (no merchant,
@@ -589,8 +594,7 @@ stop_here_if_redis_lost() {
     [[ -n "$url" ]] || continue
     health=$(curl -s -m 2 "$url/healthz" || true)
     if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
-      lost+="  node-$i: $(sed -n 's/.*"redis_error":"\(.*\)","status".*/\1/p' \
-                          <<<"$health")"$'\n'
+      lost+="  node-$i: $(redis_error_of "$health")"$'\n'
     fi
   done
   [[ -n "$lost" ]] || return 1
@@ -893,8 +897,7 @@ cmd_restart() {
     health=$(curl -s -m 2 "$(url_of "$target")/healthz" || true)
     if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
       # Up, but refusing every request (decision 67): not a success.
-      echo "run.sh: $target refuses its Redis: $(sed -n \
-        's/.*"redis_error":"\(.*\)","status".*/\1/p' <<<"$health")" >&2
+      echo "run.sh: $target refuses its Redis: $(redis_error_of "$health")" >&2
       echo "(docs/faults.md, \"Redis lost data\": a restart does not clear" \
            "it; psp-admin accept-redis-state does)" >&2
       return 3
