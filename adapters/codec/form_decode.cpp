@@ -344,6 +344,14 @@ std::optional<form_error> decode_pair(std::string_view pair, node& root,
   if (!valid_utf8(value)) {
     return make_error("Value of " + key + " is not valid UTF-8", key);
   }
+  // Valid UTF-8, but a C string, a PostgreSQL text column or a log line
+  // downstream ends at a NUL (the API audit stored `description=a%00b`).
+  if (key.find('\0') != std::string::npos) {
+    return make_error("Parameter name holds a NUL character (%00)", "");
+  }
+  if (value.find('\0') != std::string::npos) {
+    return make_error("Value of " + key + " holds a NUL character (%00)", key);
+  }
   std::vector<segment> path;
   if (auto err = parse_key(key, limits, path)) {
     return err;

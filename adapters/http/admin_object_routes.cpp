@@ -74,7 +74,9 @@ render_any(redis::connection& conn, const std::string& id, bool& failed) {
   } else if (id.rfind("evt_", 0) == 0) {
     f = read(keys::event(id));
     if (!f.empty()) {
-      object = render_stored_event(id, f);
+      auto live = live_endpoints(conn, owner(f));
+      failed = failed || !live;
+      object = render_stored_event(id, f, live ? *live : std::set<std::string>{});
     }
   }
   if (object.is_null()) {

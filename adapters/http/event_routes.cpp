@@ -207,12 +207,17 @@ void retrieve_event(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   std::string id = req.matches[1];
-  auto f = read_owned(ctx, std::get<merchant_info>(who), keys::event(id),
-                      "event", id, "events");
+  auto& merchant = std::get<merchant_info>(who);
+  auto f = read_owned(ctx, merchant, keys::event(id), "event", id, "events");
   if (auto* err = std::get_if<api_error>(&f)) {
     return write_error(res, *err);
   }
-  write_json(res, render_stored_event(id, std::get<render::fields>(f)).dump());
+  auto live = live_endpoints(*ctx.redis.acquire(), merchant.id);
+  if (!live) {
+    return write_error(res, unavailable("Reading events"));
+  }
+  write_json(res,
+             render_stored_event(id, std::get<render::fields>(f), *live).dump());
 }
 
 void list_events(api_context& ctx, const httplib::Request& req,
@@ -257,7 +262,14 @@ void list_events(api_context& ctx, const httplib::Request& req,
     return write_error(res, *err);
   }
   auto& p = std::get<list_page>(page);
-  auto data = render_rows(*conn, p.ids, keys::event, render_stored_event);
+  auto live = live_endpoints(*conn, merchant.id);
+  if (!live) {
+    return write_error(res, unavailable("Listing events"));
+  }
+  auto data = render_rows(*conn, p.ids, keys::event,
+                          [&](const std::string& id, render::fields& f) {
+                            return render_stored_event(id, f, *live);
+                          });
   if (!data) {
     return write_error(res, unavailable("Listing events"));
   }

@@ -90,8 +90,21 @@ void html(httplib::Response& res, const std::string& body, int status = 200) {
 }
 
 void redirect(httplib::Response& res, const std::string& to) {
+  // A merchant's URL may hold UTF-8 (an IRI: `https://shop.example/é`);
+  // a header is ASCII (RFC 9110 5.5), so those bytes go percent-encoded,
+  // as a browser would send them.
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string location;
+  location.reserve(to.size());
+  for (unsigned char c : to) {
+    if (c < 0x80) {
+      location += static_cast<char>(c);
+    } else {
+      location += {'%', hex[c >> 4], hex[c & 0xf]};
+    }
+  }
   res.status = 303;
-  res.set_header("Location", to);
+  res.set_header("Location", location);
 }
 
 /// Cards one checkout session may try on the page. Stripe Checkout blocks

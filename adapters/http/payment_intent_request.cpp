@@ -116,6 +116,54 @@ card_from_data(const json& pmd, int now_year, int now_month) {
     "", std::get<codec::card_fields>(checked), std::move(billing_details)}};
 }
 
+/// `automatic_payment_methods[enabled]` (required when the hash is given)
+/// and `[allow_redirects]`: the allow_redirects kept ("always" unless
+/// said), or "" when not enabled. Stripe takes it or payment_method_types,
+/// not both.
+std::variant<std::string, api_error>
+automatic_payment_methods_param(const json& params) {
+  const std::string name = "automatic_payment_methods";
+  if (!params.contains(name)) {
+    return std::string{};
+  }
+  auto& apm = params[name];
+  if (!apm.is_object()) {
+    return invalid_param(name, "Invalid object: automatic_payment_methods "
+                               "takes [enabled] and [allow_redirects].");
+  }
+  for (auto& [key, value] : apm.items()) {
+    if (key != "enabled" && key != "allow_redirects") {
+      return unknown_param(name + "[" + key + "]");
+    }
+    if (!value.is_string()) {
+      return invalid_param(name + "[" + key + "]",
+                           "Invalid value: " + name + "[" + key
+                             + "] must be a string.");
+    }
+  }
+  if (!apm.contains("enabled")) {
+    return missing_param(name + "[enabled]");
+  }
+  auto enabled = parse_bool(apm["enabled"].get<std::string>());
+  if (!enabled) {
+    return invalid_param(name + "[enabled]", "Invalid boolean: " + name
+                                               + "[enabled] must be true or "
+                                                 "false.");
+  }
+  auto redirects = apm.value("allow_redirects", std::string{"always"});
+  if (redirects != "always" && redirects != "never") {
+    return invalid_param(name + "[allow_redirects]",
+                         "Invalid " + name + "[allow_redirects]: must be "
+                           "one of always or never.");
+  }
+  if (*enabled && params.contains("payment_method_types")) {
+    return invalid_param(name, "You may only specify one of these "
+                               "parameters: automatic_payment_methods, "
+                               "payment_method_types.");
+  }
+  return *enabled ? redirects : std::string{};
+}
+
 } // namespace
 
 std::variant<std::string, api_error>
@@ -200,8 +248,9 @@ parse_payment_method(const json& params, int now_year, int now_month) {
 std::variant<payment_intent_request, api_error>
 parse_payment_intent_request(const json& params, int now_year, int now_month) {
   if (auto err = reject_unknown(
-        params, {"amount", "currency", "capture_method", "confirm",
-                 "description", "metadata", "payment_method",
+        params, {"amount", "currency", "automatic_payment_methods",
+                 "capture_method", "confirm", "description", "metadata",
+                 "payment_method",
                  "payment_method_data", "payment_method_types",
                  "receipt_email", "return_url", "expand"})) {
     return *err;
@@ -239,6 +288,9 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
     return *err;
   }
   out.currency = ascii_lower(std::get<std::string>(currency));
+  if (out.currency.empty()) {
+    return missing_param("currency"); // `currency=`, as an unset variable sends it
+  }
   if (!is_supported_currency(out.currency)) {
     return invalid_param("currency",
                          "Invalid currency: "
@@ -272,6 +324,11 @@ parse_payment_intent_request(const json& params, int now_year, int now_month) {
   if (auto err = reject_non_card_types(params)) {
     return *err;
   }
+  auto apm = automatic_payment_methods_param(params);
+  if (auto* err = std::get_if<api_error>(&apm)) {
+    return *err;
+  }
+  out.automatic_payment_methods = std::get<std::string>(apm);
   auto description = string_param(params, "description", "description");
   if (auto* err = std::get_if<api_error>(&description)) {
     return *err;

@@ -48,6 +48,10 @@ struct payment_intent_request {
   std::string receipt_email;
   std::string metadata_json = "{}";
   std::optional<payment_method_choice> payment_method;
+  /// automatic_payment_methods[allow_redirects] ("always" | "never") when
+  /// the store enabled them, as Stripe's guides do on every create; ""
+  /// when not. Cards are this PSP's one method either way.
+  std::string automatic_payment_methods;
 };
 
 /// POST /v1/payment_intents parameters, checked as Stripe does.

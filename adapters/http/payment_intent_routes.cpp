@@ -86,20 +86,26 @@ void create_intent(api_context& ctx, const httplib::Request& req,
   // Written only when new: an intent that exists already (maybe archived)
   // was written by an earlier run of this Idempotency-Key request, which
   // may have moved it on since (paid it); continue with that intent.
+  std::vector<std::string> args{
+    std::to_string(unix_now_ms()), pi_id, "id", pi_id, "merchant",
+    merchant.id, "amount", std::to_string(in.amount_minor), "currency",
+    in.currency, "status",
+    chosen ? "requires_confirmation" : "requires_payment_method",
+    "capture_method", in.capture_method, "created", now, "metadata",
+    in.metadata_json, "description", in.description, "receipt_email",
+    in.receipt_email, "payment_method",
+    chosen ? in.payment_method->payment_method_id : "", "fee_bps",
+    std::to_string(merchant.fee_bps), "fee_fixed_minor",
+    std::to_string(merchant.fee_fixed_minor)};
+  if (!in.automatic_payment_methods.empty()) {
+    // Kept only when asked for: most intents never carry the field.
+    args.insert(args.end(), {"automatic_payment_methods",
+                             in.automatic_payment_methods});
+  }
   auto conn = ctx.redis.acquire();
   auto out = redis::eval(
     *conn, redis::create_intent_script(),
-    {keys::intent(pi_id), keys::merchant_intents(merchant.id)},
-    {std::to_string(unix_now_ms()), pi_id, "id", pi_id, "merchant",
-     merchant.id, "amount", std::to_string(in.amount_minor), "currency",
-     in.currency, "status",
-     chosen ? "requires_confirmation" : "requires_payment_method",
-     "capture_method", in.capture_method, "created", now, "metadata",
-     in.metadata_json, "description", in.description, "receipt_email",
-     in.receipt_email, "payment_method",
-     chosen ? in.payment_method->payment_method_id : "", "fee_bps",
-     std::to_string(merchant.fee_bps), "fee_fixed_minor",
-     std::to_string(merchant.fee_fixed_minor)});
+    {keys::intent(pi_id), keys::merchant_intents(merchant.id)}, args);
   conn.reset();
   if (!out || out->is_error()) {
     return write_error(res, unavailable("Creating payment intents"));

@@ -100,4 +100,19 @@ std::optional<api_error> framing_error(const std::string& method,
   return std::nullopt;
 }
 
+std::optional<api_error> post_query_error(const std::string& method,
+                                          const std::string& path,
+                                          const httplib::Params& params) {
+  if (method != "POST" || path.rfind("/v1/", 0) != 0 || params.empty()) {
+    return std::nullopt;
+  }
+  auto& name = params.begin()->first;
+  auto e = framing(400, "Received a parameter in the query string of a POST: "
+                          + name
+                          + ". Send a POST's parameters in its "
+                            "application/x-www-form-urlencoded body.");
+  e.param = name;
+  return e;
+}
+
 } // namespace psp::http

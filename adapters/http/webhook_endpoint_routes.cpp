@@ -74,9 +74,16 @@ std::variant<std::string, api_error> enabled_events(const json& params) {
     return missing_param("enabled_events");
   }
   auto& ev = params["enabled_events"];
-  if (!ev.is_array() || ev.empty() || ev.size() > 64) {
+  constexpr size_t events_max = 64;
+  if (!ev.is_array() || ev.empty()) {
     return invalid_param("enabled_events", "enabled_events must be a list "
                                            "(enabled_events[]=...).");
+  }
+  if (ev.size() > events_max) {
+    return invalid_param("enabled_events",
+                         "enabled_events lists at most "
+                           + std::to_string(events_max) + " event types; "
+                           + std::to_string(ev.size()) + " were given.");
   }
   std::string joined;
   std::vector<std::string> seen;

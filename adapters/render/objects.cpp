@@ -148,6 +148,16 @@ json declined_payment_method(const fields& pi) {
   return payment_method(f);
 }
 
+/// Stripe's hash when the create enabled them (the field holds
+/// allow_redirects), null otherwise.
+json automatic_payment_methods(const fields& pi) {
+  auto redirects = get(pi, "automatic_payment_methods");
+  if (redirects.empty()) {
+    return nullptr;
+  }
+  return json{{"allow_redirects", redirects}, {"enabled", true}};
+}
+
 } // namespace
 
 json payment_intent(const fields& pi) {
@@ -199,7 +209,7 @@ json payment_intent(const fields& pi) {
     // them when unused (an integration's `=== null` checks hold).
     {"application", nullptr},
     {"application_fee_amount", nullptr},
-    {"automatic_payment_methods", nullptr},
+    {"automatic_payment_methods", automatic_payment_methods(pi)},
     {"on_behalf_of", nullptr},
     {"processing", nullptr},
     {"review", nullptr},

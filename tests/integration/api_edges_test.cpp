@@ -190,6 +190,41 @@ TEST_F(api_edges, a_refused_body_is_not_run_as_the_next_request) {
   expect_never_created("smuggled");
 }
 
+TEST_F(api_edges, a_post_with_parameters_in_its_query_is_refused_whole) {
+  // Found by the API audit: the handlers read only the form body, so
+  // `POST /v1/refunds?amount=100` refunded the whole charge.
+  auto made = stack().api_post("/v1/payment_intents",
+                               {{"amount", "2000"},
+                                {"currency", "usd"},
+                                {"confirm", "true"},
+                                {"payment_method", "pm_card_visa"}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto id = made.body_json().value("id", "");
+  ASSERT_EQ(wait_intent(stack(), id).value("status", ""), "succeeded");
+
+  auto raw = raw_form_post("/v1/refunds?amount=100", "",
+                           "payment_intent=" + id);
+  EXPECT_EQ(raw_status_of(raw), 400) << raw;
+  auto err = body_of(raw)["error"];
+  EXPECT_EQ(err.value("type", ""), "invalid_request_error") << raw;
+  EXPECT_EQ(err.value("param", ""), "amount") << raw;
+  auto refunds = stack().api_get("/v1/refunds?payment_intent=" + id);
+  ASSERT_EQ(refunds.status, 200) << refunds.body;
+  EXPECT_TRUE(refunds.body_json()["data"].empty()) << refunds.body;
+  auto charge = stack().api_get("/v1/payment_intents/" + id
+                                + "?expand[]=latest_charge");
+  EXPECT_EQ(charge.body_json()["latest_charge"].value("amount_refunded", -1),
+            0)
+    << charge.body;
+
+  // Every merchant POST, expand included; a list's filters stay in its
+  // query.
+  auto expanded = raw_form_post("/v1/payment_intents?expand[]=latest_charge",
+                                "", "amount=500&currency=usd");
+  EXPECT_EQ(raw_status_of(expanded), 400) << expanded;
+  EXPECT_EQ(stack().api_get("/v1/refunds?limit=1").status, 200);
+}
+
 TEST_F(api_edges, what_follows_a_head_the_server_refuses_is_never_run) {
   // The re-test of the framing fix: a GET's body (which cpp-httplib never
   // reads) and the bytes after a head the library itself refuses (a URL

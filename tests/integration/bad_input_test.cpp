@@ -2,6 +2,7 @@
 // gets the right status and a clear (Stripe-shaped or inline) error, and
 // leaves nothing half-written in Redis.
 
+#include "tests/support/raw_http.hpp"
 #include "tests/support/stack_suite.hpp"
 
 #include <gtest/gtest.h>
@@ -276,6 +277,15 @@ TEST_F(bad_input, stripe_event_types_never_sent_are_accepted_others_refused) {
     EXPECT_EQ(res.status, 400) << res.body;
     EXPECT_EQ(res.body_json()["error"].value("param", ""), "enabled_events");
   }
+  form_fields too_many{{"url", "https://hooks.example/many"}};
+  for (int i = 0; i < 65; ++i) {
+    too_many.emplace_back("enabled_events[]", "*");
+  }
+  auto capped = stack().api_post("/v1/webhook_endpoints", too_many);
+  EXPECT_EQ(capped.status, 400) << capped.body;
+  EXPECT_NE(capped.body_json()["error"].value("message", "").find("at most 64"),
+            std::string::npos)
+    << "the message names the cap: " << capped.body;
   http_request del;
   del.method = "DELETE";
   del.path = "/v1/webhook_endpoints/" + ok.body_json().value("id", "");
@@ -638,6 +648,30 @@ TEST_F(bad_input, the_status_page_answers_from_the_state_without_scripts) {
                   .body_json();
   EXPECT_EQ(method["billing_details"].value("name", ""), "Grace Hopper")
     << method.dump();
+}
+
+TEST_F(bad_input, a_success_url_in_utf8_is_sent_percent_encoded) {
+  // A header is ASCII (RFC 9110); the API audit saw the URL's UTF-8 bytes
+  // sent raw in the status page's Location.
+  auto fields = with(valid_session(), "success_url",
+                     "http://127.0.0.1:9/caf\xc3\xa9?cs={CHECKOUT_SESSION_ID}");
+  auto made = stack().api_post("/v1/checkout/sessions", fields);
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto cs = made.body_json().value("id", "");
+  EXPECT_EQ(made.body_json().value("success_url", ""),
+            "http://127.0.0.1:9/caf\xc3\xa9?cs={CHECKOUT_SESSION_ID}")
+    << "kept as the merchant sent it";
+  ASSERT_EQ(stack().pay(cs, "4242424242424242").status, 303);
+  ASSERT_EQ(stack().wait_for_outcome(cs).value("status", ""), "complete");
+  // Raw bytes: cpp-httplib's client decodes what it reads in a header.
+  auto done = raw_exchange(stack().node_url(),
+                           "GET /pay/" + cs + "/status HTTP/1.1\r\n"
+                           "Host: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(raw_status_of(done), 303) << done;
+  EXPECT_NE(done.find("\r\nLocation: http://127.0.0.1:9/caf%C3%A9?cs=" + cs
+                      + "\r\n"),
+            std::string::npos)
+    << done;
 }
 
 TEST_F(bad_input, a_session_tries_at_most_ten_cards) {

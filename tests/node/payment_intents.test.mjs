@@ -43,6 +43,29 @@ test('create with confirm=true and pm_card_visa succeeds', async () => {
   assert.equal(charge.captured, true);
 });
 
+test('automatic_payment_methods as Stripe\'s server-side guide sends it', async () => {
+  // The guide's create: refused as an unknown parameter before the API audit.
+  const stripe = client();
+  const pi = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'usd',
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    payment_method: 'pm_card_visa', confirm: true,
+  });
+  assert.equal(pi.status, 'succeeded');
+  assert.deepEqual(pi.automatic_payment_methods,
+    { allow_redirects: 'never', enabled: true });
+  assert.deepEqual(pi.payment_method_types, ['card']);
+  const plain = await stripe.paymentIntents.create({ amount: 2100, currency: 'usd' });
+  assert.equal(plain.automatic_payment_methods, null);
+  await assert.rejects(
+    stripe.paymentIntents.create({
+      amount: 2100, currency: 'usd', payment_method_types: ['card'],
+      automatic_payment_methods: { enabled: true },
+    }),
+    (err) => err.type === 'StripeInvalidRequestError'
+      && err.param === 'automatic_payment_methods');
+});
+
 test('retrieve expands the charge and its fee, as integrations ask', async () => {
   const stripe = client();
   const pi = await stripe.paymentIntents.create({

@@ -301,6 +301,14 @@ TEST(form_decode, rejects_invalid_utf8) {
   EXPECT_EQ(ok("a=%F0%9F%92%B3")["a"], "\xf0\x9f\x92\xb3");
 }
 
+TEST(form_decode, rejects_nul_characters) {
+  EXPECT_EQ(fail("description=a%00b").param, "description");
+  EXPECT_EQ(fail("metadata[k]=%00").param, "metadata[k]");
+  EXPECT_EQ(fail("a%00b=1").param, "");
+  EXPECT_EQ(ok("a=%01")["a"], "\x01") << "other control characters are the "
+                                          "parameter's own check";
+}
+
 TEST(form_decode, never_throws_on_garbage) {
   std::mt19937 rng(12345);
   const std::string alphabet = "ab0[]=&%+9F\xff";

@@ -52,6 +52,9 @@ TEST(payment_intent_request, rejects_each_bad_parameter_by_name) {
   EXPECT_EQ(param_of(parse({{"amount", "1.5"}, {"currency", "usd"}})), "amount");
   EXPECT_EQ(param_of(parse({{"amount", "100"}, {"currency", "usdx"}})),
             "currency");
+  auto empty = parse({{"amount", "100"}, {"currency", ""}});
+  ASSERT_TRUE(std::holds_alternative<api_error>(empty));
+  EXPECT_EQ(std::get<api_error>(empty).code, "parameter_missing");
   EXPECT_EQ(param_of(parse({{"amount", "100"}, {"currency", "usd"},
                             {"capture_method", "later"}})),
             "capture_method");
@@ -95,6 +98,42 @@ TEST(payment_intent_request, manual_capture_and_automatic_async) {
   auto a = parse({{"amount", "100"}, {"currency", "usd"},
                   {"capture_method", "automatic_async"}});
   EXPECT_EQ(std::get<payment_intent_request>(a).capture_method, "automatic");
+}
+
+TEST(payment_intent_request, automatic_payment_methods_as_stripes_guides_send_them) {
+  // Stripe's server-side guides send enabled=true on every create (the
+  // API audit's first call was refused as an unknown parameter).
+  json base = {{"amount", "2000"}, {"currency", "usd"}};
+  auto with = [&](json apm) {
+    auto p = base;
+    p["automatic_payment_methods"] = std::move(apm);
+    return parse(p);
+  };
+  auto on = with({{"enabled", "true"}});
+  ASSERT_TRUE(std::holds_alternative<payment_intent_request>(on));
+  EXPECT_EQ(std::get<payment_intent_request>(on).automatic_payment_methods,
+            "always");
+  auto never = with({{"enabled", "true"}, {"allow_redirects", "never"}});
+  ASSERT_TRUE(std::holds_alternative<payment_intent_request>(never));
+  EXPECT_EQ(std::get<payment_intent_request>(never).automatic_payment_methods,
+            "never");
+  auto off = with({{"enabled", "false"}});
+  ASSERT_TRUE(std::holds_alternative<payment_intent_request>(off));
+  EXPECT_EQ(std::get<payment_intent_request>(off).automatic_payment_methods,
+            "");
+  EXPECT_EQ(param_of(with({{"allow_redirects", "never"}})),
+            "automatic_payment_methods[enabled]");
+  EXPECT_EQ(param_of(with({{"enabled", "yes"}})),
+            "automatic_payment_methods[enabled]");
+  EXPECT_EQ(param_of(with({{"enabled", "true"}, {"allow_redirects", "x"}})),
+            "automatic_payment_methods[allow_redirects]");
+  EXPECT_EQ(param_of(with({{"enabled", "true"}, {"colour", "red"}})),
+            "automatic_payment_methods[colour]");
+  EXPECT_EQ(param_of(with("true")), "automatic_payment_methods");
+  auto both = base;
+  both["automatic_payment_methods"] = {{"enabled", "true"}};
+  both["payment_method_types"] = json::array({"card"});
+  EXPECT_EQ(param_of(parse(both)), "automatic_payment_methods");
 }
 
 TEST(payment_intent_request, test_payment_methods_resolve_to_their_cards) {

@@ -92,5 +92,18 @@ TEST(request_framing, one_credential_and_one_key_a_request) {
             400);
 }
 
+TEST(request_framing, a_merchant_api_post_takes_no_query_parameters) {
+  httplib::Params query{{"amount", "100"}};
+  auto e = post_query_error("POST", "/v1/refunds", query);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 400);
+  EXPECT_EQ(e->param, "amount");
+  EXPECT_FALSE(post_query_error("POST", "/v1/refunds", {}));
+  EXPECT_FALSE(post_query_error("GET", "/v1/refunds", query))
+    << "a list's filters are in its query";
+  EXPECT_FALSE(post_query_error("POST", "/admin/reconciliations", query))
+    << "the admin routes read query or body";
+}
+
 } // namespace
 } // namespace psp::http
