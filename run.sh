@@ -269,10 +269,13 @@ metric() { # metric TEXT NAME → value or "?"
   echo "${v:-?}"
 }
 
-node_health() {
-  local url=$1 health metrics
-  health=$(curl -s -m 2 "$url/healthz" || true)
-  metrics=$(curl -s -m 2 "$url/metrics" || true)
+# A node answers /healthz within its Redis timeout (--psp.redis-timeout-ms,
+# 2 s) even when Redis hangs ("degraded"); a shorter wait here called every
+# node hung while Redis was the one stopped (the operator audit).
+health_wait_s=5
+
+node_health() { # node_health HEALTHZ METRICS
+  local health=$1 metrics=$2
   printf 'healthz %s  since start: sessions %s  card submissions %s' \
     "$(sed -n 's/.*"status":"\([a-z_]*\)".*/\1/p' <<<"$health" |
        grep . || echo unreachable)" \
@@ -282,12 +285,10 @@ node_health() {
 
 # The node's cluster endpoint, the members it works with (its last logged
 # view) and the payment stream partitions that view gives it (/healthz).
-cluster_line() {
-  local log=$log_dir/$1.log url=$2 endpoint view partitions
+cluster_line() { # cluster_line NAME HEALTHZ
+  local log=$log_dir/$1.log health=$2 endpoint view partitions
   endpoint=$(sed -n 's/^psp-node [^ ]* cluster endpoint \(.*\)$/\1/p' "$log" |
              tail -n 1)
-  local health
-  health=$(curl -s -m 2 "$url/healthz" || true)
   # The node's own answer; its last logged view only when it gives none.
   view=$(sed -n 's/.*"members":\[\([^]]*\)\].*/\1/p' <<<"$health" | tr -d '"')
   if [[ -z "$view" ]]; then
@@ -300,9 +301,8 @@ cluster_line() {
     "${partitions:-?}"
 }
 
-print_queues() {
-  local url=$1 metrics
-  metrics=$(curl -s -m 2 "$url/metrics" || true)
+print_queues() { # print_queues URL METRICS
+  local url=$1 metrics=$2
   [[ -n "$metrics" ]] || return 0
   echo "queues (Redis, via $url/metrics):"
   echo "  payment stream: $(metric "$metrics" psp_payment_stream_length)" \
@@ -313,7 +313,8 @@ print_queues() {
 }
 
 cmd_status() {
-  local n names all_up=1 first_node="" extra state
+  local n names all_up=1 first_node="" first_metrics="" extra state
+  local health metrics
   names=$(known_names)
   if [[ -z "$names" ]]; then
     echo "run.sh: no cluster in $run_dir (start one with ./run.sh)"
@@ -328,15 +329,25 @@ cmd_status() {
     extra=""
     if is_up "$n"; then
       state=up
+      if [[ "$n" == redis ]] && ! redis_answers; then
+        state=hung # its process lives but it does not answer (stopped?)
+        extra="  does not answer PING within 2 s"
+        all_up=0
+      fi
       if [[ "$n" == node-* ]]; then
-        extra="  $(node_health "$(url_of "$n")")  $(cluster_line "$n" "$(url_of "$n")")"
+        health=$(curl -s -m "$health_wait_s" "$(url_of "$n")/healthz" || true)
+        metrics=$(curl -s -m "$health_wait_s" "$(url_of "$n")/metrics" || true)
+        extra="  $(node_health "$health" "$metrics")  $(cluster_line "$n" "$health")"
         if [[ "$extra" == *"healthz unreachable"* ]]; then
           state=hung # its process lives but it does not answer (stopped?)
           all_up=0
         else
           # degraded: Redis down or refusing writes; every payment would fail.
           [[ "$extra" == *"healthz ok"* ]] || all_up=0
-          [[ -n "$first_node" ]] || first_node=$(url_of "$n")
+          if [[ -z "$first_node" ]]; then
+            first_node=$(url_of "$n")
+            first_metrics=$metrics
+          fi
         fi
       fi
       printf '  %-13s %-5s %-10s %s%s\n' "$n" "$state" "pid $(pid_of "$n")" \
@@ -348,8 +359,31 @@ cmd_status() {
     fi
   done
   print_other_members "$names"
-  [[ -z "$first_node" ]] || print_queues "$first_node"
+  [[ -z "$first_node" ]] || print_queues "$first_node" "$first_metrics"
   ((all_up))
+}
+
+# Sets the array named $1 to a redis-cli command for this run's Redis
+# (its password from the environment or the run dir), each call bounded:
+# a stopped Redis would hang redis-cli. False when the run has no Redis
+# address.
+redis_cli_of_run() {
+  local -n out=$1
+  local addr password
+  [[ -f "$run_dir/redis_addr" ]] || return 1
+  addr=$(cat "$run_dir/redis_addr")
+  password=${PSP_REDIS_PASSWORD:-}
+  [[ -n "$password" || ! -f "$run_dir/redis_password" ]] ||
+    password=$(cat "$run_dir/redis_password")
+  out=(timeout 2 redis-cli -h "${addr%:*}" -p "${addr##*:}" --no-auth-warning)
+  [[ -z "$password" ]] || out+=(-a "$password")
+}
+
+# Whether this run's Redis answers PING (a SIGSTOPped one lives and hangs).
+redis_answers() {
+  local cli=()
+  redis_cli_of_run cli || return 0
+  [[ "$("${cli[@]}" PING 2>/dev/null)" == PONG ]]
 }
 
 # Members Redis knows that this run dir did not start (nodes added by
@@ -357,16 +391,8 @@ cmd_status() {
 # run.sh started (decision 69; psp-admin members has the details). They do
 # not change the exit status.
 print_other_members() {
-  local names=" ${1//$'\n'/ } " id registration addr password
-  [[ -f "$run_dir/redis_addr" ]] || return 0
-  addr=$(cat "$run_dir/redis_addr")
-  password=${PSP_REDIS_PASSWORD:-}
-  [[ -n "$password" || ! -f "$run_dir/redis_password" ]] ||
-    password=$(cat "$run_dir/redis_password")
-  # A bound on each call: a stopped Redis would hang redis-cli.
-  local cli=(timeout 2 redis-cli -h "${addr%:*}" -p "${addr##*:}"
-             --no-auth-warning)
-  [[ -z "$password" ]] || cli+=(-a "$password")
+  local names=" ${1//$'\n'/ } " id registration cli=()
+  redis_cli_of_run cli || return 0
   for id in $("${cli[@]}" SMEMBERS cluster:members 2>/dev/null | sort); do
     [[ "$names" == *" $id "* ]] && continue
     registration=$("${cli[@]}" GET "cluster:node:$id" 2>/dev/null || true)
@@ -592,7 +618,7 @@ stop_here_if_redis_lost() {
   for ((i = 1; i <= nodes; i++)); do
     url=$(url_of "node-$i")
     [[ -n "$url" ]] || continue
-    health=$(curl -s -m 2 "$url/healthz" || true)
+    health=$(curl -s -m "$health_wait_s" "$url/healthz" || true)
     if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
       lost+="  node-$i: $(redis_error_of "$health")"$'\n'
     fi
@@ -894,7 +920,7 @@ cmd_restart() {
   echo "$target up again: $(url_of "$target")"
   if [[ "$target" == node-* ]]; then
     local health
-    health=$(curl -s -m 2 "$(url_of "$target")/healthz" || true)
+    health=$(curl -s -m "$health_wait_s" "$(url_of "$target")/healthz" || true)
     if [[ "$health" == *'"status":"redis_state_lost"'* ]]; then
       # Up, but refusing every request (decision 67): not a success.
       echo "run.sh: $target refuses its Redis: $(redis_error_of "$health")" >&2

@@ -1,5 +1,6 @@
 #include "cluster/membership.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/payment_queue.hpp"
 #include "cluster/quorum.hpp"
 
@@ -247,8 +248,22 @@ void rejoin(self_ptr self) {
         log_event("rejoined node=" + s.cfg.node_id
                   + " (earlier work is fenced)");
       },
-      [=](caf::error&) {
-        self->state.rejoining = false; // the next lost beat tries again
+      [=](caf::error& e) {
+        auto& s = self->state;
+        s.rejoining = false; // the next lost beat tries again
+        if (is_error(e, errc::redis_rejected)
+            && to_string(e).find("DUPLICATE") != std::string::npos) {
+          // Another process took our id while we were not beating (paused
+          // past the TTL, then the id started again by hand or by a
+          // process manager). It is the node now; this one is stale, and
+          // went on reading its consumer's entries only to be fenced at
+          // every commit (the operator audit left 15 payments processing
+          // until it was killed). Stop as a duplicate id does at start.
+          spdlog::critical("event=node_id_taken node={} action=stopping_node "
+                           "(another live process registered this id)",
+                           s.cfg.node_id);
+          self->quit(make_error(errc::node_id_taken, s.cfg.node_id));
+        }
       });
 }
 

@@ -7,6 +7,8 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
@@ -134,19 +136,21 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
   m.heartbeat_interval_ms = cfg.heartbeat_interval_ms;
   m.absent_grace_ms = cfg.heartbeat_ttl_ms;
   m.routes = cfg.cluster_peer_route_map;
+  out.token = redis::registration_token(registration);
   out.membership = spawn_membership(sys, m, registry, router, queue,
                                     registration, notifier);
   return 0;
 }
 
-void leave_cluster(const node_config& cfg) {
+void leave_cluster(const node_config& cfg, const std::string& token) {
   redis::connection conn{cfg.redis_endpoint(),
                          cfg.redis_timeout_ms};
   // The mark tells peers the registration went on purpose (not lapsed in a
   // Redis stall), so their quorum stops counting us at once; a join clears it.
-  conn.pipeline({{"DEL", redis::node_registration_key(cfg.node_id)},
-                 {"SET", redis::node_left_key(cfg.node_id), "1", "PX",
-                  std::to_string(redis::left_mark_ttl_ms)}});
+  if (redis::leave(conn, cfg.node_id, token) == false) {
+    spdlog::warn("event=leave_skipped node={} (another process holds this "
+                 "id's registration)", cfg.node_id);
+  }
 }
 
 } // namespace psp

@@ -15,6 +15,7 @@ namespace psp {
 struct cluster_handles {
   caf::actor membership;
   caf::actor registry;
+  std::string token; ///< this process's, in each of its registrations
 };
 
 /// Exit code on failure (4 cluster port in use, 5 duplicate node id, 6 no
@@ -24,7 +25,8 @@ int start_cluster(caf::actor_system& sys, const node_config& cfg,
                   cluster_handles& out,
                   std::string& err);
 
-/// Removes our registration so peers drop us now rather than after the TTL.
-void leave_cluster(const node_config& cfg);
+/// Removes our registration so peers drop us now rather than after the
+/// TTL; not one another process holds under our id (`token`: ours).
+void leave_cluster(const node_config& cfg, const std::string& token);
 
 } // namespace psp

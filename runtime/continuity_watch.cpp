@@ -297,10 +297,15 @@ void continuity_watch::lost(const std::string& reason) {
                      reason);
     return;
   }
+  // Every step named: accepting alone reopened checkouts paid since the
+  // backup (the operator audit followed this line and saw four paid
+  // checkouts open again).
   spdlog::critical("event=redis_state_lost action=refusing_requests "
-                   "reason=\"{}\" \"check Redis, then psp-admin "
-                   "accept-redis-state and restart the node (docs/faults.md: "
-                   "Redis lost data)\"",
+                   "reason=\"{}\" \"check Redis; reconcile the period since "
+                   "the backup (psp-admin reconcile), end the checkouts it "
+                   "finds paid (psp-admin end-reopened-sessions --run ID), "
+                   "then psp-admin accept-redis-state and restart the node "
+                   "(docs/faults.md: Redis lost data)\"",
                    reason);
   if (cfg_.on_lost) {
     cfg_.on_lost(reason);

@@ -12,6 +12,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/dead_letter.hpp"
+#include "actors/errors.hpp"
 #include "actors/notification_queue.hpp"
 #include "actors/payment_queue.hpp"
 #include "actors/payment_router.hpp"
@@ -308,14 +309,21 @@ int run_node(node_config& cfg) {
     }
     // An actor gone while the node runs: log it and stop the node as on
     // SIGTERM (leaving the cluster, so the peers take its partitions), with
-    // exit code 7. The stop signals are blocked in every thread, so the
-    // raised one waits for the sigwait below.
+    // exit code 7, or 5 when the membership found our id taken by another
+    // process (as a duplicate id is refused at start). The stop signals are
+    // blocked in every thread, so the raised one waits for the sigwait
+    // below.
     std::atomic<bool> actor_failed{false};
+    std::atomic<int> failure_exit_code{7};
     auto watchdog = spawn_watchdog(
       sys, actors.all,
-      [&actor_failed](const std::string& name, const caf::error& reason) {
+      [&actor_failed, &failure_exit_code](const std::string& name,
+                                          const caf::error& reason) {
         spdlog::critical("event=actor_down actor={} reason=\"{}\" "
                          "action=stopping_node", name, to_string(reason));
+        if (is_error(reason, errc::node_id_taken)) {
+          failure_exit_code = 5;
+        }
         actor_failed = true;
         ::kill(::getpid(), SIGTERM);
       });
@@ -365,7 +373,7 @@ int run_node(node_config& cfg) {
       self->wait_for(watchdog);
     }
     if (actor_failed) {
-      exit_code = 7;
+      exit_code = failure_exit_code;
     }
     if (cfg.cluster_port != 0) {
       // Membership first: a heartbeat tick after the DEL would register
@@ -374,7 +382,7 @@ int run_node(node_config& cfg) {
       self->send_exit(cluster.membership, caf::exit_reason::user_shutdown);
       self->send_exit(cluster.registry, caf::exit_reason::user_shutdown);
       self->wait_for(cluster.membership, cluster.registry);
-      leave_cluster(cfg);
+      leave_cluster(cfg, cluster.token);
     }
     server.stop();
     http_thread.join();

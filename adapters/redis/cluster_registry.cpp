@@ -32,6 +32,20 @@ return value
   return s;
 }
 
+// KEYS: node key, leave mark. ARGV: token, leave mark ttl ms.
+const script& leave_script() {
+  static const script s = make_script("cluster_leave", R"lua(
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[1] + 1) ~= ARGV[1] .. '|' then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return 1
+)lua");
+  return s;
+}
+
 // KEYS: node key. ARGV: registration value, ttl ms.
 const script& beat_script() {
   static const script s = make_script("cluster_beat", R"lua(
@@ -132,6 +146,21 @@ std::string node_registration_key(const std::string& node_id) {
 
 std::string node_left_key(const std::string& node_id) {
   return "cluster:left:" + node_id;
+}
+
+std::string registration_token(const std::string& registration) {
+  return registration.substr(0, registration.find('|'));
+}
+
+std::optional<bool> leave(connection& conn, const std::string& node_id,
+                          const std::string& token) {
+  auto out = eval(conn, leave_script(),
+                  {node_registration_key(node_id), node_left_key(node_id)},
+                  {token, std::to_string(left_mark_ttl_ms)});
+  if (!out || out->is_error()) {
+    return std::nullopt;
+  }
+  return out->integer == 1;
 }
 
 cluster_registry spawn_cluster_registry(caf::actor_system& sys,

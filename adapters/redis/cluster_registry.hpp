@@ -10,6 +10,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <optional>
 #include <string>
 
 namespace psp::redis {
@@ -36,5 +37,16 @@ std::string node_left_key(const std::string& node_id);
 
 /// How long a leave mark lasts: longer than any peer's absence grace.
 inline constexpr uint32_t left_mark_ttl_ms = 60'000;
+
+/// The process token a registration value ("<token>|<epoch>|<address>")
+/// names.
+std::string registration_token(const std::string& registration);
+
+/// Removes `node_id`'s registration and leaves its leave mark, if the
+/// registration is still this process's (`token`): a process whose id was
+/// taken meanwhile must not unregister the one that took it. nullopt when
+/// Redis failed, else whether it was ours.
+std::optional<bool> leave(connection& conn, const std::string& node_id,
+                          const std::string& token);
 
 } // namespace psp::redis

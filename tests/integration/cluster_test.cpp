@@ -252,6 +252,52 @@ TEST(cluster, a_node_with_a_live_nodes_id_takes_no_work_before_refused) {
   }
 }
 
+TEST(cluster, a_paused_node_whose_id_was_taken_stops_when_it_wakes) {
+  // The operator audit: node-2 paused past its TTL, a second node-2 was
+  // started (by hand; a process manager does the same), then the first
+  // woke. Both served; the stale one read the id's consumer entries only to
+  // be fenced at every commit, and 15 payments stayed processing until it
+  // was killed.
+  psp_stack stack{cluster_options()};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stack.wait_for_view(i, all_nodes));
+  }
+  stack.node_process(2)->signal(SIGSTOP);
+  ASSERT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}, 10s));
+  auto argv = stack.node_command(2);
+  for (auto& arg : argv) {
+    if (arg.rfind("--psp.http-port=", 0) == 0) {
+      arg = "--psp.http-port=" + std::to_string(free_port());
+    } else if (arg.rfind("--psp.cluster-port=", 0) == 0) {
+      arg = "--psp.cluster-port=" + std::to_string(free_port());
+    }
+  }
+  auto second_log = stack.node_log(2) + ".second";
+  child_process second{argv, second_log};
+  ASSERT_TRUE(stack.wait_for_view(0, all_nodes, 15s))
+    << tail_file(second_log, 50);
+  auto registration = stack.redis_cmd({"GET", "cluster:node:node-2"});
+  ASSERT_TRUE(registration && !registration->str.empty());
+
+  stack.node_process(2)->signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return !stack.node_process(2)->running(); },
+                         10s))
+    << tail_file(stack.node_log(2), 50);
+  EXPECT_EQ(stack.node_process(2)->exit_code(), std::optional<int>{5})
+    << "as a duplicate id at start";
+  EXPECT_NE(tail_file(stack.node_log(2), 400).find("event=node_id_taken"),
+            std::string::npos)
+    << tail_file(stack.node_log(2), 50);
+  // Stopping, it left the other's registration in place.
+  EXPECT_TRUE(second.running());
+  auto kept = stack.redis_cmd({"GET", "cluster:node:node-2"});
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->str, registration->str);
+  // And the cluster pays, each payment once, node-2's partitions included.
+  auto ids = pay_many(stack, 40, {0, 1}, 8);
+  expect_all_settled(stack, ids, 20s);
+}
+
 TEST(cluster, the_dead_are_taken_over_once_the_quorum_is_back) {
   // The scale audit: with two of three killed at once the survivor loses
   // the quorum until their registrations lapse; its take-over rounds ran

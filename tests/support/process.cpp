@@ -82,7 +82,7 @@ child_process::child_process(std::vector<std::string> argv,
 }
 
 child_process::child_process(child_process&& other) noexcept
-  : pid_(other.pid_) {
+  : pid_(other.pid_), exit_code_(other.exit_code_) {
   other.pid_ = -1;
 }
 
@@ -90,6 +90,7 @@ child_process& child_process::operator=(child_process&& other) noexcept {
   if (this != &other) {
     stop();
     pid_ = other.pid_;
+    exit_code_ = other.exit_code_;
     other.pid_ = -1;
   }
   return *this;
@@ -104,7 +105,11 @@ bool child_process::running() {
     return false;
   }
   int status = 0;
-  return ::waitpid(pid_, &status, WNOHANG) == 0;
+  auto reaped = ::waitpid(pid_, &status, WNOHANG);
+  if (reaped == pid_ && WIFEXITED(status)) {
+    exit_code_ = WEXITSTATUS(status);
+  }
+  return reaped == 0;
 }
 
 void child_process::signal(int sig) {

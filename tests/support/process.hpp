@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -33,6 +34,9 @@ public:
 
   pid_t pid() const { return pid_; }
   bool running();
+  /// The exit code once running() found the child exited on its own;
+  /// nullopt while it runs or when a signal ended it.
+  std::optional<int> exit_code() const { return exit_code_; }
   /// Sends `sig` to the child (SIGSTOP, SIGCONT, SIGKILL ...).
   void signal(int sig);
   /// SIGTERM, waits up to `grace`, then SIGKILL. Returns the exit status.
@@ -40,6 +44,7 @@ public:
 
 private:
   pid_t pid_ = -1;
+  std::optional<int> exit_code_;
 };
 
 /// A fresh temporary directory, removed with its contents on destruction.

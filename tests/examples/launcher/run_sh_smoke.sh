@@ -133,6 +133,18 @@ redis_cli CONFIG SET maxmemory 0 >/dev/null || fail "could not reset maxmemory"
 grep -q "node-1 .*healthz degraded" <<<"$status" ||
   fail "status: node-1 not degraded with Redis refusing writes: $status"
 
+# Redis hung (SIGSTOP): Redis is the one named, the nodes are degraded, not
+# hung (the operator audit saw every node called hung: status gave up on
+# /healthz before the node's own Redis timeout did).
+kill -STOP "$(pid_file redis)"
+status=$("$repo/run.sh" status --run-dir "$run_dir" 2>&1) &&
+  fail "status exited 0 with Redis stopped: $status"
+kill -CONT "$(pid_file redis)"
+grep -Eq "^  redis +hung " <<<"$status" ||
+  fail "status: a stopped Redis is not hung: $status"
+grep -q "node-1 .*healthz degraded" <<<"$status" ||
+  fail "status: node-1 not degraded with Redis stopped: $status"
+
 # Starting over a running cluster is refused, on stderr, naming the run dir.
 again_err=$("$repo/run.sh" --nodes 3 --no-node-store --run-dir "$run_dir" \
   2>&1 >/dev/null) && fail "a second start over a running cluster exited 0"
@@ -154,4 +166,5 @@ grep -q "SIGKILL" <<<"$stop_out" && fail "stop had to kill: $stop_out"
 grep -q "event=node_stopping" "$run_dir/logs/node-3.log" ||
   fail "the paused node-3 did not stop cleanly"
 echo "run_sh_smoke: ok (start, status, SIGKILL + restart of node-2, status" \
-  "with Redis refusing writes, refused second start, stop with a paused node)"
+  "with Redis refusing writes and stopped, refused second start, stop with a" \
+  "paused node)"
