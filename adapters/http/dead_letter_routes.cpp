@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <map>
 
 namespace psp::http {
@@ -173,62 +174,82 @@ void replay_dead_letter(api_context& ctx, const httplib::Request& req,
   write_json(res, body.dump());
 }
 
-/// POST /admin/dead_letters/replay: every dead letter that matches, oldest
-/// first, up to `limit` (1-1000, default 100): `kind` (webhook or payment)
-/// and, for webhooks, `endpoint` (we_...). The on-call audit replayed 75
-/// dead webhooks of one fixed endpoint one by one. Each is replayed as the
-/// single replay does; the answer counts the verdicts, and those kept
-/// (deleted or disabled endpoints) stay for the operator as they would.
-void replay_matching(api_context& ctx, const httplib::Request& req,
-                     httplib::Response& res) {
+/// What the bulk routes act on: dead letters of `kind` (webhook or
+/// payment) and, for webhooks, of one `endpoint` (we_...), oldest first, up
+/// to `limit` (1-1000, default 100).
+struct dead_letter_filter {
+  std::string kind;
+  std::string endpoint; ///< "" any
+  int64_t limit = 100;
+
+  bool matches(const json& entry) const {
+    if (entry.value("kind", "") != kind) {
+      return false;
+    }
+    auto ref = entry.value("ref", "");
+    auto colon = ref.find(':');
+    return endpoint.empty()
+           || (colon != std::string::npos && ref.substr(colon + 1) == endpoint);
+  }
+};
+
+std::variant<dead_letter_filter, api_error>
+dead_letter_filter_of(const httplib::Request& req) {
   auto body = decode_body(req);
   if (auto* err = std::get_if<api_error>(&body)) {
-    return write_error(res, *err);
+    return *err;
   }
   auto& params = std::get<json>(body);
   if (auto err = reject_unknown(params, {"kind", "endpoint", "limit"})) {
-    return write_error(res, *err);
+    return *err;
   }
   auto text = [&](const char* name) {
     return params.contains(name) && params[name].is_string()
              ? params[name].get<std::string>()
              : std::string{};
   };
-  auto kind = text("kind");
-  if (kind != "webhook" && kind != "payment") {
-    return write_error(res, invalid_param("kind", "kind must be webhook or "
-                                                  "payment."));
+  dead_letter_filter f;
+  f.kind = text("kind");
+  if (f.kind != "webhook" && f.kind != "payment") {
+    return invalid_param("kind", "kind must be webhook or payment.");
   }
-  auto endpoint = text("endpoint");
-  if (!endpoint.empty() && (kind != "webhook" || endpoint.rfind("we_", 0) != 0)) {
-    return write_error(res, invalid_param("endpoint", "endpoint must be a "
-                                                      "webhook endpoint id "
-                                                      "(we_...), with "
-                                                      "kind=webhook."));
+  f.endpoint = text("endpoint");
+  if (!f.endpoint.empty()
+      && (f.kind != "webhook" || f.endpoint.rfind("we_", 0) != 0)) {
+    return invalid_param("endpoint", "endpoint must be a webhook endpoint id "
+                                     "(we_...), with kind=webhook.");
   }
-  int64_t limit = 100;
   if (params.contains("limit")) {
     auto n = parse_count(text("limit"));
     if (!n || *n < 1 || *n > 1000) {
-      return write_error(res, invalid_param("limit", "limit must be an "
-                                                     "integer from 1 to 1000."));
+      return invalid_param("limit", "limit must be an integer from 1 to 1000.");
     }
-    limit = *n;
+    f.limit = *n;
   }
-  auto matches = [&](const json& entry) {
-    if (entry.value("kind", "") != kind) {
-      return false;
-    }
-    auto ref = entry.value("ref", "");
-    return endpoint.empty()
-           || ref.substr(ref.find(':') == std::string::npos
-                           ? ref.size()
-                           : ref.find(':') + 1)
-                == endpoint;
-  };
+  return f;
+}
+
+/// The step a bulk route runs on one entry: its verdict, or nullopt when
+/// Redis failed.
+using bulk_step =
+  std::function<std::optional<std::string>(const std::string& entry_id)>;
+
+/// Runs the step `step_on` makes on every dead letter the request's
+/// filter matches, oldest first, up to its limit, and answers the verdicts
+/// counted as `object` (logged as `event`); a Redis failure is a 503.
+void run_matching(api_context& ctx, const httplib::Request& req,
+                  httplib::Response& res, const char* object,
+                  const char* event,
+                  const std::function<bulk_step(redis::connection&)>& step_on) {
+  auto filter = dead_letter_filter_of(req);
+  if (auto* err = std::get_if<api_error>(&filter)) {
+    return write_error(res, *err);
+  }
+  auto& f = std::get<dead_letter_filter>(filter);
   auto conn = ctx.redis.acquire();
+  auto step = step_on(*conn);
   std::map<std::string, int64_t> verdicts;
-  int64_t replayed = 0;
+  int64_t matched = 0;
   bool has_more = false;
   std::string from = "-";
   // Pages of the stream: the operator's filter may match few of many.
@@ -240,33 +261,88 @@ void replay_matching(api_context& ctx, const httplib::Request& req,
     }
     for (auto& e : page->elements) {
       auto entry = entry_json(e);
-      if (!matches(entry)) {
+      if (!f.matches(entry)) {
         continue;
       }
-      if (replayed >= limit) {
+      if (matched >= f.limit) {
         has_more = true;
         break;
       }
-      auto out = replay_step(*conn, entry.value("id", ""));
-      if (!out) {
+      auto verdict = step(entry.value("id", ""));
+      if (!verdict) {
         return write_error(res, unavailable("The dead-letter stream"));
       }
-      ++verdicts[out->elements[0].text()];
-      ++replayed;
+      ++verdicts[*verdict];
+      ++matched;
     }
     if (page->elements.size() < 500) {
       break;
     }
     from = "(" + page->elements.back().elements[0].text();
   }
-  spdlog::warn("event=dead_letters_replayed kind={} endpoint={} count={}",
-               kind, endpoint.empty() ? "-" : endpoint, replayed);
-  write_json(res, json{{"object", "dead_letter_replay"},
-                       {"kind", kind},
-                       {"matched", replayed},
+  spdlog::warn("event={} kind={} endpoint={} count={}", event, f.kind,
+               f.endpoint.empty() ? "-" : f.endpoint, matched);
+  write_json(res, json{{"object", object},
+                       {"kind", f.kind},
+                       {"matched", matched},
                        {"results", verdicts},
                        {"has_more", has_more}}
                     .dump());
+}
+
+/// POST /admin/dead_letters/replay: every dead letter that matches, each
+/// replayed as the single replay does (the on-call audit replayed 75 dead
+/// webhooks of one fixed endpoint one by one); those kept (deleted or
+/// disabled endpoints) stay for the operator as they would.
+void replay_matching(api_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  run_matching(ctx, req, res, "dead_letter_replay", "dead_letters_replayed",
+               [](redis::connection& conn) -> bulk_step {
+                 return [&conn](const std::string& id)
+                          -> std::optional<std::string> {
+                   auto out = replay_step(conn, id);
+                   if (!out) {
+                     return std::nullopt;
+                   }
+                   return out->elements[0].text();
+                 };
+               });
+}
+
+/// The discard step of entry `id` (force: a payment step the network never
+/// answered too): nullopt when Redis failed, else its answer (the verdict
+/// first: discarded, unresolved, missing; then the entry's fields).
+std::optional<redis::value> discard_step(redis::connection& conn,
+                                         const std::string& id, bool force) {
+  auto out = redis::eval(conn, redis::discard_dead_letter_script(),
+                         {keys::dead_letter_stream,
+                          keys::discarded_dead_letters},
+                         {id, force ? "1" : "0", std::to_string(unix_now_s()),
+                          discarded_kept_max});
+  if (!out || out->is_error() || out->elements.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+/// POST /admin/dead_letters/discard: every dead letter that matches, each
+/// discarded as the single discard does without force, so a payment step
+/// the network never answered is kept (`unresolved`). The operator audit
+/// deleted an endpoint with 303 dead webhooks, which nothing can deliver
+/// any more, and cleared them with 303 single discards.
+void discard_matching(api_context& ctx, const httplib::Request& req,
+                      httplib::Response& res) {
+  run_matching(ctx, req, res, "dead_letter_discard", "dead_letters_discarded",
+               [](redis::connection& conn) -> bulk_step {
+                 return [&conn](const std::string& id)
+                          -> std::optional<std::string> {
+                   auto out = discard_step(conn, id, false);
+                   if (!out) {
+                     return std::nullopt;
+                   }
+                   return out->elements[0].text();
+                 };
+               });
 }
 
 /// `force` of a discard, from the form body or the query string: false
@@ -335,12 +411,8 @@ void discard_dead_letter(api_context& ctx, const httplib::Request& req,
   }
   auto now_s = unix_now_s();
   auto conn = ctx.redis.acquire();
-  auto out = redis::eval(*conn, redis::discard_dead_letter_script(),
-                         {keys::dead_letter_stream,
-                          keys::discarded_dead_letters},
-                         {*id, std::get<bool>(force) ? "1" : "0",
-                          std::to_string(now_s), discarded_kept_max});
-  if (!out || out->is_error() || out->elements.empty()) {
+  auto out = discard_step(*conn, *id, std::get<bool>(force));
+  if (!out) {
     return write_error(res, unavailable("The dead-letter stream"));
   }
   auto verdict = out->elements[0].text();
@@ -370,6 +442,7 @@ void add_dead_letter_routes(httplib::Server& srv, api_context& ctx) {
   srv.Post(entry + "/replay", admin_only(ctx, replay_dead_letter));
   srv.Post("/admin/dead_letters/replay", admin_only(ctx, replay_matching));
   srv.Post(entry + "/discard", admin_only(ctx, discard_dead_letter));
+  srv.Post("/admin/dead_letters/discard", admin_only(ctx, discard_matching));
 }
 
 } // namespace psp::http
