@@ -35,6 +35,7 @@ const DEFAULTS = {
   settle_timeout_s: 60,     // after healing: wait for the system to drain
   metrics_interval_ms: 1000,
   replay_dead_letters: ['webhook'],
+  payment_dead_letters_ok: false, // a payment left dead-lettered fails invariant 2 unless true
   node_args: [],
   node_env: {},
   faults: [],
@@ -100,6 +101,9 @@ export function validateExperiment(doc, fallbackName) {
   }
   if (cfg.amount_min > cfg.amount_max) {
     throw new ConfigError('amount_min must not exceed amount_max');
+  }
+  if (typeof cfg.payment_dead_letters_ok !== 'boolean') {
+    throw new ConfigError('payment_dead_letters_ok must be true or false');
   }
   if (typeof cfg.cluster !== 'boolean') {
     throw new ConfigError('cluster must be true or false');
