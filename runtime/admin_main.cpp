@@ -51,6 +51,7 @@
 #include "runtime/recon_store.hpp"
 
 #include <nlohmann/json.hpp>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,14 +71,23 @@ constexpr int exit_inconsistent = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_unreachable = 3;
 
-/// Who runs this: the login behind sudo, else the user; and where.
+/// Who runs this: the login behind sudo, else the user (from the
+/// environment, else the account of the process: a non-login shell, cron
+/// or a container sets no USER, and the operator audit's events said
+/// "unknown"); and where.
 std::string operator_identity() {
-  std::string who = "unknown";
+  std::string who;
   for (const char* name : {"SUDO_USER", "USER", "LOGNAME"}) {
     if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
       who = v;
       break;
     }
+  }
+  if (who.empty()) {
+    const passwd* account = ::getpwuid(::geteuid());
+    who = account != nullptr && account->pw_name != nullptr
+            ? account->pw_name
+            : "uid " + std::to_string(::geteuid());
   }
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
