@@ -231,23 +231,30 @@ dead_letter_filter_of(const httplib::Request& req) {
 
 /// The step a bulk route runs on one entry: its verdict, or nullopt when
 /// Redis failed.
-using bulk_step =
-  std::function<std::optional<std::string>(const std::string& entry_id)>;
+using bulk_step = std::function<std::optional<std::string>(
+  redis::connection& conn, const std::string& entry_id)>;
 
-/// Runs the step `step_on` makes on every dead letter the request's
-/// filter matches, oldest first, up to its limit, and answers the verdicts
-/// counted as `object` (logged as `event`); a Redis failure is a 503.
+/// The verdict an entry step's answer starts with; nullopt when Redis
+/// failed.
+std::optional<std::string> verdict_of(const std::optional<redis::value>& out) {
+  if (!out) {
+    return std::nullopt;
+  }
+  return out->elements[0].text();
+}
+
+/// Runs `step` on every dead letter the request's filter matches, oldest
+/// first, up to its limit, and answers the verdicts counted as `object`
+/// (logged as `event`); a Redis failure is a 503.
 void run_matching(api_context& ctx, const httplib::Request& req,
                   httplib::Response& res, const char* object,
-                  const char* event,
-                  const std::function<bulk_step(redis::connection&)>& step_on) {
+                  const char* event, const bulk_step& step) {
   auto filter = dead_letter_filter_of(req);
   if (auto* err = std::get_if<api_error>(&filter)) {
     return write_error(res, *err);
   }
   auto& f = std::get<dead_letter_filter>(filter);
   auto conn = ctx.redis.acquire();
-  auto step = step_on(*conn);
   std::map<std::string, int64_t> verdicts;
   int64_t matched = 0;
   bool has_more = false;
@@ -268,7 +275,7 @@ void run_matching(api_context& ctx, const httplib::Request& req,
         has_more = true;
         break;
       }
-      auto verdict = step(entry.value("id", ""));
+      auto verdict = step(*conn, entry.value("id", ""));
       if (!verdict) {
         return write_error(res, unavailable("The dead-letter stream"));
       }
@@ -297,15 +304,8 @@ void run_matching(api_context& ctx, const httplib::Request& req,
 void replay_matching(api_context& ctx, const httplib::Request& req,
                      httplib::Response& res) {
   run_matching(ctx, req, res, "dead_letter_replay", "dead_letters_replayed",
-               [](redis::connection& conn) -> bulk_step {
-                 return [&conn](const std::string& id)
-                          -> std::optional<std::string> {
-                   auto out = replay_step(conn, id);
-                   if (!out) {
-                     return std::nullopt;
-                   }
-                   return out->elements[0].text();
-                 };
+               [](redis::connection& conn, const std::string& id) {
+                 return verdict_of(replay_step(conn, id));
                });
 }
 
@@ -333,15 +333,8 @@ std::optional<redis::value> discard_step(redis::connection& conn,
 void discard_matching(api_context& ctx, const httplib::Request& req,
                       httplib::Response& res) {
   run_matching(ctx, req, res, "dead_letter_discard", "dead_letters_discarded",
-               [](redis::connection& conn) -> bulk_step {
-                 return [&conn](const std::string& id)
-                          -> std::optional<std::string> {
-                   auto out = discard_step(conn, id, false);
-                   if (!out) {
-                     return std::nullopt;
-                   }
-                   return out->elements[0].text();
-                 };
+               [](redis::connection& conn, const std::string& id) {
+                 return verdict_of(discard_step(conn, id, false));
                });
 }
 
