@@ -63,6 +63,19 @@ void expect_all_settled(psp_stack& stack, const std::vector<std::string>& ids,
   }
 }
 
+/// A node's command line with HTTP and cluster ports of its own: a second
+/// process under the same node id.
+std::vector<std::string> on_new_ports(std::vector<std::string> argv) {
+  for (auto& arg : argv) {
+    if (arg.rfind("--psp.http-port=", 0) == 0) {
+      arg = "--psp.http-port=" + std::to_string(free_port());
+    } else if (arg.rfind("--psp.cluster-port=", 0) == 0) {
+      arg = "--psp.cluster-port=" + std::to_string(free_port());
+    }
+  }
+  return argv;
+}
+
 TEST(cluster, payments_are_processed_by_their_owner) {
   psp_stack stack{cluster_options()};
   for (size_t i = 0; i < 3; ++i) {
@@ -222,14 +235,7 @@ TEST(cluster, a_node_with_a_live_nodes_id_takes_no_work_before_refused) {
   for (size_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(stack.wait_for_view(i, all_nodes));
   }
-  auto argv = stack.node_command(1);
-  for (auto& arg : argv) {
-    if (arg.rfind("--psp.http-port=", 0) == 0) {
-      arg = "--psp.http-port=" + std::to_string(free_port());
-    } else if (arg.rfind("--psp.cluster-port=", 0) == 0) {
-      arg = "--psp.cluster-port=" + std::to_string(free_port());
-    }
-  }
+  auto argv = on_new_ports(stack.node_command(1));
   auto dup_log = stack.node_log(1) + ".duplicate";
   child_process duplicate{argv, dup_log};
   // It waits out the live registration (a TTL and a second) while
@@ -264,14 +270,7 @@ TEST(cluster, a_paused_node_whose_id_was_taken_stops_when_it_wakes) {
   }
   stack.node_process(2)->signal(SIGSTOP);
   ASSERT_TRUE(stack.wait_for_view(0, {"node-0", "node-1"}, 10s));
-  auto argv = stack.node_command(2);
-  for (auto& arg : argv) {
-    if (arg.rfind("--psp.http-port=", 0) == 0) {
-      arg = "--psp.http-port=" + std::to_string(free_port());
-    } else if (arg.rfind("--psp.cluster-port=", 0) == 0) {
-      arg = "--psp.cluster-port=" + std::to_string(free_port());
-    }
-  }
+  auto argv = on_new_ports(stack.node_command(2));
   auto second_log = stack.node_log(2) + ".second";
   child_process second{argv, second_log};
   ASSERT_TRUE(stack.wait_for_view(0, all_nodes, 15s))
