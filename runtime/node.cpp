@@ -155,6 +155,16 @@ void configure_logging(const node_config& cfg) {
 } // namespace
 
 int run_node(node_config& cfg) {
+  // Block the stop signals before any thread starts (the HTTP adapter's
+  // claim janitor, CAF's), so only the sigwait below receives them: a
+  // thread started unblocked took a SIGTERM sent while the node was
+  // stopped as its default action, killing it without a clean stop (the
+  // re-test). One sent during start-up waits for the sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   configure_logging(cfg);
   auto where = cfg.redis_endpoint();
   redis::connection probe{where, cfg.redis_timeout_ms};
@@ -219,13 +229,6 @@ int run_node(node_config& cfg) {
     const_cast<std::string&>(ctx.settings.public_url)
       = "http://" + cfg.http_host + ":" + std::to_string(server.port());
   }
-  // Block the stop signals before CAF starts its threads, so only sigwait
-  // below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};

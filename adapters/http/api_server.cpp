@@ -51,7 +51,7 @@ private:
 namespace {
 constexpr int listen_backlog = 1024;
 
-/// A head framing_error or post_query_error refuses (request_framing.hpp):
+/// A head framing_error or query_error refuses (request_framing.hpp):
 /// its body is left unread, so the connection closes after the answer (a
 /// chunked body is also one the size limit cannot bound: cpp-httplib 0.11
 /// read a 200 MB one whole, and inflated a 63 KB gzip one to 62 MB).
@@ -59,7 +59,7 @@ bool refuse_bad_framing(httplib::Request& req, httplib::Response& res,
                         size_t body_bytes_max) {
   auto e = framing_error(req.method, req.headers, body_bytes_max);
   if (!e) {
-    e = post_query_error(req.method, req.path, req.params);
+    e = query_error(req.method, req.path, req.params);
   }
   if (!e) {
     return false;

@@ -18,34 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A parameter from the query string or the form body (cpp-httplib leaves
-/// POST bodies to decode_body: api_server.cpp); nullopt when absent. Given
-/// twice (in the query, or in both) is a 400: which one counts is not for
-/// the server to guess.
-std::variant<std::optional<std::string>, api_error>
-request_param(const httplib::Request& req, const char* name) {
-  auto body = decode_body(req);
-  if (auto* err = std::get_if<api_error>(&body)) {
-    return *err; // a duplicate in the body, among others
-  }
-  auto& params = std::get<json>(body);
-  bool in_body = params.contains(name);
-  auto in_query = req.get_param_value_count(name);
-  if (in_query > 1 || (in_query == 1 && in_body)) {
-    return invalid_param(name, std::string{name} + " is given twice.");
-  }
-  if (in_query == 1) {
-    return std::optional<std::string>{req.get_param_value(name)};
-  }
-  if (in_body && params[name].is_string()) {
-    return std::optional<std::string>{params[name].get<std::string>()};
-  }
-  if (in_body) {
-    return invalid_param(name, std::string{name} + " must be a string.");
-  }
-  return std::optional<std::string>{};
-}
-
 /// A required Unix-seconds parameter from the query string or form body.
 std::variant<int64_t, api_error> seconds_param(const httplib::Request& req,
                                                const char* name) {

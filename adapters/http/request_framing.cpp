@@ -100,9 +100,17 @@ std::optional<api_error> framing_error(const std::string& method,
   return std::nullopt;
 }
 
-std::optional<api_error> post_query_error(const std::string& method,
-                                          const std::string& path,
-                                          const httplib::Params& params) {
+std::optional<api_error> query_error(const std::string& method,
+                                     const std::string& path,
+                                     const httplib::Params& params) {
+  for (auto& [name, value] : params) {
+    bool in_name = name.find('\0') != std::string::npos;
+    if (in_name || value.find('\0') != std::string::npos) {
+      auto e = framing(400, "A query parameter holds a NUL character (%00).");
+      e.param = in_name ? "" : name;
+      return e;
+    }
+  }
   if (method != "POST" || path.rfind("/v1/", 0) != 0 || params.empty()) {
     return std::nullopt;
   }

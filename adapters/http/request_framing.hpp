@@ -31,14 +31,16 @@ std::optional<api_error> framing_error(const std::string& method,
                                        const httplib::Headers& headers,
                                        size_t body_bytes_max);
 
-/// The error for a POST to the merchant API (`/v1/...`) with parameters in
-/// its query string: they belong in the form body (Stripe's clients put
-/// them there), and the handlers read only the body, so a query parameter
-/// was ignored without a word (the API audit refunded a whole charge for
-/// `POST /v1/refunds?amount=100`). A 400 naming the first one. The admin
-/// routes read parameters from either place and are not refused here.
-std::optional<api_error> post_query_error(const std::string& method,
-                                          const std::string& path,
-                                          const httplib::Params& params);
+/// The error for a query string the API refuses: a NUL (%00) in any
+/// parameter's name or value (as in a form body: codec::decode_form), or
+/// any parameter on a POST to the merchant API (`/v1/...`): those belong in
+/// the form body (Stripe's clients put them there), and the handlers read
+/// only the body, so a query parameter was ignored without a word (the API
+/// audit refunded a whole charge for `POST /v1/refunds?amount=100`). A 400
+/// naming the first. The admin routes read a POST's parameters from
+/// either place and are not refused for that.
+std::optional<api_error> query_error(const std::string& method,
+                                     const std::string& path,
+                                     const httplib::Params& params);
 
 } // namespace psp::http

@@ -188,6 +188,30 @@ decode_body(const httplib::Request& req) {
   return std::get<nlohmann::json>(std::move(decoded));
 }
 
+std::variant<std::optional<std::string>, api_error>
+request_param(const httplib::Request& req, const char* name) {
+  auto body = decode_body(req);
+  if (auto* err = std::get_if<api_error>(&body)) {
+    return *err; // a duplicate in the body, among others
+  }
+  auto& params = std::get<nlohmann::json>(body);
+  bool in_body = params.contains(name);
+  auto in_query = req.get_param_value_count(name);
+  if (in_query > 1 || (in_query == 1 && in_body)) {
+    return invalid_param(name, std::string{name} + " is given twice.");
+  }
+  if (in_query == 1) {
+    return std::optional<std::string>{req.get_param_value(name)};
+  }
+  if (in_body && params[name].is_string()) {
+    return std::optional<std::string>{params[name].get<std::string>()};
+  }
+  if (in_body) {
+    return invalid_param(name, std::string{name} + " must be a string.");
+  }
+  return std::optional<std::string>{};
+}
+
 std::optional<api_error>
 reject_unknown(const nlohmann::json& params,
                std::initializer_list<const char*> allowed) {

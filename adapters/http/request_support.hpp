@@ -64,6 +64,13 @@ authenticated_form(api_context& ctx, const httplib::Request& req,
                    httplib::Response& res,
                    std::initializer_list<const char*> allowed);
 
+/// A parameter of an admin POST from the query string or the form body
+/// (cpp-httplib leaves POST bodies to decode_body: api_server.cpp);
+/// nullopt when absent. Given twice (in the query, or in both) or not as a
+/// string is a 400: which one counts is not for the server to guess.
+std::variant<std::optional<std::string>, api_error>
+request_param(const httplib::Request& req, const char* name);
+
 /// First top-level parameter not in `allowed`, as an error.
 std::optional<api_error> reject_unknown(const nlohmann::json& params,
                                         std::initializer_list<const char*> allowed);

@@ -384,6 +384,22 @@ TEST(recovery, a_dead_webhook_of_a_deleted_endpoint_is_not_replayed) {
   };
   auto endpoint = ref.substr(ref.find(':') + 1);
   EXPECT_EQ(bulk({{"kind", "webhook"}, {"endpoint", "nope"}}).status, 400);
+  // Never read as "every endpoint" (the re-test's script with an unset
+  // variable discarded every endpoint's dead webhooks).
+  EXPECT_EQ(bulk({{"kind", "webhook"}, {"endpoint", ""}}).status, 400);
+  EXPECT_EQ(bulk({{"kind", "webhook"}, {"endpoint[]", endpoint}}).status, 400);
+  EXPECT_EQ(http_post_form(stack.node_url(),
+                           "/admin/dead_letters/discard?endpoint=we_other",
+                           {{"kind", "webhook"}}, stack.admin_token())
+              .body_json()
+              .value("matched", -1),
+            0)
+    << "the query's endpoint is read, not dropped";
+  EXPECT_EQ(http_get(stack.node_url(), "/admin/dead_letters?kind=payment",
+                     stack.admin_token())
+              .status,
+            400)
+    << "the list does not filter: an unknown parameter is refused";
   EXPECT_EQ(bulk({{"kind", "webhook"}, {"force", "true"}}).status, 400)
     << "no bulk force";
   auto rest = bulk({{"kind", "webhook"}, {"endpoint", endpoint}});

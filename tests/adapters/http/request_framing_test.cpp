@@ -94,15 +94,25 @@ TEST(request_framing, one_credential_and_one_key_a_request) {
 
 TEST(request_framing, a_merchant_api_post_takes_no_query_parameters) {
   httplib::Params query{{"amount", "100"}};
-  auto e = post_query_error("POST", "/v1/refunds", query);
+  auto e = query_error("POST", "/v1/refunds", query);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, 400);
   EXPECT_EQ(e->param, "amount");
-  EXPECT_FALSE(post_query_error("POST", "/v1/refunds", {}));
-  EXPECT_FALSE(post_query_error("GET", "/v1/refunds", query))
+  EXPECT_FALSE(query_error("POST", "/v1/refunds", {}));
+  EXPECT_FALSE(query_error("GET", "/v1/refunds", query))
     << "a list's filters are in its query";
-  EXPECT_FALSE(post_query_error("POST", "/admin/reconciliations", query))
+  EXPECT_FALSE(query_error("POST", "/admin/reconciliations", query))
     << "the admin routes read query or body";
+}
+
+TEST(request_framing, a_nul_in_a_query_is_400_for_every_method) {
+  auto e = query_error("GET", "/v1/events",
+                       {{"type", std::string{"payment_intent.succeeded\0", 25}}});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->param, "type");
+  EXPECT_TRUE(query_error("GET", "/admin/dead_letters",
+                          {{std::string{"a\0b", 3}, "1"}}));
+  EXPECT_FALSE(query_error("GET", "/v1/events", {{"type", "charge.refunded"}}));
 }
 
 } // namespace
