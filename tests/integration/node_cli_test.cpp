@@ -21,7 +21,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <thread>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -437,6 +439,48 @@ TEST(node_cli, a_running_node_names_its_threads) {
     EXPECT_EQ(names[one], 1) << one;
   }
   EXPECT_EQ(names["psp-node"], 1) << "only the main thread is unnamed";
+}
+
+TEST(node_cli, every_thread_leaves_the_stop_signals_to_the_main_one) {
+  // The re-test: the claim janitor's thread started before the signals
+  // were blocked, so a SIGTERM sent while the node was stopped was taken
+  // there, by its default action: killed, no clean stop.
+  redis_server redis;
+  temp_dir dir;
+  auto log = dir.path() + "/node.log";
+  child_process node{node_argv(dir, redis.port(), free_port()), log};
+  ASSERT_TRUE(wait_listening(log)) << tail_file(log, 50);
+  const unsigned long long stop_signals =
+    (1ULL << (SIGTERM - 1)) | (1ULL << (SIGINT - 1));
+  std::error_code ec;
+  int threads = 0;
+  for (auto& task : std::filesystem::directory_iterator{
+         "/proc/" + std::to_string(node.pid()) + "/task", ec}) {
+    if (task.path().filename() == std::to_string(node.pid())) {
+      continue; // the main thread, in sigwait: it unblocks them to wait
+    }
+    std::ifstream status{task.path() / "status"};
+    std::string comm;
+    std::getline(std::ifstream{task.path() / "comm"}, comm);
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) == 0) {
+        auto blocked = std::stoull(line.substr(7), nullptr, 16);
+        EXPECT_EQ(blocked & stop_signals, stop_signals) << comm << ": " << line;
+        ++threads;
+      }
+    }
+  }
+  EXPECT_GT(threads, 10);
+  // Sent while it is stopped, the SIGTERM waits for the main thread.
+  node.signal(SIGSTOP);
+  node.signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  node.signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return !node.running(); }, 15s));
+  EXPECT_EQ(node.exit_code(), std::optional<int>{0}) << tail_file(log, 50);
+  EXPECT_NE(tail_file(log, 50).find("event=node_stopped"), std::string::npos)
+    << tail_file(log, 50);
 }
 
 TEST(node_cli, a_running_node_writes_no_core_file) {
