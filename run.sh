@@ -364,7 +364,8 @@ cmd_status() {
 }
 
 # Sets the array named $1 to a redis-cli command for this run's Redis
-# (its password from the environment or the run dir), each call bounded:
+# (its password from PSP_REDIS_PASSWORD or the run dir, handed to
+# redis-cli as REDISCLI_AUTH), each call bounded:
 # a stopped Redis would hang redis-cli. False when the run has no Redis
 # address.
 redis_cli_of_run() {
@@ -376,7 +377,8 @@ redis_cli_of_run() {
   [[ -n "$password" || ! -f "$run_dir/redis_password" ]] ||
     password=$(cat "$run_dir/redis_password")
   out=(timeout 2 redis-cli -h "${addr%:*}" -p "${addr##*:}" --no-auth-warning)
-  [[ -z "$password" ]] || out+=(-a "$password")
+  # In the environment, not on a command line any process listing shows.
+  [[ -z "$password" ]] || export REDISCLI_AUTH=$password
 }
 
 # Whether this run's Redis answers PING (a SIGSTOPped one lives and hangs).
