@@ -3,6 +3,7 @@
 #include "adapters/http/request_support.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/redis_connection.hpp"
+#include "adapters/redis/scripts.hpp"
 
 namespace psp::http {
 
@@ -37,26 +38,24 @@ int64_t undelivered_webhooks(const render::fields& f,
 
 std::optional<std::set<std::string>>
 live_endpoints(redis::connection& conn, const std::string& merchant_id) {
-  auto members = conn.query({"SMEMBERS", keys::merchant_endpoints(merchant_id)});
-  if (!members) {
+  // One round trip: the statuses depend on the members read first.
+  static const auto script = redis::make_script("live_endpoints", R"lua(
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('HGET', 'we:' .. id, 'status') == 'enabled' then
+    table.insert(out, id)
+  end
+end
+return out
+)lua");
+  auto ids = redis::eval(conn, script, {keys::merchant_endpoints(merchant_id)},
+                         {});
+  if (!ids || !ids->is_array()) {
     return std::nullopt;
-  }
-  std::vector<std::vector<std::string>> reads;
-  for (auto& m : members->elements) {
-    reads.push_back({"HGET", keys::endpoint(m.text()), "status"});
   }
   std::set<std::string> live;
-  if (reads.empty()) {
-    return live;
-  }
-  auto statuses = conn.query_all(reads);
-  if (!statuses || statuses->size() != reads.size()) {
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < reads.size(); ++i) {
-    if (!(*statuses)[i].is_nil() && (*statuses)[i].text() == "enabled") {
-      live.insert(members->elements[i].text());
-    }
+  for (auto& id : ids->elements) {
+    live.insert(id.text());
   }
   return live;
 }

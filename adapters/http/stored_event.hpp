@@ -22,7 +22,7 @@ namespace psp::http {
 /// The merchant's webhook endpoints that still take deliveries: not
 /// deleted, not disabled. A delivery to any other is dropped when it comes
 /// due (claim_deliveries), so until then pending_webhooks must not count
-/// it. Two round trips; nullopt when Redis failed.
+/// it. One round trip; nullopt when Redis failed.
 std::optional<std::set<std::string>>
 live_endpoints(redis::connection& conn, const std::string& merchant_id);
 
